@@ -1,0 +1,31 @@
+"""Every error talentrules reports to a user; one base class, one subclass per stage.
+
+The CLI turns any ``TalentRulesError`` into a one-paragraph message and exit
+status 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class TalentRulesError(Exception):
+    """An error the user can act on; its message names the place."""
+
+
+class WorkbookError(TalentRulesError):
+    """The input file is not a workbook talentrules can read at all."""
+
+
+class ValidationError(TalentRulesError):
+    """The workbook was read, but has errors that make rows unusable."""
+
+
+class RulebookError(TalentRulesError):
+    """The rulebook cannot be loaded, checked or compiled."""
+
+
+class EngineError(TalentRulesError):
+    """The rule engine failed while evaluating a person."""
+
+
+class OutputError(TalentRulesError):
+    """Results could not be written where they were asked for."""

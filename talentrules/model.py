@@ -1,0 +1,128 @@
+"""What ingestion hands to every later stage: typed cells with provenance, rows,
+problems and the row account. Plain data, no Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Value = str | int | float | bool | dt.date | None
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One typed value and where it came from (``Evidence!F14``)."""
+
+    value: Value  # None means blank: unknown, never "no" or 0
+    ref: str  # Sheet!A1, as the panel sees the sheet name
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row of a contract sheet, keyed by contract column name."""
+
+    sheet: str  # contract sheet name (``Evidence``), whatever the tab was called
+    number: int  # Excel row number
+    cells: dict[str, Cell]  # every contract column of the sheet; blank -> Cell(None, ref)
+
+    def get(self, column: str) -> Value:
+        cell = self.cells.get(column)
+        return None if cell is None else cell.value
+
+    def ref(self, column: str) -> str:
+        return self.cells[column].ref
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, named down to the cell."""
+
+    severity: Severity
+    file: str  # file name as given
+    sheet: str | None  # tab name as found in the workbook
+    cell: str | None  # A1 reference, or a row ("row 14") or column ("column F")
+    message: str  # what is wrong and what is allowed
+    value: Value | str = None  # the value found, if any
+    suggestion: str | None = None  # "did you mean" for near misses
+
+    @property
+    def where(self) -> str:
+        place = self.file
+        if self.sheet is not None:
+            place += f": {self.sheet}"
+            if self.cell is not None:
+                place += f"!{self.cell}" if self.cell[:1].isalpha() else f" {self.cell}"
+        return place
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        if self.suggestion:
+            text += f"; did you mean '{self.suggestion}'?"
+        return text
+
+
+@dataclass
+class SheetAccount:
+    """Nothing is lost silently: read == loaded + rejected + blank, per sheet."""
+
+    sheet: str  # contract name
+    found_as: str | None  # tab name in the workbook, None when the sheet is absent
+    read: int = 0  # data rows below the header, up to the last non-empty row
+    loaded: int = 0
+    rejected: int = 0
+    blank: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.rejected + self.blank
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that could not be used, with every reason."""
+
+    sheet: str
+    number: int
+    reasons: tuple[Problem, ...]
+
+
+@dataclass
+class Panel:
+    """Everything read from one workbook: the only input later stages need."""
+
+    path: Path
+    sha256: str
+    size: int
+    rows: dict[str, list[Row]]  # contract sheet name -> loaded rows (absent sheet: [])
+    problems: list[Problem]
+    accounts: list[SheetAccount]
+    rejected: list[RejectedRow]
+    ignored_sheets: list[str]
+    found: dict[str, str]  # contract sheet name -> tab name, for sheets present
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def cycle(self) -> Row | None:
+        rows = self.rows.get("Cycle", [])
+        return rows[0] if rows else None
+
+    @property
+    def as_of(self) -> dt.date | None:
+        value = self.cycle.get("as_of") if self.cycle else None
+        return value if isinstance(value, dt.date) else None
