@@ -29,3 +29,7 @@ class EngineError(TalentRulesError):
 
 class OutputError(TalentRulesError):
     """Results could not be written where they were asked for."""
+
+
+class RuleConflictError(TalentRulesError):
+    """Two rules of a ``unique`` decision fired for one person."""

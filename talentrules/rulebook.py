@@ -22,6 +22,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from talentrules.errors import RuleConflictError
+
 FactType = Literal["number", "enum", "boolean", "date", "text"]
 Policy = Literal["unique", "priority", "collect"]
 Op = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "known", "unknown"]
@@ -115,3 +117,41 @@ class Rulebook:
     levels: tuple[tuple[str, ...], ...]  # decision names by dependency level
     source: str  # the rules folder
     sha256: str  # hash of every rule file's bytes, in order
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What evaluating one person gives, whichever evaluator produced it.
+
+    The durable_rules engine and the reference evaluator must produce equal
+    Evaluations for every person (a test cross-checks them).
+    """
+
+    employee_id: str
+    outcomes: dict[str, tuple[str, ...]]  # decision -> outcome(s), default applied
+    fired: tuple[str, ...]  # rule ids: by decision level, then rulebook order
+    overruled: dict[str, tuple[str, ...]]  # decision -> fired rule ids that lost (priority)
+    defaulted: tuple[str, ...]  # decisions that fell to their default
+
+
+def resolve(
+    decision: Decision, fired: list[Rule], employee_id: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Apply ``decision``'s hit policy to its fired rules: (outcomes, overruled rule ids).
+
+    ``fired`` holds only rules of this decision, in rulebook order.
+    """
+    if not fired:
+        return (decision.default,), ()
+    if decision.policy == "collect":
+        chosen = {rule.then for rule in fired}
+        return tuple(o for o in decision.outcomes if o in chosen), ()
+    if decision.policy == "priority":
+        winner = max(fired, key=lambda rule: rule.priority)
+        return (winner.then,), tuple(r.id for r in fired if r is not winner)
+    if len(fired) > 1:
+        raise RuleConflictError(
+            f"{employee_id}: decision '{decision.name}' is unique, but rules "
+            f"{', '.join(repr(r.id) for r in fired)} all fired"
+        )
+    return (fired[0].then,), ()
