@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
@@ -42,6 +43,26 @@ def cli() -> None:
 
     Example: talentrules validate sample_inputs/panel_review.xlsx
     """
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--empty", is_flag=True, help="Headers only, without the worked example rows.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@user_errors
+def template(out: Path, empty: bool, force: bool) -> None:
+    """Write a blank review workbook to OUT, ready for a panel to fill in.
+
+    Every sheet and column of the contract, a comment on each header explaining the
+    column and its scale, dropdowns for coded columns, and one worked example row per
+    sheet (its first cell starts with 'e.g.', so it is skipped when read).
+
+    Example: talentrules template review-2026.xlsx
+    """
+    from talentrules.template import write_template
+
+    written = write_template(out, empty=empty, force=force)
+    click.echo(f"wrote {written}", err=True)
 
 
 @cli.group()
