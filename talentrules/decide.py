@@ -1,0 +1,1056 @@
+"""From conclusions to recommendations: investments allocated within seats and budget,
+and the panel's overrides recorded beside the recommendation.
+
+Pure functions over plain data. The catalogue comes from the workbook's Investments
+sheet, else ``rules/catalogue.yaml``; the allocation policy (strength-of-case order,
+tie break, code order, eligibility) is declared in ``rules/catalogue.yaml`` too, so a
+panel can read and argue with it. Nothing here reads Excel or runs rules.
+
+Statuses of one recommended investment for one person:
+
+- ``allocated``: a seat and its cost committed against the budget;
+- ``waitlisted``: eligible, but the seats or the money ran out for stronger cases
+  (or its cost is unknown while the cycle has a budget);
+- ``refused``: the person's case does not justify it ("invest wisely"), even with
+  seats left; a sound rulebook never recommends one, so it is also a warning;
+- ``unavailable``: the code is not in this cycle's catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from talentrules.contract import INVESTMENT_TRACKS, INVESTMENTS, OVERRIDE_FIELDS
+from talentrules.errors import RulebookError
+from talentrules.model import Panel, Problem, Row
+from talentrules.paths import default_rules_dir
+from talentrules.rulebook import Decision, Evaluation
+
+Status = Literal["allocated", "waitlisted", "refused", "unavailable"]
+Direction = Literal["confirm", "upgrade", "downgrade", "add", "remove", "change"]
+
+CATALOGUE_FILE = "catalogue.yaml"
+# Allocation statuses from best to worst, for the direction of an allocation override.
+STATUS_RANK: tuple[str, ...] = ("allocated", "waitlisted", "refused", "unavailable")
+NOT_RECOMMENDED = "not recommended"
+_MODES = tuple(INVESTMENTS.column("mode").values)
+
+
+# --- catalogue -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Investment:
+    """One development investment the organisation offers this cycle."""
+
+    code: str
+    name: str | None
+    track: str | None  # one of contract.INVESTMENT_TRACKS
+    mode: str | None  # 70, 20, 10, 70/20, 70/10, overlay, -
+    seats: int | None  # None: no seat limit (still bound by the budget)
+    cost_per_person: float | None  # None: unknown, never committed against a budget
+    duration_months: float | None
+    source: str  # Investments!A5 or rules/catalogue.yaml:27
+    refs: dict[str, str] = field(default_factory=dict)  # column -> cell ref (workbook only)
+    fits: str | None = None  # whom it fits, in words (default catalogue only)
+
+    def where(self, column: str) -> str:
+        """Provenance of one column's value, for reasons and messages."""
+        return self.refs.get(column, self.source)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The investments of this cycle, in catalogue order, and where they came from."""
+
+    investments: dict[str, Investment]
+    origin: Literal["workbook", "rules"]
+    source: str  # "Investments sheet" or "rules/catalogue.yaml"
+    currency: str | None  # the default catalogue's currency; None for the workbook's
+    problems: tuple[Problem, ...] = ()
+
+    def get(self, code: str) -> Investment | None:
+        return self.investments.get(code)
+
+
+# --- allocation policy -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """One criterion of the strength-of-case order: a decision or fact, values ranked."""
+
+    name: str
+    ranking: tuple[str, ...]  # first = strongest case
+    line: int
+
+    def rank(self, values: tuple[str, ...]) -> int:
+        """Best rank among the person's values; unknown or unlisted values rank last."""
+        ranks = [self.ranking.index(v) for v in values if v in self.ranking]
+        return min(ranks) if ranks else len(self.ranking)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who may ever receive an investment: every condition must hold."""
+
+    conditions: dict[str, tuple[str, ...]]  # decision or fact -> qualifying values
+    source: str  # rules/catalogue.yaml:LINE
+
+    def describe(self) -> str:
+        return "; ".join(f"{k} {' or '.join(v)}" for k, v in self.conditions.items())
+
+
+@dataclass(frozen=True)
+class AllocationPolicy:
+    """The rulebook's declaration of how scarce investments are shared out."""
+
+    decision: str  # the decision whose outcomes are recommended codes
+    order: tuple[OrderKey, ...]
+    tie_break: Literal["draw", "employee_id"]
+    codes: tuple[str, ...]  # processing order; others follow in catalogue order
+    by_track: dict[str, Eligibility]
+    by_code: dict[str, Eligibility]
+    source: str  # rules/catalogue.yaml
+
+    def eligibility(self, investment: Investment) -> Eligibility | None:
+        """The code's own rule, else its track's, else None (open to anyone recommended)."""
+        if investment.code in self.by_code:
+            return self.by_code[investment.code]
+        if investment.track is not None:
+            return self.by_track.get(investment.track)
+        return None
+
+    def ranking(self, name: str) -> tuple[str, ...]:
+        """The declared ranking of a decision's values (for override directions)."""
+        for key in self.order:
+            if key.name == name:
+                return key.ranking
+        return ()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The cycle's development money (Cycle sheet); None amount means no budget given."""
+
+    amount: float | None
+    currency: str | None
+    ref: str | None = None  # Cycle!D2
+    cycle_id: str = ""  # seeds the tie-break draw
+
+    def money(self, value: float) -> str:
+        text = _number(value)
+        return f"{text} {self.currency}" if self.currency else text
+
+
+def budget_from_panel(panel: Panel) -> Budget:
+    """Read budget, currency and cycle id from the Cycle sheet (all optional)."""
+    row = panel.cycle
+    if row is None:
+        return Budget(None, None)
+    amount = row.get("budget")
+    currency = row.get("currency")
+    cycle_id = row.get("cycle_id")
+    return Budget(
+        float(amount) if isinstance(amount, int | float) and not isinstance(amount, bool) else None,
+        str(currency) if currency is not None else None,
+        row.ref("budget") if "budget" in row.cells else None,
+        str(cycle_id) if cycle_id is not None else "",
+    )
+
+
+# --- loading the catalogue and the policy ----------------------------------------------
+
+
+def _rules_file(rules_dir: Path | None) -> Path:
+    """The catalogue file of ``rules_dir``, falling back to the packaged one."""
+    if rules_dir is not None and (rules_dir / CATALOGUE_FILE).is_file():
+        return rules_dir / CATALOGUE_FILE
+    return default_rules_dir() / CATALOGUE_FILE
+
+
+def _label(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _compose(path: Path) -> yaml.MappingNode:
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        raise RulebookError(f"{_label(path)}: not valid YAML: {error}") from error
+    except OSError as error:
+        raise RulebookError(f"{_label(path)}: cannot be read: {error}") from error
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(f"{_label(path)}: expected a mapping with investments and allocation")
+    return node
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(v, yaml.Node):
+            return v
+    return None
+
+
+def _plain(node: yaml.Node | None) -> object:
+    """A node's Python value, with the safe loader's types; None for a missing node."""
+    if node is None:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _strings(value: object, where: str, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RulebookError(f"{where}: {what} must be a list of values, e.g. [Strong, Emerging]")
+    return tuple(value)
+
+
+def _number_or_none(value: object, where: str, what: str, whole: bool = False) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise RulebookError(f"{where}: {what} must be a number of at least 0, or null")
+    if whole and not float(value).is_integer():
+        raise RulebookError(f"{where}: {what} must be a whole number, or null")
+    return float(value)
+
+
+def _catalogue_from_yaml(path: Path) -> Catalogue:
+    label = _label(path)
+    root = _compose(path)
+    currency = _plain(_get(root, "currency"))
+    entries = _get(root, "investments")
+    if not isinstance(entries, yaml.SequenceNode):
+        raise RulebookError(f"{label}: 'investments' must be a list of investments")
+    found: dict[str, Investment] = {}
+    for node in entries.value:
+        where = f"{label}:{_line(node)}"
+        data = _plain(node)
+        if not isinstance(data, dict):
+            raise RulebookError(f"{where}: an investment must be a mapping with a code")
+        code = data.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise RulebookError(f"{where}: an investment needs a code, e.g. LEAD-PROG")
+        if code in found:
+            raise RulebookError(f"{where}: code {code} is already at {found[code].source}")
+        track, mode = data.get("track"), data.get("mode")
+        if track is not None and track not in INVESTMENT_TRACKS:
+            raise RulebookError(
+                f"{where}: track {track!r} is not one of {', '.join(INVESTMENT_TRACKS)}"
+            )
+        if mode is not None and str(mode) not in _MODES:
+            raise RulebookError(f"{where}: mode {mode!r} is not one of {', '.join(_MODES)}")
+        seats = _number_or_none(data.get("seats"), where, "seats", whole=True)
+        unknown = set(data) - {
+            "code",
+            "name",
+            "track",
+            "mode",
+            "seats",
+            "cost_per_person",
+            "duration_months",
+            "fits",
+        }
+        if unknown:
+            raise RulebookError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        found[code] = Investment(
+            code=code,
+            name=_text(data.get("name")),
+            track=_text(track),
+            mode=_text(mode),
+            seats=None if seats is None else int(seats),
+            cost_per_person=_number_or_none(data.get("cost_per_person"), where, "cost_per_person"),
+            duration_months=_number_or_none(data.get("duration_months"), where, "duration_months"),
+            source=where,
+            fits=_text(data.get("fits")),
+        )
+    return Catalogue(found, "rules", label, _text(currency))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _catalogue_from_rows(rows: list[Row], tab: str) -> Catalogue:
+    found: dict[str, Investment] = {}
+    for row in rows:
+        code = str(row.get("investment_code"))
+        seats, cost, months = (
+            row.get("seats"),
+            row.get("cost_per_person"),
+            row.get("duration_months"),
+        )
+        found.setdefault(
+            code,  # ingest refuses duplicate codes; the first row wins if one slips through
+            Investment(
+                code=code,
+                name=_text(row.get("name")),
+                track=_text(row.get("track")),
+                mode=_text(row.get("mode")),
+                seats=int(seats) if isinstance(seats, int | float) else None,
+                cost_per_person=float(cost) if isinstance(cost, int | float) else None,
+                duration_months=float(months) if isinstance(months, int | float) else None,
+                source=row.ref("investment_code"),
+                refs={column: cell.ref for column, cell in row.cells.items()},
+            ),
+        )
+    return Catalogue(found, "workbook", f"{tab} sheet", None)
+
+
+def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
+    """This cycle's catalogue: the workbook's Investments sheet, else rules/catalogue.yaml.
+
+    A present sheet with no usable rows falls back to the default, with a warning:
+    an empty catalogue would make every recommendation unavailable.
+    """
+    rows = panel.rows.get("Investments", [])
+    tab = panel.found.get("Investments")
+    if rows:
+        return _catalogue_from_rows(rows, tab or "Investments")
+    catalogue = _catalogue_from_yaml(_rules_file(rules_dir))
+    if tab is not None:
+        warning = Problem(
+            "warning",
+            panel.path.name,
+            tab,
+            None,
+            f"the Investments sheet has no usable rows; the default catalogue "
+            f"{catalogue.source} is used instead",
+        )
+        catalogue = replace(catalogue, problems=(warning,))
+    return catalogue
+
+
+def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
+    """The ``allocation`` section of rules/catalogue.yaml, checked."""
+    path = _rules_file(rules_dir)
+    label = _label(path)
+    root = _compose(path)
+    section = _get(root, "allocation")
+    if not isinstance(section, yaml.MappingNode):
+        raise RulebookError(f"{label}: an 'allocation' section is required")
+    where = f"{label}:{_line(section)}"
+    known = {"decision", "order", "tie_break", "codes", "eligible"}
+    for key, _ in section.value:
+        if key.value not in known:
+            raise RulebookError(f"{label}:{_line(key)}: unknown allocation key {key.value!r}")
+    decision = _plain(_get(section, "decision"))
+    if not isinstance(decision, str) or not decision:
+        raise RulebookError(f"{where}: allocation.decision must name the investment decision")
+    order: list[OrderKey] = []
+    order_node = _get(section, "order")
+    if not isinstance(order_node, yaml.SequenceNode) or not order_node.value:
+        raise RulebookError(f"{where}: allocation.order must list at least one criterion")
+    for item in order_node.value:
+        data = _plain(item)
+        at = f"{label}:{_line(item)}"
+        if not isinstance(data, dict) or len(data) != 1:
+            raise RulebookError(f"{at}: each order entry is one 'name: [values, best first]'")
+        ((name, values),) = data.items()
+        order.append(OrderKey(str(name), _strings(values, at, f"order of {name}"), _line(item)))
+    tie = _plain(_get(section, "tie_break")) or "draw"
+    if tie not in ("draw", "employee_id"):
+        raise RulebookError(f"{where}: tie_break must be draw or employee_id, not {tie!r}")
+    codes_node = _get(section, "codes")
+    codes = _strings(_plain(codes_node), where, "codes") if codes_node is not None else ()
+    by_track: dict[str, Eligibility] = {}
+    by_code: dict[str, Eligibility] = {}
+    eligible = _get(section, "eligible")
+    if eligible is not None:
+        if not isinstance(eligible, yaml.MappingNode):
+            raise RulebookError(f"{label}:{_line(eligible)}: eligible holds tracks and codes")
+        for key, table in eligible.value:
+            if key.value not in ("tracks", "codes") or not isinstance(table, yaml.MappingNode):
+                raise RulebookError(
+                    f"{label}:{_line(key)}: eligible holds 'tracks:' and 'codes:' mappings"
+                )
+            target = by_track if key.value == "tracks" else by_code
+            for name_node, rule_node in table.value:
+                at = f"{label}:{_line(name_node)}"
+                rule = _plain(rule_node)
+                if not isinstance(rule, dict) or not rule:
+                    raise RulebookError(f"{at}: {name_node.value}: give 'decision: [values]'")
+                if key.value == "tracks" and name_node.value not in INVESTMENT_TRACKS:
+                    raise RulebookError(f"{at}: {name_node.value!r} is not a catalogue track")
+                target[str(name_node.value)] = Eligibility(
+                    {str(k): _strings(v, at, str(k)) for k, v in rule.items()}, at
+                )
+    return AllocationPolicy(
+        decision,
+        tuple(order),
+        "draw" if tie == "draw" else "employee_id",
+        codes,
+        by_track,
+        by_code,
+        label,
+    )
+
+
+# --- allocation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allotment:
+    """One recommended investment for one person, and what became of it."""
+
+    employee_id: str
+    code: str
+    status: Status
+    reason: str
+    position: int | None  # place in the code's queue (1 = strongest case); None if refused
+    cost: float  # committed against the budget; 0 unless allocated
+    case: tuple[str, ...] = ()  # the values that ranked the case, e.g. "heart Strong"
+
+
+@dataclass(frozen=True)
+class CodeTotal:
+    """Seats and money per investment code."""
+
+    code: str
+    seats: int | None
+    allocated: int
+    waitlisted: int
+    refused: int
+    unavailable: int
+    committed: float
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Who gets which investment, with totals against seats and budget."""
+
+    allotments: tuple[Allotment, ...]  # by processing order of codes, then queue position
+    totals: tuple[CodeTotal, ...]
+    budget: Budget
+    committed: float
+    problems: tuple[Problem, ...]
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.budget.amount is None else self.budget.amount - self.committed
+
+    def of(self, employee_id: str) -> tuple[Allotment, ...]:
+        return tuple(a for a in self.allotments if a.employee_id == employee_id)
+
+
+# Person facts as the facts stage gives them: employee_id -> fact name -> value, where a
+# value is plain or carries ``.value`` (a Cell); None is unknown.
+PersonFacts = Mapping[str, Mapping[str, object]]
+
+
+def _values(name: str, evaluation: Evaluation, facts: Mapping[str, object]) -> tuple[str, ...]:
+    """A person's values for a decision (its outcomes) or a fact (one value, or none)."""
+    if name in evaluation.outcomes:
+        return evaluation.outcomes[name]
+    raw = facts.get(name)
+    value = getattr(raw, "value", raw)
+    return () if value is None else (str(value),)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _draw(cycle_id: str, employee_id: str) -> str:
+    return hashlib.sha256(f"{cycle_id}|{employee_id}".encode()).hexdigest()
+
+
+def _code_order(catalogue: Catalogue, policy: AllocationPolicy, wanted: set[str]) -> list[str]:
+    """Declared codes first, then the catalogue's others, then unknown codes by name."""
+    first = [c for c in policy.codes if c in wanted]
+    rest = [c for c in catalogue.investments if c in wanted and c not in first]
+    unknown = sorted(wanted - set(first) - set(rest))
+    return first + rest + unknown
+
+
+def allocate(
+    evaluations: Iterable[Evaluation],
+    persons_facts: PersonFacts,
+    catalogue: Catalogue,
+    budget: Budget,
+    policy: AllocationPolicy,
+    file: str = "",
+) -> Allocation:
+    """Share out the recommended investments within seats and budget.
+
+    Codes are taken one at a time in the policy's code order; for each, eligible
+    candidates are queued by strength of case (the policy's order, then its tie
+    break) and given a seat while seats remain and the budget covers the cost.
+    The result does not depend on the order of ``evaluations``. ``file`` names the
+    workbook in problems.
+    """
+    people = sorted(evaluations, key=lambda e: e.employee_id)
+    wanted: dict[str, list[Evaluation]] = {}
+    for person in people:
+        for code in person.outcomes.get(policy.decision, ()):
+            wanted.setdefault(code, []).append(person)
+
+    def case(person: Evaluation) -> tuple[tuple[int, ...], str, tuple[str, ...]]:
+        facts = persons_facts.get(person.employee_id, {})
+        ranks, shown = [], []
+        for key in policy.order:
+            values = _values(key.name, person, facts)
+            ranks.append(key.rank(values))
+            shown.append(f"{key.name} {', '.join(values) if values else 'unknown'}")
+        tie = (
+            _draw(budget.cycle_id, person.employee_id)
+            if policy.tie_break == "draw"
+            else person.employee_id
+        )
+        return tuple(ranks), tie, tuple(shown)
+
+    problems: list[Problem] = []
+    allotments: list[Allotment] = []
+    totals: list[CodeTotal] = []
+    committed = 0.0
+    money = budget.money
+    for code in _code_order(catalogue, policy, set(wanted)):
+        investment = catalogue.get(code)
+        queue = sorted(wanted[code], key=lambda p: case(p)[:2])
+        rows: list[Allotment] = []
+        if investment is None:
+            problems.append(
+                Problem(
+                    "warning",
+                    file,
+                    None,
+                    None,
+                    f"{code} is recommended for {len(queue)} people but is not in the "
+                    f"catalogue ({catalogue.source}); add it or change the rule",
+                )
+            )
+            for person in queue:
+                rows.append(
+                    Allotment(
+                        person.employee_id,
+                        code,
+                        "unavailable",
+                        f"{code} is not in this cycle's catalogue ({catalogue.source})",
+                        None,
+                        0.0,
+                        case(person)[2],
+                    )
+                )
+            allotments.extend(rows)
+            totals.append(CodeTotal(code, None, 0, 0, 0, len(rows), 0.0))
+            continue
+        rule = policy.eligibility(investment)
+        cost = investment.cost_per_person
+        if (
+            cost is not None
+            and catalogue.currency is not None
+            and budget.currency is not None
+            and budget.amount is not None
+            and catalogue.currency.casefold() != budget.currency.casefold()
+        ):
+            cost = None  # not comparable with the budget: treated as unknown (see catalogue)
+        seats_taken, position, spent = 0, 0, 0.0
+        refused_people: list[str] = []
+        cost_unknown = False
+        for person in queue:
+            facts = persons_facts.get(person.employee_id, {})
+            shown = case(person)[2]
+            failed = [
+                f"{name} {', '.join(_values(name, person, facts)) or 'unknown'}"
+                for name, allowed in (rule.conditions.items() if rule else ())
+                if not set(_values(name, person, facts)) & set(allowed)
+            ]
+            if rule is not None and failed:
+                refused_people.append(person.employee_id)
+                rows.append(
+                    Allotment(
+                        person.employee_id,
+                        code,
+                        "refused",
+                        f"invest wisely: {code} is only for {rule.describe()} "
+                        f"({rule.source}); this case has {'; '.join(failed)}",
+                        None,
+                        0.0,
+                        shown,
+                    )
+                )
+                continue
+            position += 1
+            price = cost or 0.0
+            if investment.seats is not None and seats_taken >= investment.seats:
+                status: Status = "waitlisted"
+                reason = (
+                    f"{code} seats full: {seats_taken} of {investment.seats} allocated to "
+                    f"stronger cases ({investment.where('seats')})"
+                )
+            elif budget.amount is not None and cost is None:
+                status, cost_unknown = "waitlisted", True
+                reason = (
+                    f"{code} has no known cost in {budget.currency or 'the budget currency'} "
+                    f"({investment.where('cost_per_person')}), so it cannot be committed "
+                    f"against the budget of {money(budget.amount)}"
+                )
+            elif budget.amount is not None and committed + price > budget.amount + 1e-9:
+                status = "waitlisted"
+                reason = (
+                    f"budget exhausted: {money(committed)} of {money(budget.amount)} "
+                    f"committed; {code} costs {_number(price)}"
+                )
+            else:
+                status = "allocated"
+                seats_taken += 1
+                committed += price
+                spent += price
+                limit = (
+                    "no seat limit"
+                    if investment.seats is None
+                    else (f"seat {seats_taken} of {investment.seats}")
+                )
+                reason = f"{code}: {limit}; {money(price)} committed"
+            rows.append(
+                Allotment(
+                    person.employee_id,
+                    code,
+                    status,
+                    reason,
+                    position,
+                    price if status == "allocated" else 0.0,
+                    shown,
+                )
+            )
+        if refused_people:
+            problems.append(
+                Problem(
+                    "warning",
+                    file,
+                    None,
+                    None,
+                    f"{code} was recommended for {', '.join(refused_people)} although "
+                    f"the allocation policy ({rule.source if rule else policy.source}) "
+                    f"does not allow it; refused (the rulebook should not recommend it)",
+                )
+            )
+        if cost_unknown:
+            problems.append(
+                Problem(
+                    "warning",
+                    file,
+                    None,
+                    None,
+                    f"{code} has no cost per person comparable with the budget "
+                    f"({investment.where('cost_per_person')}); its candidates are waitlisted",
+                )
+            )
+        allotments.extend(rows)
+        count = Counter(a.status for a in rows)
+        totals.append(
+            CodeTotal(
+                code,
+                investment.seats,
+                count["allocated"],
+                count["waitlisted"],
+                count["refused"],
+                count["unavailable"],
+                spent,
+            )
+        )
+    if (
+        catalogue.origin == "rules"
+        and budget.amount is not None
+        and any(a.status == "allocated" and a.cost for a in allotments)
+    ):
+        problems.append(
+            Problem(
+                "warning",
+                file,
+                None,
+                None,
+                f"costs come from the default catalogue ({catalogue.source}) and are "
+                f"indicative; add an Investments sheet with your own costs and seats",
+            )
+        )
+    return Allocation(tuple(allotments), tuple(totals), budget, committed, tuple(problems))
+
+
+# --- recommendations and the panel's overrides -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    """One panel decision, kept beside the recommendation it departs from."""
+
+    employee_id: str
+    field: str  # heart, track, investment, inspiration, management, allocation
+    target: str | None  # the investment code, for an allocation override
+    recommended: tuple[str, ...]  # what the system recommended
+    decision: tuple[str, ...]  # what the panel decided
+    direction: Direction
+    reason: str
+    decided_by: str
+    decided_on: dt.date | None
+    refs: dict[str, str]  # column -> Overrides!D5
+    superseded_by: str | None = None  # the cell of a later override of the same thing
+
+    @property
+    def applies(self) -> bool:
+        return self.superseded_by is None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the system recommends for one person, and beside it what the panel decided."""
+
+    employee_id: str
+    outcomes: dict[str, tuple[str, ...]]  # decision -> outcomes, as evaluated
+    allocation: tuple[Allotment, ...]  # one per recommended investment
+    overrides: tuple[Override, ...] = ()  # in the order the panel decided them
+
+    def recommended(self, field: str, target: str | None = None) -> tuple[str, ...]:
+        """The system's value for an override field (allocation: one code's status)."""
+        if field == "allocation":
+            for allotment in self.allocation:
+                if allotment.code == target:
+                    return (allotment.status,)
+            return (NOT_RECOMMENDED,)
+        return self.outcomes.get(field, ())
+
+    def decided(self, field: str, target: str | None = None) -> tuple[str, ...]:
+        """The panel's value where it overrode the field, else the recommendation."""
+        for override in self.overrides:
+            if override.applies and override.field == field and override.target == target:
+                return override.decision
+        return self.recommended(field, target)
+
+
+def recommend(
+    evaluations: Iterable[Evaluation], allocation: Allocation
+) -> dict[str, Recommendation]:
+    """One Recommendation per person, by employee_id, with their allotments."""
+    return {
+        e.employee_id: Recommendation(e.employee_id, dict(e.outcomes), allocation.of(e.employee_id))
+        for e in sorted(evaluations, key=lambda e: e.employee_id)
+    }
+
+
+_SPLIT = ";"
+_PANEL_STATUSES = ("allocated", "waitlisted", "refused")
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", _SPLIT).split(_SPLIT) if part.strip()]
+
+
+def _pick(value: str, allowed: Iterable[str]) -> str | None:
+    """The allowed value ``value`` means, matched case- and space-insensitively."""
+    key = " ".join(value.split()).casefold()
+    for candidate in allowed:
+        if candidate.casefold() == key:
+            return candidate
+    return None
+
+
+def _direction(
+    field: str, recommended: tuple[str, ...], decision: tuple[str, ...], ranking: tuple[str, ...]
+) -> Direction:
+    """confirm when equal; upgrade/downgrade on a declared ranking; add/remove for sets."""
+    if set(recommended) == set(decision):
+        return "confirm"
+    if field in ("investment", "inspiration"):
+        if set(decision) > set(recommended):
+            return "add"
+        if set(decision) < set(recommended):
+            return "remove"
+        return "change"
+    if len(recommended) == 1 and len(decision) == 1:
+        before, after = recommended[0], decision[0]
+        if before in ranking and after in ranking:
+            return "upgrade" if ranking.index(after) < ranking.index(before) else "downgrade"
+    return "change"
+
+
+def _parse_decision(
+    field: str,
+    text: str,
+    decisions: Mapping[str, Decision],
+    catalogue: Catalogue,
+) -> tuple[tuple[str, ...], str | None, str | None]:
+    """(the panel's value, the allocation target code, or an error message)."""
+    codes = list(catalogue.investments)
+    if field == "allocation":
+        words = text.replace(":", " ").replace("=", " ").split()
+        code = _pick(words[0], codes) if words else None
+        status = _pick(" ".join(words[1:]), _PANEL_STATUSES) if len(words) > 1 else None
+        if code is None or status is None:
+            return (
+                (),
+                None,
+                (
+                    f"'{text}' is not an allocation decision; write CODE: STATUS, with CODE "
+                    f"in the catalogue ({catalogue.source}) and STATUS one of "
+                    f"{', '.join(_PANEL_STATUSES)}, e.g. 'LEAD-PROG: allocated'"
+                ),
+            )
+        return (status,), code, None
+    if field == "investment":
+        parts = _split(text)
+        if len(parts) == 1 and parts[0].casefold() == "none":
+            return (), None, None
+        picked = [(_pick(p, codes), p) for p in parts]
+        bad = [p for c, p in picked if c is None]
+        if not parts or bad:
+            return (
+                (),
+                None,
+                (
+                    f"{', '.join(repr(b) for b in bad) or 'nothing'} is not an investment in the "
+                    f"catalogue ({catalogue.source}); write codes separated by ';' "
+                    f"(e.g. LEAD-TASTER; RET) or 'none'"
+                ),
+            )
+        return tuple(dict.fromkeys(c for c, _ in picked if c is not None)), None, None
+    spec = decisions.get(field)
+    if spec is None:
+        return (), None, f"the rulebook has no decision '{field}' to override"
+    allowed = tuple(dict.fromkeys((*spec.outcomes, spec.default)))
+    parts = _split(text) if spec.policy == "collect" else [text]
+    picked = [(_pick(p, allowed), p) for p in parts]
+    bad = [p for c, p in picked if c is None]
+    if not parts or bad:
+        return (
+            (),
+            None,
+            (
+                f"{', '.join(repr(b) for b in bad) or 'nothing'} is not a value of {field} "
+                f"({', '.join(allowed)})"
+            ),
+        )
+    chosen = {c for c, _ in picked}
+    return tuple(o for o in allowed if o in chosen), None, None
+
+
+def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text: str) -> Problem:
+    sheet, _, cell = ref.rpartition("!")
+    return Problem(severity, panel.path.name, sheet or None, cell or None, text)
+
+
+def apply_overrides(
+    recommendations: Mapping[str, Recommendation],
+    panel: Panel,
+    decisions: Mapping[str, Decision],
+    catalogue: Catalogue,
+    policy: AllocationPolicy,
+) -> tuple[dict[str, Recommendation], tuple[Problem, ...]]:
+    """Validate the Overrides sheet and record each valid one beside its recommendation.
+
+    Invalid rows (unknown person, a value the field cannot take, no reason or no
+    decider) are problems naming the cell, and are not applied. Of several overrides
+    of the same thing, the latest decided_on applies and the others are kept as
+    superseded; two on the same (or no) date that disagree apply neither.
+    Allocation is not re-run for anyone else: the panel decides with the allocation
+    in front of it, and a panel decision that goes past the seats or the budget is
+    reported as a warning.
+    """
+    problems: list[Problem] = []
+    found: dict[tuple[str, str, str | None], list[tuple[Row, Override]]] = {}
+    for row in panel.rows.get("Overrides", []):
+        refs = {column: cell.ref for column, cell in row.cells.items()}
+        employee = str(row.get("employee_id") or "")
+        field_ = str(row.get("field") or "")
+        text = str(row.get("decision") or "").strip()
+        reason = str(row.get("reason") or "").strip()
+        decider = str(row.get("decided_by") or "").strip()
+        when = row.get("decided_on")
+        errors: list[tuple[str, str]] = []
+        if employee not in recommendations:
+            errors.append((refs["employee_id"], f"'{employee}' is not a person under review"))
+        if field_ not in OVERRIDE_FIELDS:
+            errors.append(
+                (refs["field"], f"'{field_}' cannot be overridden ({', '.join(OVERRIDE_FIELDS)})")
+            )
+        if not reason:
+            errors.append((refs["reason"], "an override needs a reason"))
+        if not decider:
+            errors.append((refs["decided_by"], "an override needs the named panel member"))
+        value: tuple[str, ...] = ()
+        target: str | None = None
+        if field_ in OVERRIDE_FIELDS:
+            if not text:
+                errors.append((refs["decision"], "an override needs the panel's decision"))
+            else:
+                value, target, error = _parse_decision(field_, text, decisions, catalogue)
+                if error:
+                    errors.append((refs["decision"], error))
+        if errors:
+            problems.extend(
+                _problem(panel, "error", ref, f"override not applied: {message}")
+                for ref, message in errors
+            )
+            continue
+        recommended = recommendations[employee].recommended(field_, target)
+        ranking = (
+            STATUS_RANK + (NOT_RECOMMENDED,) if field_ == "allocation" else (policy.ranking(field_))
+        )
+        override = Override(
+            employee,
+            field_,
+            target,
+            recommended,
+            value,
+            _direction(field_, recommended, value, ranking),
+            reason,
+            decider,
+            when if isinstance(when, dt.date) else None,
+            refs,
+        )
+        found.setdefault((employee, field_, target), []).append((row, override))
+
+    kept: dict[str, list[Override]] = {}
+    for (employee, _, _), group in found.items():
+        group.sort(key=lambda item: (item[1].decided_on or dt.date.min, item[0].number))
+        last = group[-1][1]
+        if len(group) > 1:
+            before = group[-2][1]
+            if before.decided_on == last.decided_on and before.decision != last.decision:
+                for _, clash in group:
+                    problems.append(
+                        _problem(
+                            panel,
+                            "error",
+                            clash.refs["decision"],
+                            f"override not applied: {len(group)} overrides of {employee}'s "
+                            f"{clash.field} disagree and none is dated later than the others",
+                        )
+                    )
+                continue
+            for _, older in group[:-1]:
+                problems.append(
+                    _problem(
+                        panel,
+                        "warning",
+                        older.refs["decision"],
+                        f"superseded by the later override at {last.refs['decision']}",
+                    )
+                )
+        kept.setdefault(employee, []).extend(
+            replace(o, superseded_by=last.refs["decision"]) if o is not last else o
+            for _, o in group
+        )
+
+    updated = dict(recommendations)
+    for employee, overrides in kept.items():
+        overrides.sort(key=lambda o: (o.decided_on or dt.date.min, o.refs["decision"]))
+        updated[employee] = replace(recommendations[employee], overrides=tuple(overrides))
+    problems.extend(_panel_capacity(updated, catalogue, panel))
+    return updated, tuple(problems)
+
+
+def _panel_capacity(
+    recommendations: Mapping[str, Recommendation], catalogue: Catalogue, panel: Panel
+) -> list[Problem]:
+    """Warn where the panel's allocation decisions go past a code's seats or the budget."""
+    budget = budget_from_panel(panel)
+    taken: Counter[str] = Counter()
+    spent = 0.0
+    for rec in recommendations.values():
+        codes = {a.code for a in rec.allocation} | {
+            o.target for o in rec.overrides if o.target is not None
+        }
+        for code in codes:
+            if rec.decided("allocation", code) == ("allocated",):
+                taken[code] += 1
+                investment = catalogue.get(code)
+                spent += (investment.cost_per_person or 0.0) if investment else 0.0
+    problems: list[Problem] = []
+    changed = any(o.field == "allocation" for r in recommendations.values() for o in r.overrides)
+    if not changed:
+        return problems
+    for code, count in sorted(taken.items()):
+        investment = catalogue.get(code)
+        if investment and investment.seats is not None and count > investment.seats:
+            problems.append(
+                Problem(
+                    "warning",
+                    panel.path.name,
+                    None,
+                    None,
+                    f"with the panel's overrides {code} has {count} people allocated for "
+                    f"{investment.seats} seats ({investment.where('seats')})",
+                )
+            )
+    if budget.amount is not None and spent > budget.amount + 1e-9:
+        problems.append(
+            Problem(
+                "warning",
+                panel.path.name,
+                None,
+                None,
+                f"with the panel's overrides {budget.money(spent)} is committed against a "
+                f"budget of {budget.money(budget.amount)}",
+            )
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Everything the report stages render: per-person recommendations, the allocation
+    totals, and every problem found on the way (catalogue, allocation, overrides)."""
+
+    recommendations: dict[str, Recommendation]  # by employee_id
+    allocation: Allocation
+    catalogue: Catalogue
+    policy: AllocationPolicy
+    problems: tuple[Problem, ...]
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        return tuple(o for r in self.recommendations.values() for o in r.overrides)
+
+    def override_counts(self) -> dict[str, Counter[str]]:
+        """Applied overrides counted by field and direction, and by decider."""
+        applied = [o for o in self.overrides if o.applies]
+        return {
+            "direction": Counter(f"{o.field} {o.direction}" for o in applied),
+            "decider": Counter(o.decided_by for o in applied),
+        }
+
+
+def decide(
+    panel: Panel,
+    evaluations: Iterable[Evaluation],
+    persons_facts: PersonFacts,
+    decisions: Mapping[str, Decision],
+    rules_dir: Path | None = None,
+) -> Decisions:
+    """Catalogue, allocation, recommendations and overrides in one call.
+
+    ``decisions`` is the rulebook's (``Rulebook.decisions``): it says which values
+    an override may take.
+    """
+    people = list(evaluations)
+    catalogue = load_catalogue(panel, rules_dir)
+    policy = load_policy(rules_dir)
+    allocation = allocate(
+        people, persons_facts, catalogue, budget_from_panel(panel), policy, panel.path.name
+    )
+    recommendations, override_problems = apply_overrides(
+        recommend(people, allocation), panel, decisions, catalogue, policy
+    )
+    return Decisions(
+        recommendations,
+        allocation,
+        catalogue,
+        policy,
+        catalogue.problems + allocation.problems + override_problems,
+    )
