@@ -71,3 +71,30 @@ def rules() -> None:
 
     Example: talentrules rules check rules/
     """
+
+
+@rules.command("check")
+@click.argument(
+    "rules_dir",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@user_errors
+def rules_check(rules_dir: Path | None) -> None:
+    """Check a rules folder like a compiler: each problem with its file and line.
+
+    Reports syntax and schema errors, unknown facts, type errors, cycles, rules
+    that can never fire, overlapping rules, protected attributes and what would
+    break durable_rules. Exits 1 when there are errors (warnings alone pass).
+    RULES_DIR defaults to the packaged rules.
+
+    Example: talentrules rules check rules/
+    """
+    from talentrules.rulebook import check_report
+
+    report = check_report(rules_dir)
+    for diagnostic in report.diagnostics:
+        click.echo(str(diagnostic), err=True)
+    click.echo(report.summary)
+    if report.errors:
+        raise SystemExit(1)
