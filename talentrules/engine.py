@@ -1,0 +1,676 @@
+"""The durable_rules engine: a checked Rulebook compiled onto durable_rules, run per person.
+
+The only module that imports durable_rules. durable_rules does the matching; this
+adapter owns every quirk of it that could change a conclusion or crash a run (see
+docs/engine.md and ../shared/durable-notes.md):
+
+- the whole rulebook becomes ONE durable ruleset; each rule is one durable rule
+  matching ONE fact, the person's fact for the rule's decision level (``l``), which
+  holds every value the level's rules read plus the outcomes of lower levels;
+- negation is pushed to the leaves, where "a missing field never matches" is
+  exactly Kleene's "unknown is not true";
+- values are encoded so durable's JSON parser and its cross-type comparisons
+  cannot bite (numbers without bare exponents, dates as ordinals, booleans as
+  "T"/"F", collect decisions as one "T"/"F" field per outcome);
+- the C extension is driven directly (assert_fact, start_action_for_state,
+  complete_and_start_action, delete_state): no Host, no background threads, no
+  JSON state round-trips, one live session at a time, deleted after each person;
+- C error codes become EngineError messages a rule author can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import re
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from talentrules.errors import EngineError, RulebookError
+from talentrules.model import Value
+from talentrules.rulebook import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Evaluation,
+    Expr,
+    Not,
+    Rule,
+    Rulebook,
+    resolve,
+)
+
+try:
+    import durable_rules_engine as _dre
+except ImportError as _error:  # e.g. Python 3.13: PyEval_CallObject is gone
+    _dre = None
+    _IMPORT_ERROR: str | None = str(_error)
+else:
+    _IMPORT_ERROR = None
+
+DURABLE_VERSION = "2.0.28"
+
+# What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
+# author can act on.
+_ERRORS = {
+    101: "out of memory",
+    102: "a value has an unexpected type",
+    103: "a name is too long",
+    104: "a value is not allowed here",
+    105: "an unexpected name",
+    106: "too many rules",
+    108: "too many joins in one rule",
+    111: "the ruleset was already deleted (the engine is closed)",
+    112: "too many rulesets in one process",
+    113: "a rule nests more than 15 all/any/in groups",
+    201: "a value could not be parsed",
+    202: "a string could not be parsed",
+    203: "a number could not be parsed",
+    204: "a number could not be parsed (bare exponent such as 1e-05, or not JSON)",
+    205: "a list could not be parsed",
+    302: "a fact has more than 252 fields",
+    303: "too many conditions matched at once (the matcher's stack holds 64)",
+    309: "the session was already deleted",
+    310: "no action available",
+    311: "a field is missing",
+    312: "an operation is not supported on these types",
+}
+_CODE = re.compile(r"error code: (\d+)")
+
+# durable's limits, measured (tests/test_engine.py) or read in its C source.
+MAX_GROUPS = 15  # $and/$or groups per rule: 2 entries each in a 32-entry sequence
+MAX_FIELDS = 250  # per fact: 254 properties, minus sid, id (and the level l)
+MAX_FANOUT = 48  # nodes pushed at once on the 64-entry alpha stack, with margin
+MAX_LIVE_SESSIONS = 1024  # per ruleset; we keep one
+
+
+class PersonFacts(Protocol):
+    """What the engine reads of a person: an id and the known values by fact name.
+
+    talentrules.facts.PersonFacts satisfies it; a missing or None value is unknown.
+    """
+
+    @property
+    def employee_id(self) -> str: ...
+
+    @property
+    def values(self) -> Mapping[str, Value]: ...
+
+
+@dataclass(frozen=True)
+class Result:
+    """One person's conclusions and the trace that justifies them."""
+
+    employee_id: str
+    evaluation: Evaluation
+    trace: dict[str, Any]
+
+
+# --- value encoding ----------------------------------------------------------------
+
+
+def encode_number(value: float | int) -> str:
+    """JSON text for a number that durable parses back to the same value.
+
+    durable's parser reads ``1e-05`` as ``1`` and then fails (error 204): an
+    exponent is only accepted after a fraction, so one is inserted (``1.0e-05``).
+    Whole numbers below 2**53 are written as integers (exact, and atoll cannot
+    overflow); durable compares integers with doubles numerically.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{value!r} is not a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    if value == int(value) and abs(value) < 2**53:
+        return str(int(value))  # also turns -0.0 into 0
+    text = repr(float(value))
+    mantissa, _, exponent = text.partition("e")
+    if exponent and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _to_json(value: object) -> str:
+    """JSON text for the ruleset definition and facts, numbers through encode_number.
+
+    Strings are escaped to ASCII (json.dumps): durable compares the bytes as written,
+    so rule literals and fact values only need one consistent spelling.
+    """
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_to_json(k)}:{_to_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_to_json(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return encode_number(value)
+    raise TypeError(f"cannot encode {value!r}")
+
+
+def _fnv1a(name: str) -> int:
+    """durable's property-name hash (FNV-1a, 32 bits); properties are keyed by it alone."""
+    h = 0x811C9DC5
+    for byte in name.encode():
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+# --- compilation ---------------------------------------------------------------------
+
+# A field of a person's level fact: (field id, source name, kind, outcome for members).
+# kind: number, date, boolean, string (enum/text facts), outcome (a decision's single
+# outcome), member (one outcome of a collect decision: "T" when included).
+_Field = tuple[str, str, str, str]
+
+_TRUE: dict[str, Any] = {"$true": 1}
+_FALSE: dict[str, Any] = {"$false": 1}
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">", "in": "not in"}
+_NEGATE.update({"not in": "in", "known": "unknown", "unknown": "known"})
+_DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+
+@dataclass
+class _Level:
+    index: int
+    decisions: tuple[str, ...]
+    rules: list[tuple[int, Rule]] = field(default_factory=list)  # (index in rulebook, rule)
+    fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
+
+
+class _Compiler:
+    """Turns the Rulebook into durable's ruleset definition; one use per Engine."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self.level_of = {d: k for k, names in enumerate(rulebook.levels) for d in names}
+        self.levels = [_Level(k, tuple(names)) for k, names in enumerate(rulebook.levels)]
+        self.names = self._field_names()
+        self.field_ids: dict[tuple[str, str], str] = {}
+        self.definition: dict[str, Any] = {}
+        self.durable_rule: dict[str, int] = {}  # durable rule name -> index in rulebook.rules
+
+    @staticmethod
+    def _field_names() -> Iterator[str]:
+        # Short ids: fact names hold '.' (a durable path) and '-', and 'id'/'sid' are
+        # reserved. Properties are found by a 32-bit hash with no name check, so an id
+        # whose hash collides with one already used (or with l/sid/id) is skipped.
+        taken = {_fnv1a("l"), _fnv1a("sid"), _fnv1a("id")}
+        for n in itertools.count():
+            name = f"f{n}"
+            if _fnv1a(name) not in taken:
+                taken.add(_fnv1a(name))
+                yield name
+
+    def compile(self) -> None:
+        for index, rule in enumerate(self.rulebook.rules):
+            if rule.decision not in self.level_of:
+                raise RulebookError(
+                    f"{rule.file}:{rule.line}: rule {rule.id}: decision "
+                    f"'{rule.decision}' is in no level of the rulebook"
+                )
+            self.levels[self.level_of[rule.decision]].rules.append((index, rule))
+        for level in self.levels:
+            self._compile_level(level)
+
+    def _compile_level(self, level: _Level) -> None:
+        compiled: list[tuple[int, Rule, list[dict[str, Any]], int]] = []
+        for index, rule in level.rules:
+            expr = self._normal(rule.when, rule, level, negate=False)
+            if expr is _FALSE:
+                continue  # can never fire; the checker reports it
+            alternatives = [expr]
+            if _groups(expr) + 1 > MAX_GROUPS and "$or" in expr:
+                alternatives = expr["$or"]  # a top-level any: one durable rule per branch
+            for alt in alternatives:
+                if _groups(alt) + 1 > MAX_GROUPS:
+                    raise RulebookError(
+                        f"{rule.file}:{rule.line}: rule {rule.id}: its condition nests "
+                        f"{_groups(alt) + 1} all/any/in groups; durable_rules takes at most "
+                        f"{MAX_GROUPS} (error 113): flatten it or split the rule"
+                    )
+                compiled.append((index, rule, _conjuncts(alt), _fanout(alt)))
+        if len(level.fields) > MAX_FIELDS:
+            raise RulebookError(
+                f"{self.rulebook.source}: the rules of decision level {level.index} "
+                f"({', '.join(level.decisions)}) read {len(level.fields)} facts and "
+                f"decisions; durable_rules holds at most {MAX_FIELDS} per fact"
+            )
+        # durable's alpha matcher pushes every matching child of a node on a 64-entry
+        # stack (error 303 when it overflows) and keeps at most 511 children per node:
+        # spread the level's rules over buckets, each under an always-true test on l.
+        count = len(compiled)
+        size = count if count <= 24 else math.ceil(math.sqrt(count))
+        buckets = math.ceil(count / size) if count > 24 else 0
+        widest = max((c[3] for c in compiled), default=0)
+        if buckets + size + widest > MAX_FANOUT:
+            raise RulebookError(
+                f"{self.rulebook.source}: decision level {level.index} has {count} rules "
+                f"(or 'any' lists too wide); durable_rules' matcher would overflow its stack"
+            )
+        for position, (index, _rule, conjuncts, _) in enumerate(compiled):
+            guard: list[dict[str, Any]] = [{"l": level.index}]
+            if buckets:
+                guard.append({"$gt": {"l": -1 - position // size}})
+            name = f"r{index}" if f"r{index}" not in self.definition else f"r{index}_{position}"
+            self.definition[name] = {"all": [{"m": {"$and": guard + conjuncts}}]}
+            self.durable_rule[name] = index
+
+    def _field(self, level: _Level, source: str, kind: str, outcome: str = "") -> str:
+        key = (source, outcome)
+        if key not in self.field_ids:
+            self.field_ids[key] = next(self.names)
+        level.fields[key] = (self.field_ids[key], source, kind, outcome)
+        return self.field_ids[key]
+
+    def _normal(self, expr: Expr, rule: Rule, level: _Level, negate: bool) -> dict[str, Any]:
+        """durable's condition for ``expr`` (or its negation), negation at the leaves.
+
+        Exact under Kleene logic: a leaf on an unknown fact is a missing field,
+        which durable never matches, and is unknown (not true) here too, as is its
+        negation; De Morgan holds in Kleene logic.
+        """
+        if isinstance(expr, Not):
+            return self._normal(expr.part, rule, level, not negate)
+        if isinstance(expr, AllOf | AnyOf):
+            conjunction = isinstance(expr, AllOf) != negate
+            parts = [self._normal(p, rule, level, negate) for p in expr.parts]
+            return _combine("$and" if conjunction else "$or", parts)
+        op = _NEGATE[expr.op] if negate else expr.op
+        return self._leaf(expr, op, rule, level)
+
+    def _leaf(self, cmp: Compare, op: str, rule: Rule, level: _Level) -> dict[str, Any]:
+        where = f"{cmp.file}:{cmp.line}: rule {rule.id}: '{cmp}'"
+        decision = self.rulebook.decisions.get(cmp.fact)
+        if decision is not None:
+            if self.level_of.get(cmp.fact, level.index) >= level.index:
+                raise RulebookError(
+                    f"{where}: decision '{cmp.fact}' is not resolved "
+                    f"before decision '{rule.decision}'"
+                )
+            if op in ("known", "unknown"):
+                return _TRUE if op == "known" else _FALSE  # decisions are never unknown
+            values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+            if any(v not in decision.outcomes for v in values):
+                raise RulebookError(f"{where}: not an outcome of decision '{cmp.fact}'")
+            if op not in ("==", "!=", "in", "not in"):
+                raise RulebookError(f"{where}: decisions compare with ==, !=, in, not in")
+            positive = op in ("==", "in")
+            if decision.policy == "collect":
+                # Membership: one "T"/"F" field per outcome, always present.
+                tests: list[dict[str, Any]] = [
+                    {self._field(level, cmp.fact, "member", str(v)): "T" if positive else "F"}
+                    for v in values
+                ]
+            else:
+                fid = self._field(level, cmp.fact, "outcome")
+                tests = [{fid: str(v)} if positive else {"$neq": {fid: str(v)}} for v in values]
+            return _combine("$or" if positive else "$and", tests)
+        spec = self.rulebook.vocabulary.get(cmp.fact)
+        if spec is None:
+            raise RulebookError(f"{where}: unknown fact '{cmp.fact}'")
+        kind = {"enum": "string", "text": "string"}.get(spec.type, spec.type)
+        fid = self._field(level, cmp.fact, kind)
+        if op in ("known", "unknown"):
+            return {"$ex" if op == "known" else "$nex": {fid: 1}}
+        values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+        encoded = [self._literal(v, kind, where) for v in values]
+        if op in ("in", "not in"):
+            if op == "in":
+                return _combine("$or", [{fid: v} for v in encoded])
+            return _combine("$and", [{"$neq": {fid: v}} for v in encoded])
+        if op not in ("==", "!=") and kind not in ("number", "date"):
+            # durable compares strings byte-wise and a number with a string as text.
+            raise RulebookError(f"{where}: '{op}' needs a number or a date")
+        if op == "==":
+            return {fid: encoded[0]}
+        return {_DURABLE_OP[op]: {fid: encoded[0]}}
+
+    @staticmethod
+    def _literal(value: object, kind: str, where: str) -> object:
+        if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if kind == "date" and isinstance(value, dt.date):
+            return value.toordinal()
+        if kind == "boolean" and isinstance(value, bool):
+            return "T" if value else "F"
+        if kind == "string" and isinstance(value, str):
+            return value
+        raise RulebookError(f"{where}: {value!r} cannot be compared with a {kind} fact")
+
+
+def _combine(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """``$and``/``$or`` of parts, with constants folded and same-kind groups flattened."""
+    absorbing, neutral = (_FALSE, _TRUE) if op == "$and" else (_TRUE, _FALSE)
+    flat: list[dict[str, Any]] = []
+    for part in parts:
+        if part is absorbing:
+            return absorbing
+        if part is neutral:
+            continue
+        flat.extend(part[op] if op in part else [part])
+    if not flat:
+        return neutral
+    return flat[0] if len(flat) == 1 else {op: flat}
+
+
+def _groups(cond: dict[str, Any]) -> int:
+    """How many $and/$or groups a condition has (durable allows 15 per rule)."""
+    for op in ("$and", "$or"):
+        if op in cond:
+            return 1 + sum(_groups(c) for c in cond[op])
+    return 0
+
+
+def _conjuncts(cond: dict[str, Any]) -> list[dict[str, Any]]:
+    if cond is _TRUE:
+        return []
+    return list(cond["$and"]) if "$and" in cond else [cond]
+
+
+def _fanout(cond: dict[str, Any]) -> int:
+    """An upper bound on the alternatives of one rule that can match at once."""
+    if "$and" in cond:
+        return sum(_fanout(c) for c in cond["$and"])
+    if "$or" in cond:
+        # Equalities on one field match at most once together.
+        equal_fields = {next(iter(c)) for c in cond["$or"] if not next(iter(c)).startswith("$")}
+        others = [c for c in cond["$or"] if next(iter(c)).startswith("$")]
+        return len(equal_fields) + sum(max(1, _fanout(c)) for c in others)
+    return 0
+
+
+def _error_message(error: Exception) -> str:
+    match = _CODE.search(str(error))
+    if match is None:
+        return str(error)
+    code = int(match.group(1))
+    return f"{_ERRORS.get(code, 'durable_rules failed')} (durable_rules error code {code})"
+
+
+# --- the engine ----------------------------------------------------------------------
+
+_RULESET_NUMBERS = itertools.count(1)
+
+
+class Engine:
+    """One compiled durable ruleset for a Rulebook; evaluates persons one at a time.
+
+    Use as a context manager (or call close()): closing deletes the C ruleset, which
+    durable keeps for the life of the process otherwise.
+    """
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        if _dre is None:
+            raise EngineError(
+                f"durable_rules {DURABLE_VERSION} cannot be imported on this Python "
+                f"({_IMPORT_ERROR}); talentrules supports Python 3.11 and 3.12"
+            )
+        self.rulebook = rulebook
+        compiler = _Compiler(rulebook)
+        compiler.compile()
+        self._levels = compiler.levels
+        self._durable_rule = compiler.durable_rule
+        self._rule_level = [compiler.level_of[rule.decision] for rule in rulebook.rules]
+        self.definition = compiler.definition  # durable's JSON form, for docs and tests
+        # Unique per Engine and process: durable keeps rulesets in one process-wide table.
+        self.name = f"talentrules-{os.getpid()}-{next(_RULESET_NUMBERS)}"
+        try:
+            self._handle: int | None = _dre.create_ruleset(self.name, _to_json(self.definition))
+        except _dre.error as error:
+            raise EngineError(
+                f"{rulebook.source}: durable_rules refused the compiled rulebook: "
+                f"{_error_message(error)}"
+            ) from error
+        self._closer = weakref.finalize(self, _dre.delete_ruleset, self._handle)
+        self._sids = itertools.count(1)  # sequential: one live session, deleted after use
+        self._busy = False
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the durable ruleset; the Engine cannot evaluate afterwards."""
+        self._handle = None
+        self._closer()
+
+    def evaluate(self, person: PersonFacts) -> Evaluation:
+        """Decide every decision for ``person``; durable_rules does the matching."""
+        return self._evaluate(person, None)
+
+    def _evaluate(self, person: PersonFacts, levels: list[dict[str, Any]] | None) -> Evaluation:
+        """Evaluate; when ``levels`` is a list, append what each level asserted and fired."""
+        if self._handle is None:
+            raise EngineError("the engine is closed")
+        if self._busy:
+            # durable sessions are not re-entrant (a tracer calling back, or threads).
+            raise EngineError("the engine is already evaluating a person (one at a time)")
+        self._busy = True
+        handle = self._handle
+        sid = str(next(self._sids))
+        outcomes: dict[str, tuple[str, ...]] = {}
+        fired: list[str] = []
+        overruled: dict[str, tuple[str, ...]] = {}
+        defaulted: list[str] = []
+        try:
+            for level in self._levels:
+                hits = self._run_level(handle, sid, level, person, outcomes, levels)
+                rules = self.rulebook.rules
+                for decision_name in level.decisions:
+                    decision = self.rulebook.decisions[decision_name]
+                    own = [rules[i] for i in hits if rules[i].decision == decision_name]
+                    chosen, lost = resolve(decision, own, person.employee_id)
+                    outcomes[decision_name] = chosen
+                    if lost:
+                        overruled[decision_name] = lost
+                    if not own:
+                        defaulted.append(decision_name)
+                fired.extend(rules[i].id for i in hits)
+        finally:
+            self._busy = False
+            try:
+                _dre.delete_state(handle, sid)
+            except _dre.error:
+                pass  # error 309: no fact of this person reached durable (nothing matched)
+        return Evaluation(
+            employee_id=person.employee_id,
+            outcomes=outcomes,
+            fired=tuple(fired),
+            overruled=overruled,
+            defaulted=tuple(defaulted),
+        )
+
+    def _run_level(
+        self,
+        handle: int,
+        sid: str,
+        level: _Level,
+        person: PersonFacts,
+        outcomes: Mapping[str, tuple[str, ...]],
+        trace: list[dict[str, Any]] | None,
+    ) -> list[int]:
+        """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
+        values = person.values
+        parts = [f'{{"sid":"{sid}","l":{level.index}']
+        shown: dict[str, object] = {}
+        for fid, source, kind, outcome in level.fields.values():
+            if kind == "member":
+                text = '"T"' if outcome in outcomes[source] else '"F"'
+            elif kind == "outcome":
+                text = json.dumps(outcomes[source][0])
+            else:
+                value = values.get(source)
+                if value is None:
+                    continue  # unknown: the field is absent, and absent never matches
+                text = self._encode(value, kind, source, person.employee_id)
+            parts.append(f',"{fid}":{text}')
+            if trace is not None:
+                shown[source if kind != "member" else f"{source}[{outcome}]"] = json.loads(text)
+        parts.append("}")
+        try:
+            code, offset = _dre.assert_fact(handle, "".join(parts))
+        except _dre.error as error:
+            raise EngineError(
+                f"{person.employee_id}: durable_rules could not take the facts of decision "
+                f"level {level.index}: {_error_message(error)}"
+            ) from error
+        hits: set[int] = set()
+        if code == 2:
+            # MessageObservedException: the same fact twice in one session; sessions are
+            # deleted after every person, so durable lost track of one.
+            raise EngineError(
+                f"{person.employee_id}: durable_rules saw this person's "
+                f"level {level.index} fact twice (a session was not deleted)"
+            )
+        if code == 0:  # 1 = MessageNotHandled: no rule of this level matched
+            self._collect(handle, offset, level, hits)
+        ordered = sorted(hits)
+        if trace is not None:
+            trace.append(
+                {
+                    "level": level.index,
+                    "decisions": list(level.decisions),
+                    "asserted": dict(sorted(shown.items())),
+                    "fired": [self.rulebook.rules[i].id for i in ordered],
+                }
+            )
+        return ordered
+
+    def _collect(self, handle: int, offset: int, level: _Level, hits: set[int]) -> None:
+        """The action loop: take every pending action of the session, record its rule."""
+        started = _dre.start_action_for_state(handle, offset)
+        messages: str | None = None if started is None else started[1]
+        while messages is not None:
+            # The message is {"<rule name>":{"m":{...the fact...}}}; the name is ours.
+            name = messages[2 : messages.index('"', 2)]
+            try:
+                self._record(name, level, hits)
+            except (KeyError, ValueError, TypeError, EngineError) as error:
+                _dre.abandon_action(handle, offset)
+                index = self._durable_rule.get(name)
+                rule = self.rulebook.rules[index] if index is not None else None
+                what = f"rule {rule.id} ({rule.file}:{rule.line})" if rule else f"'{name}'"
+                raise EngineError(f"{what}: its action failed: {error}") from error
+            messages = _dre.complete_and_start_action(handle, offset)
+
+    def _record(self, name: str, level: _Level, hits: set[int]) -> None:
+        """What a rule's action does: note that the rule fired (once, even when durable
+        fires it once per matching branch of an ``any``)."""
+        index = self._durable_rule[name]
+        if self._rule_level[index] != level.index:
+            raise EngineError(f"fired while evaluating decision level {level.index}")
+        hits.add(index)
+
+    @staticmethod
+    def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
+        try:
+            if kind == "number":
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return encode_number(value)
+            elif kind == "date":
+                if isinstance(value, dt.date):
+                    return str(value.toordinal())
+            elif kind == "boolean":
+                if isinstance(value, bool):
+                    return '"T"' if value else '"F"'
+            elif isinstance(value, str):
+                return _to_json(value)
+        except ValueError as error:
+            raise EngineError(f"{employee_id}: fact '{source}': {error}") from error
+        raise EngineError(f"{employee_id}: fact '{source}' should be a {kind}, got {value!r}")
+
+    def explain(self, person: PersonFacts) -> tuple[Evaluation, dict[str, Any]]:
+        """Evaluate and return the engine's own record: per level, what was asserted
+        (fact name -> JSON text sent) and which rules fired."""
+        levels: list[dict[str, Any]] = []
+        evaluation = self._evaluate(person, levels)
+        info = {"evaluator": "durable_rules", "durable_rules": DURABLE_VERSION, "levels": levels}
+        return evaluation, info
+
+
+# --- runs over many persons -----------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _explain_body(
+    rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
+) -> dict[str, Any]:
+    try:
+        from talentrules.reference import explain
+    except ImportError:  # until reference.py lands
+        return {"employee_id": person.employee_id}
+    body: dict[str, Any] = explain(rulebook, person, evaluation)  # type: ignore[arg-type]
+    return body
+
+
+def _result(engine: Engine, person: PersonFacts) -> Result:
+    evaluation, info = engine.explain(person)
+    trace = _explain_body(engine.rulebook, person, evaluation)
+    trace["engine"] = info
+    return Result(person.employee_id, evaluation, trace)
+
+
+def _work(span: tuple[int, int]) -> list[Result]:
+    engine: Engine = _WORKER["engine"]
+    persons: Sequence[PersonFacts] = _WORKER["persons"]
+    return [_result(engine, persons[i]) for i in range(*span)]
+
+
+def _start_worker() -> None:
+    _WORKER["engine"] = Engine(_WORKER["rulebook"])
+
+
+def run(
+    rulebook: Rulebook,
+    persons: Sequence[PersonFacts],
+    jobs: int | None = None,
+    tracer: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """Evaluate every person with a trace; results in employee_id order.
+
+    ``jobs`` processes (default: the machine's cores), one engine each; results and
+    traces are identical for any ``jobs`` and any input order. ``tracer`` gets each
+    trace, in employee_id order; ``progress`` the number of persons done so far.
+    """
+    ordered = sorted(persons, key=lambda p: p.employee_id)
+    for a, b in itertools.pairwise(ordered):
+        if a.employee_id == b.employee_id:
+            raise EngineError(f"two persons have employee_id {a.employee_id!r}")
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(ordered) // 50 or 1))
+    results: list[Result] = []
+
+    def done(batch: list[Result]) -> None:
+        results.extend(batch)
+        if tracer is not None:
+            for result in batch:
+                tracer(result.trace)
+        if progress is not None:
+            progress(len(results))
+
+    if jobs == 1:
+        with Engine(rulebook) as engine:
+            for person in ordered:
+                done([_result(engine, person)])
+        return results
+    Engine(rulebook).close()  # compile errors surface here, not in a worker
+    size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
+    spans = [(i, min(i + size, len(ordered))) for i in range(0, len(ordered), size)]
+    # fork: workers inherit the rulebook and persons instead of unpickling them.
+    _WORKER.update(rulebook=rulebook, persons=ordered)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs, _start_worker) as pool:
+            for batch in pool.imap(_work, spans):
+                done(batch)
+    finally:
+        _WORKER.clear()
+    return results
