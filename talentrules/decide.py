@@ -114,6 +114,7 @@ class AllocationPolicy:
     """The rulebook's declaration of how scarce investments are shared out."""
 
     decision: str  # the decision whose outcomes are recommended codes
+    not_investments: tuple[str, ...]  # its outcomes that mean "nothing" (None)
     order: tuple[OrderKey, ...]
     tie_break: Literal["draw", "employee_id"]
     codes: tuple[str, ...]  # processing order; others follow in catalogue order
@@ -128,6 +129,10 @@ class AllocationPolicy:
         if investment.track is not None:
             return self.by_track.get(investment.track)
         return None
+
+    def recommended(self, outcomes: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """The investment codes among a person's outcomes."""
+        return tuple(c for c in outcomes.get(self.decision, ()) if c not in self.not_investments)
 
     def ranking(self, name: str) -> tuple[str, ...]:
         """The declared ranking of a decision's values (for override directions)."""
@@ -346,7 +351,7 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
     if not isinstance(section, yaml.MappingNode):
         raise RulebookError(f"{label}: an 'allocation' section is required")
     where = f"{label}:{_line(section)}"
-    known = {"decision", "order", "tie_break", "codes", "eligible"}
+    known = {"decision", "not_investments", "order", "tie_break", "codes", "eligible"}
     for key, _ in section.value:
         if key.value not in known:
             raise RulebookError(f"{label}:{_line(key)}: unknown allocation key {key.value!r}")
@@ -367,6 +372,8 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
     tie = _plain(_get(section, "tie_break")) or "draw"
     if tie not in ("draw", "employee_id"):
         raise RulebookError(f"{where}: tie_break must be draw or employee_id, not {tie!r}")
+    nothing_node = _get(section, "not_investments")
+    nothing = _strings(_plain(nothing_node), where, "not_investments") if nothing_node else ()
     codes_node = _get(section, "codes")
     codes = _strings(_plain(codes_node), where, "codes") if codes_node is not None else ()
     by_track: dict[str, Eligibility] = {}
@@ -393,6 +400,7 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
                 )
     return AllocationPolicy(
         decision,
+        nothing,
         tuple(order),
         "draw" if tie == "draw" else "employee_id",
         codes,
@@ -449,9 +457,10 @@ class Allocation:
         return tuple(a for a in self.allotments if a.employee_id == employee_id)
 
 
-# Person facts as the facts stage gives them: employee_id -> fact name -> value, where a
-# value is plain or carries ``.value`` (a Cell); None is unknown.
-PersonFacts = Mapping[str, Mapping[str, object]]
+# Person facts: employee_id -> fact name -> value (None is unknown), e.g.
+# ``{p.employee_id: p.values for p in facts.compute_facts(...)}``; a value that
+# carries ``.value`` (a Cell) is read through it.
+FactsByPerson = Mapping[str, Mapping[str, object]]
 
 
 def _values(name: str, evaluation: Evaluation, facts: Mapping[str, object]) -> tuple[str, ...]:
@@ -481,7 +490,7 @@ def _code_order(catalogue: Catalogue, policy: AllocationPolicy, wanted: set[str]
 
 def allocate(
     evaluations: Iterable[Evaluation],
-    persons_facts: PersonFacts,
+    persons_facts: FactsByPerson,
     catalogue: Catalogue,
     budget: Budget,
     policy: AllocationPolicy,
@@ -498,7 +507,7 @@ def allocate(
     people = sorted(evaluations, key=lambda e: e.employee_id)
     wanted: dict[str, list[Evaluation]] = {}
     for person in people:
-        for code in person.outcomes.get(policy.decision, ()):
+        for code in policy.recommended(person.outcomes):
             wanted.setdefault(code, []).append(person)
 
     def case(person: Evaluation) -> tuple[tuple[int, ...], str, tuple[str, ...]]:
@@ -723,6 +732,8 @@ class Recommendation:
                 if allotment.code == target:
                     return (allotment.status,)
             return (NOT_RECOMMENDED,)
+        if field == "investment":  # the recommended codes, without the "None" outcome
+            return tuple(allotment.code for allotment in self.allocation)
         return self.outcomes.get(field, ())
 
     def decided(self, field: str, target: str | None = None) -> tuple[str, ...]:
@@ -1029,7 +1040,7 @@ class Decisions:
 def decide(
     panel: Panel,
     evaluations: Iterable[Evaluation],
-    persons_facts: PersonFacts,
+    persons_facts: FactsByPerson,
     decisions: Mapping[str, Decision],
     rules_dir: Path | None = None,
 ) -> Decisions:
