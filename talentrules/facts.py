@@ -1,0 +1,604 @@
+"""Rows -> typed per-person facts, each with the cells it came from.
+
+The rules read nothing but these facts: the vocabulary (``rules/vocabulary.yaml``)
+names them, this module computes them from the ingested rows, in one pass per
+sheet (rows are grouped by employee first). The Demographics sheet is never read.
+
+Values: numbers are ``int`` when whole, else ``float``; enums are their canonical
+strings; booleans; dates; ``None`` is unknown. Counts of rows are 0, never unknown,
+when a person has no rows. Ages and spans are whole months (see ``whole_months``)
+measured against the cycle's ``as_of``, never today's clock.
+
+Provenance (``PersonFacts.cells``): a value read from one cell carries that cell,
+blank or not (``Employees!N5``); a count carries the deciding cell of every row it
+counted (``H-DEV.drained`` -> the ``energy`` cells of the drained rows; a count of 0
+carries none); a derived value carries every cell it was computed from
+(``tenure_months`` -> ``hire_date`` and the Cycle's ``as_of``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from talentrules.contract import SIGNALS
+from talentrules.errors import RulebookError
+from talentrules.model import Panel, Row, Value
+from talentrules.rulebook import FactSpec
+
+Cells = tuple[str, ...]
+# investment_code -> (track, mode), as in the Investments sheet or rules/catalogue.yaml
+Catalogue = Mapping[str, tuple[str | None, str | None]]
+
+STALE_MONTHS = 24  # evidence older than this is stale (shared/domain.md)
+LEADERSHIP_COURSE_MODES = frozenset({"10"})
+LEADERSHIP_EXPERIENCE_MODES = frozenset({"70", "70/20", "70/10"})
+# A completed LEAD-PROG counts as a leadership course even when no catalogue lists it:
+# it is the one code every panel uses for "the leadership programme".
+FLAGSHIP_COURSE = "LEAD-PROG"
+
+PERSON_NUMBERS = (
+    "performance",
+    "performance_prior_1",
+    "performance_prior_2",
+    "potential",
+    "expertise",
+    "policy_compliance",
+    "direct_reports",
+)
+PERSON_ENUMS = (
+    "readiness",
+    "risk_of_loss",
+    "impact_of_loss",
+    "career_interest",
+    "current_track",
+)
+SIGNAL_FACTS = (
+    "episodes",
+    "contexts",
+    "sources",
+    "non_self_sources",
+    "months_spanned",
+    "newest_age_months",
+    "drained",
+    "energised",
+    "commitment",
+    "self_initiated",
+    "no_authority",
+    "habitual_reports",
+)
+INFLUENCE = {
+    "Position": "influence.position",
+    "Expertise": "influence.expertise",
+    "Personal": "influence.personal",
+    "Rules and monitoring": "influence.rules",
+}
+OUTCOME = {
+    "Commitment": "outcome.commitment",
+    "Compliance": "outcome.compliance",
+    "Resistance": "outcome.resistance",
+}
+NOMINATION = {
+    "Position": "nominations.position",
+    "Expertise": "nominations.expertise",
+    "Personal": "nominations.personal",
+}
+TEAM = {
+    "team_size": "team.size",
+    "on_time_rate": "team.on_time_rate",
+    "policy_incidents": "team.policy_incidents",
+    "engagement": "team.engagement",
+    "voluntary_attrition": "team.voluntary_attrition",
+}
+EVIDENCE_FACTS = (
+    "evidence.episodes",
+    "evidence.heart_episodes",
+    "evidence.counter_episodes",
+    "evidence.sources",
+    "evidence.non_self_sources",
+    "evidence.self_only",
+    "evidence.newest_age_months",
+    "evidence.fresh_heart_episodes",
+    "evidence.stale_heart_episodes",
+)
+DEVELOPMENT_FACTS = (
+    "development.leadership_courses_completed",
+    "development.leadership_experience_completed",
+    "development.active",
+    "development.withdrawn",
+)
+
+# Every fact this module can compute, in a stable order (the vocabulary's order).
+COMPUTED: tuple[str, ...] = (
+    *PERSON_NUMBERS[:3],
+    "performance_trend",
+    *PERSON_NUMBERS[3:],
+    *PERSON_ENUMS,
+    "is_people_manager",
+    "tenure_months",
+    "months_in_role",
+    "has_aspiration_statement",
+    *EVIDENCE_FACTS,
+    *INFLUENCE.values(),
+    *OUTCOME.values(),
+    *NOMINATION.values(),
+    "nominations.total",
+    "team.reported",
+    *TEAM.values(),
+    *DEVELOPMENT_FACTS,
+    *(f"{code}.{fact}" for code in SIGNALS for fact in SIGNAL_FACTS),
+)
+# Number facts that may hold fractions (percentages); every other number is whole,
+# which counterfactuals respect ("one more source", never "0.5 more").
+FRACTIONAL = frozenset({"team.on_time_rate", "team.engagement", "team.voluntary_attrition"})
+
+
+def is_whole(fact: str) -> bool:
+    """True when a number fact only takes whole values (counts, months, ratings)."""
+    return fact not in FRACTIONAL
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """Every vocabulary fact of one person, and the cells each came from."""
+
+    employee_id: str
+    values: dict[str, Value]  # fact -> value; None is unknown
+    cells: dict[str, Cells]  # fact -> the cells it was computed from
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """Completed months from ``start`` to ``end`` (0 if ``end`` is not later).
+
+    2025-01-15 -> 2026-01-14 is 11 months; -> 2026-01-15 is 12.
+    """
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def _number(value: Value) -> int | float | None:
+    """A number as int when whole, else float; anything else is unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _ref(row: Row, column: str) -> str:
+    cell = row.cells.get(column)
+    return cell.ref if cell is not None else f"{row.sheet}!row {row.number}"
+
+
+def _group(rows: Iterable[Row], column: str) -> dict[str, list[Row]]:
+    """Rows by the employee they are about, each group in sheet order."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        key = row.get(column)
+        if isinstance(key, str):
+            groups[key].append(row)
+    for group in groups.values():
+        group.sort(key=lambda r: r.number)
+    return groups
+
+
+def check_vocabulary(vocabulary: Mapping[str, FactSpec]) -> None:
+    """Refuse a vocabulary fact this module cannot compute (it would always be unknown)."""
+    known = set(COMPUTED)
+    for name in vocabulary:
+        if name not in known:
+            close = difflib.get_close_matches(name, COMPUTED, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise RulebookError(
+                f"vocabulary: fact '{name}' is not one talentrules computes from the workbook{hint}"
+            )
+
+
+def _blank() -> tuple[dict[str, Value], dict[str, Cells]]:
+    """The facts of a person with no data: counts 0, everything else unknown."""
+    values: dict[str, Value] = dict.fromkeys(COMPUTED)
+    for code in SIGNALS:
+        for fact in SIGNAL_FACTS:
+            if fact != "newest_age_months":
+                values[f"{code}.{fact}"] = 0
+    for name in (
+        *EVIDENCE_FACTS,
+        *INFLUENCE.values(),
+        *OUTCOME.values(),
+        *NOMINATION.values(),
+        "nominations.total",
+        *DEVELOPMENT_FACTS,
+    ):
+        values[name] = 0
+    values["evidence.self_only"] = None
+    values["evidence.newest_age_months"] = None
+    values["team.reported"] = False
+    values["has_aspiration_statement"] = False
+    return values, dict.fromkeys(COMPUTED, ())
+
+
+_BLANK_VALUES, _BLANK_CELLS = _blank()
+
+
+def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
+    """The value of each vocabulary fact for a person with no data at all."""
+    check_vocabulary(vocabulary)
+    return {name: _BLANK_VALUES[name] for name in vocabulary}
+
+
+@dataclass
+class _Episode:
+    """One Evidence row, unpacked once."""
+
+    signal: str
+    observed_on: dt.date | None
+    context: Value
+    row: Row
+
+
+def _source_key(row: Row) -> tuple[str, str] | None:
+    """An independent source: its source_id, else one per source_type."""
+    source_id = row.get("source_id")
+    if isinstance(source_id, str) and source_id.strip():
+        return ("id", source_id.strip())
+    source_type = row.get("source_type")
+    return ("type", source_type) if isinstance(source_type, str) else None
+
+
+def _source_cell(row: Row) -> str:
+    return _ref(row, "source_id" if row.get("source_id") is not None else "source_type")
+
+
+class _Person:
+    """Accumulates one person's values and cells, starting from the blank person."""
+
+    def __init__(self) -> None:
+        self.values = _BLANK_VALUES.copy()
+        self.cells = _BLANK_CELLS.copy()
+
+    def set(self, fact: str, value: Value, cells: Cells) -> None:
+        self.values[fact] = value
+        self.cells[fact] = cells
+
+    def count(self, fact: str, rows: list[Row], column: str) -> None:
+        """A count of rows, carrying each row's ``column`` cell."""
+        self.values[fact] = len(rows)
+        self.cells[fact] = tuple(_ref(r, column) for r in rows)
+
+    def sources(self, prefix: str, rows: list[Row]) -> None:
+        """``{prefix}.sources`` and ``{prefix}.non_self_sources``."""
+        every: set[tuple[str, str]] = set()
+        others: set[tuple[str, str]] = set()
+        for row in rows:
+            key = _source_key(row)
+            if key is None:
+                continue
+            every.add(key)
+            if row.get("source_type") != "Self":
+                others.add(key)
+        self.set(f"{prefix}.sources", len(every), tuple(_source_cell(r) for r in rows))
+        self.set(
+            f"{prefix}.non_self_sources",
+            len(others),
+            tuple(_source_cell(r) for r in rows if r.get("source_type") != "Self"),
+        )
+
+
+def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
+    for name in PERSON_NUMBERS:
+        person.set(name, _number(row.get(name)), (_ref(row, name),))
+    for name in PERSON_ENUMS:
+        value = row.get(name)
+        person.set(name, value if isinstance(value, str) else None, (_ref(row, name),))
+    manager = row.get("is_people_manager")
+    person.set(
+        "is_people_manager",
+        manager if isinstance(manager, bool) else None,
+        (_ref(row, "is_people_manager"),),
+    )
+    current, prior = person.values["performance"], person.values["performance_prior_1"]
+    trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
+    person.set(
+        "performance_trend",
+        trend,
+        (_ref(row, "performance"), _ref(row, "performance_prior_1")),
+    )
+    for fact, column in (("tenure_months", "hire_date"), ("months_in_role", "date_in_role")):
+        start = row.get(column)
+        months = (
+            whole_months(start, as_of) if isinstance(start, dt.date) and as_of is not None else None
+        )
+        person.set(fact, months, (_ref(row, column), *as_of_ref))
+    statement = row.get("aspiration_statement")
+    person.set(
+        "has_aspiration_statement",
+        isinstance(statement, str) and bool(statement.strip()),
+        (_ref(row, "aspiration_statement"),),
+    )
+
+
+def _signal(
+    person: _Person, code: str, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells
+) -> None:
+    person.count(f"{code}.episodes", rows, "signal")
+    with_context = [r for r in rows if r.get("context") is not None]
+    person.set(
+        f"{code}.contexts",
+        len({r.get("context") for r in with_context}),
+        tuple(_ref(r, "context") for r in with_context),
+    )
+    person.sources(code, rows)
+    dated = sorted(
+        ((d, r.number, r) for r in rows if isinstance(d := r.get("observed_on"), dt.date)),
+        key=lambda item: (item[0], item[1]),
+    )
+    if dated:
+        (first, _, oldest), (last, _, newest) = dated[0], dated[-1]
+        person.set(
+            f"{code}.months_spanned",
+            whole_months(first, last),
+            tuple(dict.fromkeys((_ref(oldest, "observed_on"), _ref(newest, "observed_on")))),
+        )
+        if as_of is not None:
+            person.set(
+                f"{code}.newest_age_months",
+                whole_months(last, as_of),
+                (_ref(newest, "observed_on"), *as_of_ref),
+            )
+    for fact, column, wanted in (
+        ("drained", "energy", "Drained"),
+        ("energised", "energy", "Energised"),
+        ("commitment", "outcome_in_others", "Commitment"),
+        ("self_initiated", "initiated_by", "Self"),
+        ("no_authority", "context", "No formal authority"),
+        ("habitual_reports", "frequency", "Habitual"),
+    ):
+        person.count(f"{code}.{fact}", [r for r in rows if r.get(column) == wanted], column)
+
+
+def _evidence(person: _Person, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells) -> None:
+    by_signal: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_signal[str(row.get("signal"))].append(row)
+    for code, group in by_signal.items():
+        if code in SIGNALS:
+            _signal(person, code, group, as_of, as_of_ref)
+    heart = [r for r in rows if str(r.get("signal")).startswith("H-")]
+    person.count("evidence.episodes", rows, "signal")
+    person.count("evidence.heart_episodes", heart, "signal")
+    person.count(
+        "evidence.counter_episodes",
+        [r for r in rows if str(r.get("signal")).startswith("C-")],
+        "signal",
+    )
+    person.sources("evidence", rows)
+    person.set(
+        "evidence.self_only",
+        all(r.get("source_type") == "Self" for r in rows),
+        tuple(_ref(r, "source_type") for r in rows),
+    )
+    dated = [(d, r) for r in rows if isinstance(d := r.get("observed_on"), dt.date)]
+    if as_of is not None:
+        if dated:
+            newest_date, newest = max(dated, key=lambda item: (item[0], item[1].number))
+            person.set(
+                "evidence.newest_age_months",
+                whole_months(newest_date, as_of),
+                (_ref(newest, "observed_on"), *as_of_ref),
+            )
+        fresh: list[Row] = []
+        stale: list[Row] = []
+        for row in heart:
+            observed = row.get("observed_on")
+            if isinstance(observed, dt.date):
+                old = whole_months(observed, as_of) > STALE_MONTHS
+                (stale if old else fresh).append(row)
+        person.count("evidence.fresh_heart_episodes", fresh, "observed_on")
+        person.count("evidence.stale_heart_episodes", stale, "observed_on")
+    else:
+        for fact in ("evidence.fresh_heart_episodes", "evidence.stale_heart_episodes"):
+            person.set(fact, None, ())
+    for column, names in (("influence_base", INFLUENCE), ("outcome_in_others", OUTCOME)):
+        for wanted, fact in names.items():
+            person.count(fact, [r for r in rows if r.get(column) == wanted], column)
+
+
+def _nominations(person: _Person, employee_id: str, rows: list[Row]) -> None:
+    # Naming oneself as an inspiration says nothing about inspiring others.
+    rows = [r for r in rows if r.get("nominator_id") != employee_id]
+    for reason, fact in NOMINATION.items():
+        counted = [r for r in rows if r.get("reason") == reason]
+        person.set(
+            fact,
+            len({r.get("nominator_id") for r in counted}),
+            tuple(_ref(r, "reason") for r in counted),
+        )
+    person.set(
+        "nominations.total",
+        len({r.get("nominator_id") for r in rows}),
+        tuple(_ref(r, "nominator_id") for r in rows),
+    )
+
+
+def _team(person: _Person, row: Row) -> None:
+    person.set("team.reported", True, (_ref(row, "manager_id"),))
+    for column, fact in TEAM.items():
+        person.set(fact, _number(row.get(column)), (_ref(row, column),))
+
+
+def _development(person: _Person, rows: list[Row], catalogue: Catalogue) -> None:
+    courses: list[Row] = []
+    experience: list[Row] = []
+    for row in rows:
+        if row.get("status") != "Completed":
+            continue
+        code = row.get("investment_code")
+        entry = catalogue.get(code) if isinstance(code, str) else None
+        if entry is None:
+            if code == FLAGSHIP_COURSE:
+                courses.append(row)
+            continue
+        track, mode = entry
+        if track == "Leadership" and mode in LEADERSHIP_COURSE_MODES:
+            courses.append(row)
+        elif track == "Leadership" and mode in LEADERSHIP_EXPERIENCE_MODES:
+            experience.append(row)
+    person.count("development.leadership_courses_completed", courses, "investment_code")
+    person.count("development.leadership_experience_completed", experience, "investment_code")
+    person.count("development.active", [r for r in rows if r.get("status") == "Active"], "status")
+    person.count(
+        "development.withdrawn", [r for r in rows if r.get("status") == "Withdrawn"], "status"
+    )
+
+
+def catalogue_from_panel(panel: Panel) -> dict[str, tuple[str | None, str | None]]:
+    """The workbook's own catalogue (Investments sheet): code -> (track, mode)."""
+    catalogue: dict[str, tuple[str | None, str | None]] = {}
+    for row in panel.rows.get("Investments", []):
+        code, track, mode = row.get("investment_code"), row.get("track"), row.get("mode")
+        if isinstance(code, str):
+            catalogue[code] = (
+                track if isinstance(track, str) else None,
+                mode if isinstance(mode, str) else None,
+            )
+    return catalogue
+
+
+def load_catalogue(path: Path) -> dict[str, tuple[str | None, str | None]]:
+    """The rulebook's default catalogue (``rules/catalogue.yaml``): code -> (track, mode)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise RulebookError(f"{path}: cannot read the catalogue: {error}") from error
+    entries = data.get("investments") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise RulebookError(f"{path}: no 'investments:' list")
+    catalogue: dict[str, tuple[str | None, str | None]] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+            track, mode = entry.get("track"), entry.get("mode")
+            catalogue[entry["code"]] = (
+                track if isinstance(track, str) else None,
+                str(mode) if mode is not None else None,
+            )
+    return catalogue
+
+
+def compute_facts(
+    panel: Panel,
+    vocabulary: Mapping[str, FactSpec],
+    catalogue: Catalogue | None = None,
+) -> list[PersonFacts]:
+    """Every person's vocabulary facts, sorted by employee_id.
+
+    ``catalogue`` (code -> (track, mode)) is the rulebook's default catalogue; the
+    workbook's Investments sheet replaces it when that sheet has rows. Only the
+    Employees, Cycle, Evidence, Nominations, Teams, Development and Investments
+    sheets are read: never Demographics.
+    """
+    check_vocabulary(vocabulary)
+    as_of = panel.as_of
+    cycle = panel.cycle
+    as_of_ref: Cells = (_ref(cycle, "as_of"),) if cycle is not None else ()
+    workbook_catalogue = catalogue_from_panel(panel)
+    used_catalogue: Catalogue = workbook_catalogue or catalogue or {}
+    evidence = _group(panel.rows.get("Evidence", []), "employee_id")
+    nominations = _group(panel.rows.get("Nominations", []), "nominee_id")
+    teams = _group(panel.rows.get("Teams", []), "manager_id")
+    development = _group(panel.rows.get("Development", []), "employee_id")
+    wanted = list(vocabulary)
+    everything = len(wanted) == len(COMPUTED) and set(wanted) == set(COMPUTED)
+
+    people: list[PersonFacts] = []
+    for row in panel.rows.get("Employees", []):
+        employee_id = row.get("employee_id")
+        if not isinstance(employee_id, str):
+            continue
+        person = _Person()
+        _employee(person, row, as_of, as_of_ref)
+        if employee_id in evidence:
+            _evidence(person, evidence[employee_id], as_of, as_of_ref)
+        if employee_id in nominations:
+            _nominations(person, employee_id, nominations[employee_id])
+        if employee_id in teams:
+            # Teams has one row per manager (the contract's unique key).
+            _team(person, teams[employee_id][0])
+        if employee_id in development:
+            _development(person, development[employee_id], used_catalogue)
+        if everything:
+            values, cells = person.values, person.cells
+        else:
+            values = {name: person.values[name] for name in wanted}
+            cells = {name: person.cells[name] for name in wanted}
+        people.append(PersonFacts(employee_id, values, cells))
+    people.sort(key=lambda p: p.employee_id)
+    return people
+
+
+def _typed(spec: FactSpec, value: object, where: str) -> Value:
+    """Check a rule test's value against the fact's declared type."""
+    if value is None:
+        return None
+    if spec.type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RulebookError(f"{where}: {spec.name} is a number, not {value!r}")
+        if (spec.minimum is not None and value < spec.minimum) or (
+            spec.maximum is not None and value > spec.maximum
+        ):
+            raise RulebookError(
+                f"{where}: {spec.name} = {value} is outside {spec.minimum:g}..{spec.maximum:g}"
+                if spec.minimum is not None and spec.maximum is not None
+                else f"{where}: {spec.name} = {value} is out of range"
+            )
+        return _number(value)
+    if spec.type == "enum":
+        if value not in spec.values:
+            raise RulebookError(
+                f"{where}: {spec.name} is one of {', '.join(spec.values)}, not {value!r}"
+            )
+        return str(value)
+    if spec.type == "boolean":
+        if not isinstance(value, bool):
+            raise RulebookError(f"{where}: {spec.name} is true or false, not {value!r}")
+        return value
+    if spec.type == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError as error:
+            raise RulebookError(
+                f"{where}: {spec.name} is a date (YYYY-MM-DD), not {value!r}"
+            ) from error
+    return str(value)
+
+
+def facts_from_mapping(
+    employee_id: str,
+    mapping: Mapping[str, object],
+    vocabulary: Mapping[str, FactSpec],
+    where: str = "facts",
+) -> PersonFacts:
+    """A made-up person for a rule test: the given facts over a person with no data.
+
+    Facts not given take their value for a person with no data (counts 0, the rest
+    unknown); ``None`` makes a fact unknown. ``where`` names the place in errors
+    (``rules/tests/heart.yaml:12``).
+    """
+    values = blank_values(vocabulary)
+    for name, value in mapping.items():
+        spec = vocabulary.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, list(vocabulary), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise RulebookError(f"{where}: unknown fact '{name}'{hint}")
+        values[name] = _typed(spec, value, where)
+    return PersonFacts(employee_id, values, dict.fromkeys(vocabulary, ()))

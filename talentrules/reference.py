@@ -1,0 +1,788 @@
+"""The pure-Python reference evaluator: the rulebook's meaning, stated plainly.
+
+It evaluates a compiled Rulebook for one person exactly as docs/rules.md says:
+decisions level by level, each rule's condition in Kleene three-valued logic (a
+comparison that reads an unknown fact is unknown; a rule fires only when its
+whole condition is true), hit policies by ``rulebook.resolve``. The durable_rules
+engine must agree with it for every person (a test cross-checks them), and both
+use ``explain`` for the per-person trace: every fact with its cells, the rules
+that fired with the values they compared, why the others did not fire, and the
+single changes that would have made them fire (docs/trace.md).
+
+Each rule's condition is compiled once per rulebook into Python closures
+(``compile_rulebook``, cached), because the benchmark runs it for 10,000 people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from talentrules.errors import RulebookError, RuleConflictError
+from talentrules.facts import PersonFacts, is_whole
+from talentrules.model import Value
+from talentrules.rulebook import (
+    AllOf,
+    Compare,
+    Decision,
+    Evaluation,
+    Expr,
+    FactSpec,
+    Not,
+    Rule,
+    Rulebook,
+    resolve,
+)
+
+TRACE_VERSION = 1
+
+Truth = bool | None  # None: unknown
+Env = dict[str, Any]  # fact -> value, decision -> tuple of outcomes
+Check = Callable[[Env], Truth]
+Json = Any
+
+
+# --- Compiling conditions into closures -------------------------------------------------
+
+
+def _compare_decision(c: Compare) -> Check:
+    """A condition on a decision's resolved outcome(s): never unknown.
+
+    For every policy the outcome is a tuple (one outcome unless ``collect``), so
+    ``==`` is "includes", ``!=`` "does not include", ``in`` "includes any of",
+    ``not in`` "includes none of" (docs/rules.md).
+    """
+    name, op, value = c.fact, c.op, c.value
+    if op == "known":
+        return lambda env: True
+    if op == "unknown":
+        return lambda env: False
+    if op == "==":
+        return lambda env: value in env[name]
+    if op == "!=":
+        return lambda env: value not in env[name]
+    if op in ("in", "not in") and isinstance(value, tuple):
+        wanted = frozenset(value)
+        if op == "in":
+            return lambda env: not wanted.isdisjoint(env[name])
+        return lambda env: wanted.isdisjoint(env[name])
+    raise RulebookError(
+        f"{c.file}:{c.line}: '{c}': a decision can only be compared with ==, !=, in"
+    )
+
+
+def _compare_fact(c: Compare) -> Check:
+    """A condition on a fact: unknown when the fact is unknown (except known/unknown)."""
+    name, op, value = c.fact, c.op, c.value
+    if op == "known":
+        return lambda env: env.get(name) is not None
+    if op == "unknown":
+        return lambda env: env.get(name) is None
+    if op in ("in", "not in"):
+        if not isinstance(value, tuple):
+            raise RulebookError(f"{c.file}:{c.line}: '{c}': '{op}' needs a list of values")
+        wanted = frozenset(value)
+        if op == "in":
+
+            def is_in(env: Env) -> Truth:
+                v = env.get(name)
+                return None if v is None else v in wanted
+
+            return is_in
+
+        def not_in(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else v not in wanted
+
+        return not_in
+    if op == "==":
+
+        def eq(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else v == value
+
+        return eq
+    if op == "!=":
+
+        def ne(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else v != value
+
+        return ne
+    if isinstance(value, tuple) or value is None:
+        raise RulebookError(f"{c.file}:{c.line}: '{c}': '{op}' needs a single value")
+    bound: Any = value
+    if op == "<":
+
+        def lt(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else bool(v < bound)
+
+        return lt
+    if op == "<=":
+
+        def le(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else bool(v <= bound)
+
+        return le
+    if op == ">":
+
+        def gt(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else bool(v > bound)
+
+        return gt
+    if op == ">=":
+
+        def ge(env: Env) -> Truth:
+            v = env.get(name)
+            return None if v is None else bool(v >= bound)
+
+        return ge
+    raise RulebookError(f"{c.file}:{c.line}: '{c}': unknown operator '{op}'")
+
+
+def _all(checks: tuple[Check, ...]) -> Check:
+    """Kleene and: false if any part is false, else unknown if any is unknown."""
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(env: Env) -> Truth:
+        unknown = False
+        for part in checks:
+            result = part(env)
+            if result is False:
+                return False
+            if result is None:
+                unknown = True
+        return None if unknown else True
+
+    return check
+
+
+def _any(checks: tuple[Check, ...]) -> Check:
+    """Kleene or: true if any part is true, else unknown if any is unknown."""
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(env: Env) -> Truth:
+        unknown = False
+        for part in checks:
+            result = part(env)
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    return check
+
+
+def _not(inner: Check) -> Check:
+    def check(env: Env) -> Truth:
+        result = inner(env)
+        return None if result is None else not result
+
+    return check
+
+
+# The condition's shape, over leaf indices, for why-not and counterfactuals.
+@dataclass(frozen=True)
+class _Leaf:
+    index: int
+
+
+@dataclass(frozen=True)
+class _All:
+    parts: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Any:
+    parts: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Not:
+    part: _Node
+
+
+_Node = _Leaf | _All | _Any | _Not
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One rule, its condition as a closure, and its leaf conditions in reading order."""
+
+    rule: Rule
+    index: int  # position in Rulebook.rules
+    check: Check
+    leaves: tuple[Compare, ...]
+    leaf_checks: tuple[Check, ...]
+    negated: tuple[bool, ...]  # per leaf: under an odd number of ``not``
+    shape: _Node
+
+
+@dataclass(frozen=True)
+class CompiledReference:
+    """A rulebook ready for the reference evaluator: closures built once."""
+
+    rulebook: Rulebook
+    # by level: (decision, its rules in rulebook order)
+    levels: tuple[tuple[tuple[Decision, tuple[CompiledRule, ...]], ...], ...]
+    rules: dict[str, CompiledRule]
+    level_of: dict[str, int]  # decision -> its level
+
+
+def _compile_rule(rule: Rule, index: int, decisions: Mapping[str, Decision]) -> CompiledRule:
+    leaves: list[Compare] = []
+    leaf_checks: list[Check] = []
+    negated: list[bool] = []
+
+    def walk(expr: Expr, neg: bool) -> tuple[Check, _Node]:
+        if isinstance(expr, Compare):
+            check = _compare_decision(expr) if expr.fact in decisions else _compare_fact(expr)
+            leaves.append(expr)
+            leaf_checks.append(check)
+            negated.append(neg)
+            return check, _Leaf(len(leaves) - 1)
+        if isinstance(expr, Not):
+            inner, node = walk(expr.part, not neg)
+            return _not(inner), _Not(node)
+        parts = [walk(part, neg) for part in expr.parts]
+        checks = tuple(check for check, _ in parts)
+        nodes = tuple(node for _, node in parts)
+        if isinstance(expr, AllOf):
+            return _all(checks), _All(nodes)
+        return _any(checks), _Any(nodes)
+
+    check, shape = walk(rule.when, False)
+    return CompiledRule(
+        rule, index, check, tuple(leaves), tuple(leaf_checks), tuple(negated), shape
+    )
+
+
+_COMPILED: dict[int, tuple[Rulebook, CompiledReference]] = {}
+
+
+def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
+    """Compile every rule's condition into closures, once per rulebook (cached)."""
+    cached = _COMPILED.get(id(rulebook))
+    if cached is not None and cached[0] is rulebook:
+        return cached[1]
+    by_decision: dict[str, list[CompiledRule]] = {name: [] for name in rulebook.decisions}
+    rules: dict[str, CompiledRule] = {}
+    for index, rule in enumerate(rulebook.rules):
+        if rule.decision not in rulebook.decisions:
+            raise RulebookError(
+                f"{rule.file}:{rule.line}: rule '{rule.id}' concludes unknown decision "
+                f"'{rule.decision}'"
+            )
+        compiled_rule = _compile_rule(rule, index, rulebook.decisions)
+        by_decision[rule.decision].append(compiled_rule)
+        rules[rule.id] = compiled_rule
+    levels = tuple(
+        tuple((rulebook.decisions[name], tuple(by_decision[name])) for name in level)
+        for level in rulebook.levels
+    )
+    level_of = {name: n for n, level in enumerate(rulebook.levels) for name in level}
+    missing = set(rulebook.decisions) - set(level_of)
+    if missing:
+        raise RulebookError(
+            f"{rulebook.source}: decisions missing from the levels: {', '.join(sorted(missing))}"
+        )
+    compiled = CompiledReference(rulebook, levels, rules, level_of)
+    if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
+        _COMPILED.clear()
+    _COMPILED[id(rulebook)] = (rulebook, compiled)
+    return compiled
+
+
+# --- Evaluating -------------------------------------------------------------------------
+
+
+def evaluate(rulebook: Rulebook, person: PersonFacts) -> Evaluation:
+    """Evaluate every decision for one person, level by level.
+
+    Raises RuleConflictError when two rules of a ``unique`` decision fire.
+    """
+    compiled = compile_rulebook(rulebook)
+    env: Env = dict(person.values)
+    outcomes: dict[str, tuple[str, ...]] = {}
+    fired: list[str] = []
+    overruled: dict[str, tuple[str, ...]] = {}
+    defaulted: list[str] = []
+    for level in compiled.levels:
+        level_fired: list[CompiledRule] = []
+        for decision, rules in level:
+            hits = [r for r in rules if r.check(env) is True]
+            chosen, lost = resolve(decision, [r.rule for r in hits], person.employee_id)
+            env[decision.name] = chosen
+            outcomes[decision.name] = chosen
+            if lost:
+                overruled[decision.name] = lost
+            if not hits:
+                defaulted.append(decision.name)
+            level_fired.extend(hits)
+        level_fired.sort(key=lambda r: r.index)
+        fired.extend(r.rule.id for r in level_fired)
+    return Evaluation(person.employee_id, outcomes, tuple(fired), overruled, tuple(defaulted))
+
+
+def evaluate_many(rulebook: Rulebook, people: Iterable[PersonFacts]) -> list[Evaluation]:
+    """``evaluate`` for each person, in the order given."""
+    return [evaluate(rulebook, person) for person in people]
+
+
+def evaluation_from_fired(rulebook: Rulebook, employee_id: str, held: Iterable[str]) -> Evaluation:
+    """Assemble an Evaluation from the ids of the rules whose conditions held.
+
+    The same resolution and ordering as ``evaluate``, for an engine that found the
+    matching rules by other means, so that both give equal Evaluations.
+    """
+    compiled = compile_rulebook(rulebook)
+    held_ids = set(held)
+    unknown = held_ids - set(compiled.rules)
+    if unknown:
+        raise RulebookError(f"{rulebook.source}: no such rules: {', '.join(sorted(unknown))}")
+    outcomes: dict[str, tuple[str, ...]] = {}
+    fired: list[str] = []
+    overruled: dict[str, tuple[str, ...]] = {}
+    defaulted: list[str] = []
+    for level in compiled.levels:
+        level_fired: list[CompiledRule] = []
+        for decision, rules in level:
+            hits = [r for r in rules if r.rule.id in held_ids]
+            chosen, lost = resolve(decision, [r.rule for r in hits], employee_id)
+            outcomes[decision.name] = chosen
+            if lost:
+                overruled[decision.name] = lost
+            if not hits:
+                defaulted.append(decision.name)
+            level_fired.extend(hits)
+        level_fired.sort(key=lambda r: r.index)
+        fired.extend(r.rule.id for r in level_fired)
+    return Evaluation(employee_id, outcomes, tuple(fired), overruled, tuple(defaulted))
+
+
+# --- Explaining -------------------------------------------------------------------------
+
+
+def _json(value: object) -> Json:
+    """A fact value or literal as JSON data: dates as YYYY-MM-DD, tuples as lists."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value as a panel reads it: unknown for blank, lists comma-separated."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ", ".join(_shown(v) for v in value) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _value_of(node: _Node, results: list[Truth]) -> Truth:
+    """A condition's truth from its leaves' truths (Kleene)."""
+    if isinstance(node, _Leaf):
+        return results[node.index]
+    if isinstance(node, _Not):
+        inner = _value_of(node.part, results)
+        return None if inner is None else not inner
+    values = [_value_of(part, results) for part in node.parts]
+    if isinstance(node, _All):
+        if False in values:
+            return False
+        return None if None in values else True
+    if True in values:
+        return True
+    return None if None in values else False
+
+
+def _blame(node: _Node, want: bool, results: list[Truth]) -> int | None:
+    """The first leaf, in reading order, that keeps ``node`` from being ``want``."""
+    if isinstance(node, _Leaf):
+        return None if results[node.index] is want else node.index
+    if isinstance(node, _Not):
+        return _blame(node.part, not want, results)
+    if _value_of(node, results) is want:
+        return None
+    # all-true and any-false need every part; any-true and all-false need one part,
+    # and every part fails, so the first part's first failing leaf is to blame.
+    for part in node.parts:
+        found = _blame(part, want, results)
+        if found is not None:
+            return found
+    return None
+
+
+def _fixable(
+    node: _Node, want: bool, results: list[Truth], leaves: tuple[Compare, ...], fixed: set[str]
+) -> set[str] | None:
+    """Facts one change of which might make ``node`` ``want``; None: already is.
+
+    An over-approximation (every candidate is then checked by evaluating the rule),
+    used to skip rules that need two or more changes.
+    """
+    if isinstance(node, _Leaf):
+        if results[node.index] is want:
+            return None
+        fact = leaves[node.index].fact
+        return set() if fact in fixed else {fact}
+    if isinstance(node, _Not):
+        return _fixable(node.part, not want, results, leaves, fixed)
+    subs = [_fixable(part, want, results, leaves, fixed) for part in node.parts]
+    every_part = isinstance(node, _All) == want  # all-true / any-false: every part must hold
+    if every_part:
+        needed = [s for s in subs if s is not None]
+        if not needed:
+            return None
+        common = needed[0].copy()
+        for s in needed[1:]:
+            common &= s
+        return common
+    if any(s is None for s in subs):
+        return None
+    union: set[str] = set()
+    for sub in subs:
+        if sub is not None:
+            union |= sub
+    return union
+
+
+def _candidates(spec: FactSpec, leaves: list[Compare]) -> list[Value]:
+    """Values of one fact near the bounds of these leaves, on both sides of each."""
+    out: list[Value] = []
+    kind = spec.type
+    whole = kind == "number" and is_whole(spec.name)
+    for leaf in leaves:
+        op, k = leaf.op, leaf.value
+        if op in ("known", "unknown"):
+            out.append(None)
+            if kind == "enum":
+                out += list(spec.values)
+            elif kind == "boolean":
+                out += [True, False]
+            elif kind == "number":
+                out.append(spec.minimum if spec.minimum is not None else 0)
+            continue
+        if kind == "enum":
+            out += list(spec.values)
+            continue
+        if kind == "boolean":
+            out += [True, False]
+            continue
+        bounds = k if isinstance(k, tuple) else (k,)
+        for b in bounds:
+            if kind == "date" and isinstance(b, dt.date):
+                day = dt.timedelta(days=1)
+                out += [b, b + day, b - day]
+            elif kind == "text" and isinstance(b, str):
+                out.append(b)
+            elif kind == "number" and isinstance(b, int | float) and not isinstance(b, bool):
+                if whole and op not in ("==", "!=", "in", "not in"):
+                    out += [math.ceil(b), math.ceil(b) - 1, math.floor(b), math.floor(b) + 1]
+                else:
+                    step = 1 if whole else 0.1
+                    out += [b, b + step, b - step]
+    return out
+
+
+_NEGATED: dict[str, str] = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+    "in": "not in",
+    "not in": "in",
+    "known": "unknown",
+    "unknown": "known",
+}
+
+
+def _condition_text(leaf: Compare, holds: bool) -> str:
+    """A leaf's condition without its fact name, or its negation when it must not hold."""
+    op = leaf.op if holds else _NEGATED[leaf.op]
+    if op in ("known", "unknown"):
+        return f"is {op}"
+    if isinstance(leaf.value, tuple):
+        return f"{op} ({_shown(leaf.value)})"
+    return f"{op} {_shown(leaf.value)}"
+
+
+def _fits(spec: FactSpec, value: Value) -> bool:
+    if value is None or spec.type != "number" or isinstance(value, bool):
+        return True
+    if not isinstance(value, int | float):
+        return False
+    if is_whole(spec.name) and value != int(value):
+        return False
+    if spec.minimum is not None and value < spec.minimum:
+        return False
+    return spec.maximum is None or value <= spec.maximum
+
+
+def _distance(value: Value, current: Value) -> float:
+    if current is None or value is None:
+        return 0.0
+    if isinstance(value, int | float) and isinstance(current, int | float):
+        return abs(float(value) - float(current))
+    if isinstance(value, dt.date) and isinstance(current, dt.date):
+        return abs((value - current).days)
+    return 0.0
+
+
+def _tidy(value: Value) -> Value:
+    """A candidate number as the fact would hold it: int when whole, rounded otherwise."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        value = round(value, 6)
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def _counterfactuals(
+    compiled: CompiledReference,
+    cr: CompiledRule,
+    env: Env,
+    results: list[Truth],
+    evaluation: Evaluation,
+    fired_by_decision: dict[str, list[Rule]],
+) -> list[dict[str, Json]]:
+    rulebook = compiled.rulebook
+    facts = _fixable(cr.shape, True, results, cr.leaves, set(rulebook.decisions))
+    if not facts:
+        return []
+    out: list[dict[str, Json]] = []
+    order = {leaf.fact: n for n, leaf in reversed(list(enumerate(cr.leaves)))}
+    for fact in sorted(facts, key=lambda f: order[f]):
+        spec = rulebook.vocabulary.get(fact)
+        if spec is None:
+            continue
+        current = env.get(fact)
+        on_fact = [n for n, leaf in enumerate(cr.leaves) if leaf.fact == fact]
+        candidates = [_tidy(v) for v in _candidates(spec, [cr.leaves[n] for n in on_fact])]
+        candidates.sort(key=lambda v: _distance(v, current))
+        tried: set[tuple[str, object]] = set()
+        for value in candidates:
+            key = (type(value).__name__, value)
+            if key in tried or (value == current and type(value) is type(current)):
+                continue
+            tried.add(key)
+            if not _fits(spec, value):
+                continue
+            env[fact] = value
+            try:
+                holds = cr.check(env)
+                after = {n: cr.leaf_checks[n](env) for n in on_fact} if holds is True else {}
+            finally:
+                env[fact] = current
+            if holds is True:
+                # Say which of the rule's conditions on this fact the change meets.
+                texts = [
+                    _condition_text(cr.leaves[n], bool(after[n]))
+                    for n in on_fact
+                    if after[n] is not results[n]
+                ]
+                if len(texts) > 1 and "is known" in texts:
+                    texts.remove("is known")
+                text = " and ".join(dict.fromkeys(texts))
+                out.append(
+                    _counterfactual(
+                        compiled, cr, fact, current, (value, text), evaluation, fired_by_decision
+                    )
+                )
+                break
+    return out
+
+
+def _counterfactual(
+    compiled: CompiledReference,
+    cr: CompiledRule,
+    fact: str,
+    current: Value,
+    found: tuple[Value, str],
+    evaluation: Evaluation,
+    fired_by_decision: dict[str, list[Rule]],
+) -> dict[str, Json]:
+    rule = cr.rule
+    decision = compiled.rulebook.decisions[rule.decision]
+    needed, text = found
+    now = evaluation.outcomes[rule.decision]
+    with_rule = sorted(
+        [*fired_by_decision[rule.decision], rule], key=lambda r: compiled.rules[r.id].index
+    )
+    conflict: str | None = None
+    try:
+        then, _ = resolve(decision, with_rule, evaluation.employee_id)
+    except RuleConflictError:
+        then = now
+        conflict = ", ".join(r.id for r in fired_by_decision[rule.decision])
+    if current is None:
+        change = f"if {fact} were recorded" + ("" if text == "is known" else f" with {fact} {text}")
+    elif needed is None:
+        change = f"if {fact} were unknown"
+    else:
+        change = f"with {fact} {text}"
+    verb = "would include" if decision.policy == "collect" else "would be"
+    if conflict:
+        sentence = (
+            f"rule {rule.id} would fire {change} (now {_shown(current)}), "
+            f"conflicting with rule {conflict}"
+        )
+    elif then != now:
+        sentence = f"{decision.name} {verb} {rule.then} {change} (now {_shown(current)})"
+    else:
+        sentence = (
+            f"rule {rule.id} would also fire {change} (now {_shown(current)}), "
+            f"but {decision.name} would stay {_shown(now)}"
+        )
+    return {
+        "decision": decision.name,
+        "rule": rule.id,
+        "then": rule.then,
+        "fact": fact,
+        "current": _json(current),
+        "needed": _json(needed),
+        "condition": f"{fact} {text}",
+        "changes_outcome": then != now,
+        "sentence": sentence,
+    }
+
+
+def _leaf_json(
+    leaf: Compare, result: Truth, negated: bool, env: Env, person: PersonFacts, decision: bool
+) -> dict[str, Json]:
+    actual = env.get(leaf.fact)
+    return {
+        "condition": str(leaf),
+        "fact": leaf.fact,
+        "op": leaf.op,
+        "value": _json(leaf.value),
+        "actual": _json(actual),
+        "shown": _shown(actual),
+        "result": result,
+        "negated": negated,
+        "decision": decision,
+        "cells": list(person.cells.get(leaf.fact, ())),
+        "where": f"{leaf.file}:{leaf.line}",
+    }
+
+
+def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
+    """The per-person trace body (docs/trace.md, ``trace_version`` 1), as JSON data.
+
+    Decisions' outcomes are taken from ``evaluation`` (whichever evaluator made it),
+    never recomputed; the rules' leaf conditions are read against those outcomes.
+    """
+    compiled = compile_rulebook(rulebook)
+    env: Env = dict(person.values)
+    env.update(evaluation.outcomes)
+    fired_ids = set(evaluation.fired)
+    decisions = rulebook.decisions
+
+    def leaf_results(cr: CompiledRule) -> list[Truth]:
+        return [check(env) for check in cr.leaf_checks]
+
+    def leaves_json(cr: CompiledRule, results: list[Truth]) -> list[dict[str, Json]]:
+        return [
+            _leaf_json(leaf, results[n], cr.negated[n], env, person, leaf.fact in decisions)
+            for n, leaf in enumerate(cr.leaves)
+        ]
+
+    fired_json: list[dict[str, Json]] = []
+    for rule_id in evaluation.fired:
+        cr = compiled.rules[rule_id]
+        fired_json.append(
+            {
+                "rule": rule_id,
+                "decision": cr.rule.decision,
+                "then": cr.rule.then,
+                "level": compiled.level_of[cr.rule.decision],
+                "where": f"{cr.rule.file}:{cr.rule.line}",
+                "conditions": leaves_json(cr, leaf_results(cr)),
+            }
+        )
+
+    fired_by_decision: dict[str, list[Rule]] = {name: [] for name in decisions}
+    for rule_id in evaluation.fired:
+        rule = compiled.rules[rule_id].rule
+        fired_by_decision[rule.decision].append(rule)
+
+    conclusions: list[dict[str, Json]] = []
+    decisions_json: dict[str, Json] = {}
+    counterfactuals: list[dict[str, Json]] = []
+    defaulted = set(evaluation.defaulted)
+    for level in compiled.levels:
+        for decision, rules in level:
+            name = decision.name
+            outcomes = evaluation.outcomes.get(name, (decision.default,))
+            lost = evaluation.overruled.get(name, ())
+            won = [r for r in fired_by_decision[name] if r.id not in lost]
+            for outcome in outcomes:
+                conclusions.append(
+                    {
+                        "decision": name,
+                        "outcome": outcome,
+                        "rules": [r.id for r in won if r.then == outcome],
+                        "defaulted": name in defaulted,
+                    }
+                )
+            not_fired: list[dict[str, Json]] = []
+            for cr in rules:
+                if cr.rule.id in fired_ids:
+                    continue
+                results = leaf_results(cr)
+                blamed = _blame(cr.shape, True, results)
+                failed = (
+                    None
+                    if blamed is None
+                    else _leaf_json(
+                        cr.leaves[blamed],
+                        results[blamed],
+                        cr.negated[blamed],
+                        env,
+                        person,
+                        cr.leaves[blamed].fact in decisions,
+                    )
+                )
+                not_fired.append({"rule": cr.rule.id, "then": cr.rule.then, "failed": failed})
+                counterfactuals += _counterfactuals(
+                    compiled, cr, env, results, evaluation, fired_by_decision
+                )
+            decisions_json[name] = {
+                "policy": decision.policy,
+                "level": compiled.level_of[name],
+                "outcomes": list(outcomes),
+                "defaulted": name in defaulted,
+                "fired": [r.id for r in fired_by_decision[name]],
+                "overruled": list(lost),
+                "not_fired": not_fired,
+            }
+    return {
+        "trace_version": TRACE_VERSION,
+        "employee_id": person.employee_id,
+        "facts": {
+            name: {"value": _json(value), "cells": list(person.cells.get(name, ()))}
+            for name, value in person.values.items()
+        },
+        "fired": fired_json,
+        "conclusions": conclusions,
+        "decisions": decisions_json,
+        "counterfactuals": counterfactuals,
+    }
