@@ -181,6 +181,7 @@ class _Level:
     decisions: tuple[str, ...]
     rules: list[tuple[int, Rule]] = field(default_factory=list)  # (index in rulebook, rule)
     fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # field id -> name, for traces
 
 
 class _Compiler:
@@ -266,6 +267,7 @@ class _Compiler:
         if key not in self.field_ids:
             self.field_ids[key] = next(self.names)
         level.fields[key] = (self.field_ids[key], source, kind, outcome)
+        level.names[self.field_ids[key]] = f"{source}[{outcome}]" if outcome else source
         return self.field_ids[key]
 
     def _normal(self, expr: Expr, rule: Rule, level: _Level, negate: bool) -> dict[str, Any]:
@@ -393,6 +395,27 @@ def _error_message(error: Exception) -> str:
     return f"{_ERRORS.get(code, 'durable_rules failed')} (durable_rules error code {code})"
 
 
+def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
+    try:
+        if kind == "number":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return encode_number(value)
+        elif kind == "date":
+            if isinstance(value, dt.date):
+                return str(value.toordinal())
+        elif kind == "boolean":
+            if isinstance(value, bool):
+                return '"T"' if value else '"F"'
+        elif isinstance(value, str):
+            return _to_json(value)
+    except ValueError as error:
+        raise EngineError(f"{employee_id}: fact '{source}': {error}") from error
+    raise EngineError(f"{employee_id}: fact '{source}' should be a {kind}, got {value!r}")
+
+
+_PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch  # no quote, backslash, control
+
+
 # --- the engine ----------------------------------------------------------------------
 
 _RULESET_NUMBERS = itertools.count(1)
@@ -498,51 +521,65 @@ class Engine:
         trace: list[dict[str, Any]] | None,
     ) -> list[int]:
         """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
-        values = person.values
-        parts = [f'{{"sid":"{sid}","l":{level.index}']
-        shown: dict[str, object] = {}
-        for fid, source, kind, outcome in level.fields.values():
-            if kind == "member":
-                text = '"T"' if outcome in outcomes[source] else '"F"'
-            elif kind == "outcome":
-                text = json.dumps(outcomes[source][0])
-            else:
-                value = values.get(source)
-                if value is None:
-                    continue  # unknown: the field is absent, and absent never matches
-                text = self._encode(value, kind, source, person.employee_id)
-            parts.append(f',"{fid}":{text}')
-            if trace is not None:
-                shown[source if kind != "member" else f"{source}[{outcome}]"] = json.loads(text)
-        parts.append("}")
+        text = self._fact_text(sid, level, person, outcomes)
         try:
-            code, offset = _dre.assert_fact(handle, "".join(parts))
+            code, offset = _dre.assert_fact(handle, text)
         except _dre.error as error:
             raise EngineError(
                 f"{person.employee_id}: durable_rules could not take the facts of decision "
                 f"level {level.index}: {_error_message(error)}"
             ) from error
-        hits: set[int] = set()
         if code == 2:
             # MessageObservedException: the same fact twice in one session; sessions are
             # deleted after every person, so durable lost track of one.
             raise EngineError(
-                f"{person.employee_id}: durable_rules saw this person's "
-                f"level {level.index} fact twice (a session was not deleted)"
+                f"{person.employee_id}: durable_rules saw this person's level "
+                f"{level.index} fact twice (a session was not deleted)"
             )
+        hits: set[int] = set()
         if code == 0:  # 1 = MessageNotHandled: no rule of this level matched
             self._collect(handle, offset, level, hits)
         ordered = sorted(hits)
         if trace is not None:
+            sent = json.loads(text)
             trace.append(
                 {
                     "level": level.index,
                     "decisions": list(level.decisions),
-                    "asserted": dict(sorted(shown.items())),
+                    "asserted": dict(
+                        sorted((level.names[f], v) for f, v in sent.items() if f in level.names)
+                    ),
                     "fired": [self.rulebook.rules[i].id for i in ordered],
                 }
             )
         return ordered
+
+    @staticmethod
+    def _fact_text(
+        sid: str, level: _Level, person: PersonFacts, outcomes: Mapping[str, tuple[str, ...]]
+    ) -> str:
+        """The JSON text of the person's fact for ``level``: only what its rules read.
+
+        The hot path of the adapter: plain strings, no json.dumps for the common cases.
+        """
+        values = person.values
+        parts = [f'{{"sid":"{sid}","l":{level.index}']
+        append = parts.append
+        for fid, source, kind, outcome in level.fields.values():
+            if kind == "member":
+                append(f',"{fid}":"T"' if outcome in outcomes[source] else f',"{fid}":"F"')
+                continue
+            value: Value = outcomes[source][0] if kind == "outcome" else values.get(source)
+            if value is None:
+                continue  # unknown: the field is absent, and absent never matches
+            if type(value) is int and kind == "number" and -(2**53) < value < 2**53:
+                append(f',"{fid}":{value}')
+            elif type(value) is str and kind in ("string", "outcome") and _PLAIN(value):
+                append(f',"{fid}":"{value}"')
+            else:
+                append(f',"{fid}":{_encode(value, kind, source, person.employee_id)}')
+        append("}")
+        return "".join(parts)
 
     def _collect(self, handle: int, offset: int, level: _Level, hits: set[int]) -> None:
         """The action loop: take every pending action of the session, record its rule."""
@@ -568,24 +605,6 @@ class Engine:
         if self._rule_level[index] != level.index:
             raise EngineError(f"fired while evaluating decision level {level.index}")
         hits.add(index)
-
-    @staticmethod
-    def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
-        try:
-            if kind == "number":
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    return encode_number(value)
-            elif kind == "date":
-                if isinstance(value, dt.date):
-                    return str(value.toordinal())
-            elif kind == "boolean":
-                if isinstance(value, bool):
-                    return '"T"' if value else '"F"'
-            elif isinstance(value, str):
-                return _to_json(value)
-        except ValueError as error:
-            raise EngineError(f"{employee_id}: fact '{source}': {error}") from error
-        raise EngineError(f"{employee_id}: fact '{source}' should be a {kind}, got {value!r}")
 
     def explain(self, person: PersonFacts) -> tuple[Evaluation, dict[str, Any]]:
         """Evaluate and return the engine's own record: per level, what was asserted
