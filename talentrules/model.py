@@ -59,7 +59,8 @@ class Problem:
         if self.sheet is not None:
             place += f": {self.sheet}"
             if self.cell is not None:
-                place += f"!{self.cell}" if self.cell[:1].isalpha() else f" {self.cell}"
+                # "F14" or "A5:B6" -> Sheet!F14; "row 14" / "column F" -> Sheet row 14
+                place += f"!{self.cell}" if self.cell[:1].isupper() else f" {self.cell}"
         return place
 
     def __str__(self) -> str:
@@ -108,6 +109,9 @@ class Panel:
     rejected: list[RejectedRow]
     ignored_sheets: list[str]
     found: dict[str, str]  # contract sheet name -> tab name, for sheets present
+    # When the Cycle sheet gives no usable as_of: the latest Evidence.observed_on
+    # (never today's clock); ingestion says so in a warning.
+    fallback_as_of: dt.date | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -125,4 +129,4 @@ class Panel:
     @property
     def as_of(self) -> dt.date | None:
         value = self.cycle.get("as_of") if self.cycle else None
-        return value if isinstance(value, dt.date) else None
+        return value if isinstance(value, dt.date) else self.fallback_as_of

@@ -1,0 +1,28 @@
+"""Ingestion: the panel's workbook -> a validated ``Panel``; the only stage that reads Excel.
+
+``load_workbook(path)`` returns every row typed, with its cell, and every problem
+found (all of them, in one pass); ``validation_report(panel)`` is the same as
+plain data for ``validate --format json``.
+"""
+
+from __future__ import annotations
+
+from talentrules.ingest.files import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_COMPRESSION_RATIO,
+    MAX_FILE_BYTES,
+    MAX_UNCOMPRESSED_BYTES,
+)
+from talentrules.ingest.load import load_workbook
+from talentrules.ingest.report import validation_report
+
+__all__ = [
+    "MAX_CELLS",
+    "MAX_COLUMNS",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_FILE_BYTES",
+    "MAX_UNCOMPRESSED_BYTES",
+    "load_workbook",
+    "validation_report",
+]

@@ -1,0 +1,245 @@
+"""Is this file a workbook we can read safely? Checked on the raw bytes, before openpyxl.
+
+A panel's workbook comes from outside, so everything openpyxl would trip over
+(wrong file type, damaged zip, encryption) gets one clear sentence here, and every
+size is checked against a documented limit before anything is parsed: a zip's
+declared sizes and the sheets' cell counts are known without loading the cells
+(zip bombs exist). Python's zipfile stops reading a member at its declared size
+and then fails the CRC check, so the declared sizes really bound what is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from talentrules.errors import WorkbookError
+
+# Documented limits (also in `talentrules validate --help`). A 10,000-person
+# workbook with 8 observations each is about 1.3 million cells and 5 MB on disk.
+MAX_FILE_BYTES = 100 * 1024 * 1024  # the .xlsx file itself
+MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # all zip members, as declared
+MAX_COMPRESSION_RATIO = 1000  # one member's declared size / stored size (zip bombs)
+MAX_CELLS = 5_000_000  # cells holding anything, over all sheets
+MAX_COLUMNS = 702  # column ZZ: cells further right are ignored, with a warning
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK"
+_READ_CHUNK = 1 << 20
+
+# Element names may carry a namespace prefix (<x:c ...>) in some writers' output.
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_FAR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"[A-Z]{3}")
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+_MERGE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\""
+)
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:]+)\"")
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+@dataclass
+class SheetScan:
+    """What the raw XML of one worksheet says, learned without building any cells."""
+
+    tab: str  # tab name as in the workbook
+    member: str  # zip member holding the sheet XML
+    state: str = "visible"  # visible, hidden or veryHidden
+    cells: int = 0
+    far_cells: int = 0  # cells beyond MAX_COLUMNS
+    has_formulas: bool = False
+    merged: list[str] = field(default_factory=list)  # A1:B2 ranges
+    dimension: str | None = None
+
+
+@dataclass
+class FileScan:
+    """The file's identity and its sheets, as far as the raw bytes tell."""
+
+    sha256: str
+    size: int
+    sheets: list[SheetScan]  # worksheets in tab order (chart sheets left out)
+    other_tabs: list[str]  # chart sheets and other tabs that hold no cells
+
+
+def _refuse(given: str, why: str) -> WorkbookError:
+    return WorkbookError(f"{given}: {why}")
+
+
+def scan_file(path: Path, given: str) -> FileScan:
+    """Refuse anything that is not a safe, readable .xlsx; else describe its sheets."""
+    if not path.exists():
+        raise _refuse(given, "no such file")
+    if path.is_dir():
+        raise _refuse(given, "is a folder, not an Excel workbook (.xlsx)")
+    size = path.stat().st_size
+    if size == 0:
+        raise _refuse(given, "the file is empty (0 bytes), not an Excel workbook (.xlsx)")
+    if size > MAX_FILE_BYTES:
+        raise _refuse(
+            given, f"the file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes"
+        )
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        head = fh.read(_READ_CHUNK)
+        data = head
+        while data:
+            digest.update(data)
+            data = fh.read(_READ_CHUNK)
+    _check_magic(head, path, given)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheets, others = _scan_archive(archive, given)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise _refuse(
+            given, f"the file is damaged or truncated (not a readable .xlsx zip: {error})"
+        ) from error
+    return FileScan(sha256=digest.hexdigest(), size=size, sheets=sheets, other_tabs=others)
+
+
+def _check_magic(head: bytes, path: Path, given: str) -> None:
+    if head.startswith(OLE2_MAGIC):
+        # Encrypted .xlsx files are OLE2 containers too; their directory names the
+        # EncryptionInfo stream (UTF-16 in the directory entries).
+        with path.open("rb") as fh:
+            whole = fh.read()
+        if "EncryptionInfo".encode("utf-16-le") in whole or b"EncryptionInfo" in whole:
+            raise _refuse(
+                given,
+                "the workbook is password-protected (encrypted); remove the password in "
+                "Excel (File > Info > Protect Workbook) and save it again",
+            )
+        raise _refuse(
+            given, "this is an old binary Excel file (.xls); open it in Excel and save as .xlsx"
+        )
+    if head.startswith(ZIP_MAGIC):
+        return
+    sample = head[:4096]
+    if b"\x00" not in sample:
+        try:
+            sample.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            kind = "a CSV" if b"," in sample or b";" in sample or b"\t" in sample else "a text"
+            raise _refuse(
+                given,
+                f"this is {kind} file, not an Excel workbook; open it in Excel and save as .xlsx",
+            )
+    raise _refuse(given, "this is not an Excel workbook (.xlsx)")
+
+
+def _scan_archive(archive: zipfile.ZipFile, given: str) -> tuple[list[SheetScan], list[str]]:
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
+    if "xl/workbook.bin" in names:
+        raise _refuse(given, "this is a binary Excel workbook (.xlsb); save it as .xlsx")
+    if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:200]:
+        raise _refuse(given, "this is an OpenDocument spreadsheet (.ods); save it as .xlsx")
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise _refuse(given, "this is a zip file but not an Excel workbook (.xlsx)")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _refuse(
+            given,
+            f"the workbook unpacks to {total:,} bytes, over the limit of "
+            f"{MAX_UNCOMPRESSED_BYTES:,} bytes",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _READ_CHUNK and ratio > MAX_COMPRESSION_RATIO:
+            raise _refuse(
+                given,
+                f"{info.filename} would unpack {ratio:,.0f} times its stored size, over the "
+                f"limit of {MAX_COMPRESSION_RATIO:,} (a zip bomb?)",
+            )
+    sheets, others = _sheet_members(archive, names, given)
+    cells = 0
+    for sheet in sheets:
+        _scan_sheet(archive, sheet)
+        cells += sheet.cells
+        if cells > MAX_CELLS:
+            raise _refuse(
+                given,
+                f"the workbook has more than {MAX_CELLS:,} cells (the limit); "
+                "split it or remove unused sheets",
+            )
+    return sheets, others
+
+
+def _xml(archive: zipfile.ZipFile, member: str, given: str) -> object:
+    try:
+        return fromstring(archive.read(member))
+    except (ParseError, DefusedXmlException) as error:
+        raise _refuse(given, f"{member} is not readable XML ({error})") from error
+
+
+def _sheet_members(
+    archive: zipfile.ZipFile, names: set[str], given: str
+) -> tuple[list[SheetScan], list[str]]:
+    """Tab names, states and XML members, from xl/workbook.xml and its relationships."""
+    book = _xml(archive, "xl/workbook.xml", given)
+    targets: dict[str, tuple[str, str]] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        rels = _xml(archive, "xl/_rels/workbook.xml.rels", given)
+        for rel in rels.iter(f"{_NS_PKG}Relationship"):  # type: ignore[attr-defined]
+            target = rel.get("Target", "")
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[rel.get("Id", "")] = (posixpath.normpath(member), rel.get("Type", ""))
+    sheets: list[SheetScan] = []
+    others: list[str] = []
+    for node in book.iter(f"{_NS_MAIN}sheet"):  # type: ignore[attr-defined]
+        tab = node.get("name", "")
+        member, kind = targets.get(node.get(f"{_NS_REL}id", ""), ("", ""))
+        if member in names and kind.endswith("/worksheet"):
+            sheets.append(SheetScan(tab=tab, member=member, state=node.get("state", "visible")))
+        else:
+            others.append(tab)
+    return sheets, others
+
+
+def _chunks(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """The member's bytes in pieces cut just before a '<', so no tag spans two pieces."""
+    carry = b""
+    with archive.open(member) as fh:
+        while True:
+            data = fh.read(_READ_CHUNK)
+            if not data:
+                break
+            data = carry + data
+            cut = data.rfind(b"<")
+            if cut <= 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+    if carry:
+        yield carry
+
+
+def _scan_sheet(archive: zipfile.ZipFile, sheet: SheetScan) -> None:
+    """Count cells, find merged ranges and formulas: C-speed regexes over the raw XML."""
+    first = True
+    for chunk in _chunks(archive, sheet.member):
+        if first:
+            found = _DIMENSION.search(chunk)
+            sheet.dimension = found.group(1).decode() if found else None
+            first = False
+        sheet.cells += len(_CELL.findall(chunk))
+        sheet.far_cells += len(_FAR_CELL.findall(chunk))
+        if not sheet.has_formulas and _FORMULA.search(chunk):
+            sheet.has_formulas = True
+        sheet.merged.extend(m.decode() for m in _MERGE.findall(chunk))

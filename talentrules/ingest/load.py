@@ -1,0 +1,808 @@
+"""Read a panel's workbook into a ``Panel``: every value typed, with its cell.
+
+How it reads, and why: ``files.scan_file`` first checks the raw bytes (type,
+limits) and, with regexes over each sheet's XML, learns its cell count, merged
+ranges and whether it holds formulas. Then openpyxl streams the cells in
+read-only mode with ``data_only=True`` (cached values), which is several times
+faster and far smaller than the normal mode; read-only mode cannot see merged
+cells, which is why the scan collects them. Only a sheet that has formulas is
+streamed a second time, in step, without ``data_only``, to tell "a formula whose
+value Excel never saved" from a blank cell.
+
+Validation never stops at the first problem: each becomes a ``Problem``; a row
+with an error is rejected (with all its reasons), a row with warnings is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import warnings
+import zipfile
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError
+
+import openpyxl
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+
+from talentrules.contract import (
+    EMPLOYEES,
+    EVIDENCE,
+    PROTECTED_COLUMNS,
+    SHEETS,
+    Column,
+    Sheet,
+    column_by_key,
+    normalize,
+    sheet_by_key,
+)
+from talentrules.errors import WorkbookError
+from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file
+from talentrules.ingest.values import (
+    EXCEL_ERRORS,
+    Invalid,
+    Parser,
+    as_text,
+    is_example,
+    parser_for,
+)
+from talentrules.model import Cell, Panel, Problem, RejectedRow, Row, Severity, SheetAccount, Value
+
+# What openpyxl raises on a damaged package; caught only around openpyxl's own calls.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    ParseError,
+    InvalidFileException,
+)
+
+# First cell of a totals or notes row below the data.
+_TRAILER = re.compile(
+    r"(?i)\s*(?:(?:grand\s*|sub\s*)?totals?|sum|average|count|notes?|n\.?b\.?)\b\s*:?"
+)
+
+
+class _Empty:
+    """Stands in for a cell beyond the end of a short row."""
+
+    value = None
+    data_type = "n"
+    number_format = "General"
+
+
+_EMPTY = _Empty()
+
+
+@dataclass
+class _Draft:
+    """A data row and the problems found in it so far (error => rejected at the end)."""
+
+    row: Row
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class _Slot:
+    """A contract column found in the sheet: where it is and how to read it."""
+
+    column: Column
+    index: int  # 0-based position in the row
+    letter: str
+    prefix: str  # "Evidence!F": a cell's ref is prefix + row number
+    parse: Parser
+    wants_format: bool  # id and percent read the cell's number format
+
+
+@dataclass
+class _SheetRead:
+    sheet: Sheet
+    tab: str
+    drafts: list[_Draft]
+    account: SheetAccount
+    trailers: list[RejectedRow]
+    present: set[str] = field(default_factory=set)  # contract columns found in the header
+    missing: list[Problem] = field(default_factory=list)  # required columns absent: every row fails
+    merge_problems: dict[str, Problem] = field(default_factory=dict)
+
+
+def load_workbook(path: str | Path) -> Panel:
+    """Read and validate the workbook at ``path``.
+
+    Raises ``WorkbookError`` (one sentence naming the file) when the file is not a
+    workbook that can be read at all; every other problem is in ``Panel.problems``.
+    """
+    given = str(path)
+    file = Path(path)
+    scan = scan_file(file, given)
+    with warnings.catch_warnings(record=True) as caught:
+        # openpyxl warns about features it drops (data validation extensions,
+        # drawings); they become info problems instead of noise on stderr.
+        warnings.simplefilter("always")
+        with file.open("rb") as values_fh, file.open("rb") as formulas_fh:
+            book = _open(values_fh, given, data_only=True)
+            formulas: Workbook | None = None
+            try:
+                if any(s.has_formulas for s in scan.sheets):
+                    formulas = _open(formulas_fh, given, data_only=False)
+                panel = _Reader(given, file, scan, book, formulas).run()
+            finally:
+                book.close()
+                if formulas is not None:
+                    formulas.close()
+    seen: set[str] = set()
+    for note in caught:
+        text = str(note.message)
+        if text not in seen:
+            seen.add(text)
+            panel.problems.append(Problem("info", given, None, None, f"Excel reader: {text}"))
+    return panel
+
+
+def _open(fh: IO[bytes], given: str, data_only: bool) -> Workbook:
+    # A file object, not the path: openpyxl would refuse a good workbook by its
+    # extension, and the bytes have been checked already.
+    try:
+        return openpyxl.load_workbook(fh, read_only=True, data_only=data_only, keep_links=False)
+    except _READ_ERRORS as error:
+        raise WorkbookError(
+            f"{given}: the workbook is damaged and cannot be read ({error})"
+        ) from error
+
+
+def _rows(ws: Any, given: str, max_col: int | None) -> Iterator[tuple[Any, ...]]:
+    """Rows of a read-only sheet, numbered from 1; a damaged member is a WorkbookError."""
+    ws.reset_dimensions()  # never trust <dimension>: it would pad every row to its width
+    iterator = ws.iter_rows(max_col=max_col)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except _READ_ERRORS as error:
+            raise WorkbookError(
+                f"{given}: sheet {ws.title!r} is damaged and cannot be read ({error})"
+            ) from error
+        yield row
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+class _Reader:
+    """One reading of one workbook; ``run`` returns the Panel."""
+
+    def __init__(
+        self,
+        given: str,
+        file: Path,
+        scan: FileScan,
+        book: Workbook,
+        formulas: Workbook | None,
+    ) -> None:
+        self.given = given
+        self.file = file
+        self.scan = scan
+        self.book = book
+        self.formulas = formulas
+        self.problems: list[Problem] = []
+        self.epoch: dt.datetime = book.epoch
+
+    def problem(
+        self,
+        severity: Severity,
+        message: str,
+        sheet: str | None = None,
+        cell: str | None = None,
+        value: object = None,
+        suggestion: str | None = None,
+    ) -> Problem:
+        shown = None if value is None else as_text(value)
+        found = Problem(severity, self.given, sheet, cell, message, shown, suggestion)
+        self.problems.append(found)
+        return found
+
+    # -- the whole workbook -------------------------------------------------------------
+
+    def run(self) -> Panel:
+        found, ignored = self._match_tabs()
+        reads: dict[str, _SheetRead] = {}
+        for sheet in SHEETS:
+            scan = found.get(sheet.name)
+            if scan is None:
+                if sheet.required:
+                    self.problem("error", f"missing required sheet {sheet.name}")
+                continue
+            reads[sheet.name] = self._read_sheet(sheet, scan)
+        fallback = self._as_of(reads)
+        self._check_across(reads, check_dates=fallback is None)
+        rows: dict[str, list[Row]] = {}
+        accounts: list[SheetAccount] = []
+        rejected: list[RejectedRow] = []
+        for sheet in SHEETS:
+            read = reads.get(sheet.name)
+            if read is None:
+                rows[sheet.name] = []
+                accounts.append(SheetAccount(sheet.name, None))
+                continue
+            loaded = [d.row for d in read.drafts if not d.failed]
+            failed = [
+                RejectedRow(
+                    sheet.name,
+                    d.row.number,
+                    tuple(p for p in d.problems if p.severity == "error"),
+                )
+                for d in read.drafts
+                if d.failed
+            ]
+            rows[sheet.name] = loaded
+            read.account.loaded = len(loaded)
+            read.account.rejected = len(failed) + len(read.trailers)
+            accounts.append(read.account)
+            rejected.extend(sorted(failed + read.trailers, key=lambda r: r.number))
+        panel = Panel(
+            path=self.file,
+            sha256=self.scan.sha256,
+            size=self.scan.size,
+            rows=rows,
+            problems=self.problems,
+            accounts=accounts,
+            rejected=rejected,
+            ignored_sheets=ignored,
+            found={name: scan.tab for name, scan in found.items()},
+        )
+        panel.fallback_as_of = fallback
+        return panel
+
+    def _match_tabs(self) -> tuple[dict[str, SheetScan], list[str]]:
+        """Contract sheet -> its tab; unknown tabs are listed as ignored, never dropped."""
+        by_key = sheet_by_key()
+        found: dict[str, SheetScan] = {}
+        ignored: list[str] = []
+        for scan in self.scan.sheets:
+            sheet = by_key.get(normalize(scan.tab))
+            if sheet is None:
+                ignored.append(scan.tab)
+                near = _near_name(scan.tab, by_key)
+                self.problem(
+                    "warning" if near else "info",
+                    "sheet is not part of the workbook contract: ignored",
+                    scan.tab,
+                    suggestion=near,
+                )
+                continue
+            if sheet.name in found:
+                ignored.append(scan.tab)
+                self.problem(
+                    "error",
+                    f"tabs {found[sheet.name].tab!r} and {scan.tab!r} both mean the "
+                    f"{sheet.name} sheet; only the first is read",
+                    scan.tab,
+                )
+                continue
+            found[sheet.name] = scan
+            if scan.state != "visible":
+                self.problem("warning", "sheet is hidden; it is read all the same", scan.tab)
+        for tab in self.scan.other_tabs:
+            ignored.append(tab)
+            self.problem("info", "chart sheet or other non-table tab: ignored", tab)
+        return found, ignored
+
+    # -- one sheet ----------------------------------------------------------------------
+
+    def _read_sheet(self, sheet: Sheet, scan: SheetScan) -> _SheetRead:
+        tab = scan.tab
+        account = SheetAccount(sheet.name, tab)
+        max_col = MAX_COLUMNS if scan.far_cells else None
+        if scan.far_cells:
+            self.problem(
+                "warning",
+                f"{scan.far_cells:,} cells beyond column {get_column_letter(MAX_COLUMNS)} "
+                "are ignored",
+                tab,
+            )
+        values = _rows(self.book[tab], self.given, max_col)
+        formulas: Iterator[tuple[Any, ...]] | None = None
+        if scan.has_formulas and self.formulas is not None:
+            formulas = _rows(self.formulas[tab], self.given, max_col)
+        result = _SheetRead(sheet, tab, [], account, [])
+
+        header_number = 0
+        slots: list[_Slot] = []
+        blanks: dict[str, Cell] = {}
+        unheaded: dict[int, int] = defaultdict(int)  # column index -> values without a header
+        width = 0
+        merges: dict[int, str] = {}
+        pending: list[tuple[int, Sequence[Any], Sequence[Any] | None] | None] = []
+        needed = False
+        last = 0  # last non-empty row number
+        examples = 0
+        for number, cells in enumerate(values, start=1):
+            fcells = next(formulas, None) if formulas is not None else None
+            if header_number == 0:
+                if not any(_present(c.value) for c in cells):
+                    continue
+                header_number = last = number
+                slots, blanks, width = self._header(result, number, cells)
+                result.present = {s.column.name for s in slots}
+                needed = any(s.column.needed for s in slots)
+                merges = self._merges(scan, number, width, tab)
+                continue
+            first = _first_value(cells, fcells)
+            if first is None:
+                pending.append(None)
+                continue
+            last = number
+            text = as_text(first)
+            if is_example(text):
+                examples += 1
+                self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
+                account.blank += 1
+                self.problem(
+                    "info",
+                    f"worked example row (first cell {text[:30]!r}): skipped, counted as blank",
+                    tab,
+                    f"row {number}",
+                )
+                continue
+            if _TRAILER.match(text) or (needed and self._looks_like_trailer(cells, slots)):
+                pending.append((number, cells, fcells))
+                continue
+            self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
+            self._parse(number, cells, fcells, result, slots, blanks, merges, unheaded, width)
+
+        # What is still pending lies below the data: totals or notes rows, and blanks.
+        while pending and pending[-1] is None:
+            pending.pop()
+        for item in pending:
+            if item is None:
+                account.blank += 1
+                continue
+            number = item[0]
+            reason = self.problem(
+                "warning",
+                "totals/notes row below the data: not loaded",
+                tab,
+                f"row {number}",
+                value=_first_value(item[1], item[2]),
+            )
+            result.trailers.append(RejectedRow(sheet.name, number, (reason,)))
+        if header_number == 0:
+            self.problem("warning" if not sheet.required else "error", "sheet is empty", tab)
+            if sheet.required:
+                for column in sheet.columns:
+                    if column.required:
+                        self.problem("error", f"missing required column {column.name}", tab)
+        for index, count in sorted(unheaded.items()):
+            letter = get_column_letter(index + 1)
+            self.problem(
+                "warning",
+                f"{count} value(s) in column {letter}, which has no header: ignored",
+                tab,
+                f"column {letter}",
+            )
+        account.read = last - header_number if header_number else 0
+        return result
+
+    def _header(
+        self, result: _SheetRead, number: int, cells: Sequence[Any]
+    ) -> tuple[list[_Slot], dict[str, Cell], int]:
+        """Map header cells to contract columns; report unknown, duplicate and missing ones."""
+        sheet, tab, account = result.sheet, result.tab, result.account
+        by_key = column_by_key(sheet)
+        taken: dict[str, str] = {}  # contract column -> header cell
+        slots: list[_Slot] = []
+        width = 0
+        for index, cell in enumerate(cells):
+            if not _present(cell.value):
+                continue
+            width = index + 1
+            title = as_text(cell.value)
+            letter = get_column_letter(index + 1)
+            ref = f"{letter}{number}"
+            key = normalize(title)
+            column = by_key.get(key)
+            if not sheet.restricted and key in PROTECTED_COLUMNS:
+                account.ignored_columns.append(title)
+                self.problem(
+                    "warning",
+                    f"column {title!r} is a protected characteristic: ignored (only the "
+                    "Demographics sheet may hold it, and no rule reads it)",
+                    tab,
+                    ref,
+                )
+                continue
+            if column is None:
+                account.ignored_columns.append(title)
+                near = _near_name(title, by_key)
+                self.problem(
+                    "warning" if near else "info",
+                    f"column {title!r} is not part of the {sheet.name} sheet: ignored",
+                    tab,
+                    ref,
+                    suggestion=near,
+                )
+                continue
+            if column.name in taken:
+                account.ignored_columns.append(title)
+                self.problem(
+                    "error",
+                    f"columns {taken[column.name]} and {ref} ({title!r}) both mean "
+                    f"{column.name}; only {taken[column.name]} is read",
+                    tab,
+                    ref,
+                )
+                continue
+            taken[column.name] = ref
+            slots.append(
+                _Slot(
+                    column,
+                    index,
+                    letter,
+                    f"{tab}!{letter}",
+                    parser_for(column, self.epoch),
+                    column.kind in ("id", "percent"),
+                )
+            )
+        for column in sheet.columns:
+            if column.required and column.name not in taken:
+                result.missing.append(
+                    self.problem(
+                        "error",
+                        f"missing required column {column.name} (the header row is row {number}, "
+                        "the first non-empty row)",
+                        tab,
+                        f"row {number}",
+                    )
+                )
+        # An absent column still gets a Cell in every row: blank, pointing at the column.
+        blanks = {
+            c.name: Cell(None, f"{tab}!{c.name}") for c in sheet.columns if c.name not in taken
+        }
+        return slots, blanks, width
+
+    def _merges(self, scan: SheetScan, header: int, width: int, tab: str) -> dict[int, str]:
+        """Row number -> the merged range covering it (header-row merges: reported now)."""
+        covered: dict[int, str] = {}
+        for merged in scan.merged:
+            min_col, min_row, max_col, max_row = range_boundaries(merged)
+            if max_row is None or min_row is None or max_row < header:
+                continue
+            if (min_col or 1) > width:
+                continue
+            if min_row <= header:
+                self.problem(
+                    "error",
+                    f"merged cells {merged} in the header row: unmerge them so each column "
+                    "has its own header",
+                    tab,
+                    merged,
+                )
+                continue
+            for number in range(min_row, max_row + 1):
+                covered.setdefault(number, merged)
+        return covered
+
+    def _looks_like_trailer(self, cells: Sequence[Any], slots: list[_Slot]) -> bool:
+        """No value where every row needs one, and only one text or only numbers."""
+        for slot in slots:
+            if slot.column.needed and slot.index < len(cells) and _present(cells[slot.index].value):
+                return False
+        present = [c.value for c in cells if _present(c.value)]
+        texts = [v for v in present if isinstance(v, str)]
+        return len(present) == 1 or not texts
+
+    def _flush(
+        self,
+        pending: list[tuple[int, Sequence[Any], Sequence[Any] | None] | None],
+        result: _SheetRead,
+        slots: list[_Slot],
+        blanks: dict[str, Cell],
+        merges: dict[int, str],
+        unheaded: dict[int, int],
+        width: int,
+        account: SheetAccount,
+    ) -> None:
+        """Rows held back as possible totals rows turned out to be inside the data."""
+        for item in pending:
+            if item is None:
+                account.blank += 1
+            else:
+                self._parse(
+                    item[0], item[1], item[2], result, slots, blanks, merges, unheaded, width
+                )
+        pending.clear()
+
+    def _parse(
+        self,
+        number: int,
+        cells: Sequence[Any],
+        fcells: Sequence[Any] | None,
+        result: _SheetRead,
+        slots: list[_Slot],
+        blanks: dict[str, Cell],
+        merges: dict[int, str],
+        unheaded: dict[int, int],
+        width: int,
+    ) -> None:
+        """One data row -> a draft Row with a typed Cell for every contract column."""
+        tab = result.tab
+        typed: dict[str, Cell] = dict(blanks)
+        draft = _Draft(Row(result.sheet.name, number, typed), list(result.missing))
+        size = len(cells)
+        for slot in slots:
+            column = slot.column
+            ref = slot.prefix + str(number)
+            cell = cells[slot.index] if slot.index < size else _EMPTY
+            raw = cell.value
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                typed[column.name] = Cell(None, ref)
+                if fcells is not None and slot.index < len(fcells):
+                    if fcells[slot.index].data_type == "f":
+                        draft.problems.append(
+                            self.problem(
+                                "error",
+                                f"{column.name}: formula with no cached value: open and save "
+                                "the workbook in Excel",
+                                tab,
+                                slot.letter + str(number),
+                            )
+                        )
+                        continue
+                if column.needed:
+                    draft.problems.append(
+                        self.problem(
+                            "error",
+                            f"{column.name} is needed on every row but is blank",
+                            tab,
+                            slot.letter + str(number),
+                        )
+                    )
+                continue
+            if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in EXCEL_ERRORS):
+                typed[column.name] = Cell(None, ref)
+                draft.problems.append(
+                    self.problem(
+                        "error",
+                        f"{column.name}: Excel error {as_text(raw)} in the cell; fix the formula "
+                        "or enter the value",
+                        tab,
+                        slot.letter + str(number),
+                        value=raw,
+                    )
+                )
+                continue
+            value = slot.parse(raw, cell.number_format if slot.wants_format else "")
+            if isinstance(value, Invalid):
+                typed[column.name] = Cell(None, ref)
+                draft.problems.append(
+                    self.problem(
+                        "error",
+                        value.message,
+                        tab,
+                        slot.letter + str(number),
+                        value=raw,
+                        suggestion=value.suggestion,
+                    )
+                )
+                continue
+            typed[column.name] = Cell(value, ref)
+            if value is None and column.needed:
+                draft.problems.append(
+                    self.problem(
+                        "error",
+                        f"{column.name} is needed on every row but is blank",
+                        tab,
+                        slot.letter + str(number),
+                    )
+                )
+        if size > width:
+            for index in range(width, size):
+                if _present(cells[index].value):
+                    unheaded[index] += 1
+        merged = merges.get(number)
+        if merged is not None:
+            # One Problem per range, reported once, carried by every row it covers.
+            if merged not in result.merge_problems:
+                result.merge_problems[merged] = self.problem(
+                    "error",
+                    f"merged cells {merged} inside the data: unmerge them and fill every cell",
+                    tab,
+                    merged,
+                )
+            draft.problems.append(result.merge_problems[merged])
+        result.drafts.append(draft)
+
+    # -- across sheets ------------------------------------------------------------------
+
+    def _as_of(self, reads: dict[str, _SheetRead]) -> dt.date | None:
+        """The fallback as-of date when the Cycle sheet gives none (else None)."""
+        cycle = reads.get("Cycle")
+        if cycle is not None and cycle.drafts:
+            first = cycle.drafts[0]
+            if not first.failed and isinstance(first.row.get("as_of"), dt.date):
+                return None
+        evidence = reads.get(EVIDENCE.name)
+        dates = [
+            value
+            for d in (evidence.drafts if evidence else [])
+            if isinstance(value := d.row.get("observed_on"), dt.date)
+        ]
+        where = "no Cycle sheet" if cycle is None else "no usable as_of date in the Cycle sheet"
+        if not dates:
+            self.problem(
+                "warning",
+                f"{where} and no evidence dates: how long ago evidence was observed "
+                "cannot be measured",
+            )
+            return None
+        latest = max(dates)
+        self.problem(
+            "warning",
+            f"{where}: using the latest Evidence observed_on date, {latest.isoformat()}, "
+            "as the as-of date",
+        )
+        return latest
+
+    def _check_across(self, reads: dict[str, _SheetRead], check_dates: bool) -> None:
+        cycle = reads.get("Cycle")
+        if cycle is not None:
+            for extra in cycle.drafts[1:]:
+                extra.problems.append(
+                    self.problem(
+                        "error",
+                        "the Cycle sheet has one row of settings; this extra row is not used",
+                        cycle.tab,
+                        f"row {extra.row.number}",
+                    )
+                )
+        as_of = None
+        if check_dates and cycle is not None and cycle.drafts:
+            value = cycle.drafts[0].row.get("as_of")
+            as_of = value if isinstance(value, dt.date) else None
+        for read in reads.values():
+            if as_of is not None:
+                self._dates_after(read, as_of)
+            if read.sheet.unique:
+                self._duplicates(read, read.sheet.unique)
+        self._development_dates(reads.get("Development"))
+        self._references(reads)
+
+    def _dates_after(self, read: _SheetRead, as_of: dt.date) -> None:
+        columns = [c.name for c in read.sheet.columns if c.not_after_as_of]
+        for draft in read.drafts:
+            for name in columns:
+                value = draft.row.get(name)
+                if isinstance(value, dt.date) and value > as_of:
+                    draft.problems.append(
+                        self.problem(
+                            "error",
+                            f"{name} {value.isoformat()} is after the cycle's as_of date "
+                            f"{as_of.isoformat()}",
+                            read.tab,
+                            _a1(draft.row.ref(name)),
+                            value=value,
+                        )
+                    )
+
+    def _development_dates(self, read: _SheetRead | None) -> None:
+        if read is None:
+            return
+        for draft in read.drafts:
+            started, ended = draft.row.get("started"), draft.row.get("ended")
+            if isinstance(started, dt.date) and isinstance(ended, dt.date) and ended < started:
+                draft.problems.append(
+                    self.problem(
+                        "error",
+                        f"ended {ended.isoformat()} is before started {started.isoformat()}",
+                        read.tab,
+                        _a1(draft.row.ref("ended")),
+                        value=ended,
+                    )
+                )
+
+    def _duplicates(self, read: _SheetRead, name: str) -> None:
+        """Every row sharing a unique key is rejected, each naming the others' cells."""
+        groups: dict[Value, list[_Draft]] = defaultdict(list)
+        for draft in read.drafts:
+            value = draft.row.get(name)
+            if value is not None:
+                groups[value].append(draft)
+        for value, drafts in groups.items():
+            if len(drafts) < 2:
+                continue
+            refs = [_a1(d.row.ref(name)) for d in drafts]
+            for draft, ref in zip(drafts, refs, strict=True):
+                others = ", ".join(r for r in refs if r != ref)
+                draft.problems.append(
+                    self.problem(
+                        "error",
+                        f"duplicate {name} {as_text(value)!r}: also in {others}",
+                        read.tab,
+                        ref,
+                        value=value,
+                    )
+                )
+
+    def _references(self, reads: dict[str, _SheetRead]) -> None:
+        """Rows naming a person who is not in Employees are rejected.
+
+        A person whose Employees row was rejected still counts as known: that row's
+        own error says what is wrong, and repeating it on every row about them
+        would bury it. nominator_id is not checked: nominations may be collected
+        under pseudonyms.
+        """
+        people = reads.get(EMPLOYEES.name)
+        if people is None or "employee_id" not in people.present:
+            return  # the missing sheet or column is the error; every reference would fail
+        known = {d.row.get("employee_id") for d in people.drafts} - {None}
+        loose = {normalize(str(k)).lstrip("0"): str(k) for k in known}
+        for read in reads.values():
+            columns = [c.name for c in read.sheet.columns if c.refers_to_employee]
+            for draft in read.drafts:
+                for name in columns:
+                    value = draft.row.get(name)
+                    if value is None or value in known:
+                        continue
+                    draft.problems.append(
+                        self.problem(
+                            "error",
+                            f"{name} {as_text(value)!r} is not an employee_id in the "
+                            f"{EMPLOYEES.name} sheet",
+                            read.tab,
+                            _a1(draft.row.ref(name)),
+                            value=value,
+                            suggestion=loose.get(normalize(str(value)).lstrip("0")),
+                        )
+                    )
+        nominations = reads.get("Nominations")
+        for draft in nominations.drafts if nominations else []:
+            who = draft.row.get("nominator_id")
+            if who is not None and who == draft.row.get("nominee_id"):
+                draft.problems.append(
+                    self.problem(
+                        "warning",
+                        "a self-nomination says nothing about inspiring others",
+                        nominations.tab if nominations else None,
+                        _a1(draft.row.ref("nominee_id")),
+                        value=who,
+                    )
+                )
+
+
+def _a1(ref: str) -> str:
+    """'Evidence!F14' -> 'F14' (the sheet is in the Problem already)."""
+    return ref.rpartition("!")[2]
+
+
+def _first_value(cells: Sequence[Any], fcells: Sequence[Any] | None) -> object:
+    """The first non-empty value of a row (a formula counts), or None for a blank row."""
+    for index, cell in enumerate(cells):
+        if _present(cell.value):
+            return cell.value
+        if fcells is not None and index < len(fcells) and fcells[index].data_type == "f":
+            return fcells[index].value
+    return None
+
+
+def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | None:
+    """The contract name closest to an unknown sheet or column name, if one is close."""
+    best = difflib.get_close_matches(normalize(name), list(keys), n=1, cutoff=0.8)
+    if not best:
+        return None
+    return keys[best[0]].name
