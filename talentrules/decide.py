@@ -488,6 +488,89 @@ def _code_order(catalogue: Catalogue, policy: AllocationPolicy, wanted: set[str]
     return first + rest + unknown
 
 
+def _warning(file: str, message: str) -> Problem:
+    return Problem("warning", file, None, None, message)
+
+
+def _comparable_cost(investment: Investment, catalogue: Catalogue, budget: Budget) -> float | None:
+    """The cost to commit, or None when unknown or in another currency than the budget."""
+    cost = investment.cost_per_person
+    if (
+        catalogue.currency is not None
+        and budget.currency is not None
+        and catalogue.currency.casefold() != budget.currency.casefold()
+    ):
+        return None  # the default catalogue's costs are in its own currency
+    return cost
+
+
+@dataclass
+class _Ledger:
+    """Money committed so far, across codes (codes are allocated one after another)."""
+
+    budget: Budget
+    committed: float = 0.0
+
+
+def _allocate_code(
+    investment: Investment,
+    queue: list[tuple[Evaluation, tuple[str, ...], Mapping[str, object]]],
+    rule: Eligibility | None,
+    cost: float | None,
+    ledger: _Ledger,
+) -> list[Allotment]:
+    """One code's queue, strongest case first: refused, allocated or waitlisted."""
+    code, seats, budget = investment.code, investment.seats, ledger.budget
+    rows: list[Allotment] = []
+    taken = position = 0
+    for person, shown, facts in queue:
+        failed = [
+            f"{name} {', '.join(_values(name, person, facts)) or 'unknown'}"
+            for name, allowed in (rule.conditions.items() if rule else ())
+            if not set(_values(name, person, facts)) & set(allowed)
+        ]
+        if rule is not None and failed:
+            reason = (
+                f"invest wisely: {code} is only for {rule.describe()} ({rule.source}); "
+                f"this case has {'; '.join(failed)}"
+            )
+            rows.append(Allotment(person.employee_id, code, "refused", reason, None, 0.0, shown))
+            continue
+        position += 1
+        price = cost or 0.0
+        status: Status = "waitlisted"
+        if seats is not None and taken >= seats:
+            reason = (
+                f"{code} seats full: {taken} of {seats} allocated to stronger cases "
+                f"({investment.where('seats')})"
+            )
+        elif budget.amount is not None and cost is None:
+            reason = (
+                f"{code} has no known cost in {budget.currency or 'the budget currency'} "
+                f"({investment.where('cost_per_person')}), so it cannot be committed "
+                f"against the budget of {budget.money(budget.amount)}"
+            )
+        elif budget.amount is not None and ledger.committed + price > budget.amount + 1e-9:
+            reason = (
+                f"budget exhausted: {_number(ledger.committed)} of "
+                f"{budget.money(budget.amount)} committed; {code} costs {_number(price)}"
+            )
+        else:
+            status = "allocated"
+            taken += 1
+            ledger.committed += price
+            limit = "no seat limit" if seats is None else f"seat {taken} of {seats}"
+            spend = (
+                f"cost unknown ({investment.where('cost_per_person')}), no budget to commit to"
+                if cost is None
+                else f"{budget.money(price)} committed"
+            )
+            reason = f"{code}: {limit}; {spend}"
+        cost_now = price if status == "allocated" else 0.0
+        rows.append(Allotment(person.employee_id, code, status, reason, position, cost_now, shown))
+    return rows
+
+
 def allocate(
     evaluations: Iterable[Evaluation],
     persons_facts: FactsByPerson,
@@ -505,173 +588,79 @@ def allocate(
     workbook in problems.
     """
     people = sorted(evaluations, key=lambda e: e.employee_id)
+    cases: dict[str, tuple[tuple[int, ...], str]] = {}
+    shown: dict[str, tuple[str, ...]] = {}
     wanted: dict[str, list[Evaluation]] = {}
     for person in people:
+        facts = persons_facts.get(person.employee_id, {})
+        pairs = [(key, _values(key.name, person, facts)) for key in policy.order]
+        tie = person.employee_id
+        if policy.tie_break == "draw":
+            tie = _draw(budget.cycle_id, person.employee_id)
+        cases[person.employee_id] = (tuple(key.rank(v) for key, v in pairs), tie)
+        shown[person.employee_id] = tuple(
+            f"{key.name} {', '.join(v) if v else 'unknown'}" for key, v in pairs
+        )
         for code in policy.recommended(person.outcomes):
             wanted.setdefault(code, []).append(person)
-
-    def case(person: Evaluation) -> tuple[tuple[int, ...], str, tuple[str, ...]]:
-        facts = persons_facts.get(person.employee_id, {})
-        ranks, shown = [], []
-        for key in policy.order:
-            values = _values(key.name, person, facts)
-            ranks.append(key.rank(values))
-            shown.append(f"{key.name} {', '.join(values) if values else 'unknown'}")
-        tie = (
-            _draw(budget.cycle_id, person.employee_id)
-            if policy.tie_break == "draw"
-            else person.employee_id
-        )
-        return tuple(ranks), tie, tuple(shown)
 
     problems: list[Problem] = []
     allotments: list[Allotment] = []
     totals: list[CodeTotal] = []
-    committed = 0.0
-    money = budget.money
+    ledger = _Ledger(budget)
     for code in _code_order(catalogue, policy, set(wanted)):
+        queue = [
+            (p, shown[p.employee_id], persons_facts.get(p.employee_id, {}))
+            for p in sorted(wanted[code], key=lambda p: cases[p.employee_id])
+        ]
         investment = catalogue.get(code)
-        queue = sorted(wanted[code], key=lambda p: case(p)[:2])
-        rows: list[Allotment] = []
         if investment is None:
             problems.append(
-                Problem(
-                    "warning",
+                _warning(
                     file,
-                    None,
-                    None,
                     f"{code} is recommended for {len(queue)} people but is not in the "
                     f"catalogue ({catalogue.source}); add it or change the rule",
                 )
             )
-            for person in queue:
-                rows.append(
-                    Allotment(
-                        person.employee_id,
-                        code,
-                        "unavailable",
-                        f"{code} is not in this cycle's catalogue ({catalogue.source})",
-                        None,
-                        0.0,
-                        case(person)[2],
-                    )
-                )
-            allotments.extend(rows)
-            totals.append(CodeTotal(code, None, 0, 0, 0, len(rows), 0.0))
-            continue
-        rule = policy.eligibility(investment)
-        cost = investment.cost_per_person
-        if (
-            cost is not None
-            and catalogue.currency is not None
-            and budget.currency is not None
-            and budget.amount is not None
-            and catalogue.currency.casefold() != budget.currency.casefold()
-        ):
-            cost = None  # not comparable with the budget: treated as unknown (see catalogue)
-        seats_taken, position, spent = 0, 0, 0.0
-        refused_people: list[str] = []
-        cost_unknown = False
-        for person in queue:
-            facts = persons_facts.get(person.employee_id, {})
-            shown = case(person)[2]
-            failed = [
-                f"{name} {', '.join(_values(name, person, facts)) or 'unknown'}"
-                for name, allowed in (rule.conditions.items() if rule else ())
-                if not set(_values(name, person, facts)) & set(allowed)
+            reason = f"{code} is not in this cycle's catalogue ({catalogue.source})"
+            rows = [
+                Allotment(p.employee_id, code, "unavailable", reason, None, 0.0, s)
+                for p, s, _ in queue
             ]
-            if rule is not None and failed:
-                refused_people.append(person.employee_id)
-                rows.append(
-                    Allotment(
-                        person.employee_id,
-                        code,
-                        "refused",
-                        f"invest wisely: {code} is only for {rule.describe()} "
-                        f"({rule.source}); this case has {'; '.join(failed)}",
-                        None,
-                        0.0,
-                        shown,
+        else:
+            rule = policy.eligibility(investment)
+            cost = _comparable_cost(investment, catalogue, budget)
+            rows = _allocate_code(investment, queue, rule, cost, ledger)
+            refused = [a.employee_id for a in rows if a.status == "refused"]
+            if refused:
+                problems.append(
+                    _warning(
+                        file,
+                        f"{code} was recommended for {', '.join(refused)} although the "
+                        f"allocation policy ({rule.source if rule else policy.source}) does "
+                        f"not allow it; refused (the rulebook should not recommend it)",
                     )
                 )
-                continue
-            position += 1
-            price = cost or 0.0
-            if investment.seats is not None and seats_taken >= investment.seats:
-                status: Status = "waitlisted"
-                reason = (
-                    f"{code} seats full: {seats_taken} of {investment.seats} allocated to "
-                    f"stronger cases ({investment.where('seats')})"
+            if budget.amount is not None and cost is None and len(refused) < len(rows):
+                problems.append(
+                    _warning(
+                        file,
+                        f"{code} has no cost per person comparable with the budget "
+                        f"({investment.where('cost_per_person')}); its candidates are "
+                        f"waitlisted",
+                    )
                 )
-            elif budget.amount is not None and cost is None:
-                status, cost_unknown = "waitlisted", True
-                reason = (
-                    f"{code} has no known cost in {budget.currency or 'the budget currency'} "
-                    f"({investment.where('cost_per_person')}), so it cannot be committed "
-                    f"against the budget of {money(budget.amount)}"
-                )
-            elif budget.amount is not None and committed + price > budget.amount + 1e-9:
-                status = "waitlisted"
-                reason = (
-                    f"budget exhausted: {money(committed)} of {money(budget.amount)} "
-                    f"committed; {code} costs {_number(price)}"
-                )
-            else:
-                status = "allocated"
-                seats_taken += 1
-                committed += price
-                spent += price
-                limit = (
-                    "no seat limit"
-                    if investment.seats is None
-                    else (f"seat {seats_taken} of {investment.seats}")
-                )
-                reason = f"{code}: {limit}; {money(price)} committed"
-            rows.append(
-                Allotment(
-                    person.employee_id,
-                    code,
-                    status,
-                    reason,
-                    position,
-                    price if status == "allocated" else 0.0,
-                    shown,
-                )
-            )
-        if refused_people:
-            problems.append(
-                Problem(
-                    "warning",
-                    file,
-                    None,
-                    None,
-                    f"{code} was recommended for {', '.join(refused_people)} although "
-                    f"the allocation policy ({rule.source if rule else policy.source}) "
-                    f"does not allow it; refused (the rulebook should not recommend it)",
-                )
-            )
-        if cost_unknown:
-            problems.append(
-                Problem(
-                    "warning",
-                    file,
-                    None,
-                    None,
-                    f"{code} has no cost per person comparable with the budget "
-                    f"({investment.where('cost_per_person')}); its candidates are waitlisted",
-                )
-            )
         allotments.extend(rows)
         count = Counter(a.status for a in rows)
         totals.append(
             CodeTotal(
                 code,
-                investment.seats,
+                investment.seats if investment else None,
                 count["allocated"],
                 count["waitlisted"],
                 count["refused"],
                 count["unavailable"],
-                spent,
+                sum(a.cost for a in rows),
             )
         )
     if (
@@ -680,16 +669,13 @@ def allocate(
         and any(a.status == "allocated" and a.cost for a in allotments)
     ):
         problems.append(
-            Problem(
-                "warning",
+            _warning(
                 file,
-                None,
-                None,
                 f"costs come from the default catalogue ({catalogue.source}) and are "
                 f"indicative; add an Investments sheet with your own costs and seats",
             )
         )
-    return Allocation(tuple(allotments), tuple(totals), budget, committed, tuple(problems))
+    return Allocation(tuple(allotments), tuple(totals), budget, ledger.committed, tuple(problems))
 
 
 # --- recommendations and the panel's overrides -----------------------------------------

@@ -287,7 +287,7 @@ def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
         "waitlisted",
     ]
     assert result["E3"][1] == (
-        "budget exhausted: 9,000 EUR of 10,000 EUR committed; LEAD-PROG costs 4,500"
+        "budget exhausted: 9,000 of 10,000 EUR committed; LEAD-PROG costs 4,500"
     )
     assert (allocation.committed, allocation.remaining) == (9000.0, 1000.0)
     (total,) = allocation.totals
@@ -399,7 +399,11 @@ def test_unknown_cost_is_never_committed_against_a_budget(policy: AllocationPoli
     assert "no known cost in EUR (Investments!F2)" in allotment.reason
     assert "LEAD-ROTATE has no cost per person" in str(budgeted.problems[0])
     # Without a budget there is nothing to commit against: seats alone decide.
-    assert allocate(people, {}, cat, EUR, policy).allotments[0].status == "allocated"
+    (free,) = allocate(people, {}, cat, EUR, policy).allotments
+    assert (free.status, free.cost) == ("allocated", 0.0)
+    assert free.reason == (
+        "LEAD-ROTATE: no seat limit; cost unknown (Investments!F2), no budget to commit to"
+    )
 
 
 def test_default_costs_in_another_currency_are_not_compared(policy: AllocationPolicy) -> None:
