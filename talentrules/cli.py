@@ -7,9 +7,10 @@ on stderr and exit status 1 (``user_errors``); usage errors exit 2 (click).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -63,6 +64,76 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
     written = write_template(out, empty=empty, force=force)
     click.echo(f"wrote {written}", err=True)
+
+
+@cli.command()
+@click.argument("workbook")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one problem per line, then the row account; json: the same as data.",
+)
+@user_errors
+def validate(workbook: str, output_format: str) -> None:
+    """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
+
+    Prints every problem (errors, then warnings, then notes), each naming the file,
+    sheet and cell, then how many rows each sheet had: read = loaded + rejected +
+    blank. Exits 0 when the workbook is usable (warnings allowed), 1 when it has
+    errors or is not a workbook at all.
+
+    Limits, checked before anything is loaded: 100 MB file, 1 GB unpacked,
+    unpacking ratio 1000 per part, 5,000,000 cells; cells right of column ZZ are
+    ignored.
+
+    Example: talentrules validate sample_inputs/panel_review.xlsx --format json
+    """
+    from talentrules.ingest import load_workbook, validation_report
+
+    report = validation_report(load_workbook(workbook))
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(_validation_lines(report)))
+    if not report["usable"]:
+        raise SystemExit(1)
+
+
+def _validation_lines(report: dict[str, Any]) -> list[str]:
+    """validate's text form: the problems, the row account table, the verdict."""
+    lines = [p["text"] for p in report["problems"]]
+    header = ("sheet", "found as", "read", "loaded", "rejected", "blank", "ignored columns")
+    table = [header] + [
+        (
+            a["sheet"],
+            a["found_as"] or "(absent)",
+            *(str(a[k]) for k in ("read", "loaded", "rejected", "blank")),
+            ", ".join(a["ignored_columns"]) or "-",
+        )
+        for a in report["accounts"]
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    if lines:
+        lines.append("")
+    for row in table:
+        cells = [
+            text.rjust(width) if 2 <= i <= 5 else text.ljust(width)
+            for i, (text, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    if report["ignored_sheets"]:
+        lines.append("ignored sheets: " + ", ".join(report["ignored_sheets"]))
+    counts = report["counts"]
+    tally = ", ".join(
+        f"{counts[key]} {word}{'' if counts[key] == 1 else 's'}"
+        for key, word in (("error", "error"), ("warning", "warning"), ("info", "note"))
+    )
+    verdict = "usable" if report["usable"] else "NOT usable: fix the errors above"
+    lines.append(f"{report['file']}: {verdict} ({tally})")
+    return lines
 
 
 @cli.group()
