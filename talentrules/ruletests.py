@@ -1,0 +1,378 @@
+"""Rule tests: made-up people and what the rulebook must conclude for them.
+
+Tests are data files next to the rules (``rules/tests/*.yaml``, format in
+docs/rules.md, "Rule tests"). Each test runs through the reference evaluator and,
+when asked, the durable_rules engine too; a failure names the test, its file and
+line, the expected and actual conclusions and the rules that fired. Coverage asks
+that every rule fire in some test and every outcome of every decision be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from talentrules.engine import Engine
+from talentrules.errors import RulebookError, RuleConflictError
+from talentrules.facts import PersonFacts, facts_from_mapping
+from talentrules.paths import default_rules_dir
+from talentrules.reference import evaluate
+from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
+
+NULL_TAG = "tag:yaml.org,2002:null"
+TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    """One rule test, read from a file."""
+
+    name: str
+    file: str
+    line: int
+    person: PersonFacts
+    expect: dict[str, tuple[str, ...]]
+    absent: dict[str, tuple[str, ...]]
+    fired: tuple[str, ...]
+    not_fired: tuple[str, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class RuleTestFailure:
+    """What went wrong in one test: each unmet expectation, and what did happen."""
+
+    test: RuleTest
+    problems: tuple[str, ...]
+    outcomes: dict[str, tuple[str, ...]]
+    fired: tuple[str, ...]
+
+
+@dataclass
+class RuleTestReport:
+    """The outcome of running a folder's rule tests."""
+
+    tests: list[RuleTest]
+    failures: list[RuleTestFailure]
+    evaluators: tuple[str, ...]
+    unfired_rules: list[str] = field(default_factory=list)  # coverage gaps
+    unreached: list[tuple[str, str]] = field(default_factory=list)  # (decision, outcome)
+    coverage: bool = False
+
+    @property
+    def ok(self) -> bool:
+        gaps = self.coverage and bool(self.unfired_rules or self.unreached)
+        return not self.failures and not gaps
+
+
+# --- Reading test files -----------------------------------------------------------------
+
+
+def _scalar_text(node: yaml.Node, where: str, what: str) -> str:
+    # The raw text, not YAML's reading of it: an outcome named No stays "No".
+    if not isinstance(node, yaml.ScalarNode) or node.tag == NULL_TAG:
+        raise RulebookError(f"{where}: {what} must be a name, not {type(node).__name__}")
+    return str(node.value)
+
+
+def _names(node: yaml.Node, where: str, what: str) -> tuple[str, ...]:
+    """One name or a list of names."""
+    if isinstance(node, yaml.SequenceNode):
+        return tuple(_scalar_text(item, where, what) for item in node.value)
+    return (_scalar_text(node, where, what),)
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _outcomes(
+    node: yaml.Node, rulebook: Rulebook, file: str, key: str
+) -> dict[str, tuple[str, ...]]:
+    where = f"{file}:{_line(node)}"
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(f"{where}: '{key}' maps decisions to outcomes")
+    out: dict[str, tuple[str, ...]] = {}
+    for key_node, value_node in node.value:
+        at = f"{file}:{_line(key_node)}"
+        name = _scalar_text(key_node, at, "a decision")
+        decision = rulebook.decisions.get(name)
+        if decision is None:
+            raise RulebookError(
+                f"{at}: unknown decision '{name}' (decisions: {', '.join(rulebook.decisions)})"
+            )
+        outcomes = _names(value_node, at, "an outcome")
+        for outcome in outcomes:
+            if outcome not in decision.outcomes:
+                raise RulebookError(
+                    f"{at}: '{outcome}' is not an outcome of {name} "
+                    f"({', '.join(decision.outcomes)})"
+                )
+        if key == "expect" and decision.policy != "collect" and len(outcomes) != 1:
+            raise RulebookError(
+                f"{at}: {name} is a {decision.policy} decision: expect exactly one outcome"
+            )
+        out[name] = outcomes
+    return out
+
+
+def _facts(
+    node: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str, name: str
+) -> PersonFacts:
+    where = f"{file}:{_line(node)}"
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(f"{where}: 'facts' maps facts to values")
+    given: dict[str, object] = {}
+    for key_node, value_node in node.value:
+        at = f"{file}:{_line(key_node)}"
+        fact = _scalar_text(key_node, at, "a fact")
+        spec = rulebook.vocabulary.get(fact)
+        if (
+            spec is not None
+            and spec.type in ("enum", "text")
+            and isinstance(value_node, yaml.ScalarNode)
+            and value_node.tag != NULL_TAG
+        ):
+            value: object = value_node.value  # Low, Yes, No: the text as written
+        else:
+            value = loader.construct_object(value_node, deep=True)
+        one = facts_from_mapping(name, {fact: value}, rulebook.vocabulary, where=at)
+        given[fact] = one.values[fact]
+    return facts_from_mapping(name, given, rulebook.vocabulary, where=where)
+
+
+def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str) -> RuleTest:
+    where = f"{file}:{_line(item)}"
+    if not isinstance(item, yaml.MappingNode):
+        raise RulebookError(f"{where}: a test is a mapping with name, facts and expect")
+    parts: dict[str, yaml.Node] = {}
+    for key_node, value_node in item.value:
+        key = _scalar_text(key_node, f"{file}:{_line(key_node)}", "a key")
+        if key not in TEST_KEYS:
+            raise RulebookError(
+                f"{file}:{_line(key_node)}: unknown key '{key}' (a test has {', '.join(TEST_KEYS)})"
+            )
+        parts[key] = value_node
+    if "name" not in parts:
+        raise RulebookError(f"{where}: the test has no name")
+    name = _scalar_text(parts["name"], where, "the test's name")
+    if "expect" not in parts and "absent" not in parts and "fired" not in parts:
+        raise RulebookError(f"{where}: test '{name}' expects nothing (add expect or absent)")
+    person = (
+        _facts(parts["facts"], loader, rulebook, file, name)
+        if "facts" in parts
+        else facts_from_mapping(name, {}, rulebook.vocabulary)
+    )
+    rule_ids = {rule.id for rule in rulebook.rules}
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("fired", "not_fired"):
+        ids = _names(parts[key], where, "a rule id") if key in parts else ()
+        for rule_id in ids:
+            if rule_id not in rule_ids:
+                raise RulebookError(f"{file}:{_line(parts[key])}: unknown rule '{rule_id}'")
+        lists[key] = ids
+    return RuleTest(
+        name=name,
+        file=file,
+        line=_line(item),
+        person=person,
+        expect=_outcomes(parts["expect"], rulebook, file, "expect") if "expect" in parts else {},
+        absent=_outcomes(parts["absent"], rulebook, file, "absent") if "absent" in parts else {},
+        fired=lists["fired"],
+        not_fired=lists["not_fired"],
+    )
+
+
+def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) -> list[RuleTest]:
+    """The tests of one file; ``shown`` is the file name used in messages."""
+    file = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RulebookError(f"{file}: cannot read: {error}") from error
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        if not isinstance(root, yaml.MappingNode):
+            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
+        items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
+        if not items or not isinstance(items[0], yaml.SequenceNode):
+            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
+        return [_read_test(item, loader, rulebook, file) for item in items[0].value]
+    except yaml.YAMLError as error:
+        raise RulebookError(f"{file}: not valid YAML: {error}") from error
+    finally:
+        loader.dispose()
+
+
+def load_rule_tests(rulebook: Rulebook, folder: Path) -> list[RuleTest]:
+    """Every test in ``folder/tests/*.yaml`` (files sorted by name); names must be unique."""
+    tests: list[RuleTest] = []
+    seen: dict[str, RuleTest] = {}
+    for path in sorted((folder / "tests").glob("*.yaml")):
+        for test in read_rule_tests(rulebook, path, str(path)):
+            if test.name in seen:
+                raise RulebookError(
+                    f"{test.where}: test name '{test.name}' is also used at {seen[test.name].where}"
+                )
+            seen[test.name] = test
+            tests.append(test)
+    return tests
+
+
+# --- Running ----------------------------------------------------------------------------
+
+
+def check_test(rulebook: Rulebook, test: RuleTest, evaluation: Evaluation) -> list[str]:
+    """Every expectation of ``test`` that ``evaluation`` does not meet, in words."""
+    problems: list[str] = []
+    for name, wanted in test.expect.items():
+        got = evaluation.outcomes.get(name, ())
+        if rulebook.decisions[name].policy == "collect":
+            missing = [o for o in wanted if o not in got]
+            if missing:
+                problems.append(
+                    f"{name}: expected to include {', '.join(missing)}, got {', '.join(got)}"
+                )
+        elif got != wanted:
+            problems.append(f"{name}: expected {wanted[0]}, got {', '.join(got)}")
+    for name, unwanted in test.absent.items():
+        got = evaluation.outcomes.get(name, ())
+        present = [o for o in unwanted if o in got]
+        if present:
+            problems.append(f"{name}: expected not {', '.join(present)}, got {', '.join(got)}")
+    for rule_id in test.fired:
+        if rule_id not in evaluation.fired:
+            problems.append(f"rule {rule_id}: expected to fire, did not")
+    for rule_id in test.not_fired:
+        if rule_id in evaluation.fired:
+            problems.append(f"rule {rule_id}: expected not to fire, fired")
+    return problems
+
+
+Evaluator = Callable[[PersonFacts], Evaluation]
+
+
+def run_rule_tests(
+    rulebook: Rulebook,
+    tests: Sequence[RuleTest],
+    engine: Evaluator | None = None,
+    coverage: bool = False,
+) -> RuleTestReport:
+    """Run each test through the reference evaluator and, if given, ``engine``.
+
+    The engine must agree with the reference evaluator exactly; a disagreement is
+    a failure of the test, shown with both results.
+    """
+    failures: list[RuleTestFailure] = []
+    fired_anywhere: set[str] = set()
+    reached: set[tuple[str, str]] = set()
+    for test in tests:
+        try:
+            evaluation = evaluate(rulebook, test.person)
+        except RuleConflictError as error:
+            failures.append(RuleTestFailure(test, (str(error),), {}, ()))
+            continue
+        fired_anywhere.update(evaluation.fired)
+        reached.update((d, o) for d, outs in evaluation.outcomes.items() for o in outs)
+        problems = check_test(rulebook, test, evaluation)
+        if engine is not None:
+            try:
+                other = engine(test.person)
+            except RuleConflictError as error:
+                other = None
+                problems.append(f"durable_rules engine: {error}")
+            if other is not None and other != evaluation:
+                problems.append(_disagreement(evaluation, other))
+        if problems:
+            failures.append(
+                RuleTestFailure(test, tuple(problems), evaluation.outcomes, evaluation.fired)
+            )
+    report = RuleTestReport(
+        list(tests),
+        failures,
+        ("reference evaluator", "durable_rules engine") if engine else ("reference evaluator",),
+        coverage=coverage,
+    )
+    if coverage:
+        report.unfired_rules = [r.id for r in rulebook.rules if r.id not in fired_anywhere]
+        report.unreached = [
+            (name, outcome)
+            for level in rulebook.levels
+            for name in level
+            for outcome in rulebook.decisions[name].outcomes
+            if (name, outcome) not in reached
+        ]
+    return report
+
+
+def _disagreement(reference: Evaluation, engine: Evaluation) -> str:
+    parts = []
+    for name, outs in reference.outcomes.items():
+        if engine.outcomes.get(name) != outs:
+            parts.append(
+                f"{name} {', '.join(engine.outcomes.get(name, ()))} (reference: {', '.join(outs)})"
+            )
+    if engine.fired != reference.fired:
+        parts.append(
+            f"fired {', '.join(engine.fired) or 'none'} (reference: "
+            f"{', '.join(reference.fired) or 'none'})"
+        )
+    if engine.overruled != reference.overruled or engine.defaulted != reference.defaulted:
+        parts.append("overruled or defaulted decisions differ")
+    return "durable_rules engine disagrees with the reference evaluator: " + "; ".join(parts)
+
+
+def format_report(report: RuleTestReport) -> str:
+    """The report as a panel owner reads it: failures first, then a summary line."""
+    lines: list[str] = []
+    for failure in report.failures:
+        test = failure.test
+        lines.append(f"{test.where}: FAILED: {test.name}")
+        lines += [f"  {problem}" for problem in failure.problems]
+        if failure.outcomes:
+            lines.append(
+                "  concluded: "
+                + "; ".join(f"{d} {', '.join(o)}" for d, o in failure.outcomes.items())
+            )
+        lines.append(f"  rules fired: {', '.join(failure.fired) or 'none'}")
+    passed = len(report.tests) - len(report.failures)
+    lines.append(
+        f"{len(report.tests)} tests: {passed} passed, {len(report.failures)} failed "
+        f"({' and '.join(report.evaluators)})"
+    )
+    if report.coverage:
+        if report.unfired_rules:
+            lines.append(
+                f"coverage: {len(report.unfired_rules)} rules never fired in any test: "
+                + ", ".join(report.unfired_rules)
+            )
+        if report.unreached:
+            lines.append(
+                f"coverage: {len(report.unreached)} outcomes never reached in any test: "
+                + "; ".join(f"{d}: {o}" for d, o in report.unreached)
+            )
+        if not report.unfired_rules and not report.unreached:
+            lines.append("coverage: every rule fired and every outcome reached")
+    return "\n".join(lines)
+
+
+def run_folder(
+    folder: str | Path | None, coverage: bool = False, with_engine: bool = True
+) -> RuleTestReport:
+    """Load the rulebook in ``folder`` and run its tests (the ``rules test`` command)."""
+    path = Path(folder) if folder is not None else default_rules_dir()
+    rulebook = load_rulebook(path)
+    tests = load_rule_tests(rulebook, path)
+    if not with_engine:
+        return run_rule_tests(rulebook, tests, None, coverage)
+    with Engine(rulebook) as engine:
+        return run_rule_tests(rulebook, tests, engine.evaluate, coverage)
