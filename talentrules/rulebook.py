@@ -406,8 +406,12 @@ class _Report:
         self.diagnostics.append(Diagnostic("warning", file, line, message, rule_id))
 
     @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
     def has_errors(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
+        return self.errors > 0
 
 
 def _line(node: yaml.Node) -> int:
@@ -721,7 +725,6 @@ def _load_decisions(
                 f"{what}: default '{default}' is not one of its outcomes "
                 f"({', '.join(outcomes)}){_did_you_mean(default, outcomes)}",
             )
-            continue
         decisions[name] = Decision(
             name,
             policy,  # type: ignore[arg-type]
@@ -757,8 +760,11 @@ def _load_rules(
         report.error(file, _line(items), f"rules must be a list, not {_kind(items)}")
         return rules
     for item in items.value:
+        errors = report.errors
         rule = _load_rule(item, file, vocabulary, decisions, proxies, report)
-        if rule is not None:
+        # A rule with any error is left out of the whole-rulebook checks, which
+        # would otherwise report its consequences as further errors.
+        if rule is not None and report.errors == errors:
             rules.append(rule)
     return rules
 
@@ -932,9 +938,10 @@ def _parse_condition(
     line: int,
 ) -> Compare | str:
     """A typed Compare, or the reason ``text`` is not one."""
+    shown = _printable(text.strip())
     match = _CONDITION.match(text)
     if match is None:
-        return f"cannot read condition '{text.strip()}': {_CONDITION_HELP}"
+        return f"cannot read condition '{shown}': {_CONDITION_HELP}"
     fact = match["fact"]
     if _protected(fact, proxies):
         return f"reads a protected attribute '{fact}'; rules may not use it"
@@ -944,47 +951,45 @@ def _parse_condition(
         return f"unknown fact '{fact}'{_did_you_mean(fact, [*vocabulary, *decisions])}"
     if match["known"]:
         if decision is not None:
-            return (
-                f"'{text.strip()}': decision '{fact}' always has an outcome, so it is never unknown"
-            )
+            return f"'{shown}': decision '{fact}' always has an outcome, so it is never unknown"
         return Compare(fact, match["known"], None, file, line)  # type: ignore[arg-type]
     if match["sym"]:
         op = match["sym"]
         raw = match["value"]
         if not raw:
-            return f"condition '{text.strip()}' has no value: {_CONDITION_HELP}"
+            return f"condition '{shown}' has no value: {_CONDITION_HELP}"
         if raw.startswith("(") and raw.endswith(")"):
-            return f"'{text.strip()}': compare with a list using 'in (...)' or 'not in (...)'"
+            return f"'{shown}': compare with a list using 'in (...)' or 'not in (...)'"
         if _CONTROL.search(raw):
-            return f"'{text.strip()}': the value holds a control character"
+            return f"'{shown}': the value holds a control character"
         if op in _ORDERING:
             kind = "decision" if decision is not None else spec.type if spec else ""
             if kind not in ("number", "date"):
                 return (
-                    f"'{text.strip()}': {op} orders numbers and dates; '{fact}' is "
-                    f"{'a decision' if decision is not None else f'a {kind} fact'}; "
-                    "use == , != or in"
+                    f"'{shown}': {op} orders numbers and dates; '{fact}' is "
+                    f"{'a decision' if decision is not None else f'{_article(kind)} fact'}; "
+                    "use ==, != or in"
                 )
         value = _literal(raw, fact, spec, decision)
         if isinstance(value, _Bad):
-            return f"'{text.strip()}': {value.reason}"
+            return f"'{shown}': {value.reason}"
         return Compare(fact, op, value, file, line)  # type: ignore[arg-type]
     op = re.sub(r"\s+", " ", match["word"])
     raw = match["list"]
     opener = raw[:1]
     closer = {"(": ")", "[": "]"}.get(opener)
     if closer is None or not raw.endswith(closer):
-        return f"'{text.strip()}': write the list in parentheses, e.g. {fact} {op} (A, B)"
+        return f"'{shown}': write the list in parentheses, e.g. {fact} {op} (A, B)"
     items = _split_list(raw[1:-1])
     if isinstance(items, _Bad):
-        return f"'{text.strip()}': {items.reason}"
+        return f"'{shown}': {items.reason}"
     values: list[Literal_] = []
     for item in items:
         if _CONTROL.search(item):
-            return f"'{text.strip()}': the value holds a control character"
+            return f"'{shown}': the value holds a control character"
         value = _literal(item, fact, spec, decision)
         if isinstance(value, _Bad):
-            return f"'{text.strip()}': {value.reason}"
+            return f"'{shown}': {value.reason}"
         if value not in values:
             values.append(value)
     return Compare(fact, op, tuple(values), file, line)  # type: ignore[arg-type]
@@ -1053,7 +1058,7 @@ def _literal(
         if not math.isfinite(number) or abs(number) >= MAX_LITERAL:
             return _Bad(
                 f"{text} is too large a number for the engine (durable_rules passes values "
-                f"through JSON; keep literals below {MAX_LITERAL:.0e})"
+                f"through JSON; keep literals below 1e15)"
             )
         if isinstance(number, float) and number != 0 and "e" in repr(number):
             return _Bad(
@@ -1087,6 +1092,15 @@ def _literal(
                 pass
         return _Bad(f"'{fact}' is a date; write YYYY-MM-DD, not '{text}'{hint}")
     return text
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so a diagnostic shows them."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _show(value: object) -> str:
@@ -1155,25 +1169,33 @@ def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], i
         decisions = _load_decisions(
             decisions_node, shown(folder / DECISIONS_FILE), vocabulary, report
         )
+    if vocabulary_node is None or decisions_node is None:
+        # Every rule would read unknown facts or decisions: report only the cause.
+        return None, _sorted(report.diagnostics), 0, len(decisions)
 
     rules: list[Rule] = []
     rule_files = [p for p in rulebook_files(folder) if p.name not in _NOT_RULE_FILES]
     if not rule_files:
         report.error(f"{prefix}/", 1, "no rule files (*.yaml with a rules: list)")
+    errors = report.errors
     for file in rule_files:
         node = _compose(file, shown(file), report)
         if node is not None:
             rules.extend(_load_rules(node, shown(file), vocabulary, decisions, proxies, report))
+    # With a rule left out, "never produced" and "never concluded" would be guesses.
+    complete = report.errors == errors
 
     rules = _check_ids(rules, report)
-    _check_produced(rules, decisions, report)
+    if complete:
+        _check_produced(rules, decisions, report)
     levels = _levels(rules, decisions, report)
     _check_never_fire(rules, vocabulary, decisions, report)
     _check_overlaps(rules, vocabulary, decisions, report)
     _check_durable(rules, decisions, report)
-    _check_unused(rules, decisions, report)
+    if complete:
+        _check_unused(rules, decisions, report)
 
-    diagnostics = sorted(report.diagnostics, key=lambda d: (d.file, d.line, d.severity, d.message))
+    diagnostics = _sorted(report.diagnostics)
     if report.has_errors or levels is None:
         return None, diagnostics, len(rules), len(decisions)
     # Rulebook order: files sorted by name, then file order (rules were read that way).
@@ -1186,6 +1208,10 @@ def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], i
         sha256=rulebook_sha256(folder),
     )
     return rulebook, diagnostics, len(rules), len(decisions)
+
+
+def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.file, d.line, d.severity, d.message))
 
 
 def _check_ids(rules: list[Rule], report: _Report) -> list[Rule]:
