@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -21,6 +22,7 @@ from talentrules.decide import (
     Budget,
     Catalogue,
     Investment,
+    Recommendation,
     allocate,
     apply_overrides,
     budget_from_panel,
@@ -32,7 +34,7 @@ from talentrules.decide import (
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Panel, Row, Value
 from talentrules.paths import default_rules_dir
-from talentrules.rulebook import Decision, Evaluation
+from talentrules.rulebook import Decision, Evaluation, Policy, Rulebook
 
 COLUMNS = {
     "Cycle": ["cycle_id", "as_of", "budget", "currency"],
@@ -50,7 +52,7 @@ COLUMNS = {
 LETTERS = "ABCDEFG"
 
 DECISIONS = {
-    name: Decision(name, policy, outcomes, default, "", "decisions.yaml", 1)
+    name: Decision(name, cast(Policy, policy), outcomes, default, "", "decisions.yaml", 1)
     for name, policy, outcomes, default in (
         ("heart", "priority", ("Strong", "Emerging", "Not evidenced", "Insufficient evidence"),
          "Insufficient evidence"),
@@ -435,7 +437,7 @@ def test_a_code_missing_from_the_catalogue_is_unavailable(policy: AllocationPoli
 
 def test_nothing_recommended_allocates_nothing(policy: AllocationPolicy) -> None:
     allocation = allocate([person("E1")], {}, load_catalogue(panel()), EUR, policy)
-    assert allocation.allotments == allocation.totals == ()
+    assert (allocation.allotments, allocation.totals, allocation.problems) == ((), (), ())
 
 
 def test_each_allotment_shows_the_case_that_ranked_it(policy: AllocationPolicy) -> None:
@@ -455,7 +457,9 @@ def overrides(*data: tuple[Value, ...]) -> list[Row]:
     return rows("Overrides", *data)
 
 
-def recommended(policy: AllocationPolicy, seats: int = 1) -> tuple[dict, Catalogue, Allocation]:  # type: ignore[type-arg]
+def recommended(
+    policy: AllocationPolicy, seats: int = 1
+) -> tuple[dict[str, Recommendation], Catalogue, Allocation]:
     cat = catalogue(
         ("LEAD-PROG", "Leadership", seats, 4500),
         ("RET", "Retention", None, 0),
@@ -671,3 +675,130 @@ def test_default_investments_are_the_rulebooks_investment_outcomes() -> None:
 def test_investment_dataclass_where_falls_back_to_source() -> None:
     entry = Investment("X", None, None, None, None, None, None, "rules/catalogue.yaml:3")
     assert entry.where("seats") == "rules/catalogue.yaml:3"
+
+
+# --- the real path: a workbook on disk, ingestion, facts, the durable_rules engine -----
+
+
+def test_a_workbook_on_disk_feeds_catalogue_budget_and_overrides(tmp_path: Path) -> None:
+    """Vendor spellings as a panel writes them: ingestion canonicalises, decide uses them."""
+    from openpyxl import Workbook
+
+    from talentrules.ingest import load_workbook
+
+    book = Workbook()
+    book.active.title = "Employees"  # type: ignore[union-attr]
+    book["Employees"].append(["Employee ID", "Name"])
+    for employee_id in ("E1", "E2", "E3"):
+        book["Employees"].append([employee_id, f"Person {employee_id}"])
+    book.create_sheet("Review Cycle").append(
+        ["Cycle", "As of date", "Development Budget", "Currency"]
+    )
+    book["Review Cycle"].append(["2026-H2", dt.date(2026, 10, 31), 9000, "EUR"])
+    catalogue_sheet = book.create_sheet("Catalogue")
+    catalogue_sheet.append(["Code", "Investment", "Track", "70-20-10", "Places", "Cost", "Months"])
+    catalogue_sheet.append(["LEAD-PROG", "Programme", "Leadership", "Course", 2, 4500, 9])
+    catalogue_sheet.append(["RET", "Stay interview", "Retention", "overlay", None, 0, 1])
+    overrides_sheet = book.create_sheet("Panel Decisions")
+    overrides_sheet.append(["Employee ID", "Field", "Panel Decision", "Rationale", "Decider"])
+    overrides_sheet.append(["E3", "Verdict", "Strong", "Seen leading the rollout.", "A. Moreau"])
+    overrides_sheet.append(
+        ["E1", "allocation", "LEAD-PROG: waitlisted", "Moves abroad.", "K. Osei"]
+    )
+    overrides_sheet.append(["E2", "track", "Astronaut", "Wants to fly.", "K. Osei"])
+    path = tmp_path / "review.xlsx"
+    book.save(path)
+
+    loaded = load_workbook(path)
+    assert loaded.errors == []
+    people = [
+        person("E1", "Strong", "LEAD-PROG", "RET"),
+        person("E2", "Strong", "LEAD-PROG"),
+        person("E3", "Emerging", "LEAD-PROG"),
+    ]
+    facts = {"E1": {"readiness": "Ready now"}, "E2": {"readiness": "Ready 1-2 years"}}
+    result = decide(loaded, people, facts, DECISIONS)
+
+    assert result.catalogue.origin == "workbook"
+    assert result.catalogue.investments["LEAD-PROG"].source == "Catalogue!A2"
+    assert result.allocation.budget == Budget(9000.0, "EUR", "Review Cycle!C2", "2026-H2")
+    assert [(a.code, a.employee_id, a.status) for a in result.allocation.allotments] == [
+        ("RET", "E1", "allocated"),
+        ("LEAD-PROG", "E1", "allocated"),
+        ("LEAD-PROG", "E2", "allocated"),
+        ("LEAD-PROG", "E3", "refused"),
+    ]
+    e3 = result.recommendations["E3"]
+    assert (e3.outcomes["heart"], e3.decided("heart")) == (("Emerging",), ("Strong",))
+    assert e3.overrides[0].refs["decision"] == "Panel Decisions!C2"
+    assert result.recommendations["E1"].overrides[0].direction == "downgrade"
+    assert result.recommendations["E2"].overrides == ()
+    errors = [str(p) for p in result.problems if p.severity == "error"]
+    assert errors == [
+        "review.xlsx: Panel Decisions!C4: override not applied: 'Astronaut' is not a value "
+        "of track (Leadership, Expert, Personal leadership, Management skills, Develop in "
+        "role, Gather evidence)"
+    ]
+
+
+@dataclass
+class Sample:
+    panel: Panel
+    evaluations: list[Evaluation]
+    facts: dict[str, dict[str, Value]]
+    rulebook: Rulebook
+
+
+@pytest.fixture(scope="module")
+def sample() -> Sample:
+    """The sample workbook through ingestion, facts and the durable_rules engine."""
+    from talentrules import engine
+    from talentrules.facts import compute_facts
+    from talentrules.facts import load_catalogue as fact_catalogue
+    from talentrules.ingest import load_workbook
+    from talentrules.paths import sample_workbook
+    from talentrules.rulebook import load_rulebook
+
+    panel_ = load_workbook(sample_workbook())
+    rulebook = load_rulebook()
+    facts = compute_facts(
+        panel_, rulebook.vocabulary, fact_catalogue(default_rules_dir() / "catalogue.yaml")
+    )
+    evaluations = [r.evaluation for r in engine.run(rulebook, facts, jobs=1)]
+    return Sample(panel_, evaluations, {f.employee_id: f.values for f in facts}, rulebook)
+
+
+def test_the_sample_panel_is_allocated_within_seats_and_budget(sample: Sample) -> None:
+    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook.decisions)
+    allocation = result.allocation
+    assert allocation.budget.amount is not None
+    assert 0 < allocation.committed <= allocation.budget.amount
+    assert allocation.committed == sum(a.cost for a in allocation.allotments)
+    for total in allocation.totals:
+        assert total.seats is None or total.allocated <= total.seats, total
+    # The default rulebook never recommends what the allocation policy would refuse:
+    # its investment rules and the eligibility table say the same thing.
+    assert [a for a in allocation.allotments if a.status in ("refused", "unavailable")] == []
+    assert [p for p in result.problems if p.severity == "error"] == []
+    # Scarcity is real in the sample: someone is waitlisted, each with the reason.
+    waitlisted = [a for a in allocation.allotments if a.status == "waitlisted"]
+    assert waitlisted
+    assert all("seats full" in a.reason or "budget exhausted" in a.reason for a in waitlisted)
+    # Everyone recommended an investment has one allotment per recommended code.
+    for employee_id, rec in result.recommendations.items():
+        codes = result.policy.recommended(rec.outcomes)
+        assert sorted(a.code for a in rec.allocation) == sorted(codes), employee_id
+
+
+def test_the_sample_overrides_sit_beside_the_engine_recommendation(sample: Sample) -> None:
+    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook.decisions)
+    by_id = {e.employee_id: e for e in sample.evaluations}
+    assert len(result.overrides) == len(sample.panel.rows["Overrides"]) > 0
+    for override in result.overrides:
+        rec = result.recommendations[override.employee_id]
+        # The evaluated outcome is exactly the engine's; the panel's sits beside it.
+        assert rec.outcomes == by_id[override.employee_id].outcomes
+        assert rec.recommended(override.field, override.target) == override.recommended
+        assert rec.decided(override.field, override.target) == override.decision
+        assert override.reason and override.decided_by
+        assert override.refs["decision"].startswith("Overrides!C")
