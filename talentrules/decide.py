@@ -32,7 +32,7 @@ from talentrules.contract import INVESTMENT_TRACKS, INVESTMENTS, OVERRIDE_FIELDS
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Problem, Row
 from talentrules.paths import default_rules_dir
-from talentrules.rulebook import Decision, Evaluation
+from talentrules.rulebook import Decision, Evaluation, Rulebook
 
 Status = Literal["allocated", "waitlisted", "refused", "unavailable"]
 Direction = Literal["confirm", "upgrade", "downgrade", "add", "remove", "change"]
@@ -318,6 +318,43 @@ def _catalogue_from_rows(rows: list[Row], tab: str) -> Catalogue:
     return Catalogue(found, "workbook", f"{tab} sheet", None)
 
 
+def _fill_tracks(catalogue: Catalogue, default: Catalogue, panel: Panel) -> Catalogue:
+    """A blank track in the workbook takes the default catalogue's track for that code.
+
+    The invest-wisely table is keyed by track: a LEAD-PROG row with a blank track
+    must not slip past it. Each fill is a warning naming both places.
+    """
+    problems: list[Problem] = list(catalogue.problems)
+    filled: dict[str, Investment] = {}
+    for code, investment in catalogue.investments.items():
+        known = default.get(code)
+        if investment.track is not None:
+            filled[code] = investment
+        elif known is not None and known.track is not None:
+            refs = dict(investment.refs, track=known.source)
+            filled[code] = replace(investment, track=known.track, refs=refs)
+            problems.append(
+                _problem(
+                    panel,
+                    "warning",
+                    investment.refs.get("track", investment.source),
+                    f"{code} has no track; the default catalogue's '{known.track}' "
+                    f"({known.source}) is used, so the allocation policy applies to it",
+                )
+            )
+        else:
+            filled[code] = investment
+            problems.append(
+                _problem(
+                    panel,
+                    "warning",
+                    investment.refs.get("track", investment.source),
+                    f"{code} has no track, so no track's allocation policy applies to it",
+                )
+            )
+    return replace(catalogue, investments=filled, problems=tuple(problems))
+
+
 def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
     """This cycle's catalogue: the workbook's Investments sheet, else rules/catalogue.yaml.
 
@@ -326,9 +363,10 @@ def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
     """
     rows = panel.rows.get("Investments", [])
     tab = panel.found.get("Investments")
+    default = _catalogue_from_yaml(_rules_file(rules_dir))
     if rows:
-        return _catalogue_from_rows(rows, tab or "Investments")
-    catalogue = _catalogue_from_yaml(_rules_file(rules_dir))
+        return _fill_tracks(_catalogue_from_rows(rows, tab or "Investments"), default, panel)
+    catalogue = default
     if tab is not None:
         warning = Problem(
             "warning",
@@ -408,6 +446,45 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
         by_code,
         label,
     )
+
+
+def check_policy(policy: AllocationPolicy, rulebook: Rulebook) -> list[str]:
+    """What in the policy the rulebook does not know, as ``file:line: message``.
+
+    A misspelt value would silently rank a case last or refuse everyone, so every
+    name must be a decision or an enum fact, and every value one it can take.
+    """
+
+    def values(name: str) -> tuple[str, ...] | None:
+        if name in rulebook.decisions:
+            decision = rulebook.decisions[name]
+            return tuple(dict.fromkeys((*decision.outcomes, decision.default)))
+        spec = rulebook.vocabulary.get(name)
+        return spec.values if spec is not None and spec.type == "enum" else None
+
+    messages: list[str] = []
+
+    def check(where: str, name: str, given: tuple[str, ...]) -> None:
+        allowed = values(name)
+        if allowed is None:
+            messages.append(f"{where}: '{name}' is not a decision or an enum fact of the rulebook")
+            return
+        for value in given:
+            if value not in allowed:
+                messages.append(
+                    f"{where}: '{value}' is not a value of {name} ({', '.join(allowed)})"
+                )
+
+    if policy.decision not in rulebook.decisions:
+        messages.append(f"{policy.source}: allocation.decision '{policy.decision}' is unknown")
+    else:
+        check(policy.source, policy.decision, policy.not_investments)
+    for key in policy.order:
+        check(f"{policy.source}:{key.line}", key.name, key.ranking)
+    for rule in (*policy.by_track.values(), *policy.by_code.values()):
+        for name, given in rule.conditions.items():
+            check(rule.source, name, given)
+    return messages
 
 
 # --- allocation ------------------------------------------------------------------------
@@ -1027,22 +1104,25 @@ def decide(
     panel: Panel,
     evaluations: Iterable[Evaluation],
     persons_facts: FactsByPerson,
-    decisions: Mapping[str, Decision],
-    rules_dir: Path | None = None,
+    rulebook: Rulebook,
 ) -> Decisions:
     """Catalogue, allocation, recommendations and overrides in one call.
 
-    ``decisions`` is the rulebook's (``Rulebook.decisions``): it says which values
-    an override may take.
+    The rulebook's folder holds the catalogue and allocation policy; its decisions
+    say which values an override may take.
     """
+    rules_dir = Path(rulebook.source)
+    policy = load_policy(rules_dir)
+    wrong = check_policy(policy, rulebook)
+    if wrong:
+        raise RulebookError("\n".join(wrong))
     people = list(evaluations)
     catalogue = load_catalogue(panel, rules_dir)
-    policy = load_policy(rules_dir)
     allocation = allocate(
         people, persons_facts, catalogue, budget_from_panel(panel), policy, panel.path.name
     )
     recommendations, override_problems = apply_overrides(
-        recommend(people, allocation), panel, decisions, catalogue, policy
+        recommend(people, allocation), panel, rulebook.decisions, catalogue, policy
     )
     return Decisions(
         recommendations,

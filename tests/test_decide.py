@@ -26,6 +26,7 @@ from talentrules.decide import (
     allocate,
     apply_overrides,
     budget_from_panel,
+    check_policy,
     decide,
     load_catalogue,
     load_policy,
@@ -34,7 +35,7 @@ from talentrules.decide import (
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Panel, Row, Value
 from talentrules.paths import default_rules_dir
-from talentrules.rulebook import Decision, Evaluation, Policy, Rulebook
+from talentrules.rulebook import Decision, Evaluation, FactSpec, Policy, Rulebook
 
 COLUMNS = {
     "Cycle": ["cycle_id", "as_of", "budget", "currency"],
@@ -63,8 +64,31 @@ DECISIONS = {
          "None evidenced"),
         ("management", "priority", ("Compliance and commitment", "Compliance gaps",
                                     "Not assessed"), "Not assessed"),
+        ("investment", "collect", ("LEAD-PROG", "LEAD-TASTER", "RET", "None"), "None"),
     )
 }  # fmt: skip
+VOCABULARY = {
+    "readiness": FactSpec(
+        "readiness",
+        "enum",
+        "",
+        values=(
+            "Ready now",
+            "Ready 1-2 years",
+            "Ready 3-5 years",
+            "Not ready",
+            "Too new to assess",
+        ),
+    ),
+    "risk_of_loss": FactSpec("risk_of_loss", "enum", "", values=("Low", "Medium", "High")),
+    "performance": FactSpec("performance", "number", "", 1, 5),
+}
+
+
+def rulebook(rules_dir: Path | None = None) -> Rulebook:
+    """A rulebook with the decisions overrides are checked against, and no rules."""
+    folder = rules_dir or default_rules_dir()
+    return Rulebook(VOCABULARY, DECISIONS, (), (), str(folder), "")
 
 
 def rows(sheet: str, *data: tuple[Value, ...]) -> list[Row]:
@@ -638,7 +662,7 @@ def test_decide_runs_catalogue_allocation_and_overrides() -> None:
     )
     people = [person("E2", "Strong", "LEAD-PROG"), person("E1", "Strong", "LEAD-PROG")]
     facts = {"E1": {"readiness": "Ready now"}, "E2": {"readiness": "Ready 3-5 years"}}
-    result = decide(sheet, people, facts, DECISIONS)
+    result = decide(sheet, people, facts, rulebook())
     assert result.catalogue.origin == "workbook"
     assert list(result.recommendations) == ["E1", "E2"]
     assert [(a.employee_id, a.status) for a in result.allocation.allotments] == [
@@ -717,7 +741,7 @@ def test_a_workbook_on_disk_feeds_catalogue_budget_and_overrides(tmp_path: Path)
         person("E3", "Emerging", "LEAD-PROG"),
     ]
     facts = {"E1": {"readiness": "Ready now"}, "E2": {"readiness": "Ready 1-2 years"}}
-    result = decide(loaded, people, facts, DECISIONS)
+    result = decide(loaded, people, facts, rulebook())
 
     assert result.catalogue.origin == "workbook"
     assert result.catalogue.investments["LEAD-PROG"].source == "Catalogue!A2"
@@ -769,7 +793,7 @@ def sample() -> Sample:
 
 
 def test_the_sample_panel_is_allocated_within_seats_and_budget(sample: Sample) -> None:
-    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook.decisions)
+    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook)
     allocation = result.allocation
     assert allocation.budget.amount is not None
     assert 0 < allocation.committed <= allocation.budget.amount
@@ -791,7 +815,7 @@ def test_the_sample_panel_is_allocated_within_seats_and_budget(sample: Sample) -
 
 
 def test_the_sample_overrides_sit_beside_the_engine_recommendation(sample: Sample) -> None:
-    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook.decisions)
+    result = decide(sample.panel, sample.evaluations, sample.facts, sample.rulebook)
     by_id = {e.employee_id: e for e in sample.evaluations}
     assert len(result.overrides) == len(sample.panel.rows["Overrides"]) > 0
     for override in result.overrides:
@@ -802,3 +826,50 @@ def test_the_sample_overrides_sit_beside_the_engine_recommendation(sample: Sampl
         assert rec.decided(override.field, override.target) == override.decision
         assert override.reason and override.decided_by
         assert override.refs["decision"].startswith("Overrides!C")
+
+
+def test_the_policy_is_checked_against_the_rulebook(tmp_path: Path) -> None:
+    """A misspelt value would silently rank everyone last: it is refused instead."""
+    text = (default_rules_dir() / "catalogue.yaml").read_text()
+    assert check_policy(load_policy(None), rulebook()) == []
+    (tmp_path / "catalogue.yaml").write_text(
+        text.replace("- risk_of_loss: [Low, Medium, High]", "- risk_of_loss: [Low, Meduim, High]")
+        .replace("LEAD-COACH: {heart: [Strong, Emerging]}", "LEAD-COACH: {hearts: [Strong]}")
+        .replace("not_investments: [None]", "not_investments: [Nothing]")
+    )
+    lines = text.splitlines()
+    risk = lines.index("    - risk_of_loss: [Low, Medium, High]") + 1
+    coach = lines.index("      LEAD-COACH: {heart: [Strong, Emerging]}") + 1
+    assert check_policy(load_policy(tmp_path), rulebook()) == [
+        "tmp_path/catalogue.yaml: 'Nothing' is not a value of investment "
+        "(LEAD-PROG, LEAD-TASTER, RET, None)".replace("tmp_path", tmp_path.name),
+        f"{tmp_path.name}/catalogue.yaml:{risk}: 'Meduim' is not a value of risk_of_loss "
+        "(Low, Medium, High)",
+        f"{tmp_path.name}/catalogue.yaml:{coach}: 'hearts' is not a decision or an enum fact "
+        "of the rulebook",
+    ]
+    with pytest.raises(RulebookError, match="'Meduim' is not a value of risk_of_loss"):
+        decide(panel(), [], {}, rulebook(tmp_path))
+
+
+def test_a_blank_track_in_the_workbook_takes_the_default_track(
+    policy: AllocationPolicy,
+) -> None:
+    sheet = rows(
+        "Investments",
+        ("LEAD-PROG", "Programme", None, "10", None, 0, 6),
+        ("OWN-THING", "Our own", None, "70", None, 0, 6),
+    )
+    found = load_catalogue(panel(investments=sheet))
+    prog = found.investments["LEAD-PROG"]
+    assert prog.track == "Leadership"
+    assert prog.where("track").startswith("rules/catalogue.yaml:")
+    assert [str(p) for p in found.problems] == [
+        "review.xlsx: Investments!C2: LEAD-PROG has no track; the default catalogue's "
+        f"'Leadership' ({prog.where('track')}) is used, so the allocation policy applies to it",
+        "review.xlsx: Investments!C3: OWN-THING has no track, so no track's allocation "
+        "policy applies to it",
+    ]
+    # ... so an Emerging heart still gets no programme seat.
+    allocation = allocate([person("E1", "Emerging", "LEAD-PROG")], {}, found, EUR, policy)
+    assert allocation.allotments[0].status == "refused"
