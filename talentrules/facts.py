@@ -492,6 +492,17 @@ def load_catalogue(path: Path) -> dict[str, tuple[str | None, str | None]]:
     return catalogue
 
 
+def _as_of_cells(panel: Panel, as_of: dt.date | None) -> Cells:
+    """Where ``as_of`` came from: the Cycle's cell, else the Evidence date ingest fell back to."""
+    cycle = panel.cycle
+    if cycle is not None and isinstance(cycle.get("as_of"), dt.date):
+        return (_ref(cycle, "as_of"),)
+    if as_of is None:
+        return ()
+    latest = [r for r in panel.rows.get("Evidence", []) if r.get("observed_on") == as_of]
+    return (_ref(min(latest, key=lambda r: r.number), "observed_on"),) if latest else ()
+
+
 def compute_facts(
     panel: Panel,
     vocabulary: Mapping[str, FactSpec],
@@ -506,8 +517,7 @@ def compute_facts(
     """
     check_vocabulary(vocabulary)
     as_of = panel.as_of
-    cycle = panel.cycle
-    as_of_ref: Cells = (_ref(cycle, "as_of"),) if cycle is not None else ()
+    as_of_ref = _as_of_cells(panel, as_of)
     workbook_catalogue = catalogue_from_panel(panel)
     used_catalogue: Catalogue = workbook_catalogue or catalogue or {}
     evidence = _group(panel.rows.get("Evidence", []), "employee_id")
