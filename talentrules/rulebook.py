@@ -423,6 +423,8 @@ def _kind(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
+    if node.tag == "tag:yaml.org,2002:null":
+        return "nothing"
     return f"'{node.value}'"
 
 
@@ -510,9 +512,6 @@ def _text(
     text = str(node.value).strip()
     if not text:
         report.error(file, _line(node), f"{what} is empty", rule_id)
-        return None
-    if _CONTROL.search(text) and "\n" not in text.strip("\n"):
-        report.error(file, _line(node), f"{what} holds a control character", rule_id)
         return None
     return text
 
@@ -1451,9 +1450,8 @@ def _contradiction(
     for compare in compares:
         by_fact.setdefault(compare.fact, []).append(compare)
     for fact, group in by_fact.items():
-        candidates = _candidates(
-            fact, _literals(group)[fact] if fact in _literals(group) else [], vocabulary, decisions
-        )
+        literals = _literals(group).get(fact, [])
+        candidates = _candidates(fact, literals, vocabulary, decisions)
         if not any(all(_compare(c, value) is True for c in group) for value in candidates):
             return group
     return None

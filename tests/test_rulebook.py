@@ -508,3 +508,20 @@ def test_cli_check_help_ends_with_an_example() -> None:
     result = CliRunner().invoke(cli, ["rules", "check", "--help"])
     assert result.exit_code == 0, result.output
     assert "Example: talentrules rules check rules/" in result.output
+
+
+def test_cli_check_defaults_to_the_packaged_rules() -> None:
+    result = CliRunner().invoke(cli, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert ": no errors" in result.output
+
+
+def test_scalars_keep_the_text_written(tmp_path: Path) -> None:
+    decisions = "decisions:\n  answer:\n    outcomes: [Yes, No, Off]\n    default: No\n"
+    decisions += "    meaning: YAML 1.1 would read Yes/No as booleans.\n"
+    rules = "rules:\n  - {id: r, decision: answer, title: t, rationale: r, "
+    rules += "when: is_people_manager == true, then: Yes}\n"
+    rulebook = load_rulebook(write_bare(tmp_path / "rules", decisions, rules))
+    assert rulebook.decisions["answer"].outcomes == ("Yes", "No", "Off")
+    assert rulebook.decisions["answer"].default == "No"
+    assert rulebook.rules[0].then == "Yes"
