@@ -116,7 +116,7 @@ class _SheetRead:
     account: SheetAccount
     trailers: list[RejectedRow]
     present: set[str] = field(default_factory=set)  # contract columns found in the header
-    missing: list[Problem] = field(default_factory=list)  # required columns absent: every row fails
+    every_row: list[Problem] = field(default_factory=list)  # header errors: every row fails
     merge_problems: dict[str, Problem] = field(default_factory=dict)
 
 
@@ -276,6 +276,9 @@ class _Reader:
         ignored: list[str] = []
         for scan in self.scan.sheets:
             sheet = by_key.get(normalize(scan.tab))
+            if scan.state != "visible":
+                what = "it is read all the same" if sheet else "check nothing in it is needed"
+                self.problem("warning", f"sheet is hidden; {what}", scan.tab)
             if sheet is None:
                 ignored.append(scan.tab)
                 near = _near_name(scan.tab, by_key)
@@ -296,8 +299,6 @@ class _Reader:
                 )
                 continue
             found[sheet.name] = scan
-            if scan.state != "visible":
-                self.problem("warning", "sheet is hidden; it is read all the same", scan.tab)
         for tab in self.scan.other_tabs:
             ignored.append(tab)
             self.problem("info", "chart sheet or other non-table tab: ignored", tab)
@@ -329,7 +330,7 @@ class _Reader:
         width = 0
         merges: dict[int, str] = {}
         pending: list[tuple[int, Sequence[Any], Sequence[Any] | None] | None] = []
-        needed = False
+        keys: list[_Slot] = []
         last = 0  # last non-empty row number
         examples = 0
         for number, cells in enumerate(values, start=1):
@@ -340,7 +341,7 @@ class _Reader:
                 header_number = last = number
                 slots, blanks, width = self._header(result, number, cells)
                 result.present = {s.column.name for s in slots}
-                needed = any(s.column.needed for s in slots)
+                keys = _key_slots(sheet, slots)
                 merges = self._merges(scan, number, width, tab)
                 continue
             first = _first_value(cells, fcells)
@@ -360,7 +361,7 @@ class _Reader:
                     f"row {number}",
                 )
                 continue
-            if _TRAILER.match(text) or (needed and self._looks_like_trailer(cells, slots)):
+            if _TRAILER.match(text) or (keys and _looks_like_trailer(cells, keys)):
                 pending.append((number, cells, fcells))
                 continue
             self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
@@ -439,13 +440,16 @@ class _Reader:
                 )
                 continue
             if column.name in taken:
+                # Which of the two holds the real value? Neither can be trusted.
                 account.ignored_columns.append(title)
-                self.problem(
-                    "error",
-                    f"columns {taken[column.name]} and {ref} ({title!r}) both mean "
-                    f"{column.name}; only {taken[column.name]} is read",
-                    tab,
-                    ref,
+                result.every_row.append(
+                    self.problem(
+                        "error",
+                        f"columns {taken[column.name]} and {ref} ({title!r}) both mean "
+                        f"{column.name}: rename or remove one; every row is rejected until then",
+                        tab,
+                        ref,
+                    )
                 )
                 continue
             taken[column.name] = ref
@@ -461,7 +465,7 @@ class _Reader:
             )
         for column in sheet.columns:
             if column.required and column.name not in taken:
-                result.missing.append(
+                result.every_row.append(
                     self.problem(
                         "error",
                         f"missing required column {column.name} (the header row is row {number}, "
@@ -497,15 +501,6 @@ class _Reader:
             for number in range(min_row, max_row + 1):
                 covered.setdefault(number, merged)
         return covered
-
-    def _looks_like_trailer(self, cells: Sequence[Any], slots: list[_Slot]) -> bool:
-        """No value where every row needs one, and only one text or only numbers."""
-        for slot in slots:
-            if slot.column.needed and slot.index < len(cells) and _present(cells[slot.index].value):
-                return False
-        present = [c.value for c in cells if _present(c.value)]
-        texts = [v for v in present if isinstance(v, str)]
-        return len(present) == 1 or not texts
 
     def _flush(
         self,
@@ -543,7 +538,7 @@ class _Reader:
         """One data row -> a draft Row with a typed Cell for every contract column."""
         tab = result.tab
         typed: dict[str, Cell] = dict(blanks)
-        draft = _Draft(Row(result.sheet.name, number, typed), list(result.missing))
+        draft = _Draft(Row(result.sheet.name, number, typed), list(result.every_row))
         size = len(cells)
         for slot in slots:
             column = slot.column
@@ -806,3 +801,18 @@ def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | N
     if not best:
         return None
     return keys[best[0]].name
+
+
+def _key_slots(sheet: Sheet, slots: list[_Slot]) -> list[_Slot]:
+    """The columns that say whose row it is: needed ids (or the first needed column)."""
+    needed = [s for s in slots if s.column.needed]
+    return [s for s in needed if s.column.kind == "id"] or needed[:1]
+
+
+def _looks_like_trailer(cells: Sequence[Any], keys: list[_Slot]) -> bool:
+    """No id, and a single value or only numbers: how totals and notes rows look."""
+    for slot in keys:
+        if slot.index < len(cells) and _present(cells[slot.index].value):
+            return False
+    present = [c.value for c in cells if _present(c.value)]
+    return len(present) == 1 or not any(isinstance(v, str) for v in present)
