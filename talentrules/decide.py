@@ -14,6 +14,24 @@ Statuses of one recommended investment for one person:
 - ``refused``: the person's case does not justify it ("invest wisely"), even with
   seats left; a sound rulebook never recommends one, so it is also a warning;
 - ``unavailable``: the code is not in this cycle's catalogue.
+
+Choices made here, and why:
+
+- Codes are allocated one at a time, in the policy's code order (free overlays and
+  diagnostics, then experience, relationship, courses last), so when money runs
+  out it is the course that waits; within a code the strongest case goes first.
+- A cost that is unknown (blank, or the default catalogue's costs in another
+  currency than the budget's) is never committed against a budget: spending an
+  unknown amount is not "within budget". Without a budget, seats alone decide.
+- Overrides are applied after allocation and recorded beside the recommendation.
+  An ``investment`` or ``allocation`` override does not re-run allocation for
+  anyone else: the panel decides with the allocation in front of it, and a panel
+  decision that goes past seats or budget is reported, not silently absorbed.
+- Override directions: ``confirm`` (the panel agrees), ``upgrade``/``downgrade``
+  where the values are ranked (heart by the policy's order; allocation by
+  allocated > waitlisted > refused > unavailable > not recommended), ``add``/
+  ``remove`` for the set-valued ``investment`` and ``inspiration`` (``change``
+  when some are added and some removed), ``change`` for everything else.
 """
 
 from __future__ import annotations
@@ -811,8 +829,13 @@ def recommend(
     evaluations: Iterable[Evaluation], allocation: Allocation
 ) -> dict[str, Recommendation]:
     """One Recommendation per person, by employee_id, with their allotments."""
+    mine: dict[str, list[Allotment]] = {}
+    for allotment in allocation.allotments:
+        mine.setdefault(allotment.employee_id, []).append(allotment)
     return {
-        e.employee_id: Recommendation(e.employee_id, dict(e.outcomes), allocation.of(e.employee_id))
+        e.employee_id: Recommendation(
+            e.employee_id, dict(e.outcomes), tuple(mine.get(e.employee_id, ()))
+        )
         for e in sorted(evaluations, key=lambda e: e.employee_id)
     }
 
