@@ -1052,11 +1052,11 @@ def apply_overrides(
     return updated, tuple(problems)
 
 
-def _panel_capacity(
-    recommendations: Mapping[str, Recommendation], catalogue: Catalogue, panel: Panel
-) -> list[Problem]:
-    """Warn where the panel's allocation decisions go past a code's seats or the budget."""
-    budget = budget_from_panel(panel)
+def panel_allocation(
+    recommendations: Mapping[str, Recommendation], catalogue: Catalogue
+) -> tuple[dict[str, int], float]:
+    """Seats taken per code and money committed once the panel's allocation overrides
+    are counted (costs as the catalogue gives them; unknown costs count 0)."""
     taken: Counter[str] = Counter()
     spent = 0.0
     for rec in recommendations.values():
@@ -1068,6 +1068,15 @@ def _panel_capacity(
                 taken[code] += 1
                 investment = catalogue.get(code)
                 spent += (investment.cost_per_person or 0.0) if investment else 0.0
+    return dict(taken), spent
+
+
+def _panel_capacity(
+    recommendations: Mapping[str, Recommendation], catalogue: Catalogue, panel: Panel
+) -> list[Problem]:
+    """Warn where the panel's allocation decisions go past a code's seats or the budget."""
+    budget = budget_from_panel(panel)
+    taken, spent = panel_allocation(recommendations, catalogue)
     problems: list[Problem] = []
     changed = any(o.field == "allocation" for r in recommendations.values() for o in r.overrides)
     if not changed:
@@ -1113,6 +1122,10 @@ class Decisions:
     @property
     def overrides(self) -> tuple[Override, ...]:
         return tuple(o for r in self.recommendations.values() for o in r.overrides)
+
+    def after_overrides(self) -> tuple[dict[str, int], float]:
+        """Seats taken per code and money committed, counting the panel's decisions."""
+        return panel_allocation(self.recommendations, self.catalogue)
 
     def override_counts(self) -> dict[str, Counter[str]]:
         """Applied overrides counted by field and direction, and by decider."""

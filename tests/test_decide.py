@@ -464,6 +464,19 @@ def test_nothing_recommended_allocates_nothing(policy: AllocationPolicy) -> None
     assert (allocation.allotments, allocation.totals, allocation.problems) == ((), (), ())
 
 
+def test_an_unknown_value_never_helps_a_case(policy: AllocationPolicy) -> None:
+    cat = catalogue(("LEAD-PROG", "Leadership", 1, 0))
+    people = [person(e, "Strong", "LEAD-PROG") for e in ("E1", "E2", "E3")]
+    facts = {
+        "E1": {"readiness": None, "risk_of_loss": "Low"},  # blank: unknown
+        "E2": {"readiness": "Too new to assess", "risk_of_loss": "High"},  # listed last
+        "E3": {"readiness": "Ready in a while", "risk_of_loss": "Low"},  # not listed
+    }
+    order = [a.employee_id for a in allocate(people, facts, cat, EUR, policy).allotments]
+    assert order[0] == "E2"
+    assert set(order[1:]) == {"E1", "E3"}
+
+
 def test_each_allotment_shows_the_case_that_ranked_it(policy: AllocationPolicy) -> None:
     cat = catalogue(("LEAD-PROG", "Leadership", None, 0))
     allocation = allocate([person("E4", "Strong", "LEAD-PROG")], READY, cat, EUR, policy)
@@ -672,6 +685,7 @@ def test_decide_runs_catalogue_allocation_and_overrides() -> None:
     assert result.recommendations["E2"].allocation[0].reason == (
         "LEAD-PROG seats full: 1 of 1 allocated to stronger cases (Investments!E2)"
     )
+    assert result.after_overrides() == ({"LEAD-PROG": 2}, 9000.0)
     assert result.override_counts() == {
         "direction": {"allocation upgrade": 1, "heart downgrade": 1},
         "decider": {"K. Osei": 1, "A. Moreau": 1},
