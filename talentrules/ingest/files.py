@@ -29,7 +29,7 @@ from talentrules.errors import WorkbookError
 # workbook with 8 observations each is about 1.3 million cells and 5 MB on disk.
 MAX_FILE_BYTES = 100 * 1024 * 1024  # the .xlsx file itself
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # all zip members, as declared
-MAX_COMPRESSION_RATIO = 1000  # one member's declared size / stored size (zip bombs)
+MAX_COMPRESSION_RATIO = 200  # one member's declared size / stored size; sheets are ~10
 MAX_CELLS = 5_000_000  # cells holding anything, over all sheets
 MAX_COLUMNS = 702  # column ZZ: cells further right are ignored, with a warning
 
@@ -75,8 +75,15 @@ class FileScan:
     other_tabs: list[str]  # chart sheets and other tabs that hold no cells
 
 
-def _refuse(given: str, why: str) -> WorkbookError:
-    return WorkbookError(f"{given}: {why}")
+def _refuse(given: str, reason: str) -> WorkbookError:
+    return WorkbookError(f"{given}: {reason}")
+
+
+def why(error: BaseException) -> str:
+    """A third-party exception's message as one short line, for a one-sentence error."""
+    lines = str(error).strip().splitlines()
+    text = lines[0].strip() if lines else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def scan_file(path: Path, given: str) -> FileScan:
@@ -105,7 +112,7 @@ def scan_file(path: Path, given: str) -> FileScan:
             sheets, others = _scan_archive(archive, given)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise _refuse(
-            given, f"the file is damaged or truncated (not a readable .xlsx zip: {error})"
+            given, f"the file is damaged or truncated (not a readable .xlsx zip: {why(error)})"
         ) from error
     return FileScan(sha256=digest.hexdigest(), size=size, sheets=sheets, other_tabs=others)
 
@@ -184,7 +191,7 @@ def _xml(archive: zipfile.ZipFile, member: str, given: str) -> object:
     try:
         return fromstring(archive.read(member))
     except (ParseError, DefusedXmlException) as error:
-        raise _refuse(given, f"{member} is not readable XML ({error})") from error
+        raise _refuse(given, f"{member} is not readable XML ({why(error)})") from error
 
 
 def _sheet_members(

@@ -29,6 +29,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
@@ -45,7 +46,7 @@ from talentrules.contract import (
     sheet_by_key,
 )
 from talentrules.errors import WorkbookError
-from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file
+from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file, why
 from talentrules.ingest.values import (
     EXCEL_ERRORS,
     Invalid,
@@ -159,9 +160,20 @@ def _open(fh: IO[bytes], given: str, data_only: bool) -> Workbook:
     try:
         return openpyxl.load_workbook(fh, read_only=True, data_only=data_only, keep_links=False)
     except _READ_ERRORS as error:
-        raise WorkbookError(
-            f"{given}: the workbook is damaged and cannot be read ({error})"
-        ) from error
+        raise _damaged(given, error) from error
+
+
+def _damaged(given: str, error: BaseException) -> WorkbookError:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            # Entity declarations are how billion-laughs XML bombs work.
+            return WorkbookError(
+                f"{given}: the workbook's XML declares entities ({why(cause)}); "
+                "refused for safety: open and save it in Excel"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return WorkbookError(f"{given}: the workbook is damaged and cannot be read ({why(error)})")
 
 
 def _rows(ws: Any, given: str, max_col: int | None) -> Iterator[tuple[Any, ...]]:
@@ -174,9 +186,7 @@ def _rows(ws: Any, given: str, max_col: int | None) -> Iterator[tuple[Any, ...]]
         except StopIteration:
             return
         except _READ_ERRORS as error:
-            raise WorkbookError(
-                f"{given}: sheet {ws.title!r} is damaged and cannot be read ({error})"
-            ) from error
+            raise _damaged(given, error) from error
         yield row
 
 
