@@ -24,7 +24,7 @@ import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -1025,7 +1025,7 @@ def investments() -> list[Record]:
     catalogue = [
         (
             "LEAD-STRETCH",
-            "Stretch leadership assignment, acting manager",
+            "Stretch assignment, acting manager",
             "Leadership",
             "70",
             4,
@@ -1410,8 +1410,14 @@ def vendor_workbook(data: dict[str, list[Record]]) -> Workbook:
 
 # -- the broken workbook --------------------------------------------------------------
 
-# (mistake, tab, cell or None for a whole-sheet problem): validate must report each.
-BROKEN: list[tuple[str, str, str | None]] = []
+
+class Planted(NamedTuple):
+    """One mistake in the broken workbook and where validate must report it."""
+
+    mistake: str
+    tab: str
+    ref: str | None  # A1 cell, or None for a whole-sheet problem
+    needle: str  # text the report of it must contain (the value, or what is wrong)
 
 
 def _row_of(data: dict[str, list[Record]], sheet: str, **match: Any) -> int:
@@ -1426,122 +1432,107 @@ def _ref(sheet: Sheet, column: str, row: int) -> str:
     return f"{get_column_letter(index)}{row}"
 
 
-def broken_workbook(
-    data: dict[str, list[Record]],
-) -> tuple[Workbook, list[tuple[str, str, str | None]]]:
+def _write_row(ws: Any, sheet: Sheet, row: int, record: Record) -> None:
+    for c, column in enumerate(sheet.columns, start=1):
+        value = record.get(column.name)
+        if column.kind == "bool" and value is not None:
+            value = "Yes" if value else "No"
+        ws.cell(row=row, column=c, value=value)
+
+
+def broken_workbook(data: dict[str, list[Record]]) -> tuple[Workbook, list[Planted]]:
     """The plain workbook with the mistakes panels actually make, and where each is."""
     wb = plain_workbook(data)
     sheets = {s.name: s for s in SHEETS}
-    found: list[tuple[str, str, str | None]] = []
+    emp, ev = sheets["Employees"], sheets["Evidence"]
+    planted: list[Planted] = []
 
-    def put(mistake: str, tab: str, column: str, row: int, value: Any) -> None:
-        ref = _ref(sheets[tab], column, row)
+    def put(mistake: str, tab: str, column: str, match: Record, value: Any, needle: str) -> None:
+        ref = _ref(sheets[tab], column, _row_of(data, tab, **match))
         wb[tab][ref] = value
-        found.append((mistake, tab, ref))
+        planted.append(Planted(mistake, tab, ref, needle))
 
-    ev = sheets["Evidence"]
-    put(
-        "misspelled enum 'Habitualy'",
-        "Evidence",
-        "frequency",
-        _row_of(data, "Evidence", employee_id="00005", signal="H-NCA"),
-        "Habitualy",
-    )
-    put(
-        "ambiguous text date 03/04/2026",
-        "Evidence",
-        "observed_on",
-        _row_of(data, "Evidence", employee_id="00019", signal="H-RSP"),
-        "03/04/2026",
-    )
-    put(
-        "date after the cycle's as_of",
-        "Evidence",
-        "observed_on",
-        _row_of(data, "Evidence", employee_id="00029", signal="H-VIS"),
-        dt.date(2027, 1, 15),
-    )
+    who = {"employee_id": "00005", "signal": "H-NCA"}
+    put("misspelled enum", "Evidence", "frequency", who, "Habitualy", "Habitualy")
+    who = {"employee_id": "00019", "signal": "H-RSP"}
+    put("ambiguous text date", "Evidence", "observed_on", who, "03/04/2026", "03/04/2026")
+    who = {"employee_id": "00029", "signal": "H-VIS"}
+    put("date after as_of", "Evidence", "observed_on", who, dt.date(2027, 1, 15), "2027-01-15")
     # An observation about someone who is not on the Employees sheet.
     extra = len(data["Evidence"]) + 2
-    record = dict(data["Evidence"][0], evidence_id="EV-9001", employee_id="00077")
-    for c, column in enumerate(ev.columns, start=1):
-        wb["Evidence"].cell(row=extra, column=c, value=record.get(column.name))
-    found.append(("Evidence row for an unknown person", "Evidence", _ref(ev, "employee_id", extra)))
+    _write_row(
+        wb["Evidence"],
+        ev,
+        extra,
+        dict(data["Evidence"][0], evidence_id="EV-9001", employee_id="00077"),
+    )
+    planted.append(
+        Planted(
+            "evidence about an unknown person", "Evidence", _ref(ev, "employee_id", extra), "00077"
+        )
+    )
 
-    put(
-        "out-of-range performance 7",
-        "Employees",
-        "performance",
-        _row_of(data, "Employees", employee_id="00026"),
-        7,
-    )
-    put(
-        "unknown manager",
-        "Employees",
-        "manager_id",
-        _row_of(data, "Employees", employee_id="00035"),
-        "00099",
-    )
+    put("performance out of range", "Employees", "performance", {"employee_id": "00026"}, 7, "7")
+    put("unknown manager", "Employees", "manager_id", {"employee_id": "00035"}, "00099", "00099")
     put(
         "formula with no cached value",
         "Employees",
         "direct_reports",
-        _row_of(data, "Employees", employee_id="00001"),
+        {"employee_id": "00001"},
         "=COUNTIF(H:H,A2)",
+        "formula",
     )
     # A copy-pasted person: the same employee_id twice.
-    emp = sheets["Employees"]
     dup = len(data["Employees"]) + 2
-    copy = dict(data["Employees"][-2])
-    for c, column in enumerate(emp.columns, start=1):
-        value = copy.get(column.name)
-        if column.kind == "bool" and value is not None:
-            value = "Yes" if value else "No"
-        wb["Employees"].cell(row=dup, column=c, value=value)
-    found.append(("duplicate employee_id", "Employees", _ref(emp, "employee_id", dup)))
+    _write_row(wb["Employees"], emp, dup, data["Employees"][-2])
+    planted.append(
+        Planted(
+            "duplicate employee_id",
+            "Employees",
+            _ref(emp, "employee_id", dup),
+            data["Employees"][-2]["employee_id"],
+        )
+    )
     # The same job title merged over two people's rows.
     first = _row_of(data, "Employees", employee_id="00020")
     title = _ref(emp, "job_title", first)
     wb["Employees"].merge_cells(f"{title}:{_ref(emp, 'job_title', first + 1)}")
-    found.append(("merged cell inside the data", "Employees", title))
+    planted.append(Planted("merged cells inside the data", "Employees", title, "merged"))
     # A column the contract does not know.
     unknown = len(emp.columns) + 1
     ws = wb["Employees"]
     ws.cell(row=1, column=unknown, value="Cost Centre")
     for r in range(2, dup + 1):
         ws.cell(row=r, column=unknown, value=f"CC-{4100 + r % 4}")
-    found.append(("unknown column", "Employees", f"{get_column_letter(unknown)}1"))
-
-    put(
-        "#DIV/0! error cell",
-        "Teams",
-        "engagement",
-        _row_of(data, "Teams", manager_id="00004"),
-        "#DIV/0!",
+    planted.append(
+        Planted("unknown column", "Employees", f"{get_column_letter(unknown)}1", "Cost Centre")
     )
+
+    put("Excel error cell", "Teams", "engagement", {"manager_id": "00004"}, "#DIV/0!", "#DIV/0!")
     # A totals row under the team figures.
     teams = wb["Teams"]
     total = len(data["Teams"]) + 2
     teams.cell(row=total, column=1, value="Total")
     teams.cell(row=total, column=2, value=sum(r["team_size"] for r in data["Teams"]))
     teams.cell(row=total, column=4, value=sum(r["policy_incidents"] for r in data["Teams"]))
-    found.append(("totals row below the data", "Teams", f"A{total}"))
+    planted.append(Planted("totals row below the data", "Teams", f"A{total}", "total"))
 
     pivot = wb.create_sheet("Pivot")
     pivot.append(["org_unit", "people", "avg performance"])
     for unit, *_ in TEAMS.values():
         pivot.append([unit, 9, 3.2])
-    found.append(("unknown sheet", "Pivot", None))
+    planted.append(Planted("unknown sheet", "Pivot", None, "ignored"))
     lists = wb.create_sheet("Lists")
     lists.append(["signal"])
     for code in ev.column("signal").values:
         lists.append([code])
     lists.sheet_state = "hidden"
-    found.append(("hidden sheet", "Lists", None))
-    return wb, found
+    planted.append(Planted("hidden sheet", "Lists", None, "hidden"))
+    return wb, planted
 
 
 def main(out_dir: Path = ROOT / "sample_inputs") -> list[Path]:
+    """Write the three workbooks into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data = build()
     broken, _ = broken_workbook(data)
@@ -1556,7 +1547,8 @@ def main(out_dir: Path = ROOT / "sample_inputs") -> list[Path]:
     return written
 
 
-BROKEN.extend(broken_workbook(build())[1])
+# Every planted mistake, for tests/test_samples.py and for anyone demonstrating validate.
+BROKEN: list[Planted] = broken_workbook(build())[1]
 
 if __name__ == "__main__":
     for path in main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "sample_inputs"):

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from talentrules.cli import cli
 from talentrules.contract import SHEETS
 from talentrules.errors import OutputError
+from talentrules.ingest import load_workbook
 from talentrules.template import EXAMPLE_PREFIX, choices, write_template
 
 
@@ -244,10 +245,9 @@ def _fill(path: Path) -> None:
 
 @pytest.mark.parametrize("empty", [False, True], ids=["with-examples", "empty"])
 def test_filled_template_passes_validation(tmp_path: Path, empty: bool) -> None:
-    ingest = pytest.importorskip("talentrules.ingest")
     path = write_template(tmp_path / "filled.xlsx", empty=empty)
     _fill(path)
-    panel = ingest.load_workbook(path)
+    panel = load_workbook(path)
     assert panel.errors == [], [str(p) for p in panel.errors]
     assert [r.get("employee_id") for r in panel.rows["Employees"]] == ["00001", "00002"]
     assert panel.rows["Employees"][1].get("performance") == 4
