@@ -30,10 +30,12 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from talentrules.errors import EngineError, RulebookError
+from talentrules.facts import PersonFacts
 from talentrules.model import Value
+from talentrules.reference import explain as reference_explain
 from talentrules.rulebook import (
     AllOf,
     AnyOf,
@@ -86,21 +88,9 @@ _CODE = re.compile(r"error code: (\d+)")
 # durable's limits, measured (tests/test_engine.py) or read in its C source.
 MAX_GROUPS = 15  # $and/$or groups per rule: 2 entries each in a 32-entry sequence
 MAX_FIELDS = 250  # per fact: 254 properties, minus sid, id (and the level l)
-MAX_FANOUT = 48  # nodes pushed at once on the 64-entry alpha stack, with margin
+MAX_FANOUT = 56  # nodes pushed at once on the 64-entry alpha stack, with margin
 MAX_LIVE_SESSIONS = 1024  # per ruleset; we keep one
-
-
-class PersonFacts(Protocol):
-    """What the engine reads of a person: an id and the known values by fact name.
-
-    talentrules.facts.PersonFacts satisfies it; a missing or None value is unknown.
-    """
-
-    @property
-    def employee_id(self) -> str: ...
-
-    @property
-    def values(self) -> Mapping[str, Value]: ...
+SENTINEL = "s"  # the durable rule that fires for every person (see _Compiler.compile)
 
 
 @dataclass(frozen=True)
@@ -216,6 +206,12 @@ class _Compiler:
                     f"'{rule.decision}' is in no level of the rulebook"
                 )
             self.levels[self.level_of[rule.decision]].rules.append((index, rule))
+        # durable's createStateNode leaves a session's action context (two pointers)
+        # uninitialised, and delete_state frees them: in a session where no action ever
+        # started, that frees garbage (abort, "double free or corruption") whenever the
+        # state pool's memory was used before. This rule matches every level-0 fact, so
+        # every session starts (and completes) at least one action before its deletion.
+        self.definition[SENTINEL] = {"all": [{"m": {"l": 0}}]}
         for level in self.levels:
             self._compile_level(level)
 
@@ -248,11 +244,19 @@ class _Compiler:
         count = len(compiled)
         size = count if count <= 24 else math.ceil(math.sqrt(count))
         buckets = math.ceil(count / size) if count > 24 else 0
-        widest = max((c[3] for c in compiled), default=0)
-        if buckets + size + widest > MAX_FANOUT:
+        # What can be on the stack at once: every bucket node, the first tests of one
+        # bucket's rules that match together, and the widest rule's 'any' branches.
+        firsts = [
+            {_to_json(c[2][0]): c[2][0] for c in compiled[i : i + size] if c[2]}
+            for i in range(0, count, size)
+        ]
+        fanout = buckets + max((_fanout({"$or": list(f.values())}) for f in firsts), default=0)
+        fanout += max((c[3] for c in compiled), default=0)
+        if fanout > MAX_FANOUT:
             raise RulebookError(
                 f"{self.rulebook.source}: decision level {level.index} has {count} rules "
-                f"(or 'any' lists too wide); durable_rules' matcher would overflow its stack"
+                f"that can match together (or 'any' lists too wide); durable_rules' matcher "
+                f"holds {MAX_FANOUT} (error 303): split the level's decisions"
             )
         for position, (index, _rule, conjuncts, _) in enumerate(compiled):
             guard: list[dict[str, Any]] = [{"l": level.index}]
@@ -588,6 +592,9 @@ class Engine:
         while messages is not None:
             # The message is {"<rule name>":{"m":{...the fact...}}}; the name is ours.
             name = messages[2 : messages.index('"', 2)]
+            if name == SENTINEL:
+                messages = _dre.complete_and_start_action(handle, offset)
+                continue
             try:
                 self._record(name, level, hits)
             except (KeyError, ValueError, TypeError, EngineError) as error:
@@ -620,20 +627,9 @@ class Engine:
 _WORKER: dict[str, Any] = {}
 
 
-def _explain_body(
-    rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
-) -> dict[str, Any]:
-    try:
-        from talentrules.reference import explain
-    except ImportError:  # until reference.py lands
-        return {"employee_id": person.employee_id}
-    body: dict[str, Any] = explain(rulebook, person, evaluation)  # type: ignore[arg-type]
-    return body
-
-
 def _result(engine: Engine, person: PersonFacts) -> Result:
     evaluation, info = engine.explain(person)
-    trace = _explain_body(engine.rulebook, person, evaluation)
+    trace = reference_explain(engine.rulebook, person, evaluation)
     trace["engine"] = info
     return Result(person.employee_id, evaluation, trace)
 
