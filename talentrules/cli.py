@@ -86,7 +86,7 @@ def validate(workbook: str, output_format: str) -> None:
     errors or is not a workbook at all.
 
     Limits, checked before anything is loaded: 100 MB file, 1 GB unpacked,
-    unpacking ratio 1000 per part, 5,000,000 cells; cells right of column ZZ are
+    unpacking ratio 200 per part, 5,000,000 cells; cells right of column ZZ are
     ignored.
 
     Example: talentrules validate sample_inputs/panel_review.xlsx --format json
