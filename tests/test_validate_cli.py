@@ -179,7 +179,7 @@ def test_help_ends_with_an_example_and_states_the_limits() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     help_text = cli.commands["validate"].help or ""
-    assert help_text.strip().splitlines()[-1].startswith("Example: talentrules validate ")
+    assert help_text.strip().splitlines()[-1].strip().startswith("Example: talentrules validate ")
     assert "Example: talentrules validate" in text
     # The documented limits are the enforced ones.
     assert f"{files.MAX_FILE_BYTES // (1024 * 1024)} MB file" in text
