@@ -12,17 +12,36 @@ terminal text by stripping control characters.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
 import re
-from collections.abc import Iterator
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from talentrules import __version__
+from talentrules.contract import EMPLOYEES, SIGNALS
 from talentrules.errors import OutputError
+from talentrules.model import Row, Value
 from talentrules.paths import default_templates_dir
+from talentrules.rulebook import Evaluation, Rule
+
+if TYPE_CHECKING:
+    from talentrules.decide import Override, Recommendation
+    from talentrules.run import RunResult
 
 SCHEMA_VERSION = 1
 UNKNOWN = "not recorded"
@@ -625,3 +644,1393 @@ def help_texts(kind: type) -> Iterator[tuple[str, str]]:
         for inner in nested:
             for name, text in help_texts(inner):
                 yield f"{f.name}.{name}", text
+
+
+# --------------------------------------------------------------------------------------
+# Building the contexts from a run
+# --------------------------------------------------------------------------------------
+
+# The seed's reading of each kind of inspiration and each management-leadership
+# balance, and domain.md's route for each counter-signal: what a brief says beside
+# the rulebook's conclusion.
+INSPIRATION_NOTES = {
+    "Position": "Position: others are inspired by the position the person holds and want "
+    "to reach the same or a similar one.",
+    "Expert": "Expert: others are inspired by how good the person is at what they do and "
+    "want the same mastery.",
+    "Personal": "Personal: others see the kind of person they would like to become and "
+    "emulate the behaviour.",
+}
+BALANCE_ADVICE = {
+    "Balanced": "compliance and commitment are both high; keep it so",
+    "Management-heavy": "the team complies but is not committed; invest in leadership, "
+    "which inspires commitment",
+    "Rules unclear": "the team is committed but compliance lags; articulate the rules and "
+    "what compliance means in behaviour",
+    "Intervene": "both compliance and commitment are low; intervene now",
+    "Not measured": "the team's figures are incomplete, so the balance cannot be judged",
+}
+COUNTER_ROUTES = {
+    "C-POS": "a leadership taster and a career conversation, not the flagship programme",
+    "C-KNO": "an experience-based assignment, not another course",
+    "C-EXP": "the expert track",
+    "C-CMP": "coaching and a role-fit review",
+    "C-AFF": "a courage-building assignment with coaching",
+    "C-DER": "coaching before any stretch; never an automatic exclusion",
+    "C-RLT": "respect it: the expert or personal-leadership track",
+    "C-ENG": "a retention conversation before any large investment",
+}
+QUALITY_GAPS = {
+    "Thin": "Too little evidence to judge a heart for leadership: fewer episodes, "
+    "contexts, months or sources than the habitual test needs.",
+    "Single-source": "All evidence comes from a single source; a second, independent "
+    "observer is needed.",
+    "Self-only": "Every observation is the person's own report; an observation by someone "
+    "else is needed.",
+    "Stale": "The evidence is older than 24 months; recent observations are needed.",
+    "Conflicting": "Signals and counter-signals conflict; a development centre or taster "
+    "assignment would settle it.",
+    "None": "No leadership evidence is recorded for this person.",
+}
+FITS = {
+    ("Lead people", "Leadership"),
+    ("Grow as expert", "Expert"),
+    ("Lead without managing", "Personal leadership"),
+    ("Stay in role", "Develop in role"),
+}
+MODE_WORDS = {
+    "70": "70 experience",
+    "20": "20 relationship",
+    "10": "10 course",
+    "70/20": "70/20 experience and relationship",
+    "70/10": "70/10 experience and course",
+    "overlay": "overlay",
+    "-": "not applicable",
+}
+STATUS_WORDS = {
+    "allocated": "Allocated",
+    "waitlisted": "Waitlisted",
+    "refused": "Not allocated",
+    "unavailable": "Not in this cycle's catalogue",
+}
+PERFORMANCE_WORDS = {
+    1: "Does not meet",
+    2: "Partially meets",
+    3: "Meets",
+    4: "Exceeds",
+    5: "Far exceeds",
+}
+
+
+def shown(value: object) -> str:
+    """A workbook value as a person reads it; blank is 'not recorded'."""
+    if value is None or value == "":
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return (
+            f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
+        )
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return str(value)
+
+
+def _months(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return UNKNOWN
+    years, months = divmod(int(value), 12)
+    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
+    if months or not parts:
+        parts.append(f"{months} month{'s' if months != 1 else ''}")
+    return " ".join(parts)
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _band(performance: object) -> int | None:
+    """9-box column: 0 for ratings 1-2, 1 for 3, 2 for 4-5."""
+    if not isinstance(performance, int | float) or isinstance(performance, bool):
+        return None
+    return 0 if performance < 3 else 1 if performance < 4 else 2
+
+
+class Namer:
+    """Safe, unique file names for employee ids: never a path outside OUTDIR.
+
+    A plain id (letters, digits, ``.``, ``_``, ``-``; not a Windows reserved name; not
+    clashing case-insensitively with another id) is its own name; anything else is a
+    readable slug plus 10 hex digits of its SHA-256, so two ids never share a file.
+    """
+
+    _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+    _RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?")
+
+    def __init__(self, employee_ids: Iterable[str]) -> None:
+        ids = sorted(set(employee_ids))
+        folded = Counter(i.casefold() for i in ids)
+        self.names: dict[str, str] = {}
+        for employee_id in ids:
+            plain = (
+                self._PLAIN.fullmatch(employee_id) is not None
+                and not self._RESERVED.fullmatch(employee_id)
+                and not employee_id.endswith(".")
+                and folded[employee_id.casefold()] == 1
+            )
+            self.names[employee_id] = employee_id if plain else self._encoded(employee_id)
+
+    @staticmethod
+    def _encoded(employee_id: str) -> str:
+        digest = hashlib.sha256(employee_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        ascii_ = unicodedata.normalize("NFKD", employee_id).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_).strip("-")[:40] or "id"
+        return f"{slug}-{digest}"
+
+    def brief(self, employee_id: str, extension: str) -> str:
+        """Relative path of a person's brief, e.g. ``briefs/E0001.html``."""
+        return f"briefs/{self.names[employee_id]}.{extension}"
+
+
+class ContextBuilder:
+    """Turns a RunResult into template contexts; indexes the rows once per run."""
+
+    def __init__(self, result: RunResult, namer: Namer | None = None) -> None:
+        self.result = result
+        self.rulebook = result.rulebook
+        self.rules = {rule.id: rule for rule in result.rulebook.rules}
+        self.namer = namer or Namer(result.employees)
+        panel = result.panel
+        self.evidence = self._group(panel.rows.get("Evidence", []), "employee_id")
+        self.nominations = self._group(panel.rows.get("Nominations", []), "nominee_id")
+        self.teams = {str(row.get("manager_id")): row for row in panel.rows.get("Teams", [])}
+        self.catalogue = result.decisions.catalogue
+        budget = result.decisions.allocation.budget
+        self.budget = budget
+        self.currency = budget.currency or result.decisions.catalogue.currency or ""
+        cycle = panel.cycle
+        self.doc = DocumentInfo(
+            title="",
+            cycle_id=shown(cycle.get("cycle_id") if cycle else None),
+            cycle_name=shown(cycle.get("cycle_name") if cycle else None),
+            as_of=shown(panel.as_of),
+            input_file=panel.path.name,
+            rulebook=f"{Path(result.rulebook.source).name} @ {result.rulebook.sha256[:12]}",
+            tool=f"talentrules {__version__}",
+            confidentiality=CONFIDENTIAL,
+            contact=str(cycle.get("contact"))
+            if cycle and cycle.get("contact")
+            else ("the panel's HR business partner"),
+            panel=tuple(
+                part.strip() for part in str(cycle.get("panel") or "").split(";") if part.strip()
+            )
+            if cycle
+            else (),
+            currency=self.currency,
+        )
+        self._messages: dict[str, jinja2.Template] = {}
+        self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+    @staticmethod
+    def _group(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
+        grouped: dict[str, list[Row]] = {}
+        for row in rows:
+            grouped.setdefault(str(row.get(column)), []).append(row)
+        return grouped
+
+    def money(self, value: float | None) -> str:
+        if value is None:
+            return UNKNOWN
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        return f"{self.currency} {text}".strip()
+
+    def ref(self, employee_id: str, note: str = "") -> PersonRef:
+        row = self.result.employees.get(employee_id)
+        name = shown(row.get("full_name")) if row else employee_id
+        return PersonRef(employee_id, name, self.namer.brief(employee_id, "html"), note)
+
+    # --- brief ---------------------------------------------------------------------
+
+    def brief(self, index: int) -> BriefContext:
+        """The brief context of the index-th evaluated person (employee_id order)."""
+        res = self.result.results[index]
+        employee_id = res.employee_id
+        row = self.result.employees[employee_id]
+        values = self.result.facts[employee_id].values
+        outcomes = res.evaluation.outcomes
+        trace = res.trace
+        recommendation = self.result.decisions.recommendations.get(employee_id)
+
+        def one(decision: str) -> str:
+            return ", ".join(outcomes.get(decision, ())) or UNKNOWN
+
+        person = self._person(row)
+        heart, track = one("heart"), one("track")
+        plan = self._plan(recommendation)
+        evidence = self._heart(employee_id, values, outcomes, res.evaluation)
+        headline = (
+            f"Heart for leadership: {heart}"
+            + (f", habitual in {', '.join(evidence.habitual)}." if evidence.habitual else ".")
+            + f" Evidence quality: {evidence.evidence_quality}.",
+            f"Recommended track: {track}. "
+            + (
+                "Invest in " + ", ".join(f"{p.code} ({p.status.lower()})" for p in plan) + "."
+                if plan
+                else "No development investment this cycle."
+            ),
+            "This is a recommendation; the panel decides.",
+        )
+        return BriefContext(
+            doc=dataclasses.replace(self.doc, title=f"Justification brief: {person.full_name}"),
+            person=person,
+            headline=headline,
+            heart=heart,
+            track=track,
+            snapshot=self._snapshot(row, values),
+            evidence=evidence,
+            influence=self._influence(employee_id, values, outcomes),
+            aspiration=self._aspiration(row, track),
+            plan=plan,
+            plan_mix=self._mix(plan),
+            risks=self._risks(values, outcomes),
+            gaps=self._gaps(row, values, outcomes),
+            how=self._how(trace, res.evaluation),
+            overrides=self._overrides(recommendation),
+            outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
+            files=(self.namer.brief(employee_id, "html"), self.namer.brief(employee_id, "md")),
+        )
+
+    def _person(self, row: Row) -> PersonHeader:
+        manager_id = row.get("manager_id")
+        manager = UNKNOWN
+        if isinstance(manager_id, str):
+            boss = self.result.employees.get(manager_id)
+            manager = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+        managing = row.get("is_people_manager")
+        reports = row.get("direct_reports")
+        if managing is True:
+            people = "Yes" + (f", {shown(reports)} direct reports" if reports is not None else "")
+        else:
+            people = shown(managing)
+        return PersonHeader(
+            employee_id=str(row.get("employee_id")),
+            full_name=shown(row.get("full_name")),
+            job_title=shown(row.get("job_title")),
+            org_unit=shown(row.get("org_unit")),
+            job_level=shown(row.get("job_level")),
+            location=shown(row.get("location")),
+            manager=manager,
+            tenure=_months(
+                self.result.facts[str(row.get("employee_id"))].values.get("tenure_months")
+            ),
+            in_role=_months(
+                self.result.facts[str(row.get("employee_id"))].values.get("months_in_role")
+            ),
+            current_track=shown(row.get("current_track")),
+            people_manager=people,
+            cell=row.ref("employee_id"),
+        )
+
+    def _snapshot(self, row: Row, values: Mapping[str, Value]) -> Snapshot:
+        performance = row.get("performance")
+        history = ", ".join(
+            shown(row.get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
+        )
+        trend = values.get("performance_trend")
+        if isinstance(trend, int | float) and not isinstance(trend, bool):
+            trend_text = (
+                "steady" if trend == 0 else f"{'up' if trend > 0 else 'down'} {abs(trend):g}"
+            )
+        else:
+            trend_text = UNKNOWN
+        potential = row.get("potential")
+        band = _band(performance)
+        if band is None or potential is None:
+            nine = "not placed: a rating is blank"
+        else:
+            nine = (
+                f"performance band {('1-2', '3', '4-5')[band]}, potential {shown(potential)} of 3"
+            )
+        perf_text = UNKNOWN
+        if isinstance(performance, int | float) and not isinstance(performance, bool):
+            perf_text = (
+                f"{shown(performance)} {PERFORMANCE_WORDS.get(int(performance), '')}".strip()
+            )
+        return Snapshot(
+            performance=perf_text,
+            history=history,
+            trend=trend_text,
+            potential=f"{shown(potential)} of 3" if potential is not None else UNKNOWN,
+            nine_box=nine,
+            readiness=shown(row.get("readiness")),
+            expertise=shown(row.get("expertise")),
+            policy_compliance=shown(row.get("policy_compliance")),
+            risk_of_loss=shown(row.get("risk_of_loss")),
+            impact_of_loss=shown(row.get("impact_of_loss")),
+        )
+
+    def _heart(
+        self,
+        employee_id: str,
+        values: Mapping[str, Value],
+        outcomes: Mapping[str, tuple[str, ...]],
+        evaluation: Evaluation,
+    ) -> HeartSection:
+        habitual = tuple(c for c in outcomes.get("habitual", ()) if c in SIGNALS)
+        lines: list[SignalLine] = []
+        for code, meaning in SIGNALS.items():
+            episodes = _count(values.get(f"{code}.episodes"))
+            if not episodes:
+                continue
+            lines.append(
+                SignalLine(
+                    code=code,
+                    meaning=meaning,
+                    counter=code.startswith("C-"),
+                    episodes=episodes,
+                    contexts=_count(values.get(f"{code}.contexts")),
+                    sources=_count(values.get(f"{code}.sources")),
+                    non_self_sources=_count(values.get(f"{code}.non_self_sources")),
+                    months_spanned=_count(values.get(f"{code}.months_spanned")),
+                    newest_age=shown(values.get(f"{code}.newest_age_months")),
+                    habitual=code in habitual,
+                )
+            )
+        items = [self._evidence_item(r) for r in self.evidence.get(employee_id, [])]
+        items.sort(key=lambda e: e.observed_on, reverse=True)
+        verdict = ", ".join(outcomes.get("heart", ())) or UNKNOWN
+        decision = self.rulebook.decisions.get("heart")
+        won = [
+            self.rules[r]
+            for r in evaluation.fired
+            if r in self.rules
+            and self.rules[r].decision == "heart"
+            and r not in evaluation.overruled.get("heart", ())
+        ]
+        reasons = tuple(rule.rationale for rule in won) or (
+            (f"No heart rule fired, so the rulebook's default applies: {verdict}.",)
+        )
+        return HeartSection(
+            verdict=verdict,
+            meaning=decision.meaning if decision else "",
+            evidence_quality=", ".join(outcomes.get("evidence_quality", ())) or UNKNOWN,
+            habitual=habitual,
+            reasons=reasons,
+            signals=tuple(s for s in lines if not s.counter),
+            counters=tuple(s for s in lines if s.counter),
+            evidence=tuple(e for e in items if not e.code.startswith("C-")),
+            counter_evidence=tuple(e for e in items if e.code.startswith("C-")),
+        )
+
+    @staticmethod
+    def _evidence_item(row: Row) -> EvidenceItem:
+        code = str(row.get("signal"))
+        observation = row.cells.get("observation")
+        cell = (
+            observation.ref if observation is not None and observation.known else row.ref("signal")
+        )
+        source = " ".join(
+            shown(v) for v in (row.get("source_type"), row.get("source_id")) if v is not None
+        )
+        return EvidenceItem(
+            cell=cell,
+            evidence_id=shown(row.get("evidence_id")),
+            code=code,
+            meaning=SIGNALS.get(code, ""),
+            observed_on=shown(row.get("observed_on")),
+            context=shown(row.get("context")),
+            influence=shown(row.get("influence_base")),
+            initiated_by=shown(row.get("initiated_by")),
+            frequency=shown(row.get("frequency")),
+            energy=shown(row.get("energy")),
+            outcome=shown(row.get("outcome_in_others")),
+            source=source or UNKNOWN,
+            observation=shown(row.get("observation")),
+        )
+
+    def _influence(
+        self, employee_id: str, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
+    ) -> InfluenceSection:
+        inspiration = outcomes.get("inspiration", ()) or ("None evidenced",)
+        notes = tuple(INSPIRATION_NOTES[k] for k in inspiration if k in INSPIRATION_NOTES) or (
+            "No nomination or observation yet shows others inspired by the person.",
+        )
+        comments = tuple(
+            Nomination(shown(r.get("reason")), shown(r.get("comment")), r.ref("comment"))
+            for r in self.nominations.get(employee_id, [])
+            if r.get("comment")
+        )
+        balance = ", ".join(outcomes.get("balance", ())) or UNKNOWN
+        team_row = self.teams.get(employee_id)
+        team = None
+        if team_row is not None:
+            team = TeamFigures(
+                size=shown(team_row.get("team_size")),
+                on_time_rate=_percent(team_row.get("on_time_rate")),
+                policy_incidents=shown(team_row.get("policy_incidents")),
+                engagement=_percent(team_row.get("engagement")),
+                voluntary_attrition=_percent(team_row.get("voluntary_attrition")),
+                cell=team_row.ref("manager_id"),
+            )
+        return InfluenceSection(
+            inspiration=tuple(inspiration),
+            inspiration_notes=notes,
+            nominations=tuple(
+                (label, _count(values.get(f"nominations.{key}")))
+                for label, key in (
+                    ("Position", "position"),
+                    ("Expertise", "expertise"),
+                    ("Personal", "personal"),
+                )
+            ),
+            nomination_comments=comments,
+            influence=tuple(
+                (label, _count(values.get(f"influence.{key}")))
+                for label, key in (
+                    ("Position", "position"),
+                    ("Expertise", "expertise"),
+                    ("Personal", "personal"),
+                    ("Rules and monitoring", "rules"),
+                )
+            ),
+            outcomes=tuple(
+                (label, _count(values.get(f"outcome.{key}")))
+                for label, key in (
+                    ("Commitment", "commitment"),
+                    ("Compliance", "compliance"),
+                    ("Resistance", "resistance"),
+                )
+            ),
+            management=", ".join(outcomes.get("management", ())) or UNKNOWN,
+            balance=balance,
+            balance_advice=BALANCE_ADVICE.get(balance, ""),
+            team=team,
+        )
+
+    def _aspiration(self, row: Row, track: str) -> Aspiration:
+        interest = row.get("career_interest")
+        statement = row.get("aspiration_statement")
+        if interest is None:
+            fit = (
+                f"The person's career interest is not recorded; ask them before acting on "
+                f"the {track} track."
+            )
+        elif (str(interest), track) in FITS:
+            fit = f"The {track} track matches the stated interest ({interest})."
+        elif track == "Gather evidence":
+            fit = (
+                f"The stated interest is {interest}; the recommendation is to gather evidence "
+                "first, so the interest can be tested in practice."
+            )
+        else:
+            fit = (
+                f"The stated interest is {interest}; the recommended track is {track}. "
+                "Discuss the difference with the person: the rules respect a stated wish "
+                "not to manage, and never push someone into managing people."
+            )
+        cell = row.cells.get("aspiration_statement")
+        return Aspiration(
+            career_interest=shown(interest),
+            statement=str(statement) if statement else "",
+            cell=cell.ref if cell is not None else "",
+            fit=fit,
+        )
+
+    def _plan(self, recommendation: Recommendation | None) -> tuple[PlanItem, ...]:
+        if recommendation is None:
+            return ()
+        items = []
+        for allotment in recommendation.allocation:
+            investment = self.catalogue.get(allotment.code)
+            status = STATUS_WORDS.get(allotment.status, allotment.status)
+            if investment is None:
+                items.append(
+                    PlanItem(
+                        allotment.code,
+                        UNKNOWN,
+                        UNKNOWN,
+                        UNKNOWN,
+                        UNKNOWN,
+                        UNKNOWN,
+                        status,
+                        allotment.reason,
+                    )
+                )
+                continue
+            items.append(
+                PlanItem(
+                    code=allotment.code,
+                    name=shown(investment.name),
+                    track=shown(investment.track),
+                    mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode)),
+                    cost=self.money(investment.cost_per_person),
+                    duration=shown(investment.duration_months),
+                    status=status,
+                    reason=allotment.reason,
+                )
+            )
+        return tuple(items)
+
+    @staticmethod
+    def _mix(plan: Sequence[PlanItem]) -> str:
+        counts: Counter[str] = Counter()
+        for item in plan:
+            for part, word in (("70", "experience"), ("20", "relationship"), ("10", "course")):
+                if item.mode.startswith(part) or f"/{part}" in item.mode.split(" ")[0]:
+                    counts[word] += 1
+        if not counts:
+            return "no 70/20/10 investment"
+        return ", ".join(
+            f"{counts[w]} {w}" for w in ("experience", "relationship", "course") if counts[w]
+        )
+
+    def _risks(
+        self, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
+    ) -> tuple[str, ...]:
+        risks = []
+        risk, impact = values.get("risk_of_loss"), values.get("impact_of_loss")
+        if risk == "High":
+            risks.append(
+                f"Risk of loss is High (impact of loss {shown(impact)}): a retention "
+                "conversation before a large investment."
+            )
+        for code, route in COUNTER_ROUTES.items():
+            episodes = _count(values.get(f"{code}.episodes"))
+            if episodes:
+                risks.append(
+                    f"{code} ({SIGNALS[code]}) observed in {episodes} "
+                    f"episode{'s' if episodes != 1 else ''}: {route}."
+                )
+        withdrawn = _count(values.get("development.withdrawn"))
+        if withdrawn:
+            risks.append(
+                f"Withdrew from {withdrawn} development investment"
+                f"{'s' if withdrawn != 1 else ''} before."
+            )
+        if "Intervene" in outcomes.get("balance", ()):
+            risks.append("The team's compliance and commitment are both low.")
+        return tuple(risks)
+
+    def _gaps(
+        self, row: Row, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
+    ) -> tuple[str, ...]:
+        gaps = []
+        quality = outcomes.get("evidence_quality", ())
+        for q in quality:
+            if q in QUALITY_GAPS:
+                gaps.append(QUALITY_GAPS[q])
+        if "Insufficient evidence" in outcomes.get("heart", ()):
+            gaps.append(
+                "Gather evidence before a costly investment: a taster assignment or a "
+                "development centre, not a guess."
+            )
+        for column in ("performance", "potential", "readiness", "career_interest"):
+            cell = row.cells.get(column)
+            if cell is not None and not cell.known:
+                gaps.append(
+                    f"{column.replace('_', ' ').capitalize()} is not recorded ({cell.ref})."
+                )
+        if values.get("has_aspiration_statement") is False:
+            gaps.append(
+                "No aspiration statement: ask the person, in their own words, what they want next."
+            )
+        if self.result.panel.rows.get("Nominations") and not _count(
+            values.get("nominations.total")
+        ):
+            gaps.append("No 'who inspires you' nomination received.")
+        return tuple(gaps)
+
+    def _message(self, rule: Rule, conditions: Sequence[Mapping[str, Any]]) -> str:
+        if not rule.message:
+            return ""
+        variables: dict[str, Any] = {}
+        for c in conditions:
+            fact = str(c.get("fact"))
+            variables.setdefault(fact.rsplit(".", 1)[-1].replace("-", "_"), c.get("actual"))
+        variables["facts"] = {str(c.get("fact")): c.get("actual") for c in conditions}
+        try:
+            if rule.id not in self._messages:
+                self._messages[rule.id] = self._sandbox.from_string(rule.message)
+            return self._messages[rule.id].render(variables)
+        except jinja2.TemplateError as error:
+            return f"(message of rule {rule.id} could not be rendered: {error})"
+
+    def _how(self, trace: Mapping[str, Any], evaluation: Evaluation) -> HowDecided:
+        overruled = {r for ids in evaluation.overruled.values() for r in ids}
+        fired = []
+        for entry in trace.get("fired", []):
+            rule = self.rules.get(str(entry.get("rule")))
+            if rule is None:
+                continue
+            conditions = entry.get("conditions", [])
+            used = []
+            for c in conditions:
+                cells = list(c.get("cells", []))
+                where = ", ".join(cells[:3]) + (
+                    f" +{len(cells) - 3} more" if len(cells) > 3 else ""
+                )
+                used.append(
+                    f"{c.get('fact')} = {c.get('shown')}" + (f" ({where})" if where else "")
+                )
+            fired.append(
+                FiredRule(
+                    id=rule.id,
+                    decision=rule.decision,
+                    outcome=rule.then,
+                    title=rule.title,
+                    rationale=rule.rationale,
+                    message=self._message(rule, conditions),
+                    values=tuple(dict.fromkeys(used)),
+                    overruled=rule.id in overruled,
+                )
+            )
+        defaulted = tuple(
+            f"{name}: {', '.join(evaluation.outcomes.get(name, ()))}"
+            for name in evaluation.defaulted
+        )
+        failed_by_rule: dict[str, str] = {}
+        for decision in trace.get("decisions", {}).values():
+            for miss in decision.get("not_fired", []):
+                failed = miss.get("failed")
+                if failed:
+                    at = ", ".join(list(failed.get("cells", []))[:3])
+                    failed_by_rule[str(miss.get("rule"))] = (
+                        f"{failed.get('condition')} (was {failed.get('shown')}"
+                        + (f", {at}" if at else "")
+                        + ")"
+                    )
+        near = []
+        changes = []
+        seen: set[str] = set()
+        counterfactuals = sorted(
+            trace.get("counterfactuals", []), key=lambda c: not c.get("changes_outcome")
+        )
+        for cf in counterfactuals:
+            rule = self.rules.get(str(cf.get("rule")))
+            if rule is None or rule.id in seen:
+                continue
+            seen.add(rule.id)
+            sentence = str(cf.get("sentence", ""))
+            near.append(
+                NearMiss(
+                    rule.id,
+                    rule.decision,
+                    rule.then,
+                    rule.title,
+                    failed_by_rule.get(rule.id, str(cf.get("condition", ""))),
+                    sentence,
+                )
+            )
+            if cf.get("changes_outcome"):
+                changes.append(sentence[:1].upper() + sentence[1:] + ".")
+        contest = (
+            f"ask {self.doc.contact} for an explanation of this recommendation or to contest "
+            "it; the panel reviews the evidence and the rules named here, and a named panel "
+            "member decides."
+        )
+        return HowDecided(tuple(fired), defaulted, tuple(near), tuple(changes), contest)
+
+    def _overrides(self, recommendation: Recommendation | None) -> tuple[OverrideItem, ...]:
+        if recommendation is None:
+            return ()
+        return tuple(self._override(o) for o in recommendation.overrides)
+
+    @staticmethod
+    def _override(o: Override) -> OverrideItem:
+        field_name = o.field + (f" {o.target}" if o.target else "")
+        reason = o.reason + (f" (superseded by {o.superseded_by})" if o.superseded_by else "")
+        return OverrideItem(
+            field=field_name,
+            recommended=", ".join(o.recommended) or UNKNOWN,
+            decision=", ".join(o.decision) or UNKNOWN,
+            reason=reason,
+            decided_by=o.decided_by,
+            decided_on=shown(o.decided_on),
+            cell=o.refs.get("decision") or next(iter(o.refs.values()), ""),
+        )
+
+    # --- summary -------------------------------------------------------------------
+
+    def summary(self, panel_edition: bool = True) -> SummaryContext:
+        """The panel summary's context."""
+        result = self.result
+        decisions = result.decisions
+        people = result.results
+        outcome_of = {r.employee_id: r.evaluation.outcomes for r in people}
+
+        def distribution(title: str, name: str, order: Sequence[str]) -> Distribution:
+            counts: Counter[str] = Counter()
+            for outcomes in outcome_of.values():
+                counts.update(outcomes.get(name, ()))
+            return self._distribution(title, counts, order, len(people))
+
+        readiness: Counter[str] = Counter(
+            shown(result.employees[r.employee_id].get("readiness")) for r in people
+        )
+        readiness_order = [*EMPLOYEE_ENUMS["readiness"], UNKNOWN]
+        distributions = (
+            distribution("Heart verdicts", "heart", self._outcomes("heart")),
+            distribution("Tracks", "track", self._outcomes("track")),
+            self._distribution("Readiness", readiness, readiness_order, len(people)),
+            distribution(
+                "Inspiration (a person may show several)",
+                "inspiration",
+                self._outcomes("inspiration"),
+            ),
+        )
+        nine: list[list[list[PersonRef]]] = [[[] for _ in range(3)] for _ in range(3)]
+        nine_outside = 0
+        hearts = list(self._outcomes("heart"))
+        heart_cells: list[list[list[PersonRef]]] = [[[] for _ in range(5)] for _ in hearts]
+        heart_outside = 0
+        insufficient, conflicts, high_risk = [], [], []
+        balance_lines = []
+        roster = []
+        for r in people:
+            row = result.employees[r.employee_id]
+            outcomes = r.evaluation.outcomes
+            heart = ", ".join(outcomes.get("heart", ()))
+            track = ", ".join(outcomes.get("track", ()))
+            ref = self.ref(r.employee_id, f"{heart}; {track}")
+            roster.append(ref)
+            performance, potential = row.get("performance"), row.get("potential")
+            band = _band(performance)
+            if band is None or not isinstance(potential, int | float):
+                nine_outside += 1
+            else:
+                nine[3 - int(potential)][band].append(ref)
+            if (
+                isinstance(performance, int | float)
+                and not isinstance(performance, bool)
+                and heart in hearts
+            ):
+                heart_cells[hearts.index(heart)][int(performance) - 1].append(ref)
+            else:
+                heart_outside += 1
+            if heart == "Insufficient evidence":
+                quality = ", ".join(outcomes.get("evidence_quality", ()))
+                insufficient.append(self.ref(r.employee_id, f"evidence quality: {quality}"))
+            high_rating = (isinstance(performance, int | float) and performance >= 4) or (
+                isinstance(potential, int | float) and potential >= 3
+            )
+            if high_rating and heart in ("Not evidenced", "Insufficient evidence"):
+                conflicts.append(
+                    self.ref(
+                        r.employee_id,
+                        f"performance {shown(performance)}, potential {shown(potential)}, "
+                        f"heart {heart}: the ratings do not stand in for leadership evidence",
+                    )
+                )
+            elif heart == "Strong" and isinstance(performance, int | float) and performance <= 2:
+                conflicts.append(
+                    self.ref(
+                        r.employee_id,
+                        f"heart Strong with performance {shown(performance)}: develop in role too",
+                    )
+                )
+            if row.get("risk_of_loss") == "High":
+                high_risk.append(
+                    self.ref(r.employee_id, f"impact of loss {shown(row.get('impact_of_loss'))}")
+                )
+            balance = ", ".join(outcomes.get("balance", ()))
+            team = self.teams.get(r.employee_id)
+            if team is not None or balance not in ("Not a people manager", ""):
+                balance_lines.append(
+                    BalanceLine(
+                        person=self.ref(r.employee_id),
+                        team_size=shown(team.get("team_size")) if team else UNKNOWN,
+                        on_time_rate=_percent(team.get("on_time_rate")) if team else UNKNOWN,
+                        policy_incidents=shown(team.get("policy_incidents")) if team else UNKNOWN,
+                        engagement=_percent(team.get("engagement")) if team else UNKNOWN,
+                        balance=balance,
+                        advice=BALANCE_ADVICE.get(balance, ""),
+                    )
+                )
+
+        def grid(
+            title: str,
+            rows: Sequence[str],
+            cols: Sequence[str],
+            cells: list[list[list[PersonRef]]],
+            outside: int,
+            axes: tuple[str, str],
+        ) -> Grid:
+            return Grid(
+                title=title,
+                row_axis=axes[0],
+                col_axis=axes[1],
+                rows=tuple(rows),
+                cols=tuple(cols),
+                cells=tuple(tuple(GridCell(len(c), tuple(c)) for c in line) for line in cells),
+                outside=outside,
+            )
+
+        allocation = decisions.allocation
+        recommended: Counter[str] = Counter(a.code for a in allocation.allotments)
+        lines = []
+        for total in allocation.totals:
+            investment = self.catalogue.get(total.code)
+            lines.append(
+                AllocationLine(
+                    code=total.code,
+                    name=shown(investment.name) if investment else UNKNOWN,
+                    mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
+                    if investment
+                    else UNKNOWN,
+                    seats="no limit" if total.seats is None else str(total.seats),
+                    recommended=recommended[total.code],
+                    allocated=total.allocated,
+                    waitlisted=total.waitlisted,
+                    cost=self.money(investment.cost_per_person) if investment else UNKNOWN,
+                    committed=self.money(total.committed),
+                )
+            )
+        waitlist = tuple(
+            WaitItem(self.ref(a.employee_id), a.code, a.reason)
+            for a in allocation.allotments
+            if a.status == "waitlisted"
+        )
+        remaining = allocation.remaining
+        overrides = tuple(
+            OverrideLine(self.ref(o.employee_id), self._override(o)) for o in decisions.overrides
+        )
+        problems = result.problems
+        warnings = tuple(str(p) for p in problems if p.severity == "warning")
+        fired: Counter[str] = Counter(rule for r in people for rule in r.evaluation.fired)
+        return SummaryContext(
+            doc=dataclasses.replace(self.doc, title=f"Panel summary: {self.doc.cycle_name}"),
+            panel_edition=panel_edition,
+            people=len(people),
+            rejected_rows=len(result.panel.rejected),
+            warnings_count=len(warnings),
+            sheets=tuple(
+                SheetLine(a.sheet, a.found_as or "absent", a.read, a.loaded, a.rejected, a.blank)
+                for a in result.panel.accounts
+            ),
+            distributions=distributions,
+            nine_box=grid(
+                "9-box: performance against potential",
+                ("3", "2", "1"),
+                ("1-2", "3", "4-5"),
+                nine,
+                nine_outside,
+                ("Potential", "Performance band"),
+            ),
+            heart_grid=grid(
+                "Heart verdict against performance",
+                hearts,
+                ("1", "2", "3", "4", "5"),
+                heart_cells,
+                heart_outside,
+                ("Heart verdict", "Performance rating"),
+            ),
+            allocation=tuple(lines),
+            budget=self.money(allocation.budget.amount)
+            if allocation.budget.amount is not None
+            else "no budget set",
+            committed=self.money(allocation.committed),
+            remaining=self.money(remaining) if remaining is not None else "not applicable",
+            waitlist=waitlist,
+            insufficient=tuple(insufficient),
+            conflicts=tuple(conflicts),
+            high_risk=tuple(high_risk),
+            balance=tuple(balance_lines),
+            overrides=overrides,
+            rejected=tuple(
+                RejectedLine(r.sheet, r.number, tuple(str(p) for p in r.reasons))
+                for r in result.panel.rejected
+            ),
+            warnings=warnings,
+            roster=tuple(roster),
+            rules=tuple(
+                RuleLine(
+                    rule.id,
+                    rule.decision,
+                    rule.then,
+                    rule.title,
+                    rule.rationale,
+                    f"{rule.file}:{rule.line}",
+                    fired[rule.id],
+                )
+                for rule in self.rulebook.rules
+            ),
+        )
+
+    def _outcomes(self, decision: str) -> tuple[str, ...]:
+        spec = self.rulebook.decisions.get(decision)
+        return spec.outcomes if spec else ()
+
+    @staticmethod
+    def _distribution(
+        title: str, counts: Counter[str], order: Sequence[str], total: int
+    ) -> Distribution:
+        labels = [*order, *sorted(k for k in counts if k not in order)]
+        bars = tuple(
+            Bar(label, counts[label], round(100.0 * counts[label] / total, 1) if total else 0.0)
+            for label in labels
+        )
+        return Distribution(title, total, bars)
+
+
+def _percent(value: object) -> str:
+    return UNKNOWN if value is None else f"{shown(value)}%"
+
+
+EMPLOYEE_ENUMS = {
+    column.name: tuple(column.values) for column in EMPLOYEES.columns if column.kind == "enum"
+}
+
+
+# --------------------------------------------------------------------------------------
+# recommendations.json, trace.jsonl, recommendations.xlsx
+# --------------------------------------------------------------------------------------
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
+    """recommendations.json as data (schema in docs/outputs.md, ``schema_version`` 1).
+
+    Only results: no file names, paths or timestamps, so two workbooks holding the
+    same data (a vendor export and the plain one) give the same JSON.
+    """
+    decisions = result.decisions
+    cycle = result.panel.cycle
+    people = []
+    for r in result.results:
+        outcomes = r.evaluation.outcomes
+        recommendation = decisions.recommendations.get(r.employee_id)
+        allotments = recommendation.allocation if recommendation else ()
+        overrides = recommendation.overrides if recommendation else ()
+        people.append(
+            {
+                "employee_id": r.employee_id,
+                "full_name": _plain(result.employees[r.employee_id].get("full_name")),
+                "heart": ", ".join(outcomes.get("heart", ())),
+                "inspiration": list(outcomes.get("inspiration", ())),
+                "management": ", ".join(outcomes.get("management", ())),
+                "balance": ", ".join(outcomes.get("balance", ())),
+                "track": ", ".join(outcomes.get("track", ())),
+                "investments": [a.code for a in allotments],
+                "allocation": {
+                    a.code: {
+                        "status": a.status,
+                        "reason": a.reason,
+                        "position": a.position,
+                        "cost": a.cost,
+                    }
+                    for a in allotments
+                },
+                "outcomes": {name: list(values) for name, values in outcomes.items()},
+                "fired": list(r.evaluation.fired),
+                "overruled": {k: list(v) for k, v in r.evaluation.overruled.items() if v},
+                "defaulted": list(r.evaluation.defaulted),
+                "override": [
+                    {
+                        "field": o.field,
+                        "target": o.target,
+                        "recommended": list(o.recommended),
+                        "decision": list(o.decision),
+                        "direction": o.direction,
+                        "reason": o.reason,
+                        "decided_by": o.decided_by,
+                        "decided_on": _plain(o.decided_on),
+                        "applies": o.applies,
+                        "cells": dict(o.refs),
+                    }
+                    for o in overrides
+                ],
+                "brief": {
+                    "html": namer.brief(r.employee_id, "html"),
+                    "md": namer.brief(r.employee_id, "md"),
+                },
+            }
+        )
+    allocation = decisions.allocation
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "talentrules", "version": __version__},
+        "rulebook": {"sha256": result.rulebook.sha256},
+        "cycle": {
+            "cycle_id": _plain(cycle.get("cycle_id")) if cycle else None,
+            "cycle_name": _plain(cycle.get("cycle_name")) if cycle else None,
+            "as_of": _plain(result.panel.as_of),
+        },
+        "budget": {
+            "amount": allocation.budget.amount,
+            "currency": allocation.budget.currency,
+            "committed": allocation.committed,
+            "remaining": allocation.remaining,
+        },
+        "people": people,
+        "investments": [
+            {
+                "code": t.code,
+                "seats": t.seats,
+                "allocated": t.allocated,
+                "waitlisted": t.waitlisted,
+                "refused": t.refused,
+                "unavailable": t.unavailable,
+                "committed": t.committed,
+            }
+            for t in allocation.totals
+        ],
+        "waitlist": [
+            {
+                "employee_id": a.employee_id,
+                "code": a.code,
+                "position": a.position,
+                "reason": a.reason,
+            }
+            for a in allocation.allotments
+            if a.status == "waitlisted"
+        ],
+        "rejected": [
+            {
+                "sheet": r.sheet,
+                "row": r.number,
+                "reasons": [{"cell": p.cell, "message": p.message} for p in r.reasons],
+            }
+            for r in result.panel.rejected
+        ],
+    }
+
+
+def trace_lines(result: RunResult) -> Iterator[str]:
+    """trace.jsonl: one JSON line per person (employee_id order), keys sorted.
+
+    Issue 6's hash chain wraps these lines; keep each line self-contained.
+    """
+    for r in result.results:
+        yield json.dumps(
+            r.trace, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
+        )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class _Sheet:
+    """One write-only sheet: bold header, frozen, filtered, sized; text never a formula."""
+
+    def __init__(self, book: Any, title: str, columns: Sequence[tuple[str, int]]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        self._cell = WriteOnlyCell
+        self.ws = book.create_sheet(title)
+        self.rows = 0
+        self.width = len(columns)
+        for n, (_, width) in enumerate(columns, start=1):
+            self.ws.column_dimensions[get_column_letter(n)].width = width
+        self.ws.freeze_panes = "A2"
+        header = []
+        for name, _ in columns:
+            cell = WriteOnlyCell(self.ws, value=name)
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="1F4E79")
+            cell.alignment = Alignment(vertical="center")
+            header.append(cell)
+        self.ws.append(header)
+        self.last = get_column_letter(len(columns))
+
+    def add(self, values: Sequence[object]) -> None:
+        row: list[object] = []
+        for value in values:
+            if isinstance(value, str):
+                value = _XLSX_ILLEGAL.sub("\ufffd", value)
+                if value.startswith(_FORMULA_START):
+                    # Text from a workbook must never become a formula: store it as a
+                    # string and mark it so Excel shows it as text (quotePrefix).
+                    cell = self._cell(self.ws, value=value)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    value = cell
+            elif isinstance(value, dt.date | list | tuple):
+                value = str(_plain(value))
+            row.append(value)
+        self.ws.append(row)
+        self.rows += 1
+
+    def close(self) -> None:
+        self.ws.auto_filter.ref = f"A1:{self.last}{self.rows + 1}"
+
+
+def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
+    """recommendations.xlsx: Recommendations, Waitlist, Rejected rows, Warnings."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    main = _Sheet(
+        book,
+        "Recommendations",
+        (
+            ("employee_id", 14),
+            ("full_name", 24),
+            ("heart", 20),
+            ("inspiration", 22),
+            ("management", 26),
+            ("balance", 20),
+            ("track", 20),
+            ("investments", 28),
+            ("allocation", 48),
+            ("top_reasons", 60),
+            ("override", 40),
+            ("brief", 28),
+        ),
+    )
+    rules = {rule.id: rule for rule in result.rulebook.rules}
+    decisions = result.decisions
+    for r in result.results:
+        outcomes = r.evaluation.outcomes
+        recommendation = decisions.recommendations.get(r.employee_id)
+        allotments = recommendation.allocation if recommendation else ()
+        overrides = recommendation.overrides if recommendation else ()
+        lost = {x for ids in r.evaluation.overruled.values() for x in ids}
+        reasons = [
+            rules[x].title
+            for x in r.evaluation.fired
+            if x in rules and x not in lost and rules[x].decision in ("heart", "track")
+        ]
+        main.add(
+            [
+                r.employee_id,
+                result.employees[r.employee_id].get("full_name"),
+                ", ".join(outcomes.get("heart", ())),
+                ", ".join(outcomes.get("inspiration", ())),
+                ", ".join(outcomes.get("management", ())),
+                ", ".join(outcomes.get("balance", ())),
+                ", ".join(outcomes.get("track", ())),
+                ", ".join(a.code for a in allotments),
+                "; ".join(f"{a.code} {a.status}" for a in allotments),
+                "; ".join(reasons),
+                "; ".join(
+                    f"{o.field}{' ' + o.target if o.target else ''}: {', '.join(o.decision)} "
+                    f"({o.decided_by}: {o.reason})"
+                    for o in overrides
+                    if o.applies
+                ),
+                namer.brief(r.employee_id, "html"),
+            ]
+        )
+    main.close()
+    wait = _Sheet(
+        book,
+        "Waitlist",
+        (
+            ("employee_id", 14),
+            ("full_name", 24),
+            ("investment", 16),
+            ("position", 10),
+            ("reason", 80),
+        ),
+    )
+    for a in decisions.allocation.allotments:
+        if a.status == "waitlisted":
+            wait.add(
+                [
+                    a.employee_id,
+                    result.employees[a.employee_id].get("full_name")
+                    if a.employee_id in result.employees
+                    else None,
+                    a.code,
+                    a.position,
+                    a.reason,
+                ]
+            )
+    wait.close()
+    rejected = _Sheet(book, "Rejected rows", (("sheet", 16), ("row", 8), ("reason", 100)))
+    for row in result.panel.rejected:
+        for p in row.reasons:
+            rejected.add([row.sheet, row.number, str(p)])
+    rejected.close()
+    warnings = _Sheet(book, "Warnings", (("where", 40), ("warning", 100)))
+    for p in result.problems:
+        if p.severity == "warning":
+            warnings.add([p.where, p.message])
+    warnings.close()
+    book.save(path)
+
+
+# --------------------------------------------------------------------------------------
+# Writing OUTDIR, atomically
+# --------------------------------------------------------------------------------------
+
+Progress = Callable[[str, int, int], None]
+# A hook writes extra files into the run's folder before it is published (issue 6's
+# manifest.json goes here); it gets the temporary folder and the result.
+Hook = Callable[[Path, "RunResult"], None]
+MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
+
+
+@dataclass(frozen=True)
+class Written:
+    """What write_outputs produced."""
+
+    outdir: Path
+    briefs: int  # people with a brief (each in HTML and Markdown)
+    timings: dict[str, float]  # "briefs", "summary", "files" -> seconds
+
+
+_RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
+
+
+def _render_span(span: tuple[int, int]) -> int:
+    builder: ContextBuilder = _RENDER["builder"]
+    renderer: Renderer = _RENDER["renderer"]
+    folder: Path = _RENDER["folder"]
+    for index in range(*span):
+        context = builder.brief(index)
+        html, md = context.files
+        (folder / html).write_text(renderer.render("brief.html.j2", context), encoding="utf-8")
+        (folder / md).write_text(renderer.render("brief.md.j2", context), encoding="utf-8")
+    return span[1] - span[0]
+
+
+def _check_target(outdir: Path, force: bool) -> None:
+    if outdir.is_symlink() or outdir.exists():
+        if not outdir.is_dir() or outdir.is_symlink():
+            raise OutputError(f"{outdir}: exists and is not a folder; choose another OUTDIR")
+        if not force:
+            raise OutputError(f"{outdir}: already exists; use --force to replace it")
+        if any(outdir.iterdir()) and not (outdir / MARKER).is_file():
+            raise OutputError(
+                f"{outdir}: not replaced even with --force: it is not empty and holds no "
+                f"{MARKER}, so it is not an earlier talentrules output"
+            )
+
+
+def _publish(folder: Path, outdir: Path, force: bool) -> None:
+    """Move the finished folder into place; an old OUTDIR goes only once the new one is in."""
+    _check_target(outdir, force)
+    if outdir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".old", dir=outdir.parent))
+        os.replace(outdir, old / outdir.name)
+        try:
+            os.replace(folder, outdir)
+        except OSError:
+            os.replace(old / outdir.name, outdir)  # put the old one back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(folder, outdir)
+
+
+def write_outputs(
+    result: RunResult,
+    outdir: str | Path,
+    templates_dir: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    hooks: Sequence[Hook] = (),
+) -> Written:
+    """Write briefs, summary, recommendations.xlsx/.json and trace.jsonl into ``outdir``.
+
+    Everything is built in a temporary folder beside ``outdir`` and renamed into
+    place at the end: a failure half-way leaves no partial ``outdir``. An existing
+    ``outdir`` is refused unless ``force`` (and then only an earlier output folder is
+    replaced). Briefs render in ``jobs`` processes (default: the machine's cores).
+    """
+    outdir = Path(outdir).absolute()
+    _check_target(outdir, force)
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
+    except OSError as error:
+        raise OutputError(f"{outdir}: cannot write here: {error.strerror}") from error
+    timings: dict[str, float] = {}
+    try:
+        clock = time.perf_counter()
+        renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
+        for name in TEMPLATE_NAMES:
+            renderer.template(name)  # template errors surface before any work
+        namer = Namer(result.employees)
+        builder = ContextBuilder(result, namer)
+        (folder / "briefs").mkdir()
+        total = len(result.results)
+        _render_briefs(builder, renderer, folder, total, jobs, progress)
+        timings["briefs"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        summary = builder.summary(panel_edition=True)
+        for name in ("summary.html", "summary.md"):
+            text = renderer.render(f"{name}.j2", summary)
+            (folder / name).write_text(text, encoding="utf-8")
+        timings["summary"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        data = recommendations_json(result, namer)
+        (folder / MARKER).write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
+            for line in trace_lines(result):
+                handle.write(line + "\n")
+        write_xlsx(result, folder / "recommendations.xlsx", namer)
+        for hook in hooks:
+            hook(folder, result)
+        timings["files"] = time.perf_counter() - clock
+        _publish(folder, outdir, force)
+    except OSError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise OutputError(f"{outdir}: could not write the outputs: {error}") from error
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Written(outdir, total, timings)
+
+
+def _render_briefs(
+    builder: ContextBuilder,
+    renderer: Renderer,
+    folder: Path,
+    total: int,
+    jobs: int | None,
+    progress: Progress | None,
+) -> None:
+    jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
+    size = max(1, min(250, -(-total // (jobs * 4))))
+    spans = [(i, min(i + size, total)) for i in range(0, total, size)]
+    _RENDER.update(builder=builder, renderer=renderer, folder=folder)
+    done = 0
+    try:
+        if jobs == 1:
+            batches: Iterable[int] = map(_render_span, spans)
+            for count in batches:
+                done += count
+                if progress is not None:
+                    progress("briefs", done, total)
+            return
+        # fork: workers inherit the run and the compiled templates instead of pickling.
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for count in pool.imap_unordered(_render_span, spans):
+                done += count
+                if progress is not None:
+                    progress("briefs", done, total)
+    finally:
+        _RENDER.clear()
+
+
+def render_brief_text(
+    result: RunResult, employee_id: str, templates_dir: Path | None = None
+) -> str:
+    """The justification for one person as terminal text (``talentrules explain``)."""
+    index = next((n for n, r in enumerate(result.results) if r.employee_id == employee_id), None)
+    if index is None:
+        known = ", ".join(r.employee_id for r in result.results[:5])
+        raise OutputError(
+            f"{result.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
+            f"(for example: {known})"
+        )
+    return Renderer(templates_dir).render("brief.txt.j2", ContextBuilder(result).brief(index))

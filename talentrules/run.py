@@ -1,0 +1,128 @@
+"""The library's main entry point: one workbook in, every stage run, one RunResult out.
+
+``evaluate_workbook`` chains ingest -> facts -> engine -> decide and times each
+stage; ``talentrules.report.write_outputs`` turns the result into files. The CLI's
+``evaluate`` and ``explain`` are these two calls and nothing more.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from talentrules import decide, engine, facts
+from talentrules.errors import ValidationError
+from talentrules.ingest import load_workbook
+from talentrules.ingest.report import ordered
+from talentrules.model import Panel, Problem, Row
+from talentrules.paths import default_rules_dir
+from talentrules.rulebook import Rulebook, load_rulebook
+
+# progress(stage, done, total): stage is "engine" or "briefs"; called as work completes.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunResult:
+    """Everything one evaluation produced, in employee_id order, ready to report."""
+
+    panel: Panel
+    rulebook: Rulebook
+    rules_dir: Path
+    facts: dict[str, facts.PersonFacts]  # by employee_id
+    results: list[engine.Result]  # engine conclusions and traces, employee_id order
+    decisions: decide.Decisions  # recommendations, allocation, catalogue, overrides
+    employees: dict[str, Row]  # the Employees row of each evaluated person
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem found: the workbook's, then the catalogue's, allocation's and
+        overrides' (errors first)."""
+        return ordered([*self.panel.problems, *self.decisions.problems])
+
+    def result(self, employee_id: str) -> engine.Result:
+        """One person's engine result; KeyError if they were not evaluated."""
+        for result in self.results:
+            if result.employee_id == employee_id:
+                return result
+        raise KeyError(employee_id)
+
+
+def refusal(panel: Panel) -> ValidationError:
+    """The error for a workbook with errors: each error as ``validate`` prints it."""
+    lines = [str(p) for p in ordered(panel.errors)]
+    lines.append(
+        f"{panel.path.name}: NOT usable: {len(lines)} error{'s' if len(lines) != 1 else ''} "
+        "(fix them, or run with --allow-rejects to evaluate the usable rows)"
+    )
+    return ValidationError("\n".join(lines))
+
+
+def evaluate_workbook(
+    path: str | Path,
+    rules_dir: str | Path | None = None,
+    jobs: int | None = None,
+    allow_rejects: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Validate, compute facts, run the rules, allocate and apply overrides.
+
+    Raises ValidationError listing the workbook's errors unless ``allow_rejects``;
+    then rejected rows stay out and everything usable is evaluated. Warnings never
+    stop a run.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    panel = load_workbook(path)
+    lap("ingest")
+    if panel.errors and not allow_rejects:
+        raise refusal(panel)
+    employees = {
+        row.get("employee_id"): row
+        for row in panel.rows.get("Employees", [])
+        if isinstance(row.get("employee_id"), str)
+    }
+    if not employees:
+        raise ValidationError(f"{panel.path.name}: no usable Employees row to evaluate")
+    folder = Path(rules_dir) if rules_dir is not None else default_rules_dir()
+    rulebook = load_rulebook(folder)
+    catalogue_file = folder / decide.CATALOGUE_FILE
+    default_catalogue = facts.load_catalogue(catalogue_file) if catalogue_file.is_file() else None
+    lap("rulebook")
+    people = facts.compute_facts(panel, rulebook.vocabulary, default_catalogue)
+    lap("facts")
+    total = len(people)
+    results = engine.run(
+        rulebook,
+        people,
+        jobs=jobs,
+        progress=None if progress is None else lambda done: progress("engine", done, total),
+    )
+    lap("engine")
+    decisions = decide.decide(
+        panel,
+        [r.evaluation for r in results],
+        {p.employee_id: p.values for p in people},
+        rulebook,
+    )
+    lap("allocation")
+    return RunResult(
+        panel=panel,
+        rulebook=rulebook,
+        rules_dir=folder,
+        facts={p.employee_id: p for p in people},
+        results=results,
+        decisions=decisions,
+        employees={k: v for k, v in employees.items() if isinstance(k, str)},
+        timings=timings,
+    )
