@@ -1,0 +1,332 @@
+"""The default rulebook over the sample panel: every persona gets the outcome its story
+calls for, through the real path (ingest -> facts -> durable_rules engine).
+
+The personas are defined in scripts/make_samples.py (PERSONA_IDS, PERSONAS); each
+expectation below carries the reason, in the seed's and shared/domain.md's terms, so a
+failure says which part of the thesis the rulebook or the sample stopped encoding.
+The rule-by-rule tests are data files in rules/tests/ (``talentrules rules test``);
+this file checks that the rules and the sample tell the same story end to end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from talentrules import engine, facts
+from talentrules.ingest import load_workbook
+from talentrules.rulebook import Evaluation, load_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+SAMPLE = ROOT / "sample_inputs" / "panel_review.xlsx"
+
+
+def _make_samples() -> ModuleType:
+    path = ROOT / "scripts" / "make_samples.py"
+    spec = importlib.util.spec_from_file_location("make_samples_personas", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PERSONA_IDS: dict[str, str] = _make_samples().PERSONA_IDS
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the rulebook must conclude for one persona, and why."""
+
+    why: str
+    outcomes: dict[str, str] = field(default_factory=dict)  # single-outcome decisions
+    includes: tuple[str, ...] = ()  # investments that must be recommended
+    excludes: tuple[str, ...] = ()  # investments that must not be
+
+
+LEADERSHIP_MONEY = ("LEAD-PROG", "LEAD-STRETCH", "LEAD-ROTATE", "LEAD-MENTOR")
+
+EXPECTED: dict[str, Expect] = {
+    "balanced_manager": Expect(
+        "Habitual H-DEV, H-VIS and H-CRG seen by others, and a team on time (94%, 1 "
+        "incident) and engaged (81%): both sides of the seed's balance are present.",
+        {
+            "heart": "Strong",
+            "management": "Compliance and commitment",
+            "balance": "Balanced",
+            "track": "Leadership",
+        },
+    ),
+    "compliance_not_commitment": Expect(
+        "C-CMP and rules-based influence yielding compliance; the team is 98% on time "
+        "but 44% engaged: management without leadership. No heart, so a role-fit "
+        "conversation, not coaching or a programme (he already completed LEAD-PROG).",
+        {
+            "heart": "Not evidenced",
+            "management": "Compliance without commitment",
+            "balance": "Management-heavy",
+        },
+        includes=("MGMT-ROLEFIT",),
+        excludes=(*LEADERSHIP_MONEY, "LEAD-COACH", "LEAD-TASTER"),
+    ),
+    "rules_unclear_manager": Expect(
+        "Strong heart and an engaged team (86%) that is late (72%) with 7 incidents: the "
+        "seed's advice is to articulate the rules, so management fundamentals first.",
+        {
+            "heart": "Strong",
+            "management": "Compliance gaps",
+            "balance": "Rules unclear",
+            "track": "Management skills",
+        },
+        includes=("MGMT-SKILLS",),
+    ),
+    "drained_leader": Expect(
+        "Every H-DEV and H-RSP episode left the person drained: not done 'comfortably', "
+        "so not a heart for leadership; the team is low on both sides (intervene); the "
+        "person wants to stay in role, which is respected.",
+        {"heart": "Not evidenced", "balance": "Intervene", "track": "Develop in role"},
+        includes=("MGMT-SKILLS",),
+        excludes=(*LEADERSHIP_MONEY, "LEAD-TASTER"),
+    ),
+    "strong_heart_no_title": Expect(
+        "An individual contributor who habitually leads with no formal authority and "
+        "whom others name as who they want to become: leadership without a title, "
+        "recognised, and a sponsor to make it visible.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-MENTOR", "LEAD-STRETCH"),
+    ),
+    "expert_not_managing": Expect(
+        "Influence through expertise only, drained by people work, and the person wants "
+        "to grow as an expert: the expert track, never pushed into managing.",
+        {"heart": "Not evidenced", "track": "Expert"},
+        includes=("EXP-LADDER",),
+        excludes=(*LEADERSHIP_MONEY, "LEAD-TASTER"),
+    ),
+    "wants_the_title": Expect(
+        "C-POS from three independent observers and one self-reported H-AFF: wants the "
+        "title, not the work. A taster and a career conversation, not the programme.",
+        {"heart": "Not evidenced", "track": "Develop in role"},
+        includes=("LEAD-TASTER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "knows_not_does": Expect(
+        "Completed LEAD-PROG, C-KNO from three sources, no leadership behaviour: the "
+        "seed's 'know about leadership but not willing to do it'. Experience, not "
+        "another course.",
+        {"heart": "Not evidenced"},
+        includes=("LEAD-TASTER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "self_reported_only": Expect(
+        "Every observation is self-reported: it cannot show that others commit, so the "
+        "honest verdict is Insufficient evidence and the route is to gather more.",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "Self-only",
+            "track": "Gather evidence",
+        },
+        includes=("LEAD-TASTER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "stale_evidence": Expect(
+        "Habitual-looking behaviour, all 26-42 months old: stale, so Insufficient "
+        "evidence, whatever it showed then (the panel's override is applied later).",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "Stale",
+            "track": "Gather evidence",
+        },
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "top_performer_no_evidence": Expect(
+        "Performance 5 three cycles running, potential High, rated ready now, wants to "
+        "lead people, and no leadership evidence at all: a rating never stands in for "
+        "heart, so not a leadership candidate and no leadership money.",
+        {"heart": "Not evidenced", "track": "Develop in role", "investment": "None"},
+        excludes=(*LEADERSHIP_MONEY, "LEAD-COACH"),
+    ),
+    "strong_heart_flight_risk": Expect(
+        "A strong heart at high risk of leaving with high impact of loss: the retention "
+        "overlay comes beside the leadership investment.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("RET", "LEAD-STRETCH"),
+    ),
+    "strong_heart_derailers": Expect(
+        "Habitual H-FOL, H-VIS and H-AFF with derailers from three observers: derailers "
+        "never exclude (the heart stays Strong) but coaching comes before any stretch.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-COACH",),
+        excludes=("LEAD-STRETCH", "LEAD-PROG"),
+    ),
+    "new_joiner": Expect(
+        "Hired two months before as_of and too new to assess: no verdict yet and "
+        "support in the new role first.",
+        {"heart": "Insufficient evidence", "track": "Develop in role"},
+        includes=("PERF-SUPPORT",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "emerging": Expect(
+        "Recent H-AFF and H-DEV from others, but over 6 months only: signs, not yet a "
+        "habit. A small leading role lets the habit grow; no programme.",
+        {"heart": "Emerging", "track": "Leadership"},
+        includes=("LEAD-TASTER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "lead_without_managing": Expect(
+        "Habitual H-DEV, H-NCA and H-FOL, and the person wants to lead without "
+        "managing: the personal-leadership track, respecting that wish.",
+        {"heart": "Strong", "track": "Personal leadership"},
+        includes=("PERS-LEAD",),
+        excludes=("LEAD-STRETCH", "LEAD-PROG"),
+    ),
+    "low_performer": Expect(
+        "Performance 2 after 3: the current role comes first.",
+        {"track": "Develop in role"},
+        includes=("PERF-SUPPORT",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "strong_heart_ready_now": Expect(
+        "Habitual H-AFF, H-DEV, H-CRG and H-RSP, ready now, wants to lead people: the "
+        "seed's wise investment, a stretch role with the programme beside it.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-STRETCH", "LEAD-PROG"),
+    ),
+    "single_source": Expect(
+        "Habitual-looking H-DEV, but every observation from the same manager: one view "
+        "cannot show a habit, so Insufficient evidence.",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "Single-source",
+            "track": "Gather evidence",
+        },
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "avoids_hard_calls": Expect(
+        "Habitual H-DEV with C-AFF from the manager and peers: coaching (with an "
+        "assignment that asks for courage) builds the missing habit.",
+        {"heart": "Strong"},
+        includes=("LEAD-COACH",),
+    ),
+    "expert_with_heart": Expect(
+        "Expertise 5, habitual H-DEV through expertise, expertise nominations, and the "
+        "person wants to lead without managing: an expert leadership role, not a "
+        "management one.",
+        {"heart": "Strong", "track": "Personal leadership"},
+        includes=("EXP-LEAD",),
+        excludes=("LEAD-STRETCH", "LEAD-PROG"),
+    ),
+    "strong_heart_low_visibility": Expect(
+        "Habitual H-DEV and H-RSP with a single nomination and no title: a senior "
+        "mentor or sponsor makes the leadership visible.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-MENTOR",),
+    ),
+    "conflicting_evidence": Expect(
+        "Peers report commitment, the manager reports resistance to the same behaviour: "
+        "conflicting evidence calls for a development centre, not a guess.",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "Conflicting",
+            "track": "Gather evidence",
+        },
+        includes=("DIAG-DC",),
+        excludes=(*LEADERSHIP_MONEY, "LEAD-TASTER"),
+    ),
+    "strong_heart_ready_now_2": Expect(
+        "Habitual H-AFF, H-VIS and H-FOL, ready now, wants to lead people.",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-STRETCH", "LEAD-PROG"),
+    ),
+    "expert_ladder": Expect(
+        "C-RLT and C-EXP, expertise 4, performance 4, wants to grow as an expert: the "
+        "expert ladder (the panel's override to EXP-LEAD is applied later).",
+        {"track": "Expert"},
+        includes=("EXP-LADDER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "strong_heart_mobile": Expect(
+        "Habitual H-DEV, H-NCA and H-CRG, ready in 1-2 years: a stretch role. (The "
+        "workbook records no mobility, so no rule can prefer a rotation here.)",
+        {"heart": "Strong", "track": "Leadership"},
+        includes=("LEAD-STRETCH",),
+    ),
+    "flight_risk_no_heart": Expect(
+        "High risk of loss but medium impact, and no leadership evidence: the retention "
+        "overlay needs both high; no leadership money.",
+        {"heart": "Not evidenced", "investment": "None"},
+        excludes=("RET", *LEADERSHIP_MONEY),
+    ),
+    "emerging_2": Expect(
+        "H-DEV and H-LRN twice each from others, undecided: emerging, a taster.",
+        {"heart": "Emerging", "track": "Leadership"},
+        includes=("LEAD-TASTER",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "poor_performance": Expect(
+        "Performance 1 after 2: support in the current role first.",
+        {"track": "Develop in role"},
+        includes=("PERF-SUPPORT",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def evaluations() -> dict[str, Evaluation]:
+    """Every sample person's conclusions from the durable_rules engine."""
+    rulebook = load_rulebook(RULES)
+    panel = load_workbook(SAMPLE)
+    assert not panel.errors, [str(p) for p in panel.errors]
+    catalogue = facts.load_catalogue(RULES / "catalogue.yaml")
+    people = facts.compute_facts(panel, rulebook.vocabulary, catalogue)
+    results = engine.run(rulebook, people, jobs=1)
+    return {r.employee_id: r.evaluation for r in results}
+
+
+def test_every_persona_has_an_expectation() -> None:
+    assert sorted(EXPECTED) == sorted(PERSONA_IDS)
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+def test_persona(persona: str, evaluations: dict[str, Evaluation]) -> None:
+    expect = EXPECTED[persona]
+    employee_id = PERSONA_IDS[persona]
+    outcomes = evaluations[employee_id].outcomes
+    context = f"{persona} ({employee_id}): {expect.why}\nconcluded: {outcomes}"
+    for decision, outcome in expect.outcomes.items():
+        assert outcomes[decision] == (outcome,), context
+    investments = outcomes["investment"]
+    for code in expect.includes:
+        assert code in investments, context
+    for code in expect.excludes:
+        assert code not in investments, context
+
+
+def test_no_leadership_programme_without_a_strong_heart(
+    evaluations: dict[str, Evaluation],
+) -> None:
+    """The seed: invest in those with a heart for leadership, nobody else."""
+    for employee_id, evaluation in evaluations.items():
+        if "LEAD-PROG" in evaluation.outcomes["investment"]:
+            assert evaluation.outcomes["heart"] == ("Strong",), employee_id
+
+
+def test_a_wish_to_grow_as_an_expert_is_never_turned_into_managing(
+    evaluations: dict[str, Evaluation],
+) -> None:
+    """Someone who wants to grow as an expert is not pushed into managing people."""
+    panel = load_workbook(SAMPLE)
+    experts = [
+        row.get("employee_id")
+        for row in panel.rows["Employees"]
+        if row.get("career_interest") == "Grow as expert"
+    ]
+    assert experts
+    for employee_id in experts:
+        outcomes = evaluations[str(employee_id)].outcomes
+        assert outcomes["track"] not in (("Leadership",), ("Management skills",)), employee_id
+        assert not {"LEAD-STRETCH", "LEAD-PROG"} & set(outcomes["investment"]), employee_id
