@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -134,6 +135,137 @@ def _validation_lines(report: dict[str, Any]) -> list[str]:
     verdict = "usable" if report["usable"] else "NOT usable: fix the errors above"
     lines.append(f"{report['file']}: {verdict} ({tally})")
     return lines
+
+
+class _ProgressBars:
+    """Progress bars on stderr, one per long stage, only for runs long enough to need one."""
+
+    MINIMUM = 500  # people; below this a run takes a second or two
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < self.MINIMUM:
+            return
+        if stage not in self.bars:
+            for bar in self.bars.values():
+                bar.render_finish()
+            label = {"engine": "evaluating", "briefs": "writing briefs"}.get(stage, stage)
+            self.bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.done[stage] = 0
+        self.bars[stage].update(done - self.done[stage])
+        self.done[stage] = done
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.render_finish()
+
+
+_RULES_OPTION = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Rules folder (default: the packaged rules).",
+)
+_TEMPLATES_OPTION = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of templates used before the packaged ones; extend those as default/NAME.",
+)
+_JOBS_OPTION = click.option(
+    "--jobs", type=click.IntRange(min=1), help="Processes to use (default: the CPU cores)."
+)
+_REJECTS_OPTION = click.option(
+    "--allow-rejects",
+    is_flag=True,
+    help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
+)
+
+
+@cli.command()
+@click.argument("workbook")
+@click.option(
+    "-o",
+    "--out",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write; refused if it exists, unless --force.",
+)
+@_RULES_OPTION
+@_TEMPLATES_OPTION
+@_JOBS_OPTION
+@_REJECTS_OPTION
+@click.option("--force", is_flag=True, help="Replace OUTDIR if it holds an earlier output.")
+@user_errors
+def evaluate(
+    workbook: str,
+    outdir: Path,
+    rules_dir: Path | None,
+    templates_dir: Path | None,
+    jobs: int | None,
+    allow_rejects: bool,
+    force: bool,
+) -> None:
+    """Evaluate a review WORKBOOK and write every recommendation, justified, to OUTDIR.
+
+    Writes briefs/<employee_id>.html and .md (one justification brief per person),
+    summary.html and summary.md (the panel summary), recommendations.xlsx,
+    recommendations.json and trace.jsonl. A workbook with errors is refused (exit 1,
+    the errors listed as validate lists them) unless --allow-rejects. Nothing is
+    written unless the whole run succeeds.
+
+    Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
+    """
+    from talentrules.report import write_outputs
+    from talentrules.run import evaluate_workbook
+
+    bars = _ProgressBars()
+    try:
+        result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
+        written = write_outputs(result, outdir, templates_dir, force, bars, jobs)
+    finally:
+        bars.close()
+    warnings = sum(1 for p in result.problems if p.severity == "warning")
+    rejected = len(result.panel.rejected)
+    click.echo(
+        f"evaluated {written.briefs} people from {result.panel.path.name} "
+        f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}): wrote {written.outdir}/ "
+        "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl)"
+    )
+
+
+@cli.command()
+@click.argument("employee_id")
+@click.argument("workbook")
+@_RULES_OPTION
+@_TEMPLATES_OPTION
+@_REJECTS_OPTION
+@user_errors
+def explain(
+    employee_id: str,
+    workbook: str,
+    rules_dir: Path | None,
+    templates_dir: Path | None,
+    allow_rejects: bool,
+) -> None:
+    """Explain one person's recommendation in the terminal (80 columns).
+
+    The same justification as the person's brief: the recommendation, the evidence
+    with its cells, the rules that fired with the values they used, the rules that
+    came close and what would change the outcome.
+
+    Example: talentrules explain 00004 sample_inputs/panel_review.xlsx
+    """
+    from talentrules.report import render_brief_text
+    from talentrules.run import evaluate_workbook
+
+    result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+    click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
 
 
 @cli.group()
