@@ -19,7 +19,8 @@ import pytest
 
 from talentrules import engine, facts
 from talentrules.ingest import load_workbook
-from talentrules.rulebook import Evaluation, load_rulebook
+from talentrules.rulebook import Evaluation, check_rulebook, load_rulebook, rule_reads
+from talentrules.ruletests import format_report, run_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -273,6 +274,50 @@ EXPECTED: dict[str, Expect] = {
         excludes=LEADERSHIP_MONEY,
     ),
 }
+
+
+def test_the_checker_finds_nothing_to_report() -> None:
+    """Not even a warning: the default rulebook is the example panels copy."""
+    assert [str(d) for d in check_rulebook(RULES)] == []
+
+
+def test_the_rule_tests_pass_and_cover_every_rule_and_outcome() -> None:
+    report = run_folder(RULES, coverage=True)
+    assert report.ok, format_report(report)
+    assert len(report.evaluators) == 2, report.evaluators  # reference and durable_rules
+
+
+def test_every_rule_explains_itself() -> None:
+    """Briefs quote the title and rationale to the person and the panel."""
+    for rule in load_rulebook(RULES).rules:
+        assert rule.title.strip(), rule.id
+        assert len(rule.rationale.split()) >= 20, f"{rule.id}: rationale too thin to quote"
+
+
+def test_no_heart_rule_reads_a_rating() -> None:
+    """A high performance or potential rating never stands in for leadership evidence.
+
+    The rules that decide the heart verdict, and the decisions they read, may not
+    read performance, potential or their history.
+    """
+    rulebook = load_rulebook(RULES)
+    ratings = {"performance", "performance_prior_1", "performance_prior_2", "potential"}
+    ratings.add("performance_trend")
+    upstream = {"heart"}
+    grew = True
+    while grew:  # the heart's decision inputs, to any depth
+        reads = {
+            name
+            for rule in rulebook.rules
+            if rule.decision in upstream
+            for name in rule_reads(rule)
+            if name in rulebook.decisions
+        }
+        grew = not reads <= upstream
+        upstream |= reads
+    for rule in rulebook.rules:
+        if rule.decision in upstream:
+            assert not rule_reads(rule) & ratings, rule.id
 
 
 @pytest.fixture(scope="module")
