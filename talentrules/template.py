@@ -129,8 +129,9 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, *, empty: bool) -> None:
                 # Warning, not stop: vendor labels such as 'Exceeds' are valid too.
                 errorStyle="warning",
                 showErrorMessage=True,
-                errorTitle=column.name,
-                error=f"Expected {column.allowed}.",
+                # Excel's limits: titles 32 characters, messages 255 (error 225).
+                errorTitle=column.name[:32],
+                error=f"Expected {column.allowed}."[:225],
                 showInputMessage=True,
                 promptTitle=column.name[:32],
                 prompt=column.help[:255],
