@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from talentrules.errors import RulebookError, RuleConflictError
+from talentrules.errors import RulebookError
 from talentrules.facts import PersonFacts, is_whole
 from talentrules.model import Value
 from talentrules.rulebook import (
@@ -225,6 +225,13 @@ class CompiledRule:
     leaf_checks: tuple[Check, ...]
     negated: tuple[bool, ...]  # per leaf: under an odd number of ``not``
     shape: _Node
+    # For explain, worked out once: is the condition a plain list of leaves; each
+    # leaf's fixed JSON; which leaves read a fact a counterfactual may change; and
+    # per such fact the values worth trying.
+    flat: bool
+    templates: tuple[dict[str, Json], ...]
+    changeable: tuple[bool, ...]
+    candidates: dict[str, tuple[Value, ...]]
 
 
 @dataclass(frozen=True)
@@ -238,7 +245,12 @@ class CompiledReference:
     level_of: dict[str, int]  # decision -> its level
 
 
-def _compile_rule(rule: Rule, index: int, decisions: Mapping[str, Decision]) -> CompiledRule:
+def _compile_rule(
+    rule: Rule,
+    index: int,
+    decisions: Mapping[str, Decision],
+    vocabulary: Mapping[str, FactSpec],
+) -> CompiledRule:
     leaves: list[Compare] = []
     leaf_checks: list[Check] = []
     negated: list[bool] = []
@@ -261,8 +273,45 @@ def _compile_rule(rule: Rule, index: int, decisions: Mapping[str, Decision]) -> 
         return _any(checks), _Any(nodes)
 
     check, shape = walk(rule.when, False)
+    flat = isinstance(shape, _Leaf) or (
+        isinstance(shape, _All) and all(isinstance(part, _Leaf) for part in shape.parts)
+    )
+    templates = tuple(
+        {
+            "condition": str(leaf),
+            "fact": leaf.fact,
+            "op": leaf.op,
+            "value": _json(leaf.value),
+            "negated": negated[n],
+            "decision": leaf.fact in decisions,
+            "where": f"{leaf.file}:{leaf.line}",
+        }
+        for n, leaf in enumerate(leaves)
+    )
+    changeable = tuple(leaf.fact in vocabulary and leaf.fact not in decisions for leaf in leaves)
+    candidates: dict[str, tuple[Value, ...]] = {}
+    for n, leaf in enumerate(leaves):
+        if changeable[n] and leaf.fact not in candidates:
+            on_fact = [other for other in leaves if other.fact == leaf.fact]
+            spec = vocabulary[leaf.fact]
+            values = [_tidy(v) for v in _candidates(spec, on_fact)]
+            unique: dict[tuple[str, object], Value] = {}
+            for value in values:
+                if _fits(spec, value):
+                    unique.setdefault((type(value).__name__, value), value)
+            candidates[leaf.fact] = tuple(unique.values())
     return CompiledRule(
-        rule, index, check, tuple(leaves), tuple(leaf_checks), tuple(negated), shape
+        rule,
+        index,
+        check,
+        tuple(leaves),
+        tuple(leaf_checks),
+        tuple(negated),
+        shape,
+        flat,
+        templates,
+        changeable,
+        candidates,
     )
 
 
@@ -282,7 +331,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
                 f"{rule.file}:{rule.line}: rule '{rule.id}' concludes unknown decision "
                 f"'{rule.decision}'"
             )
-        compiled_rule = _compile_rule(rule, index, rulebook.decisions)
+        compiled_rule = _compile_rule(rule, index, rulebook.decisions, rulebook.vocabulary)
         by_decision[rule.decision].append(compiled_rule)
         rules[rule.id] = compiled_rule
     levels = tuple(
@@ -559,32 +608,18 @@ def _tidy(value: Value) -> Value:
 def _counterfactuals(
     compiled: CompiledReference,
     cr: CompiledRule,
+    facts: Iterable[str],
     env: Env,
     results: list[Truth],
-    evaluation: Evaluation,
-    fired_by_decision: dict[str, list[Rule]],
 ) -> list[dict[str, Json]]:
-    rulebook = compiled.rulebook
-    facts = _fixable(cr.shape, True, results, cr.leaves, set(rulebook.decisions))
-    if not facts:
-        return []
+    """For each fact in ``facts``: the nearest value that makes the rule fire, if any."""
     out: list[dict[str, Json]] = []
-    order = {leaf.fact: n for n, leaf in reversed(list(enumerate(cr.leaves)))}
-    for fact in sorted(facts, key=lambda f: order[f]):
-        spec = rulebook.vocabulary.get(fact)
-        if spec is None:
-            continue
+    for fact in facts:
         current = env.get(fact)
         on_fact = [n for n, leaf in enumerate(cr.leaves) if leaf.fact == fact]
-        candidates = [_tidy(v) for v in _candidates(spec, [cr.leaves[n] for n in on_fact])]
-        candidates.sort(key=lambda v: _distance(v, current))
-        tried: set[tuple[str, object]] = set()
+        candidates = sorted(cr.candidates[fact], key=lambda v: _distance(v, current))
         for value in candidates:
-            key = (type(value).__name__, value)
-            if key in tried or (value == current and type(value) is type(current)):
-                continue
-            tried.add(key)
-            if not _fits(spec, value):
+            if value == current and type(value) is type(current):
                 continue
             env[fact] = value
             try:
@@ -602,37 +637,43 @@ def _counterfactuals(
                 if len(texts) > 1 and "is known" in texts:
                     texts.remove("is known")
                 text = " and ".join(dict.fromkeys(texts))
-                out.append(
-                    _counterfactual(
-                        compiled, cr, fact, current, (value, text), evaluation, fired_by_decision
-                    )
-                )
+                decision = compiled.rulebook.decisions[cr.rule.decision]
+                out.append(_counterfactual(decision, cr.rule, fact, current, (value, text)))
                 break
     return out
 
 
+def _first_failing(cr: CompiledRule, results: list[Truth]) -> int | None:
+    """The first leaf, in reading order, that keeps the rule from firing."""
+    if cr.flat:
+        return next((n for n, result in enumerate(results) if result is not True), None)
+    return _blame(cr.shape, True, results)
+
+
+def _one_change_facts(cr: CompiledRule, results: list[Truth]) -> list[str]:
+    """Facts (in reading order) one change of which might make the rule fire."""
+    if cr.flat:
+        failing = [n for n, result in enumerate(results) if result is not True]
+        if not failing or not cr.changeable[failing[0]]:
+            return []
+        fact = cr.leaves[failing[0]].fact
+        return [fact] if all(cr.leaves[n].fact == fact for n in failing) else []
+    fixed = {leaf.fact for n, leaf in enumerate(cr.leaves) if not cr.changeable[n]}
+    found = _fixable(cr.shape, True, results, cr.leaves, fixed)
+    if not found:
+        return []
+    first = {leaf.fact: n for n, leaf in reversed(list(enumerate(cr.leaves)))}
+    return sorted(found, key=lambda f: first[f])
+
+
 def _counterfactual(
-    compiled: CompiledReference,
-    cr: CompiledRule,
+    decision: Decision,
+    rule: Rule,
     fact: str,
     current: Value,
     found: tuple[Value, str],
-    evaluation: Evaluation,
-    fired_by_decision: dict[str, list[Rule]],
 ) -> dict[str, Json]:
-    rule = cr.rule
-    decision = compiled.rulebook.decisions[rule.decision]
     needed, text = found
-    now = evaluation.outcomes[rule.decision]
-    with_rule = sorted(
-        [*fired_by_decision[rule.decision], rule], key=lambda r: compiled.rules[r.id].index
-    )
-    conflict: str | None = None
-    try:
-        then, _ = resolve(decision, with_rule, evaluation.employee_id)
-    except RuleConflictError:
-        then = now
-        conflict = ", ".join(r.id for r in fired_by_decision[rule.decision])
     if current is None:
         change = f"if {fact} were recorded" + ("" if text == "is known" else f" with {fact} {text}")
     elif needed is None:
@@ -640,18 +681,6 @@ def _counterfactual(
     else:
         change = f"with {fact} {text}"
     verb = "would include" if decision.policy == "collect" else "would be"
-    if conflict:
-        sentence = (
-            f"rule {rule.id} would fire {change} (now {_shown(current)}), "
-            f"conflicting with rule {conflict}"
-        )
-    elif then != now:
-        sentence = f"{decision.name} {verb} {rule.then} {change} (now {_shown(current)})"
-    else:
-        sentence = (
-            f"rule {rule.id} would also fire {change} (now {_shown(current)}), "
-            f"but {decision.name} would stay {_shown(now)}"
-        )
     return {
         "decision": decision.name,
         "rule": rule.id,
@@ -660,28 +689,35 @@ def _counterfactual(
         "current": _json(current),
         "needed": _json(needed),
         "condition": f"{fact} {text}",
-        "changes_outcome": then != now,
-        "sentence": sentence,
+        "sentence": f"{decision.name} {verb} {rule.then} {change} (now {_shown(current)})",
     }
+
+
+def _changes_outcome(
+    decision: Decision, fired: list[Rule], top: int | None, rule: Rule, now: tuple[str, ...]
+) -> bool:
+    """Would ``rule`` firing as well change the decision's outcome? (``resolve``, unrolled:
+    this runs for every rule that did not fire, for every person.)"""
+    if decision.policy == "collect":
+        return rule.then not in now
+    if not fired:
+        return rule.then != decision.default
+    if decision.policy == "unique":
+        return False  # a second rule of a unique decision is a conflict, not an outcome
+    return top is not None and rule.priority > top and rule.then != now[0]
 
 
 def _leaf_json(
-    leaf: Compare, result: Truth, negated: bool, env: Env, person: PersonFacts, decision: bool
+    cr: CompiledRule, n: int, result: Truth, env: Env, person: PersonFacts
 ) -> dict[str, Json]:
-    actual = env.get(leaf.fact)
-    return {
-        "condition": str(leaf),
-        "fact": leaf.fact,
-        "op": leaf.op,
-        "value": _json(leaf.value),
-        "actual": _json(actual),
-        "shown": _shown(actual),
-        "result": result,
-        "negated": negated,
-        "decision": decision,
-        "cells": list(person.cells.get(leaf.fact, ())),
-        "where": f"{leaf.file}:{leaf.line}",
-    }
+    actual = env.get(cr.leaves[n].fact)
+    return dict(
+        cr.templates[n],
+        actual=_json(actual),
+        shown=_shown(actual),
+        result=result,
+        cells=list(person.cells.get(cr.leaves[n].fact, ())),
+    )
 
 
 def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
@@ -694,20 +730,13 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
     fired_ids = set(evaluation.fired)
-    decisions = rulebook.decisions
-
-    def leaf_results(cr: CompiledRule) -> list[Truth]:
-        return [check(env) for check in cr.leaf_checks]
-
-    def leaves_json(cr: CompiledRule, results: list[Truth]) -> list[dict[str, Json]]:
-        return [
-            _leaf_json(leaf, results[n], cr.negated[n], env, person, leaf.fact in decisions)
-            for n, leaf in enumerate(cr.leaves)
-        ]
 
     fired_json: list[dict[str, Json]] = []
+    fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
     for rule_id in evaluation.fired:
         cr = compiled.rules[rule_id]
+        fired_by_decision[cr.rule.decision].append(cr.rule)
+        held = [check(env) for check in cr.leaf_checks]
         fired_json.append(
             {
                 "rule": rule_id,
@@ -715,14 +744,11 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                 "then": cr.rule.then,
                 "level": compiled.level_of[cr.rule.decision],
                 "where": f"{cr.rule.file}:{cr.rule.line}",
-                "conditions": leaves_json(cr, leaf_results(cr)),
+                "conditions": [
+                    _leaf_json(cr, n, result, env, person) for n, result in enumerate(held)
+                ],
             }
         )
-
-    fired_by_decision: dict[str, list[Rule]] = {name: [] for name in decisions}
-    for rule_id in evaluation.fired:
-        rule = compiled.rules[rule_id].rule
-        fired_by_decision[rule.decision].append(rule)
 
     conclusions: list[dict[str, Json]] = []
     decisions_json: dict[str, Json] = {}
@@ -744,27 +770,39 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                     }
                 )
             not_fired: list[dict[str, Json]] = []
+            fired_here = fired_by_decision[name]
+            top = max((r.priority for r in fired_here), default=None)
             for cr in rules:
                 if cr.rule.id in fired_ids:
                     continue
-                results = leaf_results(cr)
-                blamed = _blame(cr.shape, True, results)
-                failed = (
-                    None
-                    if blamed is None
-                    else _leaf_json(
-                        cr.leaves[blamed],
-                        results[blamed],
-                        cr.negated[blamed],
-                        env,
-                        person,
-                        cr.leaves[blamed].fact in decisions,
-                    )
+                results: list[Truth] | None = None
+                blamed: int | None = None
+                failed_result: Truth = None
+                if cr.flat:  # stop at the first failing leaf; most rules are plain lists
+                    for n, check in enumerate(cr.leaf_checks):
+                        result = check(env)
+                        if result is not True:
+                            blamed, failed_result = n, result
+                            break
+                else:
+                    results = [check(env) for check in cr.leaf_checks]
+                    blamed = _blame(cr.shape, True, results)
+                    failed_result = results[blamed] if blamed is not None else None
+                not_fired.append(
+                    {
+                        "rule": cr.rule.id,
+                        "then": cr.rule.then,
+                        "failed": None
+                        if blamed is None
+                        else _leaf_json(cr, blamed, failed_result, env, person),
+                    }
                 )
-                not_fired.append({"rule": cr.rule.id, "then": cr.rule.then, "failed": failed})
-                counterfactuals += _counterfactuals(
-                    compiled, cr, env, results, evaluation, fired_by_decision
-                )
+                if _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+                    if results is None:
+                        results = [check(env) for check in cr.leaf_checks]
+                    facts = _one_change_facts(cr, results)
+                    if facts:
+                        counterfactuals += _counterfactuals(compiled, cr, facts, env, results)
             decisions_json[name] = {
                 "policy": decision.policy,
                 "level": compiled.level_of[name],
@@ -778,9 +816,10 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
         "trace_version": TRACE_VERSION,
         "employee_id": person.employee_id,
         "facts": {
-            name: {"value": _json(value), "cells": list(person.cells.get(name, ()))}
+            name: value.isoformat() if isinstance(value, dt.date) else value
             for name, value in person.values.items()
         },
+        "cells": {name: list(refs) for name, refs in person.cells.items() if refs},
         "fired": fired_json,
         "conclusions": conclusions,
         "decisions": decisions_json,

@@ -1,0 +1,108 @@
+"""How long facts and the reference evaluator take for N people (default 10,000).
+
+Builds the rows in memory (8 evidence rows per person, as the issue's figure
+assumes), so only the facts stage and the evaluator are timed, not Excel reading.
+Prints persons per second for: compute_facts; reference evaluate; reference
+evaluate + explain (the full per-person trace body).
+
+    .venv/bin/python benchmarks/facts_speed.py [N]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from talentrules.facts import compute_facts
+from talentrules.model import Cell, Panel, Row
+from talentrules.paths import default_rules_dir
+from talentrules.reference import evaluate, explain
+from talentrules.rulebook import load_rulebook
+
+AS_OF = dt.date(2026, 10, 31)
+SIGNALS = ["H-DEV", "H-AFF", "H-VIS", "C-DER", "H-FOL", "C-EXP", "H-NCA", "H-CRG"]
+CONTEXTS = ["Project", "Formal role", "No formal authority"]
+SOURCES = ["Peer", "Manager", "Self", "Direct report"]
+
+
+def _row(sheet: str, number: int, values: dict[str, Any]) -> Row:
+    cells = {
+        k: Cell(v, f"{sheet}!{chr(65 + i)}{number}") for i, (k, v) in enumerate(values.items())
+    }
+    return Row(sheet, number, cells)
+
+
+def panel(people: int, per_person: int = 8) -> Panel:
+    employees = [
+        _row(
+            "Employees",
+            n + 2,
+            {
+                "employee_id": f"E{n:05d}",
+                "performance": 1 + n % 5,
+                "performance_prior_1": 1 + (n // 5) % 5,
+                "potential": 1 + n % 3,
+                "readiness": "Ready now" if n % 2 else "Not ready",
+                "career_interest": "Lead people" if n % 3 else "Grow as expert",
+                "is_people_manager": n % 4 == 0,
+                "hire_date": dt.date(2015 + n % 10, 1 + n % 12, 1),
+            },
+        )
+        for n in range(people)
+    ]
+    evidence = [
+        _row(
+            "Evidence",
+            n * per_person + k + 2,
+            {
+                "employee_id": f"E{n:05d}",
+                "signal": SIGNALS[(n + k) % len(SIGNALS)] if k % 2 else "H-DEV",
+                "observed_on": dt.date(2024 + k % 3, 1 + (n + k) % 12, 1),
+                "context": CONTEXTS[(n + k) % 3],
+                "source_type": SOURCES[(n * 3 + k) % 4],
+                "source_id": f"S{(n + k) % 5}" if k % 3 else None,
+                "energy": "Energised" if (n + k) % 5 else "Drained",
+                "outcome_in_others": "Commitment" if k % 2 else "Compliance",
+            },
+        )
+        for n in range(people)
+        for k in range(per_person)
+    ]
+    rows = {
+        "Cycle": [_row("Cycle", 2, {"as_of": AS_OF})],
+        "Employees": employees,
+        "Evidence": evidence,
+    }
+    return Panel(Path("synthetic"), "", 0, rows, [], [], [], [], {})
+
+
+def main() -> None:
+    people = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    rulebook = load_rulebook(default_rules_dir())
+    data = panel(people)
+    started = time.perf_counter()
+    persons = compute_facts(data, rulebook.vocabulary)
+    facts_s = time.perf_counter() - started
+    started = time.perf_counter()
+    evaluations = [evaluate(rulebook, p) for p in persons]
+    evaluate_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for person, evaluation in zip(persons, evaluations, strict=True):
+        explain(rulebook, person, evaluation)
+    explain_s = time.perf_counter() - started
+    print(
+        f"people: {people}, evidence rows: {len(data.rows['Evidence'])}, "
+        f"rules: {len(rulebook.rules)}"
+    )
+    print(f"compute_facts:              {facts_s:7.3f} s  {people / facts_s:10,.0f} persons/s")
+    print(
+        f"reference evaluate:         {evaluate_s:7.3f} s  {people / evaluate_s:10,.0f} persons/s"
+    )
+    print(f"reference explain (trace):  {explain_s:7.3f} s  {people / explain_s:10,.0f} persons/s")
+
+
+if __name__ == "__main__":
+    main()
