@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from talentrules.contract import SHEETS, SIGNALS
@@ -71,26 +70,17 @@ def _days_before(days: int) -> dt.date:
 
 
 class _Writer:
-    """Rows into a write-only sheet, dates given a readable number format."""
+    """Records into a write-only sheet, in contract column order (dates come out as
+    yyyy-mm-dd, openpyxl's default for a date)."""
 
     def __init__(self, wb: Workbook, name: str) -> None:
         sheet = next(s for s in SHEETS if s.name == name)
         self.columns = [c.name for c in sheet.columns]
         self.ws: WriteOnlyWorksheet = wb.create_sheet(name)
         self.ws.append(self.columns)
-        self.rows = 0
 
     def add(self, record: dict[str, Any]) -> None:
-        values: list[Any] = []
-        for name in self.columns:
-            value = record.get(name)
-            if isinstance(value, dt.date):
-                cell = WriteOnlyCell(self.ws, value=value)
-                cell.number_format = "yyyy-mm-dd"
-                value = cell
-            values.append(value)
-        self.ws.append(values)
-        self.rows += 1
+        self.ws.append([record.get(name) for name in self.columns])
 
 
 def make_workbook(
