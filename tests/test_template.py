@@ -103,6 +103,12 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
     assert openpyxl.load_workbook(target).sheetnames[0] == "Cycle"
 
 
+def test_refuses_other_formats(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="must be an .xlsx file"):
+        write_template(tmp_path / "review.csv")
+    assert not (tmp_path / "review.csv").exists()
+
+
 def test_cli_template(tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "review.xlsx"
