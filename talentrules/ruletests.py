@@ -162,7 +162,7 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     if "name" not in parts:
         raise RulebookError(f"{where}: the test has no name")
     name = _scalar_text(parts["name"], where, "the test's name")
-    if "expect" not in parts and "absent" not in parts and "fired" not in parts:
+    if not {"expect", "absent", "fired", "not_fired"} & parts.keys():
         raise RulebookError(f"{where}: test '{name}' expects nothing (add expect or absent)")
     person = (
         _facts(parts["facts"], loader, rulebook, file, name)

@@ -1,0 +1,270 @@
+"""Rule tests: the file format, the runner (reference and durable engine), coverage, CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from talentrules.cli import cli
+from talentrules.errors import RulebookError
+from talentrules.paths import default_rules_dir
+from talentrules.reference import evaluate
+from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
+from talentrules.ruletests import (
+    format_report,
+    load_rule_tests,
+    read_rule_tests,
+    run_folder,
+    run_rule_tests,
+)
+
+DECISIONS = """\
+decisions:
+  heart:
+    policy: priority
+    outcomes: [Strong, Emerging, "No"]
+    default: "No"
+    meaning: Heart.
+  investment:
+    policy: collect
+    outcomes: [PROG, COACH, None]
+    default: None
+    meaning: Investments.
+"""
+
+RULES = """\
+rules:
+  - id: heart-strong
+    decision: heart
+    title: Strong
+    rationale: Habitual.
+    when:
+      - H-DEV.episodes >= 3
+    then: Strong
+    priority: 30
+  - id: heart-emerging
+    decision: heart
+    title: Emerging
+    rationale: Some.
+    when:
+      - H-DEV.episodes >= 1
+    then: Emerging
+    priority: 20
+  - id: invest-prog
+    decision: investment
+    title: Programme
+    rationale: Strong and ready.
+    when:
+      - heart == Strong
+      - readiness in (Ready now, Ready 1-2 years)
+    then: PROG
+  - id: invest-coach
+    decision: investment
+    title: Coach
+    rationale: Derailers.
+    when:
+      - heart in (Strong, Emerging)
+      - C-DER.episodes >= 1
+    then: COACH
+"""
+
+PASSING = """\
+tests:
+  - name: strong and ready
+    facts: {H-DEV.episodes: 4, readiness: Ready now}
+    expect: {heart: Strong, investment: PROG}
+    absent: {investment: [COACH, None]}
+    fired: [heart-strong, heart-emerging]
+
+  - name: emerging with derailers
+    facts:
+      H-DEV.episodes: 1
+      C-DER.episodes: 2
+    expect: {heart: Emerging, investment: [COACH]}
+    not_fired: [heart-strong]
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    rules = tmp_path / "rules"
+    (rules / "tests").mkdir(parents=True)
+    shutil.copy(default_rules_dir() / "vocabulary.yaml", rules / "vocabulary.yaml")
+    (rules / "decisions.yaml").write_text(DECISIONS)
+    (rules / "rules.yaml").write_text(RULES)
+    (rules / "tests" / "a.yaml").write_text(PASSING)
+    return rules
+
+
+def test_tests_are_read_with_their_lines_and_typed_facts(folder: Path) -> None:
+    rb = load_rulebook(folder)
+    tests = load_rule_tests(rb, folder)
+    assert [(t.name, t.line) for t in tests] == [
+        ("strong and ready", 2),
+        ("emerging with derailers", 8),
+    ]
+    assert tests[0].where == f"{folder / 'tests' / 'a.yaml'}:2"
+    assert tests[0].person.values["H-DEV.episodes"] == 4
+    assert tests[0].person.values["readiness"] == "Ready now"
+    assert tests[0].person.values["C-DER.episodes"] == 0  # counts default to 0
+    assert tests[0].person.values["performance"] is None  # the rest to unknown
+    assert tests[0].expect == {"heart": ("Strong",), "investment": ("PROG",)}
+    assert tests[0].absent == {"investment": ("COACH", "None")}
+    assert tests[1].not_fired == ("heart-strong",)
+
+
+def test_passing_tests_through_both_evaluators(folder: Path) -> None:
+    report = run_folder(folder)
+    assert report.ok, format_report(report)
+    assert report.evaluators == ("reference evaluator", "durable_rules engine")
+    assert format_report(report).endswith(
+        "2 tests: 2 passed, 0 failed (reference evaluator and durable_rules engine)"
+    )
+
+
+def test_a_failing_test_names_file_line_expected_actual_and_fired(folder: Path) -> None:
+    (folder / "tests" / "b.yaml").write_text(
+        "# a wrong expectation\n"
+        "tests:\n"
+        "  - name: wrong verdict\n"
+        "    facts: {H-DEV.episodes: 2}\n"
+        "    expect: {heart: Strong}\n"
+        "    absent: {investment: None}\n"
+        "    fired: [invest-coach]\n"
+    )
+    report = run_folder(folder)
+    assert not report.ok
+    (failure,) = report.failures
+    assert failure.test.name == "wrong verdict"
+    text = format_report(report)
+    assert f"{folder / 'tests' / 'b.yaml'}:3: FAILED: wrong verdict" in text
+    assert "heart: expected Strong, got Emerging" in text
+    assert "investment: expected not None, got None" in text
+    assert "rule invest-coach: expected to fire, did not" in text
+    assert "rules fired: heart-emerging" in text
+    assert "3 tests: 2 passed, 1 failed" in text
+
+
+def test_the_engine_must_agree_with_the_reference(folder: Path) -> None:
+    rb = load_rulebook(folder)
+    tests = load_rule_tests(rb, folder)
+
+    def wrong_engine(person: object) -> Evaluation:
+        right = evaluate(rb, person)  # type: ignore[arg-type]
+        return Evaluation(right.employee_id, {**right.outcomes, "heart": ("No",)}, (), {}, ())
+
+    report = run_rule_tests(rb, tests, wrong_engine)
+    assert len(report.failures) == 2
+    assert "durable_rules engine disagrees" in report.failures[0].problems[0]
+    assert "heart No (reference: Strong)" in report.failures[0].problems[0]
+
+
+def test_coverage_lists_rules_never_fired_and_outcomes_never_reached(folder: Path) -> None:
+    report = run_folder(folder, coverage=True, with_engine=False)
+    assert not report.ok
+    assert report.unfired_rules == []
+    assert report.unreached == [("heart", "No"), ("investment", "None")]
+    (folder / "tests" / "c.yaml").write_text(
+        "tests:\n  - name: nobody\n    expect: {heart: 'No', investment: None}\n"
+    )
+    report = run_folder(folder, coverage=True, with_engine=False)
+    assert report.ok, format_report(report)
+    assert "coverage: every rule fired and every outcome reached" in format_report(report)
+    # Without coverage, gaps alone do not fail.
+    (folder / "tests" / "c.yaml").unlink()
+    (folder / "tests" / "a.yaml").write_text(PASSING.split("\n  - name: emerging")[0] + "\n")
+    report = run_folder(folder, coverage=False, with_engine=False)
+    assert report.ok
+    report = run_folder(folder, coverage=True, with_engine=False)
+    assert report.unfired_rules == ["invest-coach"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "tests:\n  - name: x\n    facts: {H-DEV.episode: 1}\n    expect: {heart: Strong}\n",
+            r"b.yaml:3: unknown fact 'H-DEV.episode'; did you mean 'H-DEV.episodes'",
+        ),
+        (
+            "tests:\n  - name: x\n    facts: {readiness: Soon}\n    expect: {heart: Strong}\n",
+            r"b.yaml:3: readiness is one of",
+        ),
+        ("tests:\n  - name: x\n    expect: {hart: Strong}\n", r"b.yaml:3: unknown decision 'hart'"),
+        (
+            "tests:\n  - name: x\n    expect: {heart: Great}\n",
+            r"b.yaml:3: 'Great' is not an outcome of heart",
+        ),
+        (
+            "tests:\n  - name: x\n    expect: {heart: [Strong, Emerging]}\n",
+            r"b.yaml:3: heart is a priority decision: expect exactly one outcome",
+        ),
+        ("tests:\n  - name: x\n    fired: [nope]\n", r"b.yaml:3: unknown rule 'nope'"),
+        (
+            "tests:\n  - name: x\n    expected: {heart: Strong}\n",
+            r"b.yaml:3: unknown key 'expected'",
+        ),
+        ("tests:\n  - name: x\n    facts: {}\n", r"b.yaml:2: test 'x' expects nothing"),
+        ("tests:\n  - facts: {}\n", r"b.yaml:2: the test has no name"),
+        ("tests: [\n", r"b.yaml: not valid YAML"),
+        ("rules: []\n", r"b.yaml:1: expected a top-level 'tests:' list"),
+        (
+            "tests:\n  - name: strong and ready\n    expect: {heart: Strong}\n",
+            r"b.yaml:2: test name 'strong and ready' is also used at .*a.yaml:2",
+        ),
+    ],
+    ids=[
+        "unknown-fact",
+        "bad-enum",
+        "unknown-decision",
+        "unknown-outcome",
+        "two-outcomes",
+        "unknown-rule",
+        "unknown-key",
+        "expects-nothing",
+        "no-name",
+        "bad-yaml",
+        "no-tests",
+        "duplicate-name",
+    ],
+)
+def test_bad_test_files_are_refused_with_file_and_line(
+    folder: Path, text: str, message: str
+) -> None:
+    (folder / "tests" / "b.yaml").write_text(text)
+    with pytest.raises(RulebookError, match=message):
+        load_rule_tests(load_rulebook(folder), folder)
+
+
+def test_outcome_names_are_read_as_written(folder: Path) -> None:
+    # YAML would read a bare No as false; an outcome named No must stay "No".
+    path = folder / "tests" / "b.yaml"
+    path.write_text("tests:\n  - name: x\n    expect: {heart: No}\n")
+    rb: Rulebook = load_rulebook(folder)
+    (test,) = read_rule_tests(rb, path)
+    assert test.expect == {"heart": ("No",)}
+
+
+def test_cli_rules_test(folder: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["rules", "test", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "2 tests: 2 passed, 0 failed" in result.output
+    result = runner.invoke(cli, ["rules", "test", str(folder), "--coverage"])
+    assert result.exit_code == 1, result.output
+    assert "coverage: 2 outcomes never reached in any test: heart: No; investment: None" in (
+        result.output
+    )
+    (folder / "tests" / "b.yaml").write_text("tests:\n  - name: x\n    expect: {hart: No}\n")
+    result = runner.invoke(cli, ["rules", "test", str(folder)])
+    assert result.exit_code == 1
+    assert "unknown decision 'hart'" in result.output
+
+
+def test_the_default_rulebook_passes_its_own_tests() -> None:
+    report = run_folder(default_rules_dir(), with_engine=False)
+    assert report.tests, "the default rulebook has rule tests"
+    assert report.ok, format_report(report)
