@@ -32,7 +32,13 @@ from openpyxl.utils import get_column_letter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from talentrules.contract import SHEETS, Sheet, column_by_key, sheet_by_key  # noqa: E402
+from talentrules.contract import (  # noqa: E402
+    SHEETS,
+    Sheet,
+    column_by_key,
+    normalize,
+    sheet_by_key,
+)
 
 AS_OF = dt.date(2026, 10, 31)
 Record = dict[str, Any]
@@ -660,6 +666,11 @@ def report(eid: str, k: int) -> tuple[str, str]:
     return ("Direct report", f"DR-{int(eid):02d}{k}")
 
 
+def team(eid: str) -> tuple[tuple[str, str], ...]:
+    """A manager's sources: two direct reports and the skip manager."""
+    return (report(eid, 1), SKIP, report(eid, 2))
+
+
 SELF: tuple[str, str | None] = ("Self", None)
 SKIP: tuple[str, str] = ("Skip manager", "SK-01")
 NO_AUTH = ("No formal authority", "Project")
@@ -677,7 +688,6 @@ def evidence() -> list[Record]:
     rows: list[Record] = []
     add = rows.extend
     formal = ("Formal role", "Crisis")
-    team = lambda e: (report(e, 1), SKIP, report(e, 2))  # noqa: E731
     # 00001 balanced manager
     for i, s in enumerate(("H-DEV", "H-VIS", "H-CRG")):
         add(habitual("00001", s, 1 + i, formal, sources=team("00001")))
@@ -1388,11 +1398,11 @@ def vendor_workbook(data: dict[str, list[Record]]) -> Workbook:
     sheets = sheet_by_key()
     for sheet in SHEETS:
         tab, headers = VENDOR[sheet.name]
-        assert sheets[re.sub(r"[^0-9a-z]", "", tab.casefold())] is sheet, tab
+        assert sheets[normalize(tab)] is sheet, tab
         by_key = column_by_key(sheet)
         assert sorted(headers) == sorted(c.name for c in sheet.columns), sheet.name
         for name, header in headers.items():
-            assert by_key[re.sub(r"[^0-9a-z]", "", header.casefold())].name == name, header
+            assert by_key[normalize(header)].name == name, header
         ws = wb.create_sheet(tab)
         ws.append(list(headers.values()))
         for r, record in enumerate(data[sheet.name], start=2):
