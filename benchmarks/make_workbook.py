@@ -349,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--evidence-per-person", type=float, default=8)
     args = parser.parse_args(argv)
+    if args.people < 1:
+        parser.error("--people must be at least 1")
     start = time.perf_counter()
     make_workbook(args.out, args.people, args.seed, args.evidence_per_person)
     seconds = time.perf_counter() - start
