@@ -496,6 +496,7 @@ CONTEXT_TYPES: tuple[type, ...] = (BriefContext, SummaryContext)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
+_MD_PLAIN = re.compile(r"(?![-+=>\s]|\d+[.)](\s|$))[^\\`*_{}\[\]<>#|~&$\x00-\x1f\x7f-\x9f]*")
 _MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)](\s|$)))")
 
 
@@ -511,7 +512,10 @@ def md_escape(value: object) -> str:
     Line breaks become spaces (values sit inline and in table cells); Markdown and
     HTML specials get a backslash; a leading list or heading marker is neutralised.
     """
-    text = re.sub(r"\s+", " ", _CONTROL.sub(" ", str(value)))
+    text = str(value)
+    if _MD_PLAIN.fullmatch(text):  # the common case: nothing to escape
+        return text
+    text = re.sub(r"\s+", " ", _CONTROL.sub(" ", text))
     text = _MD_SPECIAL.sub(r"\\\1", text)
     match = _MD_LINE_START.match(text)
     if match:
@@ -526,6 +530,8 @@ def _md_finalize(value: object) -> object:
     # Runs before autoescape on every {{ }}: workbook text is Markdown-escaped and
     # marked safe so that markupsafe does not HTML-escape it a second time.
     if hasattr(value, "__html__"):
+        return value
+    if type(value) is int:
         return value
     return MdText(md_escape(value))
 
