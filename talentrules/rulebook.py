@@ -1341,8 +1341,8 @@ def _levels(
 # complete for real numbers, but treats a decision's outcome as free (not derived
 # from the facts that decide it) and ignores that counts are whole numbers.
 
-# Backtracking budget per pair of rules, then random sampling (fixed seed).
-_SEARCH_NODES = 20_000
+# Search budget per pair of rules (values tried), then random sampling (fixed seed).
+_SEARCH_STEPS = 50_000
 _SAMPLES = 2_000
 _Value = object
 _UNKNOWN_SET: frozenset[bool | None] = frozenset({True, False, None})
@@ -1510,30 +1510,39 @@ def _witness(
     candidates = {
         fact: _candidates(fact, literals[fact], vocabulary, decisions) for fact in literals
     }
-    order = sorted(candidates, key=lambda f: (len(candidates[f]), f))
     partial: dict[str, _Value] = {}
-    budget = _SEARCH_NODES
+    budget = _SEARCH_STEPS
 
-    def search(index: int) -> bool:
+    def viable() -> bool:
+        return True in _possible(first.when, partial) and True in _possible(second.when, partial)
+
+    def search(domains: dict[str, list[_Value]]) -> bool:
+        """Backtracking with forward checking; the fact with fewest viable values first."""
         nonlocal budget
-        budget -= 1
-        if budget < 0:
-            return False
-        if True not in _possible(first.when, partial) or True not in _possible(
-            second.when, partial
-        ):
-            return False
-        if index == len(order):
-            return True
-        fact = order[index]
-        for value in candidates[fact]:
+        if not domains:
+            return True  # every fact assigned, each assignment checked viable
+        narrowed: dict[str, list[_Value]] = {}
+        for fact, values in domains.items():
+            kept = []
+            for value in values:
+                budget -= 1
+                partial[fact] = value
+                if viable():
+                    kept.append(value)
+                del partial[fact]
+            if not kept or budget < 0:
+                return False
+            narrowed[fact] = kept
+        fact = min(narrowed, key=lambda f: (len(narrowed[f]), f))
+        rest = {f: values for f, values in narrowed.items() if f != fact}
+        for value in narrowed[fact]:
             partial[fact] = value
-            if search(index + 1):
+            if search(rest):
                 return True
-        del partial[fact]
+            del partial[fact]
         return False
 
-    if search(0):
+    if search(dict(candidates)):
         return _relevant(first, second, dict(partial), candidates)
     if budget >= 0:
         return None  # searched every candidate: no witness exists among them
