@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
 import re
 import typing
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from talentrules import report
+from talentrules import contract, report
+from talentrules.errors import OutputError
 from talentrules.report import (
     Aspiration,
     Bar,
     BriefContext,
     Distribution,
     DocumentInfo,
+    Namer,
     EvidenceItem,
     FiredRule,
     Grid,
@@ -32,7 +38,9 @@ from talentrules.report import (
     SignalLine,
     Snapshot,
     SummaryContext,
+    write_outputs,
 )
+from talentrules.run import RunResult, evaluate_workbook
 
 NASTY = "<script>alert(1)</script> {{ 7*7 }} *bold* | pipe"
 
@@ -405,3 +413,265 @@ def test_strict_undefined(tmp_path: Path) -> None:
     (tmp_path / "brief.md.j2").write_text("{{ person.no_such_field }}", encoding="utf-8")
     with pytest.raises(report.OutputError, match="no_such_field"):
         Renderer(tmp_path).render("brief.md.j2", make_brief())
+
+
+# --------------------------------------------------------------------------------------
+# The real path: a workbook written with openpyxl, ingested, evaluated, written out
+# --------------------------------------------------------------------------------------
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+def person(employee_id: str, name: str, **extra: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "employee_id": employee_id,
+        "full_name": name,
+        "job_title": "Analyst",
+        "org_unit": "Finance",
+        "hire_date": dt.date(2018, 1, 1),
+        "date_in_role": dt.date(2022, 1, 1),
+        "is_people_manager": "N",
+        "current_track": "Individual contributor",
+        "performance": 4,
+        "potential": 3,
+        "readiness": "Ready 1-2 years",
+        "risk_of_loss": "Low",
+        "impact_of_loss": "Medium",
+        "career_interest": "Lead people",
+        "aspiration_statement": "I like helping new joiners.",
+        "policy_compliance": 4,
+    }
+    row.update(extra)
+    return row
+
+
+def episode(
+    n: int, employee_id: str, signal: str, months_ago: int, source: str, **extra: object
+) -> dict[str, object]:
+    row: dict[str, object] = {
+        "evidence_id": f"EV-{n}",
+        "employee_id": employee_id,
+        "signal": signal,
+        "observed_on": AS_OF - dt.timedelta(days=30 * months_ago + 1),
+        "context": "Project" if n % 2 else "No formal authority",
+        "influence_base": "Personal",
+        "initiated_by": "Self",
+        "frequency": "Habitual",
+        "energy": "Energised",
+        "outcome_in_others": "Commitment",
+        "source_type": "Peer",
+        "source_id": source,
+        "observation": f"Ran weekly pairing, episode {n}.",
+    }
+    row.update(extra)
+    return row
+
+
+def write_workbook(
+    path: Path, employees: list[dict[str, object]], evidence: list[dict[str, object]]
+) -> Path:
+    """A contract workbook; text starting with '=' is stored as text, never a formula."""
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    sheets = {
+        "Cycle": [
+            {
+                "cycle_id": "2026-H2",
+                "cycle_name": "Autumn review",
+                "as_of": AS_OF,
+                "budget": 60000,
+                "currency": "EUR",
+                "panel": "A. Moreau; K. Osei",
+                "contact": "talent@example.org",
+            }
+        ],
+        "Employees": employees,
+        "Evidence": evidence,
+    }
+    for name, rows in sheets.items():
+        sheet = next(s for s in contract.SHEETS if s.name == name)
+        ws = book.create_sheet(name)
+        headers = [c.name for c in sheet.columns]
+        ws.append(headers)
+        for n, row in enumerate(rows, start=2):
+            for col, header in enumerate(headers, start=1):
+                value = row.get(header)
+                cell = ws.cell(row=n, column=col, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"
+    book.save(path)
+    return path
+
+
+def evidence_for(employee_id: str, start: int) -> list[dict[str, object]]:
+    return [
+        episode(start + k, employee_id, "H-DEV", months, source)
+        for k, (months, source) in enumerate(((2, "S-1"), (9, "S-2"), (16, "S-3")))
+    ]
+
+
+@pytest.fixture(scope="module")
+def nasty_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """Five people whose ids and names try every trick a workbook can play."""
+    folder = tmp_path_factory.mktemp("nasty")
+    ids = ["E1", "e1", "../evil", "CON", "x" * 80]
+    names = [NASTY, '=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1-2", "-3"]
+    employees = [person(i, n) for i, n in zip(ids, names, strict=True)]
+    evidence = [e for k, i in enumerate(ids) for e in evidence_for(i, 10 * k)]
+    evidence[0]["observation"] = NASTY
+    return evaluate_workbook(write_workbook(folder / "nasty.xlsx", employees, evidence), jobs=1)
+
+
+def test_namer_keeps_plain_ids_and_encodes_the_rest() -> None:
+    names = Namer(
+        ["E0001", "E1", "e1", "../evil", "a/b", "CON", "nul.txt", "ok.", "x" * 80, "tab\tid", "Zoë"]
+    ).names
+    assert names["E0001"] == "E0001"
+    assert len(set(names.values())) == len(names)
+    assert len({n.casefold() for n in names.values()}) == len(names)
+    for employee_id, name in names.items():
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name), (employee_id, name)
+        assert name.split(".")[0].upper() not in ("CON", "NUL") and not name.endswith(".")
+    assert names["E1"] != "E1" and names["e1"] != "e1"  # equal but for case
+
+
+def test_write_outputs_everything_inside_outdir(nasty_run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    written = write_outputs(nasty_run, out, jobs=1)
+    assert written.briefs == 5
+    every = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert all(p == "out" or p.startswith("out/") for p in every), every
+    data = json.loads((out / "recommendations.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1
+    briefs = [p["brief"]["html"] for p in data["people"]] + [
+        p["brief"]["md"] for p in data["people"]
+    ]
+    assert len(set(briefs)) == 10
+    assert sorted(f"briefs/{p.name}" for p in (out / "briefs").iterdir()) == sorted(briefs)
+    for person_ in data["people"]:
+        for key in (
+            "employee_id",
+            "heart",
+            "inspiration",
+            "management",
+            "track",
+            "investments",
+            "allocation",
+            "fired",
+            "override",
+        ):
+            assert key in person_
+    lines = (out / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["employee_id"] for line in lines] == sorted(
+        p["employee_id"] for p in data["people"]
+    )
+
+
+def test_every_value_escaped_end_to_end(nasty_run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(nasty_run, out, jobs=1)
+    names = Namer(nasty_run.employees)
+    html = (out / names.brief("E1", "html")).read_text(encoding="utf-8")
+    md = (out / names.brief("E1", "md")).read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "{{ 7*7 }}" in html
+    assert "<script>" not in md and r"\<script\>alert(1)\</script\> \{\{ 7\*7 \}\}" in md
+    for name in ("summary.html", "summary.md"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "<script>alert" not in text
+
+
+def test_xlsx_never_writes_a_formula(nasty_run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(nasty_run, out, jobs=1)
+    with zipfile.ZipFile(out / "recommendations.xlsx") as archive:
+        for member in archive.namelist():
+            if member.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(member) and b"<f " not in archive.read(member)
+    book = openpyxl.load_workbook(out / "recommendations.xlsx")
+    sheet = book["Recommendations"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    names = {row[1].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    for risky in ('=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1-2", "-3"):
+        assert names[risky].data_type == "s", risky
+        assert names[risky].quotePrefix, risky
+    assert book.sheetnames == ["Recommendations", "Waitlist", "Rejected rows", "Warnings"]
+
+
+def test_existing_outdir_refused_unless_force(nasty_run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(nasty_run, out, jobs=1)
+    (out / "stale.txt").write_text("from an earlier run", encoding="utf-8")
+    with pytest.raises(OutputError, match="already exists; use --force"):
+        write_outputs(nasty_run, out, jobs=1)
+    assert (out / "stale.txt").exists()
+    write_outputs(nasty_run, out, force=True, jobs=1)
+    assert not (out / "stale.txt").exists() and (out / "summary.html").exists()
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.docx").write_text("years of work", encoding="utf-8")
+    with pytest.raises(OutputError, match="not an earlier talentrules output"):
+        write_outputs(nasty_run, precious, force=True, jobs=1)
+    assert (precious / "thesis.docx").exists()
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(OutputError, match="not a folder"):
+        write_outputs(nasty_run, tmp_path / "file", force=True, jobs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out", "precious"]
+
+
+@pytest.mark.parametrize("where", ["template", "hook"])
+def test_failure_half_way_leaves_nothing(nasty_run: RunResult, tmp_path: Path, where: str) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    # Fails on the third person only, after two briefs are on disk.
+    (templates / "brief.md.j2").write_text(
+        '{% extends "default/brief.md.j2" %}'
+        '{% block header %}{{ person.no_such_field if person.employee_id == "E1" else "" }}'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+
+    def hook(folder: Path, result: RunResult) -> None:
+        assert (folder / "summary.html").exists()
+        raise OutputError("the manifest could not be written")
+
+    out = tmp_path / "out"
+    with pytest.raises(OutputError):
+        if where == "template":
+            write_outputs(nasty_run, out, templates_dir=templates, jobs=1)
+        else:
+            write_outputs(nasty_run, out, jobs=1, hooks=[hook])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["templates"]
+    # The same failure over an earlier output keeps the earlier output whole.
+    write_outputs(nasty_run, out, jobs=1)
+    before = sorted(p.name for p in out.rglob("*"))
+    with pytest.raises(OutputError):
+        write_outputs(nasty_run, out, force=True, jobs=1, hooks=[hook])
+    assert sorted(p.name for p in out.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "templates"]
+
+
+def test_brief_cites_every_evidence_cell(nasty_run: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(nasty_run, out, jobs=1)
+    names = Namer(nasty_run.employees)
+    for row in nasty_run.panel.rows["Evidence"]:
+        employee_id = str(row.get("employee_id"))
+        html = (out / names.brief(employee_id, "html")).read_text(encoding="utf-8")
+        md = (out / names.brief(employee_id, "md")).read_text(encoding="utf-8")
+        assert row.ref("observation") in html and row.ref("observation") in md
+
+
+def test_parallel_rendering_gives_the_same_files(tmp_path: Path) -> None:
+    employees = [person(f"P{n:04d}", f"Person {n}") for n in range(220)]
+    evidence = [e for n in range(0, 220, 3) for e in evidence_for(f"P{n:04d}", 10 * n)]
+    run = evaluate_workbook(write_workbook(tmp_path / "many.xlsx", employees, evidence), jobs=1)
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_outputs(run, one, jobs=1)
+    write_outputs(run, two, jobs=2)
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert len(files) == 2 * 220 + 5
+    for name in files:
+        if name.suffix != ".xlsx":  # zip timestamps differ
+            assert (one / name).read_bytes() == (two / name).read_bytes(), name
