@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from talentrules.contract import SHEETS
 from talentrules.facts import compute_facts
 from talentrules.model import Cell, Panel, Row
 from talentrules.paths import default_rules_dir
@@ -29,8 +30,11 @@ SOURCES = ["Peer", "Manager", "Self", "Direct report"]
 
 
 def _row(sheet: str, number: int, values: dict[str, Any]) -> Row:
+    """A row as ingest gives it: every contract column of the sheet, blank or not."""
+    columns = [c.name for c in next(s for s in SHEETS if s.name == sheet).columns]
     cells = {
-        k: Cell(v, f"{sheet}!{chr(65 + i)}{number}") for i, (k, v) in enumerate(values.items())
+        name: Cell(values.get(name), f"{sheet}!{chr(65 + i)}{number}")
+        for i, name in enumerate(columns)
     }
     return Row(sheet, number, cells)
 

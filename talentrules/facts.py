@@ -29,7 +29,7 @@ import yaml
 
 from talentrules.contract import SIGNALS
 from talentrules.errors import RulebookError
-from talentrules.model import Panel, Row, Value
+from talentrules.model import Cell, Panel, Row, Value
 from talentrules.rulebook import FactSpec
 
 Cells = tuple[str, ...]
@@ -234,27 +234,74 @@ def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
     return {name: _BLANK_VALUES[name] for name in vocabulary}
 
 
-@dataclass
+_EVIDENCE_COLUMNS = frozenset(
+    (
+        "signal",
+        "observed_on",
+        "context",
+        "influence_base",
+        "initiated_by",
+        "frequency",
+        "energy",
+        "outcome_in_others",
+        "source_type",
+        "source_id",
+    )
+)
+
+
 class _Episode:
-    """One Evidence row, unpacked once."""
+    """One Evidence row, unpacked once: its values, and the row for its cells."""
 
-    signal: str
-    observed_on: dt.date | None
-    context: Value
-    row: Row
+    __slots__ = (
+        "row",
+        "cells",
+        "signal",
+        "observed_on",
+        "context",
+        "influence",
+        "initiated_by",
+        "frequency",
+        "energy",
+        "outcome",
+        "self_reported",
+        "source",
+        "source_column",
+    )
 
+    def __init__(self, row: Row) -> None:
+        cells = row.cells
+        if not _EVIDENCE_COLUMNS <= cells.keys():
+            # Ingest gives every contract column; anything else gets a cell per column,
+            # so the counting below can index cells directly.
+            cells = {
+                column: cells.get(column) or Cell(None, f"{row.sheet}!row {row.number}")
+                for column in _EVIDENCE_COLUMNS
+            }
+        self.cells = cells
+        self.row = row
+        self.signal = cells["signal"].value
+        observed = cells["observed_on"].value
+        self.observed_on = observed if isinstance(observed, dt.date) else None
+        self.context = cells["context"].value
+        self.influence = cells["influence_base"].value
+        self.initiated_by = cells["initiated_by"].value
+        self.frequency = cells["frequency"].value
+        self.energy = cells["energy"].value
+        self.outcome = cells["outcome_in_others"].value
+        source_type = cells["source_type"].value
+        self.self_reported = source_type == "Self"
+        # An independent source: its source_id, else one per source_type.
+        source_id = cells["source_id"].value
+        self.source: tuple[str, object] | None
+        if isinstance(source_id, str) and source_id.strip():
+            self.source, self.source_column = ("id", source_id.strip()), "source_id"
+        else:
+            self.source = ("type", source_type) if source_type is not None else None
+            self.source_column = "source_type"
 
-def _source_key(row: Row) -> tuple[str, str] | None:
-    """An independent source: its source_id, else one per source_type."""
-    source_id = row.get("source_id")
-    if isinstance(source_id, str) and source_id.strip():
-        return ("id", source_id.strip())
-    source_type = row.get("source_type")
-    return ("type", source_type) if isinstance(source_type, str) else None
-
-
-def _source_cell(row: Row) -> str:
-    return _ref(row, "source_id" if row.get("source_id") is not None else "source_type")
+    def ref(self, column: str) -> str:
+        return self.cells[column].ref
 
 
 class _Person:
@@ -273,23 +320,28 @@ class _Person:
         self.values[fact] = len(rows)
         self.cells[fact] = tuple(_ref(r, column) for r in rows)
 
-    def sources(self, prefix: str, rows: list[Row]) -> None:
+    def episodes(self, fact: str, episodes: list[_Episode], column: str) -> None:
+        """A count of evidence rows, carrying each row's ``column`` cell."""
+        self.values[fact] = len(episodes)
+        self.cells[fact] = tuple([e.cells[column].ref for e in episodes])
+
+    def sources(self, prefix: str, episodes: list[_Episode]) -> None:
         """``{prefix}.sources`` and ``{prefix}.non_self_sources``."""
-        every: set[tuple[str, str]] = set()
-        others: set[tuple[str, str]] = set()
-        for row in rows:
-            key = _source_key(row)
-            if key is None:
+        every: set[tuple[str, object]] = set()
+        others: set[tuple[str, object]] = set()
+        refs: list[str] = []
+        other_refs: list[str] = []
+        for e in episodes:
+            if e.source is None:
                 continue
-            every.add(key)
-            if row.get("source_type") != "Self":
-                others.add(key)
-        self.set(f"{prefix}.sources", len(every), tuple(_source_cell(r) for r in rows))
-        self.set(
-            f"{prefix}.non_self_sources",
-            len(others),
-            tuple(_source_cell(r) for r in rows if r.get("source_type") != "Self"),
-        )
+            ref = e.ref(e.source_column)
+            every.add(e.source)
+            refs.append(ref)
+            if not e.self_reported:
+                others.add(e.source)
+                other_refs.append(ref)
+        self.set(f"{prefix}.sources", len(every), tuple(refs))
+        self.set(f"{prefix}.non_self_sources", len(others), tuple(other_refs))
 
 
 def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
@@ -325,90 +377,150 @@ def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells
     )
 
 
+# CODE.fact names, built once: this runs for every signal of every person.
+_SIGNAL_NAMES = {code: {fact: f"{code}.{fact}" for fact in SIGNAL_FACTS} for code in SIGNALS}
+_SIGNAL_COUNTS = (
+    ("drained", "energy", "Drained"),
+    ("energised", "energy", "Energised"),
+    ("commitment", "outcome_in_others", "Commitment"),
+    ("self_initiated", "initiated_by", "Self"),
+    ("no_authority", "context", "No formal authority"),
+    ("habitual_reports", "frequency", "Habitual"),
+)
+
+
 def _signal(
-    person: _Person, code: str, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells
+    person: _Person,
+    code: str,
+    episodes: list[_Episode],
+    as_of: dt.date | None,
+    as_of_ref: Cells,
 ) -> None:
-    person.count(f"{code}.episodes", rows, "signal")
-    with_context = [r for r in rows if r.get("context") is not None]
-    person.set(
-        f"{code}.contexts",
-        len({r.get("context") for r in with_context}),
-        tuple(_ref(r, "context") for r in with_context),
-    )
-    person.sources(code, rows)
-    dated = sorted(
-        ((d, r.number, r) for r in rows if isinstance(d := r.get("observed_on"), dt.date)),
-        key=lambda item: (item[0], item[1]),
-    )
-    if dated:
-        (first, _, oldest), (last, _, newest) = dated[0], dated[-1]
-        person.set(
-            f"{code}.months_spanned",
-            whole_months(first, last),
-            tuple(dict.fromkeys((_ref(oldest, "observed_on"), _ref(newest, "observed_on")))),
+    """Every CODE.* fact, in one pass over the signal's rows (this runs for every
+    signal of every person, so it is written for speed)."""
+    names = _SIGNAL_NAMES[code]
+    values, cells = person.values, person.cells
+    contexts: set[object] = set()
+    every: set[object] = set()
+    others: set[object] = set()
+    signal_refs: list[str] = []
+    context_refs: list[str] = []
+    source_refs: list[str] = []
+    other_refs: list[str] = []
+    counted: tuple[list[str], ...] = ([], [], [], [], [], [])
+    drained, energised, commitment, self_initiated, no_authority, habitual = counted
+    oldest = newest = episodes[0]
+    first: dt.date | None = None
+    last: dt.date | None = None
+    for e in episodes:
+        c = e.cells
+        signal_refs.append(c["signal"].ref)
+        if e.context is not None:
+            contexts.add(e.context)
+            context_refs.append(c["context"].ref)
+            if e.context == "No formal authority":
+                no_authority.append(c["context"].ref)
+        if e.source is not None:
+            ref = c[e.source_column].ref
+            every.add(e.source)
+            source_refs.append(ref)
+            if not e.self_reported:
+                others.add(e.source)
+                other_refs.append(ref)
+        observed = e.observed_on
+        if observed is not None:
+            # Ties on the date go to the earlier row, so the cells never depend on luck.
+            if first is None or observed < first:
+                first, oldest = observed, e
+            if last is None or observed > last:
+                last, newest = observed, e
+        if e.energy == "Drained":
+            drained.append(c["energy"].ref)
+        elif e.energy == "Energised":
+            energised.append(c["energy"].ref)
+        if e.outcome == "Commitment":
+            commitment.append(c["outcome_in_others"].ref)
+        if e.initiated_by == "Self":
+            self_initiated.append(c["initiated_by"].ref)
+        if e.frequency == "Habitual":
+            habitual.append(c["frequency"].ref)
+    values[names["episodes"]] = len(episodes)
+    cells[names["episodes"]] = tuple(signal_refs)
+    values[names["contexts"]] = len(contexts)
+    cells[names["contexts"]] = tuple(context_refs)
+    values[names["sources"]] = len(every)
+    cells[names["sources"]] = tuple(source_refs)
+    values[names["non_self_sources"]] = len(others)
+    cells[names["non_self_sources"]] = tuple(other_refs)
+    if first is not None and last is not None:
+        values[names["months_spanned"]] = whole_months(first, last)
+        cells[names["months_spanned"]] = tuple(
+            dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on")))
         )
         if as_of is not None:
-            person.set(
-                f"{code}.newest_age_months",
-                whole_months(last, as_of),
-                (_ref(newest, "observed_on"), *as_of_ref),
-            )
-    for fact, column, wanted in (
-        ("drained", "energy", "Drained"),
-        ("energised", "energy", "Energised"),
-        ("commitment", "outcome_in_others", "Commitment"),
-        ("self_initiated", "initiated_by", "Self"),
-        ("no_authority", "context", "No formal authority"),
-        ("habitual_reports", "frequency", "Habitual"),
-    ):
-        person.count(f"{code}.{fact}", [r for r in rows if r.get(column) == wanted], column)
+            values[names["newest_age_months"]] = whole_months(last, as_of)
+            cells[names["newest_age_months"]] = (newest.ref("observed_on"), *as_of_ref)
+    for (fact, _, _), refs in zip(_SIGNAL_COUNTS, counted, strict=True):
+        values[names[fact]] = len(refs)
+        cells[names[fact]] = tuple(refs)
 
 
 def _evidence(person: _Person, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells) -> None:
-    by_signal: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_signal[str(row.get("signal"))].append(row)
+    episodes = [_Episode(row) for row in rows]
+    by_signal: dict[str, list[_Episode]] = defaultdict(list)
+    for e in episodes:
+        if isinstance(e.signal, str):
+            by_signal[e.signal].append(e)
     for code, group in by_signal.items():
         if code in SIGNALS:
             _signal(person, code, group, as_of, as_of_ref)
-    heart = [r for r in rows if str(r.get("signal")).startswith("H-")]
-    person.count("evidence.episodes", rows, "signal")
-    person.count("evidence.heart_episodes", heart, "signal")
-    person.count(
+    heart = [e for code, group in by_signal.items() if code.startswith("H-") for e in group]
+    heart.sort(key=lambda e: e.row.number)
+    person.episodes("evidence.episodes", episodes, "signal")
+    person.episodes("evidence.heart_episodes", heart, "signal")
+    person.episodes(
         "evidence.counter_episodes",
-        [r for r in rows if str(r.get("signal")).startswith("C-")],
+        [e for e in episodes if isinstance(e.signal, str) and e.signal.startswith("C-")],
         "signal",
     )
-    person.sources("evidence", rows)
+    person.sources("evidence", episodes)
     person.set(
         "evidence.self_only",
-        all(r.get("source_type") == "Self" for r in rows),
-        tuple(_ref(r, "source_type") for r in rows),
+        all(e.self_reported for e in episodes),
+        tuple(e.ref("source_type") for e in episodes),
     )
-    dated = [(d, r) for r in rows if isinstance(d := r.get("observed_on"), dt.date)]
+    dated = [e for e in episodes if e.observed_on is not None]
     if as_of is not None:
         if dated:
-            newest_date, newest = max(dated, key=lambda item: (item[0], item[1].number))
+            newest = max(dated, key=lambda e: (e.observed_on, -e.row.number))
+            assert newest.observed_on is not None
             person.set(
                 "evidence.newest_age_months",
-                whole_months(newest_date, as_of),
-                (_ref(newest, "observed_on"), *as_of_ref),
+                whole_months(newest.observed_on, as_of),
+                (newest.ref("observed_on"), *as_of_ref),
             )
-        fresh: list[Row] = []
-        stale: list[Row] = []
-        for row in heart:
-            observed = row.get("observed_on")
-            if isinstance(observed, dt.date):
-                old = whole_months(observed, as_of) > STALE_MONTHS
-                (stale if old else fresh).append(row)
-        person.count("evidence.fresh_heart_episodes", fresh, "observed_on")
-        person.count("evidence.stale_heart_episodes", stale, "observed_on")
+        fresh: list[_Episode] = []
+        stale: list[_Episode] = []
+        for e in heart:
+            if e.observed_on is not None:
+                old = whole_months(e.observed_on, as_of) > STALE_MONTHS
+                (stale if old else fresh).append(e)
+        person.episodes("evidence.fresh_heart_episodes", fresh, "observed_on")
+        person.episodes("evidence.stale_heart_episodes", stale, "observed_on")
     else:
         for fact in ("evidence.fresh_heart_episodes", "evidence.stale_heart_episodes"):
             person.set(fact, None, ())
-    for column, names in (("influence_base", INFLUENCE), ("outcome_in_others", OUTCOME)):
-        for wanted, fact in names.items():
-            person.count(fact, [r for r in rows if r.get(column) == wanted], column)
+    influence: dict[object, list[_Episode]] = {wanted: [] for wanted in INFLUENCE}
+    outcome: dict[object, list[_Episode]] = {wanted: [] for wanted in OUTCOME}
+    for e in episodes:
+        if e.influence in influence:
+            influence[e.influence].append(e)
+        if e.outcome in outcome:
+            outcome[e.outcome].append(e)
+    for wanted, fact in INFLUENCE.items():
+        person.episodes(fact, influence[wanted], "influence_base")
+    for wanted, fact in OUTCOME.items():
+        person.episodes(fact, outcome[wanted], "outcome_in_others")
 
 
 def _nominations(person: _Person, employee_id: str, rows: list[Row]) -> None:
