@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -832,3 +833,148 @@ def test_sample_workbooks_load_to_the_same_facts() -> None:
         assert [{k: c.value for k, c in r.cells.items()} for r in rows] == [
             {k: c.value for k, c in r.cells.items()} for r in vendor.rows[sheet]
         ], sheet
+
+
+# -- the streaming reader against openpyxl ---------------------------------------------
+
+_INLINE = re.compile(rb'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>')
+SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def to_shared_strings(path: Path, extra: bytes = b"") -> int:
+    """Rewrite an openpyxl workbook (inline strings) the way Excel stores text: in
+    xl/sharedStrings.xml. ``extra`` is appended to the table; returns its index."""
+    table: list[bytes] = []
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        table.append(match.group(3))
+        return (
+            b"<c "
+            + match.group(1)
+            + b't="s"'
+            + match.group(2)
+            + b"><v>%d</v></c>" % (len(table) - 1)
+        )
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                body = _INLINE.sub(shared, body)
+            elif info.filename == "[Content_Types].xml":
+                body = body.replace(
+                    b"</Types>",
+                    f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_TYPE}"/>'
+                    "</Types>".encode(),
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                body = body.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdS" Type="{SST_REL}" Target="sharedStrings.xml"/>'
+                    "</Relationships>".encode(),
+                )
+            dst.writestr(info, body)
+        items = b"".join(b"<si><t>" + t + b"</t></si>" for t in table) + extra
+        dst.writestr(
+            "xl/sharedStrings.xml",
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + items
+            + b"</sst>",
+        )
+    path.write_bytes(out.getvalue())
+    return len(table)
+
+
+def _facts(panel: Panel) -> dict[str, list[dict[str, Any]]]:
+    return {
+        s: [{k: (c.value, c.ref) for k, c in r.cells.items()} for r in rows]
+        for s, rows in panel.rows.items()
+    }
+
+
+def test_shared_strings_read_like_inline_strings(tmp_path: Path) -> None:
+    from talentrules.paths import sample_workbook
+
+    copy = tmp_path / "excel-style.xlsx"
+    copy.write_bytes(sample_workbook("panel_review_broken.xlsx").read_bytes())
+    assert to_shared_strings(copy) > 100
+    original, shared = load(sample_workbook("panel_review_broken.xlsx")), load(copy)
+    assert _facts(shared) == _facts(original)
+    assert [p.message for p in shared.problems] == [p.message for p in original.problems]
+
+
+def test_rich_text_shared_string_drops_phonetic_hints(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, {"Cycle": CYCLE, "Employees": [["employee_id", "full_name"], ["E1", "x"]]}
+    )
+    rich = (
+        b"<si><r><rPr><b/></rPr><t>Ana </t></r><r><t>Example</t></r>"
+        b'<rPh sb="0" eb="1"><t>hint</t></rPh></si>'
+    )
+    index = to_shared_strings(path, rich)
+    body = path.read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(body)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = re.sub(rb'(<c r="B2"[^>]*><v>)\d+(</v>)', rb"\g<1>%d\g<2>" % index, data)
+            dst.writestr(info, data)
+    path.write_bytes(out.getvalue())
+    assert openpyxl.load_workbook(path)["Employees"]["B2"].value == "Ana Example"
+    assert load(path).rows["Employees"][0].get("full_name") == "Ana Example"
+
+
+def test_reader_values_match_openpyxl_on_every_cell(tmp_path: Path) -> None:
+    """Every stored cell of the shipped samples reads as openpyxl reads it."""
+    from talentrules.ingest.files import scan_file
+    from talentrules.ingest.xlsx import read_book, read_rows
+    from talentrules.paths import sample_workbook
+
+    for name in (
+        "panel_review.xlsx",
+        "panel_review_vendor_export.xlsx",
+        "panel_review_broken.xlsx",
+    ):
+        path = sample_workbook(name)
+        reference = openpyxl.load_workbook(path, data_only=True)
+        scan = scan_file(path, name)
+        compared = 0
+        with zipfile.ZipFile(path) as archive:
+            book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
+            for sheet in scan.sheets:
+                ws = reference[sheet.tab]
+                for number, cells in read_rows(archive, sheet.member, book, 702):
+                    for index, cell in enumerate(cells, start=1):
+                        if cell is None:
+                            continue
+                        theirs = ws.cell(row=number, column=index)
+                        assert cell.value == theirs.value, (name, sheet.tab, theirs.coordinate)
+                        assert cell.number_format == theirs.number_format, theirs.coordinate
+                        compared += 1
+        assert compared > 1000, name
+
+
+def test_1904_date_system(tmp_path: Path) -> None:
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    def edit(wb: openpyxl.Workbook) -> None:
+        wb.epoch = CALENDAR_MAC_1904
+
+    path = write(
+        tmp_path,
+        {
+            "Cycle": CYCLE,
+            "Employees": [
+                ["employee_id", "full_name", "hire_date"],
+                ["E1", "Ana", dt.date(2020, 2, 29)],
+            ],
+        },
+        edit,
+    )
+    assert b'date1904="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")
+    panel = load(path)
+    assert panel.rows["Employees"][0].get("hire_date") == dt.date(2020, 2, 29)
+    assert panel.as_of == AS_OF

@@ -1,13 +1,12 @@
 """Read a panel's workbook into a ``Panel``: every value typed, with its cell.
 
 How it reads, and why: ``files.scan_file`` first checks the raw bytes (type,
-limits) and, with regexes over each sheet's XML, learns its cell count, merged
-ranges and whether it holds formulas. Then openpyxl streams the cells in
-read-only mode with ``data_only=True`` (cached values), which is several times
-faster and far smaller than the normal mode; read-only mode cannot see merged
-cells, which is why the scan collects them. Only a sheet that has formulas is
-streamed a second time, in step, without ``data_only``, to tell "a formula whose
-value Excel never saved" from a blank cell.
+limits, no DOCTYPE) and, with regexes over each sheet's XML, learns its cell
+count and merged ranges (known before the rows, so a row inside a merged range
+is caught as it is read). Then ``xlsx.read_rows`` streams each sheet's cells with
+the standard library's C XML parser, one row at a time: several times faster
+than openpyxl's read-only mode (see xlsx.py), in flat memory, and one pass gives
+both a formula's cached value and whether it has one.
 
 Validation never stops at the first problem: each becomes a ``Problem``; a row
 with an error is rejected (with all its reasons), a row with warnings is loaded.
@@ -18,21 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import warnings
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
-from defusedxml import DefusedXmlException
 from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook
 
 from talentrules.contract import (
     EMPLOYEES,
@@ -55,17 +48,18 @@ from talentrules.ingest.values import (
     is_example,
     parser_for,
 )
+from talentrules.ingest.xlsx import Book, RawCell, read_book, read_rows
 from talentrules.model import Cell, Panel, Problem, RejectedRow, Row, Severity, SheetAccount, Value
 
-# What openpyxl raises on a damaged package; caught only around openpyxl's own calls.
+# What a damaged part raises while it is streamed; caught only around the reading.
 _READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
     KeyError,
+    IndexError,
     ValueError,
     ParseError,
-    InvalidFileException,
 )
 
 # First cell of a totals or notes row below the data.
@@ -74,15 +68,7 @@ _TRAILER = re.compile(
 )
 
 
-class _Empty:
-    """Stands in for a cell beyond the end of a short row."""
-
-    value = None
-    data_type = "n"
-    number_format = "General"
-
-
-_EMPTY = _Empty()
+_EMPTY = RawCell(None, "n", "General")  # stands in for a cell the row does not have
 
 
 @dataclass
@@ -130,64 +116,35 @@ def load_workbook(path: str | Path) -> Panel:
     given = str(path)
     file = Path(path)
     scan = scan_file(file, given)
-    with warnings.catch_warnings(record=True) as caught:
-        # openpyxl warns about features it drops (data validation extensions,
-        # drawings); they become info problems instead of noise on stderr.
-        warnings.simplefilter("always")
-        with file.open("rb") as values_fh, file.open("rb") as formulas_fh:
-            book = _open(values_fh, given, data_only=True)
-            formulas: Workbook | None = None
-            try:
-                if any(s.has_formulas for s in scan.sheets):
-                    formulas = _open(formulas_fh, given, data_only=False)
-                panel = _Reader(given, file, scan, book, formulas).run()
-            finally:
-                book.close()
-                if formulas is not None:
-                    formulas.close()
-    seen: set[str] = set()
-    for note in caught:
-        text = str(note.message)
-        if text not in seen:
-            seen.add(text)
-            panel.problems.append(Problem("info", given, None, None, f"Excel reader: {text}"))
-    return panel
+    with zipfile.ZipFile(file) as archive:
+        try:
+            book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
+        except _READ_ERRORS as error:
+            raise WorkbookError(
+                f"{given}: the workbook is damaged and cannot be read ({why(error)})"
+            ) from error
+        return _Reader(given, file, scan, archive, book).run()
 
 
-def _open(fh: IO[bytes], given: str, data_only: bool) -> Workbook:
-    # A file object, not the path: openpyxl would refuse a good workbook by its
-    # extension, and the bytes have been checked already.
-    try:
-        return openpyxl.load_workbook(fh, read_only=True, data_only=data_only, keep_links=False)
-    except _READ_ERRORS as error:
-        raise _damaged(given, error) from error
+def _rows(
+    archive: zipfile.ZipFile, member: str, book: Book, given: str, tab: str
+) -> Iterator[tuple[int, list[RawCell | None]]]:
+    """read_rows, with a damaged part turned into a WorkbookError naming the sheet.
 
-
-def _damaged(given: str, error: BaseException) -> WorkbookError:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, DefusedXmlException):
-            # Entity declarations are how billion-laughs XML bombs work.
-            return WorkbookError(
-                f"{given}: the workbook's XML declares entities ({why(cause)}); "
-                "refused for safety: open and save it in Excel"
-            )
-        cause = cause.__cause__ or cause.__context__
-    return WorkbookError(f"{given}: the workbook is damaged and cannot be read ({why(error)})")
-
-
-def _rows(ws: Any, given: str, max_col: int | None) -> Iterator[tuple[Any, ...]]:
-    """Rows of a read-only sheet, numbered from 1; a damaged member is a WorkbookError."""
-    ws.reset_dimensions()  # never trust <dimension>: it would pad every row to its width
-    iterator = ws.iter_rows(max_col=max_col)
+    Only the reading is guarded: value checks return Invalid instead of raising, so
+    a bug elsewhere keeps its traceback rather than passing for a damaged file.
+    """
+    iterator = read_rows(archive, member, book, MAX_COLUMNS)
     while True:
         try:
-            row = next(iterator)
+            item = next(iterator)
         except StopIteration:
             return
         except _READ_ERRORS as error:
-            raise _damaged(given, error) from error
-        yield row
+            raise WorkbookError(
+                f"{given}: sheet {tab!r} is damaged and cannot be read ({why(error)})"
+            ) from error
+        yield item
 
 
 def _present(value: object) -> bool:
@@ -202,16 +159,15 @@ class _Reader:
         given: str,
         file: Path,
         scan: FileScan,
-        book: Workbook,
-        formulas: Workbook | None,
+        archive: zipfile.ZipFile,
+        book: Book,
     ) -> None:
         self.given = given
         self.file = file
         self.scan = scan
+        self.archive = archive
         self.book = book
-        self.formulas = formulas
         self.problems: list[Problem] = []
-        self.epoch: dt.datetime = book.epoch
 
     def problem(
         self,
@@ -319,7 +275,6 @@ class _Reader:
     def _read_sheet(self, sheet: Sheet, scan: SheetScan) -> _SheetRead:
         tab = scan.tab
         account = SheetAccount(sheet.name, tab)
-        max_col = MAX_COLUMNS if scan.far_cells else None
         if scan.far_cells:
             self.problem(
                 "warning",
@@ -327,10 +282,7 @@ class _Reader:
                 "are ignored",
                 tab,
             )
-        values = _rows(self.book[tab], self.given, max_col)
-        formulas: Iterator[tuple[Any, ...]] | None = None
-        if scan.has_formulas and self.formulas is not None:
-            formulas = _rows(self.formulas[tab], self.given, max_col)
+        values = _rows(self.archive, scan.member, self.book, self.given, tab)
         result = _SheetRead(sheet, tab, [], account, [])
 
         header_number = 0
@@ -339,14 +291,15 @@ class _Reader:
         unheaded: dict[int, int] = defaultdict(int)  # column index -> values without a header
         width = 0
         merges: dict[int, str] = {}
-        pending: list[tuple[int, Sequence[Any], Sequence[Any] | None] | None] = []
+        pending: list[tuple[int, list[RawCell | None]] | None] = []
         keys: list[_Slot] = []
         last = 0  # last non-empty row number
         examples = 0
-        for number, cells in enumerate(values, start=1):
-            fcells = next(formulas, None) if formulas is not None else None
+        previous = 0
+        for number, cells in values:
+            gap, previous = number - previous - 1, number
             if header_number == 0:
-                if not any(_present(c.value) for c in cells):
+                if _first_value(cells) is None:
                     continue
                 header_number = last = number
                 slots, blanks, width = self._header(result, number, cells)
@@ -354,7 +307,9 @@ class _Reader:
                 keys = _key_slots(sheet, slots)
                 merges = self._merges(scan, number, width, tab)
                 continue
-            first = _first_value(cells, fcells)
+            if gap > 0:  # rows with no cell elements at all are blank rows too
+                pending.extend([None] * gap)
+            first = _first_value(cells)
             if first is None:
                 pending.append(None)
                 continue
@@ -372,10 +327,10 @@ class _Reader:
                 )
                 continue
             if _TRAILER.match(text) or (keys and _looks_like_trailer(cells, keys)):
-                pending.append((number, cells, fcells))
+                pending.append((number, cells))
                 continue
             self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
-            self._parse(number, cells, fcells, result, slots, blanks, merges, unheaded, width)
+            self._parse(number, cells, result, slots, blanks, merges, unheaded, width)
 
         # What is still pending lies below the data: totals or notes rows, and blanks.
         while pending and pending[-1] is None:
@@ -390,7 +345,7 @@ class _Reader:
                 "totals/notes row below the data: not loaded",
                 tab,
                 f"row {number}",
-                value=_first_value(item[1], item[2]),
+                value=_first_value(item[1]),
             )
             result.trailers.append(RejectedRow(sheet.name, number, (reason,)))
         if header_number == 0:
@@ -411,7 +366,7 @@ class _Reader:
         return result
 
     def _header(
-        self, result: _SheetRead, number: int, cells: Sequence[Any]
+        self, result: _SheetRead, number: int, cells: list[RawCell | None]
     ) -> tuple[list[_Slot], dict[str, Cell], int]:
         """Map header cells to contract columns; report unknown, duplicate and missing ones."""
         sheet, tab, account = result.sheet, result.tab, result.account
@@ -420,7 +375,7 @@ class _Reader:
         slots: list[_Slot] = []
         width = 0
         for index, cell in enumerate(cells):
-            if not _present(cell.value):
+            if cell is None or not _present(cell.value):
                 continue
             width = index + 1
             title = as_text(cell.value)
@@ -469,7 +424,7 @@ class _Reader:
                     index,
                     letter,
                     f"{tab}!{letter}",
-                    parser_for(column, self.epoch),
+                    parser_for(column, self.book.epoch),
                     column.kind in ("id", "percent"),
                 )
             )
@@ -514,7 +469,7 @@ class _Reader:
 
     def _flush(
         self,
-        pending: list[tuple[int, Sequence[Any], Sequence[Any] | None] | None],
+        pending: list[tuple[int, list[RawCell | None]] | None],
         result: _SheetRead,
         slots: list[_Slot],
         blanks: dict[str, Cell],
@@ -528,16 +483,13 @@ class _Reader:
             if item is None:
                 account.blank += 1
             else:
-                self._parse(
-                    item[0], item[1], item[2], result, slots, blanks, merges, unheaded, width
-                )
+                self._parse(item[0], item[1], result, slots, blanks, merges, unheaded, width)
         pending.clear()
 
     def _parse(
         self,
         number: int,
-        cells: Sequence[Any],
-        fcells: Sequence[Any] | None,
+        cells: list[RawCell | None],
         result: _SheetRead,
         slots: list[_Slot],
         blanks: dict[str, Cell],
@@ -550,25 +502,25 @@ class _Reader:
         typed: dict[str, Cell] = dict(blanks)
         draft = _Draft(Row(result.sheet.name, number, typed), list(result.every_row))
         size = len(cells)
+        row_number = str(number)
         for slot in slots:
             column = slot.column
-            ref = slot.prefix + str(number)
-            cell = cells[slot.index] if slot.index < size else _EMPTY
+            ref = slot.prefix + row_number
+            cell = (cells[slot.index] if slot.index < size else None) or _EMPTY
             raw = cell.value
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if raw is None or (type(raw) is str and not raw.strip()):
                 typed[column.name] = Cell(None, ref)
-                if fcells is not None and slot.index < len(fcells):
-                    if fcells[slot.index].data_type == "f":
-                        draft.problems.append(
-                            self.problem(
-                                "error",
-                                f"{column.name}: formula with no cached value: open and save "
-                                "the workbook in Excel",
-                                tab,
-                                slot.letter + str(number),
-                            )
+                if cell.data_type == "f":
+                    draft.problems.append(
+                        self.problem(
+                            "error",
+                            f"{column.name}: formula with no cached value: open and save "
+                            "the workbook in Excel",
+                            tab,
+                            slot.letter + str(number),
                         )
-                        continue
+                    )
+                    continue
                 if column.needed:
                     draft.problems.append(
                         self.problem(
@@ -579,7 +531,9 @@ class _Reader:
                         )
                     )
                 continue
-            if cell.data_type == "e" or (isinstance(raw, str) and raw.strip() in EXCEL_ERRORS):
+            if cell.data_type == "e" or (
+                type(raw) is str and raw[:1] == "#" and raw.strip() in EXCEL_ERRORS
+            ):
                 typed[column.name] = Cell(None, ref)
                 draft.problems.append(
                     self.problem(
@@ -618,7 +572,8 @@ class _Reader:
                 )
         if size > width:
             for index in range(width, size):
-                if _present(cells[index].value):
+                extra = cells[index]
+                if extra is not None and _present(extra.value):
                     unheaded[index] += 1
         merged = merges.get(number)
         if merged is not None:
@@ -795,13 +750,11 @@ def _a1(ref: str) -> str:
     return ref.rpartition("!")[2]
 
 
-def _first_value(cells: Sequence[Any], fcells: Sequence[Any] | None) -> object:
+def _first_value(cells: list[RawCell | None]) -> object:
     """The first non-empty value of a row (a formula counts), or None for a blank row."""
-    for index, cell in enumerate(cells):
-        if _present(cell.value):
-            return cell.value
-        if fcells is not None and index < len(fcells) and fcells[index].data_type == "f":
-            return fcells[index].value
+    for cell in cells:
+        if cell is not None and (_present(cell.value) or cell.data_type == "f"):
+            return "(a formula)" if cell.value is None else cell.value
     return None
 
 
@@ -819,10 +772,11 @@ def _key_slots(sheet: Sheet, slots: list[_Slot]) -> list[_Slot]:
     return [s for s in needed if s.column.kind == "id"] or needed[:1]
 
 
-def _looks_like_trailer(cells: Sequence[Any], keys: list[_Slot]) -> bool:
+def _looks_like_trailer(cells: list[RawCell | None], keys: list[_Slot]) -> bool:
     """No id, and a single value or only numbers: how totals and notes rows look."""
     for slot in keys:
-        if slot.index < len(cells) and _present(cells[slot.index].value):
+        cell = cells[slot.index] if slot.index < len(cells) else None
+        if cell is not None and _present(cell.value):
             return False
-    present = [c.value for c in cells if _present(c.value)]
+    present = [c.value for c in cells if c is not None and _present(c.value)]
     return len(present) == 1 or not any(isinstance(v, str) for v in present)

@@ -77,6 +77,8 @@ Parser = Callable[[object, str], Parsed]  # (raw value, number format) -> typed 
 
 def as_text(raw: object) -> str:
     """A cell value as the text a person sees: whole floats without '.0', dates as ISO."""
+    if type(raw) is str:
+        return raw.strip()
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, dt.datetime):
@@ -303,8 +305,30 @@ def _enum(column: Column) -> Parser:
     return parse
 
 
+def _remembered(parse: Parser) -> Parser:
+    """Coded columns repeat a few texts thousands of times: parse each text once."""
+    seen: dict[str, Parsed] = {}
+
+    def parse_text(raw: object, number_format: str) -> Parsed:
+        if type(raw) is not str:
+            return parse(raw, number_format)
+        if raw in seen:
+            return seen[raw]
+        found = parse(raw, number_format)
+        if len(seen) < 10_000:
+            seen[raw] = found
+        return found
+
+    return parse_text
+
+
 def parser_for(column: Column, epoch: dt.datetime) -> Parser:
     """The parser of ``column``'s kind, with its tables prepared."""
+    parse = _parser(column, epoch)
+    return _remembered(parse) if column.kind in ("enum", "scale", "bool", "date") else parse
+
+
+def _parser(column: Column, epoch: dt.datetime) -> Parser:
     kind = column.kind
     if kind == "id":
         return _id_text

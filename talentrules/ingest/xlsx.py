@@ -1,0 +1,198 @@
+"""A small streaming reader for the cells of an .xlsx sheet: values, number formats,
+formulas, nothing else.
+
+Why not openpyxl's read-only mode: with defusedxml installed (it must be, for
+safety) openpyxl parses every XML part through a pure-Python parser, and on
+opening it parses each sheet once more just to find its size when the file has
+no ``<dimension>`` (files written in write-only mode have none). Measured on a
+1,000-person workbook that is about 7 s, against under 1 s for the C parser of
+the standard library. The C parser is safe here because ``files.scan_file``
+refuses any part that declares a DOCTYPE, so no entity can be defined (no
+billion-laughs, no quadratic blowup, no external entities), and every part's
+size is already bounded. Values follow openpyxl's own rules (shared strings,
+inline strings, booleans, errors, ISO dates, dates by number format with the
+workbook's 1900 or 1904 epoch), and its helpers are used for the formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element, iterparse
+
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    CALENDAR_WINDOWS_1900,
+    from_excel,
+)
+
+_NAMESPACES = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",  # Strict Open XML
+)
+_DIGITS = "0123456789"
+
+
+def _tags(local: str) -> frozenset[str]:
+    return frozenset(f"{{{ns}}}{local}" for ns in _NAMESPACES)
+
+
+_ROW, _C, _V, _F, _IS, _T, _R, _SI = (
+    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si")
+)
+_NUM_FMT, _CELL_XFS, _XF, _WORKBOOK_PR = (
+    _tags(n) for n in ("numFmt", "cellXfs", "xf", "workbookPr")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawCell:
+    """One cell as stored: its value (a cached one for formulas) and how it is shown."""
+
+    value: object
+    data_type: str  # n, s, b, e, d; "f" for a formula with no cached value
+    number_format: str
+
+
+@dataclass(frozen=True)
+class Book:
+    """What every sheet needs to turn stored cells into values."""
+
+    strings: list[str]
+    formats: list[tuple[str, bool, bool]]  # style id -> (format code, is date, is duration)
+    epoch: dt.datetime
+
+
+def _text(node: Element) -> str:
+    """The text of an <si> or <is>: plain <t>, or rich-text runs; phonetic hints left out."""
+    parts: list[str] = []
+    for child in node:
+        if child.tag in _T:
+            parts.append(child.text or "")
+        elif child.tag in _R:
+            parts.extend(t.text or "" for t in child if t.tag in _T)
+    return "".join(parts)
+
+
+def read_book(
+    archive: zipfile.ZipFile,
+    strings_member: str | None,
+    styles_member: str | None,
+    workbook_member: str,
+) -> Book:
+    """Shared strings, number formats by style, and the date epoch."""
+    strings: list[str] = []
+    if strings_member:
+        with archive.open(strings_member) as fh:
+            for _, node in iterparse(fh):
+                if node.tag in _SI:
+                    strings.append(_text(node))
+                    node.clear()
+    formats: list[tuple[str, bool, bool]] = []
+    if styles_member:
+        custom: dict[int, str] = {}
+        with archive.open(styles_member) as fh:
+            in_xfs = False
+            for event, node in iterparse(fh, events=("start", "end")):
+                if node.tag in _NUM_FMT and event == "end":
+                    custom[int(node.get("numFmtId", "0"))] = node.get("formatCode", "General")
+                elif node.tag in _CELL_XFS:
+                    in_xfs = event == "start"
+                elif node.tag in _XF and event == "end" and in_xfs:
+                    number = int(node.get("numFmtId", "0"))
+                    code = custom.get(number) or BUILTIN_FORMATS.get(number, "General")
+                    formats.append((code, is_date_format(code), is_timedelta_format(code)))
+    epoch = CALENDAR_WINDOWS_1900
+    with archive.open(workbook_member) as fh:
+        for _, node in iterparse(fh):
+            if node.tag in _WORKBOOK_PR:
+                if node.get("date1904", "0").lower() in ("1", "true"):
+                    epoch = CALENDAR_MAC_1904
+                break
+    return Book(strings, formats or [("General", False, False)], epoch)
+
+
+def _number(text: str) -> int | float:
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
+
+
+def read_rows(
+    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+) -> Iterator[tuple[int, list[RawCell | None]]]:
+    """(row number, cells by column from A) for every row element, in order.
+
+    Cells right of ``max_col`` are skipped (the scan counted them); a row holds
+    ``None`` where it has no cell.
+    """
+    strings, formats, epoch = book.strings, book.formats, book.epoch
+    general = formats[0]
+    last = 0
+    with archive.open(member) as fh:
+        for _, node in iterparse(fh):
+            if node.tag not in _ROW:
+                continue
+            r = node.get("r")
+            number = int(r) if r else last + 1
+            last = number
+            cells: list[RawCell | None] = []
+            column = 0
+            for c in node:
+                if c.tag not in _C:
+                    continue
+                ref = c.get("r")
+                column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
+                if column > max_col:
+                    continue
+                kind = c.get("t", "n")
+                style = c.get("s")
+                index = 0 if style is None else int(style)
+                shown = formats[index] if index < len(formats) else general
+                text: str | None = None
+                formula = False
+                inline: Element | None = None
+                for part in c:
+                    if part.tag in _V:
+                        text = part.text
+                    elif part.tag in _F:
+                        formula = True
+                    elif part.tag in _IS:
+                        inline = part
+                value: object = None
+                if kind == "inlineStr":
+                    value, kind = (_text(inline) if inline is not None else None), "s"
+                elif text is None:
+                    if formula:
+                        kind = "f"  # Excel saves the value with the formula; this never was
+                elif kind == "s":
+                    value = strings[int(text)]
+                elif kind == "str":
+                    value, kind = text, "s"
+                elif kind == "b":
+                    value = text.strip() in ("1", "true")
+                elif kind == "e":
+                    value = text
+                elif kind == "d":
+                    value = dt.datetime.fromisoformat(text.rstrip("Z"))
+                else:
+                    number_value = _number(text)
+                    value, kind = number_value, "n"
+                    if shown[1]:
+                        try:
+                            value = from_excel(number_value, epoch, timedelta=shown[2])
+                            kind = "d"
+                        except (OverflowError, ValueError):
+                            value, kind = "#VALUE!", "e"
+                if len(cells) < column - 1:
+                    cells.extend([None] * (column - 1 - len(cells)))
+                if len(cells) == column - 1:
+                    cells.append(RawCell(value, kind, shown[0]))
+                else:  # a cell repeated out of order: the later one wins, as in Excel
+                    cells[column - 1] = RawCell(value, kind, shown[0])
+            yield number, cells
+            node.clear()  # keep memory flat: an emptied row element is all that stays
