@@ -1712,12 +1712,12 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     }
 
 
-def trace_lines(result: RunResult) -> Iterator[str]:
+def trace_lines(result: RunResult, span: tuple[int, int] | None = None) -> Iterator[str]:
     """trace.jsonl: one JSON line per person (employee_id order), keys sorted.
 
     Issue 6's hash chain wraps these lines; keep each line self-contained.
     """
-    for r in result.results:
+    for r in result.results[slice(*span) if span else slice(None)]:
         yield json.dumps(
             r.trace, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
         )
@@ -1879,6 +1879,7 @@ Progress = Callable[[str, int, int], None]
 # manifest.json goes here); it gets the temporary folder and the result.
 Hook = Callable[[Path, "RunResult"], None]
 MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
+TRACE_PARTS = ".trace-parts"  # per-span pieces of trace.jsonl, joined then removed
 
 
 @dataclass(frozen=True)
@@ -1887,22 +1888,37 @@ class Written:
 
     outdir: Path
     briefs: int  # people with a brief (each in HTML and Markdown)
-    timings: dict[str, float]  # "briefs", "summary", "files" -> seconds
+    # "briefs", "summary", "files" -> wall seconds; "briefs_render_cpu" and
+    # "briefs_write_cpu" -> seconds summed over the worker processes.
+    timings: dict[str, float]
 
 
 _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
 
 
-def _render_span(span: tuple[int, int]) -> int:
+def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
+    """Build, render and write the briefs of people ``span``: (count, render s, write s)."""
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
+    rendering = writing = 0.0
+    start = time.perf_counter()
+    # This span's trace lines go to a part file; the parent joins the parts in order.
+    with open(folder / TRACE_PARTS / f"{span[0]:09d}.jsonl", "w", encoding="utf-8") as part:
+        for line in trace_lines(builder.result, span):
+            part.write(line + "\n")
+    writing += time.perf_counter() - start
     for index in range(*span):
+        start = time.perf_counter()
         context = builder.brief(index)
-        html, md = context.files
-        (folder / html).write_text(renderer.render("brief.html.j2", context), encoding="utf-8")
-        (folder / md).write_text(renderer.render("brief.md.j2", context), encoding="utf-8")
-    return span[1] - span[0]
+        html = renderer.render("brief.html.j2", context)
+        md = renderer.render("brief.md.j2", context)
+        middle = time.perf_counter()
+        (folder / context.files[0]).write_text(html, encoding="utf-8")
+        (folder / context.files[1]).write_text(md, encoding="utf-8")
+        rendering += middle - start
+        writing += time.perf_counter() - middle
+    return span[1] - span[0], rendering, writing
 
 
 def _check_target(outdir: Path, force: bool) -> None:
@@ -1966,9 +1982,12 @@ def write_outputs(
         namer = Namer(result.employees)
         builder = ContextBuilder(result, namer)
         (folder / "briefs").mkdir()
+        (folder / TRACE_PARTS).mkdir()
         total = len(result.results)
-        _render_briefs(builder, renderer, folder, total, jobs, progress)
+        rendering, writing = _render_briefs(builder, renderer, folder, total, jobs, progress)
         timings["briefs"] = time.perf_counter() - clock
+        timings["briefs_render_cpu"] = rendering
+        timings["briefs_write_cpu"] = writing
         clock = time.perf_counter()
         summary = builder.summary(panel_edition=True)
         for name in ("summary.html", "summary.md"):
@@ -1980,9 +1999,12 @@ def write_outputs(
         (folder / MARKER).write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
-            for line in trace_lines(result):
-                handle.write(line + "\n")
+        parts = folder / TRACE_PARTS
+        with open(folder / "trace.jsonl", "wb") as handle:
+            for piece in sorted(parts.iterdir()):
+                with open(piece, "rb") as source:
+                    shutil.copyfileobj(source, handle, 1 << 20)
+        shutil.rmtree(parts)
         write_xlsx(result, folder / "recommendations.xlsx", namer)
         for hook in hooks:
             hook(folder, result)
@@ -2004,28 +2026,36 @@ def _render_briefs(
     total: int,
     jobs: int | None,
     progress: Progress | None,
-) -> None:
+) -> tuple[float, float]:
+    """Every brief in both formats; returns the seconds spent rendering and writing,
+    summed over the worker processes."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     size = max(1, min(250, -(-total // (jobs * 4))))
     spans = [(i, min(i + size, total)) for i in range(0, total, size)]
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
-    done = 0
+    done, rendering, writing = 0, 0.0, 0.0
     try:
         if jobs == 1:
-            batches: Iterable[int] = map(_render_span, spans)
-            for count in batches:
+            batches: Iterable[tuple[int, float, float]] = map(_render_span, spans)
+        else:
+            # fork: workers inherit the run and the compiled templates instead of
+            # unpickling them; results come back as small tuples.
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+            batches = pool.imap_unordered(_render_span, spans)
+        try:
+            for count, render_s, write_s in batches:
                 done += count
+                rendering += render_s
+                writing += write_s
                 if progress is not None:
                     progress("briefs", done, total)
-            return
-        # fork: workers inherit the run and the compiled templates instead of pickling.
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for count in pool.imap_unordered(_render_span, spans):
-                done += count
-                if progress is not None:
-                    progress("briefs", done, total)
+        finally:
+            if jobs > 1:
+                pool.terminate()
+                pool.join()
     finally:
         _RENDER.clear()
+    return rendering, writing
 
 
 def render_brief_text(
