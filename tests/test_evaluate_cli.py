@@ -212,3 +212,15 @@ def test_help_has_an_example() -> None:
     for command in ("evaluate", "explain"):
         code, stdout, _ = run(command, "--help")
         assert code == 0 and "Example: talentrules " + command in stdout
+
+
+def test_progress_bars_on_stderr_for_long_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from talentrules import cli as cli_module
+
+    monkeypatch.setattr(cli_module._ProgressBars, "MINIMUM", 10)  # the sample has 40 people
+    code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(tmp_path / "o"))
+    assert code == 0, stdout + stderr
+    assert "evaluating" in stderr and "writing briefs" in stderr
+    assert "evaluating" not in stdout and stdout.count("\n") == 1
