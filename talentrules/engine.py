@@ -89,6 +89,7 @@ _CODE = re.compile(r"error code: (\d+)")
 MAX_GROUPS = 15  # $and/$or groups per rule: 2 entries each in a 32-entry sequence
 MAX_FIELDS = 250  # per fact: 254 properties, minus sid, id (and the level l)
 MAX_FANOUT = 56  # nodes pushed at once on the 64-entry alpha stack, with margin
+MAX_CHILDREN = 256  # tests under one node: durable hangs at 512 (a full hash set)
 MAX_LIVE_SESSIONS = 1024  # per ruleset; we keep one
 SENTINEL = "s"  # the durable rule that fires for every person (see _Compiler.compile)
 
@@ -173,6 +174,24 @@ class _Level:
     fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # field id -> name, for traces
 
+    # The fields by kind, for the fast encoder: (field id, source[, outcome]).
+    numbers: tuple[tuple[str, str], ...] = ()
+    strings: tuple[tuple[str, str], ...] = ()
+    booleans: tuple[tuple[str, str], ...] = ()
+    dates: tuple[tuple[str, str], ...] = ()
+    outcomes: tuple[tuple[str, str], ...] = ()
+    member_fields: tuple[tuple[str, str, str], ...] = ()
+
+    def group_fields(self) -> None:
+        def kind(name: str) -> tuple[tuple[str, str], ...]:
+            return tuple((f[0], f[1]) for f in self.fields.values() if f[2] == name)
+
+        self.numbers, self.strings, self.booleans = kind("number"), kind("string"), kind("boolean")
+        self.dates, self.outcomes = kind("date"), kind("outcome")
+        self.member_fields = tuple(
+            (f[0], f[1], f[3]) for f in self.fields.values() if f[2] == "member"
+        )
+
 
 class _Compiler:
     """Turns the Rulebook into durable's ruleset definition; one use per Engine."""
@@ -232,6 +251,7 @@ class _Compiler:
                         f"{MAX_GROUPS} (error 113): flatten it or split the rule"
                     )
                 compiled.append((index, rule, _conjuncts(alt), _fanout(alt)))
+        level.group_fields()
         if len(level.fields) > MAX_FIELDS:
             raise RulebookError(
                 f"{self.rulebook.source}: the rules of decision level {level.index} "
@@ -242,22 +262,30 @@ class _Compiler:
         # stack (error 303 when it overflows) and keeps at most 511 children per node:
         # spread the level's rules over buckets, each under an always-true test on l.
         count = len(compiled)
-        size = count if count <= 24 else math.ceil(math.sqrt(count))
-        buckets = math.ceil(count / size) if count > 24 else 0
-        # What can be on the stack at once: every bucket node, the first tests of one
-        # bucket's rules that match together, and the widest rule's 'any' branches.
-        firsts = [
-            {_to_json(c[2][0]): c[2][0] for c in compiled[i : i + size] if c[2]}
-            for i in range(0, count, size)
-        ]
-        fanout = buckets + max((_fanout({"$or": list(f.values())}) for f in firsts), default=0)
-        fanout += max((c[3] for c in compiled), default=0)
-        if fanout > MAX_FANOUT:
-            raise RulebookError(
-                f"{self.rulebook.source}: decision level {level.index} has {count} rules "
-                f"that can match together (or 'any' lists too wide); durable_rules' matcher "
-                f"holds {MAX_FANOUT} (error 303): split the level's decisions"
-            )
+        widest = max((c[3] for c in compiled), default=0)
+
+        def fanout(size: int) -> int:
+            # What can be on the stack at once: every bucket node, the first tests of
+            # one bucket's rules that match together, and the widest rule's branches.
+            firsts = [
+                {_to_json(c[2][0]): c[2][0] for c in compiled[i : i + size] if c[2]}
+                for i in range(0, count, size)
+            ]
+            buckets = 0 if size >= count else len(firsts)
+            return buckets + widest + max(_fanout({"$or": list(f.values())}) for f in firsts)
+
+        # Buckets cost time (durable scans every field of the fact at every node it
+        # reaches), so only a level that needs them gets them.
+        size = max(count, 1)
+        if count > MAX_CHILDREN or fanout(size) > MAX_FANOUT:
+            size = math.ceil(math.sqrt(count))
+            if fanout(size) > MAX_FANOUT:
+                raise RulebookError(
+                    f"{self.rulebook.source}: decision level {level.index} has {count} rules "
+                    f"that can match together (or 'any' lists too wide); durable_rules' "
+                    f"matcher holds {MAX_FANOUT} (error 303): split the level's decisions"
+                )
+        buckets = size < count
         for position, (index, _rule, conjuncts, _) in enumerate(compiled):
             guard: list[dict[str, Any]] = [{"l": level.index}]
             if buckets:
@@ -417,7 +445,16 @@ def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
     raise EngineError(f"{employee_id}: fact '{source}' should be a {kind}, got {value!r}")
 
 
-_PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch  # no quote, backslash, control
+_NUMBER = {int, float}
+
+
+def _plain_float(value: object) -> bool:
+    """True when json.dumps writes ``value`` in a form durable reads back exactly:
+    an int, or a finite float whose repr has no exponent."""
+    return type(value) is not float or value == 0.0 or 1e-4 <= abs(value) < 1e16
+
+
+_STR = {str}
 
 
 # --- the engine ----------------------------------------------------------------------
@@ -564,25 +601,55 @@ class Engine:
     ) -> str:
         """The JSON text of the person's fact for ``level``: only what its rules read.
 
-        The hot path of the adapter: plain strings, no json.dumps for the common cases.
+        The hot path of the adapter: comprehensions and one json.dumps (C) for the
+        usual values; anything else (floats durable could misread, wrong types) goes
+        through ``_fact_text_checked``, which encodes or refuses each value.
         """
+        get = person.values.get
+        numbers = {f: v for f, s in level.numbers if (v := get(s)) is not None}
+        strings = {f: v for f, s in level.strings if (v := get(s)) is not None}
+        types = set(map(type, numbers.values()))
+        if types - _NUMBER or set(map(type, strings.values())) - _STR:
+            return Engine._fact_text_checked(sid, level, person, outcomes)
+        if float in types and not all(map(_plain_float, numbers.values())):
+            return Engine._fact_text_checked(sid, level, person, outcomes)
+        if int in types and not all(-(2**53) < v < 2**53 for v in numbers.values()):  # type: ignore[operator]
+            return Engine._fact_text_checked(sid, level, person, outcomes)
+        fact: dict[str, object] = {"sid": sid, "l": level.index, **numbers, **strings}
+        for fid, source in level.booleans:
+            value = get(source)
+            if value is True or value is False:
+                fact[fid] = "T" if value else "F"
+            elif value is not None:
+                return Engine._fact_text_checked(sid, level, person, outcomes)
+        for fid, source in level.dates:
+            value = get(source)
+            if isinstance(value, dt.date):
+                fact[fid] = value.toordinal()
+            elif value is not None:
+                return Engine._fact_text_checked(sid, level, person, outcomes)
+        for fid, source in level.outcomes:
+            fact[fid] = outcomes[source][0]
+        for fid, source, outcome in level.member_fields:
+            fact[fid] = "T" if outcome in outcomes[source] else "F"
+        return json.dumps(fact, separators=(",", ":"))
+
+    @staticmethod
+    def _fact_text_checked(
+        sid: str, level: _Level, person: PersonFacts, outcomes: Mapping[str, tuple[str, ...]]
+    ) -> str:
+        """``_fact_text`` value by value: numbers through encode_number, types checked."""
         values = person.values
         parts = [f'{{"sid":"{sid}","l":{level.index}']
-        append = parts.append
         for fid, source, kind, outcome in level.fields.values():
             if kind == "member":
-                append(f',"{fid}":"T"' if outcome in outcomes[source] else f',"{fid}":"F"')
+                parts.append(f',"{fid}":"T"' if outcome in outcomes[source] else f',"{fid}":"F"')
                 continue
             value: Value = outcomes[source][0] if kind == "outcome" else values.get(source)
             if value is None:
                 continue  # unknown: the field is absent, and absent never matches
-            if type(value) is int and kind == "number" and -(2**53) < value < 2**53:
-                append(f',"{fid}":{value}')
-            elif type(value) is str and kind in ("string", "outcome") and _PLAIN(value):
-                append(f',"{fid}":"{value}"')
-            else:
-                append(f',"{fid}":{_encode(value, kind, source, person.employee_id)}')
-        append("}")
+            parts.append(f',"{fid}":{_encode(value, kind, source, person.employee_id)}')
+        parts.append("}")
         return "".join(parts)
 
     def _collect(self, handle: int, offset: int, level: _Level, hits: set[int]) -> None:

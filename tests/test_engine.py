@@ -8,18 +8,23 @@ the shared hit-policy resolution.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import random
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from talentrules import engine as engine_module
+from talentrules import reference
 from talentrules.engine import Engine, Result, encode_number, run
 from talentrules.errors import EngineError, RulebookError, RuleConflictError
-from talentrules.facts import PersonFacts
+from talentrules.facts import PersonFacts, compute_facts, load_catalogue
+from talentrules.ingest import load_workbook
 from talentrules.model import Value
+from talentrules.paths import default_rules_dir
 from talentrules.rulebook import (
     AllOf,
     AnyOf,
@@ -32,6 +37,7 @@ from talentrules.rulebook import (
     Rule,
     Rulebook,
     evaluate,
+    load_rulebook,
     parse_condition,
     resolve,
     rule_reads,
@@ -677,3 +683,39 @@ def test_sessions_where_nothing_fires_are_deleted_safely() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+# --- cross-check: durable_rules against the reference evaluator on real workbooks -----
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _persons_from(workbook: Path) -> tuple[Rulebook, list[PersonFacts]]:
+    rulebook = load_rulebook(default_rules_dir())
+    catalogue = load_catalogue(default_rules_dir() / "catalogue.yaml")
+    return rulebook, compute_facts(load_workbook(workbook), rulebook.vocabulary, catalogue)
+
+
+def _cross_check(rulebook: Rulebook, persons: list[PersonFacts]) -> None:
+    expected = [reference.evaluate(rulebook, p) for p in persons]
+    assert [r.evaluation for r in run(rulebook, persons, jobs=1)] == expected
+    assert sum(len(e.fired) for e in expected) > len(persons)  # the rules really fire
+
+
+def test_engine_equals_reference_on_the_sample_workbook() -> None:
+    rulebook, persons = _persons_from(ROOT / "sample_inputs" / "panel_review.xlsx")
+    assert len(persons) >= 10
+    _cross_check(rulebook, persons)
+
+
+def test_engine_equals_reference_on_a_generated_workbook(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_workbook(tmp_path / "generated.xlsx", 150, seed=11)
+    rulebook, persons = _persons_from(tmp_path / "generated.xlsx")
+    assert len(persons) == 150
+    _cross_check(rulebook, persons)
