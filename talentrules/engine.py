@@ -181,6 +181,7 @@ class _Level:
     dates: tuple[tuple[str, str], ...] = ()
     outcomes: tuple[tuple[str, str], ...] = ()
     member_fields: tuple[tuple[str, str, str], ...] = ()
+    by_name: list[tuple[str, str]] = field(default_factory=list)  # (name, field id), sorted
 
     def group_fields(self) -> None:
         def kind(name: str) -> tuple[tuple[str, str], ...]:
@@ -188,6 +189,7 @@ class _Level:
 
         self.numbers, self.strings, self.booleans = kind("number"), kind("string"), kind("boolean")
         self.dates, self.outcomes = kind("date"), kind("outcome")
+        self.by_name = sorted((name, fid) for fid, name in self.names.items())
         self.member_fields = tuple(
             (f[0], f[1], f[3]) for f in self.fields.values() if f[2] == "member"
         )
@@ -587,9 +589,7 @@ class Engine:
                 {
                     "level": level.index,
                     "decisions": list(level.decisions),
-                    "asserted": dict(
-                        sorted((level.names[f], v) for f, v in sent.items() if f in level.names)
-                    ),
+                    "asserted": {name: sent[f] for name, f in level.by_name if f in sent},
                     "fired": [self.rulebook.rules[i].id for i in ordered],
                 }
             )
@@ -613,8 +613,10 @@ class Engine:
             return Engine._fact_text_checked(sid, level, person, outcomes)
         if float in types and not all(map(_plain_float, numbers.values())):
             return Engine._fact_text_checked(sid, level, person, outcomes)
-        if int in types and not all(-(2**53) < v < 2**53 for v in numbers.values()):  # type: ignore[operator]
-            return Engine._fact_text_checked(sid, level, person, outcomes)
+        if numbers:  # ints beyond 2**53 lose digits as floats and overflow durable's atoll
+            low, high = min(numbers.values()), max(numbers.values())
+            if not -(2**53) < low <= high < 2**53:  # type: ignore[operator]
+                return Engine._fact_text_checked(sid, level, person, outcomes)
         fact: dict[str, object] = {"sid": sid, "l": level.index, **numbers, **strings}
         for fid, source in level.booleans:
             value = get(source)
