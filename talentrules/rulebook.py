@@ -187,8 +187,9 @@ _NOT_RULE_FILES = frozenset({VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE})
 # durable_rules hangs at creation or assert with 512 or more rules branching on
 # one field (../shared/durable-notes.md, "Inputs that break it").
 DURABLE_MAX_RULES_PER_FIELD = 511
-# Facts and literals go through json.dumps into durable_rules: numbers beyond
-# this print with an exponent ("1e+16"), which its JSON parser rejects.
+# Facts and literals go through json.dumps into durable_rules: floats from here
+# on print with an exponent ("1e+16"), which its JSON parser rejects, and
+# integers lose precision as doubles soon after.
 MAX_LITERAL = 1e15
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
