@@ -40,6 +40,7 @@ from talentrules.rulebook import (
     AllOf,
     AnyOf,
     Compare,
+    Decision,
     Evaluation,
     Expr,
     Not,
@@ -170,6 +171,7 @@ _DURABLE_OP = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 class _Level:
     index: int
     decisions: tuple[str, ...]
+    decision_specs: tuple[Decision, ...] = ()
     rules: list[tuple[int, Rule]] = field(default_factory=list)  # (index in rulebook, rule)
     fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # field id -> name, for traces
@@ -201,7 +203,10 @@ class _Compiler:
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
         self.level_of = {d: k for k, names in enumerate(rulebook.levels) for d in names}
-        self.levels = [_Level(k, tuple(names)) for k, names in enumerate(rulebook.levels)]
+        self.levels = [
+            _Level(k, tuple(names), tuple(rulebook.decisions[n] for n in names))
+            for k, names in enumerate(rulebook.levels)
+        ]
         self.names = self._field_names()
         self.field_ids: dict[tuple[str, str], str] = {}
         self.definition: dict[str, Any] = {}
@@ -527,18 +532,22 @@ class Engine:
         overruled: dict[str, tuple[str, ...]] = {}
         defaulted: list[str] = []
         try:
+            rules = self.rulebook.rules
             for level in self._levels:
                 hits = self._run_level(handle, sid, level, person, outcomes, levels)
-                rules = self.rulebook.rules
-                for decision_name in level.decisions:
-                    decision = self.rulebook.decisions[decision_name]
-                    own = [rules[i] for i in hits if rules[i].decision == decision_name]
+                by_decision: dict[str, list[Rule]] = {}
+                for i in hits:
+                    by_decision.setdefault(rules[i].decision, []).append(rules[i])
+                for decision in level.decision_specs:
+                    own = by_decision.get(decision.name)
+                    if own is None:
+                        outcomes[decision.name] = (decision.default,)
+                        defaulted.append(decision.name)
+                        continue
                     chosen, lost = resolve(decision, own, person.employee_id)
-                    outcomes[decision_name] = chosen
+                    outcomes[decision.name] = chosen
                     if lost:
-                        overruled[decision_name] = lost
-                    if not own:
-                        defaulted.append(decision_name)
+                        overruled[decision.name] = lost
                 fired.extend(rules[i].id for i in hits)
         finally:
             self._busy = False
