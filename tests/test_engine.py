@@ -8,6 +8,7 @@ the shared hit-policy resolution.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib.util
 import json
 import random
@@ -618,6 +619,7 @@ def test_tracer_and_progress() -> None:
     done: list[int] = []
     results = run(RB_SIMPLE, PERSONS[:20][::-1], jobs=1, tracer=traces.append, progress=done.append)
     assert traces == [r.trace for r in results]
+    assert gc.isenabled()  # run() pauses the collector and restores it
     assert done == list(range(1, 21))
     engine_part = traces[8]["engine"]
     assert engine_part["evaluator"] == "durable_rules"
