@@ -721,3 +721,11 @@ def test_engine_equals_reference_on_a_generated_workbook(tmp_path: Path) -> None
     rulebook, persons = _persons_from(tmp_path / "generated.xlsx")
     assert len(persons) == 150
     _cross_check(rulebook, persons)
+
+
+def test_a_rule_whose_any_matches_twice_fires_once() -> None:
+    """durable fires a rule once per matching branch of an $or; the engine counts it once."""
+    rb = book(
+        [SCORE, LEVEL], [HIT], [("r0", "hit", [("any", ["score >= 1", "level == Low"])], "r0", 0)]
+    )
+    assert fires(rb, Person("1", {"score": 2, "level": "Low"})) == ("r0",)
