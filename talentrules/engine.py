@@ -249,13 +249,13 @@ class _Compiler:
             if expr is _FALSE:
                 continue  # can never fire; the checker reports it
             alternatives = [expr]
-            if _groups(expr) + 1 > MAX_GROUPS and "$or" in expr:
+            if _rule_groups(expr) > MAX_GROUPS and "$or" in expr:
                 alternatives = expr["$or"]  # a top-level any: one durable rule per branch
             for alt in alternatives:
-                if _groups(alt) + 1 > MAX_GROUPS:
+                if _rule_groups(alt) > MAX_GROUPS:
                     raise RulebookError(
                         f"{rule.file}:{rule.line}: rule {rule.id}: its condition nests "
-                        f"{_groups(alt) + 1} all/any/in groups; durable_rules takes at most "
+                        f"{_rule_groups(alt)} all/any/in groups; durable_rules takes at most "
                         f"{MAX_GROUPS} (error 113): flatten it or split the rule"
                     )
                 compiled.append((index, rule, _conjuncts(alt), _fanout(alt)))
@@ -409,6 +409,12 @@ def _groups(cond: dict[str, Any]) -> int:
     return 0
 
 
+def _rule_groups(cond: dict[str, Any]) -> int:
+    """The groups of the durable rule for ``cond``: its own $and (guard and conjuncts)
+    and every group inside the conjuncts."""
+    return 1 + sum(_groups(c) for c in _conjuncts(cond))
+
+
 def _conjuncts(cond: dict[str, Any]) -> list[dict[str, Any]]:
     if cond is _TRUE:
         return []
@@ -454,15 +460,13 @@ def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
 
 
 _NUMBER = {int, float}
+_STR = {str}
 
 
 def _plain_float(value: object) -> bool:
     """True when json.dumps writes ``value`` in a form durable reads back exactly:
     an int, or a finite float whose repr has no exponent."""
     return type(value) is not float or value == 0.0 or 1e-4 <= abs(value) < 1e16
-
-
-_STR = {str}
 
 
 # --- the engine ----------------------------------------------------------------------

@@ -493,11 +493,18 @@ def _nested(groups: int) -> Any:
     return when
 
 
-def test_fifteen_groups_per_rule_and_a_clear_error_beyond() -> None:
-    ok = book([SCORE, LEVEL], [HIT], [("r0", "hit", _nested(14), "r0", 0)])
-    assert fires(ok, Person("1", {"score": 1, "level": "Low"})) == ("r0",)
-    bad = book([SCORE, LEVEL], [HIT], [("r0", "hit", [_nested(16), "level == Low"], "r0", 0)])
-    with pytest.raises(RulebookError, match=r"test.yaml:2: rule r0: .* at most 15"):
+def test_fifteen_groups_per_rule_and_a_clear_error_beyond(monkeypatch: pytest.MonkeyPatch) -> None:
+    fifteen = [_nested(14), ("any", ["score >= 5", "level == High"])]  # 13 + 1 + the rule's
+    ok = book([SCORE, LEVEL], [HIT], [("r0", "hit", fifteen, "r0", 0)])
+    with Engine(ok) as engine:
+        assert engine.evaluate(Person("1", {"score": 1, "level": "High"})).fired == ("r0",)
+    sixteen = [_nested(14), ("any", ["score >= 5", "level == High"]), ("any", ["score == 1"] * 2)]
+    bad = book([SCORE, LEVEL], [HIT], [("r0", "hit", sixteen, "r0", 0)])
+    with pytest.raises(RulebookError, match=r"test.yaml:2: rule r0: .* 16 .* at most 15"):
+        Engine(bad)
+    # The limit is durable's: let sixteen through and durable refuses the ruleset.
+    monkeypatch.setattr(engine_module, "MAX_GROUPS", 16)
+    with pytest.raises(EngineError, match=r"rule nests more than 15 .* error code 113"):
         Engine(bad)
 
 
