@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -232,6 +233,9 @@ class CompiledRule:
     templates: tuple[dict[str, Json], ...]
     changeable: tuple[bool, ...]
     candidates: dict[str, tuple[Value, ...]]
+    decision: Decision
+    reads: Callable[[Env], object]  # env -> the values the rule reads (a memo key)
+    memo: dict[object, tuple[int | None, Truth, tuple[dict[str, Json], ...]]]
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,7 @@ class CompiledReference:
     levels: tuple[tuple[tuple[Decision, tuple[CompiledRule, ...]], ...], ...]
     rules: dict[str, CompiledRule]
     level_of: dict[str, int]  # decision -> its level
+    dates: bool  # some fact is a date (the trace writes dates as text)
 
 
 def _compile_rule(
@@ -312,7 +317,17 @@ def _compile_rule(
         templates,
         changeable,
         candidates,
+        decisions[rule.decision],
+        _getter(tuple(dict.fromkeys(leaf.fact for leaf in leaves))),
+        {},
     )
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
+    """env -> the values of ``names``, fast (raises KeyError for a name env lacks)."""
+    if not names:
+        return lambda env: ()
+    return operator.itemgetter(*names)
 
 
 _COMPILED: dict[int, tuple[Rulebook, CompiledReference]] = {}
@@ -344,7 +359,8 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         raise RulebookError(
             f"{rulebook.source}: decisions missing from the levels: {', '.join(sorted(missing))}"
         )
-    compiled = CompiledReference(rulebook, levels, rules, level_of)
+    dates = any(spec.type == "date" for spec in rulebook.vocabulary.values())
+    compiled = CompiledReference(rulebook, levels, rules, level_of, dates)
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()
     _COMPILED[id(rulebook)] = (rulebook, compiled)
@@ -606,7 +622,6 @@ def _tidy(value: Value) -> Value:
 
 
 def _counterfactuals(
-    compiled: CompiledReference,
     cr: CompiledRule,
     facts: Iterable[str],
     env: Env,
@@ -637,8 +652,7 @@ def _counterfactuals(
                 if len(texts) > 1 and "is known" in texts:
                     texts.remove("is known")
                 text = " and ".join(dict.fromkeys(texts))
-                decision = compiled.rulebook.decisions[cr.rule.decision]
-                out.append(_counterfactual(decision, cr.rule, fact, current, (value, text)))
+                out.append(_counterfactual(cr.decision, cr.rule, fact, current, (value, text)))
                 break
     return out
 
@@ -666,6 +680,34 @@ def _one_change_facts(cr: CompiledRule, results: list[Truth]) -> list[str]:
     return sorted(found, key=lambda f: first[f])
 
 
+_MEMO_LIMIT = 512  # per rule; memory stays flat however many people are explained
+
+
+def _why_not(cr: CompiledRule, env: Env) -> tuple[int | None, Truth, tuple[dict[str, Json], ...]]:
+    """Why ``cr`` did not fire: its first failing leaf, that leaf's truth, and the single
+    changes that would make it fire.
+
+    All three depend only on the values the rule reads, which few people differ in,
+    so they are remembered per rule (the search for changes is the costly part).
+    """
+    try:
+        key = cr.reads(env)
+    except KeyError:  # a fact the person lacks: nothing to share, work it out
+        key = None
+    if key is not None:
+        found = cr.memo.get(key)
+        if found is not None:
+            return found
+    results = [check(env) for check in cr.leaf_checks]
+    blamed = _first_failing(cr, results)
+    facts = _one_change_facts(cr, results)
+    compiled_changes = _counterfactuals(cr, facts, env, results) if facts else ()
+    answer = (blamed, results[blamed] if blamed is not None else None, tuple(compiled_changes))
+    if key is not None and len(cr.memo) < _MEMO_LIMIT:
+        cr.memo[key] = answer
+    return answer
+
+
 def _counterfactual(
     decision: Decision,
     rule: Rule,
@@ -689,6 +731,7 @@ def _counterfactual(
         "current": _json(current),
         "needed": _json(needed),
         "condition": f"{fact} {text}",
+        "changes_outcome": True,  # always, in version 1: no other change is listed
         "sentence": f"{decision.name} {verb} {rule.then} {change} (now {_shown(current)})",
     }
 
@@ -710,14 +753,24 @@ def _changes_outcome(
 def _leaf_json(
     cr: CompiledRule, n: int, result: Truth, env: Env, person: PersonFacts
 ) -> dict[str, Json]:
-    actual = env.get(cr.leaves[n].fact)
-    return dict(
-        cr.templates[n],
-        actual=_json(actual),
-        shown=_shown(actual),
-        result=result,
-        cells=list(person.cells.get(cr.leaves[n].fact, ())),
-    )
+    fact = cr.leaves[n].fact
+    actual = env.get(fact)
+    kind = type(actual)
+    # The common cases inline: this runs about a hundred times per person.
+    if actual is None:
+        value, shown = None, "unknown"
+    elif kind is int or kind is str:
+        value, shown = actual, str(actual)
+    elif kind is tuple:
+        value, shown = list(actual), ", ".join(actual) or "none"
+    else:
+        value, shown = _json(actual), _shown(actual)
+    leaf = cr.templates[n].copy()
+    leaf["actual"] = value
+    leaf["shown"] = shown
+    leaf["result"] = result
+    leaf["cells"] = list(person.cells.get(fact, ()))
+    return leaf
 
 
 def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
@@ -775,19 +828,7 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
             for cr in rules:
                 if cr.rule.id in fired_ids:
                     continue
-                results: list[Truth] | None = None
-                blamed: int | None = None
-                failed_result: Truth = None
-                if cr.flat:  # stop at the first failing leaf; most rules are plain lists
-                    for n, check in enumerate(cr.leaf_checks):
-                        result = check(env)
-                        if result is not True:
-                            blamed, failed_result = n, result
-                            break
-                else:
-                    results = [check(env) for check in cr.leaf_checks]
-                    blamed = _blame(cr.shape, True, results)
-                    failed_result = results[blamed] if blamed is not None else None
+                blamed, failed_result, changes = _why_not(cr, env)
                 not_fired.append(
                     {
                         "rule": cr.rule.id,
@@ -797,12 +838,8 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                         else _leaf_json(cr, blamed, failed_result, env, person),
                     }
                 )
-                if _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
-                    if results is None:
-                        results = [check(env) for check in cr.leaf_checks]
-                    facts = _one_change_facts(cr, results)
-                    if facts:
-                        counterfactuals += _counterfactuals(compiled, cr, facts, env, results)
+                if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+                    counterfactuals += [dict(change) for change in changes]
             decisions_json[name] = {
                 "policy": decision.policy,
                 "level": compiled.level_of[name],
@@ -818,7 +855,9 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
         "facts": {
             name: value.isoformat() if isinstance(value, dt.date) else value
             for name, value in person.values.items()
-        },
+        }
+        if compiled.dates
+        else dict(person.values),
         "cells": {name: list(refs) for name, refs in person.cells.items() if refs},
         "fired": fired_json,
         "conclusions": conclusions,
