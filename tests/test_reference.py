@@ -488,3 +488,19 @@ def test_default_rulebook_explains_every_sample_person() -> None:
             changed = dataclasses.replace(p, values={**p.values, cf["fact"]: cf["needed"]})
             env = {**changed.values, **ev.outcomes}
             assert compile_rulebook(rb).rules[cf["rule"]].check(env) is True, cf
+
+
+def test_traces_do_not_depend_on_who_was_explained_before() -> None:
+    # explain remembers why-not answers per rule; a fresh rulebook object starts empty.
+    from talentrules.facts import compute_facts
+    from talentrules.ingest import load_workbook
+    from talentrules.paths import sample_workbook
+
+    panel = load_workbook(sample_workbook())
+    first = load_rulebook(default_rules_dir())
+    people = compute_facts(panel, first.vocabulary)
+    forward = [explain(first, p, evaluate(first, p)) for p in people]
+    second = load_rulebook(default_rules_dir())
+    backward = [explain(second, p, evaluate(second, p)) for p in reversed(people)]
+    assert forward == list(reversed(backward))
+    assert explain(first, people[0], evaluate(first, people[0])) == forward[0]
