@@ -438,11 +438,11 @@ def evaluation_from_fired(rulebook: Rulebook, employee_id: str, held: Iterable[s
 
 
 def _json(value: object) -> Json:
-    """A fact value or literal as JSON data: dates as YYYY-MM-DD, tuples as lists."""
+    """A fact value or literal as JSON data: dates as YYYY-MM-DD, sequences as tuples."""
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [_json(v) for v in value]
+        return tuple(_json(v) for v in value)
     return value
 
 
@@ -762,14 +762,14 @@ def _leaf_json(
     elif kind is int or kind is str:
         value, shown = actual, str(actual)
     elif kind is tuple:
-        value, shown = list(actual), ", ".join(actual) or "none"
+        value, shown = actual, ", ".join(actual) or "none"
     else:
         value, shown = _json(actual), _shown(actual)
     leaf = cr.templates[n].copy()
     leaf["actual"] = value
     leaf["shown"] = shown
     leaf["result"] = result
-    leaf["cells"] = list(person.cells.get(fact, ()))
+    leaf["cells"] = person.cells.get(fact, ())
     return leaf
 
 
@@ -843,10 +843,10 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
             decisions_json[name] = {
                 "policy": decision.policy,
                 "level": compiled.level_of[name],
-                "outcomes": list(outcomes),
+                "outcomes": outcomes,
                 "defaulted": name in defaulted,
                 "fired": [r.id for r in fired_by_decision[name]],
-                "overruled": list(lost),
+                "overruled": lost,
                 "not_fired": not_fired,
             }
     return {
@@ -858,7 +858,7 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
         }
         if compiled.dates
         else dict(person.values),
-        "cells": {name: list(refs) for name, refs in person.cells.items() if refs},
+        "cells": {name: refs for name, refs in person.cells.items() if refs},
         "fired": fired_json,
         "conclusions": conclusions,
         "decisions": decisions_json,
