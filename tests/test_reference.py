@@ -506,3 +506,15 @@ def test_traces_do_not_depend_on_who_was_explained_before() -> None:
     backward = [explain(second, p, evaluate(second, p)) for p in reversed(people)]
     assert forward == list(reversed(backward))
     assert explain(first, people[0], evaluate(first, people[0])) == forward[0]
+
+
+def test_why_not_under_any_and_not(near: Rulebook) -> None:
+    p = person(near, performance=3, **{"C-DER.episodes": 2, "nominations.personal": 1})
+    trace = explain(near, p, evaluate(near, p))
+    why = {w["rule"]: w["failed"] for w in trace["decisions"]["inv"]["not_fired"]}
+    # any: every branch failed; the first branch's leaf is named.
+    assert why["either"]["condition"] == "nominations.personal >= 2"
+    assert (why["either"]["actual"], why["either"]["result"]) == (1, False)
+    # not: the leaf that held when it must not.
+    assert why["noder"]["condition"] == "C-DER.episodes >= 1"
+    assert (why["noder"]["result"], why["noder"]["negated"]) == (True, True)
