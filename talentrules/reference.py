@@ -680,7 +680,7 @@ def _one_change_facts(cr: CompiledRule, results: list[Truth]) -> list[str]:
     return sorted(found, key=lambda f: first[f])
 
 
-_MEMO_LIMIT = 512  # per rule; memory stays flat however many people are explained
+_MEMO_LIMIT = 256  # per rule (a few MB in all): memory stays flat however many are explained
 
 
 def _why_not(cr: CompiledRule, env: Env) -> tuple[int | None, Truth, tuple[dict[str, Json], ...]]:
