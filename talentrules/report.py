@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -30,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from talentrules import __version__
 from talentrules.contract import EMPLOYEES, SIGNALS
@@ -500,12 +500,6 @@ _MD_PLAIN = re.compile(r"(?![-+=>\s]|\d+[.)](\s|$))[^\\`*_{}\[\]<>#|~&$\x00-\x1f
 _MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)](\s|$)))")
 
 
-class MdText(Markup):
-    """Text already escaped for Markdown; autoescape passes it through unchanged."""
-
-    __slots__ = ()
-
-
 def md_escape(value: object) -> str:
     """Make ``value`` show literally in Markdown (and the HTML Markdown becomes).
 
@@ -526,14 +520,20 @@ def md_escape(value: object) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _md_cached(text: str) -> str:
+    return md_escape(text)
+
+
 def _md_finalize(value: object) -> object:
-    # Runs before autoescape on every {{ }}: workbook text is Markdown-escaped and
-    # marked safe so that markupsafe does not HTML-escape it a second time.
+    # Runs on every {{ }} of a Markdown template: workbook text comes out escaped.
+    # Text marked safe (|safe, Markup) passes unchanged; workbook values repeat a lot
+    # (contexts, sources, outcomes), hence the cache.
     if hasattr(value, "__html__"):
-        return value
+        return value.__html__()
     if type(value) is int:
         return value
-    return MdText(md_escape(value))
+    return _md_cached(value if type(value) is str else str(value))
 
 
 def _text_finalize(value: object) -> object:
@@ -552,11 +552,6 @@ def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None
         subsequent_indent=indent,
         break_on_hyphens=False,
     )
-
-
-def _md_cell(value: object) -> str:
-    """Jinja filter: like the default escaping, for values built from several parts."""
-    return MdText(md_escape(value))
 
 
 def _html_id(value: object) -> str:
@@ -603,12 +598,12 @@ class Renderer:
             "auto_reload": False,
         }
         self.html = jinja2.Environment(autoescape=True, **common)
-        self.markdown = jinja2.Environment(autoescape=True, finalize=_md_finalize, **common)
+        # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
+        self.markdown = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
         self.text = jinja2.Environment(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap
             env.filters["anchor"] = _html_id
-        self.markdown.filters["md"] = _md_cell
         self._cache: dict[str, jinja2.Template] = {}
 
     def template(self, name: str) -> jinja2.Template:
@@ -1897,27 +1892,28 @@ _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
 
 
 def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
-    """Build, render and write the briefs of people ``span``: (count, render s, write s)."""
+    """Build, render and write the briefs of people ``span``: (count, render s, write s),
+    in CPU seconds so that a busy machine does not distort the split."""
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
     rendering = writing = 0.0
-    start = time.perf_counter()
+    start = time.process_time()
     # This span's trace lines go to a part file; the parent joins the parts in order.
     with open(folder / TRACE_PARTS / f"{span[0]:09d}.jsonl", "w", encoding="utf-8") as part:
         for line in trace_lines(builder.result, span):
             part.write(line + "\n")
-    writing += time.perf_counter() - start
+    writing += time.process_time() - start
     for index in range(*span):
-        start = time.perf_counter()
+        start = time.process_time()
         context = builder.brief(index)
         html = renderer.render("brief.html.j2", context)
         md = renderer.render("brief.md.j2", context)
-        middle = time.perf_counter()
+        middle = time.process_time()
         (folder / context.files[0]).write_text(html, encoding="utf-8")
         (folder / context.files[1]).write_text(md, encoding="utf-8")
         rendering += middle - start
-        writing += time.perf_counter() - middle
+        writing += time.process_time() - middle
     return span[1] - span[0], rendering, writing
 
 
