@@ -13,7 +13,7 @@ Value = str | int | float | bool | dt.date | None
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 10,000-person workbook has ~1.3M cells
 class Cell:
     """One typed value and where it came from (``Evidence!F14``)."""
 
