@@ -978,3 +978,26 @@ def test_1904_date_system(tmp_path: Path) -> None:
     panel = load(path)
     assert panel.rows["Employees"][0].get("hire_date") == dt.date(2020, 2, 29)
     assert panel.as_of == AS_OF
+
+
+def test_formula_whose_cached_result_is_empty_text_is_blank_not_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        {
+            "Cycle": CYCLE,
+            "Employees": [["employee_id", "full_name", "job_title"], ["E1", "Ana", '=""']],
+        },
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                old = b'<c r="C2"><f>""</f><v /></c>'
+                assert old in body
+                body = body.replace(old, b'<c r="C2" t="str"><f>""</f><v></v></c>')
+            dst.writestr(info, body)
+    path.write_bytes(out.getvalue())
+    panel = load(path)
+    assert not panel.errors
+    assert panel.rows["Employees"][0].get("job_title") is None

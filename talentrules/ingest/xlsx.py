@@ -154,11 +154,11 @@ def read_rows(
                 index = 0 if style is None else int(style)
                 shown = formats[index] if index < len(formats) else general
                 text: str | None = None
-                formula = False
+                formula = stored = False
                 inline: Element | None = None
                 for part in c:
                     if part.tag in _V:
-                        text = part.text
+                        text, stored = part.text, True
                     elif part.tag in _F:
                         formula = True
                     elif part.tag in _IS:
@@ -167,7 +167,7 @@ def read_rows(
                 if kind == "inlineStr":
                     value, kind = (_text(inline) if inline is not None else None), "s"
                 elif text is None:
-                    if formula:
+                    if formula and not (stored and kind == "str"):  # str: "" was the result
                         kind = "f"  # Excel saves the value with the formula; this never was
                 elif kind == "s":
                     value = strings[int(text)]
