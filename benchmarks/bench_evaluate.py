@@ -89,7 +89,7 @@ def report(figures: dict[str, object], jobs: int) -> str:
     total = float(figures["total"])  # type: ignore[arg-type]
     cpu = float(figures["cpu"])  # type: ignore[arg-type]
     rendering = timings["briefs_render_cpu"] + timings["summary"]
-    writing = timings["briefs_write_cpu"] + timings["files"]
+    writing = timings["briefs_write_cpu"] + timings["trace_cpu"] + timings["files"]
     lines = [
         f"{figures['people']:,} people, jobs={jobs}: total {total:.1f} s, "
         f"peak {figures['peak_mb']:.0f} MB (largest worker {figures['worker_peak_mb']:.0f} MB), "
@@ -105,7 +105,7 @@ def report(figures: dict[str, object], jobs: int) -> str:
     )
     lines.append(
         f"  writing     {writing:7.2f} CPU s  {100 * writing / cpu:5.1f} % of CPU  "
-        "(brief and trace files in the workers, + JSON, trace join, xlsx)"
+        "(brief files in the workers, trace.jsonl meanwhile, JSON, xlsx)"
     )
     return "\n".join(lines)
 

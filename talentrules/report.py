@@ -1707,12 +1707,12 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     }
 
 
-def trace_lines(result: RunResult, span: tuple[int, int] | None = None) -> Iterator[str]:
+def trace_lines(result: RunResult) -> Iterator[str]:
     """trace.jsonl: one JSON line per person (employee_id order), keys sorted.
 
     Issue 6's hash chain wraps these lines; keep each line self-contained.
     """
-    for r in result.results[slice(*span) if span else slice(None)]:
+    for r in result.results:
         yield json.dumps(
             r.trace, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
         )
@@ -1874,7 +1874,6 @@ Progress = Callable[[str, int, int], None]
 # manifest.json goes here); it gets the temporary folder and the result.
 Hook = Callable[[Path, "RunResult"], None]
 MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
-TRACE_PARTS = ".trace-parts"  # per-span pieces of trace.jsonl, joined then removed
 
 
 @dataclass(frozen=True)
@@ -1883,8 +1882,9 @@ class Written:
 
     outdir: Path
     briefs: int  # people with a brief (each in HTML and Markdown)
-    # "briefs", "summary", "files" -> wall seconds; "briefs_render_cpu" and
-    # "briefs_write_cpu" -> seconds summed over the worker processes.
+    # "briefs" (with trace.jsonl), "summary", "files" -> wall seconds;
+    # "briefs_render_cpu", "briefs_write_cpu" -> CPU seconds summed over the workers;
+    # "trace_cpu" -> CPU seconds writing trace.jsonl.
     timings: dict[str, float]
 
 
@@ -1898,12 +1898,6 @@ def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
     rendering = writing = 0.0
-    start = time.process_time()
-    # This span's trace lines go to a part file; the parent joins the parts in order.
-    with open(folder / TRACE_PARTS / f"{span[0]:09d}.jsonl", "w", encoding="utf-8") as part:
-        for line in trace_lines(builder.result, span):
-            part.write(line + "\n")
-    writing += time.process_time() - start
     for index in range(*span):
         start = time.process_time()
         context = builder.brief(index)
@@ -1978,12 +1972,14 @@ def write_outputs(
         namer = Namer(result.employees)
         builder = ContextBuilder(result, namer)
         (folder / "briefs").mkdir()
-        (folder / TRACE_PARTS).mkdir()
         total = len(result.results)
-        rendering, writing = _render_briefs(builder, renderer, folder, total, jobs, progress)
+        rendering, writing, tracing = _render_briefs(
+            builder, renderer, folder, total, jobs, progress
+        )
         timings["briefs"] = time.perf_counter() - clock
         timings["briefs_render_cpu"] = rendering
         timings["briefs_write_cpu"] = writing
+        timings["trace_cpu"] = tracing
         clock = time.perf_counter()
         summary = builder.summary(panel_edition=True)
         for name in ("summary.html", "summary.md"):
@@ -1995,12 +1991,6 @@ def write_outputs(
         (folder / MARKER).write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        parts = folder / TRACE_PARTS
-        with open(folder / "trace.jsonl", "wb") as handle:
-            for piece in sorted(parts.iterdir()):
-                with open(piece, "rb") as source:
-                    shutil.copyfileobj(source, handle, 1 << 20)
-        shutil.rmtree(parts)
         write_xlsx(result, folder / "recommendations.xlsx", namer)
         for hook in hooks:
             hook(folder, result)
@@ -2022,14 +2012,14 @@ def _render_briefs(
     total: int,
     jobs: int | None,
     progress: Progress | None,
-) -> tuple[float, float]:
-    """Every brief in both formats; returns the seconds spent rendering and writing,
-    summed over the worker processes."""
+) -> tuple[float, float, float]:
+    """Every brief in both formats, and trace.jsonl; returns the CPU seconds spent
+    rendering and writing briefs (summed over the workers) and writing the trace."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     size = max(1, min(250, -(-total // (jobs * 4))))
     spans = [(i, min(i + size, total)) for i in range(0, total, size)]
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
-    done, rendering, writing = 0, 0.0, 0.0
+    done, rendering, writing, tracing = 0, 0.0, 0.0, 0.0
     try:
         if jobs == 1:
             batches: Iterable[tuple[int, float, float]] = map(_render_span, spans)
@@ -2039,19 +2029,33 @@ def _render_briefs(
             pool = multiprocessing.get_context("fork").Pool(jobs)
             batches = pool.imap_unordered(_render_span, spans)
         try:
+            if jobs > 1:  # the parent would only wait: it writes the trace meanwhile
+                tracing = _write_trace(builder.result, folder)
             for count, render_s, write_s in batches:
                 done += count
                 rendering += render_s
                 writing += write_s
                 if progress is not None:
                     progress("briefs", done, total)
+            if jobs == 1:
+                tracing = _write_trace(builder.result, folder)
         finally:
             if jobs > 1:
                 pool.terminate()
                 pool.join()
     finally:
         _RENDER.clear()
-    return rendering, writing
+    return rendering, writing, tracing
+
+
+def _write_trace(result: RunResult, folder: Path) -> float:
+    """Write trace.jsonl; returns the CPU seconds it took."""
+    start = time.process_time()
+    with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
+        for line in trace_lines(result):
+            handle.write(line)
+            handle.write("\n")
+    return time.process_time() - start
 
 
 def render_brief_text(
