@@ -29,9 +29,7 @@ def validation_report(panel: Panel) -> dict[str, Any]:
         "usable": counts["error"] == 0,
         "counts": counts,
         "as_of": _plain(panel.as_of),
-        "as_of_is_fallback": panel.fallback_as_of is not None
-        and panel.as_of is not None
-        and panel.as_of == panel.fallback_as_of,
+        "as_of_is_fallback": panel.fallback_as_of is not None,
         "problems": [
             {
                 "severity": p.severity,
