@@ -625,7 +625,7 @@ class Renderer:
         variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
         try:
             return self.template(name).render(variables)
-        except jinja2.UndefinedError as error:
+        except jinja2.TemplateError as error:  # undefined names, a missing include...
             raise OutputError(f"{name}: {error.message}") from error
 
 
