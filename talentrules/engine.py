@@ -578,7 +578,7 @@ class Engine:
         trace: list[dict[str, Any]] | None,
     ) -> list[int]:
         """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
-        text = self._fact_text(sid, level, person, outcomes)
+        text, fact = self._fact_text(sid, level, person, outcomes)
         try:
             code, offset = _dre.assert_fact(handle, text)
         except _dre.error as error:
@@ -598,7 +598,7 @@ class Engine:
             self._collect(handle, offset, level, hits)
         ordered = sorted(hits)
         if trace is not None:
-            sent = json.loads(text)
+            sent = fact if fact is not None else json.loads(text)
             trace.append(
                 {
                     "level": level.index,
@@ -612,8 +612,9 @@ class Engine:
     @staticmethod
     def _fact_text(
         sid: str, level: _Level, person: PersonFacts, outcomes: Mapping[str, tuple[str, ...]]
-    ) -> str:
-        """The JSON text of the person's fact for ``level``: only what its rules read.
+    ) -> tuple[str, dict[str, object] | None]:
+        """The JSON text of the person's fact for ``level`` (only what its rules read),
+        and the fact as a dict when it was built as one (for the trace).
 
         The hot path of the adapter: comprehensions and one json.dumps (C) for the
         usual values; anything else (floats durable could misread, wrong types) goes
@@ -624,31 +625,31 @@ class Engine:
         strings = {f: v for f, s in level.strings if (v := get(s)) is not None}
         types = set(map(type, numbers.values()))
         if types - _NUMBER or set(map(type, strings.values())) - _STR:
-            return Engine._fact_text_checked(sid, level, person, outcomes)
+            return Engine._fact_text_checked(sid, level, person, outcomes), None
         if float in types and not all(map(_plain_float, numbers.values())):
-            return Engine._fact_text_checked(sid, level, person, outcomes)
+            return Engine._fact_text_checked(sid, level, person, outcomes), None
         if numbers:  # ints beyond 2**53 lose digits as floats and overflow durable's atoll
             low, high = min(numbers.values()), max(numbers.values())
             if not -(2**53) < low <= high < 2**53:  # type: ignore[operator]
-                return Engine._fact_text_checked(sid, level, person, outcomes)
+                return Engine._fact_text_checked(sid, level, person, outcomes), None
         fact: dict[str, object] = {"sid": sid, "l": level.index, **numbers, **strings}
         for fid, source in level.booleans:
             value = get(source)
             if value is True or value is False:
                 fact[fid] = "T" if value else "F"
             elif value is not None:
-                return Engine._fact_text_checked(sid, level, person, outcomes)
+                return Engine._fact_text_checked(sid, level, person, outcomes), None
         for fid, source in level.dates:
             value = get(source)
             if isinstance(value, dt.date):
                 fact[fid] = value.toordinal()
             elif value is not None:
-                return Engine._fact_text_checked(sid, level, person, outcomes)
+                return Engine._fact_text_checked(sid, level, person, outcomes), None
         for fid, source in level.outcomes:
             fact[fid] = outcomes[source][0]
         for fid, source, outcome in level.member_fields:
             fact[fid] = "T" if outcome in outcomes[source] else "F"
-        return json.dumps(fact, separators=(",", ":"))
+        return json.dumps(fact, separators=(",", ":")), fact
 
     @staticmethod
     def _fact_text_checked(
