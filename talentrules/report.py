@@ -479,6 +479,12 @@ class SummaryContext:
     overrides: tuple[OverrideLine, ...] = described(
         "Every panel override, beside the recommendation."
     )
+    override_directions: tuple[tuple[str, int], ...] = described(
+        "Applied overrides counted by 'field direction' (e.g. 'heart upgrade')."
+    )
+    override_deciders: tuple[tuple[str, int], ...] = described(
+        "Applied overrides counted by the panel member who decided."
+    )
     rejected: tuple[RejectedLine, ...] = described("Every rejected input row with its reasons.")
     warnings: tuple[str, ...] = described("Every validation warning, naming its cell.")
     roster: tuple[PersonRef, ...] = described(
@@ -1499,6 +1505,7 @@ class ContextBuilder:
         overrides = tuple(
             OverrideLine(self.ref(o.employee_id), self._override(o)) for o in decisions.overrides
         )
+        counts = decisions.override_counts()
         problems = result.problems
         warnings = tuple(str(p) for p in problems if p.severity == "warning")
         fired: Counter[str] = Counter(rule for r in people for rule in r.evaluation.fired)
@@ -1541,6 +1548,8 @@ class ContextBuilder:
             high_risk=tuple(high_risk),
             balance=tuple(balance_lines),
             overrides=overrides,
+            override_directions=tuple(sorted(counts["direction"].items())),
+            override_deciders=tuple(sorted(counts["decider"].items())),
             rejected=tuple(
                 RejectedLine(r.sheet, r.number, tuple(str(p) for p in r.reasons))
                 for r in result.panel.rejected

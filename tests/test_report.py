@@ -252,6 +252,8 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
         high_risk=(ana,),
         balance=(),
         overrides=(),
+        override_directions=(),
+        override_deciders=(),
         rejected=(report.RejectedLine("Evidence", 9, ("Evidence!D9: not a date",)),),
         warnings=("Employees!K3: blank",),
         roster=(ana,),
