@@ -506,6 +506,7 @@ class Engine:
         self._closer = weakref.finalize(self, _dre.delete_ruleset, self._handle)
         self._sids = itertools.count(1)  # sequential: one live session, deleted after use
         self._busy = False
+        self._acted = False  # the current session has started an action
 
     def __enter__(self) -> Engine:
         return self
@@ -530,6 +531,7 @@ class Engine:
             # durable sessions are not re-entrant (a tracer calling back, or threads).
             raise EngineError("the engine is already evaluating a person (one at a time)")
         self._busy = True
+        self._acted = False
         handle = self._handle
         sid = str(next(self._sids))
         outcomes: dict[str, tuple[str, ...]] = {}
@@ -556,10 +558,12 @@ class Engine:
                 fired.extend(rules[i].id for i in hits)
         finally:
             self._busy = False
-            try:
+            # Only a session that started an action can be deleted safely (see the
+            # sentinel in _Compiler.compile); the sentinel makes that every session
+            # that exists, unless durable failed on the very first fact, and then one
+            # leaked session (and a fresh sid for the next person) beats a crash.
+            if self._acted:
                 _dre.delete_state(handle, sid)
-            except _dre.error:
-                pass  # error 309: no fact of this person reached durable (nothing matched)
         return Evaluation(
             employee_id=person.employee_id,
             outcomes=outcomes,
@@ -672,6 +676,7 @@ class Engine:
     def _collect(self, handle: int, offset: int, level: _Level, hits: set[int]) -> None:
         """The action loop: take every pending action of the session, record its rule."""
         started = _dre.start_action_for_state(handle, offset)
+        self._acted = self._acted or started is not None
         messages: str | None = None if started is None else started[1]
         while messages is not None:
             # The message is {"<rule name>":{"m":{...the fact...}}}; the name is ours.

@@ -736,3 +736,21 @@ def test_a_rule_whose_any_matches_twice_fires_once() -> None:
         [SCORE, LEVEL], [HIT], [("r0", "hit", [("any", ["score >= 1", "level == Low"])], "r0", 0)]
     )
     assert fires(rb, Person("1", {"score": 2, "level": "Low"})) == ("r0",)
+
+
+def test_a_fact_durable_cannot_parse_is_named_and_the_engine_carries_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Error codes become words; a failed first fact leaves no session to delete."""
+    expected = evaluate_all(RB_SIMPLE, PERSONS[:20])
+    with Engine(RB_SIMPLE) as engine:
+        original = engine._fact_text
+
+        def bare_exponent(sid: str, level: Any, person: Any, outcomes: Any) -> Any:
+            return f'{{"sid":"{sid}","l":{level.index},"f0":1e-05}}', None
+
+        monkeypatch.setattr(engine, "_fact_text", bare_exponent)
+        with pytest.raises(EngineError, match=r"x: .* level 0: .*bare exponent.* code 204\)"):
+            engine.evaluate(Person("x", {"score": 1}))
+        monkeypatch.setattr(engine, "_fact_text", original)
+        assert [engine.evaluate(p) for p in PERSONS[:20]] == expected
