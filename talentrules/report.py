@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -2034,7 +2035,10 @@ def _render_briefs(
             batches: Iterable[tuple[int, float, float]] = map(_render_span, spans)
         else:
             # fork: workers inherit the run and the compiled templates instead of
-            # unpickling them; results come back as small tuples.
+            # unpickling them; results come back as small tuples. gc.freeze keeps the
+            # workers' collector off the inherited objects, which would otherwise
+            # copy every page of the parent's heap into each worker.
+            gc.freeze()
             pool = multiprocessing.get_context("fork").Pool(jobs)
             batches = pool.imap_unordered(_render_span, spans)
         try:
@@ -2052,6 +2056,7 @@ def _render_briefs(
             if jobs > 1:
                 pool.terminate()
                 pool.join()
+                gc.unfreeze()
     finally:
         _RENDER.clear()
     return rendering, writing, tracing
