@@ -677,3 +677,20 @@ def test_parallel_rendering_gives_the_same_files(tmp_path: Path) -> None:
     for name in files:
         if name.suffix != ".xlsx":  # zip timestamps differ
             assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
+    builder = report.ContextBuilder(nasty_run)
+    base = nasty_run.rulebook.rules[0]
+    conditions = [
+        {"fact": "H-DEV.episodes", "actual": 3},
+        {"fact": "H-DEV.sources", "actual": 2},
+    ]
+    rule = dataclasses.replace(
+        base, id="msg", message="{{ episodes }} episodes from {{ facts['H-DEV.sources'] }}"
+    )
+    assert builder._message(rule, conditions) == "3 episodes from 2"
+    evil = dataclasses.replace(base, id="evil", message="{{ ''.__class__.__mro__[1] }}")
+    assert "could not be rendered" in builder._message(evil, conditions)
+    typo = dataclasses.replace(base, id="typo", message="{{ sorces }}")
+    assert "could not be rendered" in builder._message(typo, conditions)
