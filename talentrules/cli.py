@@ -200,6 +200,11 @@ _REJECTS_OPTION = click.option(
 @_JOBS_OPTION
 @_REJECTS_OPTION
 @click.option("--force", is_flag=True, help="Replace OUTDIR if it holds an earlier output.")
+@click.option(
+    "--no-names",
+    is_flag=True,
+    help="Summary without names in its grids (the general edition, for wider circulation).",
+)
 @user_errors
 def evaluate(
     workbook: str,
@@ -209,6 +214,7 @@ def evaluate(
     jobs: int | None,
     allow_rejects: bool,
     force: bool,
+    no_names: bool,
 ) -> None:
     """Evaluate a review WORKBOOK and write every recommendation, justified, to OUTDIR.
 
@@ -226,7 +232,9 @@ def evaluate(
     bars = _ProgressBars()
     try:
         result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
-        written = write_outputs(result, outdir, templates_dir, force, bars, jobs)
+        written = write_outputs(
+            result, outdir, templates_dir, force, bars, jobs, names=not no_names
+        )
     finally:
         bars.close()
     warnings = sum(1 for p in result.problems if p.severity == "warning")

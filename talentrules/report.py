@@ -1958,6 +1958,7 @@ def write_outputs(
     progress: Progress | None = None,
     jobs: int | None = None,
     hooks: Sequence[Hook] = (),
+    names: bool = True,
 ) -> Written:
     """Write briefs, summary, recommendations.xlsx/.json and trace.jsonl into ``outdir``.
 
@@ -1965,6 +1966,7 @@ def write_outputs(
     place at the end: a failure half-way leaves no partial ``outdir``. An existing
     ``outdir`` is refused unless ``force`` (and then only an earlier output folder is
     replaced). Briefs render in ``jobs`` processes (default: the machine's cores).
+    ``names=False`` writes the summary's general edition: counts without names.
     """
     outdir = Path(outdir).absolute()
     _check_target(outdir, force)
@@ -1991,7 +1993,7 @@ def write_outputs(
         timings["briefs_write_cpu"] = writing
         timings["trace_cpu"] = tracing
         clock = time.perf_counter()
-        summary = builder.summary(panel_edition=True)
+        summary = builder.summary(panel_edition=names)
         for name in ("summary.html", "summary.md"):
             text = renderer.render(f"{name}.j2", summary)
             (folder / name).write_text(text, encoding="utf-8")

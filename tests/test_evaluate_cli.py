@@ -224,3 +224,13 @@ def test_progress_bars_on_stderr_for_long_runs(
     assert code == 0, stdout + stderr
     assert "evaluating" in stderr and "writing briefs" in stderr
     assert "evaluating" not in stdout and stdout.count("\n") == 1
+
+
+def test_no_names_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(out), "--no-names")
+    assert code == 0, stdout + stderr
+    html = (out / "summary.html").read_text(encoding="utf-8")
+    grids = "".join(part.split("</table>")[0] for part in html.split('class="grid9"')[1:])
+    assert "Henrik Larsen" not in grids and "Henrik Larsen" in html  # roster keeps names
+    assert "panel edition" not in html
