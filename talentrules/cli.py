@@ -226,9 +226,10 @@ def evaluate(
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
-    from talentrules.report import write_outputs
+    from talentrules.report import check_outdir, write_outputs
     from talentrules.run import evaluate_workbook
 
+    check_outdir(outdir, force)  # before a long run, not after it
     bars = _ProgressBars()
     try:
         result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)

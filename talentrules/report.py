@@ -1921,6 +1921,11 @@ def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
     return span[1] - span[0], rendering, writing
 
 
+def check_outdir(outdir: str | Path, force: bool = False) -> None:
+    """Refuse an OUTDIR that write_outputs would refuse, before any work is done."""
+    _check_target(Path(outdir).absolute(), force)
+
+
 def _check_target(outdir: Path, force: bool) -> None:
     if outdir.is_symlink() or outdir.exists():
         if not outdir.is_dir() or outdir.is_symlink():
