@@ -1001,3 +1001,33 @@ def test_formula_whose_cached_result_is_empty_text_is_blank_not_an_error(tmp_pat
     panel = load(path)
     assert not panel.errors
     assert panel.rows["Employees"][0].get("job_title") is None
+
+
+def test_strict_open_xml_namespaces(tmp_path: Path) -> None:
+    """Strict Open XML (File > Save As > Strict) names the same elements differently."""
+    sheets: Sheets = {"Cycle": CYCLE, "Employees": PEOPLE}
+    plain = load(write(tmp_path, sheets, name="plain.xlsx"))
+    path = write(tmp_path, sheets, name="strict.xlsx")
+    swaps = [
+        (
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+        (
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        ),
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/workbook.xml" or info.filename.startswith("xl/worksheets/"):
+                for old, new in swaps:
+                    body = body.replace(old, new)
+            dst.writestr(info, body)
+    path.write_bytes(out.getvalue())
+    assert b"purl.oclc.org/ooxml/spreadsheetml" in zipfile.ZipFile(path).read("xl/workbook.xml")
+    strict = load(path)
+    assert not strict.problems
+    assert _facts(strict) == _facts(plain)

@@ -41,8 +41,15 @@ _READ_CHUNK = 1 << 20
 _PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:]+)\"")
 
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# Transitional namespaces (what Excel writes by default), then Strict Open XML.
+_NS_MAIN = (
+    "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
+    "{http://purl.oclc.org/ooxml/spreadsheetml/main}",
+)
+_NS_REL = (
+    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}",
+    "{http://purl.oclc.org/ooxml/officeDocument/relationships}",
+)
 _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
@@ -219,9 +226,11 @@ def _sheet_members(archive: zipfile.ZipFile, names: set[str], given: str) -> Fil
     sheets: list[SheetScan] = []
     others: list[str] = []
     parts = {kind.rpartition("/")[2]: member for member, kind in targets.values()}
-    for node in book.iter(f"{_NS_MAIN}sheet"):  # type: ignore[attr-defined]
+    nodes = [n for ns in _NS_MAIN for n in book.iter(f"{ns}sheet")]  # type: ignore[attr-defined]
+    for node in nodes:
         tab = node.get("name", "")
-        member, kind = targets.get(node.get(f"{_NS_REL}id", ""), ("", ""))
+        rid = next((node.get(f"{ns}id") for ns in _NS_REL if node.get(f"{ns}id")), "")
+        member, kind = targets.get(rid, ("", ""))
         if member in names and kind.endswith("/worksheet"):
             sheets.append(SheetScan(tab=tab, member=member, state=node.get("state", "visible")))
         else:
