@@ -561,11 +561,6 @@ def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None
     )
 
 
-def _html_id(value: object) -> str:
-    """Jinja filter: a value usable as an HTML id/anchor."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", str(value))
-
-
 # --------------------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------------------
@@ -610,7 +605,6 @@ class Renderer:
         self.text = jinja2.Environment(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap
-            env.filters["anchor"] = _html_id
         self._cache: dict[str, jinja2.Template] = {}
 
     def template(self, name: str) -> jinja2.Template:
