@@ -754,3 +754,15 @@ def test_a_fact_durable_cannot_parse_is_named_and_the_engine_carries_on(
             engine.evaluate(Person("x", {"score": 1}))
         monkeypatch.setattr(engine, "_fact_text", original)
         assert [engine.evaluate(p) for p in PERSONS[:20]] == expected
+
+
+def test_parallel_results_that_marshal_refuses_travel_by_pickle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> Any:
+        return {"employee_id": person.employee_id, "when": dt.date(2026, 1, 31)}
+
+    monkeypatch.setattr(engine_module, "reference_explain", explain)
+    results = run(RB_SIMPLE, PERSONS[:200], jobs=2)
+    assert [r.trace["when"] for r in results] == [dt.date(2026, 1, 31)] * 200
+    assert [r.evaluation for r in results] == [oracle(RB_SIMPLE, p) for p in PERSONS[:200]]
