@@ -582,9 +582,18 @@ def test_two_engines_in_one_process_are_independent() -> None:
 def test_a_closed_engine_refuses_to_evaluate() -> None:
     engine = Engine(RB_SIMPLE)
     engine.close()
+    assert not engine._closer.alive  # durable's ruleset was deleted
     engine.close()  # twice is fine
     with pytest.raises(EngineError, match="closed"):
         engine.evaluate(PERSONS[0])
+
+
+def test_an_engine_nobody_closed_deletes_its_ruleset_when_collected() -> None:
+    engine = Engine(RB_SIMPLE)
+    closer = engine._closer
+    del engine
+    gc.collect()
+    assert not closer.alive
 
 
 def test_values_of_the_wrong_type_are_named() -> None:
