@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from talentrules import __version__
+from talentrules import __version__, audit
 from talentrules.contract import EMPLOYEES, SIGNALS
 from talentrules.errors import OutputError
 from talentrules.model import Row, Value
@@ -444,6 +444,43 @@ class RuleLine:
 
 
 @dataclass(frozen=True)
+class FairnessRow:
+    """One group's selection under one measure (talentrules.audit)."""
+
+    group: str = described("The group: a sex, a race/ethnicity, or 'sex / race/ethnicity'.")
+    people: int = described("People evaluated in the group.")
+    selected: int = described("Of them, selected under the measure.")
+    rate: str = described("Selection rate in %, or '-' for a group too small or unknown.")
+    ratio: str = described("Impact ratio (rate / highest rate) to 2 decimals, or '-'.")
+    status: str = described("'reference' (highest rate), 'compared', 'too small' or 'unknown'.")
+    flagged: bool = described("True when the impact ratio is below 0.80 (four-fifths rule).")
+
+
+@dataclass(frozen=True)
+class FairnessTable:
+    """One measure by one grouping."""
+
+    title: str = described("Measure and grouping, e.g. 'recommended for a leadership ...'.")
+    rows: tuple[FairnessRow, ...] = described("Every group, compared or not.")
+    note: str = described("Why there are no ratios, when there are none; else empty.")
+
+
+@dataclass(frozen=True)
+class FairnessSection:
+    """The fairness monitor, from the restricted Demographics sheet only."""
+
+    present: bool = described("False when the workbook has no Demographics sheet.")
+    method: str = described("How rates and ratios are computed, and the minimum group size.")
+    people: int = described("People evaluated.")
+    unknowns: str = described("Counts of people without a record or with unknown categories.")
+    tables: tuple[FairnessTable, ...] = described("Every measure by sex, race/ethnicity, both.")
+    flagged: tuple[str, ...] = described("Every impact ratio below 0.80, as sentences.")
+
+
+NO_FAIRNESS = FairnessSection(False, "", 0, "", (), ())
+
+
+@dataclass(frozen=True)
 class SummaryContext:
     """Everything a panel summary template (summary.*.j2) can use."""
 
@@ -492,6 +529,10 @@ class SummaryContext:
         "Everyone evaluated, with a link to their brief; the note holds heart verdict and track."
     )
     rules: tuple[RuleLine, ...] = described("The rule catalogue (appendix), in rulebook order.")
+    fairness: FairnessSection = field(
+        default=NO_FAIRNESS,
+        metadata={"help": "The fairness monitor (only when the workbook has Demographics)."},
+    )
 
 
 CONTEXT_TYPES: tuple[type, ...] = (BriefContext, SummaryContext)
@@ -1563,6 +1604,7 @@ class ContextBuilder:
                 )
                 for rule in self.rulebook.rules
             ),
+            fairness=fairness_section(audit.fairness(result)),
         )
 
     def _outcomes(self, decision: str) -> tuple[str, ...]:
@@ -1583,6 +1625,52 @@ class ContextBuilder:
 
 def _percent(value: object) -> str:
     return UNKNOWN if value is None else f"{shown(value)}%"
+
+
+def fairness_section(report: audit.FairnessReport | None) -> FairnessSection:
+    """The summary's fairness block from the audit's figures (counts only, no names)."""
+    if report is None:
+        return NO_FAIRNESS
+    tables = tuple(
+        FairnessTable(
+            f"{t.measure}, by {t.by}",
+            tuple(
+                FairnessRow(
+                    g.group,
+                    g.people,
+                    g.selected,
+                    "-" if g.rate is None else f"{100 * g.rate:.1f}%",
+                    "-" if g.impact_ratio is None else f"{g.impact_ratio:.2f}",
+                    g.status,
+                    g.flagged,
+                )
+                for g in t.groups
+            ),
+            t.note,
+        )
+        for t in report.tables
+    )
+    return FairnessSection(
+        present=True,
+        method=(
+            "Selection rate = people selected / people in the group; impact ratio = the "
+            f"group's rate / the highest rate among groups of {report.min_group} or more "
+            f"with a known category; below {report.threshold:.2f} is flagged (four-fifths "
+            "rule). The measures are the system's recommendations, before any override. "
+            "Read from the restricted Demographics sheet only; no rule reads it."
+        ),
+        people=report.people,
+        unknowns=(
+            f"{report.without_record} without a Demographics row; unknown sex "
+            f"{report.unknown_sex}; unknown race/ethnicity {report.unknown_race_ethnicity}"
+        ),
+        tables=tables,
+        flagged=tuple(
+            f"{t.measure}, by {t.by}: {g.group} at {g.impact_ratio:.2f}"
+            for t, g in report.flagged
+            if g.impact_ratio is not None
+        ),
+    )
 
 
 EMPLOYEE_ENUMS = {
@@ -1712,14 +1800,10 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
 
 
 def trace_lines(result: RunResult) -> Iterator[str]:
-    """trace.jsonl: one JSON line per person (employee_id order), keys sorted.
-
-    Issue 6's hash chain wraps these lines; keep each line self-contained.
-    """
-    for r in result.results:
-        yield json.dumps(
-            r.trace, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
-        )
+    """trace.jsonl: one canonical JSON line per person (employee_id order), each with
+    the person's recommendation and overrides and chained to the line before it
+    (``talentrules.audit.trace_lines``, docs/audit.md)."""
+    return audit.trace_lines(result)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -1874,8 +1958,9 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
 # --------------------------------------------------------------------------------------
 
 Progress = Callable[[str, int, int], None]
-# A hook writes extra files into the run's folder before it is published (issue 6's
-# manifest.json goes here); it gets the temporary folder and the result.
+# A hook writes extra files into the run's folder before it is published; it gets the
+# temporary folder and the result. manifest.json is written after the hooks, so it
+# lists and hashes their files too.
 Hook = Callable[[Path, "RunResult"], None]
 MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
 
@@ -2005,6 +2090,19 @@ def write_outputs(
         write_xlsx(result, folder / "recommendations.xlsx", namer)
         for hook in hooks:
             hook(folder, result)
+        # Last: the manifest hashes every file written above.
+        audit.write_manifest(
+            folder,
+            result,
+            templates_dir=templates_dir,
+            options={
+                "allow_rejects": result.allow_rejects,
+                "names": names,
+                "jobs": jobs,
+                "force": force,
+            },
+            started=result.started or None,
+        )
         timings["files"] = time.perf_counter() - clock
         _publish(folder, outdir, force)
     except OSError as error:

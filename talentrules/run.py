@@ -7,6 +7,7 @@ stage; ``talentrules.report.write_outputs`` turns the result into files. The CLI
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ class RunResult:
     decisions: decide.Decisions  # recommendations, allocation, catalogue, overrides
     employees: dict[str, Row]  # the Employees row of each evaluated person
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    # For the run's manifest (talentrules.audit): when the run began (UTC, ISO) and
+    # whether rejected rows were allowed, so a replay uses the same option.
+    started: str = ""
+    allow_rejects: bool = False
 
     @property
     def problems(self) -> list[Problem]:
@@ -75,6 +80,7 @@ def evaluate_workbook(
     stop a run.
     """
     timings: dict[str, float] = {}
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
 
     def lap(stage: str) -> None:
@@ -125,4 +131,6 @@ def evaluate_workbook(
         decisions=decisions,
         employees={k: v for k, v in employees.items() if isinstance(k, str)},
         timings=timings,
+        started=started,
+        allow_rejects=allow_rejects,
     )
