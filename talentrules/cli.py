@@ -342,3 +342,129 @@ def rules_test(rules_dir: Path | None, coverage: bool) -> None:
     click.echo(format_report(report))
     if not report.ok:
         raise SystemExit(1)
+
+
+@cli.group()
+def audit() -> None:
+    """Audit a run: verify its record, diff two rulebooks, monitor fairness.
+
+    Example: talentrules audit verify review-out --workbook review.xlsx
+    """
+
+
+@audit.command("verify")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--workbook",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The run's workbook: replay the run and compare every recommendation and trace line.",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Rules folder for the replay (default: the one the manifest records).",
+)
+@user_errors
+def audit_verify(outdir: Path, workbook: Path | None, rules_dir: Path | None) -> None:
+    """Check OUTDIR's record: the trace's hash chain, the manifest, every file's hash.
+
+    An edited, reordered, truncated or appended trace line is named with its line
+    number and employee. With --workbook the run is replayed with the same options;
+    any difference names the person, the field and both values. Exits 1 on any
+    problem. Prints the manifest's own SHA-256: keep it with the panel's minutes.
+
+    Example: talentrules audit verify review-out --workbook review.xlsx
+    """
+    from talentrules.audit import verify
+
+    report = verify(outdir, workbook, rules_dir)
+    for line in report.checked:
+        click.echo(f"ok: {line}")
+    for line in report.problems:
+        click.echo(f"FAIL: {line}")
+    click.echo(f"manifest.json sha256 {report.manifest_sha256}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+_AUDIT_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines.",
+)
+
+
+@audit.command("diff")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--rules-a",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The rulebook in use.",
+)
+@click.option(
+    "--rules-b",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The proposed rulebook.",
+)
+@_REJECTS_OPTION
+@_AUDIT_FORMAT
+@user_errors
+def audit_diff(
+    workbook: Path, rules_a: Path, rules_b: Path, allow_rejects: bool, output_format: str
+) -> None:
+    """Evaluate WORKBOOK under two rulebooks: who changes, how, and which rule changes cause it.
+
+    Reports each person whose heart verdict, track, investments, allocation or any
+    other decision differs, the changed, added or removed rules that fired or came
+    close for them, and totals per kind of change.
+
+    Example: talentrules audit diff review.xlsx --rules-a rules/ --rules-b proposed/
+    """
+    from talentrules.audit import diff_rulebooks, format_diff
+
+    diff = diff_rulebooks(workbook, rules_a, rules_b, allow_rejects=allow_rejects)
+    if output_format == "json":
+        click.echo(json.dumps(diff.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_diff(diff))
+
+
+@audit.command("fairness")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--workbook",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
+)
+@_RULES_OPTION
+@_AUDIT_FORMAT
+@user_errors
+def audit_fairness(
+    source: Path, workbook: Path | None, rules_dir: Path | None, output_format: str
+) -> None:
+    """Selection rates and impact ratios by sex, race/ethnicity and both.
+
+    SOURCE is a review workbook (evaluated now) or an evaluate OUTDIR (its
+    recommendations.json, and the workbook the manifest records for Demographics).
+    Only the restricted Demographics sheet is read for groups. Ratios under 0.80 are
+    flagged (four-fifths rule); groups under 5 people are reported as too small.
+
+    Example: talentrules audit fairness review-out
+    """
+    from talentrules.audit import fairness, fairness_of_outdir, format_fairness
+    from talentrules.run import evaluate_workbook
+
+    if source.is_dir():
+        report = fairness_of_outdir(source, workbook)
+    else:
+        report = fairness(evaluate_workbook(source, rules_dir))
+    if output_format == "json":
+        click.echo(json.dumps(report.as_json() if report else None, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_fairness(report))
