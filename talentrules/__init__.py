@@ -16,6 +16,6 @@ SUPPORTED_PYTHONS = ((3, 11), (3, 12))
 if sys.version_info[:2] not in SUPPORTED_PYTHONS:
     raise ImportError(
         f"talentrules needs Python 3.11 or 3.12 (durable-rules 2.0.28 does not import on "
-        f"{sys.version_info.major}.{sys.version_info.minor}); "
+        f"{sys.version_info[0]}.{sys.version_info[1]}); "
         "create the virtual environment with python3.11 or python3.12"
     )
