@@ -545,8 +545,10 @@ def _check_recommendations(
         report.checked.append(f"{RECOMMENDATIONS} agrees with {TRACE} for {len(people)} people")
 
 
-def _shown(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_plain)
+def _shown(value: object, width: int = 160) -> str:
+    """A JSON value for a message, cut at ``width`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=_plain)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def differences(a: object, b: object, path: str = "", limit: int = 10) -> list[str]:
@@ -629,9 +631,17 @@ def _replay(
         if new is None:
             report.problems.append(f"replay: employee {eid}: in {TRACE}, not evaluated now")
             continue
-        old = {k: v for k, v in old.items() if k != CHAIN_KEY}
-        new = {k: v for k, v in new.items() if k != CHAIN_KEY}
-        for line in differences(old, new):
+        # The recommendation first: it is what the panel acts on; then the rest of the
+        # trace (facts, cells, rules), ignoring the chain link, which differs after
+        # any earlier difference.
+        found = differences(old.get("recommendation"), new.get("recommendation"), "recommendation")
+        found += differences(old.get("facts"), new.get("facts"), "facts")
+        skip = (CHAIN_KEY, "recommendation", "facts")
+        rest = [k for k in sorted(set(old) | set(new)) if k not in skip]
+        found += differences(
+            {k: old[k] for k in rest if k in old}, {k: new[k] for k in rest if k in new}
+        )
+        for line in found:
             report.problems.append(f"replay: employee {eid}: {line} (recorded -> replayed)")
     for eid in replayed:
         if eid not in recorded:
