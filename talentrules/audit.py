@@ -262,14 +262,36 @@ def run_counts(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _trace_tail(path: Path) -> tuple[int, str]:
-    """Lines in a trace file and the SHA-256 of the last one (GENESIS when empty)."""
+def _hash_files(folder: Path) -> tuple[dict[str, str], int, str]:
+    """Every file's SHA-256 (manifest.json aside), and the trace's line count and last
+    line's SHA-256, counted while its bytes are hashed: one read of each file."""
+    files: dict[str, str] = {}
     lines, last = 0, GENESIS
-    with open(path, encoding="utf-8", newline="\n") as handle:
-        for line in handle:
-            lines += 1
-            last = sha256_text(line.rstrip("\n"))
-    return lines, last
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name == MANIFEST:
+            continue
+        name = path.relative_to(folder).as_posix()
+        if name != TRACE:
+            files[name] = sha256_file(path)
+            continue
+        digest = hashlib.sha256()
+        tail = b""  # the bytes after the last newline read so far
+        line = b""  # the last complete line
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                newlines = block.count(b"\n")
+                if newlines:
+                    lines += newlines
+                    head, _, rest = block.rpartition(b"\n")
+                    line = (tail + head).rpartition(b"\n")[2]
+                    tail = rest
+                else:
+                    tail += block
+        files[name] = digest.hexdigest()
+        if lines:
+            last = hashlib.sha256(line).hexdigest()
+    return files, lines, last
 
 
 def build_manifest(
@@ -284,13 +306,7 @@ def build_manifest(
     """manifest.json as data, from the result and the files already in ``folder``."""
     rules_dir = Path(result.rules_dir).absolute()
     packaged = rules_dir.resolve() == default_rules_dir().resolve()
-    files = {
-        p.relative_to(folder).as_posix(): sha256_file(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-    trace_file = folder / TRACE
-    lines, last = _trace_tail(trace_file) if trace_file.is_file() else (0, GENESIS)
+    files, lines, last = _hash_files(folder)
     panel = result.panel
     return {
         "manifest_version": MANIFEST_VERSION,
