@@ -24,6 +24,7 @@ import datetime as dt
 import gc
 import itertools
 import json
+import json.encoder
 import marshal
 import math
 import multiprocessing
@@ -33,7 +34,9 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, repeat
+from operator import is_
+from typing import Any, cast
 
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
@@ -179,25 +182,38 @@ class _Level:
     fields: dict[tuple[str, str], _Field] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # field id -> name, for traces
 
-    # The fields by kind, for the fast encoder: (field id, source[, outcome]).
-    numbers: tuple[tuple[str, str], ...] = ()
-    strings: tuple[tuple[str, str], ...] = ()
-    booleans: tuple[tuple[str, str], ...] = ()
-    dates: tuple[tuple[str, str], ...] = ()
-    outcomes: tuple[tuple[str, str], ...] = ()
-    member_fields: tuple[tuple[str, str, str], ...] = ()
-    by_name: list[tuple[str, str]] = field(default_factory=list)  # (name, field id), sorted
+    # For the fast encoder (Engine._fact_text), fixed at compile time. The fact's
+    # fields in one order: numbers, strings, booleans, dates (read from the person),
+    # then outcomes and members (from lower levels' outcomes).
+    sources: tuple[str, ...] = ()  # the person's facts, in that order
+    cuts: tuple[int, int, int] = (0, 0, 0)  # where strings, booleans, dates start
+    outcome_sources: tuple[str, ...] = ()
+    member_sources: tuple[tuple[str, str], ...] = ()  # (decision, outcome)
+    template: str = ""  # the fact's JSON text with a %s per value (and the sid first)
+    absent: tuple[str, ...] = ()  # per source: its ',"<field id>":None' in the text
+    trace_fields: tuple[tuple[str, int], ...] = ()  # (name, position), sorted by name
+    ordered: tuple[_Field, ...] = ()  # the fields in the template's order
 
     def group_fields(self) -> None:
-        def kind(name: str) -> tuple[tuple[str, str], ...]:
-            return tuple((f[0], f[1]) for f in self.fields.values() if f[2] == name)
+        def kind(name: str) -> list[_Field]:
+            return [f for f in self.fields.values() if f[2] == name]
 
-        self.numbers, self.strings, self.booleans = kind("number"), kind("string"), kind("boolean")
-        self.dates, self.outcomes = kind("date"), kind("outcome")
-        self.by_name = sorted((name, fid) for fid, name in self.names.items())
-        self.member_fields = tuple(
-            (f[0], f[1], f[3]) for f in self.fields.values() if f[2] == "member"
+        read = kind("number") + kind("string") + kind("boolean") + kind("date")
+        ordered = read + kind("outcome") + kind("member")
+        self.sources = tuple(f[1] for f in read)
+        strings = len(kind("number"))
+        booleans = strings + len(kind("string"))
+        self.cuts = (strings, booleans, booleans + len(kind("boolean")))
+        self.outcome_sources = tuple(f[1] for f in kind("outcome"))
+        self.member_sources = tuple((f[1], f[3]) for f in kind("member"))
+        # Field ids are f<digits> and the sid is digits: no '%' to escape.
+        self.template = (
+            f'{{"sid":"%s","l":{self.index}' + "".join(f',"{f[0]}":%s' for f in ordered) + "}"
         )
+        self.absent = tuple(f',"{f[0]}":None' for f in read)
+        self.ordered = tuple(ordered)
+        position = {f[0]: i for i, f in enumerate(ordered)}
+        self.trace_fields = tuple(sorted((name, position[fid]) for fid, name in self.names.items()))
 
 
 class _Compiler:
@@ -461,8 +477,13 @@ def _encode(value: Value, kind: str, source: str, employee_id: str) -> str:
     raise EngineError(f"{employee_id}: fact '{source}' should be a {kind}, got {value!r}")
 
 
-_NUMBER = {int, float}
-_STR = {str}
+_NUMBER_OR_NONE = {int, float, type(None)}
+_STR_OR_NONE = {str, type(None)}
+_BOOL_OR_NONE = {bool, type(None)}
+# Booleans (and collect memberships) as durable sees them; get(None) stays None.
+_BOOL_TEXT: dict[object, str] = {True: '"T"', False: '"F"'}
+_BOOL_RAW: dict[object, str] = {True: "T", False: "F"}
+_QUOTE = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
 
 
 def _plain_float(value: object) -> bool:
@@ -584,7 +605,7 @@ class Engine:
         trace: list[dict[str, Any]] | None,
     ) -> list[int]:
         """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
-        text, fact = self._fact_text(sid, level, person, outcomes)
+        text, sent = self._fact_text(sid, level, person, outcomes)
         try:
             code, offset = _dre.assert_fact(handle, text)
         except _dre.error as error:
@@ -604,12 +625,16 @@ class Engine:
             self._collect(handle, offset, level, hits)
         ordered = sorted(hits)
         if trace is not None:
-            sent = fact if fact is not None else json.loads(text)
+            if sent is None:  # the checked encoder's text: read back what was sent
+                fact = json.loads(text)
+                sent = tuple(fact.get(f[0]) for f in level.ordered)
             trace.append(
                 {
                     "level": level.index,
                     "decisions": list(level.decisions),
-                    "asserted": {name: sent[f] for name, f in level.by_name if f in sent},
+                    "asserted": {
+                        name: sent[i] for name, i in level.trace_fields if sent[i] is not None
+                    },
                     "fired": [self.rulebook.rules[i].id for i in ordered],
                 }
             )
@@ -618,44 +643,58 @@ class Engine:
     @staticmethod
     def _fact_text(
         sid: str, level: _Level, person: PersonFacts, outcomes: Mapping[str, tuple[str, ...]]
-    ) -> tuple[str, dict[str, object] | None]:
+    ) -> tuple[str, tuple[object, ...] | None]:
         """The JSON text of the person's fact for ``level`` (only what its rules read),
-        and the fact as a dict when it was built as one (for the trace).
+        and the values sent, in ``level.template``'s order (None: absent), for the trace.
 
-        The hot path of the adapter: comprehensions and one json.dumps (C) for the
-        usual values; anything else (floats durable could misread, wrong types) goes
-        through ``_fact_text_checked``, which encodes or refuses each value.
+        The hot path of the adapter: the values are fetched, type-checked and
+        formatted into the level's template by C loops (map, set, %), and an
+        unknown value's field is cut out of the text again; anything unusual
+        (floats durable could misread, wrong types) goes through
+        ``_fact_text_checked``, which encodes or refuses each value.
         """
-        get = person.values.get
-        numbers = {f: v for f, s in level.numbers if (v := get(s)) is not None}
-        strings = {f: v for f, s in level.strings if (v := get(s)) is not None}
-        types = set(map(type, numbers.values()))
-        if types - _NUMBER or set(map(type, strings.values())) - _STR:
+        values = tuple(map(person.values.get, level.sources))
+        strings_at, booleans_at, dates_at = level.cuts
+        numbers = values[:strings_at]
+        strings = values[strings_at:booleans_at]
+        booleans = values[booleans_at:dates_at]
+        dates = values[dates_at:]
+        types = set(map(type, numbers))
+        if not types <= _NUMBER_OR_NONE or not set(map(type, strings)) <= _STR_OR_NONE:
             return Engine._fact_text_checked(sid, level, person, outcomes), None
-        if float in types and not all(map(_plain_float, numbers.values())):
+        if float in types and not all(map(_plain_float, numbers)):
             return Engine._fact_text_checked(sid, level, person, outcomes), None
-        if numbers:  # ints beyond 2**53 lose digits as floats and overflow durable's atoll
-            low, high = min(numbers.values()), max(numbers.values())
-            if not -(2**53) < low <= high < 2**53:  # type: ignore[operator]
+        known = cast(tuple[float, ...], tuple(filter(None, numbers)))  # zeros are in range
+        # ints beyond 2**53 lose digits as floats and overflow durable's atoll
+        if known and not -(2**53) < min(known) <= max(known) < 2**53:
+            return Engine._fact_text_checked(sid, level, person, outcomes), None
+        if not set(map(type, booleans)) <= _BOOL_OR_NONE:
+            return Engine._fact_text_checked(sid, level, person, outcomes), None
+        ordinals: tuple[int | None, ...] = ()
+        if dates:
+            if not all(v is None or isinstance(v, dt.date) for v in dates):
                 return Engine._fact_text_checked(sid, level, person, outcomes), None
-        fact: dict[str, object] = {"sid": sid, "l": level.index, **numbers, **strings}
-        for fid, source in level.booleans:
-            value = get(source)
-            if value is True or value is False:
-                fact[fid] = "T" if value else "F"
-            elif value is not None:
-                return Engine._fact_text_checked(sid, level, person, outcomes), None
-        for fid, source in level.dates:
-            value = get(source)
-            if isinstance(value, dt.date):
-                fact[fid] = value.toordinal()
-            elif value is not None:
-                return Engine._fact_text_checked(sid, level, person, outcomes), None
-        for fid, source in level.outcomes:
-            fact[fid] = outcomes[source][0]
-        for fid, source, outcome in level.member_fields:
-            fact[fid] = "T" if outcome in outcomes[source] else "F"
-        return json.dumps(fact, separators=(",", ":")), fact
+            ordinals = tuple(None if v is None else cast(dt.date, v).toordinal() for v in dates)
+        chosen = tuple(outcomes[source][0] for source in level.outcome_sources)
+        members = tuple(outcome in outcomes[source] for source, outcome in level.member_sources)
+        # Strings are written as json.dumps writes them (ASCII escapes), so rule
+        # literals and fact values share one spelling.
+        text = level.template % (
+            (sid,)
+            + numbers
+            + tuple(None if v is None else _QUOTE(cast(str, v)) for v in strings)
+            + tuple(map(_BOOL_TEXT.get, booleans))
+            + ordinals
+            + tuple(map(_QUOTE, chosen))
+            + tuple(map(_BOOL_TEXT.__getitem__, members))
+        )
+        if None in values:
+            # An unknown value is an absent field. Its ',"f7":None' cannot occur
+            # earlier in the text: every quote inside a string value is escaped.
+            for fragment in compress(level.absent, map(is_, values, repeat(None))):
+                text = text.replace(fragment, "", 1)
+        sent = numbers + strings + tuple(map(_BOOL_RAW.get, booleans)) + ordinals + chosen
+        return text, sent + tuple(map(_BOOL_RAW.__getitem__, members))
 
     @staticmethod
     def _fact_text_checked(

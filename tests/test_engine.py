@@ -775,3 +775,59 @@ def test_parallel_results_that_marshal_refuses_travel_by_pickle(
     results = run(RB_SIMPLE, PERSONS[:200], jobs=2)
     assert [r.trace["when"] for r in results] == [dt.date(2026, 1, 31)] * 200
     assert [r.evaluation for r in results] == [oracle(RB_SIMPLE, p) for p in PERSONS[:200]]
+
+
+def _both_encoders(rulebook: Rulebook, persons: Sequence[PersonFacts]) -> int:
+    """Every level's fact through the fast encoder and the checked one: the same JSON
+    and, for the trace, the same values; returns how many facts took the fast path."""
+    fast = 0
+    with Engine(rulebook) as engine:
+        for person in persons:
+            outcomes = engine.evaluate(person).outcomes
+            for level in engine._levels:
+                text, sent = Engine._fact_text("7", level, person, outcomes)
+                checked = json.loads(Engine._fact_text_checked("7", level, person, outcomes))
+                assert json.loads(text) == checked, (person.employee_id, level.index, text)
+                if sent is not None:
+                    fast += 1
+                    assert sent == tuple(checked.get(f[0]) for f in level.ordered)
+    return fast
+
+
+def test_the_fast_encoder_writes_what_the_checked_one_writes() -> None:
+    """The hot path formats a level's template and cuts unknown fields out of the text;
+    on every kind of value, quotes and accents, unknowns anywhere, it must agree with
+    the value-by-value encoder (which the other tests pin to durable's behaviour)."""
+    odd = ['He said "no"', 'x,"f1":None', "back\\slash", "Zoë", "tab\there", ""]
+    chosen = decision("chosen", "priority", ["A", 'B "b"'], "A")
+    rb = book(
+        [SCORE, number("ratio"), enum("kind", *odd), FLAG, WHEN],
+        [HIT, chosen],
+        [
+            ("r0", "hit", ["score >= 1", "ratio < 0.5"], "r0", 0),
+            ("r1", "hit", [("any", ["flag == true", "since < 2020-03-01"])], "r1", 0),
+            ("r2", "hit", Compare("kind", "in", tuple(odd), FILE, 1), "r2", 0),
+            ("c0", "chosen", ["hit == r0", "hit != r1"], 'B "b"', 1),
+            ("c1", "chosen", ["hit == r2", "score > 2"], "A", 2),
+        ],
+    )
+    rng = random.Random(5)
+    values: dict[str, list[Value]] = {
+        "score": [0, 1, 3, -7, 2**53 - 1, None],
+        "ratio": [0.25, 0.0, -0.0, 1.5, 123456.789, 7, None],
+        "kind": [*odd, None],
+        "flag": [True, False, None],
+        "since": [dt.date(2020, 2, 29), dt.date(1999, 1, 1), None],
+    }
+    persons = [
+        Person(str(n), {name: rng.choice(options) for name, options in values.items()})
+        for n in range(400)
+    ]
+    assert _both_encoders(rb, persons) == 400 * 2
+    # Values only the checked encoder takes (it also refuses wrong types).
+    slow = [Person("big", {"score": 2**60}), Person("tiny", {"ratio": 1e-05})]
+    slow.append(Person("huge", {"ratio": 1e20, "since": dt.datetime(2020, 1, 1, 12)}))
+    assert _both_encoders(rb, slow) == 2  # level 1 (score only) of tiny and huge
+    # The default rulebook on the sample workbook: numbers, enums, outcomes, members.
+    rulebook, sample = _persons_from(ROOT / "sample_inputs" / "panel_review.xlsx")
+    assert _both_encoders(rulebook, sample) == len(sample) * len(rulebook.levels)
