@@ -404,9 +404,12 @@ def _who(record: object) -> str:
 def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], list[str]]:
     """Parse trace lines and check each one's place and its link to the line before.
 
-    Returns the parsed lines (None where a line is not JSON) and the problems, each
-    naming the line and the employee. An edited line shows as a broken link on the
-    line after it; a moved, removed or inserted line as a wrong line number.
+    Returns one entry per line (None where a line is not a chained JSON object) and
+    the problems, each naming the line and the employee. An entry keeps only what
+    later checks need (``employee_id``, ``index``, ``link``, ``view``: the
+    recommendation as ``_from_trace`` reads it), so a 10,000-person trace is never
+    held as parsed objects. An edited line shows as a broken link on the line after
+    it; a moved, removed or inserted line as a wrong line number.
     """
     parsed: list[dict[str, Any] | None] = []
     problems: list[str] = []
@@ -424,9 +427,16 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
             problems.append(f"{TRACE} line {number}: no chain link: edited or inserted")
             prev_hash = sha256_text(line)
             continue
-        parsed.append(record)
         link = record[CHAIN_KEY]
         who = _who(record)
+        parsed.append(
+            {
+                "employee_id": record.get("employee_id"),
+                "index": number - 1,
+                "link": link,
+                "view": _from_trace(record),
+            }
+        )
         if link.get("line") != number:
             problems.append(
                 f"{TRACE} line {number}{who}: it was written as line {link.get('line')}: "
@@ -537,17 +547,17 @@ def _check_recommendations(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         report.problems.append(f"{RECOMMENDATIONS}: cannot read: {error}")
         return
-    traced = {r["employee_id"]: r for r in records if r is not None and "employee_id" in r}
+    traced = {r["employee_id"]: r["view"] for r in records if r is not None}
     before = len(report.problems)
     listed = set()
     for person in people:
         eid = person.get("employee_id")
         listed.add(eid)
-        record = traced.get(eid)
-        if record is None:
+        expected = traced.get(eid)
+        if expected is None:
             report.problems.append(f"{RECOMMENDATIONS}: employee {eid}: not in {TRACE}")
             continue
-        expected, found = _from_trace(record), _from_json(person)
+        found = _from_json(person)
         for key, value in expected.items():
             if found[key] != value:
                 report.problems.append(
@@ -596,6 +606,7 @@ def differences(a: object, b: object, path: str = "", limit: int = 10) -> list[s
 def _replay(
     manifest: Mapping[str, Any],
     records: Sequence[dict[str, Any] | None],
+    raw: Sequence[str],
     workbook: Path,
     rules_dir: Path | None,
     report: VerifyReport,
@@ -636,20 +647,24 @@ def _replay(
                 report.problems.append(f"rule {rule_id}: in {rules_dir}, not in the run's rulebook")
             elif now[rule_id] != then[rule_id]:
                 report.problems.append(f"rule {rule_id}: changed since the run")
-    replayed = {}
-    for line in trace_lines(result):
-        record = json.loads(line)
-        replayed[record["employee_id"]] = record
-    recorded = {r["employee_id"]: r for r in records if r is not None and "employee_id" in r}
+    recorded = {r["employee_id"]: r for r in records if r is not None}
+    replayed = set()
     before = len(report.problems)
-    for eid, old in recorded.items():
-        new = replayed.get(eid)
-        if new is None:
-            report.problems.append(f"replay: employee {eid}: in {TRACE}, not evaluated now")
+    for index in range(len(result.results)):
+        new = trace_record(result, index)
+        eid = new["employee_id"]
+        replayed.add(eid)
+        entry = recorded.get(eid)
+        if entry is None:
             continue
-        # The recommendation first: it is what the panel acts on; then the rest of the
-        # trace (facts, cells, rules), ignoring the chain link, which differs after
-        # any earlier difference.
+        line = raw[entry["index"]]
+        # Equal content gives equal text once the recorded chain link is put back;
+        # only lines that differ are parsed and compared field by field.
+        if canonical({**new, CHAIN_KEY: entry["link"]}) == line:
+            continue
+        old, new = json.loads(line), json.loads(canonical(new))  # tuples, dates -> JSON
+        # The recommendation first: it is what the panel acts on; then the facts read,
+        # then the rest of the trace.
         found = differences(old.get("recommendation"), new.get("recommendation"), "recommendation")
         found += differences(old.get("facts"), new.get("facts"), "facts")
         skip = (CHAIN_KEY, "recommendation", "facts")
@@ -657,8 +672,11 @@ def _replay(
         found += differences(
             {k: old[k] for k in rest if k in old}, {k: new[k] for k in rest if k in new}
         )
-        for line in found:
-            report.problems.append(f"replay: employee {eid}: {line} (recorded -> replayed)")
+        for text in found:
+            report.problems.append(f"replay: employee {eid}: {text} (recorded -> replayed)")
+    for eid in recorded:
+        if eid not in replayed:
+            report.problems.append(f"replay: employee {eid}: in {TRACE}, not evaluated now")
     for eid in replayed:
         if eid not in recorded:
             report.problems.append(f"replay: employee {eid}: evaluated now, not in {TRACE}")
@@ -712,6 +730,7 @@ def verify(
         _replay(
             manifest,
             records,
+            raw,
             Path(workbook),
             Path(rules_dir) if rules_dir is not None else None,
             report,
