@@ -220,7 +220,8 @@ def evaluate(
 
     Writes briefs/<employee_id>.html and .md (one justification brief per person),
     summary.html and summary.md (the panel summary), recommendations.xlsx,
-    recommendations.json and trace.jsonl. A workbook with errors is refused (exit 1,
+    recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
+    record, checked by `audit verify`). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
     written unless the whole run succeeds.
 
