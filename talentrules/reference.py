@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,6 +214,11 @@ class _Not:
 
 _Node = _Leaf | _All | _Any | _Not
 
+# Why a rule did not fire, for one set of values read: its first failing leaf as trace
+# JSON without the person's cells (None: no leaf fails), that leaf's fact, and the
+# single changes that would make the rule fire.
+_WhyNot = tuple[dict[str, Json] | None, str, tuple[dict[str, Json], ...]]
+
 
 @dataclass(frozen=True)
 class CompiledRule:
@@ -235,7 +240,12 @@ class CompiledRule:
     candidates: dict[str, tuple[Value, ...]]
     decision: Decision
     reads: Callable[[Env], object]  # env -> the values the rule reads (a memo key)
-    memo: dict[object, tuple[int | None, Truth, tuple[dict[str, Json], ...]]]
+    # explain's memos (see _why_not): by the values read, by the leaves' truths, and
+    # by the leaves' truths with one fact's value; each bounded, so memory stays flat.
+    memo: dict[object, _WhyNot]
+    fired_memo: dict[object, tuple[tuple[dict[str, Json], str], ...]]
+    by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
+    changes: dict[tuple[object, ...], dict[str, Json] | None]
 
 
 @dataclass(frozen=True)
@@ -319,6 +329,9 @@ def _compile_rule(
         candidates,
         decisions[rule.decision],
         _getter(tuple(dict.fromkeys(leaf.fact for leaf in leaves))),
+        {},
+        {},
+        {},
         {},
     )
 
@@ -461,7 +474,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _value_of(node: _Node, results: list[Truth]) -> Truth:
+def _value_of(node: _Node, results: Sequence[Truth]) -> Truth:
     """A condition's truth from its leaves' truths (Kleene)."""
     if isinstance(node, _Leaf):
         return results[node.index]
@@ -478,7 +491,7 @@ def _value_of(node: _Node, results: list[Truth]) -> Truth:
     return None if None in values else False
 
 
-def _blame(node: _Node, want: bool, results: list[Truth]) -> int | None:
+def _blame(node: _Node, want: bool, results: Sequence[Truth]) -> int | None:
     """The first leaf, in reading order, that keeps ``node`` from being ``want``."""
     if isinstance(node, _Leaf):
         return None if results[node.index] is want else node.index
@@ -496,7 +509,7 @@ def _blame(node: _Node, want: bool, results: list[Truth]) -> int | None:
 
 
 def _fixable(
-    node: _Node, want: bool, results: list[Truth], leaves: tuple[Compare, ...], fixed: set[str]
+    node: _Node, want: bool, results: Sequence[Truth], leaves: tuple[Compare, ...], fixed: set[str]
 ) -> set[str] | None:
     """Facts one change of which might make ``node`` ``want``; None: already is.
 
@@ -621,50 +634,55 @@ def _tidy(value: Value) -> Value:
     return value
 
 
-def _counterfactuals(
-    cr: CompiledRule,
-    facts: Iterable[str],
-    env: Env,
-    results: list[Truth],
-) -> list[dict[str, Json]]:
-    """For each fact in ``facts``: the nearest value that makes the rule fire, if any."""
-    out: list[dict[str, Json]] = []
-    for fact in facts:
-        current = env.get(fact)
-        on_fact = [n for n, leaf in enumerate(cr.leaves) if leaf.fact == fact]
-        candidates = sorted(cr.candidates[fact], key=lambda v: _distance(v, current))
-        for value in candidates:
-            if value == current and type(value) is type(current):
-                continue
-            env[fact] = value
-            try:
-                holds = cr.check(env)
-                after = {n: cr.leaf_checks[n](env) for n in on_fact} if holds is True else {}
-            finally:
-                env[fact] = current
-            if holds is True:
-                # Say which of the rule's conditions on this fact the change meets.
-                texts = [
-                    _condition_text(cr.leaves[n], bool(after[n]))
-                    for n in on_fact
-                    if after[n] is not results[n]
-                ]
-                if len(texts) > 1 and "is known" in texts:
-                    texts.remove("is known")
-                text = " and ".join(dict.fromkeys(texts))
-                out.append(_counterfactual(cr.decision, cr.rule, fact, current, (value, text)))
-                break
-    return out
+def _change(cr: CompiledRule, fact: str, env: Env, results: tuple[Truth, ...]) -> Json:
+    """The nearest value of ``fact`` that makes the rule fire, as a counterfactual
+    (None: no value tried does).
+
+    The leaves on other facts keep their truths whatever this fact holds, so the
+    answer depends only on ``results`` and the fact's current value, and is
+    remembered by those: far fewer combinations than the values a rule reads.
+    """
+    current = env.get(fact)
+    key = (results, fact, current)
+    if key in cr.changes:
+        return cr.changes[key]
+    found: dict[str, Json] | None = None
+    on_fact = [n for n, leaf in enumerate(cr.leaves) if leaf.fact == fact]
+    candidates = sorted(cr.candidates[fact], key=lambda v: _distance(v, current))
+    for value in candidates:
+        if value == current and type(value) is type(current):
+            continue
+        env[fact] = value
+        try:
+            holds = cr.check(env)
+            after = {n: cr.leaf_checks[n](env) for n in on_fact} if holds is True else {}
+        finally:
+            env[fact] = current
+        if holds is True:
+            # Say which of the rule's conditions on this fact the change meets.
+            texts = [
+                _condition_text(cr.leaves[n], bool(after[n]))
+                for n in on_fact
+                if after[n] is not results[n]
+            ]
+            if len(texts) > 1 and "is known" in texts:
+                texts.remove("is known")
+            text = " and ".join(dict.fromkeys(texts))
+            found = _counterfactual(cr.decision, cr.rule, fact, current, (value, text))
+            break
+    if len(cr.changes) < _CHANGES_LIMIT:
+        cr.changes[key] = found
+    return found
 
 
-def _first_failing(cr: CompiledRule, results: list[Truth]) -> int | None:
+def _first_failing(cr: CompiledRule, results: Sequence[Truth]) -> int | None:
     """The first leaf, in reading order, that keeps the rule from firing."""
     if cr.flat:
         return next((n for n, result in enumerate(results) if result is not True), None)
     return _blame(cr.shape, True, results)
 
 
-def _one_change_facts(cr: CompiledRule, results: list[Truth]) -> list[str]:
+def _one_change_facts(cr: CompiledRule, results: Sequence[Truth]) -> list[str]:
     """Facts (in reading order) one change of which might make the rule fire."""
     if cr.flat:
         failing = [n for n, result in enumerate(results) if result is not True]
@@ -680,29 +698,35 @@ def _one_change_facts(cr: CompiledRule, results: list[Truth]) -> list[str]:
     return sorted(found, key=lambda f: first[f])
 
 
-_MEMO_LIMIT = 256  # per rule (a few MB in all): memory stays flat however many are explained
+# Per rule, so memory stays flat however many people are explained: a few MB in all.
+_MEMO_LIMIT = 256  # by the values a rule reads
+_RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
+_CHANGES_LIMIT = 512  # by its leaves' truths and one fact's value
 
 
-def _why_not(cr: CompiledRule, env: Env) -> tuple[int | None, Truth, tuple[dict[str, Json], ...]]:
-    """Why ``cr`` did not fire: its first failing leaf, that leaf's truth, and the single
-    changes that would make it fire.
+def _why_not(cr: CompiledRule, env: Env, key: object) -> _WhyNot:
+    """Why ``cr`` did not fire: its first failing leaf (as trace JSON, less the cells)
+    and that leaf's fact, and the single changes that would make it fire.
 
-    All three depend only on the values the rule reads, which few people differ in,
-    so they are remembered per rule (the search for changes is the costly part).
+    All of it depends only on the values the rule reads (``key``; None when the
+    person lacks one), so the answer is remembered by them; ``explain`` looks there
+    first. Worked out, the blamed leaf and the facts worth changing depend only on
+    the leaves' truths, and each change on those and one value: remembered too.
     """
-    try:
-        key = cr.reads(env)
-    except KeyError:  # a fact the person lacks: nothing to share, work it out
-        key = None
-    if key is not None:
-        found = cr.memo.get(key)
-        if found is not None:
-            return found
-    results = [check(env) for check in cr.leaf_checks]
-    blamed = _first_failing(cr, results)
-    facts = _one_change_facts(cr, results)
-    compiled_changes = _counterfactuals(cr, facts, env, results) if facts else ()
-    answer = (blamed, results[blamed] if blamed is not None else None, tuple(compiled_changes))
+    results = tuple([check(env) for check in cr.leaf_checks])
+    shape = cr.by_results.get(results)
+    if shape is None:
+        shape = (_first_failing(cr, results), tuple(_one_change_facts(cr, results)))
+        if len(cr.by_results) < _RESULTS_LIMIT:
+            cr.by_results[results] = shape
+    blamed, facts = shape
+    if blamed is None:
+        failed, fact = None, ""
+    else:
+        failed, fact = _leaf_base(cr, blamed, results[blamed], env), cr.leaves[blamed].fact
+    found = [_change(cr, f, env, results) for f in facts]
+    changes = tuple(change for change in found if change is not None)
+    answer = (failed, fact, changes)
     if key is not None and len(cr.memo) < _MEMO_LIMIT:
         cr.memo[key] = answer
     return answer
@@ -750,13 +774,11 @@ def _changes_outcome(
     return top is not None and rule.priority > top and rule.then != now[0]
 
 
-def _leaf_json(
-    cr: CompiledRule, n: int, result: Truth, env: Env, person: PersonFacts
-) -> dict[str, Json]:
-    fact = cr.leaves[n].fact
-    actual = env.get(fact)
+def _leaf_base(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
+    """Leaf ``n`` as trace JSON with the value it read, all but its cells (last, so a
+    copy plus the person's cells is the leaf): remembered per rule across people."""
+    actual = env.get(cr.leaves[n].fact)
     kind = type(actual)
-    # The common cases inline: this runs about a hundred times per person.
     if actual is None:
         value, shown = None, "unknown"
     elif kind is int or kind is str:
@@ -769,8 +791,25 @@ def _leaf_json(
     leaf["actual"] = value
     leaf["shown"] = shown
     leaf["result"] = result
-    leaf["cells"] = person.cells.get(fact, ())
     return leaf
+
+
+def _fired_conditions(cr: CompiledRule, env: Env) -> tuple[tuple[dict[str, Json], str], ...]:
+    """A fired rule's leaves as (trace JSON less cells, fact), remembered by the values
+    the rule reads."""
+    try:
+        key = cr.reads(env)
+    except KeyError:  # a fact the person lacks: nothing to share, work it out
+        key = None
+    found = cr.fired_memo.get(key) if key is not None else None
+    if found is None:
+        found = tuple(
+            (_leaf_base(cr, n, check(env), env), cr.leaves[n].fact)
+            for n, check in enumerate(cr.leaf_checks)
+        )
+        if key is not None and len(cr.fired_memo) < _MEMO_LIMIT:
+            cr.fired_memo[key] = found
+    return found
 
 
 def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
@@ -778,18 +817,25 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
 
     Decisions' outcomes are taken from ``evaluation`` (whichever evaluator made it),
     never recomputed; the rules' leaf conditions are read against those outcomes.
+    It runs for every person, so the parts that depend only on the values a rule
+    reads are remembered per rule, and each person gets fresh copies with their cells.
     """
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
     fired_ids = set(evaluation.fired)
+    cells_of = person.cells.get
 
     fired_json: list[dict[str, Json]] = []
     fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
     for rule_id in evaluation.fired:
         cr = compiled.rules[rule_id]
         fired_by_decision[cr.rule.decision].append(cr.rule)
-        held = [check(env) for check in cr.leaf_checks]
+        conditions = []
+        for base, fact in _fired_conditions(cr, env):
+            leaf = base.copy()
+            leaf["cells"] = cells_of(fact, ())
+            conditions.append(leaf)
         fired_json.append(
             {
                 "rule": rule_id,
@@ -797,9 +843,7 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                 "then": cr.rule.then,
                 "level": compiled.level_of[cr.rule.decision],
                 "where": f"{cr.rule.file}:{cr.rule.line}",
-                "conditions": [
-                    _leaf_json(cr, n, result, env, person) for n, result in enumerate(held)
-                ],
+                "conditions": conditions,
             }
         )
 
@@ -826,19 +870,21 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
             fired_here = fired_by_decision[name]
             top = max((r.priority for r in fired_here), default=None)
             for cr in rules:
-                if cr.rule.id in fired_ids:
+                rule = cr.rule
+                if rule.id in fired_ids:
                     continue
-                blamed, failed_result, changes = _why_not(cr, env)
-                not_fired.append(
-                    {
-                        "rule": cr.rule.id,
-                        "then": cr.rule.then,
-                        "failed": None
-                        if blamed is None
-                        else _leaf_json(cr, blamed, failed_result, env, person),
-                    }
-                )
-                if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+                # The memo's lookup inline: this runs for nearly every rule and person.
+                try:
+                    key = cr.reads(env)
+                except KeyError:  # a fact the person lacks: nothing to share, work it out
+                    key = None
+                found = cr.memo.get(key) if key is not None else None
+                failed, fact, changes = found or _why_not(cr, env, key)
+                if failed is not None:
+                    failed = failed.copy()
+                    failed["cells"] = cells_of(fact, ())
+                not_fired.append({"rule": rule.id, "then": rule.then, "failed": failed})
+                if changes and _changes_outcome(decision, fired_here, top, rule, outcomes):
                     counterfactuals += [dict(change) for change in changes]
             decisions_json[name] = {
                 "policy": decision.policy,
