@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from talentrules import __version__, decide
-from talentrules.errors import TalentRulesError
+from talentrules.errors import AuditError
 from talentrules.ingest import load_workbook
 from talentrules.model import Panel, Value
 from talentrules.paths import default_rules_dir, default_templates_dir
@@ -45,11 +45,6 @@ from talentrules.rulebook import (
     rulebook_files,
 )
 from talentrules.run import RunResult, evaluate_workbook
-
-
-class AuditError(TalentRulesError):
-    """An output folder or a rulebook cannot be audited as asked."""
-
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -124,22 +119,7 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
                     "cost": a.cost,
                 }
             )
-        for o in recommendation.overrides:
-            overrides.append(
-                {
-                    "field": o.field,
-                    "target": o.target,
-                    "recommended": list(o.recommended),
-                    "decision": list(o.decision),
-                    "direction": o.direction,
-                    "reason": o.reason,
-                    "decided_by": o.decided_by,
-                    "decided_on": o.decided_on.isoformat() if o.decided_on else None,
-                    "applies": o.applies,
-                    "superseded_by": o.superseded_by,
-                    "cells": dict(o.refs),
-                }
-            )
+        overrides = [o.as_dict() for o in recommendation.overrides]
     record = dict(r.trace)
     record["recommendation"] = {
         "outcomes": {name: list(values) for name, values in r.evaluation.outcomes.items()},

@@ -796,6 +796,22 @@ class Override:
     def applies(self) -> bool:
         return self.superseded_by is None
 
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form, shared by recommendations.json and the trace."""
+        return {
+            "field": self.field,
+            "target": self.target,
+            "recommended": list(self.recommended),
+            "decision": list(self.decision),
+            "direction": self.direction,
+            "reason": self.reason,
+            "decided_by": self.decided_by,
+            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
+            "applies": self.applies,
+            "superseded_by": self.superseded_by,
+            "cells": dict(self.refs),
+        }
+
 
 @dataclass(frozen=True)
 class Recommendation:

@@ -33,3 +33,7 @@ class OutputError(TalentRulesError):
 
 class RuleConflictError(TalentRulesError):
     """Two rules of a ``unique`` decision fired for one person."""
+
+
+class AuditError(TalentRulesError):
+    """An output folder or a rulebook cannot be audited as asked."""

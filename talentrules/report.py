@@ -1728,21 +1728,7 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
                 "fired": list(r.evaluation.fired),
                 "overruled": {k: list(v) for k, v in r.evaluation.overruled.items() if v},
                 "defaulted": list(r.evaluation.defaulted),
-                "override": [
-                    {
-                        "field": o.field,
-                        "target": o.target,
-                        "recommended": list(o.recommended),
-                        "decision": list(o.decision),
-                        "direction": o.direction,
-                        "reason": o.reason,
-                        "decided_by": o.decided_by,
-                        "decided_on": _plain(o.decided_on),
-                        "applies": o.applies,
-                        "cells": dict(o.refs),
-                    }
-                    for o in overrides
-                ],
+                "override": [o.as_dict() for o in overrides],
                 "brief": {
                     "html": namer.brief(r.employee_id, "html"),
                     "md": namer.brief(r.employee_id, "md"),
