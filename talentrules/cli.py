@@ -245,7 +245,8 @@ def evaluate(
         f"evaluated {written.briefs} people from {result.panel.path.name} "
         f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
         f"{warnings} warning{'s' if warnings != 1 else ''}): wrote {written.outdir}/ "
-        "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl)"
+        "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl, "
+        "manifest.json)"
     )
 
 
