@@ -50,7 +50,7 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert re.fullmatch(
         r"evaluated 40 people from panel_review\.xlsx \(0 rejected rows, \d+ warnings?\): "
         r"wrote .*out/ \(summary\.html, briefs/, recommendations\.xlsx, "
-        r"recommendations\.json, trace\.jsonl\)\n",
+        r"recommendations\.json, trace\.jsonl, manifest\.json\)\n",
         stdout,
     ), stdout
     return out
