@@ -246,6 +246,7 @@ class CompiledRule:
     fired_memo: dict[object, tuple[tuple[dict[str, Json], str], ...]]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
     changes: dict[tuple[object, ...], dict[str, Json] | None]
+    bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class CompiledReference:
     levels: tuple[tuple[tuple[Decision, tuple[CompiledRule, ...]], ...], ...]
     rules: dict[str, CompiledRule]
     level_of: dict[str, int]  # decision -> its level
-    dates: bool  # some fact is a date (the trace writes dates as text)
+    date_facts: tuple[str, ...]  # the facts that are dates (the trace writes them as text)
 
 
 def _compile_rule(
@@ -333,6 +334,7 @@ def _compile_rule(
         {},
         {},
         {},
+        {},
     )
 
 
@@ -372,8 +374,8 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         raise RulebookError(
             f"{rulebook.source}: decisions missing from the levels: {', '.join(sorted(missing))}"
         )
-    dates = any(spec.type == "date" for spec in rulebook.vocabulary.values())
-    compiled = CompiledReference(rulebook, levels, rules, level_of, dates)
+    date_facts = tuple(name for name, spec in rulebook.vocabulary.items() if spec.type == "date")
+    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts)
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()
     _COMPILED[id(rulebook)] = (rulebook, compiled)
@@ -702,6 +704,7 @@ def _one_change_facts(cr: CompiledRule, results: Sequence[Truth]) -> list[str]:
 _MEMO_LIMIT = 256  # by the values a rule reads
 _RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
 _CHANGES_LIMIT = 512  # by its leaves' truths and one fact's value
+_BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
 
 
 def _why_not(cr: CompiledRule, env: Env, key: object) -> _WhyNot:
@@ -776,8 +779,13 @@ def _changes_outcome(
 
 def _leaf_base(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
     """Leaf ``n`` as trace JSON with the value it read, all but its cells (last, so a
-    copy plus the person's cells is the leaf): remembered per rule across people."""
+    copy plus the person's cells is the leaf): one shared dict per value, never
+    handed out (``explain`` copies it)."""
     actual = env.get(cr.leaves[n].fact)
+    key = (n, result, actual)
+    leaf = cr.bases.get(key)
+    if leaf is not None:
+        return leaf
     kind = type(actual)
     if actual is None:
         value, shown = None, "unknown"
@@ -791,6 +799,8 @@ def _leaf_base(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, J
     leaf["actual"] = value
     leaf["shown"] = shown
     leaf["result"] = result
+    if len(cr.bases) < _BASES_LIMIT:
+        cr.bases[key] = leaf
     return leaf
 
 
@@ -895,15 +905,17 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                 "overruled": lost,
                 "not_fired": not_fired,
             }
+    # Only date facts hold dates (facts.py types every value by the vocabulary), so
+    # only those are looked at: a scan of every value cost a seventh of explain.
+    facts = dict(person.values)
+    for name in compiled.date_facts:
+        value = facts.get(name)
+        if isinstance(value, dt.date):
+            facts[name] = value.isoformat()
     return {
         "trace_version": TRACE_VERSION,
         "employee_id": person.employee_id,
-        "facts": {
-            name: value.isoformat() if isinstance(value, dt.date) else value
-            for name, value in person.values.items()
-        }
-        if compiled.dates
-        else dict(person.values),
+        "facts": facts,
         "cells": {name: refs for name, refs in person.cells.items() if refs},
         "fired": fired_json,
         "conclusions": conclusions,
