@@ -34,8 +34,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_
+from operator import itemgetter
 from typing import Any, cast
 
 from talentrules.errors import EngineError, RulebookError
@@ -185,35 +184,119 @@ class _Level:
     # For the fast encoder (Engine._fact_text), fixed at compile time. The fact's
     # fields in one order: numbers, strings, booleans, dates (read from the person),
     # then outcomes and members (from lower levels' outcomes).
-    sources: tuple[str, ...] = ()  # the person's facts, in that order
-    cuts: tuple[int, int, int] = (0, 0, 0)  # where strings, booleans, dates start
+    read: tuple[_Field, ...] = ()  # the fields read from the person, in that order
+    ordered: tuple[_Field, ...] = ()  # every field, in that order
+    head: str = ""  # the fact's JSON text up to its first field, with %s for the sid
+    tail: str = ""  # its outcome and member fields (a %s each) and the closing brace
     outcome_sources: tuple[str, ...] = ()
     member_sources: tuple[tuple[str, str], ...] = ()  # (decision, outcome)
-    template: str = ""  # the fact's JSON text with a %s per value (and the sid first)
-    absent: tuple[str, ...] = ()  # per source: its ',"<field id>":None' in the text
     trace_fields: tuple[tuple[str, int], ...] = ()  # (name, position), sorted by name
-    ordered: tuple[_Field, ...] = ()  # the fields in the template's order
+    reads: _Reads | None = None  # this level's own reads, when the person's fail
 
     def group_fields(self) -> None:
-        def kind(name: str) -> list[_Field]:
-            return [f for f in self.fields.values() if f[2] == name]
+        def kind(name: str) -> tuple[_Field, ...]:
+            return tuple(f for f in self.fields.values() if f[2] == name)
 
-        read = kind("number") + kind("string") + kind("boolean") + kind("date")
-        ordered = read + kind("outcome") + kind("member")
-        self.sources = tuple(f[1] for f in read)
-        strings = len(kind("number"))
-        booleans = strings + len(kind("string"))
-        self.cuts = (strings, booleans, booleans + len(kind("boolean")))
+        self.read = kind("number") + kind("string") + kind("boolean") + kind("date")
+        self.ordered = self.read + kind("outcome") + kind("member")
+        # Field ids are f<digits> and the sid is digits: no '%' to escape.
+        self.head = f'{{"sid":"%s","l":{self.index}'
+        self.tail = "".join(f',"{f[0]}":%s' for f in self.ordered[len(self.read) :]) + "}"
         self.outcome_sources = tuple(f[1] for f in kind("outcome"))
         self.member_sources = tuple((f[1], f[3]) for f in kind("member"))
-        # Field ids are f<digits> and the sid is digits: no '%' to escape.
-        self.template = (
-            f'{{"sid":"%s","l":{self.index}' + "".join(f',"{f[0]}":%s' for f in ordered) + "}"
-        )
-        self.absent = tuple(f',"{f[0]}":None' for f in read)
-        self.ordered = tuple(ordered)
-        position = {f[0]: i for i, f in enumerate(ordered)}
+        position = {f[0]: i for i, f in enumerate(self.ordered)}
         self.trace_fields = tuple(sorted((name, position[fid]) for fid, name in self.names.items()))
+        self.reads = _Reads.of([self])
+
+
+_Pick = Callable[[tuple[object, ...]], tuple[object, ...]]
+
+
+def _picker(positions: Sequence[int]) -> _Pick:
+    """A C-speed ``lambda t: tuple(t[i] for i in positions)`` (itemgetter returns a
+    bare value for one position)."""
+    if list(positions) == list(range(len(positions))):
+        return lambda values: values[: len(positions)]
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    return itemgetter(*positions)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """The person's part of one or more levels' facts, compiled for the fast encoder:
+    each fact is read and checked once, and one template formats every level's
+    fields (levels separated by NUL, which no encoded value holds)."""
+
+    first: int  # the index of the first level
+    sources: tuple[str, ...]  # the facts read: numbers, then strings, booleans, dates
+    cuts: tuple[int, int, int]  # where strings, booleans, dates start in ``sources``
+    template: str  # per level, ',"<field id>":%s' per field read
+    arrange: _Pick  # the encoded values -> the template's arguments
+    pick: tuple[_Pick, ...]  # per level: the values sent -> its read fields, in order
+
+    @staticmethod
+    def of(levels: Sequence[_Level]) -> _Reads:
+        kinds = ("number", "string", "boolean", "date")
+        union = {f[0]: f for level in levels for f in level.read}
+        fields = sorted(union.values(), key=lambda f: kinds.index(f[2]))  # stable
+        position = {f[0]: i for i, f in enumerate(fields)}
+        counts = list(itertools.accumulate(sum(f[2] == k for f in fields) for k in kinds))
+        return _Reads(
+            first=levels[0].index if levels else 0,
+            sources=tuple(f[1] for f in fields),
+            cuts=(counts[0], counts[1], counts[2]),
+            template="\0".join("".join(f',"{f[0]}":%s' for f in level.read) for level in levels),
+            arrange=_picker([position[f[0]] for level in levels for f in level.read]),
+            pick=tuple(_picker([position[f[0]] for f in level.read]) for level in levels),
+        )
+
+    def encode(self, person: PersonFacts) -> tuple[list[str], tuple[object, ...]] | None:
+        """Per level, the text of the fields read (unknowns left out), and the values
+        sent, in ``sources`` order (None: unknown); None when a value needs the
+        checked encoder (floats durable could misread, wrong types)."""
+        values = tuple(map(person.values.get, self.sources))
+        strings_at, booleans_at, dates_at = self.cuts
+        numbers = values[:strings_at]
+        types = set(map(type, numbers))
+        if not types <= _NUMBER_OR_NONE:
+            return None
+        if float in types and not all(map(_plain_float, numbers)):
+            return None
+        known = cast(tuple[float, ...], tuple(filter(None, numbers)))  # zeros are in range
+        # ints beyond 2**53 lose digits as floats and overflow durable's atoll
+        if known and not -(2**53) < min(known) <= max(known) < 2**53:
+            return None
+        texts, sent = numbers, numbers
+        if dates_at > strings_at:
+            strings = values[strings_at:booleans_at]
+            booleans = values[booleans_at:dates_at]
+            if not set(map(type, strings)) <= _STR_OR_NONE:
+                return None
+            if not set(map(type, booleans)) <= _BOOL_OR_NONE:
+                return None
+            # Strings are written as json.dumps writes them (ASCII escapes), so rule
+            # literals and fact values share one spelling.
+            texts += tuple(None if v is None else _QUOTE(cast(str, v)) for v in strings)
+            texts += tuple(map(_BOOL_TEXT.get, booleans))
+            sent += strings + tuple(map(_BOOL_RAW.get, booleans))
+        dates = values[dates_at:]
+        if dates:
+            if not all(v is None or isinstance(v, dt.date) for v in dates):
+                return None
+            ordinals = tuple(None if v is None else cast(dt.date, v).toordinal() for v in dates)
+            texts += ordinals
+            sent += ordinals
+        if None not in values:
+            return (self.template % self.arrange(texts)).split("\0"), sent
+        # An unknown value is an absent field: it is written as \x01 (which the
+        # encoded values never hold: strings escape control characters), and each
+        # \x01 is cut out of the text with its field's ',"<field id>":' before it.
+        marked = tuple(map(_UNKNOWN.get, texts, texts))
+        pieces = (self.template % self.arrange(marked)).split("\x01")
+        text = "".join([piece[: piece.rindex(",")] for piece in pieces[:-1]]) + pieces[-1]
+        return text.split("\0"), sent
 
 
 class _Compiler:
@@ -483,6 +566,7 @@ _BOOL_OR_NONE = {bool, type(None)}
 # Booleans (and collect memberships) as durable sees them; get(None) stays None.
 _BOOL_TEXT: dict[object, str] = {True: '"T"', False: '"F"'}
 _BOOL_RAW: dict[object, str] = {True: "T", False: "F"}
+_UNKNOWN: Mapping[object, object] = {None: "\x01"}  # see _Reads.encode
 _QUOTE = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
 
 
@@ -514,6 +598,7 @@ class Engine:
         compiler = _Compiler(rulebook)
         compiler.compile()
         self._levels = compiler.levels
+        self._reads = _Reads.of(self._levels)
         self._durable_rule = compiler.durable_rule
         self._rule_level = [compiler.level_of[rule.decision] for rule in rulebook.rules]
         self.definition = compiler.definition  # durable's JSON form, for docs and tests
@@ -561,10 +646,14 @@ class Engine:
         fired: list[str] = []
         overruled: dict[str, tuple[str, ...]] = {}
         defaulted: list[str] = []
+        # The person's part of every level's fact, encoded at once; a value that
+        # needs the checked encoder sends each level through its own reads instead.
+        part = self._reads.encode(person)
+        encoded = None if part is None else (self._reads, *part)
         try:
             rules = self.rulebook.rules
             for level in self._levels:
-                hits = self._run_level(handle, sid, level, person, outcomes, levels)
+                hits = self._run_level(handle, sid, level, person, outcomes, levels, encoded)
                 by_decision: dict[str, list[Rule]] = {}
                 for i in hits:
                     by_decision.setdefault(rules[i].decision, []).append(rules[i])
@@ -603,9 +692,10 @@ class Engine:
         person: PersonFacts,
         outcomes: Mapping[str, tuple[str, ...]],
         trace: list[dict[str, Any]] | None,
+        encoded: tuple[_Reads, list[str], tuple[object, ...]] | None,
     ) -> list[int]:
         """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
-        text, sent = self._fact_text(sid, level, person, outcomes)
+        text, sent = self._fact_text(sid, level, person, outcomes, encoded)
         try:
             code, offset = _dre.assert_fact(handle, text)
         except _dre.error as error:
@@ -642,59 +732,36 @@ class Engine:
 
     @staticmethod
     def _fact_text(
-        sid: str, level: _Level, person: PersonFacts, outcomes: Mapping[str, tuple[str, ...]]
+        sid: str,
+        level: _Level,
+        person: PersonFacts,
+        outcomes: Mapping[str, tuple[str, ...]],
+        encoded: tuple[_Reads, list[str], tuple[object, ...]] | None = None,
     ) -> tuple[str, tuple[object, ...] | None]:
         """The JSON text of the person's fact for ``level`` (only what its rules read),
-        and the values sent, in ``level.template``'s order (None: absent), for the trace.
+        and the values sent, in ``level.ordered`` (None: absent), for the trace.
 
-        The hot path of the adapter: the values are fetched, type-checked and
-        formatted into the level's template by C loops (map, set, %), and an
-        unknown value's field is cut out of the text again; anything unusual
-        (floats durable could misread, wrong types) goes through
-        ``_fact_text_checked``, which encodes or refuses each value.
+        The hot path of the adapter: the person's part comes from ``encoded`` (all
+        levels at once, ``_Reads.encode``) or else from the level's own reads; the
+        outcomes of lower levels are added here. A value the fast encoder does not
+        take sends the level through ``_fact_text_checked``, value by value.
         """
-        values = tuple(map(person.values.get, level.sources))
-        strings_at, booleans_at, dates_at = level.cuts
-        numbers = values[:strings_at]
-        strings = values[strings_at:booleans_at]
-        booleans = values[booleans_at:dates_at]
-        dates = values[dates_at:]
-        types = set(map(type, numbers))
-        if not types <= _NUMBER_OR_NONE or not set(map(type, strings)) <= _STR_OR_NONE:
-            return Engine._fact_text_checked(sid, level, person, outcomes), None
-        if float in types and not all(map(_plain_float, numbers)):
-            return Engine._fact_text_checked(sid, level, person, outcomes), None
-        known = cast(tuple[float, ...], tuple(filter(None, numbers)))  # zeros are in range
-        # ints beyond 2**53 lose digits as floats and overflow durable's atoll
-        if known and not -(2**53) < min(known) <= max(known) < 2**53:
-            return Engine._fact_text_checked(sid, level, person, outcomes), None
-        if not set(map(type, booleans)) <= _BOOL_OR_NONE:
-            return Engine._fact_text_checked(sid, level, person, outcomes), None
-        ordinals: tuple[int | None, ...] = ()
-        if dates:
-            if not all(v is None or isinstance(v, dt.date) for v in dates):
+        if encoded is None:
+            assert level.reads is not None
+            part = level.reads.encode(person)
+            if part is None:
                 return Engine._fact_text_checked(sid, level, person, outcomes), None
-            ordinals = tuple(None if v is None else cast(dt.date, v).toordinal() for v in dates)
+            encoded = (level.reads, *part)
+        reads, bodies, values = encoded
         chosen = tuple(outcomes[source][0] for source in level.outcome_sources)
         members = tuple(outcome in outcomes[source] for source, outcome in level.member_sources)
-        # Strings are written as json.dumps writes them (ASCII escapes), so rule
-        # literals and fact values share one spelling.
-        text = level.template % (
-            (sid,)
-            + numbers
-            + tuple(None if v is None else _QUOTE(cast(str, v)) for v in strings)
-            + tuple(map(_BOOL_TEXT.get, booleans))
-            + ordinals
-            + tuple(map(_QUOTE, chosen))
-            + tuple(map(_BOOL_TEXT.__getitem__, members))
+        text = (
+            level.head % sid
+            + bodies[level.index - reads.first]
+            + level.tail % (tuple(map(_QUOTE, chosen)) + tuple(map(_BOOL_TEXT.get, members)))
         )
-        if None in values:
-            # An unknown value is an absent field. Its ',"f7":None' cannot occur
-            # earlier in the text: every quote inside a string value is escaped.
-            for fragment in compress(level.absent, map(is_, values, repeat(None))):
-                text = text.replace(fragment, "", 1)
-        sent = numbers + strings + tuple(map(_BOOL_RAW.get, booleans)) + ordinals + chosen
-        return text, sent + tuple(map(_BOOL_RAW.__getitem__, members))
+        sent = reads.pick[level.index - reads.first](values) + chosen
+        return text, sent + tuple(map(_BOOL_RAW.get, members))
 
     @staticmethod
     def _fact_text_checked(

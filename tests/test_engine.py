@@ -755,7 +755,7 @@ def test_a_fact_durable_cannot_parse_is_named_and_the_engine_carries_on(
     with Engine(RB_SIMPLE) as engine:
         original = engine._fact_text
 
-        def bare_exponent(sid: str, level: Any, person: Any, outcomes: Any) -> Any:
+        def bare_exponent(sid: str, level: Any, *rest: Any) -> Any:
             return f'{{"sid":"{sid}","l":{level.index},"f0":1e-05}}', None
 
         monkeypatch.setattr(engine, "_fact_text", bare_exponent)
@@ -778,12 +778,14 @@ def test_parallel_results_that_marshal_refuses_travel_by_pickle(
 
 
 def _both_encoders(rulebook: Rulebook, persons: Sequence[PersonFacts]) -> int:
-    """Every level's fact through the fast encoder and the checked one: the same JSON
-    and, for the trace, the same values; returns how many facts took the fast path."""
+    """Every level's fact through the fast encoders (all levels at once, or the level
+    alone when a value needs the checked encoder) and the checked one: the same JSON
+    and, for the trace, the same values; returns how many facts took a fast path."""
     fast = 0
     with Engine(rulebook) as engine:
         for person in persons:
             outcomes = engine.evaluate(person).outcomes
+            part = engine._reads.encode(person)
             for level in engine._levels:
                 text, sent = Engine._fact_text("7", level, person, outcomes)
                 checked = json.loads(Engine._fact_text_checked("7", level, person, outcomes))
@@ -791,6 +793,9 @@ def _both_encoders(rulebook: Rulebook, persons: Sequence[PersonFacts]) -> int:
                 if sent is not None:
                     fast += 1
                     assert sent == tuple(checked.get(f[0]) for f in level.ordered)
+                if part is not None:
+                    encoded = (engine._reads, *part)
+                    assert Engine._fact_text("7", level, person, outcomes, encoded) == (text, sent)
     return fast
 
 
@@ -824,6 +829,9 @@ def test_the_fast_encoder_writes_what_the_checked_one_writes() -> None:
         for n in range(400)
     ]
     assert _both_encoders(rb, persons) == 400 * 2
+    with Engine(rb) as engine:  # and every level of them at once
+        assert all(engine._reads.encode(p) is not None for p in persons)
+        assert engine._reads.encode(Person("tiny", {"ratio": 1e-05})) is None
     # Values only the checked encoder takes (it also refuses wrong types).
     slow = [Person("big", {"score": 2**60}), Person("tiny", {"ratio": 1e-05})]
     slow.append(Person("huge", {"ratio": 1e20, "since": dt.datetime(2020, 1, 1, 12)}))
