@@ -518,3 +518,62 @@ def test_why_not_under_any_and_not(near: Rulebook) -> None:
     # not: the leaf that held when it must not.
     assert why["noder"]["condition"] == "C-DER.episodes >= 1"
     assert (why["noder"]["result"], why["noder"]["negated"]) == (True, True)
+
+
+_MEMOS = ("memo", "fired_memo", "by_results", "changes", "bases")
+
+
+def _forget(rb: Rulebook) -> None:
+    """Empty every memo explain keeps per rule, so the next trace is worked out afresh."""
+    for cr in compile_rulebook(rb).rules.values():
+        for name in _MEMOS:
+            memo = getattr(cr, name)
+            assert isinstance(memo, dict)
+            memo.clear()
+
+
+def test_remembered_traces_equal_traces_worked_out_afresh(tmp_path: Path) -> None:
+    # explain shares answers between people by the values a rule reads, by the
+    # leaves' truths, and by one fact's value; on varied generated people, every
+    # trace must equal the one worked out with nothing remembered, in either order.
+    import importlib.util
+
+    from talentrules.facts import compute_facts, load_catalogue
+    from talentrules.ingest import load_workbook
+
+    script = Path(__file__).parents[1] / "benchmarks" / "make_workbook.py"
+    spec = importlib.util.spec_from_file_location("make_workbook", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_workbook(tmp_path / "generated.xlsx", 200, seed=5)
+    rb = load_rulebook(default_rules_dir())
+    catalogue = load_catalogue(default_rules_dir() / "catalogue.yaml")
+    people = compute_facts(load_workbook(tmp_path / "generated.xlsx"), rb.vocabulary, catalogue)
+    evaluations = [evaluate(rb, p) for p in people]
+    afresh = []
+    for p, ev in zip(people, evaluations, strict=True):
+        _forget(rb)
+        afresh.append(explain(rb, p, ev))
+    _forget(rb)
+    forward = [explain(rb, p, ev) for p, ev in zip(people, evaluations, strict=True)]
+    backward = [explain(rb, p, ev) for p, ev in zip(people[::-1], evaluations[::-1], strict=True)]
+    assert sum(len(t["counterfactuals"]) for t in afresh) > len(people)  # the costly path ran
+    assert forward == afresh
+    assert backward[::-1] == afresh
+    # Same bytes, not only equal values (1 == 1.0 == True for ==).
+    assert json.dumps(forward) == json.dumps(afresh)
+    # The traces handed out are the caller's: changing one leaves the next alone.
+    forward[0]["decisions"].clear()
+    for t in forward:
+        for fired in t["fired"]:
+            for leaf in fired["conditions"]:
+                leaf["actual"] = "changed"
+        for decision in t["decisions"].values():
+            for miss in decision["not_fired"]:
+                if miss["failed"]:
+                    miss["failed"]["actual"] = "changed"
+        for cf in t["counterfactuals"]:
+            cf["needed"] = "changed"
+    again = [explain(rb, p, ev) for p, ev in zip(people, evaluations, strict=True)]
+    assert json.dumps(again) == json.dumps(afresh)
