@@ -259,6 +259,12 @@ class CompiledReference:
     rules: dict[str, CompiledRule]
     level_of: dict[str, int]  # decision -> its level
     date_facts: tuple[str, ...]  # the facts that are dates (the trace writes them as text)
+    # For explain's inner loop: per decision in level order, its level and, per rule,
+    # (id, outcome, values read, memo, compiled rule), so as to look up nothing per person.
+    plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
+
+
+_Step = tuple[str, str, Callable[[Env], object], dict[object, _WhyNot], CompiledRule]
 
 
 def _compile_rule(
@@ -375,7 +381,16 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
             f"{rulebook.source}: decisions missing from the levels: {', '.join(sorted(missing))}"
         )
     date_facts = tuple(name for name, spec in rulebook.vocabulary.items() if spec.type == "date")
-    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts)
+    plan = tuple(
+        (
+            decision,
+            level_of[decision.name],
+            tuple((cr.rule.id, cr.rule.then, cr.reads, cr.memo, cr) for cr in decision_rules),
+        )
+        for level in levels
+        for decision, decision_rules in level
+    )
+    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts, plan)
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()
     _COMPILED[id(rulebook)] = (rulebook, compiled)
@@ -861,50 +876,48 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
     decisions_json: dict[str, Json] = {}
     counterfactuals: list[dict[str, Json]] = []
     defaulted = set(evaluation.defaulted)
-    for level in compiled.levels:
-        for decision, rules in level:
-            name = decision.name
-            outcomes = evaluation.outcomes.get(name, (decision.default,))
-            lost = evaluation.overruled.get(name, ())
-            won = [r for r in fired_by_decision[name] if r.id not in lost]
-            for outcome in outcomes:
-                conclusions.append(
-                    {
-                        "decision": name,
-                        "outcome": outcome,
-                        "rules": [r.id for r in won if r.then == outcome],
-                        "defaulted": name in defaulted,
-                    }
-                )
-            not_fired: list[dict[str, Json]] = []
-            fired_here = fired_by_decision[name]
-            top = max((r.priority for r in fired_here), default=None)
-            for cr in rules:
-                rule = cr.rule
-                if rule.id in fired_ids:
-                    continue
-                # The memo's lookup inline: this runs for nearly every rule and person.
-                try:
-                    key = cr.reads(env)
-                except KeyError:  # a fact the person lacks: nothing to share, work it out
-                    key = None
-                found = cr.memo.get(key) if key is not None else None
-                failed, fact, changes = found or _why_not(cr, env, key)
-                if failed is not None:
-                    failed = failed.copy()
-                    failed["cells"] = cells_of(fact, ())
-                not_fired.append({"rule": rule.id, "then": rule.then, "failed": failed})
-                if changes and _changes_outcome(decision, fired_here, top, rule, outcomes):
-                    counterfactuals += [dict(change) for change in changes]
-            decisions_json[name] = {
-                "policy": decision.policy,
-                "level": compiled.level_of[name],
-                "outcomes": outcomes,
-                "defaulted": name in defaulted,
-                "fired": [r.id for r in fired_by_decision[name]],
-                "overruled": lost,
-                "not_fired": not_fired,
-            }
+    for decision, level, steps in compiled.plan:
+        name = decision.name
+        outcomes = evaluation.outcomes.get(name, (decision.default,))
+        lost = evaluation.overruled.get(name, ())
+        fired_here = fired_by_decision[name]
+        won = [r for r in fired_here if r.id not in lost]
+        for outcome in outcomes:
+            conclusions.append(
+                {
+                    "decision": name,
+                    "outcome": outcome,
+                    "rules": [r.id for r in won if r.then == outcome],
+                    "defaulted": name in defaulted,
+                }
+            )
+        not_fired: list[dict[str, Json]] = []
+        top = max((r.priority for r in fired_here), default=None)
+        for rule_id, then, reads, memo, cr in steps:
+            if rule_id in fired_ids:
+                continue
+            # The memo's lookup inline: this runs for nearly every rule and person.
+            try:
+                key = reads(env)
+            except KeyError:  # a fact the person lacks: nothing to share, work it out
+                key = None
+            found = memo.get(key) if key is not None else None
+            failed, fact, changes = found or _why_not(cr, env, key)
+            if failed is not None:
+                failed = failed.copy()
+                failed["cells"] = cells_of(fact, ())
+            not_fired.append({"rule": rule_id, "then": then, "failed": failed})
+            if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+                counterfactuals += [dict(change) for change in changes]
+        decisions_json[name] = {
+            "policy": decision.policy,
+            "level": level,
+            "outcomes": outcomes,
+            "defaulted": name in defaulted,
+            "fired": [r.id for r in fired_here],
+            "overruled": lost,
+            "not_fired": not_fired,
+        }
     # Only date facts hold dates (facts.py types every value by the vocabulary), so
     # only those are looked at: a scan of every value cost a seventh of explain.
     facts = dict(person.values)
