@@ -299,6 +299,11 @@ class _Reads:
         return text.split("\0"), sent
 
 
+# A person's facts encoded for every level at once: the reads, per level the text of
+# its fields, and the values sent (see _Reads.encode).
+_Encoded = tuple[_Reads, list[str], tuple[object, ...]]
+
+
 class _Compiler:
     """Turns the Rulebook into durable's ruleset definition; one use per Engine."""
 
@@ -692,7 +697,7 @@ class Engine:
         person: PersonFacts,
         outcomes: Mapping[str, tuple[str, ...]],
         trace: list[dict[str, Any]] | None,
-        encoded: tuple[_Reads, list[str], tuple[object, ...]] | None,
+        encoded: _Encoded | None,
     ) -> list[int]:
         """Assert the person's fact for ``level``; return the fired rules' indexes, sorted."""
         text, sent = self._fact_text(sid, level, person, outcomes, encoded)
@@ -736,7 +741,7 @@ class Engine:
         level: _Level,
         person: PersonFacts,
         outcomes: Mapping[str, tuple[str, ...]],
-        encoded: tuple[_Reads, list[str], tuple[object, ...]] | None = None,
+        encoded: _Encoded | None = None,
     ) -> tuple[str, tuple[object, ...] | None]:
         """The JSON text of the person's fact for ``level`` (only what its rules read),
         and the values sent, in ``level.ordered`` (None: absent), for the trace.
