@@ -715,8 +715,9 @@ def _one_change_facts(cr: CompiledRule, results: Sequence[Truth]) -> list[str]:
     return sorted(found, key=lambda f: first[f])
 
 
-# Per rule, so memory stays flat however many people are explained: a few MB in all.
-_MEMO_LIMIT = 256  # by the values a rule reads
+# Per rule, so memory stays flat however many people are explained: about 14 MB in
+# all after 10,000 generated people (4x fewer values remembered: 9 MB, 10% slower).
+_MEMO_LIMIT = 1024  # by the values a rule reads
 _RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
 _CHANGES_LIMIT = 512  # by its leaves' truths and one fact's value
 _BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
