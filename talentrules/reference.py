@@ -11,6 +11,9 @@ single changes that would have made them fire (docs/trace.md).
 
 Each rule's condition is compiled once per rulebook into Python closures
 (``compile_rulebook``, cached), because the benchmark runs it for 10,000 people.
+``explain`` runs for every person too and costs more than evaluating: what it says
+about a rule depends only on the values the rule reads, so it remembers that per
+rule (bounded memos, shared JSON pieces that every trace gets fresh copies of).
 """
 
 from __future__ import annotations
@@ -651,7 +654,9 @@ def _tidy(value: Value) -> Value:
     return value
 
 
-def _change(cr: CompiledRule, fact: str, env: Env, results: tuple[Truth, ...]) -> Json:
+def _change(
+    cr: CompiledRule, fact: str, env: Env, results: tuple[Truth, ...]
+) -> dict[str, Json] | None:
     """The nearest value of ``fact`` that makes the rule fire, as a counterfactual
     (None: no value tried does).
 
