@@ -9,6 +9,7 @@ row that ingestion skips (its first cell starts with ``e.g.``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -172,8 +173,12 @@ def write_template(path: str | Path, empty: bool = False, force: bool = False) -
     if target.suffix.lower() != ".xlsx":
         raise OutputError(f"{target}: a template must be an .xlsx file")
     workbook = build_template(empty=empty)
+    # Saved beside the target and renamed into place: a failure leaves no half-written file.
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        workbook.save(target)
+        workbook.save(partial)
+        os.replace(partial, target)
     except OSError as error:
+        partial.unlink(missing_ok=True)
         raise OutputError(f"{target}: cannot write the template ({error.strerror})") from error
     return target

@@ -109,6 +109,25 @@ def test_refuses_other_formats(tmp_path: Path) -> None:
     assert not (tmp_path / "review.csv").exists()
 
 
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("talentrules.template.os.replace", refuse)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_template(tmp_path / "t.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["template", str(tmp_path / "no" / "such" / "t.xlsx")])
+    assert result.exit_code == 1
+    assert "cannot write the template" in result.output
+    assert not (tmp_path / "no").exists()
+
+
 def test_cli_template(tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "review.xlsx"
