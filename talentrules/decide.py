@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -873,6 +873,17 @@ def _pick(value: str, allowed: Iterable[str]) -> str | None:
     return None
 
 
+def _pick_each(parts: list[str], allowed: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """Each part matched to an allowed value (first-seen order, no repeats), and the
+    parts that matched nothing, quoted for a message ('nothing' when there were none)."""
+    picked = {p: _pick(p, allowed) for p in parts}
+    misses = [repr(p) for p, value in picked.items() if value is None]
+    if not parts:
+        misses = ["nothing"]
+    found = tuple(dict.fromkeys(v for v in picked.values() if v is not None))
+    return found, ", ".join(misses)
+
+
 def _direction(
     field: str, recommended: tuple[str, ...], decision: tuple[str, ...], ranking: tuple[str, ...]
 ) -> Direction:
@@ -919,37 +930,26 @@ def _parse_decision(
         parts = _split(text)
         if len(parts) == 1 and parts[0].casefold() == "none":
             return (), None, None
-        picked = [(_pick(p, codes), p) for p in parts]
-        bad = [p for c, p in picked if c is None]
-        if not parts or bad:
+        picked, bad = _pick_each(parts, codes)
+        if bad:
             return (
                 (),
                 None,
                 (
-                    f"{', '.join(repr(b) for b in bad) or 'nothing'} is not an investment in the "
-                    f"catalogue ({catalogue.source}); write codes separated by ';' "
-                    f"(e.g. LEAD-TASTER; RET) or 'none'"
+                    f"{bad} is not an investment in the catalogue ({catalogue.source}); "
+                    "write codes separated by ';' (e.g. LEAD-TASTER; RET) or 'none'"
                 ),
             )
-        return tuple(dict.fromkeys(c for c, _ in picked if c is not None)), None, None
+        return picked, None, None
     spec = decisions.get(field)
     if spec is None:
         return (), None, f"the rulebook has no decision '{field}' to override"
     allowed = tuple(dict.fromkeys((*spec.outcomes, spec.default)))
     parts = _split(text) if spec.policy == "collect" else [text]
-    picked = [(_pick(p, allowed), p) for p in parts]
-    bad = [p for c, p in picked if c is None]
-    if not parts or bad:
-        return (
-            (),
-            None,
-            (
-                f"{', '.join(repr(b) for b in bad) or 'nothing'} is not a value of {field} "
-                f"({', '.join(allowed)})"
-            ),
-        )
-    chosen = {c for c, _ in picked}
-    return tuple(o for o in allowed if o in chosen), None, None
+    picked, bad = _pick_each(parts, allowed)
+    if bad:
+        return (), None, f"{bad} is not a value of {field} ({', '.join(allowed)})"
+    return tuple(o for o in allowed if o in picked), None, None
 
 
 def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text: str) -> Problem:
