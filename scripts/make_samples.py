@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from talentrules.contract import (  # noqa: E402
+    INVESTMENTS,
     SHEETS,
     Sheet,
     column_by_key,
@@ -1056,15 +1057,7 @@ def investments() -> list[Record]:
         ("PERF-SUPPORT", "Develop in role", "Develop in role", "70", None, 600, 6),
         ("RET", "Retention action", "Retention", "overlay", None, 2000, 3),
     ]
-    columns = (
-        "investment_code",
-        "name",
-        "track",
-        "mode",
-        "seats",
-        "cost_per_person",
-        "duration_months",
-    )
+    columns = [c.name for c in INVESTMENTS.columns]
     return [dict(zip(columns, row, strict=True)) for row in catalogue]
 
 
