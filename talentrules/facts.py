@@ -11,9 +11,10 @@ measured against the cycle's ``as_of``, never today's clock.
 
 Provenance (``PersonFacts.cells``): a value read from one cell carries that cell,
 blank or not (``Employees!N5``); a count carries the deciding cell of every row it
-counted (``H-DEV.drained`` -> the ``energy`` cells of the drained rows; a count of 0
-carries none); a derived value carries every cell it was computed from
-(``tenure_months`` -> ``hire_date`` and the Cycle's ``as_of``).
+counted (``H-DEV.drained`` -> the ``energy`` cells of the drained rows); a derived
+value carries every cell it was computed from (``tenure_months`` -> ``hire_date`` and
+the Cycle's ``as_of``). A fact that came from no cell (a count of 0, a person with no
+Evidence) is left out of ``cells``.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class PersonFacts:
 
     employee_id: str
     values: dict[str, Value]  # fact -> value; None is unknown
-    cells: dict[str, Cells]  # fact -> the cells it was computed from
+    cells: dict[str, Cells]  # fact -> the cells it was computed from; none: left out
 
 
 def whole_months(start: dt.date, end: dt.date) -> int:
@@ -202,7 +203,7 @@ def check_vocabulary(vocabulary: Mapping[str, FactSpec]) -> None:
             )
 
 
-def _blank() -> tuple[dict[str, Value], dict[str, Cells]]:
+def _blank() -> dict[str, Value]:
     """The facts of a person with no data: counts 0, everything else unknown."""
     values: dict[str, Value] = dict.fromkeys(COMPUTED)
     for code in SIGNALS:
@@ -222,10 +223,10 @@ def _blank() -> tuple[dict[str, Value], dict[str, Cells]]:
     values["evidence.newest_age_months"] = None
     values["team.reported"] = False
     values["has_aspiration_statement"] = False
-    return values, dict.fromkeys(COMPUTED, ())
+    return values
 
 
-_BLANK_VALUES, _BLANK_CELLS = _blank()
+_BLANK_VALUES = _blank()
 
 
 def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
@@ -305,25 +306,30 @@ class _Episode:
 
 
 class _Person:
-    """Accumulates one person's values and cells, starting from the blank person."""
+    """Accumulates one person's values and cells, starting from the blank person (every
+    fact at its blank value, no cells: each fact is set once, and only a fact that
+    came from cells gets an entry in ``cells``)."""
 
     def __init__(self) -> None:
         self.values = _BLANK_VALUES.copy()
-        self.cells = _BLANK_CELLS.copy()
+        self.cells: dict[str, Cells] = {}
 
     def set(self, fact: str, value: Value, cells: Cells) -> None:
         self.values[fact] = value
-        self.cells[fact] = cells
+        if cells:
+            self.cells[fact] = cells
 
     def count(self, fact: str, rows: list[Row], column: str) -> None:
         """A count of rows, carrying each row's ``column`` cell."""
         self.values[fact] = len(rows)
-        self.cells[fact] = tuple(_ref(r, column) for r in rows)
+        if rows:
+            self.cells[fact] = tuple(_ref(r, column) for r in rows)
 
     def episodes(self, fact: str, episodes: list[_Episode], column: str) -> None:
         """A count of evidence rows, carrying each row's ``column`` cell."""
         self.values[fact] = len(episodes)
-        self.cells[fact] = tuple([e.cells[column].ref for e in episodes])
+        if episodes:
+            self.cells[fact] = tuple([e.cells[column].ref for e in episodes])
 
     def sources(self, prefix: str, episodes: list[_Episode]) -> None:
         """``{prefix}.sources`` and ``{prefix}.non_self_sources``."""
@@ -447,11 +453,14 @@ def _signal(
     values[names["episodes"]] = len(episodes)
     cells[names["episodes"]] = tuple(signal_refs)
     values[names["contexts"]] = len(contexts)
-    cells[names["contexts"]] = tuple(context_refs)
+    if context_refs:
+        cells[names["contexts"]] = tuple(context_refs)
     values[names["sources"]] = len(every)
-    cells[names["sources"]] = tuple(source_refs)
+    if source_refs:
+        cells[names["sources"]] = tuple(source_refs)
     values[names["non_self_sources"]] = len(others)
-    cells[names["non_self_sources"]] = tuple(other_refs)
+    if other_refs:
+        cells[names["non_self_sources"]] = tuple(other_refs)
     if first is not None and last is not None:
         values[names["months_spanned"]] = whole_months(first, last)
         cells[names["months_spanned"]] = tuple(
@@ -462,7 +471,8 @@ def _signal(
             cells[names["newest_age_months"]] = (newest.ref("observed_on"), *as_of_ref)
     for (fact, _, _), refs in zip(_SIGNAL_COUNTS, counted, strict=True):
         values[names[fact]] = len(refs)
-        cells[names[fact]] = tuple(refs)
+        if refs:
+            cells[names[fact]] = tuple(refs)
 
 
 def _evidence(person: _Person, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells) -> None:
@@ -659,7 +669,7 @@ def compute_facts(
             values, cells = person.values, person.cells
         else:
             values = {name: person.values[name] for name in wanted}
-            cells = {name: person.cells[name] for name in wanted}
+            cells = {name: person.cells[name] for name in wanted if name in person.cells}
         people.append(PersonFacts(employee_id, values, cells))
     people.sort(key=lambda p: p.employee_id)
     return people
@@ -723,4 +733,4 @@ def facts_from_mapping(
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise RulebookError(f"{where}: unknown fact '{name}'{hint}")
         values[name] = _typed(spec, value, where)
-    return PersonFacts(employee_id, values, dict.fromkeys(vocabulary, ()))
+    return PersonFacts(employee_id, values, {})
