@@ -41,7 +41,7 @@ from talentrules.rulebook import (
     resolve,
 )
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2
 
 Truth = bool | None  # None: unknown
 Env = dict[str, Any]  # fact -> value, decision -> tuple of outcomes
@@ -217,10 +217,10 @@ class _Not:
 
 _Node = _Leaf | _All | _Any | _Not
 
-# Why a rule did not fire, for one set of values read: its first failing leaf as trace
-# JSON without the person's cells (None: no leaf fails), that leaf's fact, and the
-# single changes that would make the rule fire.
-_WhyNot = tuple[dict[str, Json] | None, str, tuple[dict[str, Json], ...]]
+# Why a rule did not fire, for one set of values read: its ``not_fired`` entry (the
+# first failing leaf, None when no leaf fails) and the single changes that would make
+# the rule fire. Shared by every person who gives the rule the same values.
+_WhyNot = tuple[dict[str, Json], tuple[dict[str, Json], ...]]
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ class CompiledRule:
     # explain's memos (see _why_not): by the values read, by the leaves' truths, and
     # by the leaves' truths with one fact's value; each bounded, so memory stays flat.
     memo: dict[object, _WhyNot]
-    fired_memo: dict[object, tuple[tuple[dict[str, Json], str], ...]]
+    fired_memo: dict[object, dict[str, Json]]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
     changes: dict[tuple[object, ...], dict[str, Json] | None]
     bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
@@ -263,11 +263,11 @@ class CompiledReference:
     level_of: dict[str, int]  # decision -> its level
     date_facts: tuple[str, ...]  # the facts that are dates (the trace writes them as text)
     # For explain's inner loop: per decision in level order, its level and, per rule,
-    # (id, outcome, values read, memo, compiled rule), so as to look up nothing per person.
+    # (id, values read, memo, compiled rule), so as to look up nothing per person.
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
 
 
-_Step = tuple[str, str, Callable[[Env], object], dict[object, _WhyNot], CompiledRule]
+_Step = tuple[str, Callable[[Env], object], dict[object, _WhyNot], CompiledRule]
 
 
 def _compile_rule(
@@ -302,15 +302,7 @@ def _compile_rule(
         isinstance(shape, _All) and all(isinstance(part, _Leaf) for part in shape.parts)
     )
     templates = tuple(
-        {
-            "condition": str(leaf),
-            "fact": leaf.fact,
-            "op": leaf.op,
-            "value": _json(leaf.value),
-            "negated": negated[n],
-            "decision": leaf.fact in decisions,
-            "where": f"{leaf.file}:{leaf.line}",
-        }
+        {"condition": str(leaf), "fact": leaf.fact, "negated": negated[n]}
         for n, leaf in enumerate(leaves)
     )
     changeable = tuple(leaf.fact in vocabulary and leaf.fact not in decisions for leaf in leaves)
@@ -388,7 +380,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         (
             decision,
             level_of[decision.name],
-            tuple((cr.rule.id, cr.rule.then, cr.reads, cr.memo, cr) for cr in decision_rules),
+            tuple((cr.rule.id, cr.reads, cr.memo, cr) for cr in decision_rules),
         )
         for level in levels
         for decision, decision_rules in level
@@ -720,22 +712,24 @@ def _one_change_facts(cr: CompiledRule, results: Sequence[Truth]) -> list[str]:
     return sorted(found, key=lambda f: first[f])
 
 
-# Per rule, so memory stays flat however many people are explained: about 14 MB in
-# all after 10,000 generated people (4x fewer values remembered: 9 MB, 10% slower).
+# Per rule, so memory stays flat however many people are explained.
 _MEMO_LIMIT = 1024  # by the values a rule reads
 _RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
 _CHANGES_LIMIT = 512  # by its leaves' truths and one fact's value
 _BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
 
+# A memo key for a person who lacks a fact a rule reads: never stored.
+_UNSHARED = object()
+
 
 def _why_not(cr: CompiledRule, env: Env, key: object) -> _WhyNot:
-    """Why ``cr`` did not fire: its first failing leaf (as trace JSON, less the cells)
-    and that leaf's fact, and the single changes that would make it fire.
+    """Why ``cr`` did not fire: its ``not_fired`` entry, with the first failing leaf,
+    and the single changes that would make it fire.
 
-    All of it depends only on the values the rule reads (``key``; None when the
-    person lacks one), so the answer is remembered by them; ``explain`` looks there
-    first. Worked out, the blamed leaf and the facts worth changing depend only on
-    the leaves' truths, and each change on those and one value: remembered too.
+    All of it depends only on the values the rule reads (``key``), so the answer is
+    remembered by them; ``explain`` looks there first. Worked out, the blamed leaf
+    and the facts worth changing depend only on the leaves' truths, and each change
+    on those and one value: remembered too.
     """
     results = tuple([check(env) for check in cr.leaf_checks])
     shape = cr.by_results.get(results)
@@ -744,14 +738,11 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> _WhyNot:
         if len(cr.by_results) < _RESULTS_LIMIT:
             cr.by_results[results] = shape
     blamed, facts = shape
-    if blamed is None:
-        failed, fact = None, ""
-    else:
-        failed, fact = _leaf_base(cr, blamed, results[blamed], env), cr.leaves[blamed].fact
+    failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
+    entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
     found = [_change(cr, f, env, results) for f in facts]
-    changes = tuple(change for change in found if change is not None)
-    answer = (failed, fact, changes)
-    if key is not None and len(cr.memo) < _MEMO_LIMIT:
+    answer = (entry, tuple(change for change in found if change is not None))
+    if key is not _UNSHARED and len(cr.memo) < _MEMO_LIMIT:
         cr.memo[key] = answer
     return answer
 
@@ -779,7 +770,7 @@ def _counterfactual(
         "current": _json(current),
         "needed": _json(needed),
         "condition": f"{fact} {text}",
-        "changes_outcome": True,  # always, in version 1: no other change is listed
+        "changes_outcome": True,  # always, in versions 1 and 2: no other change is listed
         "sentence": f"{decision.name} {verb} {rule.then} {change} (now {_shown(current)})",
     }
 
@@ -798,10 +789,8 @@ def _changes_outcome(
     return top is not None and rule.priority > top and rule.then != now[0]
 
 
-def _leaf_base(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
-    """Leaf ``n`` as trace JSON with the value it read, all but its cells (last, so a
-    copy plus the person's cells is the leaf): one shared dict per value, never
-    handed out (``explain`` copies it)."""
+def _leaf(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
+    """Leaf ``n`` as trace JSON with the value it read: one shared dict per value."""
     actual = env.get(cr.leaves[n].fact)
     key = (n, result, actual)
     leaf = cr.bases.get(key)
@@ -825,62 +814,54 @@ def _leaf_base(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, J
     return leaf
 
 
-def _fired_conditions(cr: CompiledRule, env: Env) -> tuple[tuple[dict[str, Json], str], ...]:
-    """A fired rule's leaves as (trace JSON less cells, fact), remembered by the values
-    the rule reads."""
+def _fired_entry(cr: CompiledRule, env: Env, level: int) -> dict[str, Json]:
+    """A fired rule's entry with every leaf and the value it read, remembered by the
+    values the rule reads."""
     try:
         key = cr.reads(env)
     except KeyError:  # a fact the person lacks: nothing to share, work it out
-        key = None
-    found = cr.fired_memo.get(key) if key is not None else None
+        key = _UNSHARED
+    found = cr.fired_memo.get(key) if key is not _UNSHARED else None
     if found is None:
-        found = tuple(
-            (_leaf_base(cr, n, check(env), env), cr.leaves[n].fact)
-            for n, check in enumerate(cr.leaf_checks)
-        )
-        if key is not None and len(cr.fired_memo) < _MEMO_LIMIT:
+        rule = cr.rule
+        found = {
+            "rule": rule.id,
+            "decision": rule.decision,
+            "then": rule.then,
+            "level": level,
+            "where": f"{rule.file}:{rule.line}",
+            "conditions": [_leaf(cr, n, check(env), env) for n, check in enumerate(cr.leaf_checks)],
+        }
+        if key is not _UNSHARED and len(cr.fired_memo) < _MEMO_LIMIT:
             cr.fired_memo[key] = found
     return found
 
 
 def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
-    """The per-person trace body (docs/trace.md, ``trace_version`` 1), as JSON data.
+    """The per-person trace body (docs/trace.md, ``trace_version`` 2), as JSON data.
 
     Decisions' outcomes are taken from ``evaluation`` (whichever evaluator made it),
     never recomputed; the rules' leaf conditions are read against those outcomes.
-    It runs for every person, so the parts that depend only on the values a rule
-    reads are remembered per rule, and each person gets fresh copies with their cells.
+    It runs for every person, so a rule's entries, which depend only on the values
+    it reads, are remembered per rule and shared by every person who gives it the
+    same values: a trace is read-only.
     """
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
     fired_ids = set(evaluation.fired)
-    cells_of = person.cells.get
+    level_of = compiled.level_of
 
-    fired_json: list[dict[str, Json]] = []
+    fired_json: list[Json] = []
     fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
     for rule_id in evaluation.fired:
         cr = compiled.rules[rule_id]
         fired_by_decision[cr.rule.decision].append(cr.rule)
-        conditions = []
-        for base, fact in _fired_conditions(cr, env):
-            leaf = base.copy()
-            leaf["cells"] = cells_of(fact, ())
-            conditions.append(leaf)
-        fired_json.append(
-            {
-                "rule": rule_id,
-                "decision": cr.rule.decision,
-                "then": cr.rule.then,
-                "level": compiled.level_of[cr.rule.decision],
-                "where": f"{cr.rule.file}:{cr.rule.line}",
-                "conditions": conditions,
-            }
-        )
+        fired_json.append(_fired_entry(cr, env, level_of[cr.rule.decision]))
 
     conclusions: list[dict[str, Json]] = []
     decisions_json: dict[str, Json] = {}
-    counterfactuals: list[dict[str, Json]] = []
+    counterfactuals: list[Json] = []
     defaulted = set(evaluation.defaulted)
     for decision, level, steps in compiled.plan:
         name = decision.name
@@ -897,24 +878,20 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                     "defaulted": name in defaulted,
                 }
             )
-        not_fired: list[dict[str, Json]] = []
-        top = max((r.priority for r in fired_here), default=None)
-        for rule_id, then, reads, memo, cr in steps:
+        not_fired: list[Json] = []
+        top = max([r.priority for r in fired_here]) if fired_here else None
+        for rule_id, reads, memo, cr in steps:
             if rule_id in fired_ids:
                 continue
             # The memo's lookup inline: this runs for nearly every rule and person.
             try:
-                key = reads(env)
+                found = memo.get(key := reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
-                key = None
-            found = memo.get(key) if key is not None else None
-            failed, fact, changes = found or _why_not(cr, env, key)
-            if failed is not None:
-                failed = failed.copy()
-                failed["cells"] = cells_of(fact, ())
-            not_fired.append({"rule": rule_id, "then": then, "failed": failed})
+                found, key = None, _UNSHARED
+            entry, changes = found or _why_not(cr, env, key)
+            not_fired.append(entry)
             if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
-                counterfactuals += [dict(change) for change in changes]
+                counterfactuals += changes
         decisions_json[name] = {
             "policy": decision.policy,
             "level": level,
@@ -935,7 +912,7 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
         "trace_version": TRACE_VERSION,
         "employee_id": person.employee_id,
         "facts": facts,
-        "cells": {name: refs for name, refs in person.cells.items() if refs},
+        "cells": person.cells,  # shared: the trace is read-only
         "fired": fired_json,
         "conclusions": conclusions,
         "decisions": decisions_json,

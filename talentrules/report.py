@@ -1305,6 +1305,7 @@ class ContextBuilder:
     def _how(self, trace: Mapping[str, Any], evaluation: Evaluation) -> HowDecided:
         overruled = {r for ids in evaluation.overruled.values() for r in ids}
         fired = []
+        cells_of: Mapping[str, Sequence[str]] = trace.get("cells", {})
         for entry in trace.get("fired", []):
             rule = self.rules.get(str(entry.get("rule")))
             if rule is None:
@@ -1312,7 +1313,7 @@ class ContextBuilder:
             conditions = entry.get("conditions", [])
             used = []
             for c in conditions:
-                cells = list(c.get("cells", []))
+                cells = list(cells_of.get(str(c.get("fact")), ()))
                 where = ", ".join(cells[:3]) + (
                     f" +{len(cells) - 3} more" if len(cells) > 3 else ""
                 )
@@ -1340,7 +1341,7 @@ class ContextBuilder:
             for miss in decision.get("not_fired", []):
                 failed = miss.get("failed")
                 if failed:
-                    at = ", ".join(list(failed.get("cells", []))[:3])
+                    at = ", ".join(list(cells_of.get(str(failed.get("fact")), ()))[:3])
                     failed_by_rule[str(miss.get("rule"))] = (
                         f"{failed.get('condition')} (was {failed.get('shown')}"
                         + (f", {at}" if at else "")

@@ -695,3 +695,17 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
     assert "could not be rendered" in builder._message(evil, conditions)
     typo = dataclasses.replace(base, id="typo", message="{{ sorces }}")
     assert "could not be rendered" in builder._message(typo, conditions)
+
+
+def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Path) -> None:
+    # Traces share their entries between people (docs/trace.md: read-only), so a
+    # stage that changed one would change other people's traces: none may.
+    from talentrules import audit
+    from talentrules.paths import packaged
+
+    workbook = packaged("sample_inputs") / "panel_review.xlsx"
+    result = evaluate_workbook(workbook, jobs=1)
+    before = json.dumps([r.trace for r in result.results], sort_keys=True)
+    write_outputs(result, tmp_path / "out", jobs=2)
+    assert audit.verify(tmp_path / "out", workbook=workbook).ok
+    assert json.dumps([r.trace for r in result.results], sort_keys=True) == before
