@@ -34,7 +34,8 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from typing import Any, cast
 
 from talentrules.errors import EngineError, RulebookError
@@ -190,7 +191,10 @@ class _Level:
     tail: str = ""  # its outcome and member fields (a %s each) and the closing brace
     outcome_sources: tuple[str, ...] = ()
     member_sources: tuple[tuple[str, str], ...] = ()  # (decision, outcome)
-    trace_fields: tuple[tuple[str, int], ...] = ()  # (name, position), sorted by name
+    # For the trace's "asserted": the fields' names sorted, and their values picked from
+    # what was sent (``ordered``) in that order.
+    trace_names: tuple[str, ...] = ()
+    trace_pick: _Pick | None = None
     reads: _Reads | None = None  # this level's own reads, when the person's fail
 
     def group_fields(self) -> None:
@@ -205,7 +209,9 @@ class _Level:
         self.outcome_sources = tuple(f[1] for f in kind("outcome"))
         self.member_sources = tuple((f[1], f[3]) for f in kind("member"))
         position = {f[0]: i for i, f in enumerate(self.ordered)}
-        self.trace_fields = tuple(sorted((name, position[fid]) for fid, name in self.names.items()))
+        by_name = sorted((name, position[fid]) for fid, name in self.names.items())
+        self.trace_names = tuple(name for name, _ in by_name)
+        self.trace_pick = _picker([i for _, i in by_name])
         self.reads = _Reads.of([self])
 
 
@@ -570,6 +576,7 @@ _STR_OR_NONE = {str, type(None)}
 _BOOL_OR_NONE = {bool, type(None)}
 # Booleans (and collect memberships) as durable sees them; get(None) stays None.
 _BOOL_TEXT: dict[object, str] = {True: '"T"', False: '"F"'}
+_NONES = repeat(None)  # endless, so one serves every map(is_not, values, _NONES)
 _BOOL_RAW: dict[object, str] = {True: "T", False: "F"}
 _UNKNOWN: Mapping[object, object] = {None: "\x01"}  # see _Reads.encode
 _QUOTE = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
@@ -723,13 +730,16 @@ class Engine:
             if sent is None:  # the checked encoder's text: read back what was sent
                 fact = json.loads(text)
                 sent = tuple(fact.get(f[0]) for f in level.ordered)
+            assert level.trace_pick is not None
+            values = level.trace_pick(sent)
+            # name -> value, the absent (unknown) left out: built in C, once per level.
+            named = zip(level.trace_names, values, strict=True)
+            asserted = dict(compress(named, map(is_not, values, _NONES)))
             trace.append(
                 {
                     "level": level.index,
                     "decisions": list(level.decisions),
-                    "asserted": {
-                        name: sent[i] for name, i in level.trace_fields if sent[i] is not None
-                    },
+                    "asserted": asserted,
                     "fired": [self.rulebook.rules[i].id for i in ordered],
                 }
             )
