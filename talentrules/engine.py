@@ -42,6 +42,7 @@ from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
+from talentrules.reference import trace_facts
 from talentrules.rulebook import (
     AllOf,
     AnyOf,
@@ -838,40 +839,60 @@ class Engine:
 
 _WORKER: dict[str, Any] = {}
 
+# Persons per batch: the engine takes a whole batch, then explain does. Person by
+# person, durable's memory and explain's memos evict each other from the caches:
+# batches of 128 were about 20% faster on 10,000 generated people (16: 10%).
+_BATCH = 128
 
-def _result(engine: Engine, person: PersonFacts) -> Result:
-    evaluation, info = engine.explain(person)
-    trace = reference_explain(engine.rulebook, person, evaluation)
-    trace["engine"] = info
-    return Result(person.employee_id, evaluation, trace)
+# What a worker leaves out of the traces it ships: the parent has the persons and
+# rebuilds these for less than unpacking them costs (about half of a shipped trace).
+_REBUILT = ("facts", "cells")
+
+
+def _results(engine: Engine, persons: Sequence[PersonFacts]) -> list[Result]:
+    """Evaluate a batch with the engine, then give each its full trace."""
+    evaluated = [engine.explain(person) for person in persons]
+    results = []
+    for person, (evaluation, info) in zip(persons, evaluated, strict=True):
+        trace = reference_explain(engine.rulebook, person, evaluation)
+        trace["engine"] = info
+        results.append(Result(person.employee_id, evaluation, trace))
+    return results
 
 
 def _work(span: tuple[int, int]) -> bytes:
     """Evaluate a chunk in a worker; the results as bytes for the parent.
 
-    Shipping the traces (about 20 KB of plain JSON data a person) costs about as much
-    as computing them; marshal does it in about half the time pickle takes, and
-    pickle remains for anything marshal refuses.
+    marshal packs plain data in about half the time pickle takes (and keeps the
+    entries that traces share shared); pickle remains for anything marshal refuses.
     """
     engine: Engine = _WORKER["engine"]
     persons: Sequence[PersonFacts] = _WORKER["persons"]
     rows = []
-    for i in range(*span):
-        result = _result(engine, persons[i])
-        e = result.evaluation
-        rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, result.trace))
+    for start in range(span[0], span[1], _BATCH):
+        for result in _results(engine, persons[start : min(start + _BATCH, span[1])]):
+            e = result.evaluation
+            shipped = {k: v for k, v in result.trace.items() if k not in _REBUILT}
+            rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, shipped))
     try:
         return b"M" + marshal.dumps(rows)
     except ValueError:  # "unmarshallable object": a trace value that is not plain data
         return b"P" + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(chunk: bytes) -> list[Result]:
+def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) -> list[Result]:
+    """A worker's chunk as Results, with the parts it left out rebuilt from ``persons``
+    (the chunk's persons, in order)."""
     rows = marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
-    return [
-        Result(eid, Evaluation(eid, outcomes, fired, overruled, defaulted), trace)
-        for eid, outcomes, fired, overruled, defaulted, trace in rows
-    ]
+    results = []
+    for person, (eid, outcomes, fired, overruled, defaulted, trace) in zip(
+        persons, rows, strict=True
+    ):
+        trace["facts"] = trace_facts(rulebook, person)
+        trace["cells"] = person.cells
+        evaluation = Evaluation(eid, outcomes, fired, overruled, defaulted)
+        results.append(Result(eid, evaluation, trace))
+    return results
 
 
 def _start_worker() -> None:
@@ -914,8 +935,8 @@ def run(
     try:
         if jobs == 1:
             with Engine(rulebook) as engine:
-                for person in ordered:
-                    done([_result(engine, person)])
+                for start in range(0, len(ordered), _BATCH):
+                    done(_results(engine, ordered[start : start + _BATCH]))
             return results
         Engine(rulebook).close()  # compile errors surface here, not in a worker
         size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
@@ -923,8 +944,8 @@ def run(
         # fork: workers inherit the rulebook and persons instead of unpickling them.
         _WORKER.update(rulebook=rulebook, persons=ordered)
         with multiprocessing.get_context("fork").Pool(jobs, _start_worker) as pool:
-            for chunk in pool.imap(_work, spans):
-                done(_unpack(chunk))
+            for (start, end), chunk in zip(spans, pool.imap(_work, spans), strict=True):
+                done(_unpack(chunk, rulebook, ordered[start:end]))
     finally:
         _WORKER.clear()
         if collecting:

@@ -901,20 +901,25 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
             "overruled": lost,
             "not_fired": not_fired,
         }
-    # Only date facts hold dates (facts.py types every value by the vocabulary), so
-    # only those are looked at: a scan of every value cost a seventh of explain.
-    facts = dict(person.values)
-    for name in compiled.date_facts:
-        value = facts.get(name)
-        if isinstance(value, dt.date):
-            facts[name] = value.isoformat()
     return {
         "trace_version": TRACE_VERSION,
         "employee_id": person.employee_id,
-        "facts": facts,
+        "facts": trace_facts(rulebook, person),
         "cells": person.cells,  # shared: the trace is read-only
         "fired": fired_json,
         "conclusions": conclusions,
         "decisions": decisions_json,
         "counterfactuals": counterfactuals,
     }
+
+
+def trace_facts(rulebook: Rulebook, person: PersonFacts) -> dict[str, Json]:
+    """The trace's ``facts``: every value of the person, dates as YYYY-MM-DD."""
+    # Only date facts hold dates (facts.py types every value by the vocabulary), so
+    # only those are looked at: a scan of every value cost a seventh of explain.
+    facts: dict[str, Json] = dict(person.values)
+    for name in compile_rulebook(rulebook).date_facts:
+        value = facts.get(name)
+        if isinstance(value, dt.date):
+            facts[name] = value.isoformat()
+    return facts
