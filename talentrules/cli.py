@@ -299,19 +299,33 @@ def rules_check(rules_dir: Path | None) -> None:
 
     Reports syntax and schema errors, unknown facts, type errors, cycles, rules
     that can never fire, overlapping rules, protected attributes and what would
-    break durable_rules. Exits 1 when there are errors (warnings alone pass).
+    break durable_rules; then compiles the rules and loads them into durable_rules,
+    which reports its own limits (all/any groups per rule, facts per level, rules
+    matching together). Exits 1 when there are errors (warnings alone pass).
     RULES_DIR defaults to the packaged rules.
 
     Example: talentrules rules check rules/
     """
-    from talentrules.rulebook import check_report
+    from talentrules.engine import compile_problems
+    from talentrules.rulebook import check_report, load_rulebook
 
     report = check_report(rules_dir)
     for diagnostic in report.diagnostics:
         click.echo(str(diagnostic), err=True)
-    click.echo(report.summary)
     if report.errors:
+        click.echo(report.summary)
         raise SystemExit(1)
+    # The language is sound; now what durable_rules itself would refuse.
+    refused = compile_problems(load_rulebook(rules_dir))
+    for problem in refused:
+        click.echo(problem, err=True)
+    if refused:
+        click.echo(
+            f"{len(refused)} error{'s' if len(refused) != 1 else ''}, {report.warnings} "
+            f"warning{'s' if report.warnings != 1 else ''}"
+        )
+        raise SystemExit(1)
+    click.echo(report.summary)
 
 
 @rules.command("test")

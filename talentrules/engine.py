@@ -835,6 +835,18 @@ class Engine:
         return evaluation, info
 
 
+def compile_problems(rulebook: Rulebook) -> list[str]:
+    """What durable_rules would refuse in a rulebook the language checker passed: the
+    limits found here (docs/engine.md: 15 all/any groups in a rule, 250 facts a level,
+    the matcher's 64-entry stack), found by compiling the rulebook and loading it into
+    durable_rules, then deleting it. For ``rules check``, so no run meets them first."""
+    try:
+        Engine(rulebook).close()
+    except (RulebookError, EngineError) as error:
+        return [str(error)]
+    return []
+
+
 # --- runs over many persons -----------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}

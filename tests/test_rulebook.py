@@ -525,3 +525,46 @@ def test_scalars_keep_the_text_written(tmp_path: Path) -> None:
     assert rulebook.decisions["answer"].outcomes == ("Yes", "No", "Off")
     assert rulebook.decisions["answer"].default == "No"
     assert rulebook.rules[0].then == "Yes"
+
+
+def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> None:
+    # Sound in the rule language, but 16 all/any groups in one rule: durable_rules
+    # takes 15 (error 113), and the check says so before any run meets it.
+    groups = "\n".join(
+        f"              - any: [score > {n}, performance >= {n % 5 + 1}]" for n in range(16)
+    )
+    rules = f"""rules:
+  - id: fine
+    decision: heart
+    title: A rule with nothing wrong
+    rationale: Present so the decision concludes each outcome.
+    when: performance >= 4
+    then: Strong
+  - id: nested
+    decision: heart
+    title: Too many groups
+    rationale: It shows one diagnostic.
+    when:
+      - any:
+          - all:
+{groups}
+          - score > 1000
+    then: Strong
+"""
+    decisions = """decisions:
+  heart:
+    policy: collect
+    outcomes: [Strong, Weak]
+    default: Weak
+    meaning: Does the person have a heart for leadership?
+"""
+    vocabulary = (BAD_RULEBOOKS / "overlap-unique" / "vocabulary.yaml").read_text(encoding="utf-8")
+    folder = write_files(
+        tmp_path / "rules",
+        {"vocabulary.yaml": vocabulary, "decisions.yaml": decisions, "rules.yaml": rules},
+    )
+    result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "rules.yaml:8: rule nested: its condition nests" in result.output
+    assert "durable_rules takes at most 15 (error 113)" in result.output
+    assert result.output.endswith("1 error, 0 warnings\n")
