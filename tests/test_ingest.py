@@ -367,6 +367,39 @@ def test_percent(tmp_path: Path, raw: Any, fmt: str | None, expected: float) -> 
     assert load(path).rows["Teams"][0].get("engagement") == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "fmt", "warned"),
+    [(0.92, None, True), (0.5, "General", True), (0.92, "0%", False), (92, None, False)],
+)
+def test_a_fraction_in_a_plain_percent_cell_is_loaded_with_a_warning(
+    tmp_path: Path, raw: Any, fmt: str | None, warned: bool
+) -> None:
+    # 0.92 typed into an unformatted cell reads as 0.92 %; the panel most likely meant
+    # 92 %, but it may be a real 0.92 % (attrition): loaded as read, and flagged.
+    def edit(wb: openpyxl.Workbook) -> None:
+        if fmt:
+            wb["Teams"]["B2"].number_format = fmt
+
+    path = write(
+        tmp_path,
+        {"Cycle": CYCLE, "Employees": PEOPLE, "Teams": [["manager_id", "engagement"], ["E1", raw]]},
+        edit,
+    )
+    panel = load(path)
+    assert panel.rows["Teams"][0].get("engagement") == (
+        raw if fmt is None or "%" not in fmt else 92
+    )
+    found = [str(p) for p in panel.problems if p.severity == "warning" and p.cell == "B2"]
+    if warned:
+        shown = f"{raw * 100:g}"
+        assert found == [
+            f"{path}: Teams!B2: engagement: {raw:g} is read as {raw:g} %; if "
+            f"{shown} % was meant, enter {shown} or format the cell as a percentage"
+        ]
+    else:
+        assert found == []
+
+
 def test_out_of_range_numbers(tmp_path: Path) -> None:
     panel = book(
         tmp_path,

@@ -561,6 +561,21 @@ class _Reader:
                 )
                 continue
             typed[column.name] = Cell(value, ref)
+            if column.kind == "percent" and isinstance(value, float) and 0 < value < 1:
+                if type(raw) is float and "%" not in cell.number_format:
+                    # A fraction typed into a plain cell: 0.92 reads as 0.92 %, and was
+                    # most likely meant as 92 % (a cell formatted as % would say so).
+                    shown = _tidy_percent(raw * 100)
+                    draft.problems.append(
+                        self.problem(
+                            "warning",
+                            f"{column.name}: {raw:g} is read as {raw:g} %; if {shown} % was "
+                            f"meant, enter {shown} or format the cell as a percentage",
+                            tab,
+                            slot.letter + str(number),
+                            value=raw,
+                        )
+                    )
             if value is None and column.needed:
                 draft.problems.append(
                     self.problem(
@@ -780,3 +795,8 @@ def _looks_like_trailer(cells: list[RawCell | None], keys: list[_Slot]) -> bool:
             return False
     present = [c.value for c in cells if c is not None and _present(c.value)]
     return len(present) == 1 or not any(isinstance(v, str) for v in present)
+
+
+def _tidy_percent(value: float) -> str:
+    """A percentage as a panel would type it: 92, 92.5 (never 92.00000000000001)."""
+    return f"{round(value, 6):g}"
