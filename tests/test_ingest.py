@@ -355,16 +355,21 @@ def test_date_errors_name_the_cell(tmp_path: Path, raw: Any, words: str) -> None
     ],
 )
 def test_percent(tmp_path: Path, raw: Any, fmt: str | None, expected: float) -> None:
+    assert load(engagement_book(tmp_path, raw, fmt)).rows["Teams"][0].get("engagement") == expected
+
+
+def engagement_book(tmp_path: Path, raw: Any, fmt: str | None) -> Path:
+    """A workbook whose one team has ``raw`` as engagement (Teams!B2), in format ``fmt``."""
+
     def edit(wb: openpyxl.Workbook) -> None:
         if fmt:
             wb["Teams"]["B2"].number_format = fmt
 
-    path = write(
+    return write(
         tmp_path,
         {"Cycle": CYCLE, "Employees": PEOPLE, "Teams": [["manager_id", "engagement"], ["E1", raw]]},
         edit,
     )
-    assert load(path).rows["Teams"][0].get("engagement") == expected
 
 
 @pytest.mark.parametrize(
@@ -376,15 +381,7 @@ def test_a_fraction_in_a_plain_percent_cell_is_loaded_with_a_warning(
 ) -> None:
     # 0.92 typed into an unformatted cell reads as 0.92 %; the panel most likely meant
     # 92 %, but it may be a real 0.92 % (attrition): loaded as read, and flagged.
-    def edit(wb: openpyxl.Workbook) -> None:
-        if fmt:
-            wb["Teams"]["B2"].number_format = fmt
-
-    path = write(
-        tmp_path,
-        {"Cycle": CYCLE, "Employees": PEOPLE, "Teams": [["manager_id", "engagement"], ["E1", raw]]},
-        edit,
-    )
+    path = engagement_book(tmp_path, raw, fmt)
     panel = load(path)
     assert panel.rows["Teams"][0].get("engagement") == (
         raw if fmt is None or "%" not in fmt else 92
