@@ -701,9 +701,9 @@ def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Pa
     # Traces share their entries between people (docs/trace.md: read-only), so a
     # stage that changed one would change other people's traces: none may.
     from talentrules import audit
-    from talentrules.paths import packaged
+    from talentrules.paths import sample_workbook
 
-    workbook = packaged("sample_inputs") / "panel_review.xlsx"
+    workbook = sample_workbook()
     result = evaluate_workbook(workbook, jobs=1)
     before = json.dumps([r.trace for r in result.results], sort_keys=True)
     write_outputs(result, tmp_path / "out", jobs=2)
