@@ -9,7 +9,8 @@ the three can never disagree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal["id", "text", "int", "number", "percent", "date", "bool", "scale", "enum"]
@@ -104,26 +105,6 @@ PERFORMANCE_LABELS: dict[int, tuple[str, ...]] = {
         "Outstanding",
         "Exceptional",
     ),
-}
-
-SIGNALS: dict[str, str] = {
-    "H-AFF": "wants to lead, enjoys it (affective motivation to lead)",
-    "H-NCA": "leads without needing reward or title (non-calculative)",
-    "H-SOC": "leads out of duty when asked (social-normative; supporting only)",
-    "H-DEV": "develops others: mentoring, coaching, people grown and promoted",
-    "H-CRG": "courage: hard feedback given, unpopular calls made well",
-    "H-RSP": "accepts responsibility, shares credit",
-    "H-VIS": "explains the why; gives purpose",
-    "H-FOL": "others commit; people ask to work with them",
-    "H-LRN": "hungry to learn, self-aware; seeks feedback and acts on it",
-    "C-POS": "wants the title, pay or status; leads only when rewarded",
-    "C-KNO": "knows about leadership but does not do it",
-    "C-EXP": "influence through expertise only; drained by people work",
-    "C-CMP": "relies on authority and monitoring; gets compliance, not commitment",
-    "C-AFF": "avoids hard calls to be liked",
-    "C-DER": "derailers under stress (arrogance, volatility, blame, micromanagement)",
-    "C-RLT": "declines leading; not interested",
-    "C-ENG": "low engagement or high risk of loss",
 }
 
 EMPLOYEE_ID_ALIASES = (
@@ -512,11 +493,13 @@ EVIDENCE = Sheet(
         Column(
             "signal",
             "enum",
-            "Signal code: H-* for a heart signal, C-* for a counter-signal.",
+            "Signal code from the rulebook's signal catalogue (rules/signals.yaml): a heart "
+            "signal or a counter-signal.",
             required=True,
             needed=True,
-            values={code: () for code in SIGNALS},
-            example="H-DEV",
+            # The codes are the rulebook's (rules/signals.yaml), not the contract's:
+            # ingest and the template fill them in (with_signals).
+            values={},
             aliases=("Signal Code", "Code", "Behaviour Code", "Behavior Code"),
         ),
         Column(
@@ -1020,6 +1003,22 @@ PROTECTED_COLUMNS = frozenset(
         "title_prefix",
     )
 )
+
+
+def with_signals(sheets: tuple[Sheet, ...], codes: Iterable[str]) -> tuple[Sheet, ...]:
+    """The sheets with the Evidence ``signal`` column accepting exactly ``codes``."""
+    values: dict[str, tuple[str, ...]] = {code: () for code in codes}
+    example = next(iter(values), None)
+    updated = []
+    for sheet in sheets:
+        if sheet.name == EVIDENCE.name:
+            columns = tuple(
+                replace(c, values=values, example=example) if c.name == "signal" else c
+                for c in sheet.columns
+            )
+            sheet = replace(sheet, columns=columns)
+        updated.append(sheet)
+    return tuple(updated)
 
 
 def sheet_by_key() -> dict[str, Sheet]:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -118,13 +118,29 @@ class OrderKey:
 
 @dataclass(frozen=True)
 class Eligibility:
-    """Who may ever receive an investment: every condition must hold."""
+    """Who may ever receive an investment: every condition of one of the options holds."""
 
-    conditions: dict[str, tuple[str, ...]]  # decision or fact -> qualifying values
+    options: tuple[dict[str, tuple[str, ...]], ...]  # each: decision or fact -> values
     source: str  # rules/catalogue.yaml:LINE
 
     def describe(self) -> str:
-        return "; ".join(f"{k} {' or '.join(v)}" for k, v in self.conditions.items())
+        return " (or) ".join(
+            "; ".join(f"{k} {' or '.join(v)}" for k, v in option.items()) for option in self.options
+        )
+
+    def failed(self, values: Callable[[str], tuple[str, ...]]) -> list[str]:
+        """What keeps a case out ('heart Not evidenced'), or [] when an option holds."""
+        misses: list[str] = []
+        for option in self.options:
+            missed = [
+                f"{name} {', '.join(values(name)) or 'unknown'}"
+                for name, allowed in option.items()
+                if not set(values(name)) & set(allowed)
+            ]
+            if not missed:
+                return []
+            misses.extend(m for m in missed if m not in misses)
+        return misses
 
 
 @dataclass(frozen=True)
@@ -447,12 +463,21 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
             for name_node, rule_node in table.value:
                 at = f"{label}:{_line(name_node)}"
                 rule = _plain(rule_node)
-                if not isinstance(rule, dict) or not rule:
-                    raise RulebookError(f"{at}: {name_node.value}: give 'decision: [values]'")
+                # One mapping (all must hold), or a list of them (any one may hold).
+                options = rule if isinstance(rule, list) else [rule]
+                mappings = [o for o in options if isinstance(o, dict) and o]
+                if not mappings or len(mappings) != len(options):
+                    raise RulebookError(
+                        f"{at}: {name_node.value}: give 'decision: [values]', or a list of "
+                        "such mappings (any one of them qualifies)"
+                    )
                 if key.value == "tracks" and name_node.value not in INVESTMENT_TRACKS:
                     raise RulebookError(f"{at}: {name_node.value!r} is not a catalogue track")
                 target[str(name_node.value)] = Eligibility(
-                    {str(k): _strings(v, at, str(k)) for k, v in rule.items()}, at
+                    tuple(
+                        {str(k): _strings(v, at, str(k)) for k, v in o.items()} for o in mappings
+                    ),
+                    at,
                 )
     return AllocationPolicy(
         decision,
@@ -500,8 +525,9 @@ def check_policy(policy: AllocationPolicy, rulebook: Rulebook) -> list[str]:
     for key in policy.order:
         check(f"{policy.source}:{key.line}", key.name, key.ranking)
     for rule in (*policy.by_track.values(), *policy.by_code.values()):
-        for name, given in rule.conditions.items():
-            check(rule.source, name, given)
+        for option in rule.options:
+            for name, given in option.items():
+                check(rule.source, name, given)
     return messages
 
 
@@ -619,11 +645,13 @@ def _allocate_code(
     rows: list[Allotment] = []
     taken = position = 0
     for person, shown, facts in queue:
-        failed = [
-            f"{name} {', '.join(_values(name, person, facts)) or 'unknown'}"
-            for name, allowed in (rule.conditions.items() if rule else ())
-            if not set(_values(name, person, facts)) & set(allowed)
-        ]
+
+        def values(
+            name: str, p: Evaluation = person, f: Mapping[str, object] = facts
+        ) -> tuple[str, ...]:
+            return _values(name, p, f)
+
+        failed = rule.failed(values) if rule else []
         if rule is not None and failed:
             reason = (
                 f"invest wisely: {code} is only for {rule.describe()} ({rule.source}); "

@@ -1,8 +1,12 @@
 """Rows -> typed per-person facts, each with the cells it came from.
 
-The rules read nothing but these facts: the vocabulary (``rules/vocabulary.yaml``)
-names them, this module computes them from the ingested rows, in one pass per
-sheet (rows are grouped by employee first). The Demographics sheet is never read.
+The rules read nothing but these facts: the vocabulary (``rules/vocabulary.yaml``,
+read by ``talentrules.vocabulary``) names them. What the Employees and Teams rows say
+is computed here in code (``COMPUTED``); every evidence, nomination and development
+fact is derived as the vocabulary declares it: a measure (count, distinct, months,
+percent) over a named row set (``observed``: reported by others, not stale), so which
+rows count for what is data a panel can read. Rows are grouped by employee first;
+the Demographics sheet is never read.
 
 Values: numbers are ``int`` when whole, else ``float``; enums are their canonical
 strings; booleans; dates; ``None`` is unknown. Counts of rows are 0, never unknown,
@@ -28,21 +32,13 @@ from pathlib import Path
 
 import yaml
 
-from talentrules.contract import SIGNALS
 from talentrules.errors import RulebookError
-from talentrules.model import Cell, Panel, Row, Value
-from talentrules.rulebook import FactSpec
+from talentrules.model import Panel, Row, Value
+from talentrules.vocabulary import UNKNOWN_WITHOUT_ROWS, Derivation, FactSpec, RowTest
 
 Cells = tuple[str, ...]
 # investment_code -> (track, mode), as in the Investments sheet or rules/catalogue.yaml
 Catalogue = Mapping[str, tuple[str | None, str | None]]
-
-STALE_MONTHS = 24  # evidence older than this is stale (shared/domain.md)
-LEADERSHIP_COURSE_MODES = frozenset({"10"})
-LEADERSHIP_EXPERIENCE_MODES = frozenset({"70", "70/20", "70/10"})
-# A completed LEAD-PROG counts as a leadership course even when no catalogue lists it:
-# it is the one code every panel uses for "the leadership programme".
-FLAGSHIP_COURSE = "LEAD-PROG"
 
 PERSON_NUMBERS = (
     "performance",
@@ -60,36 +56,6 @@ PERSON_ENUMS = (
     "career_interest",
     "current_track",
 )
-SIGNAL_FACTS = (
-    "episodes",
-    "contexts",
-    "sources",
-    "non_self_sources",
-    "months_spanned",
-    "newest_age_months",
-    "drained",
-    "energised",
-    "commitment",
-    "self_initiated",
-    "no_authority",
-    "habitual_reports",
-)
-INFLUENCE = {
-    "Position": "influence.position",
-    "Expertise": "influence.expertise",
-    "Personal": "influence.personal",
-    "Rules and monitoring": "influence.rules",
-}
-OUTCOME = {
-    "Commitment": "outcome.commitment",
-    "Compliance": "outcome.compliance",
-    "Resistance": "outcome.resistance",
-}
-NOMINATION = {
-    "Position": "nominations.position",
-    "Expertise": "nominations.expertise",
-    "Personal": "nominations.personal",
-}
 TEAM = {
     "team_size": "team.size",
     "on_time_rate": "team.on_time_rate",
@@ -97,25 +63,10 @@ TEAM = {
     "engagement": "team.engagement",
     "voluntary_attrition": "team.voluntary_attrition",
 }
-EVIDENCE_FACTS = (
-    "evidence.episodes",
-    "evidence.heart_episodes",
-    "evidence.counter_episodes",
-    "evidence.sources",
-    "evidence.non_self_sources",
-    "evidence.self_only",
-    "evidence.newest_age_months",
-    "evidence.fresh_heart_episodes",
-    "evidence.stale_heart_episodes",
-)
-DEVELOPMENT_FACTS = (
-    "development.leadership_courses_completed",
-    "development.leadership_experience_completed",
-    "development.active",
-    "development.withdrawn",
-)
 
-# Every fact this module can compute, in a stable order (the vocabulary's order).
+# Every fact this module computes in code: what the Employees and Teams rows say. All
+# the others (evidence, nominations, development) are derived from rows as
+# vocabulary.yaml declares them, so which rows count for what is data.
 COMPUTED: tuple[str, ...] = (
     *PERSON_NUMBERS[:3],
     "performance_trend",
@@ -125,24 +76,16 @@ COMPUTED: tuple[str, ...] = (
     "tenure_months",
     "months_in_role",
     "has_aspiration_statement",
-    *EVIDENCE_FACTS,
-    *INFLUENCE.values(),
-    *OUTCOME.values(),
-    *NOMINATION.values(),
-    "nominations.total",
     "team.reported",
     *TEAM.values(),
-    *DEVELOPMENT_FACTS,
-    *(f"{code}.{fact}" for code in SIGNALS for fact in SIGNAL_FACTS),
 )
-# Number facts that may hold fractions (percentages); every other number is whole,
-# which counterfactuals respect ("one more source", never "0.5 more").
-FRACTIONAL = frozenset({"team.on_time_rate", "team.engagement", "team.voluntary_attrition"})
+# The column whose cell a count of rows carries when the fact's own tests name none.
+KEY_COLUMN = {"Evidence": "signal", "Development": "investment_code", "Nominations": "reason"}
 
 
-def is_whole(fact: str) -> bool:
+def is_whole(spec: FactSpec) -> bool:
     """True when a number fact only takes whole values (counts, months, ratings)."""
-    return fact not in FRACTIONAL
+    return spec.whole
 
 
 @dataclass(frozen=True)
@@ -191,118 +134,188 @@ def _group(rows: Iterable[Row], column: str) -> dict[str, list[Row]]:
     return groups
 
 
+def uncomputable(spec: FactSpec) -> str | None:
+    """Why a declared fact would always be unknown (None when it can be computed)."""
+    if spec.derivation is not None or spec.name in COMPUTED:
+        return None
+    close = difflib.get_close_matches(spec.name, COMPUTED, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return (
+        f"fact '{spec.name}' is not one talentrules computes from the workbook{hint} "
+        "(declare how it is derived: 'rows' and 'measure', see docs/rules.md)"
+    )
+
+
 def check_vocabulary(vocabulary: Mapping[str, FactSpec]) -> None:
-    """Refuse a vocabulary fact this module cannot compute (it would always be unknown)."""
-    known = set(COMPUTED)
-    for name in vocabulary:
-        if name not in known:
-            close = difflib.get_close_matches(name, COMPUTED, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise RulebookError(
-                f"vocabulary: fact '{name}' is not one talentrules computes from the workbook{hint}"
-            )
+    """Refuse a vocabulary fact that cannot be computed (it would always be unknown)."""
+    for spec in vocabulary.values():
+        problem = uncomputable(spec)
+        if problem is not None:
+            where = f"{spec.file}:{spec.line}" if spec.file else "vocabulary"
+            raise RulebookError(f"{where}: {problem}")
 
 
-def _blank() -> dict[str, Value]:
-    """The facts of a person with no data: counts 0, everything else unknown."""
+def _blank_person() -> dict[str, Value]:
     values: dict[str, Value] = dict.fromkeys(COMPUTED)
-    for code in SIGNALS:
-        for fact in SIGNAL_FACTS:
-            if fact != "newest_age_months":
-                values[f"{code}.{fact}"] = 0
-    for name in (
-        *EVIDENCE_FACTS,
-        *INFLUENCE.values(),
-        *OUTCOME.values(),
-        *NOMINATION.values(),
-        "nominations.total",
-        *DEVELOPMENT_FACTS,
-    ):
-        values[name] = 0
-    values["evidence.self_only"] = None
-    values["evidence.newest_age_months"] = None
     values["team.reported"] = False
     values["has_aspiration_statement"] = False
     return values
 
 
-_BLANK_VALUES = _blank()
+_BLANK_PERSON = _blank_person()
+
+
+def blank_value(spec: FactSpec) -> Value:
+    """The fact's value for a person with no data: counts of rows are 0, the rest unknown."""
+    if spec.derivation is not None:
+        return None if spec.derivation.measure in UNKNOWN_WITHOUT_ROWS else 0
+    return _BLANK_PERSON.get(spec.name)
 
 
 def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
     """The value of each vocabulary fact for a person with no data at all."""
     check_vocabulary(vocabulary)
-    return {name: _BLANK_VALUES[name] for name in vocabulary}
+    return {name: blank_value(spec) for name, spec in vocabulary.items()}
 
 
-_EVIDENCE_COLUMNS = frozenset(
-    (
-        "signal",
-        "observed_on",
-        "context",
-        "influence_base",
-        "initiated_by",
-        "frequency",
-        "energy",
-        "outcome_in_others",
-        "source_type",
-        "source_id",
-    )
-)
+# --------------------------------------------------------------------------------------
+# Rows as derivations read them: each row's values, its derived columns, and its cells
+# --------------------------------------------------------------------------------------
 
 
-class _Episode:
-    """One Evidence row, unpacked once: its values, and the row for its cells."""
+class _Line:
+    """One row as row tests read it: contract values plus derived columns, and cells."""
 
-    __slots__ = (
-        "row",
-        "cells",
-        "signal",
-        "observed_on",
-        "context",
-        "influence",
-        "initiated_by",
-        "frequency",
-        "energy",
-        "outcome",
-        "self_reported",
-        "source",
-        "source_column",
-    )
+    __slots__ = ("values", "cells", "number")
 
-    def __init__(self, row: Row) -> None:
-        cells = row.cells
-        if not _EVIDENCE_COLUMNS <= cells.keys():
-            # Ingest gives every contract column; anything else gets a cell per column,
-            # so the counting below can index cells directly.
-            cells = {
-                column: cells.get(column) or Cell(None, f"{row.sheet}!row {row.number}")
-                for column in _EVIDENCE_COLUMNS
-            }
-        self.cells = cells
-        self.row = row
-        self.signal = cells["signal"].value
-        observed = cells["observed_on"].value
-        self.observed_on = observed if isinstance(observed, dt.date) else None
-        self.context = cells["context"].value
-        self.influence = cells["influence_base"].value
-        self.initiated_by = cells["initiated_by"].value
-        self.frequency = cells["frequency"].value
-        self.energy = cells["energy"].value
-        self.outcome = cells["outcome_in_others"].value
-        source_type = cells["source_type"].value
-        self.self_reported = source_type == "Self"
-        # An independent source: its source_id, else one per source_type.
-        source_id = cells["source_id"].value
-        self.source: tuple[str, object] | None
-        if isinstance(source_id, str) and source_id.strip():
-            self.source, self.source_column = ("id", source_id.strip()), "source_id"
-        else:
-            self.source = ("type", source_type) if source_type is not None else None
-            self.source_column = "source_type"
+    def __init__(self, row: Row, extra: dict[str, tuple[Value, str]]) -> None:
+        self.values: dict[str, Value] = {c: cell.value for c, cell in row.cells.items()}
+        self.cells: dict[str, str] = {c: cell.ref for c, cell in row.cells.items()}
+        for column, (value, ref) in extra.items():
+            self.values[column] = value
+            self.cells[column] = ref
+        self.number = row.number
 
     def ref(self, column: str) -> str:
-        return self.cells[column].ref
+        return self.cells.get(column, f"row {self.number}")
+
+
+def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
+    observed = row.get("observed_on")
+    age = (
+        whole_months(observed, as_of)
+        if isinstance(observed, dt.date) and as_of is not None
+        else None
+    )
+    # An independent source: its source_id, else one per source_type.
+    source_id = row.get("source_id")
+    if isinstance(source_id, str) and source_id.strip():
+        source: Value = f"id:{source_id.strip()}"
+        source_ref = _ref(row, "source_id")
+    else:
+        source_type = row.get("source_type")
+        source = f"type:{source_type}" if source_type is not None else None
+        source_ref = _ref(row, "source_type")
+    return _Line(
+        row, {"age_months": (age, _ref(row, "observed_on")), "source": (source, source_ref)}
+    )
+
+
+def _development_line(row: Row, catalogue: Catalogue) -> _Line:
+    code = row.get("investment_code")
+    track, mode = catalogue.get(code, (None, None)) if isinstance(code, str) else (None, None)
+    ref = _ref(row, "investment_code")
+    return _Line(row, {"track": (track, ref), "mode": (mode, ref)})
+
+
+def _nomination_line(row: Row, employee_id: str) -> _Line:
+    by_self = row.get("nominator_id") == employee_id
+    return _Line(row, {"nominator_is_person": (by_self, _ref(row, "nominator_id"))})
+
+
+def _passes(line: _Line, tests: tuple[RowTest, ...]) -> bool:
+    """Does the row pass every test? A test on a blank column does not pass (unknown)."""
+    return all(test.check(line.values) is True for test in tests)
+
+
+def _measure(
+    spec: FactSpec,
+    derivation: Derivation,
+    lines: list[_Line],
+    as_of: dt.date | None,
+    as_of_ref: Cells,
+) -> tuple[Value, Cells]:
+    """The fact's value over the rows that passed its tests, and the cells it read."""
+    measure = derivation.measure
+    if measure == "count":
+        column = (
+            derivation.where[-1].column if derivation.where else KEY_COLUMN[derivation.rows.sheet]
+        )
+        return len(lines), tuple(line.ref(column) for line in lines)
+    if measure == "distinct":
+        column = derivation.column or ""
+        known = [line for line in lines if line.values.get(column) is not None]
+        return len({line.values[column] for line in known}), tuple(
+            line.ref(column) for line in known
+        )
+    if measure == "percent":
+        if not lines:
+            return 0, ()
+        matched = sum(_passes(line, derivation.matching) for line in lines)
+        column = derivation.matching[-1].column
+        share = round(100.0 * matched / len(lines), 2)
+        return _number(share), tuple(line.ref(column) for line in lines)
+    dated = [line for line in lines if isinstance(line.values.get("observed_on"), dt.date)]
+    if not dated:
+        return blank_value(spec), ()
+    # Ties on the date go to the earlier row, so the cells never depend on luck.
+    oldest = min(dated, key=lambda line: (line.values["observed_on"], line.number))
+    newest = max(dated, key=lambda line: (line.values["observed_on"], -line.number))
+    first, last = oldest.values["observed_on"], newest.values["observed_on"]
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    if measure == "months_spanned":
+        refs = tuple(dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on"))))
+        return whole_months(first, last), refs
+    if as_of is None:
+        return None, ()
+    return whole_months(last, as_of), (newest.ref("observed_on"), *as_of_ref)
+
+
+class _Plan:
+    """The derived facts of a vocabulary, grouped by the rows they read, built once per run."""
+
+    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
+        # (sheet, tests, member) -> the facts reading exactly those rows
+        self.groups: dict[
+            tuple[str, tuple[RowTest, ...], str | None], list[tuple[FactSpec, Derivation]]
+        ] = defaultdict(list)
+        for spec in vocabulary.values():
+            derivation = spec.derivation
+            if derivation is not None:
+                key = (derivation.rows.sheet, derivation.tests, derivation.member)
+                self.groups[key].append((spec, derivation))
+        self.sheets = {sheet for sheet, _, _ in self.groups}
+
+
+def _derive(
+    person: _Person,
+    plan: _Plan,
+    lines: Mapping[str, list[_Line]],
+    as_of: dt.date | None,
+    as_of_ref: Cells,
+) -> None:
+    """Every derived fact of one person, from the rows of each sheet about them."""
+    by_signal: dict[object, list[_Line]] = defaultdict(list)
+    for line in lines.get("Evidence", ()):
+        by_signal[line.values.get("signal")].append(line)
+    for (sheet, tests, member), specs in plan.groups.items():
+        rows = by_signal.get(member, []) if member is not None else lines.get(sheet, [])
+        if not rows:
+            continue  # every fact keeps its blank value: 0 rows, or unknown
+        passed = [line for line in rows if _passes(line, tests)]
+        for spec, derivation in specs:
+            value, cells = _measure(spec, derivation, passed, as_of, as_of_ref)
+            person.set(spec.name, value, cells)
 
 
 class _Person:
@@ -310,44 +323,14 @@ class _Person:
     fact at its blank value, no cells: each fact is set once, and only a fact that
     came from cells gets an entry in ``cells``)."""
 
-    def __init__(self) -> None:
-        self.values = _BLANK_VALUES.copy()
+    def __init__(self, blank: dict[str, Value]) -> None:
+        self.values = blank.copy()
         self.cells: dict[str, Cells] = {}
 
     def set(self, fact: str, value: Value, cells: Cells) -> None:
         self.values[fact] = value
         if cells:
             self.cells[fact] = cells
-
-    def count(self, fact: str, rows: list[Row], column: str) -> None:
-        """A count of rows, carrying each row's ``column`` cell."""
-        self.values[fact] = len(rows)
-        if rows:
-            self.cells[fact] = tuple(_ref(r, column) for r in rows)
-
-    def episodes(self, fact: str, episodes: list[_Episode], column: str) -> None:
-        """A count of evidence rows, carrying each row's ``column`` cell."""
-        self.values[fact] = len(episodes)
-        if episodes:
-            self.cells[fact] = tuple([e.cells[column].ref for e in episodes])
-
-    def sources(self, prefix: str, episodes: list[_Episode]) -> None:
-        """``{prefix}.sources`` and ``{prefix}.non_self_sources``."""
-        every: set[tuple[str, object]] = set()
-        others: set[tuple[str, object]] = set()
-        refs: list[str] = []
-        other_refs: list[str] = []
-        for e in episodes:
-            if e.source is None:
-                continue
-            ref = e.ref(e.source_column)
-            every.add(e.source)
-            refs.append(ref)
-            if not e.self_reported:
-                others.add(e.source)
-                other_refs.append(ref)
-        self.set(f"{prefix}.sources", len(every), tuple(refs))
-        self.set(f"{prefix}.non_self_sources", len(others), tuple(other_refs))
 
 
 def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
@@ -383,202 +366,10 @@ def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells
     )
 
 
-# CODE.fact names, built once: this runs for every signal of every person.
-_SIGNAL_NAMES = {code: {fact: f"{code}.{fact}" for fact in SIGNAL_FACTS} for code in SIGNALS}
-_SIGNAL_COUNTS = (
-    ("drained", "energy", "Drained"),
-    ("energised", "energy", "Energised"),
-    ("commitment", "outcome_in_others", "Commitment"),
-    ("self_initiated", "initiated_by", "Self"),
-    ("no_authority", "context", "No formal authority"),
-    ("habitual_reports", "frequency", "Habitual"),
-)
-
-
-def _signal(
-    person: _Person,
-    code: str,
-    episodes: list[_Episode],
-    as_of: dt.date | None,
-    as_of_ref: Cells,
-) -> None:
-    """Every CODE.* fact, in one pass over the signal's rows (this runs for every
-    signal of every person, so it is written for speed)."""
-    names = _SIGNAL_NAMES[code]
-    values, cells = person.values, person.cells
-    contexts: set[object] = set()
-    every: set[object] = set()
-    others: set[object] = set()
-    signal_refs: list[str] = []
-    context_refs: list[str] = []
-    source_refs: list[str] = []
-    other_refs: list[str] = []
-    counted: tuple[list[str], ...] = ([], [], [], [], [], [])
-    drained, energised, commitment, self_initiated, no_authority, habitual = counted
-    oldest = newest = episodes[0]
-    first: dt.date | None = None
-    last: dt.date | None = None
-    for e in episodes:
-        c = e.cells
-        signal_refs.append(c["signal"].ref)
-        if e.context is not None:
-            contexts.add(e.context)
-            context_refs.append(c["context"].ref)
-            if e.context == "No formal authority":
-                no_authority.append(c["context"].ref)
-        if e.source is not None:
-            ref = c[e.source_column].ref
-            every.add(e.source)
-            source_refs.append(ref)
-            if not e.self_reported:
-                others.add(e.source)
-                other_refs.append(ref)
-        observed = e.observed_on
-        if observed is not None:
-            # Ties on the date go to the earlier row, so the cells never depend on luck.
-            if first is None or observed < first:
-                first, oldest = observed, e
-            if last is None or observed > last:
-                last, newest = observed, e
-        if e.energy == "Drained":
-            drained.append(c["energy"].ref)
-        elif e.energy == "Energised":
-            energised.append(c["energy"].ref)
-        if e.outcome == "Commitment":
-            commitment.append(c["outcome_in_others"].ref)
-        if e.initiated_by == "Self":
-            self_initiated.append(c["initiated_by"].ref)
-        if e.frequency == "Habitual":
-            habitual.append(c["frequency"].ref)
-    values[names["episodes"]] = len(episodes)
-    cells[names["episodes"]] = tuple(signal_refs)
-    values[names["contexts"]] = len(contexts)
-    if context_refs:
-        cells[names["contexts"]] = tuple(context_refs)
-    values[names["sources"]] = len(every)
-    if source_refs:
-        cells[names["sources"]] = tuple(source_refs)
-    values[names["non_self_sources"]] = len(others)
-    if other_refs:
-        cells[names["non_self_sources"]] = tuple(other_refs)
-    if first is not None and last is not None:
-        values[names["months_spanned"]] = whole_months(first, last)
-        cells[names["months_spanned"]] = tuple(
-            dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on")))
-        )
-        if as_of is not None:
-            values[names["newest_age_months"]] = whole_months(last, as_of)
-            cells[names["newest_age_months"]] = (newest.ref("observed_on"), *as_of_ref)
-    for (fact, _, _), refs in zip(_SIGNAL_COUNTS, counted, strict=True):
-        values[names[fact]] = len(refs)
-        if refs:
-            cells[names[fact]] = tuple(refs)
-
-
-def _evidence(person: _Person, rows: list[Row], as_of: dt.date | None, as_of_ref: Cells) -> None:
-    episodes = [_Episode(row) for row in rows]
-    by_signal: dict[str, list[_Episode]] = defaultdict(list)
-    for e in episodes:
-        if isinstance(e.signal, str):
-            by_signal[e.signal].append(e)
-    for code, group in by_signal.items():
-        if code in SIGNALS:
-            _signal(person, code, group, as_of, as_of_ref)
-    heart = [e for code, group in by_signal.items() if code.startswith("H-") for e in group]
-    heart.sort(key=lambda e: e.row.number)
-    person.episodes("evidence.episodes", episodes, "signal")
-    person.episodes("evidence.heart_episodes", heart, "signal")
-    person.episodes(
-        "evidence.counter_episodes",
-        [e for e in episodes if isinstance(e.signal, str) and e.signal.startswith("C-")],
-        "signal",
-    )
-    person.sources("evidence", episodes)
-    person.set(
-        "evidence.self_only",
-        all(e.self_reported for e in episodes),
-        tuple(e.ref("source_type") for e in episodes),
-    )
-    dated = [e for e in episodes if e.observed_on is not None]
-    if as_of is not None:
-        if dated:
-            newest = max(dated, key=lambda e: (e.observed_on, -e.row.number))
-            assert newest.observed_on is not None
-            person.set(
-                "evidence.newest_age_months",
-                whole_months(newest.observed_on, as_of),
-                (newest.ref("observed_on"), *as_of_ref),
-            )
-        fresh: list[_Episode] = []
-        stale: list[_Episode] = []
-        for e in heart:
-            if e.observed_on is not None:
-                old = whole_months(e.observed_on, as_of) > STALE_MONTHS
-                (stale if old else fresh).append(e)
-        person.episodes("evidence.fresh_heart_episodes", fresh, "observed_on")
-        person.episodes("evidence.stale_heart_episodes", stale, "observed_on")
-    else:
-        for fact in ("evidence.fresh_heart_episodes", "evidence.stale_heart_episodes"):
-            person.set(fact, None, ())
-    influence: dict[object, list[_Episode]] = {wanted: [] for wanted in INFLUENCE}
-    outcome: dict[object, list[_Episode]] = {wanted: [] for wanted in OUTCOME}
-    for e in episodes:
-        if e.influence in influence:
-            influence[e.influence].append(e)
-        if e.outcome in outcome:
-            outcome[e.outcome].append(e)
-    for wanted, fact in INFLUENCE.items():
-        person.episodes(fact, influence[wanted], "influence_base")
-    for wanted, fact in OUTCOME.items():
-        person.episodes(fact, outcome[wanted], "outcome_in_others")
-
-
-def _nominations(person: _Person, employee_id: str, rows: list[Row]) -> None:
-    # Naming oneself as an inspiration says nothing about inspiring others.
-    rows = [r for r in rows if r.get("nominator_id") != employee_id]
-    for reason, fact in NOMINATION.items():
-        counted = [r for r in rows if r.get("reason") == reason]
-        person.set(
-            fact,
-            len({r.get("nominator_id") for r in counted}),
-            tuple(_ref(r, "reason") for r in counted),
-        )
-    person.set(
-        "nominations.total",
-        len({r.get("nominator_id") for r in rows}),
-        tuple(_ref(r, "nominator_id") for r in rows),
-    )
-
-
 def _team(person: _Person, row: Row) -> None:
     person.set("team.reported", True, (_ref(row, "manager_id"),))
     for column, fact in TEAM.items():
         person.set(fact, _number(row.get(column)), (_ref(row, column),))
-
-
-def _development(person: _Person, rows: list[Row], catalogue: Catalogue) -> None:
-    courses: list[Row] = []
-    experience: list[Row] = []
-    for row in rows:
-        if row.get("status") != "Completed":
-            continue
-        code = row.get("investment_code")
-        entry = catalogue.get(code) if isinstance(code, str) else None
-        if entry is None:
-            if code == FLAGSHIP_COURSE:
-                courses.append(row)
-            continue
-        track, mode = entry
-        if track == "Leadership" and mode in LEADERSHIP_COURSE_MODES:
-            courses.append(row)
-        elif track == "Leadership" and mode in LEADERSHIP_EXPERIENCE_MODES:
-            experience.append(row)
-    person.count("development.leadership_courses_completed", courses, "investment_code")
-    person.count("development.leadership_experience_completed", experience, "investment_code")
-    person.count("development.active", [r for r in rows if r.get("status") == "Active"], "status")
-    person.count(
-        "development.withdrawn", [r for r in rows if r.get("status") == "Withdrawn"], "status"
-    )
 
 
 def catalogue_from_panel(panel: Panel) -> dict[str, tuple[str | None, str | None]]:
@@ -633,38 +424,49 @@ def compute_facts(
     """Every person's vocabulary facts, sorted by employee_id.
 
     ``catalogue`` (code -> (track, mode)) is the rulebook's default catalogue; the
-    workbook's Investments sheet replaces it when that sheet has rows. Only the
-    Employees, Cycle, Evidence, Nominations, Teams, Development and Investments
-    sheets are read: never Demographics.
+    workbook's Investments sheet takes precedence for every code it lists (a code it
+    does not list keeps the default's track and mode). Only the Employees, Cycle,
+    Evidence, Nominations, Teams, Development and Investments sheets are read: never
+    Demographics.
     """
     check_vocabulary(vocabulary)
     as_of = panel.as_of
     as_of_ref = _as_of_cells(panel, as_of)
-    workbook_catalogue = catalogue_from_panel(panel)
-    used_catalogue: Catalogue = workbook_catalogue or catalogue or {}
-    evidence = _group(panel.rows.get("Evidence", []), "employee_id")
-    nominations = _group(panel.rows.get("Nominations", []), "nominee_id")
+    used_catalogue: Catalogue = {**(catalogue or {}), **catalogue_from_panel(panel)}
+    plan = _Plan(vocabulary)
+    grouped = {
+        "Evidence": _group(panel.rows.get("Evidence", []), "employee_id"),
+        "Nominations": _group(panel.rows.get("Nominations", []), "nominee_id"),
+        "Development": _group(panel.rows.get("Development", []), "employee_id"),
+    }
     teams = _group(panel.rows.get("Teams", []), "manager_id")
-    development = _group(panel.rows.get("Development", []), "employee_id")
+    blank = {**_BLANK_PERSON, **{name: blank_value(s) for name, s in vocabulary.items()}}
     wanted = list(vocabulary)
-    everything = len(wanted) == len(COMPUTED) and set(wanted) == set(COMPUTED)
+    everything = len(wanted) == len(blank) and set(wanted) == set(blank)
 
     people: list[PersonFacts] = []
     for row in panel.rows.get("Employees", []):
         employee_id = row.get("employee_id")
         if not isinstance(employee_id, str):
             continue
-        person = _Person()
+        person = _Person(blank)
         _employee(person, row, as_of, as_of_ref)
-        if employee_id in evidence:
-            _evidence(person, evidence[employee_id], as_of, as_of_ref)
-        if employee_id in nominations:
-            _nominations(person, employee_id, nominations[employee_id])
         if employee_id in teams:
             # Teams has one row per manager (the contract's unique key).
             _team(person, teams[employee_id][0])
-        if employee_id in development:
-            _development(person, development[employee_id], used_catalogue)
+        lines: dict[str, list[_Line]] = {}
+        if "Evidence" in plan.sheets and employee_id in grouped["Evidence"]:
+            lines["Evidence"] = [_evidence_line(r, as_of) for r in grouped["Evidence"][employee_id]]
+        if "Development" in plan.sheets and employee_id in grouped["Development"]:
+            lines["Development"] = [
+                _development_line(r, used_catalogue) for r in grouped["Development"][employee_id]
+            ]
+        if "Nominations" in plan.sheets and employee_id in grouped["Nominations"]:
+            lines["Nominations"] = [
+                _nomination_line(r, employee_id) for r in grouped["Nominations"][employee_id]
+            ]
+        if lines:
+            _derive(person, plan, lines, as_of, as_of_ref)
         if everything:
             values, cells = person.values, person.cells
         else:

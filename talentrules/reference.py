@@ -558,7 +558,7 @@ def _candidates(spec: FactSpec, leaves: list[Compare]) -> list[Value]:
     """Values of one fact near the bounds of these leaves, on both sides of each."""
     out: list[Value] = []
     kind = spec.type
-    whole = kind == "number" and is_whole(spec.name)
+    whole = kind == "number" and is_whole(spec)
     for leaf in leaves:
         op, k = leaf.op, leaf.value
         if op in ("known", "unknown"):
@@ -621,7 +621,7 @@ def _fits(spec: FactSpec, value: Value) -> bool:
         return True
     if not isinstance(value, int | float):
         return False
-    if is_whole(spec.name) and value != int(value):
+    if is_whole(spec) and value != int(value):
         return False
     if spec.minimum is not None and value < spec.minimum:
         return False

@@ -34,11 +34,11 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from talentrules import __version__, audit
-from talentrules.contract import EMPLOYEES, SIGNALS
+from talentrules.contract import EMPLOYEES, EVIDENCE, NOMINATIONS, normalize
 from talentrules.errors import OutputError
 from talentrules.model import Row, Value
 from talentrules.paths import default_templates_dir
-from talentrules.rulebook import Evaluation, Rule
+from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook
 
 if TYPE_CHECKING:
     from talentrules.decide import Override, Recommendation
@@ -68,7 +68,9 @@ class DocumentInfo:
     cycle_name: str = described("The cycle's name as the panel knows it, or 'not recorded'.")
     as_of: str = described("The cycle's as_of date (ISO), from which every age is measured.")
     input_file: str = described("File name of the workbook the run read.")
-    rulebook: str = described("Rulebook folder name and the first 12 hex digits of its SHA-256.")
+    rulebook: str = described(
+        "Rulebook folder (its path) and the first 12 hex digits of its SHA-256."
+    )
     tool: str = described("'talentrules' and its version.")
     confidentiality: str = described("The confidentiality line printed at the top of the document.")
     contact: str = described("Whom to ask for an explanation or to contest (Cycle!contact).")
@@ -130,15 +132,16 @@ class SignalLine:
     """One signal code the person has evidence for, summarised."""
 
     code: str = described("Signal code, e.g. 'H-DEV' or 'C-DER'.")
-    meaning: str = described("What the code means (contract.SIGNALS).")
-    counter: bool = described("True for a counter-signal (C-*).")
-    episodes: int = described("Evidence rows with this code.")
-    contexts: int = described("Distinct contexts they were seen in.")
-    sources: int = described("Distinct independent sources.")
-    non_self_sources: int = described("Distinct sources other than the person.")
-    months_spanned: int = described("Months between the oldest and newest episode.")
-    newest_age: str = described("Age of the newest episode in months at as_of, or 'not recorded'.")
-    habitual: bool = described("True when the rulebook's `habitual` decision lists this code.")
+    name: str = described("The signal's plain name from the catalogue, e.g. 'Develops others'.")
+    meaning: str = described("What the signal means (the catalogue's description).")
+    counter: bool = described("True for a counter-signal (the catalogue's kind counter).")
+    episodes: int = described("Observed rows: reported by others, not stale (the rulebook's).")
+    contexts: int = described("Distinct contexts they were observed in.")
+    observers: int = described("Distinct independent observers other than the person.")
+    self_reports: int = described("Rows the person reported about themself (never counted).")
+    months_spanned: int = described("Months between the oldest and newest observed episode.")
+    newest_age: str = described("Age of the newest observed episode in months, or 'not recorded'.")
+    habitual: bool = described("True when the decision playing role habits lists this code.")
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,9 @@ class EvidenceItem:
     cell: str = described("Where the observation is, e.g. 'Evidence!M14' (its observation cell).")
     evidence_id: str = described("evidence_id, or 'not recorded'.")
     code: str = described("Signal code.")
-    meaning: str = described("What the signal code means.")
+    name: str = described("The signal's plain name from the catalogue ('' for an unknown code).")
+    meaning: str = described("What the signal means (the catalogue's description).")
+    counter: bool = described("True for a counter-signal.")
     observed_on: str = described("Date observed (ISO).")
     context: str = described("Where it happened, or 'not recorded'.")
     influence: str = described("What the influence rested on, or 'not recorded'.")
@@ -164,17 +169,21 @@ class EvidenceItem:
 class HeartSection:
     """The heart verdict and the evidence behind it."""
 
-    verdict: str = described("Strong, Emerging, Not evidenced or Insufficient evidence.")
-    meaning: str = described("What the heart decision asks (decisions.yaml).")
+    verdict: str = described("The verdict: the outcome of the decision playing role verdict.")
+    meaning: str = described("What the verdict decision asks (decisions.yaml).")
+    verdict_meaning: str = described("What this verdict means (its outcome text), or ''.")
     evidence_quality: str = described("The rulebook's judgement of the evidence, if it makes one.")
     habitual: tuple[str, ...] = described("Heart signal codes the person shows habitually.")
+    habitual_names: tuple[str, ...] = described("Their plain names, in the same order.")
     reasons: tuple[str, ...] = described(
         "Rationale of the rule that set the verdict (or the default)."
     )
-    signals: tuple[SignalLine, ...] = described("Heart signals (H-*) with evidence, by code.")
-    counters: tuple[SignalLine, ...] = described("Counter-signals (C-*) with evidence, by code.")
-    evidence: tuple[EvidenceItem, ...] = described("Every H-* observation, newest first.")
-    counter_evidence: tuple[EvidenceItem, ...] = described("Every C-* observation, newest first.")
+    signals: tuple[SignalLine, ...] = described("Heart signals with evidence, catalogue order.")
+    counters: tuple[SignalLine, ...] = described("Counter-signals with evidence, catalogue order.")
+    evidence: tuple[EvidenceItem, ...] = described("Every heart-signal row, newest first.")
+    counter_evidence: tuple[EvidenceItem, ...] = described(
+        "Every counter-signal row, newest first."
+    )
 
 
 @dataclass(frozen=True)
@@ -203,7 +212,7 @@ class InfluenceSection:
     """Inspiration profile (the seed's three kinds) and the management pattern."""
 
     inspiration: tuple[str, ...] = described("Position, Expert, Personal, or 'None evidenced'.")
-    inspiration_notes: tuple[str, ...] = described("What each kind shown means, from the seed.")
+    inspiration_notes: tuple[str, ...] = described("What each kind shown means (outcome texts).")
     nominations: tuple[tuple[str, int], ...] = described(
         "(reason, distinct nominators) per reason."
     )
@@ -214,9 +223,9 @@ class InfluenceSection:
     outcomes: tuple[tuple[str, int], ...] = described(
         "(outcome in others, episodes) across evidence."
     )
-    management: str = described("The management pattern (decision `management`).")
-    balance: str = described("The team's management-leadership balance (decision `balance`).")
-    balance_advice: str = described("What the seed advises for that balance; empty if none.")
+    management: str = described("The management pattern (role management_pattern).")
+    balance: str = described("The team's management-leadership balance (role team_balance).")
+    balance_advice: str = described("What the rulebook advises for that balance; empty if none.")
     team: TeamFigures | None = described("Team figures, or None when the person has no Teams row.")
 
 
@@ -409,8 +418,17 @@ class BalanceLine:
     on_time_rate: str = described("On-time rate, %.")
     policy_incidents: str = described("Policy incidents.")
     engagement: str = described("Engagement, %.")
-    balance: str = described("Balanced, Management-heavy, Rules unclear, Intervene, ...")
-    advice: str = described("What the seed advises for that balance.")
+    balance: str = described("The team's balance (the outcome of role team_balance).")
+    advice: str = described("What the rulebook advises for that balance.")
+
+
+@dataclass(frozen=True)
+class ExceptionGroup:
+    """One outcome of the decision playing role panel_exceptions, and who has it."""
+
+    title: str = described("The outcome, e.g. 'Ratings and evidence disagree'.")
+    meaning: str = described("What it means and asks of the panel (its outcome text).")
+    people: tuple[PersonRef, ...] = described("Who has it; each note is the rule's message.")
 
 
 @dataclass(frozen=True)
@@ -502,15 +520,10 @@ class SummaryContext:
     committed: str = described("Money committed to allocated investments.")
     remaining: str = described("Budget left, or 'not applicable'.")
     waitlist: tuple[WaitItem, ...] = described("Everyone waitlisted, with the reason.")
-    insufficient: tuple[PersonRef, ...] = described(
-        "People whose heart verdict is Insufficient evidence: gather evidence first."
+    exceptions: tuple[ExceptionGroup, ...] = described(
+        "Whom the rulebook's exceptions (role panel_exceptions) ask the panel to look at, "
+        "one group per outcome in the decision's order, empty groups included."
     )
-    conflicts: tuple[PersonRef, ...] = described(
-        "Rating-evidence conflicts: high performance or "
-        "potential without leadership evidence, or the "
-        "reverse."
-    )
-    high_risk: tuple[PersonRef, ...] = described("People with high risk of loss.")
     balance: tuple[BalanceLine, ...] = described(
         "Management-leadership balance per people manager."
     )
@@ -693,54 +706,6 @@ def help_texts(kind: type) -> Iterator[tuple[str, str]]:
 # Building the contexts from a run
 # --------------------------------------------------------------------------------------
 
-# The seed's reading of each kind of inspiration and each management-leadership
-# balance, and domain.md's route for each counter-signal: what a brief says beside
-# the rulebook's conclusion.
-INSPIRATION_NOTES = {
-    "Position": "Position: others are inspired by the position the person holds and want "
-    "to reach the same or a similar one.",
-    "Expert": "Expert: others are inspired by how good the person is at what they do and "
-    "want the same mastery.",
-    "Personal": "Personal: others see the kind of person they would like to become and "
-    "emulate the behaviour.",
-}
-BALANCE_ADVICE = {
-    "Balanced": "compliance and commitment are both high; keep it so",
-    "Management-heavy": "the team complies but is not committed; invest in leadership, "
-    "which inspires commitment",
-    "Rules unclear": "the team is committed but compliance lags; articulate the rules and "
-    "what compliance means in behaviour",
-    "Intervene": "both compliance and commitment are low; intervene now",
-    "Not measured": "the team's figures are incomplete, so the balance cannot be judged",
-}
-COUNTER_ROUTES = {
-    "C-POS": "a leadership taster and a career conversation, not the flagship programme",
-    "C-KNO": "an experience-based assignment, not another course",
-    "C-EXP": "the expert track",
-    "C-CMP": "coaching and a role-fit review",
-    "C-AFF": "a courage-building assignment with coaching",
-    "C-DER": "coaching before any stretch; never an automatic exclusion",
-    "C-RLT": "respect it: the expert or personal-leadership track",
-    "C-ENG": "a retention conversation before any large investment",
-}
-QUALITY_GAPS = {
-    "Thin": "Too little evidence to judge a heart for leadership: fewer episodes, "
-    "contexts, months or sources than the habitual test needs.",
-    "Single-source": "All evidence comes from a single source; a second, independent "
-    "observer is needed.",
-    "Self-only": "Every observation is the person's own report; an observation by someone "
-    "else is needed.",
-    "Stale": "The evidence is older than 24 months; recent observations are needed.",
-    "Conflicting": "Signals and counter-signals conflict; a development centre or taster "
-    "assignment would settle it.",
-    "None": "No leadership evidence is recorded for this person.",
-}
-FITS = {
-    ("Lead people", "Leadership"),
-    ("Grow as expert", "Expert"),
-    ("Lead without managing", "Personal leadership"),
-    ("Stay in role", "Develop in role"),
-}
 MODE_WORDS = {
     "70": "70 experience",
     "20": "20 relationship",
@@ -862,7 +827,7 @@ class ContextBuilder:
             cycle_name=shown(cycle.get("cycle_name") if cycle else None),
             as_of=shown(panel.as_of),
             input_file=panel.path.name,
-            rulebook=f"{Path(result.rulebook.source).name} @ {result.rulebook.sha256[:12]}",
+            rulebook=rulebook_label(result.rulebook),
             tool=f"talentrules {__version__}",
             confidentiality=CONFIDENTIAL,
             contact=str(cycle.get("contact"))
@@ -877,6 +842,17 @@ class ContextBuilder:
         )
         self._messages: dict[str, jinja2.Template] = {}
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        # The decisions behind each part of a brief, found by their role in rules/.
+        rulebook = result.rulebook
+        self.verdict = rulebook.role("verdict")
+        self.habits = rulebook.role("habits")
+        self.quality = rulebook.role("evidence")
+        self.inspiration = rulebook.role("inspiration_profile")
+        self.management = rulebook.role("management_pattern")
+        self.balance = rulebook.role("team_balance")
+        self.track = rulebook.role("development_track")
+        self.exceptions = rulebook.role("panel_exceptions")
+        self.signals = rulebook.signals
 
     @staticmethod
     def _group(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
@@ -908,18 +884,16 @@ class ContextBuilder:
         trace = res.trace
         recommendation = self.result.decisions.recommendations.get(employee_id)
 
-        def one(decision: str) -> str:
-            return ", ".join(outcomes.get(decision, ())) or UNKNOWN
-
         person = self._person(row)
-        heart, track = one("heart"), one("track")
+        heart, track = _one(self.verdict, outcomes), _one(self.track, outcomes)
         plan = self._plan(recommendation)
         evidence = self._heart(employee_id, values, outcomes, res.evaluation)
+        habitual = ", ".join(evidence.habitual_names)
         headline = (
-            f"Heart for leadership: {heart}"
-            + (f", habitual in {', '.join(evidence.habitual)}." if evidence.habitual else ".")
-            + f" Evidence quality: {evidence.evidence_quality}.",
-            f"Recommended track: {track}. "
+            f"{_heading(self.verdict, 'Verdict')}: {heart}"
+            + (f", habitual: {habitual}." if habitual else ".")
+            + f" {_heading(self.quality, 'Evidence quality')}: {evidence.evidence_quality}.",
+            f"{_heading(self.track, 'Recommended track')}: {track}. "
             + (
                 "Invest in " + ", ".join(f"{p.code} ({p.status.lower()})" for p in plan) + "."
                 if plan
@@ -936,12 +910,12 @@ class ContextBuilder:
             snapshot=self._snapshot(row, values),
             evidence=evidence,
             influence=self._influence(employee_id, values, outcomes),
-            aspiration=self._aspiration(row, track),
+            aspiration=self._aspiration(row, values, track),
             plan=plan,
             plan_mix=self._mix(plan),
             risks=self._risks(values, outcomes),
             gaps=self._gaps(row, values, outcomes),
-            how=self._how(trace, res.evaluation),
+            how=self._how(trace, res.evaluation, values),
             overrides=self._overrides(recommendation),
             outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
             files=(self.namer.brief(employee_id, "html"), self.namer.brief(employee_id, "md")),
@@ -1023,21 +997,24 @@ class ContextBuilder:
         outcomes: Mapping[str, tuple[str, ...]],
         evaluation: Evaluation,
     ) -> HeartSection:
-        habitual = tuple(c for c in outcomes.get("habitual", ()) if c in SIGNALS)
+        shown_habits = _outcomes_of(self.habits, outcomes)
+        habitual = tuple(c for c in shown_habits if c in self.signals)
         lines: list[SignalLine] = []
-        for code, meaning in SIGNALS.items():
+        for code, signal in self.signals.items():
             episodes = _count(values.get(f"{code}.episodes"))
-            if not episodes:
+            self_reports = _count(values.get(f"{code}.self_reports"))
+            if not episodes and not self_reports:
                 continue
             lines.append(
                 SignalLine(
                     code=code,
-                    meaning=meaning,
-                    counter=code.startswith("C-"),
+                    name=signal.name,
+                    meaning=signal.description,
+                    counter=signal.counter,
                     episodes=episodes,
                     contexts=_count(values.get(f"{code}.contexts")),
-                    sources=_count(values.get(f"{code}.sources")),
-                    non_self_sources=_count(values.get(f"{code}.non_self_sources")),
+                    observers=_count(values.get(f"{code}.observers")),
+                    self_reports=self_reports,
                     months_spanned=_count(values.get(f"{code}.months_spanned")),
                     newest_age=shown(values.get(f"{code}.newest_age_months")),
                     habitual=code in habitual,
@@ -1045,33 +1022,36 @@ class ContextBuilder:
             )
         items = [self._evidence_item(r) for r in self.evidence.get(employee_id, [])]
         items.sort(key=lambda e: e.observed_on, reverse=True)
-        verdict = ", ".join(outcomes.get("heart", ())) or UNKNOWN
-        decision = self.rulebook.decisions.get("heart")
+        decision = self.verdict
+        verdict = _one(decision, outcomes)
         won = [
             self.rules[r]
             for r in evaluation.fired
-            if r in self.rules
-            and self.rules[r].decision == "heart"
-            and r not in evaluation.overruled.get("heart", ())
+            if decision is not None
+            and r in self.rules
+            and self.rules[r].decision == decision.name
+            and r not in evaluation.overruled.get(decision.name, ())
         ]
         reasons = tuple(rule.rationale for rule in won) or (
-            (f"No heart rule fired, so the rulebook's default applies: {verdict}.",)
+            (f"No rule decided the verdict, so the rulebook's default applies: {verdict}.",)
         )
         return HeartSection(
             verdict=verdict,
             meaning=decision.meaning if decision else "",
-            evidence_quality=", ".join(outcomes.get("evidence_quality", ())) or UNKNOWN,
+            verdict_meaning=decision.text(verdict, "meaning") if decision else "",
+            evidence_quality=_one(self.quality, outcomes),
             habitual=habitual,
+            habitual_names=tuple(self.signals[c].name for c in habitual),
             reasons=reasons,
             signals=tuple(s for s in lines if not s.counter),
             counters=tuple(s for s in lines if s.counter),
-            evidence=tuple(e for e in items if not e.code.startswith("C-")),
-            counter_evidence=tuple(e for e in items if e.code.startswith("C-")),
+            evidence=tuple(e for e in items if not e.counter),
+            counter_evidence=tuple(e for e in items if e.counter),
         )
 
-    @staticmethod
-    def _evidence_item(row: Row) -> EvidenceItem:
+    def _evidence_item(self, row: Row) -> EvidenceItem:
         code = str(row.get("signal"))
+        signal = self.signals.get(code)
         observation = row.cells.get("observation")
         cell = (
             observation.ref if observation is not None and observation.known else row.ref("signal")
@@ -1083,7 +1063,9 @@ class ContextBuilder:
             cell=cell,
             evidence_id=shown(row.get("evidence_id")),
             code=code,
-            meaning=SIGNALS.get(code, ""),
+            name=signal.name if signal else "",
+            meaning=signal.description if signal else "",
+            counter=signal.counter if signal else False,
             observed_on=shown(row.get("observed_on")),
             context=shown(row.get("context")),
             influence=shown(row.get("influence_base")),
@@ -1098,16 +1080,18 @@ class ContextBuilder:
     def _influence(
         self, employee_id: str, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
     ) -> InfluenceSection:
-        inspiration = outcomes.get("inspiration", ()) or ("None evidenced",)
-        notes = tuple(INSPIRATION_NOTES[k] for k in inspiration if k in INSPIRATION_NOTES) or (
-            "No nomination or observation yet shows others inspired by the person.",
+        inspiration = _outcomes_of(self.inspiration, outcomes)
+        notes = tuple(
+            note
+            for kind in inspiration
+            if self.inspiration is not None and (note := self.inspiration.text(kind, "meaning"))
         )
         comments = tuple(
             Nomination(shown(r.get("reason")), shown(r.get("comment")), r.ref("comment"))
             for r in self.nominations.get(employee_id, [])
             if r.get("comment")
         )
-        balance = ", ".join(outcomes.get("balance", ())) or UNKNOWN
+        balance = _one(self.balance, outcomes)
         team_row = self.teams.get(employee_id)
         team = None
         if team_row is not None:
@@ -1120,61 +1104,40 @@ class ContextBuilder:
                 cell=team_row.ref("manager_id"),
             )
         return InfluenceSection(
-            inspiration=tuple(inspiration),
+            inspiration=inspiration,
             inspiration_notes=notes,
-            nominations=tuple(
-                (label, _count(values.get(f"nominations.{key}")))
-                for label, key in (
-                    ("Position", "position"),
-                    ("Expertise", "expertise"),
-                    ("Personal", "personal"),
-                )
-            ),
+            nominations=self._tally("nominations", NOMINATION_REASONS, values),
             nomination_comments=comments,
-            influence=tuple(
-                (label, _count(values.get(f"influence.{key}")))
-                for label, key in (
-                    ("Position", "position"),
-                    ("Expertise", "expertise"),
-                    ("Personal", "personal"),
-                    ("Rules and monitoring", "rules"),
-                )
-            ),
-            outcomes=tuple(
-                (label, _count(values.get(f"outcome.{key}")))
-                for label, key in (
-                    ("Commitment", "commitment"),
-                    ("Compliance", "compliance"),
-                    ("Resistance", "resistance"),
-                )
-            ),
-            management=", ".join(outcomes.get("management", ())) or UNKNOWN,
+            influence=self._tally("influence", INFLUENCE_BASES, values),
+            outcomes=self._tally("outcome", OUTCOMES_IN_OTHERS, values),
+            management=_one(self.management, outcomes),
             balance=balance,
-            balance_advice=BALANCE_ADVICE.get(balance, ""),
+            balance_advice=self.balance.text(balance, "advice") if self.balance else "",
             team=team,
         )
 
-    def _aspiration(self, row: Row, track: str) -> Aspiration:
-        interest = row.get("career_interest")
+    def _tally(
+        self, prefix: str, labels: Sequence[str], values: Mapping[str, Value]
+    ) -> tuple[tuple[str, int], ...]:
+        """(label, count) for each vocabulary fact ``prefix.NAME``, labelled by the workbook
+        value NAME stands for (``influence.rules`` -> 'Rules and monitoring')."""
+        found = []
+        for name in self.rulebook.vocabulary:
+            head, _, key = name.partition(".")
+            if head != prefix or not key:
+                continue
+            label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
+            if label is not None:
+                found.append((label, _count(values.get(name))))
+        return tuple(found)
+
+    def _aspiration(self, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
+        decision = self.track
+        interest = values.get(decision.interest) if decision and decision.interest else None
         statement = row.get("aspiration_statement")
-        if interest is None:
-            fit = (
-                f"The person's career interest is not recorded; ask them before acting on "
-                f"the {track} track."
-            )
-        elif (str(interest), track) in FITS:
-            fit = f"The {track} track matches the stated interest ({interest})."
-        elif track == "Gather evidence":
-            fit = (
-                f"The stated interest is {interest}; the recommendation is to gather evidence "
-                "first, so the interest can be tested in practice."
-            )
-        else:
-            fit = (
-                f"The stated interest is {interest}; the recommended track is {track}. "
-                "Discuss the difference with the person: the rules respect a stated wish "
-                "not to manage, and never push someone into managing people."
-            )
+        fit = ""
+        if decision is not None:
+            fit = decision.interest_text(track, str(interest) if interest is not None else None)
         cell = row.cells.get("aspiration_statement")
         return Aspiration(
             career_interest=shown(interest),
@@ -1234,19 +1197,23 @@ class ContextBuilder:
     def _risks(
         self, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
     ) -> tuple[str, ...]:
-        risks = []
-        risk, impact = values.get("risk_of_loss"), values.get("impact_of_loss")
-        if risk == "High":
-            risks.append(
-                f"Risk of loss is High (impact of loss {shown(impact)}): a retention "
-                "conversation before a large investment."
-            )
-        for code, route in COUNTER_ROUTES.items():
+        """The risk texts of the person's outcomes (every decision), then each
+        counter-signal observed with the route the catalogue gives it."""
+        risks = [
+            text
+            for decision in self.rulebook.decisions.values()
+            for outcome in outcomes.get(decision.name, ())
+            if (text := decision.text(outcome, "risk"))
+        ]
+        for code, signal in self.signals.items():
+            if not signal.counter:
+                continue
             episodes = _count(values.get(f"{code}.episodes"))
             if episodes:
                 risks.append(
-                    f"{code} ({SIGNALS[code]}) observed in {episodes} "
-                    f"episode{'s' if episodes != 1 else ''}: {route}."
+                    f"{signal.name} ({code}: {signal.description.rstrip('.')}) observed by "
+                    f"others in {episodes} episode{'s' if episodes != 1 else ''}: "
+                    f"{signal.route}."
                 )
         withdrawn = _count(values.get("development.withdrawn"))
         if withdrawn:
@@ -1254,23 +1221,20 @@ class ContextBuilder:
                 f"Withdrew from {withdrawn} development investment"
                 f"{'s' if withdrawn != 1 else ''} before."
             )
-        if "Intervene" in outcomes.get("balance", ()):
-            risks.append("The team's compliance and commitment are both low.")
         return tuple(risks)
 
     def _gaps(
         self, row: Row, values: Mapping[str, Value], outcomes: Mapping[str, tuple[str, ...]]
     ) -> tuple[str, ...]:
-        gaps = []
-        quality = outcomes.get("evidence_quality", ())
-        for q in quality:
-            if q in QUALITY_GAPS:
-                gaps.append(QUALITY_GAPS[q])
-        if "Insufficient evidence" in outcomes.get("heart", ()):
-            gaps.append(
-                "Gather evidence before a costly investment: a taster assignment or a "
-                "development centre, not a guess."
-            )
+        """The gap texts of the evidence judgement and of the verdict, then what the
+        workbook leaves blank."""
+        gaps = [
+            text
+            for decision in (self.quality, self.verdict)
+            if decision is not None
+            for outcome in outcomes.get(decision.name, ())
+            if (text := decision.text(outcome, "gap"))
+        ]
         for column in ("performance", "potential", "readiness", "career_interest"):
             cell = row.cells.get(column)
             if cell is not None and not cell.known:
@@ -1287,14 +1251,24 @@ class ContextBuilder:
             gaps.append("No 'who inspires you' nomination received.")
         return tuple(gaps)
 
-    def _message(self, rule: Rule, conditions: Sequence[Mapping[str, Any]]) -> str:
+    def _message(
+        self,
+        rule: Rule,
+        conditions: Sequence[Mapping[str, Any]],
+        values: Mapping[str, Value] | None = None,
+    ) -> str:
+        """The rule's message, rendered with the values its conditions read (by their
+        last name part: ``episodes``), and every fact of the person as ``facts``."""
         if not rule.message:
             return ""
         variables: dict[str, Any] = {}
         for c in conditions:
             fact = str(c.get("fact"))
             variables.setdefault(fact.rsplit(".", 1)[-1].replace("-", "_"), c.get("actual"))
-        variables["facts"] = {str(c.get("fact")): c.get("actual") for c in conditions}
+        variables["facts"] = {
+            **(values or {}),
+            **{str(c.get("fact")): c.get("actual") for c in conditions},
+        }
         try:
             if rule.id not in self._messages:
                 self._messages[rule.id] = self._sandbox.from_string(rule.message)
@@ -1302,7 +1276,9 @@ class ContextBuilder:
         except jinja2.TemplateError as error:
             return f"(message of rule {rule.id} could not be rendered: {error})"
 
-    def _how(self, trace: Mapping[str, Any], evaluation: Evaluation) -> HowDecided:
+    def _how(
+        self, trace: Mapping[str, Any], evaluation: Evaluation, values: Mapping[str, Value]
+    ) -> HowDecided:
         overruled = {r for ids in evaluation.overruled.values() for r in ids}
         fired = []
         cells_of: Mapping[str, Sequence[str]] = trace.get("cells", {})
@@ -1327,7 +1303,7 @@ class ContextBuilder:
                     outcome=rule.then,
                     title=rule.title,
                     rationale=rule.rationale,
-                    message=self._message(rule, conditions),
+                    message=self._message(rule, conditions, values),
                     values=tuple(dict.fromkeys(used)),
                     overruled=rule.id in overruled,
                 )
@@ -1406,39 +1382,41 @@ class ContextBuilder:
         people = result.results
         outcome_of = {r.employee_id: r.evaluation.outcomes for r in people}
 
-        def distribution(title: str, name: str, order: Sequence[str]) -> Distribution:
+        def distribution(decision: Decision | None) -> Distribution | None:
+            if decision is None:
+                return None
             counts: Counter[str] = Counter()
             for outcomes in outcome_of.values():
-                counts.update(outcomes.get(name, ()))
-            return self._distribution(title, counts, order, len(people))
+                counts.update(outcomes.get(decision.name, ()))
+            title = decision.heading + (
+                " (a person may have several)" if decision.policy == "collect" else ""
+            )
+            return self._distribution(title, counts, decision.outcomes, len(people))
 
         readiness: Counter[str] = Counter(
             shown(result.employees[r.employee_id].get("readiness")) for r in people
         )
         readiness_order = [*EMPLOYEE_ENUMS["readiness"], UNKNOWN]
-        distributions = (
-            distribution("Heart verdicts", "heart", self._outcomes("heart")),
-            distribution("Tracks", "track", self._outcomes("track")),
+        charts = (
+            distribution(self.verdict),
+            distribution(self.track),
             self._distribution("Readiness", readiness, readiness_order, len(people)),
-            distribution(
-                "Inspiration (a person may show several)",
-                "inspiration",
-                self._outcomes("inspiration"),
-            ),
+            distribution(self.inspiration),
         )
+        distributions = tuple(chart for chart in charts if chart is not None)
         nine: list[list[list[PersonRef]]] = [[[] for _ in range(3)] for _ in range(3)]
         nine_outside = 0
-        hearts = list(self._outcomes("heart"))
+        hearts = list(self.verdict.outcomes) if self.verdict else []
         heart_cells: list[list[list[PersonRef]]] = [[[] for _ in range(5)] for _ in hearts]
         heart_outside = 0
-        insufficient, conflicts, high_risk = [], [], []
+        flagged: dict[str, list[PersonRef]] = {}
         balance_lines = []
         roster = []
         for r in people:
             row = result.employees[r.employee_id]
             outcomes = r.evaluation.outcomes
-            heart = ", ".join(outcomes.get("heart", ()))
-            track = ", ".join(outcomes.get("track", ()))
+            heart = _one(self.verdict, outcomes, "")
+            track = _one(self.track, outcomes, "")
             ref = self.ref(r.employee_id, f"{heart}; {track}")
             roster.append(ref)
             performance, potential = row.get("performance"), row.get("potential")
@@ -1455,34 +1433,12 @@ class ContextBuilder:
                 heart_cells[hearts.index(heart)][int(performance) - 1].append(ref)
             else:
                 heart_outside += 1
-            if heart == "Insufficient evidence":
-                quality = ", ".join(outcomes.get("evidence_quality", ()))
-                insufficient.append(self.ref(r.employee_id, f"evidence quality: {quality}"))
-            high_rating = (isinstance(performance, int | float) and performance >= 4) or (
-                isinstance(potential, int | float) and potential >= 3
-            )
-            if high_rating and heart in ("Not evidenced", "Insufficient evidence"):
-                conflicts.append(
-                    self.ref(
-                        r.employee_id,
-                        f"performance {shown(performance)}, potential {shown(potential)}, "
-                        f"heart {heart}: the ratings do not stand in for leadership evidence",
-                    )
-                )
-            elif heart == "Strong" and isinstance(performance, int | float) and performance <= 2:
-                conflicts.append(
-                    self.ref(
-                        r.employee_id,
-                        f"heart Strong with performance {shown(performance)}: develop in role too",
-                    )
-                )
-            if row.get("risk_of_loss") == "High":
-                high_risk.append(
-                    self.ref(r.employee_id, f"impact of loss {shown(row.get('impact_of_loss'))}")
-                )
-            balance = ", ".join(outcomes.get("balance", ()))
+            for outcome, note in self._exceptions(r.evaluation, r.trace).items():
+                flagged.setdefault(outcome, []).append(self.ref(r.employee_id, note))
+            balance = _one(self.balance, outcomes, "")
             team = self.teams.get(r.employee_id)
-            if team is not None or balance not in ("Not a people manager", ""):
+            default = self.balance.default if self.balance else ""
+            if self.balance is not None and (team is not None or balance not in (default, "")):
                 balance_lines.append(
                     BalanceLine(
                         person=self.ref(r.employee_id),
@@ -1491,9 +1447,22 @@ class ContextBuilder:
                         policy_incidents=shown(team.get("policy_incidents")) if team else UNKNOWN,
                         engagement=_percent(team.get("engagement")) if team else UNKNOWN,
                         balance=balance,
-                        advice=BALANCE_ADVICE.get(balance, ""),
+                        advice=self.balance.text(balance, "advice"),
                     )
                 )
+        exceptions = (
+            tuple(
+                ExceptionGroup(
+                    outcome,
+                    self.exceptions.text(outcome, "meaning"),
+                    tuple(flagged.get(outcome, ())),
+                )
+                for outcome in (self.exceptions.outcomes if self.exceptions else ())
+                if outcome != self.exceptions.default
+            )
+            if self.exceptions
+            else ()
+        )
 
         def grid(
             title: str,
@@ -1566,12 +1535,12 @@ class ContextBuilder:
                 ("Potential", "Performance band"),
             ),
             heart_grid=grid(
-                "Heart verdict against performance",
+                f"{_heading(self.verdict, 'Verdict')} against performance",
                 hearts,
                 ("1", "2", "3", "4", "5"),
                 heart_cells,
                 heart_outside,
-                ("Heart verdict", "Performance rating"),
+                (_heading(self.verdict, "Verdict"), "Performance rating"),
             ),
             allocation=tuple(lines),
             budget=self.money(allocation.budget.amount)
@@ -1580,9 +1549,7 @@ class ContextBuilder:
             committed=self.money(allocation.committed),
             remaining=self.money(remaining) if remaining is not None else "not applicable",
             waitlist=waitlist,
-            insufficient=tuple(insufficient),
-            conflicts=tuple(conflicts),
-            high_risk=tuple(high_risk),
+            exceptions=exceptions,
             balance=tuple(balance_lines),
             overrides=overrides,
             override_directions=tuple(sorted(counts["direction"].items())),
@@ -1608,9 +1575,22 @@ class ContextBuilder:
             fairness=fairness_section(audit.fairness(result)),
         )
 
-    def _outcomes(self, decision: str) -> tuple[str, ...]:
-        spec = self.rulebook.decisions.get(decision)
-        return spec.outcomes if spec else ()
+    def _exceptions(self, evaluation: Evaluation, trace: Mapping[str, Any]) -> dict[str, str]:
+        """The person's exception outcomes, each with the message of the rule that set it
+        (its title when it has no message)."""
+        decision = self.exceptions
+        if decision is None:
+            return {}
+        wanted = [o for o in evaluation.outcomes.get(decision.name, ()) if o != decision.default]
+        notes: dict[str, str] = {}
+        values = self.result.facts[evaluation.employee_id].values
+        for entry in trace.get("fired", []):
+            rule = self.rules.get(str(entry.get("rule")))
+            if rule is None or rule.decision != decision.name or rule.then not in wanted:
+                continue
+            note = self._message(rule, entry.get("conditions", []), values) or rule.title
+            notes[rule.then] = f"{notes[rule.then]}; {note}" if rule.then in notes else note
+        return {outcome: notes.get(outcome, "") for outcome in wanted}
 
     @staticmethod
     def _distribution(
@@ -1622,6 +1602,36 @@ class ContextBuilder:
             for label in labels
         )
         return Distribution(title, total, bars)
+
+
+def _outcomes_of(
+    decision: Decision | None, outcomes: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """A person's outcome(s) of ``decision`` (() when no decision plays that part)."""
+    return outcomes.get(decision.name, ()) if decision is not None else ()
+
+
+def _one(
+    decision: Decision | None, outcomes: Mapping[str, tuple[str, ...]], missing: str = UNKNOWN
+) -> str:
+    """A decision's outcome(s) as one text."""
+    return ", ".join(_outcomes_of(decision, outcomes)) or missing
+
+
+def _heading(decision: Decision | None, fallback: str) -> str:
+    return decision.heading if decision is not None else fallback
+
+
+def rulebook_label(rulebook: Rulebook) -> str:
+    """Which rulebook ran, as documents name it: its folder's path and its hash."""
+    return f"{Path(rulebook.source).absolute()} @ sha256 {rulebook.sha256[:12]}"
+
+
+# The workbook's own values that the brief's tallies label facts with (influence.rules
+# -> "Rules and monitoring"): the contract's enums, not the rulebook's words.
+NOMINATION_REASONS = tuple(NOMINATIONS.column("reason").values)
+INFLUENCE_BASES = tuple(EVIDENCE.column("influence_base").values)
+OUTCOMES_IN_OTHERS = tuple(EVIDENCE.column("outcome_in_others").values)
 
 
 def _percent(value: object) -> str:
@@ -1692,6 +1702,26 @@ def _plain(value: object) -> object:
     return value
 
 
+# recommendations.json's and recommendations.xlsx's fields for the parts a decision
+# plays (schema v1, docs/outputs.md), and the role whose decision fills each. The keys
+# are the output schema's stable field names, never looked up in rules/: a decision
+# renamed in rules/ still fills its field through its role.
+ROLE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("heart", "verdict"),
+    ("inspiration", "inspiration_profile"),
+    ("management", "management_pattern"),
+    ("balance", "team_balance"),
+    ("track", "development_track"),
+)
+
+
+def role_fields(
+    rulebook: Rulebook, outcomes: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Each schema field's outcome(s) for one person (() when no decision plays the role)."""
+    return {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
+
+
 def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     """recommendations.json as data (schema in docs/outputs.md, ``schema_version`` 1).
 
@@ -1706,15 +1736,15 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
         recommendation = decisions.recommendations.get(r.employee_id)
         allotments = recommendation.allocation if recommendation else ()
         overrides = recommendation.overrides if recommendation else ()
+        parts = role_fields(result.rulebook, outcomes)
         people.append(
             {
                 "employee_id": r.employee_id,
                 "full_name": _plain(result.employees[r.employee_id].get("full_name")),
-                "heart": ", ".join(outcomes.get("heart", ())),
-                "inspiration": list(outcomes.get("inspiration", ())),
-                "management": ", ".join(outcomes.get("management", ())),
-                "balance": ", ".join(outcomes.get("balance", ())),
-                "track": ", ".join(outcomes.get("track", ())),
+                **{
+                    key: list(values) if key == "inspiration" else ", ".join(values)
+                    for key, values in parts.items()
+                },
                 "investments": [a.code for a in allotments],
                 "allocation": {
                     a.code: {
@@ -1855,11 +1885,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         (
             ("employee_id", 14),
             ("full_name", 24),
-            ("heart", 20),
-            ("inspiration", 22),
-            ("management", 26),
-            ("balance", 20),
-            ("track", 20),
+            *((key, 24) for key, _ in ROLE_FIELDS),
             ("investments", 28),
             ("allocation", 48),
             ("top_reasons", 60),
@@ -1869,6 +1895,12 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
     )
     rules = {rule.id: rule for rule in result.rulebook.rules}
     decisions = result.decisions
+    # The top reasons: the rules that set the verdict and the track.
+    reasons_from = {
+        decision.name
+        for role in ("verdict", "development_track")
+        if (decision := result.rulebook.role(role)) is not None
+    }
     for r in result.results:
         outcomes = r.evaluation.outcomes
         recommendation = decisions.recommendations.get(r.employee_id)
@@ -1878,17 +1910,13 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         reasons = [
             rules[x].title
             for x in r.evaluation.fired
-            if x in rules and x not in lost and rules[x].decision in ("heart", "track")
+            if x in rules and x not in lost and rules[x].decision in reasons_from
         ]
         main.add(
             [
                 r.employee_id,
                 result.employees[r.employee_id].get("full_name"),
-                ", ".join(outcomes.get("heart", ())),
-                ", ".join(outcomes.get("inspiration", ())),
-                ", ".join(outcomes.get("management", ())),
-                ", ".join(outcomes.get("balance", ())),
-                ", ".join(outcomes.get("track", ())),
+                *(", ".join(v) for v in role_fields(result.rulebook, outcomes).values()),
                 ", ".join(a.code for a in allotments),
                 "; ".join(f"{a.code} {a.status}" for a in allotments),
                 "; ".join(reasons),

@@ -19,39 +19,71 @@ Semantics in brief:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import itertools
 import math
 import random
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from talentrules.contract import PROTECTED_COLUMNS, normalize
+from talentrules import facts
 from talentrules.errors import RulebookError, RuleConflictError
 from talentrules.paths import default_rules_dir
+from talentrules.vocabulary import (
+    CONDITION,
+    CONDITION_HELP,
+    CONTROL,
+    MAX_LITERAL,
+    ORDERING,
+    PARAMETERS_FILE,
+    SIGNALS_FILE,
+    VOCABULARY_FILE,
+    Bad,
+    Diagnostic,
+    FactSpec,
+    FactType,
+    Literal_,
+    Names,
+    Parameter,
+    Report,
+    RowSet,
+    Severity,
+    Signal,
+    Vocabulary,
+    compose,
+    did_you_mean,
+    expand,
+    is_protected,
+    keys,
+    kind_of,
+    line_of,
+    load_vocabulary,
+    mapping,
+    number_of,
+    parse_literal,
+    printable,
+    show,
+    split_list,
+    text_of,
+    texts_of,
+    unquote,
+)
 
-FactType = Literal["number", "enum", "boolean", "date", "text"]
 Policy = Literal["unique", "priority", "collect"]
 Op = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "known", "unknown"]
-Literal_ = str | float | bool | dt.date
 
-
-@dataclass(frozen=True)
-class FactSpec:
-    """One fact rules may read: its type, range or values, and meaning."""
-
-    name: str
-    type: FactType
-    meaning: str
-    minimum: float | None = None
-    maximum: float | None = None
-    values: tuple[str, ...] = ()  # enum only
+__all__ = [  # re-exported: the rule language's words, as before they moved to vocabulary
+    "Diagnostic",
+    "FactSpec",
+    "FactType",
+    "Literal_",
+    "Severity",
+]
 
 
 @dataclass(frozen=True)
@@ -107,6 +139,39 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class OutcomeTexts:
+    """What briefs and the summary say about one outcome (decisions.yaml ``texts``)."""
+
+    texts: dict[str, str]  # meaning, advice, gap, risk: each a sentence or two
+    interest: dict[str, str] = field(default_factory=dict)  # interest value -> sentence
+
+    def get(self, key: str) -> str:
+        return self.texts.get(key, "")
+
+
+# The parts a decision may play in briefs and the summary (decisions.yaml ``role``),
+# and the texts every outcome of a decision in that part needs. Python finds the
+# decision behind each part through these roles, never through a decision's name.
+ROLES: dict[str, tuple[str, ...]] = {
+    "verdict": ("meaning",),  # the headline verdict (the heart for leadership)
+    "habits": (),  # signal codes shown habitually (its outcomes are catalogue codes)
+    "evidence": ("meaning",),  # whether the evidence is enough to judge, and why not
+    "inspiration_profile": ("meaning",),  # how others are inspired by the person
+    "management_pattern": ("meaning",),  # the compliance side
+    "team_balance": ("meaning", "advice"),  # a people manager's team, and what to do
+    "development_track": ("meaning",),  # the track, and how it fits the stated interest
+    "investments": (),  # catalogue codes (the catalogue describes them)
+    "panel_exceptions": ("meaning",),  # the people the summary asks the panel to look at
+}
+TEXT_KEYS = ("meaning", "advice", "gap", "risk")
+# The interest sentences of the development track may name the person's stated
+# interest, filled in when the brief is written.
+INTEREST_PLACEHOLDER = "interest"
+OTHERWISE = "otherwise"
+UNKNOWN_INTEREST = "unknown"
+
+
+@dataclass(frozen=True)
 class Decision:
     """A question every person gets an answer to."""
 
@@ -117,6 +182,28 @@ class Decision:
     meaning: str
     file: str
     line: int
+    role: str | None = None  # the part it plays in briefs and the summary (ROLES)
+    label: str = ""  # how briefs head it ("Heart for leadership"); default: the name
+    texts: dict[str, OutcomeTexts] = field(default_factory=dict)  # outcome -> texts
+    interest: str | None = None  # development_track: the fact holding the stated interest
+
+    @property
+    def heading(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def text(self, outcome: str, key: str) -> str:
+        """One text of one outcome ('' when the rulebook gives none)."""
+        texts = self.texts.get(outcome)
+        return texts.get(key) if texts is not None else ""
+
+    def interest_text(self, outcome: str, interest: str | None) -> str:
+        """The development track's sentence for a stated interest (None: not recorded)."""
+        texts = self.texts.get(outcome)
+        if texts is None:
+            return ""
+        key = UNKNOWN_INTEREST if interest is None else interest
+        sentence = texts.interest.get(key) or texts.interest.get(OTHERWISE, "")
+        return sentence.replace(f"${INTEREST_PLACEHOLDER}", interest or "")
 
 
 @dataclass(frozen=True)
@@ -129,6 +216,22 @@ class Rulebook:
     levels: tuple[tuple[str, ...], ...]  # decision names by dependency level
     source: str  # the rules folder
     sha256: str  # hash of every rule file's bytes, in order
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)  # the signal catalogue
+    sets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # named sets of codes
+    rows: dict[str, RowSet] = field(default_factory=dict)  # which rows count for what
+
+    def role(self, role: str) -> Decision | None:
+        """The decision that plays ``role`` (ROLES), or None when none does."""
+        for decision in self.decisions.values():
+            if decision.role == role:
+                return decision
+        return None
+
+    def outcome_of(self, role: str, outcomes: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """A person's outcome(s) of the decision playing ``role`` (() when none does)."""
+        decision = self.role(role)
+        return outcomes.get(decision.name, ()) if decision is not None else ()
 
 
 @dataclass(frozen=True)
@@ -177,58 +280,18 @@ def resolve(
 # every node keeps its line for diagnostics.
 # --------------------------------------------------------------------------
 
-Severity = Literal["error", "warning"]
-
-VOCABULARY_FILE = "vocabulary.yaml"
 DECISIONS_FILE = "decisions.yaml"
 CATALOGUE_FILE = "catalogue.yaml"  # the default investment catalogue (decide.py's)
-_NOT_RULE_FILES = frozenset({VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE})
+_NOT_RULE_FILES = frozenset(
+    {VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE, PARAMETERS_FILE, SIGNALS_FILE}
+)
 
 # durable_rules hangs at creation or assert with 512 or more rules branching on
 # one field (../shared/durable-notes.md, "Inputs that break it").
 DURABLE_MAX_RULES_PER_FIELD = 511
-# Facts and literals go through json.dumps into durable_rules: floats from here
-# on print with an exponent ("1e+16"), which its JSON parser rejects, and
-# integers lose precision as doubles soon after.
-MAX_LITERAL = 1e15
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
-_CONDITION = re.compile(
-    r"""\s*(?P<fact>[A-Za-z_][A-Za-z0-9_.\-]*)
-    (?: \s*(?P<sym>==|!=|<=|>=|<|>)\s*(?P<value>.*?)
-      | \s+(?P<word>not\s+in|in)(?=[\s(\[])\s*(?P<list>.*?)
-      | \s+is\s+(?P<known>known|unknown)
-    )\s*\Z""",
-    re.VERBOSE | re.DOTALL,
-)
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
-_INTEGER = re.compile(r"[+-]?\d+\Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ORDERING = frozenset({"<", "<=", ">", ">="})
-_CONDITION_HELP = (
-    "write FACT OP VALUE (OP one of == != < <= > >= in, not in) or FACT is known / FACT is unknown"
-)
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One finding of the checker, with the place it is about."""
-
-    severity: Severity
-    file: str
-    line: int
-    message: str
-    rule_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: "
-        if self.severity == "warning":
-            where += "warning: "
-        if self.rule_id is not None:
-            where += f"rule {self.rule_id}: "
-        return where + self.message
 
 
 def load_rulebook(path: str | Path | None = None) -> Rulebook:
@@ -286,8 +349,12 @@ class CheckReport:
 
 
 def check_report(path: str | Path | None = None) -> CheckReport:
-    """Check the rules folder ``path`` and count what it holds, for the CLI."""
-    _, diagnostics, rules, decisions = _load(path)
+    """Check the rules folder ``path`` and count what it holds, for the CLI.
+
+    Beyond the language (``check_rulebook``), every declared fact must be one a run can
+    compute from a workbook: evaluate would refuse the rulebook otherwise.
+    """
+    _, diagnostics, rules, decisions = _load(path, computable=True)
     return CheckReport(tuple(diagnostics), rules, decisions)
 
 
@@ -297,13 +364,15 @@ def parse_condition(
     decisions: Mapping[str, Decision],
     file: str,
     line: int,
+    names: Names | None = None,
 ) -> Compare:
     """Parse one condition string (``H-DEV.episodes >= 3``) into a typed Compare.
 
     Raises RulebookError naming ``file:line`` when the text is not a condition,
     names an unknown or protected fact, or compares it with a value of the wrong type.
+    ``names`` holds the rulebook's named values (``$habit_months``).
     """
-    result = _parse_condition(text, vocabulary, decisions, frozenset(), file, line)
+    result = _parse_condition(text, vocabulary, decisions, frozenset(), file, line, names)
     if isinstance(result, str):
         raise RulebookError(f"{file}:{line}: {result}")
     return result
@@ -391,406 +460,352 @@ def _compare(compare: Compare, value: object) -> bool | None:
     return bool(ordered >= literal)
 
 
-# -- reading YAML nodes -------------------------------------------------------
-
-
-class _Report:
-    """Collects diagnostics while the loader walks the files."""
-
-    def __init__(self) -> None:
-        self.diagnostics: list[Diagnostic] = []
-
-    def error(self, file: str, line: int, message: str, rule_id: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic("error", file, line, message, rule_id))
-
-    def warning(self, file: str, line: int, message: str, rule_id: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic("warning", file, line, message, rule_id))
-
-    @property
-    def errors(self) -> int:
-        return sum(d.severity == "error" for d in self.diagnostics)
-
-    @property
-    def has_errors(self) -> bool:
-        return self.errors > 0
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1 if node.start_mark is not None else 1
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == "tag:yaml.org,2002:null":
-        return "nothing"
-    return f"'{node.value}'"
-
-
-def _compose(path: Path, file: str, report: _Report) -> yaml.Node | None:
-    """The file's node tree, or None (with a diagnostic) when it is not YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        report.error(file, 1, f"not UTF-8 text ({error.reason})")
-        return None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        problem = error.problem or error.context or "cannot be read"
-        report.error(file, line, f"YAML syntax error: {problem}")
-        return None
-    except yaml.YAMLError as error:
-        report.error(file, 1, f"YAML syntax error: {error}")
-        return None
-    if node is None:
-        report.error(file, 1, "the file is empty")
-    return node
-
-
-def _mapping(
-    node: yaml.Node,
-    file: str,
-    what: str,
-    report: _Report,
-    rule_id: str | None = None,
-) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
-    """A mapping node's entries by key text; duplicate or non-text keys are reported."""
-    if not isinstance(node, yaml.MappingNode):
-        report.error(file, _line(node), f"{what} must be a mapping, not {_kind(node)}", rule_id)
-        return None
-    entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for key, value in node.value:
-        if not isinstance(key, yaml.ScalarNode):
-            report.error(file, _line(key), f"{what}: keys must be plain names", rule_id)
-            continue
-        if key.value in entries:
-            report.error(file, _line(key), f"{what}: '{key.value}' is given twice", rule_id)
-            continue
-        entries[key.value] = (key, value)
-    return entries
-
-
-def _keys(
-    entries: dict[str, tuple[yaml.Node, yaml.Node]],
-    node: yaml.Node,
-    file: str,
-    what: str,
-    required: Iterable[str],
-    optional: Iterable[str],
-    report: _Report,
-    rule_id: str | None = None,
-) -> bool:
-    """Report missing and unknown keys; True when every required key is there."""
-    allowed = [*required, *optional]
-    prefix = f"{what}: " if what else ""
-    for key, (key_node, _) in entries.items():
-        if key not in allowed:
-            hint = _did_you_mean(key, allowed)
-            report.error(
-                file,
-                _line(key_node),
-                f"{prefix}unknown key '{key}'{hint} (allowed: {', '.join(allowed)})",
-                rule_id,
-            )
-    missing = [key for key in required if key not in entries]
-    for key in missing:
-        report.error(file, _line(node), f"{prefix}missing '{key}'", rule_id)
-    return not missing
-
-
-def _text(
-    node: yaml.Node, file: str, what: str, report: _Report, rule_id: str | None = None
-) -> str | None:
-    """A non-empty scalar's text, as written."""
-    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-        report.error(file, _line(node), f"{what} must be text, not {_kind(node)}", rule_id)
-        return None
-    text = str(node.value).strip()
-    if not text:
-        report.error(file, _line(node), f"{what} is empty", rule_id)
-        return None
-    return text
-
-
-def _texts(
-    node: yaml.Node, file: str, what: str, report: _Report, rule_id: str | None = None
-) -> list[str] | None:
-    """A list of distinct, non-empty texts without control characters."""
-    if not isinstance(node, yaml.SequenceNode) or not node.value:
-        report.error(file, _line(node), f"{what} must be a non-empty list", rule_id)
-        return None
-    items: list[str] = []
-    for item in node.value:
-        text = _text(item, file, f"{what} item", report, rule_id)
-        if text is None:
-            continue
-        if _CONTROL.search(text):
-            report.error(file, _line(item), f"{what}: '{text}' holds a control character", rule_id)
-        elif text in items:
-            report.error(file, _line(item), f"{what}: '{text}' is listed twice", rule_id)
-        else:
-            items.append(text)
-    return items
-
-
-def _number(text: str) -> float | None:
-    if not _NUMBER.match(text):
-        return None
-    return int(text) if _INTEGER.match(text) else float(text)
-
-
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _protected(name: str, proxies: frozenset[str]) -> bool:
-    """Is ``name`` (or any dotted part of it) a protected attribute or a declared proxy?"""
-    banned = PROTECTED_COLUMNS | proxies
-    return normalize(name) in banned or any(normalize(p) in banned for p in name.split("."))
-
-
-# -- vocabulary.yaml ----------------------------------------------------------
-
-_FACT_KEYS_REQUIRED = ("type", "meaning")
-_FACT_KEYS_OPTIONAL = ("range", "values")
-_FACT_TYPES = ("number", "enum", "boolean", "date", "text")
-
-
-def _load_vocabulary(
-    node: yaml.Node, file: str, report: _Report
-) -> tuple[dict[str, FactSpec], dict[str, int], frozenset[str]]:
-    """Facts by name, their lines, and the declared proxy names (normalized)."""
-    facts: dict[str, FactSpec] = {}
-    lines: dict[str, int] = {}
-    top = _mapping(node, file, "vocabulary.yaml", report)
-    if top is None:
-        return facts, lines, frozenset()
-    _keys(top, node, file, "vocabulary.yaml", ("facts",), ("families", "protected"), report)
-    proxies: set[str] = set()
-    if "protected" in top:
-        names = _texts(top["protected"][1], file, "protected", report)
-        proxies = {normalize(n) for n in names or ()}
-    frozen = frozenset(proxies)
-
-    def add(name: str, spec_node: yaml.Node, name_line: int, member: str | None) -> None:
-        if not _NAME.match(name):
-            report.error(
-                file, name_line, f"fact name '{name}' may hold only letters, digits, _, - and ."
-            )
-            return
-        if _protected(name, frozen):
-            report.error(
-                file,
-                name_line,
-                f"fact '{name}' is a protected attribute (or a declared proxy of one); "
-                "rules may not read it",
-            )
-            return
-        if name in facts:
-            report.error(file, name_line, f"fact '{name}' is declared twice")
-            return
-        spec = _fact_spec(name, spec_node, file, report, member)
-        if spec is not None:
-            facts[name] = spec
-            lines[name] = name_line
-
-    if "facts" in top:
-        entries = _mapping(top["facts"][1], file, "facts", report)
-        for name, (key, value) in (entries or {}).items():
-            add(name, value, _line(key), None)
-    if "families" in top:
-        families = _mapping(top["families"][1], file, "families", report)
-        for family, (_, value) in (families or {}).items():
-            what = f"family '{family}'"
-            body = _mapping(value, file, what, report)
-            if body is None or not _keys(body, value, file, what, ("members", "facts"), (), report):
-                continue
-            members = _texts(body["members"][1], file, f"{what} members", report) or []
-            specs = _mapping(body["facts"][1], file, f"{what} facts", report) or {}
-            for member in members:
-                for fact, (fact_key, spec_node) in specs.items():
-                    add(f"{member}.{fact}", spec_node, _line(fact_key), member)
-    return facts, lines, frozen
-
-
-def _fact_spec(
-    name: str, node: yaml.Node, file: str, report: _Report, member: str | None
-) -> FactSpec | None:
-    what = f"fact '{name}'"
-    entries = _mapping(node, file, what, report)
-    if entries is None:
-        return None
-    ok = _keys(entries, node, file, what, _FACT_KEYS_REQUIRED, _FACT_KEYS_OPTIONAL, report)
-    if not ok:
-        return None
-    kind = _text(entries["type"][1], file, f"{what} type", report)
-    meaning = _text(entries["meaning"][1], file, f"{what} meaning", report)
-    if kind is None or meaning is None:
-        return None
-    if kind not in _FACT_TYPES:
-        report.error(
-            file,
-            _line(entries["type"][1]),
-            f"{what}: type '{kind}' is not one of {', '.join(_FACT_TYPES)}"
-            + _did_you_mean(kind, _FACT_TYPES),
-        )
-        return None
-    if member is not None:
-        meaning = meaning.replace("{member}", member)
-    minimum = maximum = None
-    values: tuple[str, ...] = ()
-    if "range" in entries:
-        range_node = entries["range"][1]
-        if kind != "number":
-            report.error(file, _line(range_node), f"{what}: only a number fact takes a range")
-            return None
-        bounds = [
-            _number(str(n.value)) if isinstance(n, yaml.ScalarNode) else None
-            for n in (range_node.value if isinstance(range_node, yaml.SequenceNode) else [])
-        ]
-        if len(bounds) != 2 or bounds[0] is None or bounds[1] is None or bounds[0] > bounds[1]:
-            report.error(file, _line(range_node), f"{what}: range must be [minimum, maximum]")
-            return None
-        minimum, maximum = bounds
-    if kind == "enum":
-        if "values" not in entries:
-            report.error(file, _line(node), f"{what}: an enum fact needs 'values'")
-            return None
-        values = tuple(_texts(entries["values"][1], file, f"{what} values", report) or ())
-        if not values:
-            return None
-    elif "values" in entries:
-        report.error(file, _line(entries["values"][1]), f"{what}: only an enum fact takes values")
-        return None
-    return FactSpec(name, kind, meaning, minimum, maximum, values)  # type: ignore[arg-type]
-
-
 # -- decisions.yaml -----------------------------------------------------------
 
 _POLICIES = ("unique", "priority", "collect")
 
 
 def _load_decisions(
-    node: yaml.Node, file: str, vocabulary: Mapping[str, FactSpec], report: _Report
+    node: yaml.Node, file: str, vocabulary: Mapping[str, FactSpec], names: Names, report: Report
 ) -> dict[str, Decision]:
     decisions: dict[str, Decision] = {}
-    top = _mapping(node, file, "decisions.yaml", report)
-    if top is None or not _keys(top, node, file, "decisions.yaml", ("decisions",), (), report):
+    top = mapping(node, file, "decisions.yaml", report)
+    if top is None or not keys(top, node, file, "decisions.yaml", ("decisions",), (), report):
         return decisions
-    entries = _mapping(top["decisions"][1], file, "decisions", report) or {}
+    entries = mapping(top["decisions"][1], file, "decisions", report) or {}
+    roles: dict[str, str] = {}
     for name, (key, value) in entries.items():
         what = f"decision '{name}'"
         if not _NAME.match(name):
             report.error(
                 file,
-                _line(key),
+                line_of(key),
                 f"decision name '{name}' may hold only letters, digits, _, - and .",
             )
             continue
         if name in vocabulary:
-            report.error(file, _line(key), f"{what} has the name of a fact; rename one of them")
+            report.error(file, line_of(key), f"{what} has the name of a fact; rename one of them")
             continue
-        body = _mapping(value, file, what, report)
+        body = mapping(value, file, what, report)
         if body is None:
             continue
         required = ("outcomes", "default", "meaning")
-        if not _keys(body, value, file, what, required, ("policy",), report):
+        optional = ("policy", "role", "label", "texts", "interest")
+        if not keys(body, value, file, what, required, optional, report):
             continue
         policy = "unique"
         if "policy" in body:
-            policy = _text(body["policy"][1], file, f"{what} policy", report) or "unique"
+            policy = text_of(body["policy"][1], file, f"{what} policy", report) or "unique"
             if policy not in _POLICIES:
                 report.error(
                     file,
-                    _line(body["policy"][1]),
+                    line_of(body["policy"][1]),
                     f"{what}: policy '{policy}' is not one of {', '.join(_POLICIES)}"
-                    + _did_you_mean(policy, _POLICIES),
+                    + did_you_mean(policy, _POLICIES),
                 )
                 continue
-        outcomes = _texts(body["outcomes"][1], file, f"{what} outcomes", report)
-        default = _text(body["default"][1], file, f"{what} default", report)
-        meaning = _text(body["meaning"][1], file, f"{what} meaning", report)
+        outcomes = _outcomes(body["outcomes"][1], file, what, names, report)
+        default = text_of(body["default"][1], file, f"{what} default", report)
+        meaning = text_of(body["meaning"][1], file, f"{what} meaning", report)
         if not outcomes or default is None or meaning is None:
             continue
+        meaning = names.text(meaning, file, line_of(body["meaning"][1]), report)
         if default not in outcomes:
             report.error(
                 file,
-                _line(body["default"][1]),
+                line_of(body["default"][1]),
                 f"{what}: default '{default}' is not one of its outcomes "
-                f"({', '.join(outcomes)}){_did_you_mean(default, outcomes)}",
+                f"({', '.join(outcomes)}){did_you_mean(default, outcomes)}",
             )
-        decisions[name] = Decision(
+        role = None
+        if "role" in body:
+            role = text_of(body["role"][1], file, f"{what} role", report)
+            if role is not None and role not in ROLES:
+                report.error(
+                    file,
+                    line_of(body["role"][1]),
+                    f"{what}: role '{role}' is not one of {', '.join(ROLES)}"
+                    + did_you_mean(role, ROLES),
+                )
+                role = None
+            elif role is not None and role in roles:
+                report.error(
+                    file,
+                    line_of(body["role"][1]),
+                    f"{what}: decision '{roles[role]}' already plays role '{role}'",
+                )
+                role = None
+            elif role is not None:
+                roles[role] = name
+        label = ""
+        if "label" in body:
+            label = text_of(body["label"][1], file, f"{what} label", report) or ""
+        interest = None
+        if "interest" in body:
+            interest = _interest_fact(body["interest"][1], file, what, vocabulary, report)
+        texts: dict[str, OutcomeTexts] = {}
+        if "texts" in body:
+            texts = _outcome_texts(body["texts"][1], file, what, outcomes, interest, names, report)
+        decision = Decision(
             name,
             policy,  # type: ignore[arg-type]
             tuple(outcomes),
             default,
             meaning,
             file,
-            _line(key),
+            line_of(key),
+            role,
+            label,
+            texts,
+            interest,
         )
+        _check_texts(decision, vocabulary, report)
+        decisions[name] = decision
     return decisions
+
+
+def _outcomes(
+    node: yaml.Node, file: str, what: str, names: Names, report: Report
+) -> list[str] | None:
+    """A decision's outcomes; ``$set`` stands for every code of a signal set."""
+    items = texts_of(node, file, f"{what} outcomes", report)
+    if items is None:
+        return None
+    outcomes: list[str] = []
+    for item, item_node in zip(items, node.value, strict=False):
+        if item.startswith("$"):
+            codes = names.codes(item[1:])
+            if codes is None:
+                report.error(
+                    file, line_of(item_node), f"{what} outcomes: {names.unknown(item[1:])}"
+                )
+                return None
+            found = list(codes)
+        else:
+            found = [item]
+        for outcome in found:
+            if outcome in outcomes:
+                report.error(
+                    file, line_of(item_node), f"{what} outcomes: '{outcome}' is listed twice"
+                )
+                return None
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _interest_fact(
+    node: yaml.Node, file: str, what: str, vocabulary: Mapping[str, FactSpec], report: Report
+) -> str | None:
+    name = text_of(node, file, f"{what} interest", report)
+    if name is None:
+        return None
+    spec = vocabulary.get(name)
+    if spec is None or spec.type != "enum":
+        report.error(
+            file,
+            line_of(node),
+            f"{what}: interest names the enum fact holding the stated interest; "
+            f"'{name}' is not one{did_you_mean(name, vocabulary)}",
+        )
+        return None
+    return name
+
+
+def _outcome_texts(
+    node: yaml.Node,
+    file: str,
+    what: str,
+    outcomes: list[str],
+    interest: str | None,
+    names: Names,
+    report: Report,
+) -> dict[str, OutcomeTexts]:
+    """``texts:`` outcome -> {meaning, advice, gap, risk, interest: {value: sentence}}."""
+    found: dict[str, OutcomeTexts] = {}
+    entries = mapping(node, file, f"{what} texts", report) or {}
+    for outcome, (key, body) in entries.items():
+        if outcome not in outcomes:
+            report.error(
+                file,
+                line_of(key),
+                f"{what} texts: '{outcome}' is not one of its outcomes ({', '.join(outcomes)})"
+                + did_you_mean(outcome, outcomes),
+            )
+            continue
+        place = f"{what} texts of '{outcome}'"
+        fields_ = mapping(body, file, place, report)
+        if fields_ is None:
+            continue
+        allowed = (*TEXT_KEYS, "interest") if interest is not None else TEXT_KEYS
+        keys(fields_, body, file, place, (), allowed, report)
+        texts: dict[str, str] = {}
+        for text_key in TEXT_KEYS:
+            if text_key in fields_:
+                value_node = fields_[text_key][1]
+                text = text_of(value_node, file, f"{place} {text_key}", report)
+                if text is not None:
+                    texts[text_key] = names.text(text, file, line_of(value_node), report)
+        sentences: dict[str, str] = {}
+        if interest is not None and "interest" in fields_:
+            table = mapping(fields_["interest"][1], file, f"{place} interest", report) or {}
+            for value, (_, sentence_node) in table.items():
+                text = text_of(sentence_node, file, f"{place} interest '{value}'", report)
+                if text is not None:
+                    sentences[value] = names.text(
+                        text,
+                        file,
+                        line_of(sentence_node),
+                        report,
+                        keep=(INTEREST_PLACEHOLDER,),
+                    )
+        found[outcome] = OutcomeTexts(texts, sentences)
+    return found
+
+
+def _check_texts(decision: Decision, vocabulary: Mapping[str, FactSpec], report: Report) -> None:
+    """Every outcome of a decision with a role has the texts the role needs."""
+    what = f"decision '{decision.name}'"
+    if decision.role is None:
+        return
+    needed = ROLES[decision.role]
+    for outcome in decision.outcomes:
+        texts = decision.texts.get(outcome)
+        missing = [k for k in needed if texts is None or not texts.get(k)]
+        if missing:
+            report.error(
+                decision.file,
+                decision.line,
+                f"{what} plays role {decision.role}: outcome '{outcome}' needs "
+                f"{' and '.join(missing)} under texts (briefs show it)",
+            )
+    if decision.role != "development_track":
+        return
+    if decision.interest is None:
+        report.error(
+            decision.file,
+            decision.line,
+            f"{what} plays role development_track: give 'interest: FACT' (the enum fact "
+            "holding the person's stated interest) and an interest sentence per outcome",
+        )
+        return
+    spec = vocabulary[decision.interest]
+    allowed = (*spec.values, UNKNOWN_INTEREST, OTHERWISE)
+    for outcome in decision.outcomes:
+        texts = decision.texts.get(outcome)
+        table = texts.interest if texts is not None else {}
+        for value in table:
+            if value not in allowed:
+                report.error(
+                    decision.file,
+                    decision.line,
+                    f"{what} texts of '{outcome}': interest '{value}' is not a value of "
+                    f"{decision.interest} ({', '.join(allowed)}){did_you_mean(value, allowed)}",
+                )
+        if OTHERWISE in table:
+            continue
+        uncovered = [v for v in (*spec.values, UNKNOWN_INTEREST) if v not in table]
+        if uncovered:
+            report.error(
+                decision.file,
+                decision.line,
+                f"{what} texts of '{outcome}': no interest sentence for "
+                f"{', '.join(uncovered)} (give one each, or '{OTHERWISE}')",
+            )
 
 
 # -- rules --------------------------------------------------------------------
 
 _RULE_REQUIRED = ("id", "decision", "title", "rationale", "when", "then")
-_RULE_OPTIONAL = ("priority", "message")
+_RULE_OPTIONAL = ("priority", "message", "for_each")
 
 
-def _load_rules(
-    node: yaml.Node,
-    file: str,
-    vocabulary: Mapping[str, FactSpec],
-    decisions: Mapping[str, Decision],
-    proxies: frozenset[str],
-    report: _Report,
-) -> list[Rule]:
+@dataclass
+class _Context:
+    """What reading one rule (or one member of a family) needs."""
+
+    file: str
+    vocabulary: Mapping[str, FactSpec]
+    decisions: Mapping[str, Decision]
+    proxies: frozenset[str]
+    names: Names
+    signals: Mapping[str, Signal]
+    report: Report
+    rule_id: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)  # a family member's $code, ...
+
+    def text(self, node: yaml.Node, what: str) -> str | None:
+        """A scalar's text with the family member's fields filled in."""
+        text = text_of(node, self.file, what, self.report, self.rule_id or None)
+        return None if text is None else expand(text, self.fields)
+
+    def prose(self, node: yaml.Node, what: str) -> str | None:
+        """A text people read: fields filled in, then every named value."""
+        text = self.text(node, what)
+        if text is None:
+            return None
+        return self.names.text(text, self.file, line_of(node), self.report, self.rule_id or None)
+
+
+def _load_rules(node: yaml.Node, context: _Context) -> list[Rule]:
+    file, report = context.file, context.report
     rules: list[Rule] = []
-    top = _mapping(node, file, "a rule file", report)
-    if top is None or not _keys(top, node, file, "a rule file", ("rules",), (), report):
+    top = mapping(node, file, "a rule file", report)
+    if top is None or not keys(top, node, file, "a rule file", ("rules",), (), report):
         return rules
     items = top["rules"][1]
     if not isinstance(items, yaml.SequenceNode):
-        report.error(file, _line(items), f"rules must be a list, not {_kind(items)}")
+        report.error(file, line_of(items), f"rules must be a list, not {kind_of(items)}")
         return rules
     for item in items.value:
-        errors = report.errors
-        rule = _load_rule(item, file, vocabulary, decisions, proxies, report)
-        # A rule with any error is left out of the whole-rulebook checks, which
-        # would otherwise report its consequences as further errors.
-        if rule is not None and report.errors == errors:
-            rules.append(rule)
+        for member in _family(item, context):
+            errors = report.errors
+            rule = _load_rule(item, replace(context, fields=member))
+            # A rule with any error is left out of the whole-rulebook checks, which
+            # would otherwise report its consequences as further errors.
+            if rule is not None and report.errors == errors:
+                rules.append(rule)
     return rules
 
 
-def _load_rule(
-    node: yaml.Node,
-    file: str,
-    vocabulary: Mapping[str, FactSpec],
-    decisions: Mapping[str, Decision],
-    proxies: frozenset[str],
-    report: _Report,
-) -> Rule | None:
-    entries = _mapping(node, file, "a rule", report)
+def _family(node: yaml.Node, context: _Context) -> list[dict[str, str]]:
+    """The members a rule is declared for: one per signal of its ``for_each`` set, each
+    as the fields its texts may name ($code, $name, ...); one empty member otherwise."""
+    if not isinstance(node, yaml.MappingNode):
+        return [{}]
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "for_each":
+            text = text_of(value, context.file, "for_each", context.report)
+            if text is None:
+                return []
+            codes = context.names.codes(text[1:]) if text.startswith("$") else None
+            if codes is None:
+                context.report.error(
+                    context.file,
+                    line_of(value),
+                    f"for_each takes a signal set, e.g. $heart_signals; "
+                    f"{context.names.unknown(text.lstrip('$'))}",
+                )
+                return []
+            return [context.signals[code].fields() for code in codes]
+    return [{}]
+
+
+def _load_rule(node: yaml.Node, context: _Context) -> Rule | None:
+    file, report = context.file, context.report
+    entries = mapping(node, file, "a rule", report)
     if entries is None:
         return None
     rule_id: str | None = None
     if "id" in entries:
-        rule_id = _text(entries["id"][1], file, "id", report)
+        rule_id = context.text(entries["id"][1], "id")
         if rule_id is not None and not _RULE_ID.match(rule_id):
             report.error(
                 file,
-                _line(entries["id"][1]),
+                line_of(entries["id"][1]),
                 f"rule id '{rule_id}' may hold only letters, digits, _, - and .",
             )
             rule_id = None
-    ok = _keys(
+    ok = keys(
         entries,
         node,
         file,
@@ -802,101 +817,89 @@ def _load_rule(
     )
     if not ok or rule_id is None:
         return None
-    fields = {
-        key: _text(entries[key][1], file, key, report, rule_id)
-        for key in ("decision", "title", "rationale", "then")
-    }
+    context = replace(context, rule_id=rule_id)
+    decision_name = context.text(entries["decision"][1], "decision")
+    then = context.text(entries["then"][1], "then")
+    title = context.prose(entries["title"][1], "title")
+    rationale = context.prose(entries["rationale"][1], "rationale")
     message = None
     if "message" in entries:
-        message = _text(entries["message"][1], file, "message", report, rule_id)
+        message = context.prose(entries["message"][1], "message")
     priority = 0
     if "priority" in entries:
         priority_node = entries["priority"][1]
         value = (
-            _number(str(priority_node.value))
+            number_of(str(priority_node.value))
             if isinstance(priority_node, yaml.ScalarNode)
             else None
         )
         if not isinstance(value, int):
-            report.error(file, _line(priority_node), "priority must be a whole number", rule_id)
+            report.error(file, line_of(priority_node), "priority must be a whole number", rule_id)
             return None
         priority = value
-    decision_name, title, rationale, then = (
-        fields["decision"],
-        fields["title"],
-        fields["rationale"],
-        fields["then"],
-    )
     if decision_name is None or title is None or rationale is None or then is None:
         return None
-    decision = decisions.get(decision_name)
+    decision = context.decisions.get(decision_name)
     if decision is None:
         report.error(
             file,
-            _line(entries["decision"][1]),
-            f"unknown decision '{decision_name}'{_did_you_mean(decision_name, decisions)}",
+            line_of(entries["decision"][1]),
+            f"unknown decision '{decision_name}'{did_you_mean(decision_name, context.decisions)}",
             rule_id,
         )
         return None
     if then not in decision.outcomes:
         report.error(
             file,
-            _line(entries["then"][1]),
+            line_of(entries["then"][1]),
             f"then '{then}' is not an outcome of decision '{decision_name}' "
-            f"({', '.join(decision.outcomes)}){_did_you_mean(then, decision.outcomes)}",
+            f"({', '.join(decision.outcomes)}){did_you_mean(then, decision.outcomes)}",
             rule_id,
         )
         return None
     if "priority" in entries and decision.policy != "priority":
         report.warning(
             file,
-            _line(entries["priority"][1]),
+            line_of(entries["priority"][1]),
             f"priority is ignored: decision '{decision_name}' has policy {decision.policy}",
             rule_id,
         )
-    context = _Context(file, rule_id, vocabulary, decisions, proxies, report)
     when = _expr(entries["when"][1], context, top=True)
     if when is None:
         return None
     return Rule(
-        rule_id, decision_name, title, rationale, when, then, priority, message, file, _line(node)
+        rule_id, decision_name, title, rationale, when, then, priority, message, file, line_of(node)
     )
-
-
-@dataclass
-class _Context:
-    """What parsing one rule's conditions needs."""
-
-    file: str
-    rule_id: str
-    vocabulary: Mapping[str, FactSpec]
-    decisions: Mapping[str, Decision]
-    proxies: frozenset[str]
-    report: _Report
 
 
 def _expr(node: yaml.Node, context: _Context, top: bool = False) -> Expr | None:
     """One condition, a list (all of them) or an ``all``/``any``/``not`` mapping."""
     file, rule_id, report = context.file, context.rule_id, context.report
     if isinstance(node, yaml.ScalarNode):
-        text = str(node.value)
+        text = expand(str(node.value), context.fields)
         result = _parse_condition(
-            text, context.vocabulary, context.decisions, context.proxies, file, _line(node)
+            text,
+            context.vocabulary,
+            context.decisions,
+            context.proxies,
+            file,
+            line_of(node),
+            context.names,
         )
         if isinstance(result, str):
-            report.error(file, _line(node), result, rule_id)
+            report.error(file, line_of(node), result, rule_id)
             return None
         return result
     if isinstance(node, yaml.SequenceNode):
         parts = _parts(node, context, "when" if top else "all")
         return None if parts is None else AllOf(parts)
-    entries = _mapping(node, file, "a condition", report, rule_id)
+    entries = mapping(node, file, "a condition", report, rule_id)
     if entries is None:
         return None
     if len(entries) != 1 or next(iter(entries)) not in ("all", "any", "not"):
         report.error(
             file,
-            _line(node),
+            line_of(node),
             "a condition mapping takes exactly one key: all, any or not",
             rule_id,
         )
@@ -909,7 +912,7 @@ def _expr(node: yaml.Node, context: _Context, top: bool = False) -> Expr | None:
         inner = _expr(body, context)
         return None if inner is None else Not(inner)
     if not isinstance(body, yaml.SequenceNode):
-        report.error(file, _line(body), f"{key} takes a list of conditions", rule_id)
+        report.error(file, line_of(body), f"{key} takes a list of conditions", rule_id)
         return None
     parts = _parts(body, context, key)
     if parts is None:
@@ -920,7 +923,7 @@ def _expr(node: yaml.Node, context: _Context, top: bool = False) -> Expr | None:
 def _parts(node: yaml.SequenceNode, context: _Context, what: str) -> tuple[Expr, ...] | None:
     if not node.value:
         context.report.error(
-            context.file, _line(node), f"{what} is an empty list of conditions", context.rule_id
+            context.file, line_of(node), f"{what} is an empty list of conditions", context.rule_id
         )
         return None
     parts = [_expr(item, context) for item in node.value]
@@ -936,19 +939,30 @@ def _parse_condition(
     proxies: frozenset[str],
     file: str,
     line: int,
+    names: Names | None = None,
 ) -> Compare | str:
-    """A typed Compare, or the reason ``text`` is not one."""
-    shown = _printable(text.strip())
-    match = _CONDITION.match(text)
+    """A typed Compare, or the reason ``text`` is not one.
+
+    A value may be a named value: ``$habit_months`` (a parameter, for a number fact)
+    or ``$core_signals`` (a set of codes, in a list: ``habitual in $core_signals``).
+    """
+    names = names if names is not None else Names()
+    shown = printable(text.strip())
+    match = CONDITION.match(text)
     if match is None:
-        return f"cannot read condition '{shown}': {_CONDITION_HELP}"
+        return f"cannot read condition '{shown}': {CONDITION_HELP}"
     fact = match["fact"]
-    if _protected(fact, proxies):
+    if "$" in fact:
+        return (
+            f"'{shown}': '{fact}' is not a fact; a named value ($...) goes on the right, "
+            "and $code only inside a rule declared for_each signal"
+        )
+    if is_protected(fact, proxies):
         return f"reads a protected attribute '{fact}'; rules may not use it"
     spec = vocabulary.get(fact)
     decision = decisions.get(fact)
     if spec is None and decision is None:
-        return f"unknown fact '{fact}'{_did_you_mean(fact, [*vocabulary, *decisions])}"
+        return f"unknown fact '{fact}'{did_you_mean(fact, [*vocabulary, *decisions])}"
     if match["known"]:
         if decision is not None:
             return f"'{shown}': decision '{fact}' always has an outcome, so it is never unknown"
@@ -957,12 +971,12 @@ def _parse_condition(
         op = match["sym"]
         raw = match["value"]
         if not raw:
-            return f"condition '{shown}' has no value: {_CONDITION_HELP}"
+            return f"condition '{shown}' has no value: {CONDITION_HELP}"
         if raw.startswith("(") and raw.endswith(")"):
             return f"'{shown}': compare with a list using 'in (...)' or 'not in (...)'"
-        if _CONTROL.search(raw):
+        if CONTROL.search(raw):
             return f"'{shown}': the value holds a control character"
-        if op in _ORDERING:
+        if op in ORDERING:
             kind = "decision" if decision is not None else spec.type if spec else ""
             if kind not in ("number", "date"):
                 return (
@@ -970,143 +984,88 @@ def _parse_condition(
                     f"{'a decision' if decision is not None else f'{_article(kind)} fact'}; "
                     "use ==, != or in"
                 )
-        value = _literal(raw, fact, spec, decision)
-        if isinstance(value, _Bad):
+        value = _literal(raw, fact, spec, decision, names)
+        if isinstance(value, Bad):
             return f"'{shown}': {value.reason}"
+        if isinstance(value, tuple):
+            return f"'{shown}': compare with a set using 'in' or 'not in'"
         return Compare(fact, op, value, file, line)  # type: ignore[arg-type]
     op = re.sub(r"\s+", " ", match["word"])
-    raw = match["list"]
-    opener = raw[:1]
-    closer = {"(": ")", "[": "]"}.get(opener)
-    if closer is None or not raw.endswith(closer):
-        return f"'{shown}': write the list in parentheses, e.g. {fact} {op} (A, B)"
-    items = _split_list(raw[1:-1])
-    if isinstance(items, _Bad):
-        return f"'{shown}': {items.reason}"
+    raw = match["list"].strip()
+    items: list[str] | str
+    if raw.startswith("$"):
+        items = [raw]
+    else:
+        opener = raw[:1]
+        closer = {"(": ")", "[": "]"}.get(opener)
+        if closer is None or not raw.endswith(closer):
+            return f"'{shown}': write the list in parentheses, e.g. {fact} {op} (A, B)"
+        items = split_list(raw[1:-1])
+    if isinstance(items, str):
+        return f"'{shown}': {items}"
     values: list[Literal_] = []
     for item in items:
-        if _CONTROL.search(item):
+        if CONTROL.search(item):
             return f"'{shown}': the value holds a control character"
-        value = _literal(item, fact, spec, decision)
-        if isinstance(value, _Bad):
+        value = _literal(item, fact, spec, decision, names)
+        if isinstance(value, Bad):
             return f"'{shown}': {value.reason}"
-        if value not in values:
-            values.append(value)
+        for one in value if isinstance(value, tuple) else (value,):
+            if one not in values:
+                values.append(one)
     return Compare(fact, op, tuple(values), file, line)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class _Bad:
-    reason: str
-
-
-def _split_list(body: str) -> list[str] | _Bad:
-    """Split ``A, "B, C", D`` on commas outside quotes."""
-    items: list[str] = []
-    current = ""
-    quote = ""
-    for char in body:
-        if quote:
-            current += char
-            if char == quote:
-                quote = ""
-        elif char in "\"'" and not current.strip():
-            quote = char
-            current += char
-        elif char == ",":
-            items.append(current.strip())
-            current = ""
-        else:
-            current += char
-    if quote:
-        return _Bad("a quoted value is not closed")
-    items.append(current.strip())
-    if any(not item for item in items):
-        return _Bad("the list has an empty item")
-    return items
-
-
-def _unquote(raw: str) -> tuple[str, bool]:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        return raw[1:-1], True
-    return raw, False
-
-
 def _literal(
-    raw: str, fact: str, spec: FactSpec | None, decision: Decision | None
-) -> Literal_ | _Bad:
-    """``raw`` as a value of ``fact``'s type, or why it cannot be one."""
-    text, quoted = _unquote(raw)
-    hint = ""
-    if not quoted and text.casefold() in ("unknown", "known", "blank", "none", "null"):
-        hint = f" (to test for a blank, write '{fact} is unknown')"
+    raw: str, fact: str, spec: FactSpec | None, decision: Decision | None, names: Names
+) -> Literal_ | tuple[Literal_, ...] | Bad:
+    """``raw`` as a value of ``fact``'s type (a named set: a tuple), or why it cannot be."""
+    text, quoted = unquote(raw)
     if decision is not None:
+        if not quoted and text.startswith("$"):
+            codes = names.codes(text[1:])
+            if codes is None:
+                return Bad(names.unknown(text[1:]))
+            missing = [c for c in codes if c not in decision.outcomes]
+            if missing:
+                return Bad(f"{text} holds {', '.join(missing)}, not outcomes of decision '{fact}'")
+            return tuple(codes)
         if text in decision.outcomes:
             return text
-        return _Bad(
+        hint = ""
+        if not quoted and text.casefold() in ("unknown", "known", "blank", "none", "null"):
+            hint = f" (to test for a blank, write '{fact} is unknown')"
+        return Bad(
             f"'{text}' is not an outcome of decision '{fact}' "
-            f"({', '.join(decision.outcomes)}){_did_you_mean(text, decision.outcomes)}{hint}"
+            f"({', '.join(decision.outcomes)}){did_you_mean(text, decision.outcomes)}{hint}"
         )
     assert spec is not None
-    if spec.type == "number":
-        number = None if quoted else _number(text)
-        if number is None:
-            if text.casefold() in ("nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
-                return _Bad(f"'{text}' is not a finite number")
-            return _Bad(f"'{fact}' is a number; '{text}' is text, not a number{hint}")
-        if not math.isfinite(number) or abs(number) >= MAX_LITERAL:
-            return _Bad(
-                f"{text} is too large a number for the engine (durable_rules passes values "
-                f"through JSON; keep literals below 1e15)"
-            )
-        if isinstance(number, float) and number != 0 and "e" in repr(number):
-            return _Bad(
-                f"{text} is too small a number for the engine (durable_rules rejects numbers "
-                "written with an exponent)"
-            )
-        if (spec.minimum is not None and number < spec.minimum) or (
-            spec.maximum is not None and number > spec.maximum
-        ):
-            return _Bad(
-                f"{text} is outside the range of '{fact}' "
-                f"[{_show(spec.minimum)}, {_show(spec.maximum)}]"
-            )
-        return number
-    if spec.type == "enum":
-        if text in spec.values:
-            return text
-        return _Bad(
-            f"'{text}' is not a value of '{fact}' ({', '.join(spec.values)})"
-            f"{_did_you_mean(text, spec.values)}{hint}"
+    value = parse_literal(raw, spec.type, spec.values, fact, names)
+    if spec.type != "number" or not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    number = value
+    shown = text if not text.startswith("$") else f"{text} ({show(number)})"
+    if not math.isfinite(number) or abs(number) >= MAX_LITERAL:
+        return Bad(
+            f"{shown} is too large a number for the engine (durable_rules passes values "
+            f"through JSON; keep literals below 1e15)"
         )
-    if spec.type == "boolean":
-        if text.casefold() in ("true", "false"):
-            return text.casefold() == "true"
-        return _Bad(f"'{fact}' is a boolean; compare it with true or false, not '{text}'{hint}")
-    if spec.type == "date":
-        if _DATE.match(text):
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError:
-                pass
-        return _Bad(f"'{fact}' is a date; write YYYY-MM-DD, not '{text}'{hint}")
-    return text
+    if isinstance(number, float) and number != 0 and "e" in repr(number):
+        return Bad(
+            f"{shown} is too small a number for the engine (durable_rules rejects numbers "
+            "written with an exponent)"
+        )
+    if (spec.minimum is not None and number < spec.minimum) or (
+        spec.maximum is not None and number > spec.maximum
+    ):
+        return Bad(
+            f"{shown} is outside the range of '{fact}' [{show(spec.minimum)}, {show(spec.maximum)}]"
+        )
+    return number
 
 
 def _article(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters escaped, so a diagnostic shows them."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # -- the whole folder ---------------------------------------------------------
@@ -1136,40 +1095,35 @@ def rulebook_sha256(path: str | Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], int, int]:
-    """The rulebook (None when it has errors), its diagnostics, and its rule and decision counts."""
+def _load(
+    path: str | Path | None, computable: bool = False
+) -> tuple[Rulebook | None, list[Diagnostic], int, int]:
+    """The rulebook (None when it has errors), its diagnostics, and its rule and decision
+    counts; with ``computable``, also every declared fact nothing computes."""
     folder = _folder(path)
     if not folder.is_dir():
         raise RulebookError(f"{folder}: no such rules folder")
-    report = _Report()
+    report = Report()
     prefix = folder.resolve().name or str(folder)
 
     def shown(file: Path) -> str:
         return f"{prefix}/{file.name}"
 
-    nodes: dict[str, yaml.Node | None] = {}
-    for name in (VOCABULARY_FILE, DECISIONS_FILE):
-        file = folder / name
-        if not file.is_file():
-            report.error(shown(file), 1, f"missing: a rules folder needs {name}")
-            nodes[name] = None
-        else:
-            nodes[name] = _compose(file, shown(file), report)
-
-    vocabulary: dict[str, FactSpec] = {}
-    proxies: frozenset[str] = frozenset()
-    vocabulary_node = nodes[VOCABULARY_FILE]
-    if vocabulary_node is not None:
-        vocabulary, _, proxies = _load_vocabulary(
-            vocabulary_node, shown(folder / VOCABULARY_FILE), report
-        )
+    words = load_vocabulary(folder, prefix, report)
+    decisions_file = folder / DECISIONS_FILE
+    decisions_node = None
+    if not decisions_file.is_file():
+        report.error(shown(decisions_file), 1, f"missing: a rules folder needs {DECISIONS_FILE}")
+    else:
+        decisions_node = compose(decisions_file, shown(decisions_file), report)
+    names = words.names if words is not None else Names()
+    vocabulary = words.facts if words is not None else {}
     decisions: dict[str, Decision] = {}
-    decisions_node = nodes[DECISIONS_FILE]
     if decisions_node is not None:
         decisions = _load_decisions(
-            decisions_node, shown(folder / DECISIONS_FILE), vocabulary, report
+            decisions_node, shown(decisions_file), vocabulary, names, report
         )
-    if vocabulary_node is None or decisions_node is None:
+    if words is None or decisions_node is None:
         # Every rule would read unknown facts or decisions: report only the cause.
         return None, _sorted(report.diagnostics), 0, len(decisions)
 
@@ -1179,9 +1133,12 @@ def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], i
         report.error(f"{prefix}/", 1, "no rule files (*.yaml with a rules: list)")
     errors = report.errors
     for file in rule_files:
-        node = _compose(file, shown(file), report)
+        node = compose(file, shown(file), report)
         if node is not None:
-            rules.extend(_load_rules(node, shown(file), vocabulary, decisions, proxies, report))
+            context = _Context(
+                shown(file), vocabulary, decisions, words.protected, names, words.signals, report
+            )
+            rules.extend(_load_rules(node, context))
     # With a rule left out, "never produced" and "never concluded" would be guesses.
     complete = report.errors == errors
 
@@ -1192,8 +1149,12 @@ def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], i
     _check_never_fire(rules, vocabulary, decisions, report)
     _check_overlaps(rules, vocabulary, decisions, report)
     _check_durable(rules, decisions, report)
+    if computable:
+        _check_computed(vocabulary, report)
+    _check_proxies(rules, words, report)
     if complete:
         _check_unused(rules, decisions, report)
+        _check_unused_names(words, report)
 
     diagnostics = _sorted(report.diagnostics)
     if report.has_errors or levels is None:
@@ -1206,15 +1167,72 @@ def _load(path: str | Path | None) -> tuple[Rulebook | None, list[Diagnostic], i
         levels=levels,
         source=str(folder),
         sha256=rulebook_sha256(folder),
+        parameters=dict(words.parameters),
+        signals=dict(words.signals),
+        sets=dict(words.sets),
+        rows=dict(words.rows),
     )
     return rulebook, diagnostics, len(rules), len(decisions)
+
+
+def _check_computed(vocabulary: Mapping[str, FactSpec], report: Report) -> None:
+    """A declared fact that is neither derived from rows nor one talentrules computes
+    would always be unknown: evaluate would refuse it, so the checker does."""
+    for spec in vocabulary.values():
+        problem = facts.uncomputable(spec)
+        if problem is not None:
+            report.error(spec.file, spec.line, problem)
+
+
+def _check_proxies(rules: list[Rule], words: Vocabulary, report: Report) -> None:
+    """Warn, naming the attribute, where a rule reads a known proxy of a protected one
+    (vocabulary.yaml ``proxies``); a proxy used only to recognise newcomers is allowed."""
+    for rule in rules:
+        for compare in expr_facts(rule.when):
+            for proxy in words.proxies:
+                if not proxy.matches(compare.fact):
+                    continue
+                value = compare.value
+                if (
+                    proxy.newcomers_below is not None
+                    and compare.op in ("<", "<=")
+                    and isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and value <= proxy.newcomers_below
+                ):
+                    continue  # only recognises newcomers
+                allowed = (
+                    f"; only '{compare.fact} < N' with N at most "
+                    f"{show(proxy.newcomers_below)} (recognising newcomers) is allowed"
+                    if proxy.newcomers_below is not None
+                    else ""
+                )
+                report.warning(
+                    compare.file,
+                    compare.line,
+                    f"'{compare}' reads {compare.fact}, a proxy for {proxy.attribute} "
+                    f"({proxy.why}; {proxy.file}:{proxy.line}){allowed}",
+                    rule.id,
+                )
+
+
+def _check_unused_names(words: Vocabulary, report: Report) -> None:
+    """Warn about parameters and signal sets nothing reads (a threshold that changes
+    nothing is a trap for whoever edits it)."""
+    for name, parameter in words.parameters.items():
+        if name not in words.names.used:
+            report.warning(
+                parameter.file,
+                parameter.line,
+                f"parameter '{name}' is not used by any rule, fact or text",
+            )
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=lambda d: (d.file, d.line, d.severity, d.message))
 
 
-def _check_ids(rules: list[Rule], report: _Report) -> list[Rule]:
+def _check_ids(rules: list[Rule], report: Report) -> list[Rule]:
     """Report duplicate rule ids; keep the first of each."""
     seen: dict[str, Rule] = {}
     kept: list[Rule] = []
@@ -1233,7 +1251,7 @@ def _check_ids(rules: list[Rule], report: _Report) -> list[Rule]:
     return kept
 
 
-def _check_produced(rules: list[Rule], decisions: Mapping[str, Decision], report: _Report) -> None:
+def _check_produced(rules: list[Rule], decisions: Mapping[str, Decision], report: Report) -> None:
     """A condition reading an outcome that no rule concludes and that is not the default."""
     produced: dict[str, set[str]] = {name: {d.default} for name, d in decisions.items()}
     for rule in rules:
@@ -1254,7 +1272,7 @@ def _check_produced(rules: list[Rule], decisions: Mapping[str, Decision], report
                     )
 
 
-def _check_unused(rules: list[Rule], decisions: Mapping[str, Decision], report: _Report) -> None:
+def _check_unused(rules: list[Rule], decisions: Mapping[str, Decision], report: Report) -> None:
     """Warn about decisions without rules and outcomes nothing can reach."""
     by_decision: dict[str, set[str]] = {name: set() for name in decisions}
     for rule in rules:
@@ -1278,7 +1296,7 @@ def _check_unused(rules: list[Rule], decisions: Mapping[str, Decision], report: 
 
 
 def _levels(
-    rules: list[Rule], decisions: Mapping[str, Decision], report: _Report
+    rules: list[Rule], decisions: Mapping[str, Decision], report: Report
 ) -> tuple[tuple[str, ...], ...] | None:
     """Decisions by dependency level (0 reads only facts); None when there is a cycle."""
     reads: dict[str, dict[str, Rule]] = {name: {} for name in decisions}
@@ -1462,7 +1480,7 @@ def _check_never_fire(
     rules: list[Rule],
     vocabulary: Mapping[str, FactSpec],
     decisions: Mapping[str, Decision],
-    report: _Report,
+    report: Report,
 ) -> None:
     for rule in rules:
         group = _contradiction(_conjuncts(rule.when), vocabulary, decisions)
@@ -1473,7 +1491,7 @@ def _check_never_fire(
         spec = vocabulary.get(group[0].fact)
         ranged = spec is not None and (spec.minimum is not None or spec.maximum is not None)
         if spec is not None and ranged and len(group) == 1:
-            why += f" (range [{_show(spec.minimum)}, {_show(spec.maximum)}])"
+            why += f" (range [{show(spec.minimum)}, {show(spec.maximum)}])"
         report.error(rule.file, group[0].line, f"can never fire: {shown} {why}", rule.id)
 
 
@@ -1582,7 +1600,7 @@ def _show_witness(witness: Mapping[str, _Value]) -> str:
             return "true" if value else "false"
         if isinstance(value, tuple):
             return " + ".join(str(v) for v in value)
-        return _show(value)
+        return show(value)
 
     return "{" + ", ".join(f"{fact}: {one(v)}" for fact, v in sorted(witness.items())) + "}"
 
@@ -1591,7 +1609,7 @@ def _check_overlaps(
     rules: list[Rule],
     vocabulary: Mapping[str, FactSpec],
     decisions: Mapping[str, Decision],
-    report: _Report,
+    report: Report,
 ) -> None:
     """Two rules of a ``unique`` decision, or of one priority under ``priority``, that can
     both fire."""
@@ -1635,7 +1653,7 @@ def _check_overlaps(
                     )
 
 
-def _check_durable(rules: list[Rule], decisions: Mapping[str, Decision], report: _Report) -> None:
+def _check_durable(rules: list[Rule], decisions: Mapping[str, Decision], report: Report) -> None:
     """Constructs durable_rules hangs or fails on (../shared/durable-notes.md)."""
     readers: dict[str, list[Rule]] = {}
     for rule in rules:

@@ -9,6 +9,7 @@ that every rule fire in some test and every outcome of every decision be reached
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from talentrules.facts import PersonFacts, facts_from_mapping
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
+from talentrules.vocabulary import did_you_mean
 
 NULL_TAG = "tag:yaml.org,2002:null"
 TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")
@@ -122,6 +124,24 @@ def _outcomes(
     return out
 
 
+# A fact's value written with a parameter, so a boundary test follows the threshold:
+# ``$habit_months``, ``$habit_months - 1``, ``$team_engagement + 0.5``.
+_NAMED_VALUE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+(?:\.\d+)?))?\s*\Z")
+
+
+def _parameter_value(match: re.Match[str], rulebook: Rulebook, where: str) -> object:
+    name, sign, offset = match.groups()
+    parameter = rulebook.parameters.get(name)
+    if parameter is None:
+        raise RulebookError(
+            f"{where}: unknown parameter '${name}'{did_you_mean(name, rulebook.parameters)}"
+        )
+    value: float = parameter.value
+    if offset is not None:
+        value = value + float(offset) if sign == "+" else value - float(offset)
+    return int(value) if float(value).is_integer() else value
+
+
 def _facts(
     node: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str, name: str
 ) -> PersonFacts:
@@ -133,13 +153,20 @@ def _facts(
         at = f"{file}:{_line(key_node)}"
         fact = _scalar_text(key_node, at, "a fact")
         spec = rulebook.vocabulary.get(fact)
-        if (
+        named = (
+            _NAMED_VALUE.match(value_node.value)
+            if isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+            else None
+        )
+        if named is not None:
+            value = _parameter_value(named, rulebook, at)
+        elif (
             spec is not None
             and spec.type in ("enum", "text")
             and isinstance(value_node, yaml.ScalarNode)
             and value_node.tag != NULL_TAG
         ):
-            value: object = value_node.value  # Low, Yes, No: the text as written
+            value = value_node.value  # Low, Yes, No: the text as written
         else:
             value = loader.construct_object(value_node, deep=True)
         one = facts_from_mapping(name, {fact: value}, rulebook.vocabulary, where=at)

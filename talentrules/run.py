@@ -89,7 +89,13 @@ def evaluate_workbook(
         timings[stage] = now - clock
         clock = now
 
-    panel = load_workbook(path)
+    folder = Path(rules_dir) if rules_dir is not None else default_rules_dir()
+    # The rulebook first: its signal catalogue says which Evidence codes are valid.
+    rulebook = load_rulebook(folder)
+    catalogue_file = folder / decide.CATALOGUE_FILE
+    default_catalogue = facts.load_catalogue(catalogue_file) if catalogue_file.is_file() else None
+    lap("rulebook")
+    panel = load_workbook(path, signals=rulebook.signals)
     lap("ingest")
     if panel.errors and not allow_rejects:
         raise refusal(panel)
@@ -100,11 +106,6 @@ def evaluate_workbook(
     }
     if not employees:
         raise ValidationError(f"{panel.path.name}: no usable Employees row to evaluate")
-    folder = Path(rules_dir) if rules_dir is not None else default_rules_dir()
-    rulebook = load_rulebook(folder)
-    catalogue_file = folder / decide.CATALOGUE_FILE
-    default_catalogue = facts.load_catalogue(catalogue_file) if catalogue_file.is_file() else None
-    lap("rulebook")
     people = facts.compute_facts(panel, rulebook.vocabulary, default_catalogue)
     lap("facts")
     total = len(people)

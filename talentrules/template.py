@@ -19,8 +19,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from talentrules.contract import SHEETS, Column, Sheet
+from talentrules.contract import SHEETS, Column, Sheet, with_signals
 from talentrules.errors import OutputError
+from talentrules.vocabulary import signal_catalogue
 
 # Agreed with ingestion: a row whose first cell's text starts with this (or with
 # "EXAMPLE") is a worked example and is skipped like a blank row.
@@ -151,18 +152,27 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, *, empty: bool) -> None:
             cell.number_format = "yyyy-mm-dd"
 
 
-def build_template(empty: bool = False) -> Workbook:
-    """The template as an openpyxl workbook (for callers that add rows before saving)."""
+def build_template(empty: bool = False, rules_dir: str | Path | None = None) -> Workbook:
+    """The template as an openpyxl workbook (for callers that add rows before saving).
+
+    The Evidence ``signal`` dropdown lists the signal catalogue of ``rules_dir``
+    (default: the packaged rulebook's).
+    """
     workbook = Workbook()
     default = workbook.active
-    for sheet in SHEETS:
+    for sheet in with_signals(SHEETS, signal_catalogue(rules_dir)):
         _write_sheet(workbook.create_sheet(sheet.name), sheet, empty=empty)
     if default is not None:
         workbook.remove(default)
     return workbook
 
 
-def write_template(path: str | Path, empty: bool = False, force: bool = False) -> Path:
+def write_template(
+    path: str | Path,
+    empty: bool = False,
+    force: bool = False,
+    rules_dir: str | Path | None = None,
+) -> Path:
     """Write the blank workbook to ``path``; refuse to overwrite unless ``force``.
 
     With ``empty`` the sheets have headers only, no worked example rows.
@@ -172,7 +182,7 @@ def write_template(path: str | Path, empty: bool = False, force: bool = False) -
         raise OutputError(f"{target}: already exists; use --force to overwrite it")
     if target.suffix.lower() != ".xlsx":
         raise OutputError(f"{target}: a template must be an .xlsx file")
-    workbook = build_template(empty=empty)
+    workbook = build_template(empty=empty, rules_dir=rules_dir)
     # Saved beside the target and renamed into place: a failure leaves no half-written file.
     partial = target.with_name(f".{target.name}.partial")
     try:

@@ -47,6 +47,33 @@ families:
       episodes: {type: number, range: [0, 10000], meaning: "Episodes of {member}."}
 """
 
+# The same words, each one a run can compute from a workbook (what ``rules check``
+# asks beyond the language): H-DEV and C-DER come from a signal catalogue, and their
+# episodes are derived from Evidence rows.
+COMPUTABLE_VOCABULARY = """\
+rows:
+  all: {meaning: Every Evidence row.}
+facts:
+  performance: {type: number, range: [1, 5], meaning: This cycle's rating.}
+  direct_reports: {type: number, meaning: A number with no declared range.}
+  readiness:
+    type: enum
+    values: [Ready now, "Ready in (1-2) years", Not ready]
+    meaning: Readiness for a bigger role.
+  is_people_manager: {type: boolean, meaning: Manages people.}
+families:
+  signal:
+    members: [$signals]
+    facts:
+      episodes: {type: number, range: [0, 10000], meaning: "Episodes of $code.", rows: all,
+                 measure: count}
+"""
+SIGNALS = """\
+signals:
+  H-DEV: {name: Develops others, kind: signal, weight: core, description: Develops others.}
+  C-DER: {name: Derails, kind: counter, description: Derails., route: coaching first}
+"""
+
 DECISIONS = """\
 decisions:
   heart:
@@ -480,7 +507,10 @@ def test_packaged_rules_have_no_errors() -> None:
 
 
 def test_cli_check_passes_a_good_rulebook(tmp_path: Path) -> None:
-    folder = write_rulebook(tmp_path / "rules")
+    folder = write_rulebook(
+        tmp_path / "rules",
+        {"vocabulary.yaml": COMPUTABLE_VOCABULARY, "signals.yaml": SIGNALS},
+    )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
     assert result.exit_code == 0, result.output
     assert result.output == "5 rules in 3 decisions: no errors\n"
@@ -531,7 +561,7 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
     # Sound in the rule language, but 16 all/any groups in one rule: durable_rules
     # takes 15 (error 113), and the check says so before any run meets it.
     groups = "\n".join(
-        f"              - any: [score > {n}, performance >= {n % 5 + 1}]" for n in range(16)
+        f"              - any: [direct_reports > {n}, performance >= {n % 5 + 1}]" for n in range(16)
     )
     rules = f"""rules:
   - id: fine
@@ -548,7 +578,7 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
       - any:
           - all:
 {groups}
-          - score > 1000
+          - direct_reports > 1000
     then: Strong
 """
     decisions = """decisions:
@@ -558,10 +588,13 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
     default: Weak
     meaning: Does the person have a heart for leadership?
 """
-    vocabulary = (BAD_RULEBOOKS / "overlap-unique" / "vocabulary.yaml").read_text(encoding="utf-8")
     folder = write_files(
         tmp_path / "rules",
-        {"vocabulary.yaml": vocabulary, "decisions.yaml": decisions, "rules.yaml": rules},
+        {
+            "vocabulary.yaml": COMPUTABLE_VOCABULARY,
+            "decisions.yaml": decisions,
+            "rules.yaml": rules,
+        },
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
     assert result.exit_code == 1, result.output

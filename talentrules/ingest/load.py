@@ -20,7 +20,7 @@ import re
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -37,6 +37,7 @@ from talentrules.contract import (
     column_by_key,
     normalize,
     sheet_by_key,
+    with_signals,
 )
 from talentrules.errors import WorkbookError
 from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file, why
@@ -50,6 +51,7 @@ from talentrules.ingest.values import (
 )
 from talentrules.ingest.xlsx import Book, RawCell, read_book, read_rows
 from talentrules.model import Cell, Panel, Problem, RejectedRow, Row, Severity, SheetAccount, Value
+from talentrules.vocabulary import signal_catalogue
 
 # What a damaged part raises while it is streamed; caught only around the reading.
 _READ_ERRORS = (
@@ -107,12 +109,15 @@ class _SheetRead:
     merge_problems: dict[str, Problem] = field(default_factory=dict)
 
 
-def load_workbook(path: str | Path) -> Panel:
+def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Panel:
     """Read and validate the workbook at ``path``.
 
-    Raises ``WorkbookError`` (one sentence naming the file) when the file is not a
-    workbook that can be read at all; every other problem is in ``Panel.problems``.
+    ``signals`` are the codes the Evidence sheet's ``signal`` column accepts: the
+    rulebook's signal catalogue (default: the packaged rulebook's). Raises
+    ``WorkbookError`` (one sentence naming the file) when the file is not a workbook
+    that can be read at all; every other problem is in ``Panel.problems``.
     """
+    codes = tuple(signals) if signals is not None else tuple(signal_catalogue())
     given = str(path)
     file = Path(path)
     scan = scan_file(file, given)
@@ -123,7 +128,7 @@ def load_workbook(path: str | Path) -> Panel:
             raise WorkbookError(
                 f"{given}: the workbook is damaged and cannot be read ({why(error)})"
             ) from error
-        return _Reader(given, file, scan, archive, book).run()
+        return _Reader(given, file, scan, archive, book, with_signals(SHEETS, codes)).run()
 
 
 def _rows(
@@ -161,8 +166,10 @@ class _Reader:
         scan: FileScan,
         archive: zipfile.ZipFile,
         book: Book,
+        sheets: tuple[Sheet, ...],
     ) -> None:
         self.given = given
+        self.sheets = sheets  # the contract's, with the rulebook's signal codes
         self.file = file
         self.scan = scan
         self.archive = archive
@@ -188,7 +195,7 @@ class _Reader:
     def run(self) -> Panel:
         found, ignored = self._match_tabs()
         reads: dict[str, _SheetRead] = {}
-        for sheet in SHEETS:
+        for sheet in self.sheets:
             scan = found.get(sheet.name)
             if scan is None:
                 if sheet.required:
@@ -200,7 +207,7 @@ class _Reader:
         rows: dict[str, list[Row]] = {}
         accounts: list[SheetAccount] = []
         rejected: list[RejectedRow] = []
-        for sheet in SHEETS:
+        for sheet in self.sheets:
             read = reads.get(sheet.name)
             if read is None:
                 rows[sheet.name] = []
