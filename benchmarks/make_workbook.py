@@ -30,9 +30,9 @@ AS_OF = dt.date(2026, 10, 31)
 SPAN_OF_CONTROL = 8  # ~1 in 8 people manages people
 
 # The packaged rulebook's signal catalogue: the codes a workbook may use.
-CATALOGUE = signal_catalogue()
-H_SIGNALS = [code for code, signal in CATALOGUE.items() if not signal.counter]
-C_SIGNALS = [code for code, signal in CATALOGUE.items() if signal.counter]
+SIGNAL_CATALOGUE = signal_catalogue()
+H_SIGNALS = [code for code, signal in SIGNAL_CATALOGUE.items() if not signal.counter]
+C_SIGNALS = [code for code, signal in SIGNAL_CATALOGUE.items() if signal.counter]
 
 FIRST = ["Ana", "Ben", "Chen", "Dara", "Eli", "Femi", "Gita", "Hugo", "Ines", "Jon", "Kofi"]
 FIRST += ["Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Rui", "Sara", "Tom", "Uma", "Vik"]
@@ -201,7 +201,7 @@ def make_workbook(
                     signal = rng.choice(H_SIGNALS)
             else:
                 signal = focus[2] if rng.random() < 0.6 else rng.choice(C_SIGNALS)
-            positive = not CATALOGUE[signal].counter
+            positive = not SIGNAL_CATALOGUE[signal].counter
             source_type, source_id = rng.choice(pool)
             number += 1
             evidence.add(
@@ -236,7 +236,7 @@ def make_workbook(
                     ),
                     "source_type": source_type,
                     "source_id": source_id,
-                    "observation": CATALOGUE[signal].description,
+                    "observation": SIGNAL_CATALOGUE[signal].description,
                 }
             )
 

@@ -46,8 +46,10 @@ Record = dict[str, Any]
 
 # -- the personas ---------------------------------------------------------------------
 # Key persona -> employee_id. Each is built below so the fact vocabulary gives it the
-# facts its path needs (habitual = >=3 episodes, >=2 contexts, >=12 months spanned,
-# >=2 independent sources with >=1 not self, never Drained; stale = > 24 months old).
+# facts its path needs (habitual = observed by others >=3 times, in >=2 contexts, over
+# >=12 months, by >=2 observers other than the person, drained in at most half;
+# stale = > 24 months old; rules/parameters.yaml holds the numbers). 00041-00045 were
+# added with issue 10, each showing one correction of the default rulebook.
 PERSONA_IDS: dict[str, str] = {
     "balanced_manager": "00001",
     "compliance_not_commitment": "00002",
@@ -78,6 +80,11 @@ PERSONA_IDS: dict[str, str] = {
     "flight_risk_no_heart": "00034",
     "emerging_2": "00036",
     "poor_performance": "00038",
+    "own_commitment_rows": "00041",
+    "compliance_habit_beside_leadership": "00042",
+    "one_tiring_episode": "00043",
+    "drained_manager_balanced_team": "00044",
+    "management_heavy_team": "00045",
 }
 
 PERSONAS: dict[str, str] = {
@@ -141,6 +148,18 @@ PERSONAS: dict[str, str] = {
     "00038": "poor performance: performance 1 after 2",
     "00039": "ordinary: lead without managing, occasional H-SOC",
     "00040": "ordinary: no evidence, undecided",
+    "00041": "own commitment rows: four self-reported H-DEV rows with Commitment and one "
+    "peer's H-DEV 18 months old; ready now, wants to lead people (once Strong and the "
+    "programme; only others show leadership, so one observer: gather evidence)",
+    "00042": "compliance-only habit beside a leadership habit: a manager with habitual "
+    "H-DEV from three team members and C-CMP from two other observers (once Not "
+    "evidenced and a role-fit conversation; now coached)",
+    "00043": "one tiring episode: habitual H-DEV, seven episodes energised and one drained, "
+    "others committed (once Emerging; drained is a share, not a veto)",
+    "00044": "drained manager of a balanced team: most H-DEV and every H-VIS episode left "
+    "her drained; team 92% on time, 1 incident, engagement 78% (once no action at all)",
+    "00045": "manager of a management-heavy team: team 95% on time, no incidents, "
+    "engagement 55%; recent signs of leadership (once no action on the team's balance)",
 }
 
 TEAMS = {  # manager -> (org_unit, job_family, location)
@@ -148,6 +167,8 @@ TEAMS = {  # manager -> (org_unit, job_family, location)
     "00002": ("Customer Operations", "Operations", "Porto"),
     "00003": ("Product", "Product", "Lyon"),
     "00004": ("Finance", "Finance", "Dublin"),
+    "00044": ("Customer Success", "Operations", "Porto"),
+    "00045": ("Data Platform", "Engineering", "Berlin"),
 }
 
 NAMES = [
@@ -191,6 +212,11 @@ NAMES = [
     "Tariq Aziz",
     "Nadia Petrova",
     "Ben Cohen",
+    "Lina Haddad",
+    "Victor Mensah",
+    "Sara Lindqvist",
+    "Rosa Delgado",
+    "Jonas Weber",
 ]
 
 DEMOGRAPHICS = [  # (sex, race_ethnicity, age_band); None = not given
@@ -234,6 +260,11 @@ DEMOGRAPHICS = [  # (sex, race_ethnicity, age_band); None = not given
     ("Prefer not to say", "Middle Eastern or North African", "25-34"),
     ("Female", "White", "25-34"),
     ("Male", "Prefer not to say", "45-54"),
+    ("Female", "Middle Eastern or North African", "25-34"),
+    ("Male", "Black", "45-54"),
+    ("Female", "White", "35-44"),
+    ("Female", "Hispanic or Latino", "45-54"),
+    ("Male", "White", "35-44"),
 ]
 
 
@@ -244,9 +275,11 @@ def months_ago(months: int, day: int = 12) -> dt.date:
 
 
 def mid(eid: str) -> str:
-    """The manager of ``eid`` (team members 00005-00040; managers have none)."""
+    """The manager of ``eid`` (team members 00005-00043; managers have none)."""
     n = int(eid)
-    return "" if n <= 4 else f"{(n - 5) // 9 + 1:05d}"
+    if n <= 4 or n >= 44:
+        return ""
+    return f"{(n - 5) // 9 + 1:05d}" if n <= 40 else "00045"
 
 
 # -- Employees ------------------------------------------------------------------------
@@ -291,15 +324,13 @@ def employee(eid: str, title: str, **fields: Any) -> Record:
 
 
 def manager(eid: str, title: str, **fields: Any) -> Record:
-    return employee(
-        eid,
-        title,
-        is_people_manager=True,
-        direct_reports=9,
-        current_track="People manager",
-        job_level="M1",
-        **fields,
-    )
+    defaults: Record = {
+        "is_people_manager": True,
+        "direct_reports": 9,
+        "current_track": "People manager",
+        "job_level": "M1",
+    }
+    return employee(eid, title, **{**defaults, **fields})
 
 
 def employees() -> list[Record]:
@@ -580,6 +611,49 @@ def employees() -> list[Record]:
         ),
         employee("00039", "Financial Analyst", career_interest="Lead without managing"),
         employee("00040", "Accounts Assistant", career_interest="Undecided"),
+        employee(
+            "00041",
+            "Data Engineer",
+            performance=4,
+            performance_prior_1=4,
+            potential=3,
+            readiness="Ready now",
+            career_interest=lead,
+            aspiration_statement="I already lead the team in all but name.",
+        ),
+        manager(
+            "00042",
+            "Analytics Manager",
+            direct_reports=3,
+            job_family="Engineering",
+            readiness="Ready 1-2 years",
+            career_interest=lead,
+        ),
+        employee(
+            "00043",
+            "Machine Learning Engineer",
+            performance=4,
+            potential=3,
+            readiness="Ready 1-2 years",
+            career_interest=lead,
+            aspiration_statement="I want to lead the platform team one day.",
+        ),
+        manager(
+            "00044",
+            "Customer Success Manager",
+            performance=4,
+            performance_prior_1=4,
+            readiness="Ready 3-5 years",
+            career_interest="Stay in role",
+            aspiration_statement="My team is doing well; I am not sure I want more of this.",
+        ),
+        manager(
+            "00045",
+            "Data Platform Manager",
+            direct_reports=3,
+            readiness="Ready 1-2 years",
+            career_interest="Undecided",
+        ),
     ]
 
 
@@ -940,6 +1014,54 @@ def evidence() -> list[Record]:
     add(episodes("00036", "H-LRN", (3, 5), ("Project",), (SELF, boss("00036"))))
     # 00037-00040 ordinary
     add(episodes("00039", "H-SOC", (4, 13), ("Community",), (peer("00039", 1),), initiated="Asked"))
+    # 00041 own commitment rows: four self-reports beside one peer's row 18 months old
+    add(episodes("00041", "H-DEV", (1, 3, 5, 8), ("Project", "No formal authority"), (SELF,)))
+    add(episodes("00041", "H-DEV", (18,), ("Project",), (peer("00041", 1),)))
+    # 00042 a compliance-only habit beside a leadership habit
+    add(habitual("00042", "H-DEV", 2, ("Formal role", "Project"), sources=team("00042")))
+    add(
+        episodes(
+            "00042",
+            "C-CMP",
+            (3, 7, 12),
+            ("Formal role",),
+            (boss("00042"), ("HR record", "HR-ANA")),
+            influence="Rules and monitoring",
+            energy="Neutral",
+            outcome="Compliance",
+        )
+    )
+    # 00043 one tiring episode among seven energised ones
+    add(
+        episodes(
+            "00043",
+            "H-DEV",
+            (1, 3, 5, 8, 10, 13, 15),
+            ("Project", "No formal authority"),
+            (peer("00043", 1), boss("00043"), peer("00043", 2)),
+        )
+    )
+    add(episodes("00043", "H-DEV", (6,), ("Project",), (peer("00043", 1),), energy="Drained"))
+    # 00044 a balanced, committed team, and leading drains its manager
+    add(
+        episodes(
+            "00044",
+            "H-DEV",
+            (2, 6, 10),
+            ("Formal role", "Crisis"),
+            team("00044"),
+            energy="Drained",
+        )
+    )
+    add(episodes("00044", "H-DEV", (14,), ("Formal role",), team("00044"), energy="Neutral"))
+    add(
+        episodes(
+            "00044", "H-VIS", (3, 9, 15), ("Formal role", "Project"), team("00044"), energy="Drained"
+        )
+    )
+    # 00045 a management-heavy team; recent signs of leadership, not yet a habit
+    add(episodes("00045", "H-DEV", (2, 5), ("Formal role",), (report("00045", 1), SKIP)))
+    add(episodes("00045", "H-VIS", (3, 6), ("Project",), (report("00045", 2), SKIP)))
     for i, row in enumerate(rows, start=1):
         row["evidence_id"] = f"EV-{i:04d}"
     return rows
@@ -996,11 +1118,13 @@ def teams() -> list[Record]:
         "00002": (98, 0, 44, 23),  # compliance without commitment
         "00003": (72, 7, 86, 4),  # rules unclear
         "00004": (69, 5, 51, 17),  # low both: intervene
+        "00044": (92, 1, 78, 6),  # balanced, and leading drains the manager
+        "00045": (95, 0, 55, 14),  # management-heavy
     }
     return [
         {
             "manager_id": m,
-            "team_size": 9,
+            "team_size": 3 if m == "00045" else 9,
             "on_time_rate": on_time,
             "policy_incidents": incidents,
             "engagement": engagement,

@@ -87,10 +87,11 @@ EXPECTED: dict[str, Expect] = {
     ),
     "drained_leader": Expect(
         "Every H-DEV and H-RSP episode left the person drained: not done 'comfortably', "
-        "so not a heart for leadership; the team is low on both sides (intervene); the "
-        "person wants to stay in role, which is respected.",
+        "so not a heart for leadership; the team is low on both sides (intervene), which "
+        "calls for management fundamentals and leadership coaching; a conversation about "
+        "what leading costs them; the wish to stay in role is respected.",
         {"heart": "Not evidenced", "balance": "Intervene", "track": "Develop in role"},
-        includes=("MGMT-SKILLS",),
+        includes=("MGMT-SKILLS", "LEAD-COACH", "MGMT-ROLEFIT"),
         excludes=(*LEADERSHIP_MONEY, "LEAD-TASTER"),
     ),
     "strong_heart_no_title": Expect(
@@ -124,30 +125,41 @@ EXPECTED: dict[str, Expect] = {
     ),
     "self_reported_only": Expect(
         "Every observation is self-reported: it cannot show that others commit, so the "
-        "honest verdict is Insufficient evidence and the route is to gather more.",
+        "honest verdict is Insufficient evidence and the route is to gather more; the "
+        "person's own 'commitment' rows are no pattern of others committing either.",
         {
             "heart": "Insufficient evidence",
             "evidence_quality": "Self-only",
             "track": "Gather evidence",
+            "management": "Keeps the rules",
         },
         includes=("LEAD-TASTER",),
         excludes=LEADERSHIP_MONEY,
     ),
     "stale_evidence": Expect(
         "Habitual-looking behaviour, all 26-42 months old: stale, so Insufficient "
-        "evidence, whatever it showed then (the panel's override is applied later).",
+        "evidence, whatever it showed then (the panel's override is applied later), and "
+        "no current pattern of commitment in others either.",
         {
             "heart": "Insufficient evidence",
             "evidence_quality": "Stale",
             "track": "Gather evidence",
+            "management": "Keeps the rules",
         },
         excludes=LEADERSHIP_MONEY,
     ),
     "top_performer_no_evidence": Expect(
         "Performance 5 three cycles running, potential High, rated ready now, wants to "
-        "lead people, and no leadership evidence at all: a rating never stands in for "
-        "heart, so not a leadership candidate and no leadership money.",
-        {"heart": "Not evidenced", "track": "Develop in role", "investment": "None"},
+        "lead people, and no evidence at all: a rating never stands in for heart, so not "
+        "a leadership candidate and no leadership money; recording nothing is no firmer "
+        "'no' than recording a little, so Insufficient evidence and the route to gather "
+        "it (a development centre before any costly investment, a taster).",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "None",
+            "track": "Gather evidence",
+        },
+        includes=("DIAG-DC", "LEAD-TASTER"),
         excludes=(*LEADERSHIP_MONEY, "LEAD-COACH"),
     ),
     "strong_heart_flight_risk": Expect(
@@ -256,9 +268,10 @@ EXPECTED: dict[str, Expect] = {
         includes=("LEAD-STRETCH",),
     ),
     "flight_risk_no_heart": Expect(
-        "High risk of loss but medium impact, and no leadership evidence: the retention "
-        "overlay needs both high; no leadership money.",
-        {"heart": "Not evidenced", "investment": "None"},
+        "High risk of loss but medium impact, and two observations of disengagement: the "
+        "retention overlay needs both high; too little evidence to judge a heart, so no "
+        "leadership money.",
+        {"heart": "Insufficient evidence"},
         excludes=("RET", *LEADERSHIP_MONEY),
     ),
     "emerging_2": Expect(
@@ -272,6 +285,54 @@ EXPECTED: dict[str, Expect] = {
         {"track": "Develop in role"},
         includes=("PERF-SUPPORT",),
         excludes=LEADERSHIP_MONEY,
+    ),
+    "own_commitment_rows": Expect(
+        "Four self-reported H-DEV rows with 'Commitment' and one peer's row 18 months old "
+        "once gave a Strong heart and the programme. Only others show leadership: the "
+        "person's own rows count as no observer and no commitment, so there is one "
+        "observer, and the route is to gather evidence.",
+        {
+            "heart": "Insufficient evidence",
+            "evidence_quality": "Single-source",
+            "habitual": "None",
+            "track": "Gather evidence",
+        },
+        includes=("DIAG-DC", "LEAD-TASTER"),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "compliance_habit_beside_leadership": Expect(
+        "A leadership habit (H-DEV, three team members) beside a compliance-only habit "
+        "(C-CMP, two other observers): the compliance habit does not erase the leadership "
+        "one; it is coached, not a role-fit conversation.",
+        {
+            "heart": "Emerging",
+            "habitual": "H-DEV",
+            "management": "Compliance without commitment",
+        },
+        includes=("LEAD-COACH",),
+        excludes=("MGMT-ROLEFIT", "LEAD-PROG"),
+    ),
+    "one_tiring_episode": Expect(
+        "Seven energised H-DEV episodes and one drained: one tiring episode among many "
+        "does not cancel a habit, and others commit: Strong.",
+        {"heart": "Strong", "habitual": "H-DEV", "draining": "None", "track": "Leadership"},
+        includes=("LEAD-STRETCH",),
+    ),
+    "drained_manager_balanced_team": Expect(
+        "A balanced, committed team whose manager is drained by most of the leading: not "
+        "a heart done comfortably, but never 'no action': a conversation about what "
+        "leading costs her and whether she would rather do something else.",
+        {"heart": "Not evidenced", "balance": "Balanced", "track": "Develop in role"},
+        includes=("MGMT-ROLEFIT",),
+        excludes=LEADERSHIP_MONEY,
+    ),
+    "management_heavy_team": Expect(
+        "A team on time with no incidents but engagement 55%: management-heavy, so "
+        "leadership development for the manager (coaching), beside a taster for the "
+        "recent signs of leadership.",
+        {"heart": "Emerging", "balance": "Management-heavy"},
+        includes=("LEAD-COACH", "LEAD-TASTER"),
+        excludes=("LEAD-PROG",),
     ),
 }
 

@@ -18,6 +18,7 @@ from talentrules.facts import (
     compute_facts,
     facts_from_mapping,
     load_catalogue,
+    uncomputable,
     whole_months,
 )
 from talentrules.ingest import load_workbook
@@ -201,15 +202,23 @@ def people(
     return facts_of(path, vocabulary)
 
 
-def test_vocabulary_is_exactly_what_facts_computes(vocabulary: dict[str, FactSpec]) -> None:
-    assert set(vocabulary) == set(COMPUTED)
-    assert len(COMPUTED) == len(set(COMPUTED)) == 47 + 17 * 12
+def test_every_vocabulary_fact_is_computed_in_code_or_derived_from_rows(
+    vocabulary: dict[str, FactSpec],
+) -> None:
+    assert all(uncomputable(spec) is None for spec in vocabulary.values())
+    coded = [name for name, spec in vocabulary.items() if spec.derivation is None]
+    assert set(coded) == set(COMPUTED)  # what the Employees and Teams rows say
+    derived = [spec for spec in vocabulary.values() if spec.derivation is not None]
+    # 23 evidence, nomination and development facts, 13 per catalogue signal.
+    assert len(derived) == 23 + 17 * 13
 
 
-def test_every_person_gets_every_fact_sorted_by_id(people: dict[str, PersonFacts]) -> None:
+def test_every_person_gets_every_fact_sorted_by_id(
+    people: dict[str, PersonFacts], vocabulary: dict[str, FactSpec]
+) -> None:
     assert list(people) == ["E1", "E2", "E3"]
     for person in people.values():
-        assert set(person.values) == set(COMPUTED) >= set(person.cells)
+        assert set(person.values) == set(vocabulary) >= set(person.cells)
         # Only facts that came from cells have an entry, and never an empty one.
         assert all(person.cells.values())
 
@@ -248,7 +257,7 @@ def test_blank_cells_are_unknown_never_zero(people: dict[str, PersonFacts]) -> N
     assert values["team.reported"] is False
     assert values["team.size"] is None
     assert values["evidence.episodes"] == 0
-    assert values["evidence.self_only"] is None
+    assert values["evidence.self_reports"] == 0
     assert values["evidence.newest_age_months"] is None
     assert values["H-DEV.episodes"] == 0
     assert values["H-DEV.newest_age_months"] is None
@@ -261,24 +270,29 @@ def test_blank_cells_are_unknown_never_zero(people: dict[str, PersonFacts]) -> N
 
 def test_signal_facts(people: dict[str, PersonFacts]) -> None:
     values, cells = people["E1"].values, people["E1"].cells
-    assert values["H-DEV.episodes"] == 4
+    # Rows 1, 2 and 4 are observed: by others, within 24 months. Row 3 is the person's
+    # own report: it counts toward no episode, observer or commitment.
+    assert values["H-DEV.episodes"] == 3
+    assert values["H-DEV.self_reports"] == 1
     assert values["H-DEV.contexts"] == 2  # Project, No formal authority
-    # S-1, S-2, E1 (Self, by id) and one Manager without an id.
-    assert values["H-DEV.sources"] == 4
-    assert values["H-DEV.non_self_sources"] == 3
+    assert values["H-DEV.observers"] == 3  # S-1, S-2 and one Manager without an id
     assert values["H-DEV.months_spanned"] == 15  # 2025-06-10 .. 2026-09-20
     assert values["H-DEV.newest_age_months"] == 1  # 2026-09-20 .. 2026-10-31
     assert values["H-DEV.drained"] == 1
+    assert values["H-DEV.drained_share"] == 33.33
     assert values["H-DEV.energised"] == 1
     assert values["H-DEV.commitment"] == 1
     assert values["H-DEV.self_initiated"] == 1
     assert values["H-DEV.no_authority"] == 1
-    assert values["H-DEV.habitual_reports"] == 2
-    assert values["H-VIS.episodes"] == 1 and values["H-VIS.months_spanned"] == 0
-    assert values["H-VIS.newest_age_months"] == 36
-    assert values["C-DER.episodes"] == 1 and values["C-DER.sources"] == 1
-    assert cells["H-DEV.episodes"] == ("Evidence!C2", "Evidence!C3", "Evidence!C4", "Evidence!C5")
+    assert values["H-DEV.habitual_reports"] == 1  # row 3 said so too, but it is the person's
+    # H-VIS's one row is 36 months old: stale, so it counts toward nothing current.
+    assert values["H-VIS.episodes"] == 0 and values["H-VIS.months_spanned"] == 0
+    assert values["H-VIS.newest_age_months"] is None
+    assert values["C-DER.episodes"] == 1 and values["C-DER.observers"] == 1
+    assert cells["H-DEV.episodes"] == ("Evidence!C2", "Evidence!C3", "Evidence!C5")
+    assert cells["H-DEV.self_reports"] == ("Evidence!C4",)
     assert cells["H-DEV.drained"] == ("Evidence!H3",)
+    assert cells["H-DEV.drained_share"] == ("Evidence!H2", "Evidence!H3", "Evidence!H5")
     assert cells["H-DEV.months_spanned"] == ("Evidence!D2", "Evidence!D3")
     assert cells["H-DEV.newest_age_months"] == ("Evidence!D3", "Cycle!B2")
 
@@ -286,26 +300,27 @@ def test_signal_facts(people: dict[str, PersonFacts]) -> None:
 def test_evidence_influence_and_outcome_facts(people: dict[str, PersonFacts]) -> None:
     values = people["E1"].values
     assert values["evidence.episodes"] == 6
-    assert values["evidence.heart_episodes"] == 5
+    assert values["evidence.observed"] == 4  # rows 1, 2, 4, 6
+    assert values["evidence.heart_episodes"] == 3
     assert values["evidence.counter_episodes"] == 1
-    # S-1, S-2, E1, Manager (no id), Direct report (no id)
-    assert values["evidence.sources"] == 5
-    assert values["evidence.non_self_sources"] == 4
-    assert values["evidence.self_only"] is False
+    # S-1, S-2, Manager (no id), Direct report (no id); never the person
+    assert values["evidence.observers"] == 4
+    assert values["evidence.self_reports"] == 1
+    assert values["evidence.stale_observed"] == 1  # 2023-10-30 is 36 months old
     assert values["evidence.newest_age_months"] == 0  # 2026-10-01
-    assert values["evidence.fresh_heart_episodes"] == 4
-    assert values["evidence.stale_heart_episodes"] == 1  # 2023-10-30 is 36 months old
-    assert values["influence.position"] == 1
+    # Influence and outcomes in others: observed rows only (not the stale Position row,
+    # not the person's own Personal row).
+    assert values["influence.position"] == 0
     assert values["influence.expertise"] == 1
-    assert values["influence.personal"] == 2
+    assert values["influence.personal"] == 1
     assert values["influence.rules"] == 1
     assert values["outcome.commitment"] == 1
     assert values["outcome.compliance"] == 1
     assert values["outcome.resistance"] == 1
     e3 = people["E3"].values
-    assert e3["evidence.self_only"] is True
-    assert e3["evidence.sources"] == 1 and e3["evidence.non_self_sources"] == 0
-    assert e3["H-AFF.non_self_sources"] == 0
+    assert e3["evidence.self_reports"] == 2 and e3["evidence.observed"] == 0
+    assert e3["evidence.observers"] == 0
+    assert e3["H-AFF.episodes"] == 0 and e3["H-AFF.self_reports"] == 2
 
 
 def test_nomination_team_and_development_facts(people: dict[str, PersonFacts]) -> None:
@@ -334,13 +349,21 @@ def test_catalogue_falls_back_to_the_rulebook_and_lead_prog(
     book = {k: v for k, v in BOOK.items() if k != "Investments"}
     panel = load_workbook(write_book(tmp_path / "no-catalogue.xlsx", book))
     bare = {p.employee_id: p for p in compute_facts(panel, vocabulary)}["E1"].values
-    # No catalogue at all: only the flagship LEAD-PROG is known to be a course.
-    assert bare["development.leadership_courses_completed"] == 1
+    # No catalogue at all: no code has a track or mode, so nothing counts.
+    assert bare["development.leadership_courses_completed"] == 0
     assert bare["development.leadership_experience_completed"] == 0
     catalogue = load_catalogue(default_rules_dir() / "catalogue.yaml")
     assert catalogue["LEAD-STRETCH"] == ("Leadership", "70")
     full = {p.employee_id: p for p in compute_facts(panel, vocabulary, catalogue)}["E1"].values
+    assert full["development.leadership_courses_completed"] == 1  # LEAD-PROG: mode 10
     assert full["development.leadership_experience_completed"] == 1
+    # A workbook catalogue without LEAD-PROG: the code keeps the rulebook's track and
+    # mode, so a completed programme still counts as a leadership course.
+    partial = dict(BOOK)
+    partial["Investments"] = [r for r in BOOK["Investments"] if r["investment_code"] != "LEAD-PROG"]
+    panel = load_workbook(write_book(tmp_path / "partial.xlsx", partial))
+    mixed = {p.employee_id: p for p in compute_facts(panel, vocabulary, catalogue)}["E1"].values
+    assert mixed["development.leadership_courses_completed"] == 1
 
 
 def test_demographics_are_never_read(tmp_path: Path, vocabulary: dict[str, FactSpec]) -> None:
@@ -378,14 +401,16 @@ def test_only_vocabulary_facts_are_produced(
     small = {name: vocabulary[name] for name in ("performance", "H-DEV.episodes")}
     panel = load_workbook(write_book(tmp_path / "r.xlsx", BOOK))
     person = compute_facts(panel, small)[0]
-    assert person.values == {"performance": 4, "H-DEV.episodes": 4}
+    assert person.values == {"performance": 4, "H-DEV.episodes": 3}
     assert set(person.cells) <= set(small)
 
 
 def test_a_vocabulary_fact_that_cannot_be_computed_is_refused(tmp_path: Path) -> None:
-    spec = FactSpec("H-DEV.episodez", "number", "typo")
+    spec = FactSpec("performence", "number", "typo", file="rules/vocabulary.yaml", line=9)
     panel = load_workbook(write_book(tmp_path / "r.xlsx", BOOK))
-    with pytest.raises(RulebookError, match="did you mean 'H-DEV.episodes'"):
+    with pytest.raises(
+        RulebookError, match="rules/vocabulary.yaml:9: .*did you mean 'performance'"
+    ):
         compute_facts(panel, {spec.name: spec})
 
 
@@ -408,7 +433,8 @@ def test_without_any_as_of_ages_are_unknown(vocabulary: dict[str, FactSpec]) -> 
     values = compute_facts(panel, vocabulary)[0].values
     assert values["tenure_months"] is None
     assert values["H-DEV.newest_age_months"] is None
-    assert values["evidence.fresh_heart_episodes"] is None
+    # With no as-of date no row can be shown to be current: none counts as observed.
+    assert values["evidence.observed"] == 0 and values["H-DEV.episodes"] == 0
     assert values["evidence.episodes"] == 3
 
 
@@ -501,6 +527,6 @@ def test_facts_from_a_panel_built_in_memory(vocabulary: dict[str, FactSpec]) -> 
     assert [p.employee_id for p in people] == sorted(p.employee_id for p in people)
     values = people[0].values
     assert values["evidence.episodes"] == 8
-    assert values["H-DEV.episodes"] == 1 and values["H-DEV.sources"] == 1
-    assert values["evidence.sources"] == 3
+    assert values["H-DEV.episodes"] == 1 and values["H-DEV.observers"] == 1
+    assert values["evidence.observers"] == 3
     assert values["tenure_months"] == 0

@@ -48,7 +48,8 @@ def make_rulebook(
     folder: Path, decisions: dict[str, dict[str, Any]], rules: list[dict[str, Any]]
 ) -> Rulebook:
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(default_rules_dir() / "vocabulary.yaml", folder / "vocabulary.yaml")
+    for name in ("vocabulary.yaml", "parameters.yaml", "signals.yaml"):
+        shutil.copy(default_rules_dir() / name, folder / name)
     for decision in decisions.values():
         decision.setdefault("meaning", "A test decision.")
     (folder / "decisions.yaml").write_text(yaml.safe_dump({"decisions": decisions}))
@@ -249,7 +250,7 @@ def chained(tmp_path_factory: pytest.TempPathFactory) -> Rulebook:
             rule("inv-coach", "inv", ["track == Lead", "C-DER.episodes >= 1"], "COACH"),
             rule("track-lead", "track", ["heart == Strong", "readiness == Ready now"], "Lead"),
             rule("heart-strong", "heart", ["quality == Good", "H-DEV.episodes >= 3"], "Strong"),
-            rule("quality-good", "quality", ["evidence.non_self_sources >= 2"], "Good"),
+            rule("quality-good", "quality", ["evidence.observers >= 2"], "Good"),
         ],
     )
 
@@ -259,7 +260,7 @@ def test_chaining_four_levels_deep(chained: Rulebook) -> None:
     p = person(
         chained,
         readiness="Ready now",
-        **{"H-DEV.episodes": 3, "evidence.non_self_sources": 2, "C-DER.episodes": 1},
+        **{"H-DEV.episodes": 3, "evidence.observers": 2, "C-DER.episodes": 1},
     )
     ev = evaluate(chained, p)
     assert ev.outcomes == {
@@ -286,7 +287,7 @@ def test_chaining_four_levels_deep(chained: Rulebook) -> None:
 
 def test_evaluation_from_fired_matches_evaluate(chained: Rulebook) -> None:
     p = person(
-        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.non_self_sources": 2}
+        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2}
     )
     ev = evaluate(chained, p)
     assert evaluation_from_fired(chained, "P1", reversed(ev.fired)) == ev
@@ -297,7 +298,7 @@ def test_evaluation_from_fired_matches_evaluate(chained: Rulebook) -> None:
 
 def test_trace_of_fired_rules_conclusions_and_facts(chained: Rulebook) -> None:
     p = person(
-        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.non_self_sources": 2}
+        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2}
     )
     p = dataclasses.replace(p, cells={**p.cells, "H-DEV.episodes": ("Evidence!C2", "Evidence!C3")})
     ev = evaluate(chained, p)
@@ -343,7 +344,7 @@ def test_trace_of_fired_rules_conclusions_and_facts(chained: Rulebook) -> None:
 
 
 def test_why_not_names_the_first_failing_condition_and_its_value(chained: Rulebook) -> None:
-    p = person(chained, **{"H-DEV.episodes": 3, "evidence.non_self_sources": 2})
+    p = person(chained, **{"H-DEV.episodes": 3, "evidence.observers": 2})
     trace = explain(chained, p, evaluate(chained, p))
     (why,) = trace["decisions"]["track"]["not_fired"]
     assert why["rule"] == "track-lead"
@@ -389,7 +390,7 @@ def near(tmp_path_factory: pytest.TempPathFactory) -> Rulebook:
             rule(
                 "strong",
                 "heart",
-                ["H-DEV.non_self_sources >= 2", "H-DEV.episodes >= 3"],
+                ["H-DEV.observers >= 2", "H-DEV.episodes >= 3"],
                 "Strong",
                 priority=30,
             ),
@@ -417,15 +418,15 @@ def counterfactuals(rb: Rulebook, p: PersonFacts) -> dict[str, list[dict[str, An
 
 
 def test_counterfactual_for_a_whole_number_fact(near: Rulebook) -> None:
-    p = person(near, **{"H-DEV.episodes": 3, "H-DEV.non_self_sources": 1})
+    p = person(near, **{"H-DEV.episodes": 3, "H-DEV.observers": 1})
     (cf,) = counterfactuals(near, p)["strong"]
     assert {k: cf[k] for k in ("rule", "fact", "current", "needed")} == {
         "rule": "strong",
-        "fact": "H-DEV.non_self_sources",
+        "fact": "H-DEV.observers",
         "current": 1,
         "needed": 2,
     }
-    assert cf["sentence"] == "heart would be Strong with H-DEV.non_self_sources >= 2 (now 1)"
+    assert cf["sentence"] == "heart would be Strong with H-DEV.observers >= 2 (now 1)"
 
 
 def test_counterfactuals_only_where_one_change_changes_the_outcome(near: Rulebook) -> None:
@@ -434,7 +435,7 @@ def test_counterfactuals_only_where_one_change_changes_the_outcome(near: Ruleboo
     found = counterfactuals(near, p)
     assert "coach" not in found
     # Emerging would fire, but Strong already won: nothing would change.
-    p = person(near, **{"H-DEV.episodes": 3, "H-DEV.non_self_sources": 2})
+    p = person(near, **{"H-DEV.episodes": 3, "H-DEV.observers": 2})
     assert "emerging" not in counterfactuals(near, p)
 
 

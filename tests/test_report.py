@@ -685,10 +685,10 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
     base = nasty_run.rulebook.rules[0]
     conditions = [
         {"fact": "H-DEV.episodes", "actual": 3},
-        {"fact": "H-DEV.sources", "actual": 2},
+        {"fact": "H-DEV.observers", "actual": 2},
     ]
     rule = dataclasses.replace(
-        base, id="msg", message="{{ episodes }} episodes from {{ facts['H-DEV.sources'] }}"
+        base, id="msg", message="{{ episodes }} episodes from {{ facts['H-DEV.observers'] }}"
     )
     assert builder._message(rule, conditions) == "3 episodes from 2"
     evil = dataclasses.replace(base, id="evil", message="{{ ''.__class__.__mro__[1] }}")

@@ -92,7 +92,8 @@ tests:
 def folder(tmp_path: Path) -> Path:
     rules = tmp_path / "rules"
     (rules / "tests").mkdir(parents=True)
-    shutil.copy(default_rules_dir() / "vocabulary.yaml", rules / "vocabulary.yaml")
+    for name in ("vocabulary.yaml", "parameters.yaml", "signals.yaml"):
+        shutil.copy(default_rules_dir() / name, rules / name)
     (rules / "decisions.yaml").write_text(DECISIONS)
     (rules / "rules.yaml").write_text(RULES)
     (rules / "tests" / "a.yaml").write_text(PASSING)
