@@ -137,6 +137,16 @@ def _validation_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _notice_local_rules(rules_dir: Path | None) -> None:
+    """Say so on stderr when ./rules differs from the rulebook about to be used."""
+    from talentrules.paths import default_rules_dir
+    from talentrules.rulebook import local_rules_notice
+
+    notice = local_rules_notice(rules_dir if rules_dir is not None else default_rules_dir())
+    if notice:
+        click.echo(notice, err=True)
+
+
 class _ProgressBars:
     """Progress bars on stderr, one per long stage, only for runs long enough to need one."""
 
@@ -227,10 +237,11 @@ def evaluate(
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
-    from talentrules.report import check_outdir, write_outputs
+    from talentrules.report import check_outdir, rulebook_label, write_outputs
     from talentrules.run import evaluate_workbook
 
     check_outdir(outdir, force)  # before a long run, not after it
+    _notice_local_rules(rules_dir)
     bars = _ProgressBars()
     try:
         result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
@@ -244,7 +255,8 @@ def evaluate(
     click.echo(
         f"evaluated {written.briefs} people from {result.panel.path.name} "
         f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}): wrote {written.outdir}/ "
+        f"{warnings} warning{'s' if warnings != 1 else ''}) with rulebook "
+        f"{rulebook_label(result.rulebook)}: wrote {written.outdir}/ "
         "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl, "
         "manifest.json)"
     )
@@ -275,6 +287,7 @@ def explain(
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
 
+    _notice_local_rules(rules_dir)
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
     click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
 
@@ -309,6 +322,7 @@ def rules_check(rules_dir: Path | None) -> None:
     from talentrules.engine import compile_problems
     from talentrules.rulebook import check_report, load_rulebook
 
+    _notice_local_rules(rules_dir)
     report = check_report(rules_dir)
     for diagnostic in report.diagnostics:
         click.echo(str(diagnostic), err=True)
@@ -354,6 +368,7 @@ def rules_test(rules_dir: Path | None, coverage: bool) -> None:
     """
     from talentrules.ruletests import format_report, run_folder
 
+    _notice_local_rules(rules_dir)
     report = run_folder(rules_dir, coverage=coverage)
     click.echo(format_report(report))
     if not report.ok:

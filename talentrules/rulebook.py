@@ -1095,6 +1095,25 @@ def rulebook_sha256(path: str | Path | None = None) -> str:
     return digest.hexdigest()
 
 
+def local_rules_notice(used: str | Path, here: str | Path = ".") -> str | None:
+    """A warning when the folder ``here`` holds a ``rules/`` that differs from the
+    rulebook ``used`` (say, the packaged copy after a non-editable install), so a
+    panel owner who edited ./rules is never surprised; None when there is nothing to say.
+    """
+    local = Path(here) / "rules"
+    if not (local / DECISIONS_FILE).is_file() or not Path(used).is_dir():
+        return None
+    if local.resolve() == Path(used).resolve():
+        return None
+    ours, theirs = rulebook_sha256(local), rulebook_sha256(used)
+    if ours == theirs:
+        return None
+    return (
+        f"warning: the rulebook used is {Path(used).absolute()} (sha256 {theirs[:12]}), not "
+        f"./rules (sha256 {ours[:12]}), which differs from it; to use ./rules, add --rules rules"
+    )
+
+
 def _load(
     path: str | Path | None, computable: bool = False
 ) -> tuple[Rulebook | None, list[Diagnostic], int, int]:

@@ -48,8 +48,9 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(out))
     assert code == 0, stdout + stderr
     assert re.fullmatch(
-        r"evaluated 40 people from panel_review\.xlsx \(0 rejected rows, \d+ warnings?\): "
-        r"wrote .*out/ \(summary\.html, briefs/, recommendations\.xlsx, "
+        r"evaluated 45 people from panel_review\.xlsx \(0 rejected rows, \d+ warnings?\) "
+        r"with rulebook /\S*rules @ sha256 [0-9a-f]{12}: wrote .*out/ "
+        r"\(summary\.html, briefs/, recommendations\.xlsx, "
         r"recommendations\.json, trace\.jsonl, manifest\.json\)\n",
         stdout,
     ), stdout
@@ -58,7 +59,7 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def normalised(text: str) -> str:
     """Golden comparison is blind to the rulebook hash and the tool version only."""
-    text = re.sub(r"@ [0-9a-f]{12}", "@ RULEBOOK", text)
+    text = re.sub(r"\S*rules @ sha256 [0-9a-f]{12}", "rules @ RULEBOOK", text)
     return re.sub(r"talentrules \d+\.\d+\.\d+\S*", "talentrules VERSION", text)
 
 
@@ -86,7 +87,7 @@ def test_every_brief_has_every_section_and_cites_every_cell(sample_out: Path) ->
             cited.setdefault(str(row[owner]), []).append(f"Evidence!{column}{number}")
     book.close()
     data = json.loads((sample_out / "recommendations.json").read_text(encoding="utf-8"))
-    assert len(data["people"]) == 40
+    assert len(data["people"]) == 45
     for person in data["people"]:
         html = (sample_out / person["brief"]["html"]).read_text(encoding="utf-8")
         for section in SECTIONS:
@@ -219,7 +220,7 @@ def test_progress_bars_on_stderr_for_long_runs(
 ) -> None:
     from talentrules import cli as cli_module
 
-    monkeypatch.setattr(cli_module._ProgressBars, "MINIMUM", 10)  # the sample has 40 people
+    monkeypatch.setattr(cli_module._ProgressBars, "MINIMUM", 10)  # the sample has 45 people
     code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(tmp_path / "o"))
     assert code == 0, stdout + stderr
     assert "evaluating" in stderr and "writing briefs" in stderr

@@ -513,7 +513,7 @@ def test_cli_check_passes_a_good_rulebook(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
     assert result.exit_code == 0, result.output
-    assert result.output == "5 rules in 3 decisions: no errors\n"
+    assert result.stdout == "5 rules in 3 decisions: no errors\n"
 
 
 def test_cli_check_fails_with_errors() -> None:
@@ -561,7 +561,8 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
     # Sound in the rule language, but 16 all/any groups in one rule: durable_rules
     # takes 15 (error 113), and the check says so before any run meets it.
     groups = "\n".join(
-        f"              - any: [direct_reports > {n}, performance >= {n % 5 + 1}]" for n in range(16)
+        f"              - any: [direct_reports > {n}, performance >= {n % 5 + 1}]"
+        for n in range(16)
     )
     rules = f"""rules:
   - id: fine
@@ -601,3 +602,31 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
     assert "rules.yaml:8: rule nested: its condition nests" in result.output
     assert "durable_rules takes at most 15 (error 113)" in result.output
     assert result.output.endswith("1 error, 0 warnings\n")
+
+
+def test_a_local_rules_folder_that_differs_from_the_one_used_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a non-editable install the packaged rules are the default: a panel owner who
+    edited ./rules is told, with how to use it."""
+    import shutil
+
+    from talentrules.paths import default_rules_dir
+    from talentrules.rulebook import local_rules_notice
+
+    monkeypatch.chdir(tmp_path)
+    assert local_rules_notice(default_rules_dir()) is None  # no ./rules here
+    local = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
+    assert local_rules_notice(default_rules_dir()) is None  # the same rulebook
+    assert local_rules_notice(local) is None  # the one used
+    parameters = local / "parameters.yaml"
+    parameters.write_text(parameters.read_text().replace("    value: 12\n", "    value: 18\n", 1))
+    notice = local_rules_notice(default_rules_dir())
+    assert notice is not None and "add --rules rules" in notice
+    assert str(default_rules_dir()) in notice
+    result = CliRunner().invoke(cli, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "not ./rules" in result.stderr and "add --rules rules" in result.stderr
+    assert "not ./rules" not in result.stdout
+    result = CliRunner().invoke(cli, ["rules", "check", "rules"])  # checks ./rules itself
+    assert "not ./rules" not in result.stderr
