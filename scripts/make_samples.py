@@ -1054,11 +1054,8 @@ def evidence() -> list[Record]:
         )
     )
     add(episodes("00044", "H-DEV", (14,), ("Formal role",), team("00044"), energy="Neutral"))
-    add(
-        episodes(
-            "00044", "H-VIS", (3, 9, 15), ("Formal role", "Project"), team("00044"), energy="Drained"
-        )
-    )
+    shared = ("Formal role", "Project")
+    add(episodes("00044", "H-VIS", (3, 9, 15), shared, team("00044"), energy="Drained"))
     # 00045 a management-heavy team; recent signs of leadership, not yet a habit
     add(episodes("00045", "H-DEV", (2, 5), ("Formal role",), (report("00045", 1), SKIP)))
     add(episodes("00045", "H-VIS", (3, 6), ("Project",), (report("00045", 2), SKIP)))

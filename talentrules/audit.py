@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from talentrules import __version__, decide
+from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
 from talentrules.ingest import load_workbook
 from talentrules.model import Panel, Value
@@ -61,7 +62,24 @@ UNKNOWN_CATEGORIES = frozenset(
     {"unknown", "prefer not to say", "not disclosed", "declined", "not stated", "n/a"}
 )
 UNKNOWN = "Unknown"
-LEADERSHIP = "Leadership"  # the catalogue track that makes an investment a leadership one
+# recommendations.json's fields for the parts a decision plays (schema v1,
+# docs/outputs.md), and the role whose decision fills each. The keys are the output
+# schema's stable field names, never looked up in rules/: a decision renamed in rules/
+# still fills its field through its role (rulebook.ROLES).
+ROLE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("heart", "verdict"),
+    ("inspiration", "inspiration_profile"),
+    ("management", "management_pattern"),
+    ("balance", "team_balance"),
+    ("track", "development_track"),
+)
+
+
+def role_fields(
+    rulebook: Rulebook, outcomes: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Each schema field's outcome(s) for one person (() when no decision plays the role)."""
+    return {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
 
 
 # --------------------------------------------------------------------------------------
@@ -121,8 +139,13 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
             )
         overrides = [o.as_dict() for o in recommendation.overrides]
     record = dict(r.trace)
+    outcomes = r.evaluation.outcomes
     record["recommendation"] = {
-        "outcomes": {name: list(values) for name, values in r.evaluation.outcomes.items()},
+        "outcomes": {name: list(values) for name, values in outcomes.items()},
+        # The parts recommendations.json names by role, so verify can cross-check them.
+        "fields": {
+            key: list(values) for key, values in role_fields(result.rulebook, outcomes).items()
+        },
         "allocation": allocation,
         "overrides": overrides,
     }
@@ -477,13 +500,11 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
 # recommendations.json field -> how to read the same thing from a trace record
 def _from_trace(record: Mapping[str, Any]) -> dict[str, Any]:
     recommendation = record.get("recommendation") or {}
-    outcomes = recommendation.get("outcomes") or {}
+    fields = recommendation.get("fields") or {}
     allocation = recommendation.get("allocation") or []
     return {
-        "heart": ", ".join(outcomes.get("heart", [])),
-        "track": ", ".join(outcomes.get("track", [])),
-        "management": ", ".join(outcomes.get("management", [])),
-        "inspiration": list(outcomes.get("inspiration", [])),
+        "outcomes": recommendation.get("outcomes") or {},
+        **{key: ", ".join(fields.get(key, [])) for key, _ in ROLE_FIELDS},
         "investments": [a.get("code") for a in allocation],
         "allocation": {a.get("code"): a.get("status") for a in allocation},
         "fired": [f.get("rule") for f in record.get("fired", [])],
@@ -496,11 +517,13 @@ def _from_trace(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
     allocation = person.get("allocation") or {}
+
+    def joined(value: object) -> object:
+        return ", ".join(map(str, value)) if isinstance(value, list) else value
+
     return {
-        "heart": person.get("heart"),
-        "track": person.get("track"),
-        "management": person.get("management"),
-        "inspiration": person.get("inspiration"),
+        "outcomes": person.get("outcomes"),
+        **{key: joined(person.get(key)) for key, _ in ROLE_FIELDS},
         "investments": person.get("investments"),
         "allocation": {
             code: (v.get("status") if isinstance(v, dict) else v) for code, v in allocation.items()
@@ -722,7 +745,9 @@ def verify(
 # diff: the same people under two rulebooks
 # --------------------------------------------------------------------------------------
 
-DIFF_KINDS = ("heart", "track", "investments", "allocation")
+# After the decisions that play these roles, the kinds of change a diff counts first.
+DIFF_ROLES = ("verdict", "development_track")
+DIFF_KINDS = ("investments", "allocation")
 
 
 @dataclass(frozen=True)
@@ -766,7 +791,8 @@ def _summary_of(result: RunResult, eid: str) -> dict[str, str]:
     outcomes = result.result(eid).evaluation.outcomes
     recommendation = result.decisions.recommendations.get(eid)
     allotments = recommendation.allocation if recommendation else ()
-    view = {name: ", ".join(values) for name, values in outcomes.items() if name != "investment"}
+    investments = result.decisions.policy.decision  # shown as allotments, below
+    view = {name: ", ".join(values) for name, values in outcomes.items() if name != investments}
     view["investments"] = ", ".join(a.code for a in allotments) or "none"
     view["allocation"] = ", ".join(f"{a.code} {a.status}" for a in allotments) or "none"
     return view
@@ -807,6 +833,9 @@ def diff_rulebooks(
     label |= {r: "removed" for r in removed}
     totals: Counter[str] = Counter()
     people = []
+    first_kinds = [
+        decision.name for role in DIFF_ROLES if (decision := first.rulebook.role(role)) is not None
+    ] + list(DIFF_KINDS)
     for r in first.results:
         eid = r.employee_id
         try:
@@ -814,7 +843,8 @@ def diff_rulebooks(
         except KeyError:
             continue
         view_a = _summary_of(first, eid)
-        order = [*DIFF_KINDS, *sorted(k for k in set(view_a) | set(view_b) if k not in DIFF_KINDS)]
+        others = sorted(k for k in set(view_a) | set(view_b) if k not in first_kinds)
+        order = [*first_kinds, *others]
         changes = tuple(
             Change(eid, kind, view_a.get(kind, "none"), view_b.get(kind, "none"))
             for kind in order
@@ -1065,7 +1095,7 @@ def _subjects(
             missing += 1
         sex, race = demographics.get(s.employee_id, (UNKNOWN, UNKNOWN))
         chosen = {track_measure(t) for t in s.tracks if t in tracks}
-        if any(track == LEADERSHIP for _, track, _ in s.investments):
+        if any(track == LEADERSHIP_TRACK for _, track, _ in s.investments):
             chosen.add(LEADERSHIP_MEASURE)
         if any(status == "allocated" for _, _, status in s.investments):
             chosen.add(ALLOCATED_MEASURE)
@@ -1091,14 +1121,14 @@ def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | 
         selections.append(
             Selection(
                 r.employee_id,
-                tuple(r.evaluation.outcomes.get("track", ())),
+                result.rulebook.outcome_of("development_track", r.evaluation.outcomes),
                 tuple(
                     (a.code, (inv.track if (inv := catalogue.get(a.code)) else None), a.status)
                     for a in allotments
                 ),
             )
         )
-    track_decision = result.rulebook.decisions.get("track")
+    track_decision = result.rulebook.role("development_track")
     tracks = track_decision.outcomes if track_decision else ()
     subjects, missing = _subjects(result.panel, selections, tracks)
     return fairness_of(subjects, _measures(tracks), min_group, missing)
@@ -1124,6 +1154,8 @@ def fairness_of_outdir(
     rules = manifest["rulebook"]
     rules_dir = default_rules_dir() if rules.get("packaged") else Path(rules["path"])
     rulebook = load_rulebook(rules_dir)
+    track_decision = rulebook.role("development_track")
+    track_name = track_decision.name if track_decision else ""
     catalogue = decide.load_catalogue(panel, rules_dir)
     try:
         people = json.loads((outdir / RECOMMENDATIONS).read_text(encoding="utf-8"))["people"]
@@ -1135,7 +1167,7 @@ def fairness_of_outdir(
         selections.append(
             Selection(
                 str(person["employee_id"]),
-                tuple(person.get("outcomes", {}).get("track", [])),
+                tuple(person.get("outcomes", {}).get(track_name, [])),
                 tuple(
                     (
                         code,
@@ -1146,7 +1178,6 @@ def fairness_of_outdir(
                 ),
             )
         )
-    track_decision = rulebook.decisions.get("track")
     tracks = track_decision.outcomes if track_decision else ()
     subjects, missing = _subjects(panel, selections, tracks)
     return fairness_of(subjects, _measures(tracks), min_group, missing)

@@ -723,6 +723,9 @@ TEAMS = Sheet(
     ),
 )
 
+# The Investments sheet's tracks (shared/workbook.md): the workbook's words for what an
+# investment serves, not the rulebook's outcomes (a rulebook's track decision may name
+# its outcomes alike, or not).
 INVESTMENT_TRACKS: dict[str, tuple[str, ...]] = {
     "Leadership": (),
     "Expert": (),
@@ -732,6 +735,9 @@ INVESTMENT_TRACKS: dict[str, tuple[str, ...]] = {
     "Diagnostic": (),
     "Retention": (),
 }
+# The track whose investments are leadership development money (the fairness monitor's
+# "recommended for a leadership investment").
+LEADERSHIP_TRACK = next(iter(INVESTMENT_TRACKS))
 
 DEVELOPMENT = Sheet(
     "Development",
@@ -866,13 +872,25 @@ INVESTMENTS = Sheet(
     ),
 )
 
+# The Overrides sheet's `field`: what the panel decides (shared/workbook.md). These are
+# the workbook's words; each that stands for a decision names the role of the decision
+# it overrides (OVERRIDE_ROLES, rulebook.ROLES), so a rulebook that renames its
+# decisions keeps its overrides. Investments and allocation are decide's own.
+INVESTMENT_FIELD = "investment"
+ALLOCATION_FIELD = "allocation"
 OVERRIDE_FIELDS = {
     "heart": ("verdict", "heart verdict"),
     "track": (),
-    "investment": ("investments",),
+    INVESTMENT_FIELD: ("investments",),
     "inspiration": (),
     "management": (),
-    "allocation": (),
+    ALLOCATION_FIELD: (),
+}
+OVERRIDE_ROLES = {
+    "heart": "verdict",
+    "track": "development_track",
+    "inspiration": "inspiration_profile",
+    "management": "management_pattern",
 }
 
 OVERRIDES = Sheet(

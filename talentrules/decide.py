@@ -46,7 +46,14 @@ from typing import Literal
 
 import yaml
 
-from talentrules.contract import INVESTMENT_TRACKS, INVESTMENTS, OVERRIDE_FIELDS
+from talentrules.contract import (
+    ALLOCATION_FIELD,
+    INVESTMENT_FIELD,
+    INVESTMENT_TRACKS,
+    INVESTMENTS,
+    OVERRIDE_FIELDS,
+    OVERRIDE_ROLES,
+)
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Problem, Row
 from talentrules.paths import default_rules_dir
@@ -850,16 +857,19 @@ class Recommendation:
     allocation: tuple[Allotment, ...]  # one per recommended investment
     overrides: tuple[Override, ...] = ()  # in the order the panel decided them
 
-    def recommended(self, field: str, target: str | None = None) -> tuple[str, ...]:
-        """The system's value for an override field (allocation: one code's status)."""
-        if field == "allocation":
+    def recommended(
+        self, field: str, target: str | None = None, decision: str | None = None
+    ) -> tuple[str, ...]:
+        """The system's value for an override field (allocation: one code's status);
+        ``decision`` is the decision the field stands for (``_field_decision``)."""
+        if field == ALLOCATION_FIELD:
             for allotment in self.allocation:
                 if allotment.code == target:
                     return (allotment.status,)
             return (NOT_RECOMMENDED,)
-        if field == "investment":  # the recommended codes, without the "None" outcome
+        if field == INVESTMENT_FIELD:  # the recommended codes, without the "None" outcome
             return tuple(allotment.code for allotment in self.allocation)
-        return self.outcomes.get(field, ())
+        return self.outcomes.get(decision or field, ())
 
     def decided(self, field: str, target: str | None = None) -> tuple[str, ...]:
         """The panel's value where it overrode the field, else the recommendation."""
@@ -912,13 +922,19 @@ def _pick_each(parts: list[str], allowed: Sequence[str]) -> tuple[tuple[str, ...
     return found, ", ".join(misses)
 
 
+def _field_decision(field: str, decisions: Mapping[str, Decision]) -> Decision | None:
+    """The decision an override field stands for: the one playing the field's role."""
+    role = OVERRIDE_ROLES.get(field)
+    return next((d for d in decisions.values() if d.role == role), None) if role else None
+
+
 def _direction(
-    field: str, recommended: tuple[str, ...], decision: tuple[str, ...], ranking: tuple[str, ...]
+    sets: bool, recommended: tuple[str, ...], decision: tuple[str, ...], ranking: tuple[str, ...]
 ) -> Direction:
     """confirm when equal; upgrade/downgrade on a declared ranking; add/remove for sets."""
     if set(recommended) == set(decision):
         return "confirm"
-    if field in ("investment", "inspiration"):
+    if sets:
         if set(decision) > set(recommended):
             return "add"
         if set(decision) < set(recommended):
@@ -939,7 +955,7 @@ def _parse_decision(
 ) -> tuple[tuple[str, ...], str | None, str | None]:
     """(the panel's value, the allocation target code, or an error message)."""
     codes = list(catalogue.investments)
-    if field == "allocation":
+    if field == ALLOCATION_FIELD:
         words = text.replace(":", " ").replace("=", " ").split()
         code = _pick(words[0], codes) if words else None
         status = _pick(" ".join(words[1:]), _PANEL_STATUSES) if len(words) > 1 else None
@@ -954,7 +970,7 @@ def _parse_decision(
                 ),
             )
         return (status,), code, None
-    if field == "investment":
+    if field == INVESTMENT_FIELD:
         parts = _split(text)
         if len(parts) == 1 and parts[0].casefold() == "none":
             return (), None, None
@@ -969,9 +985,9 @@ def _parse_decision(
                 ),
             )
         return picked, None, None
-    spec = decisions.get(field)
+    spec = _field_decision(field, decisions)
     if spec is None:
-        return (), None, f"the rulebook has no decision '{field}' to override"
+        return (), None, f"the rulebook has no decision playing the part of '{field}' to override"
     allowed = tuple(dict.fromkeys((*spec.outcomes, spec.default)))
     parts = _split(text) if spec.policy == "collect" else [text]
     picked, bad = _pick_each(parts, allowed)
@@ -1038,17 +1054,25 @@ def apply_overrides(
                 for ref, message in errors
             )
             continue
-        recommended = recommendations[employee].recommended(field_, target)
-        ranking = (
-            STATUS_RANK + (NOT_RECOMMENDED,) if field_ == "allocation" else (policy.ranking(field_))
+        spec = _field_decision(field_, decisions)
+        recommended = recommendations[employee].recommended(
+            field_, target, spec.name if spec else None
         )
+        ranking = (
+            STATUS_RANK + (NOT_RECOMMENDED,)
+            if field_ == ALLOCATION_FIELD
+            else policy.ranking(spec.name)
+            if spec
+            else ()
+        )
+        sets = field_ == INVESTMENT_FIELD or (spec is not None and spec.policy == "collect")
         override = Override(
             employee,
             field_,
             target,
             recommended,
             value,
-            _direction(field_, recommended, value, ranking),
+            _direction(sets, recommended, value, ranking),
             reason,
             decider,
             when if isinstance(when, dt.date) else None,
@@ -1108,7 +1132,7 @@ def panel_allocation(
             o.target for o in rec.overrides if o.target is not None
         }
         for code in codes:
-            if rec.decided("allocation", code) == ("allocated",):
+            if rec.decided(ALLOCATION_FIELD, code) == ("allocated",):
                 taken[code] += 1
                 investment = catalogue.get(code)
                 spent += (investment.cost_per_person or 0.0) if investment else 0.0
@@ -1122,7 +1146,9 @@ def _panel_capacity(
     budget = budget_from_panel(panel)
     taken, spent = panel_allocation(recommendations, catalogue)
     problems: list[Problem] = []
-    changed = any(o.field == "allocation" for r in recommendations.values() for o in r.overrides)
+    changed = any(
+        o.field == ALLOCATION_FIELD for r in recommendations.values() for o in r.overrides
+    )
     if not changed:
         return problems
     for code, count in sorted(taken.items()):

@@ -1702,26 +1702,6 @@ def _plain(value: object) -> object:
     return value
 
 
-# recommendations.json's and recommendations.xlsx's fields for the parts a decision
-# plays (schema v1, docs/outputs.md), and the role whose decision fills each. The keys
-# are the output schema's stable field names, never looked up in rules/: a decision
-# renamed in rules/ still fills its field through its role.
-ROLE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("heart", "verdict"),
-    ("inspiration", "inspiration_profile"),
-    ("management", "management_pattern"),
-    ("balance", "team_balance"),
-    ("track", "development_track"),
-)
-
-
-def role_fields(
-    rulebook: Rulebook, outcomes: Mapping[str, tuple[str, ...]]
-) -> dict[str, tuple[str, ...]]:
-    """Each schema field's outcome(s) for one person (() when no decision plays the role)."""
-    return {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
-
-
 def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     """recommendations.json as data (schema in docs/outputs.md, ``schema_version`` 1).
 
@@ -1730,19 +1710,24 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     """
     decisions = result.decisions
     cycle = result.panel.cycle
+    many = {  # a part whose decision collects outcomes is a list
+        key
+        for key, role in audit.ROLE_FIELDS
+        if (d := result.rulebook.role(role)) is not None and d.policy == "collect"
+    }
     people = []
     for r in result.results:
         outcomes = r.evaluation.outcomes
         recommendation = decisions.recommendations.get(r.employee_id)
         allotments = recommendation.allocation if recommendation else ()
         overrides = recommendation.overrides if recommendation else ()
-        parts = role_fields(result.rulebook, outcomes)
+        parts = audit.role_fields(result.rulebook, outcomes)
         people.append(
             {
                 "employee_id": r.employee_id,
                 "full_name": _plain(result.employees[r.employee_id].get("full_name")),
                 **{
-                    key: list(values) if key == "inspiration" else ", ".join(values)
+                    key: list(values) if key in many else ", ".join(values)
                     for key, values in parts.items()
                 },
                 "investments": [a.code for a in allotments],
@@ -1885,7 +1870,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         (
             ("employee_id", 14),
             ("full_name", 24),
-            *((key, 24) for key, _ in ROLE_FIELDS),
+            *((key, 24) for key, _ in audit.ROLE_FIELDS),
             ("investments", 28),
             ("allocation", 48),
             ("top_reasons", 60),
@@ -1916,7 +1901,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             [
                 r.employee_id,
                 result.employees[r.employee_id].get("full_name"),
-                *(", ".join(v) for v in role_fields(result.rulebook, outcomes).values()),
+                *(", ".join(v) for v in audit.role_fields(result.rulebook, outcomes).values()),
                 ", ".join(a.code for a in allotments),
                 "; ".join(f"{a.code} {a.status}" for a in allotments),
                 "; ".join(reasons),
@@ -1936,7 +1921,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         (
             ("employee_id", 14),
             ("full_name", 24),
-            ("investment", 16),
+            ("investment_code", 16),
             ("position", 10),
             ("reason", 80),
         ),

@@ -97,7 +97,7 @@ def verify(folder: Path, *extra: str) -> tuple[int, str]:
 
 def test_trace_lines_are_canonical_and_chained(sample_out: Path) -> None:
     lines = trace_of(sample_out)
-    assert len(lines) == 40
+    assert len(lines) == 45
     prev = GENESIS
     for number, line in enumerate(lines, 1):
         record = json.loads(line)
@@ -105,7 +105,7 @@ def test_trace_lines_are_canonical_and_chained(sample_out: Path) -> None:
         assert record["chain"] == {"line": number, "prev": prev}
         prev = sha256_text(line)
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["trace"]["lines"] == 40
+    assert manifest["trace"]["lines"] == 45
     assert manifest["trace"]["last_sha256"] == prev
     assert manifest["trace"]["genesis"] == "0" * 64
 
@@ -129,13 +129,13 @@ def test_manifest_fields(sample_out: Path) -> None:
     assert manifest["options"]["allow_rejects"] is False
     assert manifest["started"] <= manifest["finished"]
     counts = manifest["counts"]
-    assert counts["people"] == 40
-    assert counts["sheets"]["Employees"] == {"read": 40, "loaded": 40, "rejected": 0, "blank": 0}
-    assert sum(counts["outcomes"]["heart"].values()) == 40
+    assert counts["people"] == 45
+    assert counts["sheets"]["Employees"] == {"read": 45, "loaded": 45, "rejected": 0, "blank": 0}
+    assert sum(counts["outcomes"]["heart"].values()) == 45
     assert counts["overrides"]["by_decider"] == {"A. Moreau": 1, "K. Osei": 1}
     files = manifest["files"]
     assert "manifest.json" not in files
-    assert len(files) == 2 * 40 + 5
+    assert len(files) == 2 * 45 + 5
     assert files["recommendations.json"] == audit.sha256_file(sample_out / "recommendations.json")
 
 
@@ -153,7 +153,7 @@ def test_rule_hash_ignores_position_not_content() -> None:
 def test_verify_a_clean_run_with_replay(outdir: Path) -> None:
     code, output = verify(outdir, "--workbook", str(sample_workbook()))
     assert code == 0, output
-    assert "hash chain of 40 lines intact" in output
+    assert "hash chain of 45 lines intact" in output
     assert "every recommendation and trace line identical" in output
     assert "FAIL" not in output
 
@@ -187,10 +187,10 @@ def edit_last(lines: list[str]) -> list[str]:
 TAMPERING = {
     "edit": (edit_line, "trace.jsonl line 5 (employee 00005): changed after it was written"),
     "reorder": (swap_lines, "trace.jsonl line 3 (employee 00004): it was written as line 4"),
-    "truncate": (lambda lines: lines[:-1], "truncated after line 39 (employee 00039)"),
+    "truncate": (lambda lines: lines[:-1], "truncated after line 44 (employee 00044)"),
     "remove": (lambda lines: lines[:9] + lines[10:], "line 10 (employee 00011): it was written"),
-    "append": (append_forged, "lines appended from line 41 (employee 99999)"),
-    "edit-last": (edit_last, "trace.jsonl line 40 (employee 00040): changed after it was"),
+    "append": (append_forged, "lines appended from line 46 (employee 99999)"),
+    "edit-last": (edit_last, "trace.jsonl line 45 (employee 00045): changed after it was"),
 }
 
 
@@ -209,13 +209,13 @@ def test_verify_detects_an_edited_manifest(outdir: Path) -> None:
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["trace"]["last_sha256"] = "f" * 64
     manifest["files"]["summary.md"] = "0" * 64
-    manifest["counts"]["people"] = 41
+    manifest["counts"]["people"] = 46
     path.write_text(json.dumps(manifest), encoding="utf-8")
     code, output = verify(outdir)
     assert code == 1
-    assert "trace.jsonl line 40 (employee 00040): changed after it was written" in output
+    assert "trace.jsonl line 45 (employee 00045): changed after it was written" in output
     assert "summary.md: changed since the run" in output
-    assert "manifest.json: counts 41 people, trace.jsonl has 40" in output
+    assert "manifest.json: counts 46 people, trace.jsonl has 45" in output
 
 
 def test_verify_names_the_person_when_recommendations_json_is_edited(outdir: Path) -> None:
@@ -266,8 +266,10 @@ def test_verify_refuses_a_folder_without_manifest(tmp_path: Path) -> None:
 
 
 def test_replay_detects_a_changed_workbook_cell(outdir: Path, tmp_path: Path) -> None:
+    # One of 00007's three observers becomes the person: two observations by others
+    # are too few to judge.
     changed = edited_workbook(
-        tmp_path / "changed.xlsx", set_cell("Employees", "00007", "readiness", "Too new to assess")
+        tmp_path / "changed.xlsx", set_cell("Evidence", "EV-0049", "source_type", "Self")
     )
     code, output = verify(outdir, "--workbook", str(changed))
     assert code == 1
@@ -276,18 +278,25 @@ def test_replay_detects_a_changed_workbook_cell(outdir: Path, tmp_path: Path) ->
         'replay: employee 00007: recommendation.outcomes.heart[0]: "Not evidenced" -> '
         '"Insufficient evidence" (recorded -> replayed)' in output
     ), output
-    assert 'facts.readiness: "Ready 3-5 years" -> "Too new to assess"' in output
-    who = {line.split(": ")[2] for line in output.splitlines() if line.startswith("FAIL: replay")}
-    assert who == {"employee 00007"}
+    assert "facts.C-POS.episodes: 3 -> 2" in output
+    replayed = [
+        line.split(": ", 3) for line in output.splitlines() if line.startswith("FAIL: replay")
+    ]
+    assert {who for _, _, who, _ in replayed} >= {"employee 00007"}
+    # Anyone else only moved in a queue 00007 now stands in (a taster to gather evidence).
+    for _, _, who, what in replayed:
+        assert who == "employee 00007" or what.startswith("recommendation.allocation["), what
 
 
 def changed_rules(tmp_path: Path) -> Path:
-    """The packaged rules with one threshold moved: heart-too-new up to 60 months."""
+    """The packaged rules with one rule's threshold moved: evidence-sufficient now asks
+    for more observations than a habit needs (> instead of >=)."""
     rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
-    heart = rules / "20-heart.yaml"
-    text = heart.read_text(encoding="utf-8")
-    assert text.count("          - tenure_months < 6\n") == 1
-    heart.write_text(text.replace("tenure_months < 6\n", "tenure_months < 60\n"), encoding="utf-8")
+    evidence = rules / "15-evidence.yaml"
+    text = evidence.read_text(encoding="utf-8")
+    old = "      - evidence.observed >= $habit_episodes\n"
+    assert text.count(old) == 1
+    evidence.write_text(text.replace(old, old.replace(">=", ">")), encoding="utf-8")
     return rules
 
 
@@ -296,7 +305,7 @@ def test_replay_detects_a_changed_rule(outdir: Path, tmp_path: Path) -> None:
     code, output = verify(outdir, "--workbook", str(sample_workbook()), "--rules", str(rules))
     assert code == 1
     assert "not the rulebook of this run" in output
-    assert "rule heart-too-new: changed since the run" in output
+    assert "rule evidence-sufficient: changed since the run" in output
     assert "FAIL: rule " in output and output.count("FAIL: rule ") == 1
     for employee in ("00007", "00008"):
         assert (
@@ -326,33 +335,29 @@ def test_replay_uses_the_recorded_rules_folder(tmp_path: Path) -> None:
 def test_diff_moves_exactly_the_expected_people(tmp_path: Path) -> None:
     rules = changed_rules(tmp_path)
     before = evaluate_workbook(sample_workbook())
-    # Hand-derived from rulebook A's facts: heart-too-new now also holds for tenure
-    # 6-59 months when the evidence is not Sufficient; it wins (priority 100) unless
-    # the verdict was already Insufficient evidence.
+    # Hand-derived from rulebook A's facts: Sufficient evidence with exactly as many
+    # observations as a habit needs is now Thin, so the verdict falls to Insufficient
+    # evidence (the evidence rules outrank every verdict but the newcomer's).
     expected = set()
     for r in before.results:
         values = before.facts[r.employee_id].values
-        tenure = values["tenure_months"]
-        if (
-            isinstance(tenure, int)
-            and 6 <= tenure < 60
-            and r.evaluation.outcomes["evidence_quality"] != ("Sufficient",)
-            and r.evaluation.outcomes["heart"] != ("Insufficient evidence",)
-        ):
+        if values["evidence.observed"] == before.rulebook.parameters[
+            "habit_episodes"
+        ].value and r.evaluation.outcomes["evidence_quality"] == ("Sufficient",):
             expected.add(r.employee_id)
-    assert expected == {"00007", "00008"}
+    assert expected == {"00007", "00008", "00036"}
     diff = audit.diff_rulebooks(sample_workbook(), default_rules_dir(), rules)
-    assert diff.rules_changed == ("heart-too-new",)
+    assert diff.rules_changed == ("evidence-sufficient",)
     assert diff.rules_added == () and diff.rules_removed == ()
-    assert diff.files_changed == ("20-heart.yaml",)
+    assert diff.files_changed == ("15-evidence.yaml",)
     hearts = {p.employee_id for p in diff.changed if any(c.kind == "heart" for c in p.changes)}
     assert hearts == expected
     for person in diff.changed:
         kinds = {c.kind for c in person.changes}
         assert person.employee_id in expected or kinds <= {"allocation", "investments"}
         if person.employee_id in expected:
-            assert person.causes == ("rule heart-too-new (changed)",)
-    assert diff.totals["heart"] == 2
+            assert person.causes == ("rule evidence-sufficient (changed)",)
+    assert diff.totals["heart"] == 3
 
 
 def test_diff_cli_text_and_json(tmp_path: Path) -> None:
@@ -360,14 +365,14 @@ def test_diff_cli_text_and_json(tmp_path: Path) -> None:
     args = ["audit", "diff", str(sample_workbook()), "--rules-a", str(default_rules_dir())]
     code, text = run(*args, "--rules-b", str(rules))
     assert code == 0, text
-    assert "rules changed: heart-too-new" in text
+    assert "rules changed: evidence-sufficient" in text
     assert "heart: Not evidenced -> Insufficient evidence" in text
-    assert "because: rule heart-too-new (changed)" in text
-    assert "totals: " in text and "heart 2" in text
+    assert "because: rule evidence-sufficient (changed)" in text
+    assert "totals: " in text and "heart 3" in text
     code, out = run(*args, "--rules-b", str(rules), "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert data["rules_changed"] == ["heart-too-new"]
+    assert data["rules_changed"] == ["evidence-sufficient"]
     assert {p["employee_id"] for p in data["changed"]} >= {"00007", "00008"}
 
 
@@ -470,7 +475,7 @@ def test_fairness_of_the_sample_from_workbook_and_outdir_agree(sample_out: Path)
     assert code == 0, from_out
     assert json.loads(from_book) == json.loads(from_out)
     data = json.loads(from_book)
-    assert data["people"] == 40 and data["min_group"] == 5
+    assert data["people"] == 45 and data["min_group"] == 5
     measures = data["measures"]
     assert measures[0] == "recommended for a leadership investment"
     assert "track Leadership" in measures and measures[-1] == "allocated any investment"

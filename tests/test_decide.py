@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
@@ -53,18 +54,21 @@ COLUMNS = {
 LETTERS = "ABCDEFG"
 
 DECISIONS = {
-    name: Decision(name, cast(Policy, policy), outcomes, default, "", "decisions.yaml", 1)
-    for name, policy, outcomes, default in (
+    name: Decision(name, cast(Policy, policy), outcomes, default, "", "decisions.yaml", 1, role)
+    for name, policy, outcomes, default, role in (
         ("heart", "priority", ("Strong", "Emerging", "Not evidenced", "Insufficient evidence"),
-         "Insufficient evidence"),
+         "Insufficient evidence", "verdict"),
         ("track", "priority", ("Leadership", "Expert", "Personal leadership",
                                "Management skills", "Develop in role", "Gather evidence"),
-         "Develop in role"),
+         "Develop in role", "development_track"),
         ("inspiration", "collect", ("Position", "Expert", "Personal", "None evidenced"),
-         "None evidenced"),
+         "None evidenced", "inspiration_profile"),
         ("management", "priority", ("Compliance and commitment", "Compliance gaps",
-                                    "Not assessed"), "Not assessed"),
-        ("investment", "collect", ("LEAD-PROG", "LEAD-TASTER", "RET", "None"), "None"),
+                                    "Not assessed"), "Not assessed", "management_pattern"),
+        ("balance", "priority", ("Balanced", "Management-heavy", "Intervene",
+                                 "Not a people manager"), "Not a people manager", "team_balance"),
+        ("investment", "collect", ("LEAD-PROG", "LEAD-TASTER", "RET", "None"), "None",
+         "investments"),
     )
 }  # fmt: skip
 VOCABULARY = {
@@ -846,18 +850,22 @@ def test_the_policy_is_checked_against_the_rulebook(tmp_path: Path) -> None:
     assert check_policy(load_policy(None), rulebook()) == []
     (tmp_path / "catalogue.yaml").write_text(
         text.replace("- risk_of_loss: [Low, Medium, High]", "- risk_of_loss: [Low, Meduim, High]")
-        .replace("LEAD-COACH: {heart: [Strong, Emerging]}", "LEAD-COACH: {hearts: [Strong]}")
+        .replace("EXP-LEAD: {heart: [Strong, Emerging]}", "EXP-LEAD: {hearts: [Strong]}")
+        .replace("- {balance: [Management-heavy, Intervene]}", "- {balance: [Managementheavy]}")
         .replace("not_investments: [None]", "not_investments: [Nothing]")
     )
     lines = text.splitlines()
     risk = lines.index("    - risk_of_loss: [Low, Medium, High]") + 1
-    coach = lines.index("      LEAD-COACH: {heart: [Strong, Emerging]}") + 1
+    coach = lines.index("      LEAD-COACH:") + 1
+    lead = lines.index("      EXP-LEAD: {heart: [Strong, Emerging]}") + 1
     assert check_policy(load_policy(tmp_path), rulebook()) == [
         "tmp_path/catalogue.yaml: 'Nothing' is not a value of investment "
         "(LEAD-PROG, LEAD-TASTER, RET, None)".replace("tmp_path", tmp_path.name),
         f"{tmp_path.name}/catalogue.yaml:{risk}: 'Meduim' is not a value of risk_of_loss "
         "(Low, Medium, High)",
-        f"{tmp_path.name}/catalogue.yaml:{coach}: 'hearts' is not a decision or an enum fact "
+        f"{tmp_path.name}/catalogue.yaml:{coach}: 'Managementheavy' is not a value of balance "
+        "(Balanced, Management-heavy, Intervene, Not a people manager)",
+        f"{tmp_path.name}/catalogue.yaml:{lead}: 'hearts' is not a decision or an enum fact "
         "of the rulebook",
     ]
     with pytest.raises(RulebookError, match="'Meduim' is not a value of risk_of_loss"):
@@ -885,3 +893,20 @@ def test_a_blank_track_in_the_workbook_takes_the_default_track(
     # ... so an Emerging heart still gets no programme seat.
     allocation = allocate([person("E1", "Emerging", "LEAD-PROG")], {}, found, EUR, policy)
     assert allocation.allotments[0].status == "refused"
+
+
+def test_an_eligibility_list_qualifies_a_case_when_any_of_its_options_holds() -> None:
+    """LEAD-COACH: a heart for leadership, or a team whose balance needs leadership."""
+    coach = load_policy(None).by_code["LEAD-COACH"]
+    assert len(coach.options) == 2
+
+    def case(heart: str, balance: str) -> Callable[[str], tuple[str, ...]]:
+        return lambda name: {"heart": (heart,), "balance": (balance,)}.get(name, ())
+
+    assert coach.failed(case("Emerging", "Not a people manager")) == []
+    assert coach.failed(case("Not evidenced", "Intervene")) == []
+    assert coach.failed(case("Not evidenced", "Balanced")) == [
+        "heart Not evidenced",
+        "balance Balanced",
+    ]
+    assert "(or)" in coach.describe()

@@ -286,9 +286,7 @@ def test_chaining_four_levels_deep(chained: Rulebook) -> None:
 
 
 def test_evaluation_from_fired_matches_evaluate(chained: Rulebook) -> None:
-    p = person(
-        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2}
-    )
+    p = person(chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2})
     ev = evaluate(chained, p)
     assert evaluation_from_fired(chained, "P1", reversed(ev.fired)) == ev
 
@@ -297,9 +295,7 @@ def test_evaluation_from_fired_matches_evaluate(chained: Rulebook) -> None:
 
 
 def test_trace_of_fired_rules_conclusions_and_facts(chained: Rulebook) -> None:
-    p = person(
-        chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2}
-    )
+    p = person(chained, readiness="Ready now", **{"H-DEV.episodes": 3, "evidence.observers": 2})
     p = dataclasses.replace(p, cells={**p.cells, "H-DEV.episodes": ("Evidence!C2", "Evidence!C3")})
     ev = evaluate(chained, p)
     trace = explain(chained, p, ev)

@@ -67,7 +67,9 @@ def make_evidence(cell: str, code: str, observation: str) -> EvidenceItem:
         cell=cell,
         evidence_id="EV-1",
         code=code,
+        name="Develops others" if code.startswith("H-") else "Derails under stress",
         meaning="develops others",
+        counter=not code.startswith("H-"),
         observed_on="2026-05-12",
         context="Project",
         influence="Personal",
@@ -81,8 +83,12 @@ def make_evidence(cell: str, code: str, observation: str) -> EvidenceItem:
 
 
 def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing.") -> BriefContext:
-    signal = SignalLine("H-DEV", "develops others", False, 4, 2, 3, 2, 14, "3", True)
-    counter = SignalLine("C-DER", "derailers under stress", True, 1, 1, 1, 1, 0, "2", False)
+    signal = SignalLine(
+        "H-DEV", "Develops others", "develops others", False, 4, 2, 3, 1, 14, "3", True
+    )
+    counter = SignalLine(
+        "C-DER", "Derails under stress", "derailers under stress", True, 1, 1, 1, 0, 0, "2", False
+    )
     return BriefContext(
         doc=make_doc(),
         person=PersonHeader(
@@ -121,8 +127,10 @@ def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing
         evidence=HeartSection(
             verdict="Strong",
             meaning="Does the person lead habitually?",
+            verdict_meaning="Others see the person lead habitually.",
             evidence_quality="Sufficient",
             habitual=("H-DEV",),
+            habitual_names=("Develops others",),
             reasons=("Leadership is something a person does.",),
             signals=(signal,),
             counters=(counter,),
@@ -247,9 +255,10 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
         committed="EUR 1,500",
         remaining="EUR 58,500",
         waitlist=(report.WaitItem(ana, "LEAD-PROG", "LEAD-PROG seats full: 6 of 6"),),
-        insufficient=(),
-        conflicts=(),
-        high_risk=(ana,),
+        exceptions=(
+            report.ExceptionGroup("Gather evidence first", "Gather evidence before investing.", ()),
+            report.ExceptionGroup("High risk of loss", "At high risk of leaving.", (ana,)),
+        ),
         balance=(),
         overrides=(),
         override_directions=(),

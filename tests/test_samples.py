@@ -47,11 +47,11 @@ def test_regenerating_reproduces_the_committed_samples(tmp_path: Path) -> None:
 def test_personas_are_the_people_in_the_sample() -> None:
     wb = openpyxl.load_workbook(SAMPLES / "panel_review.xlsx", read_only=True)
     ids = [row[0] for row in wb["Employees"].iter_rows(min_row=2, values_only=True)]
-    assert len(ids) == 40
+    assert len(ids) == 45
     assert sorted(make_samples.PERSONAS) == ids
     assert set(make_samples.PERSONA_IDS.values()) <= set(ids)
     teams = [row[0] for row in wb["Teams"].iter_rows(min_row=2, values_only=True)]
-    assert teams == ["00001", "00002", "00003", "00004"]
+    assert teams == ["00001", "00002", "00003", "00004", "00044", "00045"]
 
 
 def test_vendor_export_looks_like_a_vendor_export() -> None:
@@ -85,7 +85,7 @@ def _values(panel: Any) -> dict[str, list[dict[str, Any]]]:
 def test_panel_review_loads_without_errors() -> None:
     panel = load_workbook(SAMPLES / "panel_review.xlsx")
     assert panel.errors == [], [str(p) for p in panel.errors]
-    assert len(panel.rows["Employees"]) == 40
+    assert len(panel.rows["Employees"]) == 45
     assert len(panel.rows["Evidence"]) == len(make_samples.build()["Evidence"])
     assert panel.ignored_sheets == []
     assert all(a.balanced and not a.ignored_columns for a in panel.accounts)

@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from talentrules.cli import cli
-from talentrules.contract import SHEETS
+from talentrules.contract import SHEETS, with_signals
 from talentrules.errors import OutputError
 from talentrules.ingest import load_workbook
 from talentrules.template import EXAMPLE_PREFIX, choices, write_template
+from talentrules.vocabulary import signal_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,8 @@ def _validations(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, str]:
 def test_dropdown_for_every_enum_scale_and_bool(template: Path) -> None:
     wb = openpyxl.load_workbook(template)
     checked = 0
-    for sheet in SHEETS:
+    # The signal column lists the packaged rulebook's catalogue (rules/signals.yaml).
+    for sheet in with_signals(SHEETS, signal_catalogue()):
         found = _validations(wb[sheet.name])
         for index, column in enumerate(sheet.columns, start=1):
             letter = openpyxl.utils.get_column_letter(index)
@@ -71,6 +73,8 @@ def test_dropdown_for_every_enum_scale_and_bool(template: Path) -> None:
             else:
                 assert letter not in found, f"{sheet.name}.{column.name} has a dropdown"
     assert checked >= 20
+    evidence = with_signals(SHEETS, signal_catalogue())[2].column("signal")
+    assert "H-DEV" in choices(evidence) and "C-DER" in choices(evidence)
     performance = SHEETS[1].column("performance")
     assert choices(performance) == ("1", "2", "3", "4", "5")
 
