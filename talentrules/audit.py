@@ -328,6 +328,8 @@ def build_manifest(
             "sha256": result.rulebook.sha256,
             "files": {p.name: sha256_file(p) for p in rulebook_files(rules_dir)},
             "rules": rule_hashes(result.rulebook),
+            # The thresholds the run used (rules/parameters.yaml), by name.
+            "parameters": {n: p.value for n, p in result.rulebook.parameters.items()},
         },
         "templates": {
             "path": str(Path(templates_dir).absolute()) if templates_dir is not None else None,

@@ -319,6 +319,7 @@ def rules_check(rules_dir: Path | None) -> None:
 
     Example: talentrules rules check rules/
     """
+    from talentrules.decide import catalogue_problems
     from talentrules.engine import compile_problems
     from talentrules.rulebook import check_report, load_rulebook
 
@@ -329,8 +330,10 @@ def rules_check(rules_dir: Path | None) -> None:
     if report.errors:
         click.echo(report.summary)
         raise SystemExit(1)
-    # The language is sound; now what durable_rules itself would refuse.
-    refused = compile_problems(load_rulebook(rules_dir))
+    # The language is sound; now what durable_rules itself would refuse, and what a
+    # run would refuse in the catalogue and allocation policy.
+    rulebook = load_rulebook(rules_dir)
+    refused = compile_problems(rulebook) + catalogue_problems(rulebook)
     for problem in refused:
         click.echo(problem, err=True)
     if refused:

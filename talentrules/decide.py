@@ -538,6 +538,31 @@ def check_policy(policy: AllocationPolicy, rulebook: Rulebook) -> list[str]:
     return messages
 
 
+def catalogue_problems(rulebook: Rulebook) -> list[str]:
+    """What ``evaluate`` would refuse in the rulebook's catalogue and allocation policy,
+    as ``file:line: message`` (``talentrules rules check`` reports them): the catalogue
+    or policy unreadable, a name or value the rulebook does not know, or an investment
+    the rules can recommend that the default catalogue does not describe."""
+    rules_dir = Path(rulebook.source)
+    try:
+        catalogue = _catalogue_from_yaml(_rules_file(rules_dir))
+        policy = load_policy(rules_dir)
+    except RulebookError as error:
+        return [str(error)]
+    problems = check_policy(policy, rulebook)
+    decision = rulebook.decisions.get(policy.decision)
+    if decision is not None:
+        for code in decision.outcomes:
+            if code not in policy.not_investments and catalogue.get(code) is None:
+                problems.append(
+                    f"{decision.file}:{decision.line}: investment '{code}' (an outcome of "
+                    f"decision '{decision.name}') has no entry in {catalogue.source}; add it "
+                    "there (code, name, track, mode, cost), or list it under "
+                    "allocation.not_investments if it is not one"
+                )
+    return problems
+
+
 # --- allocation ------------------------------------------------------------------------
 
 

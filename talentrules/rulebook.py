@@ -144,6 +144,7 @@ class OutcomeTexts:
 
     texts: dict[str, str]  # meaning, advice, gap, risk: each a sentence or two
     interest: dict[str, str] = field(default_factory=dict)  # interest value -> sentence
+    line: int = 0  # where the outcome's texts start in decisions.yaml
 
     def get(self, key: str) -> str:
         return self.texts.get(key, "")
@@ -658,7 +659,7 @@ def _outcome_texts(
                         report,
                         keep=(INTEREST_PLACEHOLDER,),
                     )
-        found[outcome] = OutcomeTexts(texts, sentences)
+        found[outcome] = OutcomeTexts(texts, sentences, line_of(key))
     return found
 
 
@@ -674,7 +675,7 @@ def _check_texts(decision: Decision, vocabulary: Mapping[str, FactSpec], report:
         if missing:
             report.error(
                 decision.file,
-                decision.line,
+                texts.line if texts is not None and texts.line else decision.line,
                 f"{what} plays role {decision.role}: outcome '{outcome}' needs "
                 f"{' and '.join(missing)} under texts (briefs show it)",
             )
@@ -693,11 +694,12 @@ def _check_texts(decision: Decision, vocabulary: Mapping[str, FactSpec], report:
     for outcome in decision.outcomes:
         texts = decision.texts.get(outcome)
         table = texts.interest if texts is not None else {}
+        line = texts.line if texts is not None and texts.line else decision.line
         for value in table:
             if value not in allowed:
                 report.error(
                     decision.file,
-                    decision.line,
+                    line,
                     f"{what} texts of '{outcome}': interest '{value}' is not a value of "
                     f"{decision.interest} ({', '.join(allowed)}){did_you_mean(value, allowed)}",
                 )
@@ -707,7 +709,7 @@ def _check_texts(decision: Decision, vocabulary: Mapping[str, FactSpec], report:
         if uncovered:
             report.error(
                 decision.file,
-                decision.line,
+                line,
                 f"{what} texts of '{outcome}': no interest sentence for "
                 f"{', '.join(uncovered)} (give one each, or '{OTHERWISE}')",
             )

@@ -16,8 +16,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
 
 from talentrules import engine, facts
+from talentrules.cli import cli
 from talentrules.ingest import load_workbook
 from talentrules.rulebook import Evaluation, check_rulebook, load_rulebook, rule_reads
 from talentrules.ruletests import format_report, run_folder
@@ -436,3 +438,106 @@ def test_a_wish_to_grow_as_an_expert_is_never_turned_into_managing(
         outcomes = evaluations[str(employee_id)].outcomes
         assert outcomes["track"] not in (("Leadership",), ("Management skills",)), employee_id
         assert not {"LEAD-STRETCH", "LEAD-PROG"} & set(outcomes["investment"]), employee_id
+
+
+# --- the corrections, as a reader of a brief and of `talentrules explain` sees them -----
+
+TRACK_FITS = {  # (stated interest, track) pairs where the track is what was asked for
+    ("Lead people", "Leadership"),
+    ("Grow as expert", "Expert"),
+    ("Lead without managing", "Personal leadership"),
+    ("Stay in role", "Develop in role"),
+}
+
+
+def test_the_stated_interest_sentence_is_true_for_every_interest_and_track() -> None:
+    """Every combination gets a sentence that states the person's own interest, and only
+    a track that is what the person asked for says it matches."""
+    rulebook = load_rulebook(RULES)
+    track = rulebook.role("development_track")
+    assert track is not None and track.interest is not None
+    interests = rulebook.vocabulary[track.interest].values
+    for outcome in track.outcomes:
+        for interest in (*interests, None):
+            sentence = track.interest_text(outcome, interest)
+            assert sentence and "$" not in sentence, (outcome, interest)
+            stated = (interest or "not recorded").casefold()
+            assert stated in sentence.casefold(), (outcome, interest, sentence)
+            claims_fit = "matches the stated interest" in sentence
+            assert claims_fit == ((interest, outcome) in TRACK_FITS), (outcome, interest)
+            # Only a track that moves away from managing may speak of not pushing into it.
+            if "never push" in sentence:
+                assert outcome not in ("Management skills",), sentence
+
+
+@pytest.fixture(scope="module")
+def briefs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample evaluated through the CLI, as a panel would: its briefs folder."""
+    out = tmp_path_factory.mktemp("default") / "out"
+    result = CliRunner().invoke(cli, ["evaluate", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / "briefs"
+
+
+BRIEF_SHOWS = {
+    "own_commitment_rows": (
+        "Heart for leadership: Insufficient evidence. Evidence quality: Single-source.",
+        "All recent observations come from a single observer other than the person",
+        "| 1 | 1 | 1 | 4 | 0 | 18 |",  # observed 1, 1 context, 1 observer, 4 own reports
+        "**DIAG-DC**",
+    ),
+    "compliance_habit_beside_leadership": (
+        "Heart for leadership: Emerging, habitual: Develops others.",
+        "heart-habit-with-compliance",
+        "**LEAD-COACH**",
+    ),
+    "one_tiring_episode": (
+        "Heart for leadership: Strong, habitual: Develops others.",
+        "12.5 % of them drained",
+    ),
+    "drained_manager_balanced_team": (
+        "**Team balance:** Balanced: keep it so",
+        "invest-mgmt-rolefit-drained",
+        "**MGMT-ROLEFIT**",
+    ),
+    "management_heavy_team": (
+        "**Team balance:** Management-heavy: invest in leadership for the manager",
+        "invest-coach-team-balance",
+        "**LEAD-COACH**",
+    ),
+    "top_performer_no_evidence": (
+        "Heart for leadership: Insufficient evidence. Evidence quality: None.",
+        "No evidence is recorded for this person",
+        "heart-no-evidence",
+        "**DIAG-DC**",
+    ),
+    "self_reported_only": ("**Management pattern:** Keeps the rules.",),
+    "stale_evidence": ("**Management pattern:** Keeps the rules.",),
+    "wants_the_title": (
+        "The stated interest is Lead people; this cycle the recommendation is to develop in "
+        "the current role first",
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", sorted(BRIEF_SHOWS))
+def test_each_correction_shows_in_the_persona_brief(persona: str, briefs: Path) -> None:
+    text = (briefs / f"{PERSONA_IDS[persona]}.md").read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    for needle in BRIEF_SHOWS[persona]:
+        assert " ".join(needle.split()) in flat, (persona, needle)
+
+
+@pytest.mark.parametrize(
+    ("persona", "needles"),
+    [
+        ("own_commitment_rows", ("Single-source", "own reports 4", "heart-single-source")),
+        ("drained_manager_balanced_team", ("MGMT-ROLEFIT", "draining-H-DEV", "Balanced")),
+    ],
+)
+def test_each_correction_shows_in_explain(persona: str, needles: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, ["explain", PERSONA_IDS[persona], str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    for needle in needles:
+        assert needle in flat, (persona, needle)
