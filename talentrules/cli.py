@@ -77,8 +77,15 @@ def template(out: Path, empty: bool, force: bool) -> None:
     show_default=True,
     help="text: one problem per line, then the row account; json: the same as data.",
 )
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Rules folder whose signal catalogue the Evidence codes must come from "
+    "(default: the packaged rules).",
+)
 @user_errors
-def validate(workbook: str, output_format: str) -> None:
+def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
     """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
 
     Prints every problem (errors, then warnings, then notes), each naming the file,
@@ -93,8 +100,10 @@ def validate(workbook: str, output_format: str) -> None:
     Example: talentrules validate sample_inputs/panel_review.xlsx --format json
     """
     from talentrules.ingest import load_workbook, validation_report
+    from talentrules.vocabulary import signal_catalogue
 
-    report = validation_report(load_workbook(workbook))
+    _notice_local_rules(rules_dir)
+    report = validation_report(load_workbook(workbook, signal_catalogue(rules_dir)))
     if output_format == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
