@@ -1,7 +1,7 @@
 """talentrules: a rule-based expert system for talent review panels.
 
-The pipeline runs one way: ingest -> facts -> rulebook -> engine -> decide -> report,
-with cli on top. Anything the CLI does, ``import talentrules`` can do too.
+The pipeline runs one way: vocabulary -> ingest -> facts -> rulebook -> engine ->
+decide -> report, with cli on top. Anything the CLI does, ``import talentrules`` can do too.
 """
 
 from __future__ import annotations
