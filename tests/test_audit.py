@@ -130,6 +130,8 @@ def test_manifest_fields(sample_out: Path) -> None:
     assert manifest["started"] <= manifest["finished"]
     counts = manifest["counts"]
     assert counts["people"] == 45
+    assert manifest["rulebook"]["parameters"]["habit_months"] == 12
+    assert manifest["rulebook"]["parameters"]["stale_months"] == 24
     assert counts["sheets"]["Employees"] == {"read": 45, "loaded": 45, "rejected": 0, "blank": 0}
     assert sum(counts["outcomes"]["heart"].values()) == 45
     assert counts["overrides"]["by_decider"] == {"A. Moreau": 1, "K. Osei": 1}
