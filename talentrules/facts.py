@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,9 +184,10 @@ def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
 
 
 class _Line:
-    """One row as row tests read it: contract values plus derived columns, and cells."""
+    """One row as row tests read it: contract values plus derived columns, its cells,
+    and which of the plan's row tests it passes (a bit each)."""
 
-    __slots__ = ("values", "cells", "number")
+    __slots__ = ("values", "cells", "number", "passed")
 
     def __init__(self, row: Row, extra: dict[str, tuple[Value, str]]) -> None:
         self.values: dict[str, Value] = {c: cell.value for c, cell in row.cells.items()}
@@ -195,9 +196,10 @@ class _Line:
             self.values[column] = value
             self.cells[column] = ref
         self.number = row.number
+        self.passed = 0
 
     def ref(self, column: str) -> str:
-        return self.cells.get(column, f"row {self.number}")
+        return self.cells.get(column) or f"row {self.number}"
 
 
 def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
@@ -233,14 +235,66 @@ def _nomination_line(row: Row, employee_id: str) -> _Line:
     return _Line(row, {"nominator_is_person": (by_self, _ref(row, "nominator_id"))})
 
 
-def _passes(line: _Line, tests: tuple[RowTest, ...]) -> bool:
-    """Does the row pass every test? A test on a blank column does not pass (unknown)."""
-    return all(test.check(line.values) is True for test in tests)
+RowCheck = Callable[[Mapping[str, object]], bool]
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The derived facts that read exactly the same rows, and how to pick those rows."""
+
+    sheet: str
+    member: str | None  # a family's signal code: only that signal's rows
+    need: int  # the bits of the row tests every row must pass
+    facts: tuple[tuple[FactSpec, Derivation, int], ...]  # each with its matching bits
+
+
+class _Plan:
+    """The derived facts of a vocabulary, grouped by the rows they read, built once per
+    run; every distinct row test gets a bit, so each row is tested once per test."""
+
+    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
+        bits: dict[RowTest, int] = {}
+        self.checks: dict[str, list[tuple[int, RowCheck]]] = {}
+
+        def mask(sheet: str, tests: tuple[RowTest, ...]) -> int:
+            found = 0
+            for test in tests:
+                if test not in bits:
+                    bits[test] = 1 << len(bits)
+                    self.checks.setdefault(sheet, []).append((bits[test], test.passes()))
+                found |= bits[test]
+            return found
+
+        grouped: dict[tuple[str, str | None, int], list[tuple[FactSpec, Derivation, int]]] = (
+            defaultdict(list)
+        )
+        for spec in vocabulary.values():
+            derivation = spec.derivation
+            if derivation is not None:
+                sheet = derivation.rows.sheet
+                key = (sheet, derivation.member, mask(sheet, derivation.tests))
+                grouped[key].append((spec, derivation, mask(sheet, derivation.matching)))
+        self.groups = tuple(
+            _Group(sheet, member, need, tuple(facts))
+            for (sheet, member, need), facts in grouped.items()
+        )
+        self.sheets = {group.sheet for group in self.groups}
+
+    def test(self, sheet: str, lines: Iterable[_Line]) -> None:
+        """Mark on each line the row tests it passes (a test on a blank does not pass)."""
+        checks = self.checks.get(sheet, [])
+        for line in lines:
+            values, passed = line.values, 0
+            for bit, passes in checks:
+                if passes(values):
+                    passed |= bit
+            line.passed = passed
 
 
 def _measure(
     spec: FactSpec,
     derivation: Derivation,
+    matching: int,
     lines: list[_Line],
     as_of: dt.date | None,
     as_of_ref: Cells,
@@ -251,20 +305,19 @@ def _measure(
         column = (
             derivation.where[-1].column if derivation.where else KEY_COLUMN[derivation.rows.sheet]
         )
-        return len(lines), tuple(line.ref(column) for line in lines)
+        return len(lines), tuple([line.ref(column) for line in lines])
     if measure == "distinct":
         column = derivation.column or ""
         known = [line for line in lines if line.values.get(column) is not None]
-        return len({line.values[column] for line in known}), tuple(
-            line.ref(column) for line in known
-        )
+        distinct = len({line.values[column] for line in known})
+        return distinct, tuple([line.ref(column) for line in known])
     if measure == "percent":
         if not lines:
             return 0, ()
-        matched = sum(_passes(line, derivation.matching) for line in lines)
+        matched = sum(line.passed & matching == matching for line in lines)
         column = derivation.matching[-1].column
         share = round(100.0 * matched / len(lines), 2)
-        return _number(share), tuple(line.ref(column) for line in lines)
+        return _number(share), tuple([line.ref(column) for line in lines])
     dated = [line for line in lines if isinstance(line.values.get("observed_on"), dt.date)]
     if not dated:
         return blank_value(spec), ()
@@ -281,22 +334,6 @@ def _measure(
     return whole_months(last, as_of), (newest.ref("observed_on"), *as_of_ref)
 
 
-class _Plan:
-    """The derived facts of a vocabulary, grouped by the rows they read, built once per run."""
-
-    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
-        # (sheet, tests, member) -> the facts reading exactly those rows
-        self.groups: dict[
-            tuple[str, tuple[RowTest, ...], str | None], list[tuple[FactSpec, Derivation]]
-        ] = defaultdict(list)
-        for spec in vocabulary.values():
-            derivation = spec.derivation
-            if derivation is not None:
-                key = (derivation.rows.sheet, derivation.tests, derivation.member)
-                self.groups[key].append((spec, derivation))
-        self.sheets = {sheet for sheet, _, _ in self.groups}
-
-
 def _derive(
     person: _Person,
     plan: _Plan,
@@ -305,16 +342,22 @@ def _derive(
     as_of_ref: Cells,
 ) -> None:
     """Every derived fact of one person, from the rows of each sheet about them."""
+    for sheet, sheet_lines in lines.items():
+        plan.test(sheet, sheet_lines)
     by_signal: dict[object, list[_Line]] = defaultdict(list)
     for line in lines.get("Evidence", ()):
         by_signal[line.values.get("signal")].append(line)
-    for (sheet, tests, member), specs in plan.groups.items():
-        rows = by_signal.get(member, []) if member is not None else lines.get(sheet, [])
+    for group in plan.groups:
+        member = group.member
+        rows = by_signal.get(member, []) if member is not None else lines.get(group.sheet, [])
         if not rows:
             continue  # every fact keeps its blank value: 0 rows, or unknown
-        passed = [line for line in rows if _passes(line, tests)]
-        for spec, derivation in specs:
-            value, cells = _measure(spec, derivation, passed, as_of, as_of_ref)
+        need = group.need
+        passed = [line for line in rows if line.passed & need == need]
+        if not passed:
+            continue  # each measure of no rows is its blank value
+        for spec, derivation, matching in group.facts:
+            value, cells = _measure(spec, derivation, matching, passed, as_of, as_of_ref)
             person.set(spec.name, value, cells)
 
 

@@ -25,7 +25,7 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -372,6 +372,25 @@ class RowTest:
     op: str  # == != < <= > >= in, not in, known, unknown
     value: Literal_ | tuple[Literal_, ...] | None
     text: str  # as written, with named values resolved
+
+    def passes(self) -> Callable[[Mapping[str, object]], bool]:
+        """A function telling whether a row passes this test (unknown does not pass),
+        specialised once, as facts runs it for every row of every person."""
+        column, op, literal = self.column, self.op, self.value
+        if op == "known":
+            return lambda row: row.get(column) is not None
+        if op == "unknown":
+            return lambda row: row.get(column) is None
+        if op == "==":
+            return lambda row: (v := row.get(column)) is not None and v == literal
+        if op == "!=":
+            return lambda row: (v := row.get(column)) is not None and v != literal
+        if op in ("in", "not in"):
+            wanted = frozenset(literal if isinstance(literal, tuple) else (literal,))
+            if op == "in":
+                return lambda row: (v := row.get(column)) is not None and v in wanted
+            return lambda row: (v := row.get(column)) is not None and v not in wanted
+        return lambda row: self.check(row) is True
 
     def check(self, row: Mapping[str, object]) -> bool | None:
         """True, False or None (unknown: the column is blank)."""
