@@ -3,7 +3,13 @@
 One table says which sheets exist, their columns, each column's type, scale,
 allowed values, vendor aliases and help text. Ingestion validates against it, the
 ``template`` command writes it out, and the benchmark generator fills it in, so
-the three can never disagree.
+the three can never disagree. The Evidence ``signal`` codes are the rulebook's
+(``with_signals``), not the contract's.
+
+The values here are the workbook's words (a vendor's labels, the Investments sheet's
+tracks, an influence base of Position or Expertise). Some read like outcomes of the
+default rulebook (Expert, Leadership, Personal) because the contract and the rulebook
+speak of the same things; no judgement in Python is keyed by them.
 """
 
 from __future__ import annotations

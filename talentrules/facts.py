@@ -224,6 +224,7 @@ def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
 
 
 def _development_line(row: Row, catalogue: Catalogue) -> _Line:
+    # The investment's track and mode: the Investments sheet's columns, joined by code.
     code = row.get("investment_code")
     track, mode = catalogue.get(code, (None, None)) if isinstance(code, str) else (None, None)
     ref = _ref(row, "investment_code")
