@@ -147,11 +147,14 @@ def _validation_lines(report: dict[str, Any]) -> list[str]:
 
 
 def _notice_local_rules(rules_dir: Path | None) -> None:
-    """Say so on stderr when ./rules differs from the rulebook about to be used."""
+    """Say so on stderr when ./rules differs from the default rulebook about to be used
+    (a folder named on the command line is the user's choice: nothing to say)."""
     from talentrules.paths import default_rules_dir
     from talentrules.rulebook import local_rules_notice
 
-    notice = local_rules_notice(rules_dir if rules_dir is not None else default_rules_dir())
+    if rules_dir is not None:
+        return
+    notice = local_rules_notice(default_rules_dir())
     if notice:
         click.echo(notice, err=True)
 

@@ -550,6 +550,15 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
     except RulebookError as error:
         return [str(error)]
     problems = check_policy(policy, rulebook)
+    if problems and not (rules_dir / CATALOGUE_FILE).is_file():
+        # The packaged catalogue stands in for a folder without one: say so, or the
+        # panel owner reads errors about a file they never wrote.
+        problems.insert(
+            0,
+            f"{rules_dir}: has no {CATALOGUE_FILE}, so a run allocates with the packaged "
+            f"one ({_rules_file(rules_dir)}), which names decisions and values this "
+            f"rulebook lacks; add a {CATALOGUE_FILE} to the folder",
+        )
     decision = rulebook.decisions.get(policy.decision)
     if decision is not None:
         for code in decision.outcomes:

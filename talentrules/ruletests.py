@@ -22,7 +22,7 @@ from talentrules.facts import PersonFacts, facts_from_mapping
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
-from talentrules.vocabulary import did_you_mean
+from talentrules.rulefiles import did_you_mean
 
 NULL_TAG = "tag:yaml.org,2002:null"
 TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")

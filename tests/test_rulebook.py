@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -72,6 +73,18 @@ SIGNALS = """\
 signals:
   H-DEV: {name: Develops others, kind: signal, weight: core, description: Develops others.}
   C-DER: {name: Derails, kind: counter, description: Derails., route: coaching first}
+"""
+
+CATALOGUE = """\
+currency: EUR
+investments:
+  - {code: LEAD-STRETCH, name: Stretch, track: Leadership, mode: "70", cost_per_person: 1}
+  - {code: DIAG-DC, name: Centre, track: Diagnostic, mode: "-", cost_per_person: 1}
+allocation:
+  decision: investment
+  not_investments: [None]
+  order:
+    - heart: [Strong, Emerging, Insufficient evidence]
 """
 
 DECISIONS = """\
@@ -509,7 +522,13 @@ def test_packaged_rules_have_no_errors() -> None:
 def test_cli_check_passes_a_good_rulebook(tmp_path: Path) -> None:
     folder = write_rulebook(
         tmp_path / "rules",
-        {"vocabulary.yaml": COMPUTABLE_VOCABULARY, "signals.yaml": SIGNALS},
+        {
+            "vocabulary.yaml": COMPUTABLE_VOCABULARY,
+            "signals.yaml": SIGNALS,
+            # A run allocates with the folder's catalogue (the packaged one when it has
+            # none, whose policy names decisions this rulebook lacks): rules check too.
+            "catalogue.yaml": CATALOGUE,
+        },
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
     assert result.exit_code == 0, result.output
@@ -521,6 +540,18 @@ def test_cli_check_fails_with_errors() -> None:
     assert result.exit_code == 1, result.output
     assert "unknown fact 'performence'; did you mean 'performance'?" in result.output
     assert result.output.endswith("1 error, 0 warnings\n")
+
+
+def test_cli_check_names_the_packaged_catalogue_a_folder_falls_back_to(
+    tmp_path: Path,
+) -> None:
+    folder = Path(shutil.copytree(BAD_RULEBOOKS / "only-unknown", tmp_path / "rules"))
+    (folder / "catalogue.yaml").unlink()
+    result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert f"{folder}: has no catalogue.yaml, so a run allocates with the packaged" in (
+        result.output
+    )
 
 
 def test_cli_check_passes_with_only_warnings() -> None:
@@ -595,6 +626,7 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
             "vocabulary.yaml": COMPUTABLE_VOCABULARY,
             "decisions.yaml": decisions,
             "rules.yaml": rules,
+            "catalogue.yaml": (BAD_RULEBOOKS / "only-unknown" / "catalogue.yaml").read_text(),
         },
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
@@ -609,8 +641,6 @@ def test_a_local_rules_folder_that_differs_from_the_one_used_is_named(
 ) -> None:
     """After a non-editable install the packaged rules are the default: a panel owner who
     edited ./rules is told, with how to use it."""
-    import shutil
-
     from talentrules.paths import default_rules_dir
     from talentrules.rulebook import local_rules_notice
 
