@@ -54,7 +54,9 @@ class Column:
     def allowed(self) -> str:
         """What the column accepts, in words, for messages and header comments."""
         if self.kind == "enum":
-            return ", ".join(self.values)
+            # Only the Evidence signal column can be empty: a rulebook without a signal
+            # catalogue. Say so rather than print "()".
+            return ", ".join(self.values) or "none: the rulebook has no signals.yaml"
         if self.kind == "scale":
             lo, hi = int(self.minimum or 0), int(self.maximum or 0)
             names = "; ".join(f"{n} {ls[0]}" for n, ls in sorted(self.labels.items()) if ls)
