@@ -34,7 +34,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from talentrules import __version__, audit
-from talentrules.contract import EMPLOYEES, EVIDENCE, NOMINATIONS, normalize
+from talentrules.contract import EMPLOYEES, EVIDENCE, INVESTMENT_FIELD, NOMINATIONS, normalize
 from talentrules.errors import OutputError
 from talentrules.model import Row, Value
 from talentrules.paths import default_templates_dir
@@ -1921,7 +1921,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         (
             ("employee_id", 14),
             ("full_name", 24),
-            ("investment_code", 16),
+            (INVESTMENT_FIELD, 16),  # the output's stable column name (docs/outputs.md)
             ("position", 10),
             ("reason", 80),
         ),
