@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib.metadata
 import itertools
 import json
 import json.encoder
@@ -58,13 +59,14 @@ from talentrules.rulebook import (
 
 try:
     import durable_rules_engine as _dre
-except ImportError as _error:  # e.g. Python 3.13: PyEval_CallObject is gone
+except ImportError as _error:  # e.g. a build of the unpatched 2.0.28 on Python 3.13
     _dre = None
     _IMPORT_ERROR: str | None = str(_error)
 else:
     _IMPORT_ERROR = None
 
-DURABLE_VERSION = "2.0.28"
+# The vendored build says "2.0.28+talentrules.1" (vendor/durable_rules/TALENTRULES.md).
+DURABLE_VERSION = importlib.metadata.version("durable-rules")
 
 # What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
 # author can act on.
@@ -605,7 +607,8 @@ class Engine:
         if _dre is None:
             raise EngineError(
                 f"durable_rules {DURABLE_VERSION} cannot be imported on this Python "
-                f"({_IMPORT_ERROR}); talentrules supports Python 3.11 and 3.12"
+                f"({_IMPORT_ERROR}); reinstall talentrules (pip install .), which builds the "
+                "patched copy in vendor/durable_rules"
             )
         self.rulebook = rulebook
         compiler = _Compiler(rulebook)

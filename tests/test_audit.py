@@ -124,7 +124,8 @@ def test_manifest_fields(sample_out: Path) -> None:
     assert len(set(manifest["rulebook"]["rules"].values())) == len(run_result.rulebook.rules)
     assert manifest["templates"]["sha256"] == audit.templates_sha256()
     assert set(manifest["versions"]) == {"talentrules", "durable_rules", "python"}
-    assert manifest["versions"]["durable_rules"] == "2.0.28"
+    # The vendored, patched build (vendor/durable_rules), not a stock 2.0.28.
+    assert manifest["versions"]["durable_rules"] == "2.0.28+talentrules.1"
     assert manifest["as_of"] == "2026-10-31"
     assert manifest["options"]["allow_rejects"] is False
     assert manifest["started"] <= manifest["finished"]

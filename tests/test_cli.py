@@ -1,8 +1,10 @@
 """The CLI as a whole: every command has help ending with an example, the version,
-``python -m talentrules``, and the clear refusal of an unsupported Python."""
+``python -m talentrules``, and the clear refusal of an unverified Python."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import subprocess
 import sys
 
@@ -10,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from talentrules import __version__
+from talentrules import UNVERIFIED_PYTHON_VARIABLE, __version__
 from talentrules.cli import cli
 
 
@@ -55,12 +57,41 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "talent review panels" in done.stdout
 
 
-def test_an_unsupported_python_is_refused_in_plain_words() -> None:
-    # durable-rules 2.0.28 does not import on 3.13: the package says so itself.
-    code = "import sys; sys.version_info = (3, 13, 0, 'final', 0); import talentrules"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+def _import_as_python(version: tuple[int, int], **env: str) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; sys.version_info = ({version[0]}, {version[1]}, 0, 'final', 0); " + (
+        "import talentrules"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != UNVERIFIED_PYTHON_VARIABLE}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ | env
+    )
+
+
+def test_an_unverified_python_is_refused_in_plain_words_with_a_way_on() -> None:
+    done = _import_as_python((3, 14))
     assert done.returncode != 0
-    assert "talentrules needs Python 3.11 or 3.12" in done.stderr
+    assert "talentrules is verified on Python 3.11, 3.12 and 3.13, not 3.14" in done.stderr
+    assert f"{UNVERIFIED_PYTHON_VARIABLE}=1" in done.stderr
+    # The way on: the variable lets a newer Python import it, to be tested.
+    assert _import_as_python((3, 14), **{UNVERIFIED_PYTHON_VARIABLE: "1"}).returncode == 0
+    # ...but never an older one, which lacks what the code uses.
+    older = _import_as_python((3, 10), **{UNVERIFIED_PYTHON_VARIABLE: "1"})
+    assert "not 3.10" in older.stderr
+
+
+@pytest.mark.parametrize("version", [(3, 11), (3, 12), (3, 13)], ids=str)
+def test_the_verified_pythons_import(version: tuple[int, int]) -> None:
+    done = _import_as_python(version)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_engine_is_the_vendored_patched_build() -> None:
+    # Built from vendor/durable_rules on every Python, 3.13 included: the C extension
+    # imports, and the installed metadata is the patched copy, not PyPI's release.
+    import durable_rules_engine
+
+    assert importlib.metadata.version("durable-rules") == "2.0.28+talentrules.1"
+    assert durable_rules_engine.create_ruleset
 
 
 def test_usage_errors_exit_2() -> None:
