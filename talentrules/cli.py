@@ -7,7 +7,9 @@ on stderr and exit status 1 (``user_errors``); usage errors exit 2 (click).
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import json
+import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +38,13 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="talentrules")
+@click.version_option(
+    __version__,
+    prog_name="talentrules",
+    # The engine's build and the Python matter in a bug report as much as ours.
+    message=f"%(prog)s %(version)s (durable-rules {importlib.metadata.version('durable-rules')}, "
+    f"Python {platform.python_version()})",
+)
 def cli() -> None:
     """A rule-based expert system for talent review panels.
 

@@ -7,11 +7,13 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+import talentrules
 from talentrules import UNVERIFIED_PYTHON_VARIABLE, __version__
 from talentrules.cli import cli
 
@@ -43,10 +45,20 @@ def test_every_command_has_help_ending_with_an_example(path: tuple[str, ...]) ->
     assert last_paragraph.startswith("Example: talentrules "), (path, last_paragraph)
 
 
-def test_version() -> None:
+def test_version_has_one_source() -> None:
+    # pyproject.toml reads __version__ (hatch's dynamic version); --version prints it.
+    assert importlib.metadata.version("talentrules") == __version__
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
-    assert __version__ in result.output
+    assert result.output.startswith(f"talentrules {__version__} (durable-rules 2.0.28+talentrules.1")
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject
+    assert "\nversion =" not in pyproject
+
+
+def test_the_package_says_it_is_typed() -> None:
+    # PEP 561: mypy users of the library get its hints (.ci/run checks the wheel has it).
+    assert (Path(talentrules.__file__).parent / "py.typed").is_file()
 
 
 def test_python_dash_m_runs_the_cli() -> None:
