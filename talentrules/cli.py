@@ -1,43 +1,160 @@
 """The command line: parse arguments, call one library function, print the result.
 
-The only module that imports click. Every ``TalentRulesError`` becomes a message
-on stderr and exit status 1 (``user_errors``); usage errors exit 2 (click).
+The only module that imports click. Every ``TalentRulesError`` becomes a message on
+stderr and an exit status by its kind (``EXIT_CODES``, in one decorator,
+``user_errors``); usage errors exit 2 (click). With ``--format json``, stdout holds
+one JSON document whatever happens: the result, or ``{"error": {...}}`` for a
+refusal or a usage error (``_Command``). Anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+import itertools
 import json
+import os
 import platform
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
 
 from talentrules import __version__
-from talentrules.errors import TalentRulesError
+from talentrules.errors import (
+    EngineError,
+    OutputError,
+    RulebookError,
+    RuleConflictError,
+    TalentRulesError,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Exit statuses, one per kind of failure, so a script or CI can tell them apart.
+EXIT_INPUT = 1  # an input refused: not a workbook, a missing file, errors, unknown id
+EXIT_USAGE = 2  # click's: bad arguments or options
+EXIT_RULES = 3  # the rulebook: will not load, check errors, failing rule tests
+EXIT_AUDIT = 4  # audit verify: the output folder does not match its record
+EXIT_OUTPUT = 5  # the outputs could not be written (OUTDIR exists, disk full, a template)
+EXIT_ENGINE = 6  # durable_rules failed, or cannot be imported on this Python
+
+# Error class -> (exit status, kind); the first class the error is an instance of
+# decides, so subclasses go before their bases and TalentRulesError comes last.
+EXIT_CODES: tuple[tuple[type[TalentRulesError], int, str], ...] = (
+    (RulebookError, EXIT_RULES, "rulebook"),
+    (RuleConflictError, EXIT_RULES, "rulebook"),
+    (OutputError, EXIT_OUTPUT, "output"),
+    (EngineError, EXIT_ENGINE, "engine"),
+    # WorkbookError, ValidationError, UnknownPersonError, AuditError and any other
+    (TalentRulesError, EXIT_INPUT, "input"),
+)
+
+EXIT_HELP = (
+    "Exit status: 0 done; 1 an input refused (not a workbook, a missing file, a "
+    "workbook with errors, an unknown employee_id); 2 bad arguments; 3 a rulebook "
+    "problem (it will not load, `rules check` errors, failing rule tests); 4 `audit "
+    "verify` found a mismatch; 5 the outputs could not be written; 6 the rule engine "
+    "failed. With --format json, stdout is JSON even on failure: "
+    '{"error": {"exit_code", "kind", "type", "message"}}.'
+)
+
+
+def exit_status(error: TalentRulesError) -> tuple[int, str]:
+    """The exit status and kind (``input``, ``rulebook``...) of a library error."""
+    for kind_of, status, kind in EXIT_CODES:
+        if isinstance(error, kind_of):
+            return status, kind
+    return EXIT_INPUT, "input"  # unreachable: TalentRulesError is last
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _echo_json_error(exit_code: int, kind: str, error: Exception, message: str) -> None:
+    _echo_json(
+        {
+            "error": {
+                "exit_code": exit_code,
+                "kind": kind,
+                "type": type(error).__name__,
+                "message": message,
+            }
+        }
+    )
+
+
+def _wants_json() -> bool:
+    context = click.get_current_context(silent=True)
+    return context is not None and context.params.get("output_format") == "json"
+
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the library's errors into click's: a message and exit 1, no traceback."""
+    """Turn the library's errors into a message and an exit status by kind (EXIT_CODES),
+    with the error as JSON on stdout under --format json; no traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except TalentRulesError as error:
-            raise click.ClickException(str(error)) from error
+            status, kind = exit_status(error)
+            if _wants_json():
+                _echo_json_error(status, kind, error, str(error))
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(status) from error
+        except click.UsageError as error:  # raised by a command itself
+            if _wants_json():
+                _echo_json_error(error.exit_code, "usage", error, error.format_message())
+            raise
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _asks_for_json(args: Sequence[str]) -> bool:
+    """Whether raw arguments ask for --format json (before click has parsed them)."""
+    args = list(args[: args.index("--")] if "--" in args else args)
+    pairs = itertools.pairwise(args)
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+class _Command(click.Command):
+    """A command whose --format json also covers errors in its arguments (a missing
+    file, a bad option): the error as JSON on stdout, then click's message and exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        json_asked = _asks_for_json(args)  # before click consumes the list
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if json_asked:
+                _echo_json_error(error.exit_code, "usage", error, error.format_message())
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups (rules, audit) are _Groups too
+
+
+def _format_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(
     __version__,
     prog_name="talentrules",
@@ -77,14 +194,7 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
 @cli.command()
 @click.argument("workbook")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one problem per line, then the row account; json: the same as data.",
-)
+@_format_option("text: one problem per line, then the row account; json: the same as data.")
 @user_errors
 def validate(workbook: str, output_format: str) -> None:
     """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
@@ -108,7 +218,7 @@ def validate(workbook: str, output_format: str) -> None:
     else:
         click.echo("\n".join(_validation_lines(report)))
     if not report["usable"]:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_INPUT)
 
 
 def _validation_lines(report: dict[str, Any]) -> list[str]:
@@ -191,6 +301,7 @@ _REJECTS_OPTION = click.option(
     is_flag=True,
     help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
 )
+_FORMAT_TRACE = _format_option("text: the brief for a terminal; json: the trace line.")
 
 
 @cli.command()
@@ -213,6 +324,7 @@ _REJECTS_OPTION = click.option(
     is_flag=True,
     help="Summary without names in its grids (the general edition, for wider circulation).",
 )
+@_format_option("The closing summary: text for people, json for machines (on stdout).")
 @user_errors
 def evaluate(
     workbook: str,
@@ -223,6 +335,7 @@ def evaluate(
     allow_rejects: bool,
     force: bool,
     no_names: bool,
+    output_format: str,
 ) -> None:
     """Evaluate a review WORKBOOK and write every recommendation, justified, to OUTDIR.
 
@@ -231,7 +344,7 @@ def evaluate(
     recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
     record, checked by `audit verify`). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
-    written unless the whole run succeeds.
+    written unless the whole run succeeds (exit 5 when it cannot be written).
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
@@ -249,6 +362,23 @@ def evaluate(
         bars.close()
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     rejected = len(result.panel.rejected)
+    if output_format == "json":
+        _echo_json(
+            {
+                "ok": True,
+                "workbook": str(result.panel.path),
+                "outdir": str(written.outdir),
+                "people": written.briefs,
+                "rejected_rows": rejected,
+                "warnings": warnings,
+                "files": sorted(
+                    p.relative_to(written.outdir).as_posix()
+                    for p in written.outdir.rglob("*")
+                    if p.is_file()
+                ),
+            }
+        )
+        return
     click.echo(
         f"evaluated {written.briefs} people from {result.panel.path.name} "
         f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
@@ -264,6 +394,7 @@ def evaluate(
 @_RULES_OPTION
 @_TEMPLATES_OPTION
 @_REJECTS_OPTION
+@_FORMAT_TRACE
 @user_errors
 def explain(
     employee_id: str,
@@ -271,19 +402,26 @@ def explain(
     rules_dir: Path | None,
     templates_dir: Path | None,
     allow_rejects: bool,
+    output_format: str,
 ) -> None:
     """Explain one person's recommendation in the terminal (80 columns).
 
     The same justification as the person's brief: the recommendation, the evidence
     with its cells, the rules that fired with the values they used, the rules that
-    came close and what would change the outcome.
+    came close and what would change the outcome. With --format json: the person's
+    trace line as trace.jsonl holds it, without the chain (docs/trace.md). Exits 1
+    when nobody evaluated has EMPLOYEE_ID.
 
     Example: talentrules explain 00004 sample_inputs/panel_review.xlsx
     """
+    from talentrules.audit import canonical, trace_record
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
 
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+    if output_format == "json":  # the values exactly as trace.jsonl writes them
+        _echo_json(json.loads(canonical(trace_record(result, result.index(employee_id)))))
+        return
     click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
 
 
@@ -301,15 +439,16 @@ def rules() -> None:
     required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
+@_format_option("text: each problem on stderr, a summary on stdout; json: all on stdout.")
 @user_errors
-def rules_check(rules_dir: Path | None) -> None:
+def rules_check(rules_dir: Path | None, output_format: str) -> None:
     """Check a rules folder like a compiler: each problem with its file and line.
 
     Reports syntax and schema errors, unknown facts, type errors, cycles, rules
     that can never fire, overlapping rules, protected attributes and what would
     break durable_rules; then compiles the rules and loads them into durable_rules,
     which reports its own limits (all/any groups per rule, facts per level, rules
-    matching together). Exits 1 when there are errors (warnings alone pass).
+    matching together). Exits 3 when there are errors (warnings alone pass).
     RULES_DIR defaults to the packaged rules.
 
     Example: talentrules rules check rules/
@@ -318,22 +457,63 @@ def rules_check(rules_dir: Path | None) -> None:
     from talentrules.rulebook import check_report, load_rulebook
 
     report = check_report(rules_dir)
-    for diagnostic in report.diagnostics:
-        click.echo(str(diagnostic), err=True)
-    if report.errors:
-        click.echo(report.summary)
-        raise SystemExit(1)
-    # The language is sound; now what durable_rules itself would refuse.
-    refused = compile_problems(load_rulebook(rules_dir))
-    for problem in refused:
-        click.echo(problem, err=True)
+    # The language is sound; then what durable_rules itself would refuse.
+    refused = [] if report.errors else compile_problems(load_rulebook(rules_dir))
+    errors = report.errors + len(refused)
+    summary = report.summary
     if refused:
-        click.echo(
-            f"{len(refused)} error{'s' if len(refused) != 1 else ''}, {report.warnings} "
+        summary = (
+            f"{errors} error{'s' if errors != 1 else ''}, {report.warnings} "
             f"warning{'s' if report.warnings != 1 else ''}"
         )
-        raise SystemExit(1)
-    click.echo(report.summary)
+    if output_format == "json":
+        _echo_json(_check_json(report, refused, summary))
+    else:
+        for line in [*map(str, report.diagnostics), *refused]:
+            click.echo(line, err=True)
+        click.echo(summary)
+    if errors:
+        raise SystemExit(EXIT_RULES)
+
+
+def _check_json(report: Any, refused: list[str], summary: str) -> dict[str, Any]:
+    """``rules check --format json``: the checker's diagnostics, then durable_rules'."""
+    diagnostics = [
+        {
+            "checker": "language",
+            "severity": d.severity,
+            "file": d.file,
+            "line": d.line,
+            "rule": d.rule_id,
+            "message": d.message,
+            "text": str(d),
+        }
+        for d in report.diagnostics
+    ]
+    diagnostics += [
+        {
+            "checker": "durable_rules",
+            "severity": "error",
+            "file": None,
+            "line": None,
+            "rule": None,
+            "message": problem,
+            "text": problem,
+        }
+        for problem in refused
+    ]
+    errors = sum(d["severity"] == "error" for d in diagnostics)
+    return {
+        "ok": errors == 0,
+        "summary": summary,
+        "counts": {
+            "rules": report.rules,
+            "decisions": report.decisions,
+            "errors": errors,
+            "warnings": report.warnings,
+        },
+        "diagnostics": diagnostics,
+    }
 
 
 @rules.command("test")
@@ -347,25 +527,69 @@ def rules_check(rules_dir: Path | None) -> None:
     is_flag=True,
     help="Also require every rule to fire and every decision outcome to be reached.",
 )
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the results as JUnit XML to this file, for a CI system to show.",
+)
+@_format_option("text for people; json: every test with its result, and coverage.")
 @user_errors
-def rules_test(rules_dir: Path | None, coverage: bool) -> None:
+def rules_test(
+    rules_dir: Path | None, coverage: bool, junit_file: Path | None, output_format: str
+) -> None:
     """Run the rule tests in RULES_DIR/tests/*.yaml.
 
     Each test gives the facts of a made-up person and the conclusions expected (and
     not expected); it runs through the reference evaluator and the durable_rules
     engine, which must agree. Failures show the test's file and line, expected and
-    actual conclusions, and the rules that fired. Exits 1 on any failure, or with
+    actual conclusions, and the rules that fired. Exits 3 on any failure, or with
     --coverage on any rule never fired or outcome never reached. RULES_DIR defaults
     to the packaged rules.
 
     Example: talentrules rules test rules/ --coverage
     """
-    from talentrules.ruletests import format_report, run_folder
+    from talentrules.ruletests import (
+        format_report,
+        junit_error_xml,
+        junit_xml,
+        report_json,
+        run_folder,
+    )
 
-    report = run_folder(rules_dir, coverage=coverage)
-    click.echo(format_report(report))
+    try:
+        report = run_folder(rules_dir, coverage=coverage)
+    except RulebookError as error:
+        if junit_file is not None:  # the CI shows why there are no results
+            _write_atomically(junit_file, junit_error_xml(str(error)))
+        raise
+    if junit_file is not None:
+        _write_atomically(junit_file, junit_xml(report))
+    if output_format == "json":
+        _echo_json(report_json(report))
+    else:
+        click.echo(format_report(report))
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_RULES)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside ``path`` and rename: a reader never sees half a file."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write here: {error.strerror or error}") from error
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from error
+        raise
 
 
 @cli.group()
@@ -387,39 +611,50 @@ def audit() -> None:
     "--rules",
     "rules_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder for the replay (default: the one the manifest records).",
+    help="With --workbook: rules folder for the replay (default: the manifest's).",
 )
+@_format_option("text for people; json: every check and problem, and the manifest's hash.")
 @user_errors
-def audit_verify(outdir: Path, workbook: Path | None, rules_dir: Path | None) -> None:
+def audit_verify(
+    outdir: Path, workbook: Path | None, rules_dir: Path | None, output_format: str
+) -> None:
     """Check OUTDIR's record: the trace's hash chain, the manifest, every file's hash.
 
     An edited, reordered, truncated or appended trace line is named with its line
     number and employee. With --workbook the run is replayed with the same options;
-    any difference names the person, the field and both values. Exits 1 on any
-    problem. Prints the manifest's own SHA-256: keep it with the panel's minutes.
+    any difference names the person, the field and both values. Exits 4 on any
+    mismatch, 1 when OUTDIR has no readable manifest. Prints the manifest's own
+    SHA-256: keep it with the panel's minutes.
 
     Example: talentrules audit verify review-out --workbook review.xlsx
     """
     from talentrules.audit import verify
 
+    if rules_dir is not None and workbook is None:
+        raise click.UsageError("--rules is the replay's rulebook: give --workbook too")
     report = verify(outdir, workbook, rules_dir)
-    for line in report.checked:
-        click.echo(f"ok: {line}")
-    for line in report.problems:
-        click.echo(f"FAIL: {line}")
-    click.echo(f"manifest.json sha256 {report.manifest_sha256}")
+    if output_format == "json":
+        _echo_json(
+            {
+                "ok": report.ok,
+                "outdir": str(report.outdir),
+                "replayed": workbook is not None,
+                "checked": report.checked,
+                "problems": report.problems,
+                "manifest_sha256": report.manifest_sha256,
+            }
+        )
+    else:
+        for line in report.checked:
+            click.echo(f"ok: {line}")
+        for line in report.problems:
+            click.echo(f"FAIL: {line}")
+        click.echo(f"manifest.json sha256 {report.manifest_sha256}")
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_AUDIT)
 
 
-_AUDIT_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for machines.",
-)
+_AUDIT_FORMAT = _format_option("text for people, json for machines.")
 
 
 @audit.command("diff")
@@ -466,7 +701,12 @@ def audit_diff(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
 )
-@_RULES_OPTION
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="For a WORKBOOK: the rules folder to evaluate it with (default: the packaged rules).",
+)
 @_AUDIT_FORMAT
 @user_errors
 def audit_fairness(
@@ -484,9 +724,15 @@ def audit_fairness(
     from talentrules.audit import fairness, fairness_of_outdir, format_fairness
     from talentrules.run import evaluate_workbook
 
+    # Each option applies to one kind of SOURCE; given with the other, it is refused,
+    # never silently ignored (an OUTDIR's run used the rules its manifest records).
     if source.is_dir():
+        if rules_dir is not None:
+            raise click.UsageError("--rules is for a WORKBOOK: an OUTDIR's rules are its run's")
         report = fairness_of_outdir(source, workbook)
     else:
+        if workbook is not None:
+            raise click.UsageError("--workbook is for an OUTDIR: SOURCE is the workbook")
         report = fairness(evaluate_workbook(source, rules_dir))
     if output_format == "json":
         click.echo(json.dumps(report.as_json() if report else None, indent=2, ensure_ascii=False))

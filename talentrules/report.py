@@ -2162,11 +2162,5 @@ def render_brief_text(
     result: RunResult, employee_id: str, templates_dir: Path | None = None
 ) -> str:
     """The justification for one person as terminal text (``talentrules explain``)."""
-    index = next((n for n, r in enumerate(result.results) if r.employee_id == employee_id), None)
-    if index is None:
-        known = ", ".join(r.employee_id for r in result.results[:5])
-        raise OutputError(
-            f"{result.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
-            f"(for example: {known})"
-        )
+    index = result.index(employee_id)
     return Renderer(templates_dir).render("brief.txt.j2", ContextBuilder(result).brief(index))

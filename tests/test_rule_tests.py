@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
@@ -254,13 +254,13 @@ def test_cli_rules_test(folder: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "2 tests: 2 passed, 0 failed" in result.output
     result = runner.invoke(cli, ["rules", "test", str(folder), "--coverage"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert "coverage: 2 outcomes never reached in any test: heart: No; investment: None" in (
         result.output
     )
     (folder / "tests" / "b.yaml").write_text("tests:\n  - name: x\n    expect: {hart: No}\n")
     result = runner.invoke(cli, ["rules", "test", str(folder)])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_RULES
     assert "unknown decision 'hart'" in result.output
 
 
