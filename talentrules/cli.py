@@ -214,7 +214,7 @@ def validate(workbook: str, output_format: str) -> None:
 
     report = validation_report(load_workbook(workbook))
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        _echo_json({"ok": report["usable"], **report})  # "ok", as every JSON report has
     else:
         click.echo("\n".join(_validation_lines(report)))
     if not report["usable"]:
