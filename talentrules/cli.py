@@ -55,13 +55,29 @@ EXIT_CODES: tuple[tuple[type[TalentRulesError], int, str], ...] = (
     (TalentRulesError, EXIT_INPUT, "input"),
 )
 
+# What each status means, for --help, the README and docs/cli.md (scripts/gen_docs.py).
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (0, "done (validate: the workbook is usable; warnings allowed)"),
+    (
+        EXIT_INPUT,
+        "an input refused: not a workbook, a missing file, a workbook with errors, "
+        "an unknown employee_id, an OUTDIR that cannot be audited",
+    ),
+    (EXIT_USAGE, "bad arguments or options (click's usage error)"),
+    (
+        EXIT_RULES,
+        "a rulebook problem: it will not load, `rules check` found errors, a rule test "
+        "failed or (with --coverage) left a gap",
+    ),
+    (EXIT_AUDIT, "`audit verify` found a mismatch: the folder differs from its record"),
+    (EXIT_OUTPUT, "the outputs could not be written (OUTDIR exists, a template error, disk)"),
+    (EXIT_ENGINE, "the rule engine failed (durable_rules refused a value or cannot import)"),
+)
 EXIT_HELP = (
-    "Exit status: 0 done; 1 an input refused (not a workbook, a missing file, a "
-    "workbook with errors, an unknown employee_id); 2 bad arguments; 3 a rulebook "
-    "problem (it will not load, `rules check` errors, failing rule tests); 4 `audit "
-    "verify` found a mismatch; 5 the outputs could not be written; 6 the rule engine "
-    "failed. With --format json, stdout is JSON even on failure: "
-    '{"error": {"exit_code", "kind", "type", "message"}}.'
+    "Exit status: "
+    + "; ".join(f"{status} {meaning}" for status, meaning in EXIT_STATUSES)
+    + '. With --format json, stdout is JSON even on failure: {"error": {"exit_code", '
+    '"kind", "type", "message"}}.'
 )
 
 
@@ -154,7 +170,12 @@ def _format_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     )
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
+@click.group(
+    "talentrules",
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_HELP,
+)
 @click.version_option(
     __version__,
     prog_name="talentrules",
@@ -284,17 +305,22 @@ class _ProgressBars:
 _RULES_OPTION = click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Rules folder (default: the packaged rules).",
 )
 _TEMPLATES_OPTION = click.option(
     "--templates",
     "templates_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of templates used before the packaged ones; extend those as default/NAME.",
 )
 _JOBS_OPTION = click.option(
-    "--jobs", type=click.IntRange(min=1), help="Processes to use (default: the CPU cores)."
+    "--jobs",
+    metavar="N",
+    type=click.IntRange(min=1),
+    help="Processes to use (default: the CPU cores).",
 )
 _REJECTS_OPTION = click.option(
     "--allow-rejects",
@@ -310,6 +336,7 @@ _FORMAT_TRACE = _format_option("text: the brief for a terminal; json: the trace 
     "-o",
     "--out",
     "outdir",
+    metavar="OUTDIR",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write; refused if it exists, unless --force.",
@@ -530,6 +557,7 @@ def _check_json(report: Any, refused: list[str], summary: str) -> dict[str, Any]
 @click.option(
     "--junit",
     "junit_file",
+    metavar="FILE",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write the results as JUnit XML to this file, for a CI system to show.",
 )
@@ -604,12 +632,14 @@ def audit() -> None:
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--workbook",
+    metavar="FILE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The run's workbook: replay the run and compare every recommendation and trace line.",
 )
 @click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="With --workbook: rules folder for the replay (default: the manifest's).",
 )
@@ -661,12 +691,14 @@ _AUDIT_FORMAT = _format_option("text for people, json for machines.")
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--rules-a",
+    metavar="DIR",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The rulebook in use.",
 )
 @click.option(
     "--rules-b",
+    metavar="DIR",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The proposed rulebook.",
@@ -698,12 +730,14 @@ def audit_diff(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--workbook",
+    metavar="FILE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
 )
 @click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="For a WORKBOOK: the rules folder to evaluate it with (default: the packaged rules).",
 )
