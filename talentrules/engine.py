@@ -28,7 +28,6 @@ import json
 import json.encoder
 import marshal
 import math
-import multiprocessing
 import os
 import pickle
 import re
@@ -39,6 +38,7 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter
 from typing import Any, cast
 
+from talentrules import processes
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
 from talentrules.model import Value
@@ -910,7 +910,13 @@ def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) ->
     return results
 
 
-def _start_worker() -> None:
+def _start_worker(
+    rulebook: Rulebook | None = None, persons: Sequence[PersonFacts] | None = None
+) -> None:
+    """A worker's engine; under spawn the run arrives here, pickled (fork inherits it)."""
+    if rulebook is not None and persons is not None:
+        gc.disable()  # as the parent, which forked workers inherit
+        _WORKER.update(rulebook=rulebook, persons=persons)
     _WORKER["engine"] = Engine(_WORKER["rulebook"])
 
 
@@ -956,9 +962,13 @@ def run(
         Engine(rulebook).close()  # compile errors surface here, not in a worker
         size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
         spans = [(i, min(i + size, len(ordered))) for i in range(0, len(ordered), size)]
-        # fork: workers inherit the rulebook and persons instead of unpickling them.
+        # fork: workers inherit the rulebook and persons instead of unpickling them;
+        # spawn (no fork, or macOS): they are pickled once per worker.
+        pools = processes.context()
         _WORKER.update(rulebook=rulebook, persons=ordered)
-        with multiprocessing.get_context("fork").Pool(jobs, _start_worker) as pool:
+        forked = pools.get_start_method() == "fork"
+        initargs = () if forked else (rulebook, ordered)
+        with pools.Pool(jobs, _start_worker, initargs) as pool:
             for (start, end), chunk in zip(spans, pool.imap(_work, spans), strict=True):
                 done(_unpack(chunk, rulebook, ordered[start:end]))
     finally:
