@@ -85,3 +85,13 @@ def test_the_workbook_contract_page_has_every_sheet_and_column() -> None:
         assert f"## `{sheet.name}`" in page
         for column in sheet.columns:
             assert f"| `{column.name}` |" in page
+
+
+def test_ci_runs_the_readmes_test_command_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n(.*?)\n```", readme, re.DOTALL)
+    main_job, tests = blocks[0], blocks[1]
+    assert "talentrules evaluate sample_inputs/panel_review.xlsx" in main_job
+    assert tests.endswith("python -m pytest -q")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"\n{tests}\n" in ci
