@@ -20,7 +20,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -32,6 +32,9 @@ from talentrules.errors import (
     RuleConflictError,
     TalentRulesError,
 )
+
+if TYPE_CHECKING:  # the commands import the library when they run, for a quick --help
+    from talentrules.rulebook import CheckReport
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -159,6 +162,13 @@ class _Group(click.Group):
     group_class = type  # subgroups (rules, audit) are _Groups too
 
 
+def _durable_version() -> str:
+    try:
+        return importlib.metadata.version("durable-rules")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def _format_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return click.option(
         "--format",
@@ -180,7 +190,7 @@ def _format_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     __version__,
     prog_name="talentrules",
     # The engine's build and the Python matter in a bug report as much as ours.
-    message=f"%(prog)s %(version)s (durable-rules {importlib.metadata.version('durable-rules')}, "
+    message=f"%(prog)s %(version)s (durable-rules {_durable_version()}, "
     f"Python {platform.python_version()})",
 )
 def cli() -> None:
@@ -203,7 +213,8 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
     Every sheet and column of the contract, a comment on each header explaining the
     column and its scale, dropdowns for coded columns, and one worked example row per
-    sheet (its first cell starts with 'e.g.', so it is skipped when read).
+    sheet (its first cell starts with 'e.g.', so it is skipped when read). Exits 5
+    when OUT exists (without --force) or cannot be written.
 
     Example: talentrules template review-2026.xlsx
     """
@@ -235,7 +246,7 @@ def validate(workbook: str, output_format: str) -> None:
 
     report = validation_report(load_workbook(workbook))
     if output_format == "json":
-        _echo_json({"ok": report["usable"], **report})  # "ok", as every JSON report has
+        _echo_json({"ok": report["usable"], **report})  # "ok", as the other reports have
     else:
         click.echo("\n".join(_validation_lines(report)))
     if not report["usable"]:
@@ -398,11 +409,8 @@ def evaluate(
                 "people": written.briefs,
                 "rejected_rows": rejected,
                 "warnings": warnings,
-                "files": sorted(
-                    p.relative_to(written.outdir).as_posix()
-                    for p in written.outdir.rglob("*")
-                    if p.is_file()
-                ),
+                # What OUTDIR holds, folders with a slash (every file: manifest.json).
+                "files": sorted(p.name + "/" * p.is_dir() for p in written.outdir.iterdir()),
             }
         )
         return
@@ -503,7 +511,7 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
         raise SystemExit(EXIT_RULES)
 
 
-def _check_json(report: Any, refused: list[str], summary: str) -> dict[str, Any]:
+def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[str, Any]:
     """``rules check --format json``: the checker's diagnostics, then durable_rules'."""
     diagnostics = [
         {
@@ -721,7 +729,7 @@ def audit_diff(
 
     diff = diff_rulebooks(workbook, rules_a, rules_b, allow_rejects=allow_rejects)
     if output_format == "json":
-        click.echo(json.dumps(diff.as_json(), indent=2, ensure_ascii=False))
+        _echo_json(diff.as_json())
     else:
         click.echo(format_diff(diff))
 
@@ -769,6 +777,6 @@ def audit_fairness(
             raise click.UsageError("--workbook is for an OUTDIR: SOURCE is the workbook")
         report = fairness(evaluate_workbook(source, rules_dir))
     if output_format == "json":
-        click.echo(json.dumps(report.as_json() if report else None, indent=2, ensure_ascii=False))
+        _echo_json(report.as_json() if report else None)  # null: no Demographics sheet
     else:
         click.echo(format_fairness(report))

@@ -66,7 +66,10 @@ else:
     _IMPORT_ERROR = None
 
 # The vendored build says "2.0.28+talentrules.1" (vendor/durable_rules/TALENTRULES.md).
-DURABLE_VERSION = importlib.metadata.version("durable-rules")
+try:
+    DURABLE_VERSION = importlib.metadata.version("durable-rules")
+except importlib.metadata.PackageNotFoundError:  # Engine() then says what is missing
+    DURABLE_VERSION = "not installed"
 
 # What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
 # author can act on.

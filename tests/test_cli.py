@@ -270,7 +270,7 @@ def test_json_results(tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["ok"] is True and summary["people"] == 40
     assert summary["rejected_rows"] == 0 and summary["outdir"] == str(out.absolute())
-    assert {"manifest.json", "trace.jsonl", "briefs/00001.html"} <= set(summary["files"])
+    assert {"manifest.json", "trace.jsonl", "briefs/", "summary.html"} <= set(summary["files"])
 
     result = runner.invoke(cli, ["rules", "check", "--format", "json"])
     assert result.exit_code == 0, result.output
