@@ -14,10 +14,8 @@ import functools
 import importlib.metadata
 import itertools
 import json
-import os
 import platform
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -591,41 +589,23 @@ def rules_test(
         junit_xml,
         report_json,
         run_folder,
+        write_file,
     )
 
     try:
         report = run_folder(rules_dir, coverage=coverage)
     except RulebookError as error:
         if junit_file is not None:  # the CI shows why there are no results
-            _write_atomically(junit_file, junit_error_xml(str(error)))
+            write_file(junit_file, junit_error_xml(str(error)))
         raise
     if junit_file is not None:
-        _write_atomically(junit_file, junit_xml(report))
+        write_file(junit_file, junit_xml(report))
     if output_format == "json":
         _echo_json(report_json(report))
     else:
         click.echo(format_report(report))
     if not report.ok:
         raise SystemExit(EXIT_RULES)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write beside ``path`` and rename: a reader never sees half a file."""
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write here: {error.strerror or error}") from error
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from error
-        raise
 
 
 @cli.group()

@@ -9,6 +9,8 @@ that every rule fire in some test and every outcome of every decision be reached
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -19,7 +21,7 @@ from typing import Any
 import yaml
 
 from talentrules.engine import Engine
-from talentrules.errors import RulebookError, RuleConflictError
+from talentrules.errors import OutputError, RulebookError, RuleConflictError
 from talentrules.facts import PersonFacts, facts_from_mapping
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
@@ -479,6 +481,26 @@ def _junit_document(suite: str, cases: list[ET.Element], seconds: float) -> byte
     ET.indent(root)
     text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return text + b"\n"
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it into place: a CI system never reads
+    half a report, and a failed write leaves nothing (OutputError)."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write here: {error.strerror or error}") from error
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from error
+        raise
 
 
 def run_folder(
