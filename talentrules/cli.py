@@ -336,7 +336,9 @@ _REJECTS_OPTION = click.option(
     is_flag=True,
     help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
 )
-_FORMAT_TRACE = _format_option("text: the brief for a terminal; json: the trace line.")
+_FORMAT_TRACE = _format_option(
+    "text: the brief for a terminal (--templates applies); json: the trace line."
+)
 
 
 @cli.command()
@@ -451,6 +453,8 @@ def explain(
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
 
+    if templates_dir is not None and output_format == "json":
+        raise click.UsageError("--templates shapes the text; --format json prints the trace")
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
     if output_format == "json":  # the values exactly as trace.jsonl writes them
         _echo_json(json.loads(canonical(trace_record(result, result.index(employee_id)))))

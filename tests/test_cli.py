@@ -204,6 +204,14 @@ def test_text_refusals_have_the_same_status_and_no_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_explain_refuses_templates_it_would_not_use(tmp_path: Path) -> None:
+    args = ["explain", "00001", SAMPLE, "--templates", str(tmp_path), "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == EXIT_USAGE
+    assert json.loads(result.stdout)["error"]["kind"] == "usage"
+    assert "--templates shapes the text" in result.stderr
+
+
 def test_json_on_stdout_through_a_real_process(tmp_path: Path) -> None:
     notes = tmp_path / "notes.xlsx"
     notes.write_text("hello", encoding="utf-8")
