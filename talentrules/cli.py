@@ -1,42 +1,196 @@
 """The command line: parse arguments, call one library function, print the result.
 
-The only module that imports click. Every ``TalentRulesError`` becomes a message
-on stderr and exit status 1 (``user_errors``); usage errors exit 2 (click).
+The only module that imports click. Every ``TalentRulesError`` becomes a message on
+stderr and an exit status by its kind (``EXIT_CODES``, in one decorator,
+``user_errors``); usage errors exit 2 (click). With ``--format json``, stdout holds
+one JSON document whatever happens: the result, or ``{"error": {...}}`` for a
+refusal or a usage error (``_Command``). Anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import itertools
 import json
+import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from talentrules import __version__
-from talentrules.errors import TalentRulesError
+from talentrules.errors import (
+    EngineError,
+    OutputError,
+    RulebookError,
+    RuleConflictError,
+    TalentRulesError,
+)
+
+if TYPE_CHECKING:  # the commands import the library when they run, for a quick --help
+    from talentrules.rulebook import CheckReport
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Exit statuses, one per kind of failure, so a script or CI can tell them apart.
+EXIT_INPUT = 1  # an input refused: not a workbook, a missing file, errors, unknown id
+EXIT_USAGE = 2  # click's: bad arguments or options
+EXIT_RULES = 3  # the rulebook: will not load, check errors, failing rule tests
+EXIT_AUDIT = 4  # audit verify: the output folder does not match its record
+EXIT_OUTPUT = 5  # the outputs could not be written (OUTDIR exists, disk full, a template)
+EXIT_ENGINE = 6  # durable_rules failed, or cannot be imported on this Python
+
+# Error class -> (exit status, kind); the first class the error is an instance of
+# decides, so subclasses go before their bases and TalentRulesError comes last.
+EXIT_CODES: tuple[tuple[type[TalentRulesError], int, str], ...] = (
+    (RulebookError, EXIT_RULES, "rulebook"),
+    (RuleConflictError, EXIT_RULES, "rulebook"),
+    (OutputError, EXIT_OUTPUT, "output"),
+    (EngineError, EXIT_ENGINE, "engine"),
+    # WorkbookError, ValidationError, UnknownPersonError, AuditError and any other
+    (TalentRulesError, EXIT_INPUT, "input"),
+)
+
+# What each status means, for --help, the README and docs/cli.md (scripts/gen_docs.py).
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (0, "done (validate: the workbook is usable; warnings allowed)"),
+    (
+        EXIT_INPUT,
+        "an input refused: not a workbook, a missing file, a workbook with errors, "
+        "an unknown employee_id, an OUTDIR that cannot be audited",
+    ),
+    (EXIT_USAGE, "bad arguments or options (click's usage error)"),
+    (
+        EXIT_RULES,
+        "a rulebook problem: it will not load, `rules check` found errors, a rule test "
+        "failed or (with --coverage) left a gap",
+    ),
+    (EXIT_AUDIT, "`audit verify` found a mismatch: the folder differs from its record"),
+    (EXIT_OUTPUT, "the outputs could not be written (OUTDIR exists, a template error, disk)"),
+    (EXIT_ENGINE, "the rule engine failed (durable_rules refused a value or cannot import)"),
+)
+EXIT_HELP = (
+    "Exit status: "
+    + "; ".join(f"{status} {meaning}" for status, meaning in EXIT_STATUSES)
+    + '. With --format json, stdout is JSON even on failure: {"error": {"exit_code", '
+    '"kind", "type", "message"}}.'
+)
+
+
+def exit_status(error: TalentRulesError) -> tuple[int, str]:
+    """The exit status and kind (``input``, ``rulebook``...) of a library error."""
+    for kind_of, status, kind in EXIT_CODES:
+        if isinstance(error, kind_of):
+            return status, kind
+    return EXIT_INPUT, "input"  # unreachable: TalentRulesError is last
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _echo_json_error(exit_code: int, kind: str, error: Exception, message: str) -> None:
+    _echo_json(
+        {
+            "error": {
+                "exit_code": exit_code,
+                "kind": kind,
+                "type": type(error).__name__,
+                "message": message,
+            }
+        }
+    )
+
+
+def _wants_json() -> bool:
+    context = click.get_current_context(silent=True)
+    return context is not None and context.params.get("output_format") == "json"
+
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the library's errors into click's: a message and exit 1, no traceback."""
+    """Turn the library's errors into a message and an exit status by kind (EXIT_CODES),
+    with the error as JSON on stdout under --format json; no traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except TalentRulesError as error:
-            raise click.ClickException(str(error)) from error
+            status, kind = exit_status(error)
+            if _wants_json():
+                _echo_json_error(status, kind, error, str(error))
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(status) from error
+        except click.UsageError as error:  # raised by a command itself
+            if _wants_json():
+                _echo_json_error(error.exit_code, "usage", error, error.format_message())
+            raise
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="talentrules")
+def _asks_for_json(args: Sequence[str]) -> bool:
+    """Whether raw arguments ask for --format json (before click has parsed them)."""
+    args = list(args[: args.index("--")] if "--" in args else args)
+    pairs = itertools.pairwise(args)
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+class _Command(click.Command):
+    """A command whose --format json also covers errors in its arguments (a missing
+    file, a bad option): the error as JSON on stdout, then click's message and exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        json_asked = _asks_for_json(args)  # before click consumes the list
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if json_asked:
+                _echo_json_error(error.exit_code, "usage", error, error.format_message())
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups (rules, audit) are _Groups too
+
+
+def _durable_version() -> str:
+    try:
+        return importlib.metadata.version("durable-rules")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _format_option(help: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+@click.group(
+    "talentrules",
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_HELP,
+)
+@click.version_option(
+    __version__,
+    prog_name="talentrules",
+    # The engine's build and the Python matter in a bug report as much as ours.
+    message=f"%(prog)s %(version)s (durable-rules {_durable_version()}, "
+    f"Python {platform.python_version()})",
+)
 def cli() -> None:
     """A rule-based expert system for talent review panels.
 
@@ -57,7 +211,8 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
     Every sheet and column of the contract, a comment on each header explaining the
     column and its scale, dropdowns for coded columns, and one worked example row per
-    sheet (its first cell starts with 'e.g.', so it is skipped when read).
+    sheet (its first cell starts with 'e.g.', so it is skipped when read). Exits 5
+    when OUT exists (without --force) or cannot be written.
 
     Example: talentrules template review-2026.xlsx
     """
@@ -69,14 +224,7 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
 @cli.command()
 @click.argument("workbook")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one problem per line, then the row account; json: the same as data.",
-)
+@_format_option("text: one problem per line, then the row account; json: the same as data.")
 @click.option(
     "--rules",
     "rules_dir",
@@ -105,11 +253,11 @@ def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
     _notice_local_rules(rules_dir)
     report = validation_report(load_workbook(workbook, signal_catalogue(rules_dir)))
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        _echo_json({"ok": report["usable"], **report})  # "ok", as the other reports have
     else:
         click.echo("\n".join(_validation_lines(report)))
     if not report["usable"]:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_INPUT)
 
 
 def _validation_lines(report: dict[str, Any]) -> list[str]:
@@ -188,22 +336,30 @@ class _ProgressBars:
 _RULES_OPTION = click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Rules folder (default: the packaged rules).",
 )
 _TEMPLATES_OPTION = click.option(
     "--templates",
     "templates_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of templates used before the packaged ones; extend those as default/NAME.",
 )
 _JOBS_OPTION = click.option(
-    "--jobs", type=click.IntRange(min=1), help="Processes to use (default: the CPU cores)."
+    "--jobs",
+    metavar="N",
+    type=click.IntRange(min=1),
+    help="Processes to use (default: the CPU cores).",
 )
 _REJECTS_OPTION = click.option(
     "--allow-rejects",
     is_flag=True,
     help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
+)
+_FORMAT_TRACE = _format_option(
+    "text: the brief for a terminal (--templates applies); json: the trace line."
 )
 
 
@@ -213,6 +369,7 @@ _REJECTS_OPTION = click.option(
     "-o",
     "--out",
     "outdir",
+    metavar="OUTDIR",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write; refused if it exists, unless --force.",
@@ -227,6 +384,7 @@ _REJECTS_OPTION = click.option(
     is_flag=True,
     help="Summary without names in its grids (the general edition, for wider circulation).",
 )
+@_format_option("The closing summary: text for people, json for machines (on stdout).")
 @user_errors
 def evaluate(
     workbook: str,
@@ -237,6 +395,7 @@ def evaluate(
     allow_rejects: bool,
     force: bool,
     no_names: bool,
+    output_format: str,
 ) -> None:
     """Evaluate a review WORKBOOK and write every recommendation, justified, to OUTDIR.
 
@@ -245,7 +404,7 @@ def evaluate(
     recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
     record, checked by `audit verify`). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
-    written unless the whole run succeeds.
+    written unless the whole run succeeds (exit 5 when it cannot be written).
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
@@ -264,6 +423,20 @@ def evaluate(
         bars.close()
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     rejected = len(result.panel.rejected)
+    if output_format == "json":
+        _echo_json(
+            {
+                "ok": True,
+                "workbook": str(result.panel.path),
+                "outdir": str(written.outdir),
+                "people": written.briefs,
+                "rejected_rows": rejected,
+                "warnings": warnings,
+                # What OUTDIR holds, folders with a slash (every file: manifest.json).
+                "files": sorted(p.name + "/" * p.is_dir() for p in written.outdir.iterdir()),
+            }
+        )
+        return
     click.echo(
         f"evaluated {written.briefs} people from {result.panel.path.name} "
         f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
@@ -280,6 +453,7 @@ def evaluate(
 @_RULES_OPTION
 @_TEMPLATES_OPTION
 @_REJECTS_OPTION
+@_FORMAT_TRACE
 @user_errors
 def explain(
     employee_id: str,
@@ -287,20 +461,29 @@ def explain(
     rules_dir: Path | None,
     templates_dir: Path | None,
     allow_rejects: bool,
+    output_format: str,
 ) -> None:
     """Explain one person's recommendation in the terminal (80 columns).
 
     The same justification as the person's brief: the recommendation, the evidence
     with its cells, the rules that fired with the values they used, the rules that
-    came close and what would change the outcome.
+    came close and what would change the outcome. With --format json: the person's
+    trace line as trace.jsonl holds it, without the chain (docs/trace.md). Exits 1
+    when nobody evaluated has EMPLOYEE_ID.
 
     Example: talentrules explain 00004 sample_inputs/panel_review.xlsx
     """
+    from talentrules.audit import canonical, trace_record
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
 
     _notice_local_rules(rules_dir)
+    if templates_dir is not None and output_format == "json":
+        raise click.UsageError("--templates shapes the text; --format json prints the trace")
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+    if output_format == "json":  # the values exactly as trace.jsonl writes them
+        _echo_json(json.loads(canonical(trace_record(result, result.index(employee_id)))))
+        return
     click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
 
 
@@ -318,15 +501,16 @@ def rules() -> None:
     required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
+@_format_option("text: each problem on stderr, a summary on stdout; json: all on stdout.")
 @user_errors
-def rules_check(rules_dir: Path | None) -> None:
+def rules_check(rules_dir: Path | None, output_format: str) -> None:
     """Check a rules folder like a compiler: each problem with its file and line.
 
     Reports syntax and schema errors, unknown facts, type errors, cycles, rules
     that can never fire, overlapping rules, protected attributes and what would
     break durable_rules; then compiles the rules and loads them into durable_rules,
     which reports its own limits (all/any groups per rule, facts per level, rules
-    matching together). Exits 1 when there are errors (warnings alone pass).
+    matching together). Exits 3 when there are errors (warnings alone pass).
     RULES_DIR defaults to the packaged rules.
 
     Example: talentrules rules check rules/
@@ -337,24 +521,67 @@ def rules_check(rules_dir: Path | None) -> None:
 
     _notice_local_rules(rules_dir)
     report = check_report(rules_dir)
-    for diagnostic in report.diagnostics:
-        click.echo(str(diagnostic), err=True)
-    if report.errors:
-        click.echo(report.summary)
-        raise SystemExit(1)
-    # The language is sound; now what durable_rules itself would refuse, and what a
+    # The language is sound; then what durable_rules itself would refuse, and what a
     # run would refuse in the catalogue and allocation policy.
-    rulebook = load_rulebook(rules_dir)
-    refused = compile_problems(rulebook) + catalogue_problems(rulebook)
-    for problem in refused:
-        click.echo(problem, err=True)
+    refused: list[str] = []
+    if not report.errors:
+        rulebook = load_rulebook(rules_dir)
+        refused = compile_problems(rulebook) + catalogue_problems(rulebook)
+    errors = report.errors + len(refused)
+    summary = report.summary
     if refused:
-        click.echo(
-            f"{len(refused)} error{'s' if len(refused) != 1 else ''}, {report.warnings} "
+        summary = (
+            f"{errors} error{'s' if errors != 1 else ''}, {report.warnings} "
             f"warning{'s' if report.warnings != 1 else ''}"
         )
-        raise SystemExit(1)
-    click.echo(report.summary)
+    if output_format == "json":
+        _echo_json(_check_json(report, refused, summary))
+    else:
+        for line in [*map(str, report.diagnostics), *refused]:
+            click.echo(line, err=True)
+        click.echo(summary)
+    if errors:
+        raise SystemExit(EXIT_RULES)
+
+
+def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[str, Any]:
+    """``rules check --format json``: the checker's diagnostics, then durable_rules'."""
+    diagnostics = [
+        {
+            "checker": "language",
+            "severity": d.severity,
+            "file": d.file,
+            "line": d.line,
+            "rule": d.rule_id,
+            "message": d.message,
+            "text": str(d),
+        }
+        for d in report.diagnostics
+    ]
+    diagnostics += [
+        {
+            "checker": "run",  # durable_rules' limits, the catalogue, the policy
+            "severity": "error",
+            "file": None,
+            "line": None,
+            "rule": None,
+            "message": problem,
+            "text": problem,
+        }
+        for problem in refused
+    ]
+    errors = sum(d["severity"] == "error" for d in diagnostics)
+    return {
+        "ok": errors == 0,
+        "summary": summary,
+        "counts": {
+            "rules": report.rules,
+            "decisions": report.decisions,
+            "errors": errors,
+            "warnings": report.warnings,
+        },
+        "diagnostics": diagnostics,
+    }
 
 
 @rules.command("test")
@@ -368,26 +595,53 @@ def rules_check(rules_dir: Path | None) -> None:
     is_flag=True,
     help="Also require every rule to fire and every decision outcome to be reached.",
 )
+@click.option(
+    "--junit",
+    "junit_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the results as JUnit XML to this file, for a CI system to show.",
+)
+@_format_option("text for people; json: every test with its result, and coverage.")
 @user_errors
-def rules_test(rules_dir: Path | None, coverage: bool) -> None:
+def rules_test(
+    rules_dir: Path | None, coverage: bool, junit_file: Path | None, output_format: str
+) -> None:
     """Run the rule tests in RULES_DIR/tests/*.yaml.
 
     Each test gives the facts of a made-up person and the conclusions expected (and
     not expected); it runs through the reference evaluator and the durable_rules
     engine, which must agree. Failures show the test's file and line, expected and
-    actual conclusions, and the rules that fired. Exits 1 on any failure, or with
+    actual conclusions, and the rules that fired. Exits 3 on any failure, or with
     --coverage on any rule never fired or outcome never reached. RULES_DIR defaults
     to the packaged rules.
 
     Example: talentrules rules test rules/ --coverage
     """
-    from talentrules.ruletests import format_report, run_folder
+    from talentrules.ruletests import (
+        format_report,
+        junit_error_xml,
+        junit_xml,
+        report_json,
+        run_folder,
+        write_file,
+    )
 
     _notice_local_rules(rules_dir)
-    report = run_folder(rules_dir, coverage=coverage)
-    click.echo(format_report(report))
+    try:
+        report = run_folder(rules_dir, coverage=coverage)
+    except RulebookError as error:
+        if junit_file is not None:  # the CI shows why there are no results
+            write_file(junit_file, junit_error_xml(str(error)))
+        raise
+    if junit_file is not None:
+        write_file(junit_file, junit_xml(report))
+    if output_format == "json":
+        _echo_json(report_json(report))
+    else:
+        click.echo(format_report(report))
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_RULES)
 
 
 @cli.group()
@@ -402,58 +656,73 @@ def audit() -> None:
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--workbook",
+    metavar="FILE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The run's workbook: replay the run and compare every recommendation and trace line.",
 )
 @click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder for the replay (default: the one the manifest records).",
+    help="With --workbook: rules folder for the replay (default: the manifest's).",
 )
+@_format_option("text for people; json: every check and problem, and the manifest's hash.")
 @user_errors
-def audit_verify(outdir: Path, workbook: Path | None, rules_dir: Path | None) -> None:
+def audit_verify(
+    outdir: Path, workbook: Path | None, rules_dir: Path | None, output_format: str
+) -> None:
     """Check OUTDIR's record: the trace's hash chain, the manifest, every file's hash.
 
     An edited, reordered, truncated or appended trace line is named with its line
     number and employee. With --workbook the run is replayed with the same options;
-    any difference names the person, the field and both values. Exits 1 on any
-    problem. Prints the manifest's own SHA-256: keep it with the panel's minutes.
+    any difference names the person, the field and both values. Exits 4 on any
+    mismatch, 1 when OUTDIR has no readable manifest. Prints the manifest's own
+    SHA-256: keep it with the panel's minutes.
 
     Example: talentrules audit verify review-out --workbook review.xlsx
     """
     from talentrules.audit import verify
 
+    if rules_dir is not None and workbook is None:
+        raise click.UsageError("--rules is the replay's rulebook: give --workbook too")
     report = verify(outdir, workbook, rules_dir)
-    for line in report.checked:
-        click.echo(f"ok: {line}")
-    for line in report.problems:
-        click.echo(f"FAIL: {line}")
-    click.echo(f"manifest.json sha256 {report.manifest_sha256}")
+    if output_format == "json":
+        _echo_json(
+            {
+                "ok": report.ok,
+                "outdir": str(report.outdir),
+                "replayed": workbook is not None,
+                "checked": report.checked,
+                "problems": report.problems,
+                "manifest_sha256": report.manifest_sha256,
+            }
+        )
+    else:
+        for line in report.checked:
+            click.echo(f"ok: {line}")
+        for line in report.problems:
+            click.echo(f"FAIL: {line}")
+        click.echo(f"manifest.json sha256 {report.manifest_sha256}")
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_AUDIT)
 
 
-_AUDIT_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for machines.",
-)
+_AUDIT_FORMAT = _format_option("text for people, json for machines.")
 
 
 @audit.command("diff")
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--rules-a",
+    metavar="DIR",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The rulebook in use.",
 )
 @click.option(
     "--rules-b",
+    metavar="DIR",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The proposed rulebook.",
@@ -476,7 +745,7 @@ def audit_diff(
 
     diff = diff_rulebooks(workbook, rules_a, rules_b, allow_rejects=allow_rejects)
     if output_format == "json":
-        click.echo(json.dumps(diff.as_json(), indent=2, ensure_ascii=False))
+        _echo_json(diff.as_json())
     else:
         click.echo(format_diff(diff))
 
@@ -485,10 +754,17 @@ def audit_diff(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--workbook",
+    metavar="FILE",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
 )
-@_RULES_OPTION
+@click.option(
+    "--rules",
+    "rules_dir",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="For a WORKBOOK: the rules folder to evaluate it with (default: the packaged rules).",
+)
 @_AUDIT_FORMAT
 @user_errors
 def audit_fairness(
@@ -506,11 +782,17 @@ def audit_fairness(
     from talentrules.audit import fairness, fairness_of_outdir, format_fairness
     from talentrules.run import evaluate_workbook
 
+    # Each option applies to one kind of SOURCE; given with the other, it is refused,
+    # never silently ignored (an OUTDIR's run used the rules its manifest records).
     if source.is_dir():
+        if rules_dir is not None:
+            raise click.UsageError("--rules is for a WORKBOOK: an OUTDIR's rules are its run's")
         report = fairness_of_outdir(source, workbook)
     else:
+        if workbook is not None:
+            raise click.UsageError("--workbook is for an OUTDIR: SOURCE is the workbook")
         report = fairness(evaluate_workbook(source, rules_dir))
     if output_format == "json":
-        click.echo(json.dumps(report.as_json() if report else None, indent=2, ensure_ascii=False))
+        _echo_json(report.as_json() if report else None)  # null: no Demographics sheet
     else:
         click.echo(format_fairness(report))

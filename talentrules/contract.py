@@ -1,10 +1,11 @@
-"""The workbook contract (``shared/workbook.md``) as data.
+"""The workbook contract as data; ``docs/workbook.md`` is written from it.
 
 One table says which sheets exist, their columns, each column's type, scale,
 allowed values, vendor aliases and help text. Ingestion validates against it, the
-``template`` command writes it out, and the benchmark generator fills it in, so
-the three can never disagree. The Evidence ``signal`` codes are the rulebook's
-(``with_signals``), not the contract's.
+``template`` command writes it out, the benchmark generator fills it in and
+``scripts/gen_docs.py`` documents it, so the four can never disagree (rerun that
+script after a change here; tests/test_docs.py fails until you do). The Evidence
+``signal`` codes are the rulebook's (``with_signals``), not the contract's.
 
 The values here are the workbook's words (a vendor's labels, the Investments sheet's
 tracks, an influence base of Position or Expertise). Some read like outcomes of the

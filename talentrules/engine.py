@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib.metadata
 import itertools
 import json
 import json.encoder
 import marshal
 import math
-import multiprocessing
 import os
 import pickle
 import re
@@ -38,6 +38,7 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter
 from typing import Any, cast
 
+from talentrules import processes
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
 from talentrules.model import Value
@@ -58,13 +59,17 @@ from talentrules.rulebook import (
 
 try:
     import durable_rules_engine as _dre
-except ImportError as _error:  # e.g. Python 3.13: PyEval_CallObject is gone
+except ImportError as _error:  # e.g. a build of the unpatched 2.0.28 on Python 3.13
     _dre = None
     _IMPORT_ERROR: str | None = str(_error)
 else:
     _IMPORT_ERROR = None
 
-DURABLE_VERSION = "2.0.28"
+# The vendored build says "2.0.28+talentrules.1" (vendor/durable_rules/TALENTRULES.md).
+try:
+    DURABLE_VERSION = importlib.metadata.version("durable-rules")
+except importlib.metadata.PackageNotFoundError:  # Engine() then says what is missing
+    DURABLE_VERSION = "not installed"
 
 # What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
 # author can act on.
@@ -605,7 +610,8 @@ class Engine:
         if _dre is None:
             raise EngineError(
                 f"durable_rules {DURABLE_VERSION} cannot be imported on this Python "
-                f"({_IMPORT_ERROR}); talentrules supports Python 3.11 and 3.12"
+                f"({_IMPORT_ERROR}); reinstall talentrules (pip install .), which builds the "
+                "patched copy in vendor/durable_rules"
             )
         self.rulebook = rulebook
         compiler = _Compiler(rulebook)
@@ -907,7 +913,13 @@ def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) ->
     return results
 
 
-def _start_worker() -> None:
+def _start_worker(
+    rulebook: Rulebook | None = None, persons: Sequence[PersonFacts] | None = None
+) -> None:
+    """A worker's engine; under spawn the run arrives here, pickled (fork inherits it)."""
+    if rulebook is not None and persons is not None:
+        gc.disable()  # as the parent, which forked workers inherit
+        _WORKER.update(rulebook=rulebook, persons=persons)
     _WORKER["engine"] = Engine(_WORKER["rulebook"])
 
 
@@ -953,9 +965,13 @@ def run(
         Engine(rulebook).close()  # compile errors surface here, not in a worker
         size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
         spans = [(i, min(i + size, len(ordered))) for i in range(0, len(ordered), size)]
-        # fork: workers inherit the rulebook and persons instead of unpickling them.
+        # fork: workers inherit the rulebook and persons instead of unpickling them;
+        # spawn (no fork, or macOS): they are pickled once per worker.
+        pools = processes.context()
         _WORKER.update(rulebook=rulebook, persons=ordered)
-        with multiprocessing.get_context("fork").Pool(jobs, _start_worker) as pool:
+        forked = pools.get_start_method() == "fork"
+        initargs = () if forked else (rulebook, ordered)
+        with pools.Pool(jobs, _start_worker, initargs) as pool:
             for (start, end), chunk in zip(spans, pool.imap(_work, spans), strict=True):
                 done(_unpack(chunk, rulebook, ordered[start:end]))
     finally:

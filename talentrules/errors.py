@@ -1,7 +1,8 @@
 """Every error talentrules reports to a user; one base class, one subclass per stage.
 
-The CLI turns any ``TalentRulesError`` into a one-paragraph message and exit
-status 1; anything else is a bug and keeps its traceback.
+The CLI turns any ``TalentRulesError`` into a one-paragraph message and an exit
+status by its class (``cli.EXIT_CODES``); anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ class TalentRulesError(Exception):
 
 class WorkbookError(TalentRulesError):
     """The input file is not a workbook talentrules can read at all."""
+
+
+class UnknownPersonError(TalentRulesError):
+    """An employee_id was asked for that is not among the people evaluated."""
 
 
 class ValidationError(TalentRulesError):

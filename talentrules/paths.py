@@ -1,4 +1,4 @@
-"""Where the packaged rules, templates and sample workbooks are.
+"""Where the packaged rules, templates, sample workbooks and output schemas are.
 
 In a wheel they live in ``talentrules/_data/`` (hatchling force-include); in a
 source checkout or editable install they are the repository's top-level folders.
@@ -29,3 +29,14 @@ def default_templates_dir() -> Path:
 
 def sample_workbook(name: str = "panel_review.xlsx") -> Path:
     return packaged("sample_inputs") / name
+
+
+SCHEMAS = ("recommendations", "trace-line", "manifest")
+
+
+def schema_file(name: str) -> Path:
+    """The JSON Schema (draft 2020-12) of an output: ``recommendations``, ``trace-line``
+    or ``manifest`` (inside the package, so a wheel has them; docs/schemas/ has copies)."""
+    if name not in SCHEMAS:
+        raise ValueError(f"no schema {name!r} (there are: {', '.join(SCHEMAS)})")
+    return _PACKAGE / "schemas" / f"{name}.schema.json"

@@ -17,7 +17,6 @@ import functools
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from talentrules import __version__, audit
+from talentrules import __version__, audit, processes
 from talentrules.contract import EMPLOYEES, EVIDENCE, INVESTMENT_FIELD, NOMINATIONS, normalize
 from talentrules.errors import OutputError
 from talentrules.model import Row, Value
@@ -660,6 +659,11 @@ class Renderer:
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap
         self._cache: dict[str, jinja2.Template] = {}
+        self.templates_dir = templates_dir
+
+    def __reduce__(self) -> tuple[type[Renderer], tuple[Path | None]]:
+        # Compiled templates do not pickle: a spawned --jobs worker compiles its own.
+        return (Renderer, (self.templates_dir,))
 
     def template(self, name: str) -> jinja2.Template:
         """The compiled template ``name``; the language follows its extension."""
@@ -853,6 +857,11 @@ class ContextBuilder:
         self.track = rulebook.role("development_track")
         self.exceptions = rulebook.role("panel_exceptions")
         self.signals = rulebook.signals
+
+    def __reduce__(self) -> tuple[type[ContextBuilder], tuple[RunResult, Namer]]:
+        # The sandbox and its compiled messages do not pickle: a spawned worker
+        # builds its own from the run.
+        return (ContextBuilder, (self.result, self.namer))
 
     @staticmethod
     def _group(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
@@ -1980,6 +1989,11 @@ class Written:
 _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
 
 
+def _start_renderer(state: dict[str, Any]) -> None:
+    """A spawned worker's builder, renderer and folder (forked ones inherit them)."""
+    _RENDER.update(state)
+
+
 def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
     """Build, render and write the briefs of people ``span``: (count, render s, write s),
     in CPU seconds so that a busy machine does not distort the split."""
@@ -2136,9 +2150,14 @@ def _render_briefs(
             # fork: workers inherit the run and the compiled templates instead of
             # unpickling them; results come back as small tuples. gc.freeze keeps the
             # workers' collector off the inherited objects, which would otherwise
-            # copy every page of the parent's heap into each worker.
-            gc.freeze()
-            pool = multiprocessing.get_context("fork").Pool(jobs)
+            # copy every page of the parent's heap into each worker. spawn (no fork,
+            # or macOS): each worker gets them pickled once, by its initializer.
+            pools = processes.context()
+            if pools.get_start_method() == "fork":
+                gc.freeze()
+                pool = pools.Pool(jobs)
+            else:
+                pool = pools.Pool(jobs, _start_renderer, (dict(_RENDER),))
             batches = pool.imap_unordered(_render_span, spans)
         try:
             if jobs > 1:  # the parent would only wait: it writes the trace meanwhile
@@ -2155,7 +2174,7 @@ def _render_briefs(
             if jobs > 1:
                 pool.terminate()
                 pool.join()
-                gc.unfreeze()
+                gc.unfreeze()  # a no-op when nothing was frozen
     finally:
         _RENDER.clear()
     return rendering, writing, tracing
@@ -2175,11 +2194,5 @@ def render_brief_text(
     result: RunResult, employee_id: str, templates_dir: Path | None = None
 ) -> str:
     """The justification for one person as terminal text (``talentrules explain``)."""
-    index = next((n for n, r in enumerate(result.results) if r.employee_id == employee_id), None)
-    if index is None:
-        known = ", ".join(r.employee_id for r in result.results[:5])
-        raise OutputError(
-            f"{result.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
-            f"(for example: {known})"
-        )
+    index = result.index(employee_id)
     return Renderer(templates_dir).render("brief.txt.j2", ContextBuilder(result).brief(index))

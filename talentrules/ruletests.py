@@ -9,15 +9,20 @@ that every rule fire in some test and every outcome of every decision be reached
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from talentrules.engine import Engine
-from talentrules.errors import RulebookError, RuleConflictError
+from talentrules.errors import OutputError, RulebookError, RuleConflictError
 from talentrules.facts import PersonFacts, facts_from_mapping
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
@@ -66,6 +71,7 @@ class RuleTestReport:
     unfired_rules: list[str] = field(default_factory=list)  # coverage gaps
     unreached: list[tuple[str, str]] = field(default_factory=list)  # (decision, outcome)
     coverage: bool = False
+    seconds: float = 0.0  # wall time of the whole run, for JUnit
 
     @property
     def ok(self) -> bool:
@@ -299,6 +305,7 @@ def run_rule_tests(
     The engine must agree with the reference evaluator exactly; a disagreement is
     a failure of the test, shown with both results.
     """
+    started = time.perf_counter()
     failures: list[RuleTestFailure] = []
     fired_anywhere: set[str] = set()
     reached: set[tuple[str, str]] = set()
@@ -338,6 +345,7 @@ def run_rule_tests(
             for outcome in rulebook.decisions[name].outcomes
             if (name, outcome) not in reached
         ]
+    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -358,24 +366,24 @@ def _disagreement(reference: Evaluation, engine: Evaluation) -> str:
     return "durable_rules engine disagrees with the reference evaluator: " + "; ".join(parts)
 
 
+def _failure_lines(failure: RuleTestFailure) -> list[str]:
+    test = failure.test
+    lines = [f"{test.where}: FAILED: {test.name}"]
+    lines += [f"  {problem}" for problem in failure.problems]
+    if failure.outcomes:
+        lines.append(
+            "  concluded: " + "; ".join(f"{d} {', '.join(o)}" for d, o in failure.outcomes.items())
+        )
+    lines.append(f"  rules fired: {', '.join(failure.fired) or 'none'}")
+    return lines
+
+
 def format_report(report: RuleTestReport) -> str:
     """The report as a panel owner reads it: failures first, then a summary line."""
     lines: list[str] = []
     for failure in report.failures:
-        test = failure.test
-        lines.append(f"{test.where}: FAILED: {test.name}")
-        lines += [f"  {problem}" for problem in failure.problems]
-        if failure.outcomes:
-            lines.append(
-                "  concluded: "
-                + "; ".join(f"{d} {', '.join(o)}" for d, o in failure.outcomes.items())
-            )
-        lines.append(f"  rules fired: {', '.join(failure.fired) or 'none'}")
-    passed = len(report.tests) - len(report.failures)
-    lines.append(
-        f"{len(report.tests)} tests: {passed} passed, {len(report.failures)} failed "
-        f"({' and '.join(report.evaluators)})"
-    )
+        lines += _failure_lines(failure)
+    lines.append(_summary(report))
     if report.coverage:
         if report.unfired_rules:
             lines.append(
@@ -390,6 +398,136 @@ def format_report(report: RuleTestReport) -> str:
         if not report.unfired_rules and not report.unreached:
             lines.append("coverage: every rule fired and every outcome reached")
     return "\n".join(lines)
+
+
+def _summary(report: RuleTestReport) -> str:
+    passed = len(report.tests) - len(report.failures)
+    return (
+        f"{len(report.tests)} tests: {passed} passed, {len(report.failures)} failed "
+        f"({' and '.join(report.evaluators)})"
+    )
+
+
+def report_json(report: RuleTestReport) -> dict[str, Any]:
+    """``rules test --format json``: every test with its result, then coverage."""
+    failed = {id(f.test): f for f in report.failures}
+    tests = []
+    for test in report.tests:
+        failure = failed.get(id(test))
+        tests.append(
+            {
+                "name": test.name,
+                "file": test.file,
+                "line": test.line,
+                "passed": failure is None,
+                "problems": list(failure.problems) if failure else [],
+                "concluded": (
+                    {d: list(o) for d, o in failure.outcomes.items()} if failure else None
+                ),
+                "fired": list(failure.fired) if failure else None,
+            }
+        )
+    return {
+        "ok": report.ok,
+        "summary": _summary(report),
+        "evaluators": list(report.evaluators),
+        "counts": {
+            "tests": len(report.tests),
+            "passed": len(report.tests) - len(report.failures),
+            "failed": len(report.failures),
+        },
+        "tests": tests,
+        "coverage": (
+            {
+                "unfired_rules": list(report.unfired_rules),
+                "unreached": [{"decision": d, "outcome": o} for d, o in report.unreached],
+            }
+            if report.coverage
+            else None
+        ),
+    }
+
+
+def junit_xml(report: RuleTestReport, suite: str = "talentrules rules test") -> bytes:
+    """The report as JUnit XML, the format CI systems (Jenkins, GitLab, GitHub actions'
+    reporters) read: one testcase per rule test, its file and line, a failure element
+    with every unmet expectation; with --coverage, one more testcase for coverage.
+    Only the suite has a time: the tests run through both evaluators in one pass."""
+    failed = {id(f.test): f for f in report.failures}
+    cases: list[ET.Element] = []
+    for test in report.tests:
+        case = ET.Element(
+            "testcase",
+            classname=f"rules.tests.{Path(test.file).stem}",
+            name=test.name,
+            file=test.file,
+            line=str(test.line),
+        )
+        failure = failed.get(id(test))
+        if failure is not None:
+            element = ET.SubElement(
+                case, "failure", message=failure.problems[0], type="RuleTestFailure"
+            )
+            element.text = "\n".join(_failure_lines(failure))
+        cases.append(case)
+    if report.coverage:
+        case = ET.Element("testcase", classname="rules.tests", name="coverage")
+        gaps = [f"rule never fired: {r}" for r in report.unfired_rules] + [
+            f"outcome never reached: {d}: {o}" for d, o in report.unreached
+        ]
+        if gaps:
+            element = ET.SubElement(
+                case, "failure", message=f"{len(gaps)} coverage gaps", type="CoverageGap"
+            )
+            element.text = "\n".join(gaps)
+        cases.append(case)
+    return _junit_document(suite, cases, report.seconds)
+
+
+def junit_error_xml(message: str, suite: str = "talentrules rules test") -> bytes:
+    """JUnit XML for a run that could not start (the rulebook or a test file does not
+    load): one testcase in error with the message, so the CI shows why."""
+    case = ET.Element("testcase", classname="rules.tests", name="load the rulebook")
+    first = (message.splitlines() or [""])[0]
+    error = ET.SubElement(case, "error", message=first, type="RulebookError")
+    error.text = message
+    return _junit_document(suite, [case], 0.0)
+
+
+def _junit_document(suite: str, cases: list[ET.Element], seconds: float) -> bytes:
+    attributes = {
+        "name": suite,
+        "tests": str(len(cases)),
+        "failures": str(sum(case.find("failure") is not None for case in cases)),
+        "errors": str(sum(case.find("error") is not None for case in cases)),
+        "skipped": "0",
+        "time": f"{seconds:.3f}",
+    }
+    root = ET.Element("testsuites", attributes)
+    ET.SubElement(root, "testsuite", attributes).extend(cases)
+    ET.indent(root)
+    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it into place: a CI system never reads
+    half a report, and a failed write leaves nothing (OutputError)."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write here: {error.strerror or error}") from error
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from error
+        raise
 
 
 def run_folder(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from talentrules import decide, engine, facts
-from talentrules.errors import ValidationError
+from talentrules.errors import UnknownPersonError, ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.report import ordered
 from talentrules.model import Panel, Problem, Row
@@ -47,6 +47,18 @@ class RunResult:
         """Every problem found: the workbook's, then the catalogue's, allocation's and
         overrides' (errors first)."""
         return ordered([*self.panel.problems, *self.decisions.problems])
+
+    def index(self, employee_id: str) -> int:
+        """Where ``employee_id`` is in ``results``; UnknownPersonError naming a few known
+        ids when nobody evaluated has it."""
+        for number, result in enumerate(self.results):
+            if result.employee_id == employee_id:
+                return number
+        known = ", ".join(r.employee_id for r in self.results[:5])
+        raise UnknownPersonError(
+            f"{self.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
+            f"(for example: {known})"
+        )
 
     def result(self, employee_id: str) -> engine.Result:
         """One person's engine result; KeyError if they were not evaluated."""

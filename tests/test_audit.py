@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from talentrules import audit
 from talentrules.audit import GENESIS, Subject, canonical, fairness_of, sha256_text
-from talentrules.cli import cli
+from talentrules.cli import EXIT_AUDIT, EXIT_INPUT, cli
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.run import evaluate_workbook
 
@@ -124,7 +124,8 @@ def test_manifest_fields(sample_out: Path) -> None:
     assert len(set(manifest["rulebook"]["rules"].values())) == len(run_result.rulebook.rules)
     assert manifest["templates"]["sha256"] == audit.templates_sha256()
     assert set(manifest["versions"]) == {"talentrules", "durable_rules", "python"}
-    assert manifest["versions"]["durable_rules"] == "2.0.28"
+    # The vendored, patched build (vendor/durable_rules), not a stock 2.0.28.
+    assert manifest["versions"]["durable_rules"] == "2.0.28+talentrules.1"
     assert manifest["as_of"] == "2026-10-31"
     assert manifest["options"]["allow_rejects"] is False
     assert manifest["started"] <= manifest["finished"]
@@ -201,7 +202,7 @@ def test_verify_detects_and_locates_trace_tampering(outdir: Path, kind: str) -> 
     change, expected = TAMPERING[kind]
     write_trace(outdir, change(trace_of(outdir)))
     code, output = verify(outdir)
-    assert code == 1, output
+    assert code == EXIT_AUDIT, output
     assert expected in output, output
     assert "trace.jsonl: changed since the run" in output  # its file hash too
 
@@ -214,7 +215,7 @@ def test_verify_detects_an_edited_manifest(outdir: Path) -> None:
     manifest["counts"]["people"] = 46
     path.write_text(json.dumps(manifest), encoding="utf-8")
     code, output = verify(outdir)
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert "trace.jsonl line 45 (employee 00045): changed after it was written" in output
     assert "summary.md: changed since the run" in output
     assert "manifest.json: counts 46 people, trace.jsonl has 45" in output
@@ -227,7 +228,7 @@ def test_verify_names_the_person_when_recommendations_json_is_edited(outdir: Pat
     person["heart"] = "Strong"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     code, output = verify(outdir)
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert (
         'recommendations.json: employee 00007: heart: "Strong" where trace.jsonl has '
         '"Not evidenced"' in output
@@ -242,7 +243,7 @@ def test_verify_covers_overrides(outdir: Path) -> None:
     person["override"][0]["decided_by"] = "Someone Else"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     code, output = verify(outdir)
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert "recommendations.json: employee 00010: override:" in output
     assert "Someone Else" in output and "K. Osei" in output
 
@@ -251,14 +252,14 @@ def test_verify_detects_added_and_removed_files(outdir: Path) -> None:
     (outdir / "briefs" / "00001.md").unlink()
     (outdir / "extra.txt").write_text("x", encoding="utf-8")
     code, output = verify(outdir)
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert "briefs/00001.md: listed in the manifest, missing from the folder" in output
     assert "extra.txt: not written by the run" in output
 
 
 def test_verify_refuses_a_folder_without_manifest(tmp_path: Path) -> None:
     code, output = verify(tmp_path)
-    assert code == 1
+    assert code == EXIT_INPUT  # nothing to audit: refused, not a mismatch
     assert "no manifest" in output
 
 
@@ -274,7 +275,7 @@ def test_replay_detects_a_changed_workbook_cell(outdir: Path, tmp_path: Path) ->
         tmp_path / "changed.xlsx", set_cell("Evidence", "EV-0049", "source_type", "Self")
     )
     code, output = verify(outdir, "--workbook", str(changed))
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert "changed.xlsx: not the workbook of this run" in output
     assert (
         'replay: employee 00007: recommendation.outcomes.heart[0]: "Not evidenced" -> '
@@ -305,7 +306,7 @@ def changed_rules(tmp_path: Path) -> Path:
 def test_replay_detects_a_changed_rule(outdir: Path, tmp_path: Path) -> None:
     rules = changed_rules(tmp_path)
     code, output = verify(outdir, "--workbook", str(sample_workbook()), "--rules", str(rules))
-    assert code == 1
+    assert code == EXIT_AUDIT
     assert "not the rulebook of this run" in output
     assert "rule evidence-sufficient: changed since the run" in output
     assert "FAIL: rule " in output and output.count("FAIL: rule ") == 1

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.paths import sample_workbook
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -157,7 +157,7 @@ def test_existing_outdir_needs_force(sample_out: Path, tmp_path: Path) -> None:
     out.mkdir()
     (out / "recommendations.json").write_text("{}", encoding="utf-8")
     code, _, stderr = run("evaluate", str(sample_workbook()), "-o", str(out))
-    assert code == 1 and "already exists; use --force" in stderr
+    assert code == EXIT_OUTPUT and "already exists; use --force" in stderr
     code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(out), "--force")
     assert code == 0, stdout + stderr
     assert json.loads((out / "recommendations.json").read_text(encoding="utf-8"))["people"]
@@ -189,7 +189,7 @@ def test_templates_option_overrides_one_block(tmp_path: Path) -> None:
         "--templates",
         str(templates),
     )
-    assert code == 1 and "nickname" in stderr and not (tmp_path / "o2").exists()
+    assert code == EXIT_OUTPUT and "nickname" in stderr and not (tmp_path / "o2").exists()
 
 
 def test_explain_fits_80_columns() -> None:

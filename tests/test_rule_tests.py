@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, EXIT_RULES, cli
 from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
@@ -255,13 +257,13 @@ def test_cli_rules_test(folder: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "2 tests: 2 passed, 0 failed" in result.output
     result = runner.invoke(cli, ["rules", "test", str(folder), "--coverage"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert "coverage: 2 outcomes never reached in any test: heart: No; investment: None" in (
         result.output
     )
     (folder / "tests" / "b.yaml").write_text("tests:\n  - name: x\n    expect: {hart: No}\n")
     result = runner.invoke(cli, ["rules", "test", str(folder)])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_RULES
     assert "unknown decision 'hart'" in result.output
 
 
@@ -269,3 +271,84 @@ def test_the_default_rulebook_passes_its_own_tests() -> None:
     report = run_folder(default_rules_dir(), with_engine=False)
     assert report.tests, "the default rulebook has rule tests"
     assert report.ok, format_report(report)
+
+
+FAILING = """\
+tests:
+  - name: strong but expected emerging
+    facts: {H-DEV.episodes: 4, readiness: Ready now}
+    expect: {heart: Emerging}
+"""
+
+
+def test_json_report_lists_every_test_with_its_result(folder: Path) -> None:
+    (folder / "tests" / "b.yaml").write_text(FAILING)
+    result = CliRunner().invoke(cli, ["rules", "test", str(folder), "--format", "json"])
+    assert result.exit_code == EXIT_RULES, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert data["counts"] == {"tests": 3, "passed": 2, "failed": 1}
+    assert data["evaluators"] == ["reference evaluator", "durable_rules engine"]
+    failed = [t for t in data["tests"] if not t["passed"]]
+    assert [(t["name"], Path(t["file"]).name, t["line"]) for t in failed] == [
+        ("strong but expected emerging", "b.yaml", 2)
+    ]
+    assert failed[0]["problems"] == ["heart: expected Emerging, got Strong"]
+    assert failed[0]["concluded"]["heart"] == ["Strong"]
+    assert "heart-strong" in failed[0]["fired"]
+    assert data["coverage"] is None
+
+
+def test_junit_xml_is_what_a_ci_system_reads(folder: Path, tmp_path: Path) -> None:
+    (folder / "tests" / "b.yaml").write_text(FAILING)
+    junit = tmp_path / "reports" / "rules.xml"
+    junit.parent.mkdir()
+    result = CliRunner().invoke(
+        cli, ["rules", "test", str(folder), "--coverage", "--junit", str(junit)]
+    )
+    assert result.exit_code == EXIT_RULES, result.output
+    assert "FAILED: strong but expected emerging" in result.stdout  # text as before
+    # The shape Jenkins' and GitLab's JUnit readers take (pytest --junitxml writes the
+    # same): testsuites > testsuite(tests, failures, errors, skipped, time) > testcase.
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [
+        "strong and ready",
+        "emerging with derailers",
+        "strong but expected emerging",
+        "coverage",
+    ]
+    assert suite.get("tests") == "4" and suite.get("failures") == "2"
+    assert suite.get("errors") == "0" and suite.get("skipped") == "0"
+    assert float(suite.get("time", "x")) >= 0
+    failed = cases[2]
+    assert failed.get("classname") == "rules.tests.b"
+    assert Path(failed.get("file", "")).name == "b.yaml" and failed.get("line") == "2"
+    failure = failed.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "heart: expected Emerging, got Strong"
+    assert "rules fired: heart-strong" in (failure.text or "")
+    assert cases[0].find("failure") is None
+    gaps = cases[3].find("failure")
+    assert gaps is not None and "outcome never reached: heart: No" in (gaps.text or "")
+    assert [p.name for p in junit.parent.iterdir()] == ["rules.xml"]  # no temporary left
+
+
+def test_junit_xml_shows_a_rulebook_that_will_not_load(folder: Path, tmp_path: Path) -> None:
+    (folder / "tests" / "b.yaml").write_text("tests:\n  - name: x\n    expect: {hart: No}\n")
+    junit = tmp_path / "rules.xml"
+    result = CliRunner().invoke(cli, ["rules", "test", str(folder), "--junit", str(junit)])
+    assert result.exit_code == EXIT_RULES
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1" and suite.get("tests") == "1"
+    error = suite.find("testcase/error")
+    assert error is not None and "unknown decision 'hart'" in (error.get("message") or "")
+
+
+def test_junit_into_a_missing_folder_is_an_output_error(folder: Path, tmp_path: Path) -> None:
+    junit = tmp_path / "no" / "such" / "rules.xml"
+    result = CliRunner().invoke(cli, ["rules", "test", str(folder), "--junit", str(junit)])
+    assert result.exit_code == EXIT_OUTPUT, result.output
+    assert "cannot write here" in result.stderr and not junit.parent.exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.errors import RulebookError
 from talentrules.rulebook import (
     AllOf,
@@ -537,7 +537,7 @@ def test_cli_check_passes_a_good_rulebook(tmp_path: Path) -> None:
 
 def test_cli_check_fails_with_errors() -> None:
     result = CliRunner().invoke(cli, ["rules", "check", str(BAD_RULEBOOKS / "unknown-fact")])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert "unknown fact 'performence'; did you mean 'performance'?" in result.output
     assert result.output.endswith("1 error, 0 warnings\n")
 
@@ -630,7 +630,7 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
         },
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert "rules.yaml:8: rule nested: its condition nests" in result.output
     assert "durable_rules takes at most 15 (error 113)" in result.output
     assert result.output.endswith("1 error, 0 warnings\n")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.contract import SHEETS, with_signals
 from talentrules.errors import OutputError
 from talentrules.ingest import load_workbook
@@ -128,7 +128,7 @@ def test_a_failed_write_leaves_nothing_behind(
 
 def test_a_missing_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["template", str(tmp_path / "no" / "such" / "t.xlsx")])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert "cannot write the template" in result.output
     assert not (tmp_path / "no").exists()
 
@@ -140,13 +140,13 @@ def test_cli_template(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert target.is_file()
     result = runner.invoke(cli, ["template", str(target)])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert "already exists" in result.output and "--force" in result.output
     result = runner.invoke(cli, ["template", "--empty", "--force", str(target)])
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(target)["Employees"].max_row == 1
     result = runner.invoke(cli, ["template", str(tmp_path / "no-such-dir" / "x.xlsx")])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert "cannot write" in result.output
     result = runner.invoke(cli, ["template"])
     assert result.exit_code == 2
