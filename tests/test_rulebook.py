@@ -548,7 +548,7 @@ def test_cli_check_names_the_packaged_catalogue_a_folder_falls_back_to(
     folder = Path(shutil.copytree(BAD_RULEBOOKS / "only-unknown", tmp_path / "rules"))
     (folder / "catalogue.yaml").unlink()
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert f"{folder}: has no catalogue.yaml, so a run allocates with the packaged" in (
         result.output
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import check_report, load_rulebook
 from talentrules.vocabulary import read_vocabulary
@@ -69,7 +69,7 @@ def test_an_unknown_parameter_is_an_error_at_its_line_with_did_you_mean(rules: P
         for d in found
     ), found
     code, stdout, _ = check(rules)
-    assert code == 1 and "error" in stdout
+    assert code == EXIT_RULES and "error" in stdout
 
 
 def test_an_unknown_parameter_in_a_text_is_an_error_too(rules: Path) -> None:
@@ -153,7 +153,7 @@ def test_a_declared_fact_nothing_computes_is_refused_with_its_line(rules: Path) 
         "from the workbook (declare how it is derived: 'rows' and 'measure', see docs/rules.md)"
     ) in found
     code, stdout, stderr = check(rules)
-    assert code == 1 and "years_to_go" in stderr
+    assert code == EXIT_RULES and "years_to_go" in stderr
 
 
 def test_a_derived_fact_names_a_known_row_set_column_and_measure(rules: Path) -> None:
@@ -258,7 +258,7 @@ def test_an_investment_code_missing_from_the_catalogue_is_refused(rules: Path) -
     edit(rules, "decisions.yaml", "      - RET\n", "      - RET\n      - LEAD-SABBATICAL\n")
     edit(rules, "60-investment.yaml", "    then: RET\n", "    then: LEAD-SABBATICAL\n", count=2)
     code, stdout, stderr = check(rules)
-    assert code == 1, stdout + stderr
+    assert code == EXIT_RULES, stdout + stderr
     assert "investment 'LEAD-SABBATICAL' (an outcome of decision 'investment') has no entry" in (
         stderr
     )
