@@ -429,6 +429,11 @@ def evaluate(
                 "ok": True,
                 "workbook": str(result.panel.path),
                 "outdir": str(written.outdir),
+                # Which rulebook ran, as the text closing line names it (issue 10).
+                "rulebook": {
+                    "path": str(Path(result.rulebook.source).absolute()),
+                    "sha256": result.rulebook.sha256,
+                },
                 "people": written.briefs,
                 "rejected_rows": rejected,
                 "warnings": warnings,

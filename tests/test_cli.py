@@ -279,9 +279,15 @@ def test_json_results(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["evaluate", SAMPLE, "-o", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["ok"] is True and summary["people"] == 40
+    assert summary["ok"] is True and summary["people"] == 45
     assert summary["rejected_rows"] == 0 and summary["outdir"] == str(out.absolute())
     assert {"manifest.json", "trace.jsonl", "briefs/", "summary.html"} <= set(summary["files"])
+    # Which rulebook ran, as the text closing line and the manifest name it.
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert summary["rulebook"] == {
+        "path": manifest["rulebook"]["path"],
+        "sha256": manifest["rulebook"]["sha256"],
+    }
 
     result = runner.invoke(cli, ["rules", "check", "--format", "json"])
     assert result.exit_code == 0, result.output
