@@ -15,6 +15,7 @@ import importlib.metadata
 import itertools
 import json
 import platform
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -549,8 +550,18 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
         raise SystemExit(EXIT_RULES)
 
 
+# A problem a run would meet, written as the checker writes a diagnostic when it has a
+# place: "FILE:LINE: [rule ID: ]MESSAGE" (engine.compile_problems, decide.catalogue_problems).
+_PLACED = re.compile(
+    r"(?P<file>[^:\n]+):(?P<line>[0-9]+): (?:rule (?P<rule>[^\s:]+): )?(?P<message>.*)\Z",
+    re.DOTALL,
+)
+
+
 def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[str, Any]:
-    """``rules check --format json``: the checker's diagnostics, then durable_rules'."""
+    """``rules check --format json``: the checker's diagnostics, then what a run would
+    refuse (durable_rules' limits, the catalogue and allocation policy), each with its
+    file, line and rule when the problem has them."""
     diagnostics = [
         {
             "checker": "language",
@@ -563,18 +574,19 @@ def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[s
         }
         for d in report.diagnostics
     ]
-    diagnostics += [
-        {
-            "checker": "run",  # durable_rules' limits, the catalogue, the policy
-            "severity": "error",
-            "file": None,
-            "line": None,
-            "rule": None,
-            "message": problem,
-            "text": problem,
-        }
-        for problem in refused
-    ]
+    for problem in refused:  # durable_rules' limits, the catalogue, the policy
+        placed = _PLACED.match(problem)
+        diagnostics.append(
+            {
+                "checker": "run",
+                "severity": "error",
+                "file": placed["file"] if placed else None,
+                "line": int(placed["line"]) if placed else None,
+                "rule": placed["rule"] if placed else None,
+                "message": placed["message"] if placed else problem,
+                "text": problem,
+            }
+        )
     errors = sum(d["severity"] == "error" for d in diagnostics)
     return {
         "ok": errors == 0,

@@ -313,9 +313,19 @@ def test_rules_check_json_lists_each_diagnostic_with_its_place() -> None:
     result = CliRunner().invoke(cli, ["rules", "check", str(BAD_RULES), "--format", "json"])
     assert result.exit_code == EXIT_RULES
     data = json.loads(result.stdout)
-    assert data["ok"] is False and data["counts"]["errors"] == 1
-    (diagnostic,) = data["diagnostics"]
-    assert diagnostic["checker"] == "language" and diagnostic["severity"] == "error"
-    assert diagnostic["file"].endswith("rules.yaml") and diagnostic["line"] == 14
-    assert diagnostic["rule"] == "track-from-heart" and "cycle" in diagnostic["message"]
+    # The cycle, and three facts its vocabulary declares that no workbook column
+    # computes (evaluate would refuse them, so rules check does too).
+    assert data["ok"] is False and data["counts"]["errors"] == len(data["diagnostics"]) == 4
+    cycle, *uncomputed = data["diagnostics"]
+    assert cycle["checker"] == "language" and cycle["severity"] == "error"
+    assert cycle["file"].endswith("rules.yaml") and cycle["line"] == 14
+    assert cycle["rule"] == "track-from-heart" and "cycle" in cycle["message"]
+    assert [(d["file"], d["line"], d["rule"]) for d in uncomputed] == [
+        ("cycle/vocabulary.yaml", 4, None),
+        ("cycle/vocabulary.yaml", 10, None),
+        ("cycle/vocabulary.yaml", 11, None),
+    ]
+    assert all("is not one talentrules computes" in d["message"] for d in uncomputed)
     assert result.stderr == ""  # all of it is in the JSON
+    text = CliRunner().invoke(cli, ["rules", "check", str(BAD_RULES)])
+    assert [d["text"] for d in data["diagnostics"]] == text.stderr.splitlines()

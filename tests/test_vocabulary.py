@@ -5,6 +5,7 @@ would, and checks through the real checker and CLI."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -263,3 +264,21 @@ def test_an_investment_code_missing_from_the_catalogue_is_refused(rules: Path) -
         stderr
     )
     assert "rules/decisions.yaml:" in stderr
+
+
+def test_rules_check_json_gives_a_run_problem_its_file_and_line(rules: Path) -> None:
+    line = edit(rules, "decisions.yaml", "      - RET\n", "      - RET\n      - LEAD-SABBATICAL\n")
+    edit(rules, "60-investment.yaml", "    then: RET\n", "    then: LEAD-SABBATICAL\n", count=2)
+    result = CliRunner().invoke(cli, ["rules", "check", str(rules), "--format", "json"])
+    assert result.exit_code == EXIT_RULES, result.output
+    data = json.loads(result.stdout)
+    (problem,) = [d for d in data["diagnostics"] if d["checker"] == "run"]
+    decision = load_rulebook(rules).decisions["investment"]
+    assert (problem["file"], problem["line"], problem["rule"]) == (
+        "rules/decisions.yaml",
+        decision.line,
+        None,
+    )
+    assert problem["message"].startswith("investment 'LEAD-SABBATICAL' (an outcome of decision")
+    assert problem["text"] == f"rules/decisions.yaml:{decision.line}: {problem['message']}"
+    assert decision.line < line  # the decision's own line, above the outcome added
