@@ -144,7 +144,10 @@ DRIFTS = [
     ("trace-line", ("decisions", "heart"), "remove:policy"),
     ("trace-line", ("engine", "levels", 0), "add"),
     ("trace-line", ("recommendation",), "add"),
+    ("trace-line", ("recommendation", "fields"), "add"),
+    ("trace-line", ("recommendation", "fields"), "remove:balance"),
     ("manifest", (), "add"),
+    ("manifest", ("rulebook",), "remove:parameters"),
     ("manifest", ("options",), "add"),
     ("manifest", ("counts",), "remove:overrides"),
     ("manifest", ("trace",), "add"),
@@ -180,8 +183,21 @@ def test_a_key_added_or_removed_is_caught(
         ("manifest", ("started",), "yesterday"),
         ("recommendations", ("cycle", "as_of"), "2026-13-45"),
         ("manifest", ("counts", "problems"), {"fatal": 1}),
+        ("manifest", ("rulebook", "parameters", "habit_months"), "12"),
+        ("manifest", ("rulebook", "parameters"), {"habit-months": 12}),
+        ("trace-line", ("recommendation", "fields", "heart"), "Strong"),
     ],
-    ids=["unknown-status", "bad-hash", "trace-version", "time", "date", "severity"],
+    ids=[
+        "unknown-status",
+        "bad-hash",
+        "trace-version",
+        "time",
+        "date",
+        "severity",
+        "parameter-not-a-number",
+        "parameter-name",
+        "field-not-a-list",
+    ],
 )
 def test_a_wrong_value_is_caught(
     sample_outputs: dict[str, Any], name: str, path: tuple[str | int, ...], value: object
