@@ -73,6 +73,10 @@ ROLE_FIELDS: tuple[tuple[str, str], ...] = (
     ("balance", "team_balance"),
     ("track", "development_track"),
 )
+# Their JSON types (schema v1): the inspiration profile is a list, every other field
+# one string (the outcomes joined with ", "), whatever the hit policy of the decision
+# that fills it, so talentrules/schemas/ hold for any rulebook.
+LIST_FIELDS = frozenset({"inspiration"})
 
 
 def role_fields(

@@ -1719,11 +1719,6 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     """
     decisions = result.decisions
     cycle = result.panel.cycle
-    many = {  # a part whose decision collects outcomes is a list
-        key
-        for key, role in audit.ROLE_FIELDS
-        if (d := result.rulebook.role(role)) is not None and d.policy == "collect"
-    }
     people = []
     for r in result.results:
         outcomes = r.evaluation.outcomes
@@ -1736,7 +1731,7 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
                 "employee_id": r.employee_id,
                 "full_name": _plain(result.employees[r.employee_id].get("full_name")),
                 **{
-                    key: list(values) if key in many else ", ".join(values)
+                    key: list(values) if key in audit.LIST_FIELDS else ", ".join(values)
                     for key, values in parts.items()
                 },
                 "investments": [a.code for a in allotments],

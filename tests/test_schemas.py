@@ -1,6 +1,7 @@
 """The JSON Schemas of the outputs (talentrules/schemas/) against real outputs of
-``evaluate``: the clean sample, the broken sample with --allow-rejects, and a run
-with every kind of panel override. The schemas are exact (no unlisted key, every
+``evaluate``: the clean sample, the broken sample with --allow-rejects, a run
+with every kind of panel override, and one with a rulebook whose management pattern
+collects its outcomes. The schemas are exact (no unlisted key, every
 listed key required), so an output that changes shape fails here until its schema,
 and docs/outputs.md, docs/trace.md or docs/audit.md, change with it."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from talentrules.cli import cli
-from talentrules.paths import SCHEMAS, sample_workbook, schema_file
+from talentrules.paths import SCHEMAS, default_rules_dir, sample_workbook, schema_file
+from talentrules.rulebook import load_rulebook
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -54,6 +57,22 @@ def _more_overrides(path: Path) -> Path:
     return path
 
 
+def _management_collects(folder: Path) -> Path:
+    """The default rulebook with the management pattern collecting its outcomes: a
+    field's JSON type must not follow a decision's hit policy (schema v1)."""
+    rules = Path(shutil.copytree(default_rules_dir(), folder))
+    decisions = rules / "decisions.yaml"
+    text = decisions.read_text(encoding="utf-8")
+    start = text.index("\n  management:\n")
+    at = text.index("policy: priority", start)
+    decisions.write_text(
+        text[:at] + "policy: collect" + text[at + len("policy: priority") :], encoding="utf-8"
+    )
+    management = load_rulebook(rules).role("management_pattern")
+    assert management is not None and management.policy == "collect"
+    return rules
+
+
 RUNS = {
     "sample": lambda tmp: [str(sample_workbook())],
     "broken-allow-rejects": lambda tmp: [
@@ -61,6 +80,11 @@ RUNS = {
         "--allow-rejects",
     ],
     "overrides": lambda tmp: [str(_more_overrides(tmp / "overrides.xlsx"))],
+    "management-collects": lambda tmp: [
+        str(sample_workbook()),
+        "--rules",
+        str(_management_collects(tmp / "rules")),
+    ],
 }
 
 
@@ -104,11 +128,14 @@ def test_manifest_json(outdir: Path) -> None:
 
 
 def test_the_runs_reach_the_schemas_optional_branches(outdir: Path) -> None:
-    """What the three runs hold between them, so the tests above are not vacuous."""
+    """What the runs hold between them, so the tests above are not vacuous."""
     data = json.loads((outdir / "recommendations.json").read_text(encoding="utf-8"))
     overrides = [o for p in data["people"] for o in p["override"]]
     if outdir.parent.name.startswith("broken"):
         assert data["rejected"] and all(r["reasons"] for r in data["rejected"])
+    elif outdir.parent.name.startswith("management"):
+        assert any(len(p["outcomes"]["management"]) > 1 for p in data["people"])
+        assert any(", " in p["management"] for p in data["people"])  # one string still
     elif outdir.parent.name.startswith("overrides"):
         assert any(o["target"] for o in overrides)  # an allocation override
         assert any(o["superseded_by"] for o in overrides) and any(o["applies"] for o in overrides)
