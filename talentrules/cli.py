@@ -225,16 +225,17 @@ def template(out: Path, empty: bool, force: bool) -> None:
 
 @cli.command()
 @click.argument("workbook")
-@_format_option("text: one problem per line, then the row account; json: the same as data.")
 @click.option(
     "--rules",
     "rules_dir",
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Rules folder whose signal catalogue the Evidence codes must come from "
     "(default: the packaged rules).",
 )
+@_format_option("text: one problem per line, then the row account; json: the same as data.")
 @user_errors
-def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
+def validate(workbook: str, rules_dir: Path | None, output_format: str) -> None:
     """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
 
     Prints every problem (errors, then warnings, then notes), each naming the file,

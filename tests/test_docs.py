@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +14,8 @@ import click
 import pytest
 
 from talentrules.cli import cli
+from talentrules.paths import default_rules_dir
+from talentrules.vocabulary import signal_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +88,31 @@ def test_the_workbook_contract_page_has_every_sheet_and_column() -> None:
         assert f"## `{sheet.name}`" in page
         for column in sheet.columns:
             assert f"| `{column.name}` |" in page
+
+
+def test_the_workbook_page_lists_the_default_rulebooks_signal_codes() -> None:
+    # The codes are the rulebook's (issue 10): the page says so and lists the
+    # default catalogue's, each with its plain name.
+    page = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
+    section = page.split("## Signal codes (`Evidence.signal`)")[1].split("\n## ")[0]
+    assert "The codes come from the rulebook" in section
+    catalogue = signal_catalogue()
+    assert catalogue
+    for signal in catalogue.values():
+        assert f"| `{signal.code}` | {signal.name} |" in section
+    assert section.count("| `") == len(catalogue)
+
+
+def test_a_changed_signal_catalogue_makes_the_workbook_page_stale(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
+    signals = rules / "signals.yaml"
+    text = signals.read_text(encoding="utf-8")
+    assert "name: Develops others\n" in text
+    signals.write_text(text.replace("name: Develops others\n", "name: Grows people\n"), "utf-8")
+    monkeypatch.setattr(gen_docs, "signal_catalogue", lambda: signal_catalogue(rules))
+    assert gen_docs.stale() == [ROOT / "docs" / "workbook.md"]
 
 
 def test_ci_runs_the_readmes_test_command_verbatim() -> None:
