@@ -129,6 +129,8 @@ def test_usage_errors_exit_2() -> None:
 
 BAD_RULES = Path(__file__).parent / "rulebooks" / "cycle"  # a rulebook with an error
 RULES = Path(__file__).parent.parent / "rules"  # the default rulebook, sound
+# A rulebook whose words (vocabulary.yaml) will not load: validate reads its signals.
+BAD_WORDS = Path(__file__).parent / "rulebooks" / "missing-vocabulary"
 SAMPLE = str(sample_workbook())
 BROKEN = str(sample_workbook("panel_review_broken.xlsx"))
 
@@ -138,6 +140,8 @@ REFUSALS: list[tuple[str, list[str], int, str | None]] = [
     ("validate-not-a-workbook", ["validate", "{text}"], EXIT_INPUT, "input"),
     ("validate-missing-file", ["validate", "{missing}"], EXIT_INPUT, "input"),
     ("validate-errors", ["validate", BROKEN], EXIT_INPUT, None),
+    ("validate-bad-rules", ["validate", SAMPLE, "--rules", str(BAD_WORDS)], EXIT_RULES,
+     "rulebook"),
     ("evaluate-not-a-workbook", ["evaluate", "{text}", "-o", "{out}"], EXIT_INPUT, "input"),
     ("evaluate-errors", ["evaluate", BROKEN, "-o", "{out}"], EXIT_INPUT, "input"),
     ("evaluate-bad-rules", ["evaluate", SAMPLE, "-o", "{out}", "--rules", str(BAD_RULES)],
