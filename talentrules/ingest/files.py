@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -89,13 +90,40 @@ def why(error: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def unreadable(error: OSError) -> str:
+    """Why the operating system would not let a file be read, in words."""
+    if isinstance(error, PermissionError):
+        return "permission denied: ask its owner for read access, or copy it somewhere readable"
+    return error.strerror or why(error)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for a message."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
 def scan_file(path: Path, given: str) -> FileScan:
     """Refuse anything that is not a safe, readable .xlsx; else describe its sheets."""
-    if not path.exists():
-        raise _refuse(given, "no such file")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError as error:
+        raise _refuse(given, "no such file") from error
+    except OSError as error:
+        raise _refuse(given, f"cannot be read ({unreadable(error)})") from error
+    if stat.S_ISDIR(info.st_mode):
         raise _refuse(given, "is a folder, not an Excel workbook (.xlsx)")
-    size = path.stat().st_size
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO would block the read and /dev/zero never ends: neither is "empty".
+        raise _refuse(
+            given, f"is not a regular file ({special_kind(info.st_mode)}), not an Excel workbook"
+        )
+    size = info.st_size
     if size == 0:
         raise _refuse(given, "the file is empty (0 bytes), not an Excel workbook (.xlsx)")
     if size > MAX_FILE_BYTES:
@@ -103,12 +131,15 @@ def scan_file(path: Path, given: str) -> FileScan:
             given, f"the file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes"
         )
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        head = fh.read(_READ_CHUNK)
-        data = head
-        while data:
-            digest.update(data)
-            data = fh.read(_READ_CHUNK)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_READ_CHUNK)
+            data = head
+            while data:
+                digest.update(data)
+                data = fh.read(_READ_CHUNK)
+    except OSError as error:
+        raise _refuse(given, f"cannot be read ({unreadable(error)})") from error
     _check_magic(head, path, given)
     try:
         with zipfile.ZipFile(path) as archive:

@@ -40,7 +40,14 @@ from talentrules.contract import (
     with_signals,
 )
 from talentrules.errors import WorkbookError
-from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file, why
+from talentrules.ingest.files import (
+    MAX_COLUMNS,
+    FileScan,
+    SheetScan,
+    scan_file,
+    unreadable,
+    why,
+)
 from talentrules.ingest.values import (
     EXCEL_ERRORS,
     Invalid,
@@ -49,7 +56,7 @@ from talentrules.ingest.values import (
     is_example,
     parser_for,
 )
-from talentrules.ingest.xlsx import Book, RawCell, read_book, read_rows
+from talentrules.ingest.xlsx import Book, DamagedCell, RawCell, read_book, read_rows
 from talentrules.model import Cell, Panel, Problem, RejectedRow, Row, Severity, SheetAccount, Value
 from talentrules.vocabulary import signal_catalogue
 
@@ -121,7 +128,11 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
     given = str(path)
     file = Path(path)
     scan = scan_file(file, given)
-    with zipfile.ZipFile(file) as archive:
+    try:
+        archive = zipfile.ZipFile(file)
+    except OSError as error:  # replaced or made unreadable since it was scanned
+        raise WorkbookError(f"{given}: cannot be read ({unreadable(error)})") from error
+    with archive:
         try:
             book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
         except _READ_ERRORS as error:
@@ -140,15 +151,25 @@ def _rows(
     a bug elsewhere keeps its traceback rather than passing for a damaged file.
     """
     iterator = read_rows(archive, member, book, MAX_COLUMNS)
+    last = 0
     while True:
         try:
             item = next(iterator)
         except StopIteration:
             return
-        except _READ_ERRORS as error:
+        except DamagedCell as error:
+            where = error.where
+            # A cell as every other message names it (Sheet!B7); else the sheet first.
+            where = f"{tab}!{where}" if where[:1].isupper() else f"sheet {tab!r}: {where}"
             raise WorkbookError(
-                f"{given}: sheet {tab!r} is damaged and cannot be read ({why(error)})"
+                f"{given}: {where} is damaged and cannot be read ({why(error.error)})"
             ) from error
+        except _READ_ERRORS as error:
+            after = f" after row {last}" if last else ""
+            raise WorkbookError(
+                f"{given}: sheet {tab!r} is damaged{after} and cannot be read ({why(error)})"
+            ) from error
+        last = item[0]
         yield item
 
 

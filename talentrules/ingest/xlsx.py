@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import (
     CALENDAR_MAC_1904,
     CALENDAR_WINDOWS_1900,
@@ -119,7 +119,19 @@ def read_book(
 def _number(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # NaN, INF: read, so that validation names the cell
+
+
+class DamagedCell(ValueError):
+    """A cell (or row element) whose stored XML cannot be read; ``where`` names it."""
+
+    def __init__(self, where: str, error: Exception) -> None:
+        super().__init__(f"{where}: {error}")
+        self.where = where
+        self.error = error
 
 
 def read_rows(
@@ -138,7 +150,10 @@ def read_rows(
             if node.tag not in _ROW:
                 continue
             r = node.get("r")
-            number = int(r) if r else last + 1
+            try:
+                number = int(r) if r else last + 1
+            except ValueError as error:
+                raise DamagedCell(f"the row numbered {r!r} after row {last}", error) from error
             last = number
             cells: list[RawCell | None] = []
             column = 0
@@ -146,48 +161,58 @@ def read_rows(
                 if c.tag not in _C:
                     continue
                 ref = c.get("r")
-                column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
+                try:
+                    column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
+                except ValueError as error:
+                    where = f"the cell reference {ref!r} in row {number}"
+                    raise DamagedCell(where, error) from error
                 if column > max_col:
                     continue
-                kind = c.get("t", "n")
-                style = c.get("s")
-                index = 0 if style is None else int(style)
-                shown = formats[index] if index < len(formats) else general
-                text: str | None = None
-                formula = stored = False
-                inline: Element | None = None
-                for part in c:
-                    if part.tag in _V:
-                        text, stored = part.text, True
-                    elif part.tag in _F:
-                        formula = True
-                    elif part.tag in _IS:
-                        inline = part
-                value: object = None
-                if kind == "inlineStr":
-                    value, kind = (_text(inline) if inline is not None else None), "s"
-                elif text is None:
-                    if formula and not (stored and kind == "str"):  # str: "" was the result
-                        kind = "f"  # Excel saves the value with the formula; this never was
-                elif kind == "s":
-                    value = strings[int(text)]
-                elif kind == "str":
-                    value, kind = text, "s"
-                elif kind == "b":
-                    value = text.strip() in ("1", "true")
-                elif kind == "e":
-                    value = text
-                elif kind == "d":
-                    value = dt.datetime.fromisoformat(text.rstrip("Z"))
-                else:
-                    number_value = _number(text)
-                    value, kind = number_value, "n"
-                    if shown[1]:
-                        try:
-                            value = from_excel(number_value, epoch, timedelta=shown[2])
-                            kind = "d"
-                        except (OverflowError, ValueError):
-                            value, kind = "#VALUE!", "e"
+                try:
+                    kind = c.get("t", "n")
+                    style = c.get("s")
+                    index = 0 if style is None else int(style)
+                    shown = formats[index] if index < len(formats) else general
+                    text: str | None = None
+                    formula = stored = False
+                    inline: Element | None = None
+                    for part in c:
+                        if part.tag in _V:
+                            text, stored = part.text, True
+                        elif part.tag in _F:
+                            formula = True
+                        elif part.tag in _IS:
+                            inline = part
+                    value: object = None
+                    if kind == "inlineStr":
+                        value, kind = (_text(inline) if inline is not None else None), "s"
+                    elif text is None:
+                        if formula and not (stored and kind == "str"):  # str: "" was the result
+                            kind = "f"  # Excel saves the value with the formula; this never was
+                    elif kind == "s":
+                        value = strings[int(text)]
+                    elif kind == "str":
+                        value, kind = text, "s"
+                    elif kind == "b":
+                        value = text.strip() in ("1", "true")
+                    elif kind == "e":
+                        value = text
+                    elif kind == "d":
+                        value = dt.datetime.fromisoformat(text.rstrip("Z"))
+                    else:
+                        number_value = _number(text)
+                        value, kind = number_value, "n"
+                        if shown[1]:
+                            try:
+                                value = from_excel(number_value, epoch, timedelta=shown[2])
+                                kind = "d"
+                            except (OverflowError, ValueError):
+                                value, kind = "#VALUE!", "e"
+                except (ValueError, IndexError, KeyError, OverflowError) as error:
+                    # A stored value that cannot be what its type says (a shared string
+                    # index out of range, a date that is not ISO, a style that is not a
+                    # number): name the cell, not just the sheet.
+                    raise DamagedCell(f"{get_column_letter(column)}{number}", error) from error
                 if len(cells) < column - 1:
                     cells.extend([None] * (column - 1 - len(cells)))
                 if len(cells) == column - 1:
