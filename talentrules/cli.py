@@ -203,7 +203,8 @@ _JOBS_OPTION = click.option(
 _REJECTS_OPTION = click.option(
     "--allow-rejects",
     is_flag=True,
-    help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
+    help="Evaluate the usable rows of a workbook with errors; every rejected row is listed "
+    "(a totals or notes row below the data is one: without this option it stops the run).",
 )
 
 

@@ -309,3 +309,48 @@ def test_a_symlink_to_dev_zero_as_the_workbook_is_not_a_regular_file(tmp_path: P
         assert result.exit_code == 1
         assert "is not a regular file (a device)" in result.stderr, result.stderr
         assert "empty" not in result.stderr
+
+
+# -- rows are never dropped as "totals" when they are people ------------------------------
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        ["Total 1", "Cy", 3],
+        ["NB-7", "Cy", 3],
+        ["E3", "Sum Wing Lee", 3],
+        ["Total", "Cy Total", 3],
+        ["Notes", "Cy", 3],
+    ],
+    ids=["id Total 1", "id NB-7", "named Sum Wing Lee", "id Total", "id Notes"],
+)
+def test_a_complete_last_row_with_an_id_is_a_person(tmp_path: Path, last: list[Any]) -> None:
+    rows = [["employee_id", "full_name", "direct_reports"], ["E1", "Ana", 3], ["E2", "Bo", 4], last]
+    panel = load(write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows}))
+    assert not panel.errors and not panel.warnings
+    assert [r.get("employee_id") for r in panel.rows["Employees"]] == ["E1", "E2", last[0]]
+
+
+def test_a_person_named_sum_in_the_first_column_is_loaded(tmp_path: Path) -> None:
+    rows = [["full_name", "employee_id"], ["Ana", "E1"], ["Sum Wing Lee", "E9"]]
+    panel = load(write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows}))
+    assert not panel.errors
+    assert [r.get("full_name") for r in panel.rows["Employees"]] == ["Ana", "Sum Wing Lee"]
+
+
+def test_a_totals_row_stops_evaluate_unless_allowed_and_is_then_listed(tmp_path: Path) -> None:
+    rows = [["employee_id", "full_name", "direct_reports"], ["E1", "Ana", 3], [None, None, 3]]
+    path = write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows})
+    refused = CliRunner().invoke(cli, ["evaluate", str(path), "-o", str(tmp_path / "a")])
+    assert refused.exit_code == 1
+    assert "Employees row 3: a totals or notes row below the data (no employee_id)" in (
+        refused.stderr
+    )
+    allowed = CliRunner().invoke(
+        cli, ["evaluate", str(path), "-o", str(tmp_path / "b"), "--allow-rejects"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "(1 rejected row," in allowed.stdout
+    data = strict_json((tmp_path / "b" / "recommendations.json").read_text(encoding="utf-8"))
+    assert [p["employee_id"] for p in data["people"]] == ["E1"]

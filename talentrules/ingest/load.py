@@ -319,8 +319,9 @@ class _Reader:
         unheaded: dict[int, int] = defaultdict(int)  # column index -> values without a header
         width = 0
         merges: dict[int, str] = {}
-        pending: list[tuple[int, list[RawCell | None]] | None] = []
+        pending: list[tuple[int, list[RawCell | None], str] | None] = []
         keys: list[_Slot] = []
+        needed: list[_Slot] = []
         last = 0  # last non-empty row number
         examples = 0
         previous = 0
@@ -333,6 +334,7 @@ class _Reader:
                 slots, blanks, width = self._header(result, number, cells)
                 result.present = {s.column.name for s in slots}
                 keys = _key_slots(sheet, slots)
+                needed = [s for s in slots if s.column.needed]
                 merges = self._merges(scan, number, width, tab)
                 continue
             if gap > 0:  # rows with no cell elements at all are blank rows too
@@ -354,8 +356,8 @@ class _Reader:
                     f"row {number}",
                 )
                 continue
-            if _TRAILER.match(text) or (keys and _looks_like_trailer(cells, keys)):
-                pending.append((number, cells))
+            if why := _not_a_person(text, cells, keys, needed):
+                pending.append((number, cells, why))
                 continue
             self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
             self._parse(number, cells, result, slots, blanks, merges, unheaded, width)
@@ -368,9 +370,12 @@ class _Reader:
                 account.blank += 1
                 continue
             number = item[0]
+            # An error, not a warning: a row left out is a loss unless the panel says
+            # so (--allow-rejects), and then it is listed with the rejected rows.
             reason = self.problem(
-                "warning",
-                "totals/notes row below the data: not loaded",
+                "error",
+                f"a totals or notes row below the data ({item[2]}): not loaded; delete "
+                "it, or run with --allow-rejects to leave it out",
                 tab,
                 f"row {number}",
                 value=_first_value(item[1]),
@@ -497,7 +502,7 @@ class _Reader:
 
     def _flush(
         self,
-        pending: list[tuple[int, list[RawCell | None]] | None],
+        pending: list[tuple[int, list[RawCell | None], str] | None],
         result: _SheetRead,
         slots: list[_Slot],
         blanks: dict[str, Cell],
@@ -815,14 +820,34 @@ def _key_slots(sheet: Sheet, slots: list[_Slot]) -> list[_Slot]:
     return [s for s in needed if s.column.kind == "id"] or needed[:1]
 
 
-def _looks_like_trailer(cells: list[RawCell | None], keys: list[_Slot]) -> bool:
-    """No id, and a single value or only numbers: how totals and notes rows look."""
-    for slot in keys:
-        cell = cells[slot.index] if slot.index < len(cells) else None
-        if cell is not None and _present(cell.value):
-            return False
+def _filled(cells: list[RawCell | None], slot: _Slot) -> bool:
+    cell = cells[slot.index] if slot.index < len(cells) else None
+    return cell is not None and _present(cell.value)
+
+
+def _not_a_person(
+    text: str, cells: list[RawCell | None], keys: list[_Slot], needed: list[_Slot]
+) -> str | None:
+    """Why this row is recognisably not a person's (or an observation's), or None.
+
+    A row with its id and every value a row needs is data, whatever its first cell
+    says (an id 'Total 1' or 'NB-7', a person named 'Sum Wing Lee'), unless it is a
+    totals label followed by numbers only. Otherwise: no id and a totals/notes label,
+    a single value or only numbers (a SUM row, a note); or a totals label where the
+    id goes, without the values a row needs.
+    """
+    labelled = _TRAILER.match(text) is not None
     present = [c.value for c in cells if c is not None and _present(c.value)]
-    return len(present) == 1 or not any(isinstance(v, str) for v in present)
+    if keys and not any(_filled(cells, slot) for slot in keys):
+        if labelled or len(present) == 1 or not any(isinstance(v, str) for v in present):
+            return f"no {keys[0].column.name}"
+        return None
+    if not labelled:
+        return None
+    if sum(isinstance(v, str) for v in present) == 1:  # the label, then numbers
+        return f"the label {text[:30]!r} and numbers only"
+    missing = [slot.column.name for slot in needed if not _filled(cells, slot)]
+    return f"the label {text[:30]!r} without {', '.join(missing)}" if missing else None
 
 
 def _tidy_percent(value: float) -> str:
