@@ -354,3 +354,52 @@ def test_a_totals_row_stops_evaluate_unless_allowed_and_is_then_listed(tmp_path:
     assert "(1 rejected row," in allowed.stdout
     data = strict_json((tmp_path / "b" / "recommendations.json").read_text(encoding="utf-8"))
     assert [p["employee_id"] for p in data["people"]] == ["E1"]
+
+
+# -- lookalike ids and dates before 1900 ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")),
+        ("ab-12", "AB-12"),
+        ("STRASSE", "straße"),
+    ],
+    ids=["NFC/NFD", "case", "case folding"],
+)
+def test_ids_that_collide_after_normalisation_are_warned_about(
+    tmp_path: Path, first: str, second: str
+) -> None:
+    rows = [["employee_id", "full_name"], [first, "Ana"], [second, "Bo"]]
+    panel = load(write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows}))
+    assert not panel.errors and len(panel.rows["Employees"]) == 2
+    warnings = [p for p in panel.warnings if "only in Unicode form or letter case" in p.message]
+    assert [w.cell for w in warnings] == ["A2", "A3"]
+    assert ascii(second) in warnings[0].message and ascii(first) in warnings[1].message
+
+
+def test_distinct_ids_are_not_warned_about(tmp_path: Path) -> None:
+    rows = [["employee_id", "full_name"], ["Cafe", "Ana"], ["Café", "Bo"]]
+    panel = load(write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows}))
+    assert not panel.warnings
+
+
+@pytest.mark.parametrize("serial", [-5, -40])
+def test_a_date_cell_before_1900_is_warned_about(tmp_path: Path, serial: int) -> None:
+    rows = [["employee_id", "full_name", "hire_date"], ["E1", "Ana", serial]]
+    path = write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows})
+    book = openpyxl.load_workbook(path)
+    book["Employees"]["C2"].number_format = "yyyy-mm-dd"
+    book.save(path)
+    panel = load(path)
+    (warning,) = [p for p in panel.warnings if "before 1900" in p.message]
+    assert (warning.sheet, warning.cell) == ("Employees", "C2")
+    assert warning.message.startswith("hire_date: 1899-1")
+
+
+def test_a_text_date_before_1900_is_warned_about(tmp_path: Path) -> None:
+    rows = [["employee_id", "full_name", "hire_date"], ["E1", "Ana", "1826-03-01"]]
+    panel = load(write(tmp_path / "w.xlsx", {"Cycle": CYCLE, "Employees": rows}))
+    (warning,) = panel.warnings
+    assert warning.cell == "C2" and "1826-03-01 is before 1900" in warning.message

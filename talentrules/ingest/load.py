@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections import defaultdict
@@ -594,6 +595,18 @@ class _Reader:
                 )
                 continue
             typed[column.name] = Cell(value, ref)
+            if isinstance(value, dt.date) and value.year < 1900:
+                # A date cell holding 0 or a negative number reads as 1899 or earlier.
+                draft.problems.append(
+                    self.problem(
+                        "warning",
+                        f"{column.name}: {value.isoformat()} is before 1900; check the cell "
+                        "(a date cell holding 0 or a negative number shows as 1899)",
+                        tab,
+                        slot.letter + str(number),
+                        value=raw,
+                    )
+                )
             if column.kind == "percent" and isinstance(value, float) and 0 < value < 1:
                 if type(raw) is float and "%" not in cell.number_format:
                     # A fraction typed into a plain cell: 0.92 reads as 0.92 %, and was
@@ -688,6 +701,7 @@ class _Reader:
                 self._dates_after(read, as_of)
             if read.sheet.unique:
                 self._duplicates(read, read.sheet.unique)
+                self._lookalikes(read, read.sheet.unique)
         self._development_dates(reads.get("Development"))
         self._references(reads)
 
@@ -723,6 +737,38 @@ class _Reader:
                         value=ended,
                     )
                 )
+
+    def _lookalikes(self, read: _SheetRead, name: str) -> None:
+        """Warn about keys that differ only in Unicode form (NFC/NFD) or letter case.
+
+        They are read as two people (or two observations), as written; a panel typing
+        'Café' on one machine and 'Café' (decomposed) on another means one.
+        """
+        groups: dict[str, dict[str, list[_Draft]]] = defaultdict(lambda: defaultdict(list))
+        for draft in read.drafts:
+            value = draft.row.get(name)
+            if isinstance(value, str):
+                key = unicodedata.normalize("NFC", value).casefold()
+                groups[unicodedata.normalize("NFC", key)][value].append(draft)
+        for spellings in groups.values():
+            if len(spellings) < 2:
+                continue
+            for value, drafts in spellings.items():
+                others = [
+                    f"{ascii(v)} in {_a1(d[0].row.ref(name))}"
+                    for v, d in spellings.items()
+                    if v != value
+                ]
+                for draft in drafts:
+                    self.problem(
+                        "warning",
+                        f"{name} {ascii(value)} differs from {', '.join(others)} only in "
+                        "Unicode form or letter case: they are read as different; make them "
+                        "identical if they mean the same",
+                        read.tab,
+                        _a1(draft.row.ref(name)),
+                        value=value,
+                    )
 
     def _duplicates(self, read: _SheetRead, name: str) -> None:
         """Every row sharing a unique key is rejected, each naming the others' cells."""
