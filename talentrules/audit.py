@@ -33,6 +33,7 @@ from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
 from talentrules.ingest import load_workbook
 from talentrules.model import Panel, Value
+from talentrules.outdir import PARTIAL
 from talentrules.paths import default_rules_dir, default_templates_dir
 from talentrules.reference import TRACE_VERSION
 from talentrules.rulebook import (
@@ -99,7 +100,12 @@ def canonical(data: object) -> str:
     """The one text of a JSON value that hashes are taken over: keys sorted, no
     spaces, UTF-8 characters as themselves (``ensure_ascii=False``), dates ISO."""
     return json.dumps(
-        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
+        data,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_plain,
+        allow_nan=False,  # strict JSON: NaN and Infinity are not JSON, parsers refuse them
     )
 
 
@@ -271,8 +277,8 @@ def _hash_files(folder: Path) -> tuple[dict[str, str], int, str]:
     files: dict[str, str] = {}
     lines, last = 0, GENESIS
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == MANIFEST:
-            continue
+        if not path.is_file() or path.name == MANIFEST or path.name == PARTIAL:
+            continue  # PARTIAL: the marker of a folder being built, removed on publishing
         name = path.relative_to(folder).as_posix()
         if name != TRACE:
             files[name] = sha256_file(path)
@@ -363,7 +369,8 @@ def write_manifest(
         folder, result, templates_dir=templates_dir, options=options, started=started
     )
     path = folder / MANIFEST
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -105,7 +106,7 @@ def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
     _notice_local_rules(rules_dir)
     report = validation_report(load_workbook(workbook, signal_catalogue(rules_dir)))
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         click.echo("\n".join(_validation_lines(report)))
     if not report["usable"]:
@@ -215,7 +216,7 @@ _REJECTS_OPTION = click.option(
     "--out",
     "outdir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file there is refused by the run, exit 1
     help="Folder to write; refused if it exists, unless --force.",
 )
 @_RULES_OPTION
@@ -250,19 +251,27 @@ def evaluate(
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
-    from talentrules.report import check_outdir, rulebook_label, write_outputs
+    from talentrules.interrupt import Interrupted, stop_signals
+    from talentrules.outdir import claim_outdir
+    from talentrules.report import rulebook_label, write_outputs
     from talentrules.run import evaluate_workbook
 
-    check_outdir(outdir, force)  # before a long run, not after it
     _notice_local_rules(rules_dir)
     bars = _ProgressBars()
-    try:
-        result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
-        written = write_outputs(
-            result, outdir, templates_dir, force, bars, jobs, names=not no_names
-        )
-    finally:
-        bars.close()
+    # The claim locks OUTDIR and checks it before the long run, not after it.
+    with stop_signals(), claim_outdir(outdir, force) as claim:
+        for note in claim.notes:
+            click.echo(note, err=True)
+        try:
+            result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
+            written = write_outputs(
+                result, outdir, templates_dir, force, bars, jobs, names=not no_names
+            )
+        except (KeyboardInterrupt, Interrupted) as stop:
+            bars.close()
+            _stopped(stop, outdir, claim.published)
+        finally:
+            bars.close()
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     rejected = len(result.panel.rejected)
     click.echo(
@@ -273,6 +282,24 @@ def evaluate(
         "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl, "
         "manifest.json)"
     )
+
+
+def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
+    """Say truthfully what a stopped run left, and exit: 0 when OUTDIR was already
+    published (the run's work is done), else 128 + the signal's number, as a shell
+    reports a process the signal ended."""
+    signum = getattr(stop, "signum", 2)  # KeyboardInterrupt: SIGINT
+    how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    if published:
+        click.echo(
+            f"stopped by {how} after {outdir}/ was written: the output is complete", err=True
+        )
+        raise SystemExit(0)
+    click.echo(
+        f"stopped by {how}: nothing was written to {outdir}/ (the unfinished output was removed)",
+        err=True,
+    )
+    raise SystemExit(128 + signum)
 
 
 @cli.command()
@@ -477,7 +504,7 @@ def audit_diff(
 
     diff = diff_rulebooks(workbook, rules_a, rules_b, allow_rejects=allow_rejects)
     if output_format == "json":
-        click.echo(json.dumps(diff.as_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(diff.as_json(), indent=2, ensure_ascii=False, allow_nan=False))
     else:
         click.echo(format_diff(diff))
 
@@ -512,6 +539,7 @@ def audit_fairness(
     else:
         report = fairness(evaluate_workbook(source, rules_dir))
     if output_format == "json":
-        click.echo(json.dumps(report.as_json() if report else None, indent=2, ensure_ascii=False))
+        data = report.as_json() if report else None
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         click.echo(format_fairness(report))

@@ -40,6 +40,7 @@ from typing import Any, cast
 
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
+from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
 from talentrules.reference import trace_facts
@@ -908,6 +909,7 @@ def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) ->
 
 
 def _start_worker() -> None:
+    quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
     _WORKER["engine"] = Engine(_WORKER["rulebook"])
 
 

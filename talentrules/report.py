@@ -20,8 +20,6 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
-import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -36,7 +34,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from talentrules import __version__, audit
 from talentrules.contract import EMPLOYEES, EVIDENCE, INVESTMENT_FIELD, NOMINATIONS, normalize
 from talentrules.errors import OutputError
+from talentrules.interrupt import quiet_worker
 from talentrules.model import Row, Value
+from talentrules.outdir import claim_outdir, discard, publish, workspace
 from talentrules.paths import default_templates_dir
 from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook
 
@@ -1962,7 +1962,7 @@ Progress = Callable[[str, int, int], None]
 # temporary folder and the result. manifest.json is written after the hooks, so it
 # lists and hashes their files too.
 Hook = Callable[[Path, "RunResult"], None]
-MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
+RECOMMENDATIONS = "recommendations.json"
 
 
 @dataclass(frozen=True)
@@ -1975,6 +1975,8 @@ class Written:
     # "briefs_render_cpu", "briefs_write_cpu" -> CPU seconds summed over the workers;
     # "trace_cpu" -> CPU seconds writing trace.jsonl.
     timings: dict[str, float]
+    # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
+    notes: tuple[str, ...] = ()
 
 
 _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
@@ -2001,37 +2003,12 @@ def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
 
 
 def check_outdir(outdir: str | Path, force: bool = False) -> None:
-    """Refuse an OUTDIR that write_outputs would refuse, before any work is done."""
-    _check_target(Path(outdir).absolute(), force)
+    """Refuse an OUTDIR that write_outputs would refuse, before any work is done.
 
-
-def _check_target(outdir: Path, force: bool) -> None:
-    if outdir.is_symlink() or outdir.exists():
-        if not outdir.is_dir() or outdir.is_symlink():
-            raise OutputError(f"{outdir}: exists and is not a folder; choose another OUTDIR")
-        if not force:
-            raise OutputError(f"{outdir}: already exists; use --force to replace it")
-        if any(outdir.iterdir()) and not (outdir / MARKER).is_file():
-            raise OutputError(
-                f"{outdir}: not replaced even with --force: it is not empty and holds no "
-                f"{MARKER}, so it is not an earlier talentrules output"
-            )
-
-
-def _publish(folder: Path, outdir: Path, force: bool) -> None:
-    """Move the finished folder into place; an old OUTDIR goes only once the new one is in."""
-    _check_target(outdir, force)
-    if outdir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".old", dir=outdir.parent))
-        os.replace(outdir, old / outdir.name)
-        try:
-            os.replace(folder, outdir)
-        except OSError:
-            os.replace(old / outdir.name, outdir)  # put the old one back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(folder, outdir)
+    Inside ``outdir.claim_outdir`` (as ``evaluate`` runs) this is the claim's own check;
+    alone it takes the lock for the check only."""
+    with claim_outdir(outdir, force):
+        pass
 
 
 def write_outputs(
@@ -2052,66 +2029,76 @@ def write_outputs(
     replaced). Briefs render in ``jobs`` processes (default: the machine's cores).
     ``names=False`` writes the summary's general edition: counts without names.
     """
-    outdir = Path(outdir).absolute()
-    _check_target(outdir, force)
-    try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
-    except OSError as error:
-        raise OutputError(f"{outdir}: cannot write here: {error.strerror}") from error
+    shown = Path(outdir).absolute()
+    with claim_outdir(outdir, force) as claim:
+        folder = workspace(claim)
+        try:
+            timings = _write_all(result, folder, templates_dir, force, progress, jobs, hooks, names)
+            publish(folder, claim)
+        except OSError as error:
+            discard(folder)
+            raise OutputError(f"{shown}: could not write the outputs: {error}") from error
+        except BaseException:  # also Ctrl-C, SIGTERM: no half-written folder stays
+            discard(folder)
+            raise
+    return Written(shown, len(result.results), timings, tuple(claim.notes))
+
+
+def _write_all(
+    result: RunResult,
+    folder: Path,
+    templates_dir: str | Path | None,
+    force: bool,
+    progress: Progress | None,
+    jobs: int | None,
+    hooks: Sequence[Hook],
+    names: bool,
+) -> dict[str, float]:
+    """Every output file into ``folder``; returns the stage timings."""
     timings: dict[str, float] = {}
-    try:
-        clock = time.perf_counter()
-        renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
-        for name in TEMPLATE_NAMES:
-            renderer.template(name)  # template errors surface before any work
-        namer = Namer(result.employees)
-        builder = ContextBuilder(result, namer)
-        (folder / "briefs").mkdir()
-        total = len(result.results)
-        rendering, writing, tracing = _render_briefs(
-            builder, renderer, folder, total, jobs, progress
-        )
-        timings["briefs"] = time.perf_counter() - clock
-        timings["briefs_render_cpu"] = rendering
-        timings["briefs_write_cpu"] = writing
-        timings["trace_cpu"] = tracing
-        clock = time.perf_counter()
-        summary = builder.summary(panel_edition=names)
-        for name in ("summary.html", "summary.md"):
-            text = renderer.render(f"{name}.j2", summary)
-            (folder / name).write_text(text, encoding="utf-8")
-        timings["summary"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        data = recommendations_json(result, namer)
-        (folder / MARKER).write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        write_xlsx(result, folder / "recommendations.xlsx", namer)
-        for hook in hooks:
-            hook(folder, result)
-        # Last: the manifest hashes every file written above.
-        audit.write_manifest(
-            folder,
-            result,
-            templates_dir=templates_dir,
-            options={
-                "allow_rejects": result.allow_rejects,
-                "names": names,
-                "jobs": jobs,
-                "force": force,
-            },
-            started=result.started or None,
-        )
-        timings["files"] = time.perf_counter() - clock
-        _publish(folder, outdir, force)
-    except OSError as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise OutputError(f"{outdir}: could not write the outputs: {error}") from error
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return Written(outdir, total, timings)
+    clock = time.perf_counter()
+    renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
+    for name in TEMPLATE_NAMES:
+        renderer.template(name)  # template errors surface before any work
+    namer = Namer(result.employees)
+    builder = ContextBuilder(result, namer)
+    (folder / "briefs").mkdir()
+    total = len(result.results)
+    rendering, writing, tracing = _render_briefs(builder, renderer, folder, total, jobs, progress)
+    timings["briefs"] = time.perf_counter() - clock
+    timings["briefs_render_cpu"] = rendering
+    timings["briefs_write_cpu"] = writing
+    timings["trace_cpu"] = tracing
+    clock = time.perf_counter()
+    summary = builder.summary(panel_edition=names)
+    for name in ("summary.html", "summary.md"):
+        text = renderer.render(f"{name}.j2", summary)
+        (folder / name).write_text(text, encoding="utf-8")
+    timings["summary"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    data = recommendations_json(result, namer)
+    (folder / RECOMMENDATIONS).write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    write_xlsx(result, folder / "recommendations.xlsx", namer)
+    for hook in hooks:
+        hook(folder, result)
+    # Last: the manifest hashes every file written above (and marks the folder as ours).
+    audit.write_manifest(
+        folder,
+        result,
+        templates_dir=templates_dir,
+        options={
+            "allow_rejects": result.allow_rejects,
+            "names": names,
+            "jobs": jobs,
+            "force": force,
+        },
+        started=result.started or None,
+    )
+    timings["files"] = time.perf_counter() - clock
+    return timings
 
 
 def _render_briefs(
@@ -2138,7 +2125,7 @@ def _render_briefs(
             # workers' collector off the inherited objects, which would otherwise
             # copy every page of the parent's heap into each worker.
             gc.freeze()
-            pool = multiprocessing.get_context("fork").Pool(jobs)
+            pool = multiprocessing.get_context("fork").Pool(jobs, quiet_worker)
             batches = pool.imap_unordered(_render_span, spans)
         try:
             if jobs > 1:  # the parent would only wait: it writes the trace meanwhile

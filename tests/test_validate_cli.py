@@ -105,9 +105,7 @@ def test_clean_workbook_exits_0_with_the_account(clean: Path) -> None:
 def test_warnings_alone_exit_0(warned: Path) -> None:
     result = run(str(warned))
     assert result.exit_code == 0, result.output
-    assert (
-        f"{warned}: Cycle: sheet is hidden; it is read all the same" in result.stdout
-    )
+    assert f"{warned}: Cycle: sheet is hidden; it is read all the same" in result.stdout
     assert result.stdout.splitlines()[-1].endswith("usable (0 errors, 1 warning, 1 note)")
 
 
