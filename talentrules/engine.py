@@ -422,7 +422,11 @@ class _Compiler:
                 for i in range(0, count, size)
             ]
             buckets = 0 if size >= count else len(firsts)
-            return buckets + widest + max(_fanout({"$or": list(f.values())}) for f in firsts)
+            return (
+                buckets
+                + widest
+                + max((_fanout({"$or": list(f.values())}) for f in firsts), default=0)
+            )
 
         # Buckets cost time (durable scans every field of the fact at every node it
         # reaches), so only a level that needs them gets them.
