@@ -166,12 +166,12 @@ def _open_regular(path: Path, limit: int) -> tuple[int, int]:
         raise
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise _Unreadable("is a link, not a file the run wrote: not read") from error
+            raise _Unreadable("is a link, not a regular file: not read") from error
         raise _Unreadable(f"cannot be read ({error.strerror})") from error
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise _Unreadable(f"is {_special(info.st_mode)}, not a file the run wrote: not read")
+        raise _Unreadable(f"is {_special(info.st_mode)}, not a regular file: not read")
     if info.st_size > limit:
         os.close(fd)
         raise _Unreadable(f"is {info.st_size:,} bytes, over the limit of {limit:,}: not read")
@@ -767,7 +767,10 @@ def _replay(
 ) -> None:
     """Evaluate the workbook again with the run's options and compare every trace line."""
     recorded_input = _dict(manifest.get("input"))
-    panel_sha = sha256_file(workbook)
+    try:
+        panel_sha = hash_regular(workbook)
+    except (_Unreadable, OSError) as error:  # a FIFO would block, /dev/zero never end
+        raise AuditError(f"{workbook}: {error}") from error
     if panel_sha != recorded_input.get("sha256"):
         report.problems.append(
             f"{workbook.name}: not the workbook of this run (sha256 {panel_sha}, manifest "

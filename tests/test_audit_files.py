@@ -56,8 +56,8 @@ def replace(path: Path, kind: str) -> None:
 
 
 KINDS = {
-    "fifo": "is a named pipe, not a file the run wrote: not read",
-    "dev-zero": "is a link, not a file the run wrote: not read",
+    "fifo": "is a named pipe, not a regular file: not read",
+    "dev-zero": "is a link, not a regular file: not read",
 }
 
 
@@ -166,3 +166,11 @@ def test_the_depth_check_counts_brackets_outside_strings_only() -> None:
 def test_a_clean_copy_still_verifies(out: Path) -> None:
     done = audit("verify", str(out), "--workbook", str(sample_workbook()))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_verify_refuses_a_fifo_as_the_workbook_to_replay(out: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "review.xlsx"
+    os.mkfifo(fifo)
+    done = audit("verify", str(out), "--workbook", str(fifo))
+    assert done.returncode == 1
+    assert done.stderr == (f"Error: {fifo}: is a named pipe, not a regular file: not read\n")
