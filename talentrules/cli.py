@@ -247,7 +247,10 @@ def evaluate(
     recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
     record, checked by `audit verify`). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
-    written unless the whole run succeeds.
+    written unless the whole run succeeds; --force replaces only an earlier output
+    holding nothing but what its manifest lists; one run at a time per OUTDIR; a run
+    stopped by Ctrl-C, SIGTERM or SIGHUP removes its unfinished output and says
+    whether OUTDIR was written (exit 0 if it was, else 128 + the signal).
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
