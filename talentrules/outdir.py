@@ -317,12 +317,17 @@ def claim_outdir(outdir: str | Path, force: bool = False) -> Iterator[Claim]:
         finally:
             held._depth -= 1
         return
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"{target}: cannot create its folder ({error.strerror})") from error
     claim = Claim(target, force)
-    claim._fd, claim._lock = _lock(target)
+    try:
+        claim._fd, claim._lock = _lock(target)
+    except OutputError:
+        _remove_empty(created)
+        raise
     _HELD[target] = claim
     try:
         claim.notes = _leftovers(target)
@@ -336,6 +341,16 @@ def claim_outdir(outdir: str | Path, force: bool = False) -> Iterator[Claim]:
     finally:
         del _HELD[target]
         _unlock(claim)
+        _remove_empty(created)  # a run that wrote nothing leaves no new folders either
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this run created for OUTDIR's parent, if they stayed empty."""
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 # --------------------------------------------------------------------------------------

@@ -155,6 +155,15 @@ def test_a_folder_talentrules_did_not_write_is_never_replaced(
     assert sorted(p.name for p in out.iterdir()) == sorted(contents)
 
 
+def test_a_refused_run_leaves_no_new_folders(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "workbook.xlsx"
+    result = run("evaluate", str(missing), "-o", str(tmp_path / "a" / "b" / "out"))
+    assert result.exit_code == 1 and "no such file" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert evaluate(tmp_path / "a" / "b" / "out").exit_code == 0
+    assert (tmp_path / "a" / "b" / "out" / "manifest.json").is_file()
+
+
 def test_an_empty_folder_is_used_as_it_is(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
