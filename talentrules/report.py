@@ -21,7 +21,7 @@ import json
 import multiprocessing
 import os
 import re
-import signal
+import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
 import stat
 import threading
 import time
@@ -659,14 +659,14 @@ def _time_limit(seconds: float) -> Iterator[None]:
     _DEADLINE.at = time.thread_time() + seconds
     timer = threading.current_thread() is threading.main_thread()
     if timer:
-        previous = signal.signal(signal.SIGPROF, _on_timer)
-        signal.setitimer(signal.ITIMER_PROF, seconds)
+        previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
+        os_signal.setitimer(os_signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
         if timer:
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            signal.signal(signal.SIGPROF, previous)
+            os_signal.setitimer(os_signal.ITIMER_PROF, 0)
+            os_signal.signal(os_signal.SIGPROF, previous)
         _DEADLINE.at = None
 
 

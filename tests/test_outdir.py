@@ -71,7 +71,8 @@ def test_every_json_output_is_strict_json(sample_out: Path, tmp_path: Path) -> N
     for name in ("recommendations.json", "manifest.json"):
         strict_json((sample_out / name).read_text(encoding="utf-8"))
     lines = (sample_out / "trace.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 40
+    people = strict_json((sample_out / "recommendations.json").read_text(encoding="utf-8"))
+    assert len(lines) == len(people["people"]) > 0
     for line in lines:
         strict_json(line)
     validate = run("validate", str(sample_workbook()), "--format", "json")

@@ -289,7 +289,7 @@ def test_too_many_comparisons_in_one_rule(tmp_path: Path) -> None:
 def test_too_many_comparisons_in_the_rulebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The shipped rulebook holds 388; the limit (10,000) is measured in docs/engine.md.
+    # The shipped rulebook holds 426; the limit (10,000) is measured in docs/engine.md.
     monkeypatch.setattr(rulebook, "MAX_CONDITIONS_PER_RULEBOOK", 300)
     with pytest.raises(RulebookError, match="more than 300 comparisons \\(the limit\\)"):
         rulebook.load_rulebook()
