@@ -77,7 +77,7 @@ def generated_rules(folder: Path, comparisons: int) -> Path:
         tests = "".join(f"      - evidence.episodes != {1000 + 50 * n + k}\n" for k in range(48))
         lines.append(
             f"  - id: extra-{n}\n    decision: evidence_quality\n    title: Extra {n}\n"
-            f"    rationale: Generated.\n    when:\n      - evidence.sources == {n % 50 + 2}\n"
+            f"    rationale: Generated.\n    when:\n      - evidence.observers == {n % 50 + 2}\n"
             f"      - evidence.counter_episodes == {n}\n{tests.rstrip()}\n    then: Thin\n"
             f"    priority: {1000 + n}"
         )
