@@ -261,20 +261,22 @@ def evaluate(
 
     _notice_local_rules(rules_dir)
     bars = _ProgressBars()
-    # The claim locks OUTDIR and checks it before the long run, not after it.
-    with stop_signals(), claim_outdir(outdir, force) as claim:
-        for note in claim.notes:
-            click.echo(note, err=True)
-        try:
-            result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
-            written = write_outputs(
-                result, outdir, templates_dir, force, bars, jobs, names=not no_names
-            )
-        except (KeyboardInterrupt, Interrupted) as stop:
-            bars.close()
-            _stopped(stop, outdir, claim.published)
-        finally:
-            bars.close()
+    published = [False]  # read if the run is stopped, wherever that happens
+    try:
+        # The claim locks OUTDIR and checks it before the long run, not after it.
+        with stop_signals(), claim_outdir(outdir, force) as claim:
+            for note in claim.notes:
+                click.echo(note, err=True)
+            try:
+                result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
+                written = write_outputs(
+                    result, outdir, templates_dir, force, bars, jobs, names=not no_names
+                )
+            finally:
+                published[0] = claim.published
+                bars.close()
+    except (KeyboardInterrupt, Interrupted) as stop:
+        _stopped(stop, outdir, published[0])
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     rejected = len(result.panel.rejected)
     click.echo(
