@@ -93,9 +93,10 @@ def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
     blank. Exits 0 when the workbook is usable (warnings allowed), 1 when it has
     errors or is not a workbook at all.
 
-    Limits, checked before anything is loaded: 100 MB file, 1 GB unpacked,
-    unpacking ratio 200 per part, 5,000,000 cells; cells right of column ZZ are
-    ignored.
+    Limits, against zip bombs rather than size: 512 MB file, 4 GB unpacked,
+    unpacking ratio 200 per part, repeated strings showing at most 10 times the
+    file's text, and the rows present fitting in half this machine's memory; cells
+    right of column ZZ are ignored.
 
     Example: talentrules validate sample_inputs/panel_review.xlsx --format json
     """

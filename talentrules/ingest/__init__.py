@@ -8,20 +8,20 @@ plain data for ``validate --format json``.
 from __future__ import annotations
 
 from talentrules.ingest.files import (
-    MAX_CELLS,
     MAX_COLUMNS,
     MAX_COMPRESSION_RATIO,
     MAX_FILE_BYTES,
+    MAX_TEXT_EXPANSION,
     MAX_UNCOMPRESSED_BYTES,
 )
 from talentrules.ingest.load import load_workbook
 from talentrules.ingest.report import validation_report
 
 __all__ = [
-    "MAX_CELLS",
     "MAX_COLUMNS",
     "MAX_COMPRESSION_RATIO",
     "MAX_FILE_BYTES",
+    "MAX_TEXT_EXPANSION",
     "MAX_UNCOMPRESSED_BYTES",
     "load_workbook",
     "validation_report",

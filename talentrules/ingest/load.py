@@ -40,7 +40,14 @@ from talentrules.contract import (
     with_signals,
 )
 from talentrules.errors import WorkbookError
-from talentrules.ingest.files import MAX_COLUMNS, FileScan, SheetScan, scan_file, why
+from talentrules.ingest.files import (
+    MAX_COLUMNS,
+    MAX_TEXT_EXPANSION,
+    FileScan,
+    SheetScan,
+    scan_file,
+    why,
+)
 from talentrules.ingest.values import (
     EXCEL_ERRORS,
     Invalid,
@@ -49,7 +56,14 @@ from talentrules.ingest.values import (
     is_example,
     parser_for,
 )
-from talentrules.ingest.xlsx import Book, RawCell, read_book, read_rows
+from talentrules.ingest.xlsx import (
+    Book,
+    RawCell,
+    ReadLimitError,
+    TextBudget,
+    read_book,
+    read_rows,
+)
 from talentrules.model import Cell, Panel, Problem, RejectedRow, Row, Severity, SheetAccount, Value
 from talentrules.vocabulary import signal_catalogue
 
@@ -128,18 +142,20 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
             raise WorkbookError(
                 f"{given}: the workbook is damaged and cannot be read ({why(error)})"
             ) from error
+        except ReadLimitError as error:
+            raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
         return _Reader(given, file, scan, archive, book, with_signals(SHEETS, codes)).run()
 
 
 def _rows(
-    archive: zipfile.ZipFile, member: str, book: Book, given: str, tab: str
+    archive: zipfile.ZipFile, member: str, book: Book, budget: TextBudget, given: str, tab: str
 ) -> Iterator[tuple[int, list[RawCell | None]]]:
     """read_rows, with a damaged part turned into a WorkbookError naming the sheet.
 
     Only the reading is guarded: value checks return Invalid instead of raising, so
     a bug elsewhere keeps its traceback rather than passing for a damaged file.
     """
-    iterator = read_rows(archive, member, book, MAX_COLUMNS)
+    iterator = read_rows(archive, member, book, MAX_COLUMNS, budget)
     while True:
         try:
             item = next(iterator)
@@ -149,6 +165,8 @@ def _rows(
             raise WorkbookError(
                 f"{given}: sheet {tab!r} is damaged and cannot be read ({why(error)})"
             ) from error
+        except ReadLimitError as error:
+            raise WorkbookError(f"{given}: sheet {tab!r}: {error}") from error
         yield item
 
 
@@ -174,6 +192,7 @@ class _Reader:
         self.scan = scan
         self.archive = archive
         self.book = book
+        self.budget = TextBudget(MAX_TEXT_EXPANSION * scan.xml_bytes)
         self.problems: list[Problem] = []
 
     def problem(
@@ -289,7 +308,7 @@ class _Reader:
                 "are ignored",
                 tab,
             )
-        values = _rows(self.archive, scan.member, self.book, self.given, tab)
+        values = _rows(self.archive, scan.member, self.book, self.budget, self.given, tab)
         result = _SheetRead(sheet, tab, [], account, [])
 
         header_number = 0
