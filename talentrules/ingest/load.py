@@ -14,8 +14,10 @@ with an error is rejected (with all its reasons), a row with warnings is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import gc
 import re
 import zipfile
 import zlib
@@ -134,17 +136,32 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
     codes = tuple(signals) if signals is not None else tuple(signal_catalogue())
     given = str(path)
     file = Path(path)
-    scan = scan_file(file, given)
-    with zipfile.ZipFile(file) as archive:
-        try:
-            book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
-        except _READ_ERRORS as error:
-            raise WorkbookError(
-                f"{given}: the workbook is damaged and cannot be read ({why(error)})"
-            ) from error
-        except ReadLimitError as error:
-            raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
-        return _Reader(given, file, scan, archive, book, with_signals(SHEETS, codes)).run()
+    with _collector_paused():
+        scan = scan_file(file, given)
+        with zipfile.ZipFile(file) as archive:
+            try:
+                book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
+            except _READ_ERRORS as error:
+                raise WorkbookError(
+                    f"{given}: the workbook is damaged and cannot be read ({why(error)})"
+                ) from error
+            except ReadLimitError as error:
+                raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
+            return _Reader(given, file, scan, archive, book, with_signals(SHEETS, codes)).run()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while reading: a 10,000-person workbook makes millions of
+    objects and no reference cycles, and the collector's full passes over them took
+    a quarter of the reading time (10.5 s -> 7.7 s CPU, measured in one run)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _rows(
