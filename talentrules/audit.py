@@ -31,7 +31,7 @@ from typing import Any
 from talentrules import __version__, decide
 from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
-from talentrules.ingest import load_workbook
+from talentrules.ingest import folder_sha256, load_workbook
 from talentrules.model import Panel, Value
 from talentrules.paths import default_rules_dir, default_templates_dir
 from talentrules.reference import TRACE_VERSION
@@ -618,7 +618,7 @@ def _replay(
 ) -> None:
     """Evaluate the workbook again with the run's options and compare every trace line."""
     recorded_input = manifest.get("input", {})
-    panel_sha = sha256_file(workbook)
+    panel_sha = folder_sha256(workbook) if workbook.is_dir() else sha256_file(workbook)
     if panel_sha != recorded_input.get("sha256"):
         report.problems.append(
             f"{workbook.name}: not the workbook of this run (sha256 {panel_sha}, manifest "
@@ -1144,7 +1144,7 @@ def fairness_of_outdir(
     outdir = Path(outdir)
     manifest = read_manifest(outdir)
     path = Path(workbook) if workbook is not None else Path(manifest["input"]["path"])
-    if not path.is_file():
+    if not path.exists():
         raise AuditError(
             f"{outdir / MANIFEST}: the run's workbook {path} is not there; give it with --workbook"
         )
