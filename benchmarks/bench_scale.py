@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_scale.py --people 1000 10000 --jobs 2
     .venv/bin/python benchmarks/bench_scale.py --people 200000 --csv --validate-only
     .venv/bin/python benchmarks/bench_scale.py --keep /tmp/scale    # keep the inputs
+    .venv/bin/python benchmarks/bench_scale.py --people 40000 --panels 4
 
 Inputs come from ``benchmarks/make_workbook.py`` (8 observations a person); with
 ``--csv`` a folder of CSV files instead of an .xlsx (past about 130,000 people the
@@ -12,8 +13,11 @@ only form that holds the Evidence). Each command runs through the CLI in a fresh
 interpreter, so peaks do not mix: peak memory is that process's peak resident set,
 and separately the largest forked worker's. Every output of ``evaluate`` is written
 (briefs in HTML and Markdown, summary, results workbook, JSON, trace, manifest),
-then counted and deleted. The figures are for docs/scale.md; the machine's other
-load stretches wall times, not CPU seconds.
+then counted and deleted. With ``--panels K`` the same number of people comes as K
+panels of N/K people (each its own review: its own budget and seats, another seed),
+evaluated as K separate processes, as many at once as there are cores, each
+``--jobs 1``: how a whole population is split. The figures are for docs/scale.md;
+the machine's other load stretches wall times, not CPU seconds.
 """
 
 from __future__ import annotations
@@ -73,14 +77,50 @@ def run(args: list[str]) -> dict[str, object]:
     return figures
 
 
-def make_input(people: int, folder: Path, as_csv: bool) -> Path:
+def make_input(people: int, folder: Path, as_csv: bool, seed: int = 0) -> Path:
     from make_workbook import make_workbook
 
-    path = folder / (f"people-{people}-csv" if as_csv else f"people-{people}.xlsx")
+    name = f"people-{people}" + (f"-seed{seed}" if seed else "")
+    path = folder / (f"{name}-csv" if as_csv else f"{name}.xlsx")
     if not path.exists():
         print(f"generating {path} ...", file=sys.stderr, flush=True)
-        make_workbook(path, people, as_csv=as_csv)
+        make_workbook(path, people, seed=seed, as_csv=as_csv)
     return path
+
+
+def panels(people: int, count: int, parallel: int, folder: Path, as_csv: bool) -> None:
+    """``count`` panels of people/count each, ``parallel`` evaluate processes at a time."""
+    size = people // count
+    sources = [make_input(size, folder, as_csv, seed=seed + 1) for seed in range(count)]
+    start = time.perf_counter()
+    running: list[tuple[subprocess.Popen[str], Path]] = []
+    figures: list[dict[str, object]] = []
+
+    def finish(process: subprocess.Popen[str], outdir: Path) -> None:
+        stdout, _ = process.communicate()
+        figures.append(json.loads(stdout.strip().splitlines()[-1]))
+        shutil.rmtree(outdir, ignore_errors=True)
+
+    for n, source in enumerate(sources):
+        if len(running) == parallel:
+            finish(*running.pop(0))
+        outdir = folder / f"out-panel-{n}"
+        shutil.rmtree(outdir, ignore_errors=True)
+        command = ["evaluate", str(source), "-o", str(outdir), "--jobs", "1"]
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--child", *command], stdout=subprocess.PIPE, text=True
+        )
+        running.append((process, outdir))
+    for process, outdir in running:
+        finish(process, outdir)
+    wall = time.perf_counter() - start
+    cpu = sum(float(f["cpu"]) for f in figures)  # type: ignore[arg-type]
+    peak = max(float(f["peak_mb"]) for f in figures)  # type: ignore[arg-type]
+    print(
+        f"{people:>7,} people as {count} panels of {size:,}, {parallel} at a time, --jobs 1: "
+        f"evaluate {wall:7.1f} s ({cpu:.1f}), peak {peak:,.0f} MB a process",
+        flush=True,
+    )
 
 
 def _size(path: Path) -> tuple[float, int]:
@@ -94,6 +134,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--csv", action="store_true", help="a folder of CSV files as input")
     parser.add_argument("--validate-only", action="store_true")
+    parser.add_argument("--panels", type=int, help="split each N into this many panels")
     parser.add_argument("--keep", type=Path, help="folder for the inputs (kept, reused)")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -110,6 +151,9 @@ def main() -> None:
     )
     try:
         for people in args.people:
+            if args.panels:
+                panels(people, args.panels, os.cpu_count() or 1, folder, args.csv)
+                continue
             source = make_input(people, folder, args.csv)
             mb, _ = _size(source)
             check = run(["validate", str(source)])
