@@ -41,7 +41,7 @@ from talentrules.errors import WorkbookError
 # Documented limits (also in `talentrules validate --help` and docs/scale.md). A
 # 100,000-person workbook with 8 observations each (benchmarks/make_workbook.py) is
 # 69 MB on disk and unpacks to 800 MB, about 10 times its size.
-MAX_FILE_BYTES = 512 * 1024 * 1024  # the .xlsx file itself
+MAX_FILE_BYTES = 512 * 1024 * 1024  # the .xlsx itself: over 5 times a full Evidence sheet
 MAX_UNCOMPRESSED_BYTES = 4 * 1024**3  # all zip members, as declared: bounds reading time
 MAX_COMPRESSION_RATIO = 200  # one member's declared size / stored size; sheets are ~10
 MAX_TEXT_RUN = 1024 * 1024  # bytes between two tags; a cell holds at most 32,767 characters
