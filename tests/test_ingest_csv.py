@@ -294,3 +294,16 @@ def test_refs_split_into_sheet_and_cell() -> None:
     assert (
         Problem("warning", "review", "Teams.csv", "line 6", "x").where == "review: Teams.csv line 6"
     )
+
+
+def test_a_file_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = folder(tmp_path, {"Employees.csv": EMPLOYEES})
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("talentrules.ingest.csvdir._hash_and_count", refuse)
+    with pytest.raises(WorkbookError, match=r"Employees.csv cannot be read \(Permission denied\)"):
+        load_workbook(where)

@@ -53,7 +53,10 @@ def scan_folder(folder: Path, given: str) -> FileScan:
     name order (``LC_ALL=C sha256sum *.csv | sha256sum`` gives it), so an auditor can
     check the run's input with standard tools; a file beside them does not change it.
     """
-    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as error:
+        raise WorkbookError(f"{given}: the folder cannot be read ({error.strerror})") from error
     csvs = _csv_files(entries)
     if not csvs:
         raise WorkbookError(
@@ -64,7 +67,12 @@ def scan_folder(folder: Path, given: str) -> FileScan:
     size = rows = 0
     by_key = sheet_by_key()
     for path in csvs:
-        digest, lines, length = _hash_and_count(path)
+        try:
+            digest, lines, length = _hash_and_count(path)
+        except OSError as error:
+            raise WorkbookError(
+                f"{given}: {path.name} cannot be read ({error.strerror})"
+            ) from error
         listing.update(f"{digest}  {path.name}\n".encode())
         size += length
         if normalize(path.stem) in by_key:

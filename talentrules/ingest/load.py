@@ -280,6 +280,10 @@ class _Folder:
                 yield position, line, cells
         except CsvError as error:
             raise WorkbookError(f"{self.given}: {scan.tab}: {error}") from error
+        except OSError as error:  # removed or locked since the scan
+            raise WorkbookError(
+                f"{self.given}: {scan.tab} cannot be read ({error.strerror})"
+            ) from error
 
 
 _Source = _Workbook | _Folder
