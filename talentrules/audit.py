@@ -35,7 +35,7 @@ from typing import Any
 from talentrules import __version__, decide
 from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
-from talentrules.ingest import load_workbook
+from talentrules.ingest import folder_sha256, load_workbook
 from talentrules.model import Panel, Value
 from talentrules.outdir import PARTIAL
 from talentrules.paths import default_rules_dir, default_templates_dir
@@ -768,8 +768,10 @@ def _replay(
     """Evaluate the workbook again with the run's options and compare every trace line."""
     recorded_input = _dict(manifest.get("input"))
     try:
-        panel_sha = hash_regular(workbook)
-    except (_Unreadable, OSError) as error:  # a FIFO would block, /dev/zero never end
+        # A CSV folder's fingerprint, or the workbook's bytes (a FIFO would block,
+        # /dev/zero never end: only a regular file is read).
+        panel_sha = folder_sha256(workbook) if workbook.is_dir() else hash_regular(workbook)
+    except (_Unreadable, OSError) as error:
         raise AuditError(f"{workbook}: {error}") from error
     if panel_sha != recorded_input.get("sha256"):
         report.problems.append(
@@ -1301,7 +1303,7 @@ def fairness_of_outdir(
             f"{outdir / MANIFEST}: records no workbook path; give the workbook with --workbook"
         )
     path = Path(workbook) if workbook is not None else Path(recorded["path"])
-    if not path.is_file():
+    if not path.exists():  # a workbook or a folder of CSV files
         raise AuditError(
             f"{outdir / MANIFEST}: the run's workbook {path} is not there; give it with --workbook"
         )

@@ -87,16 +87,18 @@ def template(out: Path, empty: bool, force: bool) -> None:
 )
 @user_errors
 def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
-    """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
+    """Check a review WORKBOOK (.xlsx, or a folder of CSV files) against the contract.
 
     Prints every problem (errors, then warnings, then notes), each naming the file,
-    sheet and cell, then how many rows each sheet had: read = loaded + rejected +
-    blank. Exits 0 when the workbook is usable (warnings allowed), 1 when it has
-    errors or is not a workbook at all.
+    sheet and cell (Evidence!F14; from CSV files Evidence.csv:14:signal), then how
+    many rows each sheet had: read = loaded + rejected + blank. Exits 0 when the
+    workbook is usable (warnings allowed), 1 when it has errors or is not a
+    workbook at all.
 
-    Limits, checked before anything is loaded: 100 MB file, 1 GB unpacked,
-    unpacking ratio 200 per part, 5,000,000 cells; cells right of column ZZ are
-    ignored.
+    Limits, against zip bombs rather than size: 512 MB file, 4 GB unpacked,
+    unpacking ratio 200 per part, repeated strings showing at most 10 times the
+    file's text, and the rows present fitting in half this machine's memory; cells
+    right of column ZZ are ignored.
 
     Example: talentrules validate sample_inputs/panel_review.xlsx --format json
     """
@@ -245,7 +247,8 @@ def evaluate(
     Writes briefs/<employee_id>.html and .md (one justification brief per person),
     summary.html and summary.md (the panel summary), recommendations.xlsx,
     recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
-    record, checked by `audit verify`). A workbook with errors is refused (exit 1,
+    record, checked by `audit verify`). WORKBOOK may be a folder of CSV files, one
+    per sheet (Employees.csv, Evidence.csv, ...). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
     written unless the whole run succeeds; --force replaces only an earlier output
     holding nothing but what its manifest lists; one run at a time per OUTDIR; a run
@@ -435,7 +438,7 @@ def audit() -> None:
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--workbook",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     help="The run's workbook: replay the run and compare every recommendation and trace line.",
 )
 @click.option(
@@ -478,7 +481,7 @@ _AUDIT_FORMAT = click.option(
 
 
 @audit.command("diff")
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbook", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--rules-a",
     required=True,
@@ -518,7 +521,7 @@ def audit_diff(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--workbook",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
 )
 @_RULES_OPTION
@@ -529,7 +532,7 @@ def audit_fairness(
 ) -> None:
     """Selection rates and impact ratios by sex, race/ethnicity and both.
 
-    SOURCE is a review workbook (evaluated now) or an evaluate OUTDIR (its
+    SOURCE is a review workbook or CSV folder (evaluated now) or an evaluate OUTDIR (its
     recommendations.json, and the workbook the manifest records for Demographics).
     Only the restricted Demographics sheet is read for groups. Ratios under 0.80 are
     flagged (four-fifths rule); groups under 5 people are reported as too small.
@@ -539,7 +542,7 @@ def audit_fairness(
     from talentrules.audit import fairness, fairness_of_outdir, format_fairness
     from talentrules.run import evaluate_workbook
 
-    if source.is_dir():
+    if (source / "manifest.json").is_file():  # an OUTDIR; any other folder holds CSV files
         report = fairness_of_outdir(source, workbook)
     else:
         report = fairness(evaluate_workbook(source, rules_dir))

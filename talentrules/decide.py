@@ -56,7 +56,7 @@ from talentrules.contract import (
     OVERRIDE_ROLES,
 )
 from talentrules.errors import RulebookError
-from talentrules.model import Panel, Problem, Row
+from talentrules.model import Panel, Problem, Row, split_ref
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Decision, Evaluation, Rulebook
 
@@ -1032,7 +1032,7 @@ def _parse_decision(
 
 
 def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text: str) -> Problem:
-    sheet, _, cell = ref.rpartition("!")
+    sheet, cell = split_ref(ref)
     return Problem(severity, panel.path.name, sheet or None, cell or None, text)
 
 

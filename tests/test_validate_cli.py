@@ -189,7 +189,8 @@ def test_help_ends_with_an_example_and_states_the_limits() -> None:
     assert f"{files.MAX_FILE_BYTES // (1024 * 1024)} MB file" in text
     assert f"{files.MAX_UNCOMPRESSED_BYTES // (1024**3)} GB unpacked" in text
     assert f"unpacking ratio {files.MAX_COMPRESSION_RATIO} per part" in text
-    assert f"{files.MAX_CELLS:,} cells" in text
+    assert f"repeated strings showing at most {files.MAX_TEXT_EXPANSION} times" in text
+    assert "half this machine's memory" in text
     assert "right of column ZZ" in text and files.MAX_COLUMNS == 702
 
 
