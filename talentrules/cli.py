@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -542,7 +543,9 @@ def audit_fairness(
     from talentrules.audit import fairness, fairness_of_outdir, format_fairness
     from talentrules.run import evaluate_workbook
 
-    if (source / "manifest.json").is_file():  # an OUTDIR; any other folder holds CSV files
+    # An OUTDIR (its manifest there, whatever kind of file: a FIFO or a link is named
+    # as such when read); any other folder holds CSV files.
+    if os.path.lexists(source / "manifest.json"):
         report = fairness_of_outdir(source, workbook)
     else:
         report = fairness(evaluate_workbook(source, rules_dir))
