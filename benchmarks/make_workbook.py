@@ -2,15 +2,19 @@
 load tests.
 
     python benchmarks/make_workbook.py --people 10000 --seed 0 big.xlsx
+    python benchmarks/make_workbook.py --people 200000 --csv big-csv/
 
 Deterministic: the same people, seed and evidence rate give the same values (one
 ``random.Random(seed)``, no other source of randomness). Written in openpyxl's
-write-only mode so 10,000 people (about 80,000 evidence rows) take seconds.
+write-only mode so 10,000 people (about 80,000 evidence rows) take seconds; with
+``--csv``, as a folder of CSV files (one per sheet, the same values as text), which
+has no row limit: past about 130,000 people the Evidence sheet outgrows Excel's.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import itertools
 import random
@@ -74,26 +78,57 @@ def _days_before(days: int) -> dt.date:
 
 class _Writer:
     """Records into a write-only sheet, in contract column order (dates come out as
-    yyyy-mm-dd, openpyxl's default for a date)."""
+    yyyy-mm-dd, openpyxl's default for a date), or into ``folder/NAME.csv``."""
 
-    def __init__(self, wb: Workbook, name: str) -> None:
+    def __init__(self, wb: Workbook | Path, name: str) -> None:
         sheet = next(s for s in SHEETS if s.name == name)
         self.columns = [c.name for c in sheet.columns]
-        self.ws: WriteOnlyWorksheet = wb.create_sheet(name)
-        self.ws.append(self.columns)
+        self.ws: WriteOnlyWorksheet | None = None
+        self.csv: Any = None
+        if isinstance(wb, Path):
+            self.file = (wb / f"{name}.csv").open("w", encoding="utf-8", newline="")
+            self.csv = csv.writer(self.file, lineterminator="\n")
+            self.csv.writerow(self.columns)
+        else:
+            self.ws = wb.create_sheet(name)
+            self.ws.append(self.columns)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.ws.append([record.get(name) for name in self.columns])
+        values = [record.get(name) for name in self.columns]
+        if self.ws is not None:
+            self.ws.append(values)
+        else:
+            self.csv.writerow(["" if v is None else str(v) for v in values])  # dates: ISO
+
+    def close(self) -> None:
+        if self.csv is not None:
+            self.file.close()
 
 
 def make_workbook(
-    path: str | Path, people: int, seed: int = 0, evidence_per_person: float = 8
+    path: str | Path,
+    people: int,
+    seed: int = 0,
+    evidence_per_person: float = 8,
+    as_csv: bool = False,
 ) -> None:
-    """Write a workbook of ``people`` people to ``path`` (see the module docstring)."""
+    """Write a workbook of ``people`` people to ``path`` (see the module docstring);
+    ``as_csv``: a folder of CSV files at ``path`` instead."""
     if people < 1:
         raise ValueError("people must be at least 1")
     rng = random.Random(seed)
-    wb = Workbook(write_only=True)
+    wb: Workbook | Path
+    if as_csv:
+        wb = Path(path)
+        wb.mkdir(parents=True, exist_ok=True)
+    else:
+        wb = Workbook(write_only=True)
+    writers: list[_Writer] = []
+
+    def _sheet(name: str) -> _Writer:
+        writers.append(_Writer(wb, name))
+        return writers[-1]
+
     ids = [f"E{n:06d}" for n in range(1, people + 1)]
     managers = max(1, people // SPAN_OF_CONTROL)
     # Managers are the first ids: manager m (m > 0) reports to manager (m - 1) // 8;
@@ -105,7 +140,7 @@ def make_workbook(
         if b is not None:
             reports[b] += 1
 
-    cycle = _Writer(wb, "Cycle")
+    cycle = _sheet("Cycle")
     cycle.add(
         {
             "cycle_id": f"GEN-{seed}",
@@ -118,7 +153,7 @@ def make_workbook(
         }
     )
 
-    employees = _Writer(wb, "Employees")
+    employees = _sheet("Employees")
     heart: list[float] = []  # how leader-like each person is: drives their evidence
     for i, eid in enumerate(ids):
         is_manager = i < managers
@@ -184,7 +219,7 @@ def make_workbook(
             }
         )
 
-    evidence = _Writer(wb, "Evidence")
+    evidence = _sheet("Evidence")
     number = 0
     for i, eid in enumerate(ids):
         count = rng.randint(0, round(2 * evidence_per_person))
@@ -240,7 +275,7 @@ def make_workbook(
                 }
             )
 
-    nominations = _Writer(wb, "Nominations")
+    nominations = _sheet("Nominations")
     cumulative = list(itertools.accumulate(h + 0.01 for h in heart))
     for _ in range(round(people * 1.5)):
         # Inspiring people attract many nominations: half are drawn by heart.
@@ -260,7 +295,7 @@ def make_workbook(
             }
         )
 
-    teams = _Writer(wb, "Teams")
+    teams = _sheet("Teams")
     for m in range(managers):
         teams.add(
             {
@@ -273,7 +308,7 @@ def make_workbook(
             }
         )
 
-    development = _Writer(wb, "Development")
+    development = _sheet("Development")
     codes = [c[0] for c in CATALOGUE]
     for i in range(people):
         for _ in range(rng.choices((0, 1, 2), weights=(75, 20, 5))[0]):
@@ -292,7 +327,7 @@ def make_workbook(
                 }
             )
 
-    investments = _Writer(wb, "Investments")
+    investments = _sheet("Investments")
     for code, name, track, mode, per_1000, cost, months in CATALOGUE:
         investments.add(
             {
@@ -306,7 +341,7 @@ def make_workbook(
             }
         )
 
-    overrides = _Writer(wb, "Overrides")
+    overrides = _sheet("Overrides")
     for i in sorted(rng.sample(range(people), max(1, people // 100))):
         overrides.add(
             {
@@ -319,7 +354,7 @@ def make_workbook(
             }
         )
 
-    demographics = _Writer(wb, "Demographics")
+    demographics = _sheet("Demographics")
     for eid in ids:
         demographics.add(
             {
@@ -342,22 +377,27 @@ def make_workbook(
                 ),
             }
         )
-    wb.save(Path(path))
+    for writer in writers:
+        writer.close()
+    if isinstance(wb, Workbook):
+        wb.save(Path(path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the .xlsx file to write")
+    parser.add_argument("out", type=Path, help="the .xlsx file (or with --csv, folder) to write")
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--evidence-per-person", type=float, default=8)
+    parser.add_argument("--csv", action="store_true", help="write a folder of CSV files")
     args = parser.parse_args(argv)
     if args.people < 1:
         parser.error("--people must be at least 1")
     start = time.perf_counter()
-    make_workbook(args.out, args.people, args.seed, args.evidence_per_person)
+    make_workbook(args.out, args.people, args.seed, args.evidence_per_person, args.csv)
     seconds = time.perf_counter() - start
-    size = args.out.stat().st_size
+    files = list(args.out.iterdir()) if args.csv else [args.out]
+    size = sum(f.stat().st_size for f in files)
     print(
         f"wrote {args.out}: {args.people} people, {size / 1e6:.1f} MB in {seconds:.1f} s",
         file=sys.stderr,

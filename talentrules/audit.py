@@ -16,10 +16,14 @@ Only the fairness monitor reads the Demographics sheet; no rule ever sees it.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
+import re
+import stat
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,8 +35,9 @@ from typing import Any
 from talentrules import __version__, decide
 from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
-from talentrules.ingest import load_workbook
+from talentrules.ingest import folder_sha256, load_workbook
 from talentrules.model import Panel, Value
+from talentrules.outdir import PARTIAL
 from talentrules.paths import default_rules_dir, default_templates_dir
 from talentrules.reference import TRACE_VERSION
 from talentrules.rulebook import (
@@ -103,7 +108,12 @@ def canonical(data: object) -> str:
     """The one text of a JSON value that hashes are taken over: keys sorted, no
     spaces, UTF-8 characters as themselves (``ensure_ascii=False``), dates ISO."""
     return json.dumps(
-        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
+        data,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_plain,
+        allow_nan=False,  # strict JSON: NaN and Infinity are not JSON, parsers refuse them
     )
 
 
@@ -118,6 +128,111 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Reading an output folder from elsewhere: regular files only, bounded, strict JSON
+# --------------------------------------------------------------------------------------
+
+# A folder handed to an auditor may hold anything under the expected names: a FIFO
+# (the read would block), a link to /dev/zero (it never ends), JSON nested a million
+# deep (the parser recurses). Only regular files are read, each up to a bound, and
+# JSON is strict (no NaN) and nested at most MAX_JSON_DEPTH (the run writes 7).
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # about 2.5 MB for 10,000 people
+MAX_TRACE_BYTES = 4 * 1024 * 1024 * 1024  # about 250 MB for 10,000 people
+MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # any other file the manifest lists
+MAX_JSON_DEPTH = 64
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_JSON_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+class _Unreadable(Exception):
+    """A file of the output folder that is not read, and why (one phrase)."""
+
+
+def _special(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _open_regular(path: Path, limit: int) -> tuple[int, int]:
+    """An open descriptor and the size of a regular file (never a link, FIFO or device)
+    no larger than ``limit``; _Unreadable otherwise. The caller closes it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _Unreadable("is a link, not a regular file: not read") from error
+        raise _Unreadable(f"cannot be read ({error.strerror})") from error
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _Unreadable(f"is {_special(info.st_mode)}, not a regular file: not read")
+    if info.st_size > limit:
+        os.close(fd)
+        raise _Unreadable(f"is {info.st_size:,} bytes, over the limit of {limit:,}: not read")
+    return fd, info.st_size
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (see _open_regular)."""
+    fd, _ = _open_regular(path, limit)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _Unreadable(f"grew over the limit of {limit:,} bytes while read: not read")
+    return data
+
+
+def hash_regular(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """SHA-256 of a regular file (see _open_regular), read in blocks."""
+    fd, _ = _open_regular(path, limit)
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_depth_within(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Is ``text`` nested at most ``limit`` deep? Checked before parsing (json.loads
+    recurses), at C speed: strings out, brackets only, innermost pairs peeled off."""
+    brackets = _JSON_NOT_BRACKETS.sub("", _JSON_STRINGS.sub("", text))
+    for _ in range(limit):
+        if not brackets:
+            return True
+        brackets, count = _JSON_INNERMOST.subn("", brackets)
+        if not count:
+            return True  # unbalanced: not JSON, which json.loads will say
+    return not brackets
+
+
+def strict_json(text: str) -> Any:
+    """json.loads for files from elsewhere: no NaN/Infinity, nesting bounded.
+    ValueError (json.JSONDecodeError is one) when the text is not such JSON."""
+    if not json_depth_within(text):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text, parse_constant=_not_json)
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def trace_record(result: RunResult, index: int) -> dict[str, Any]:
@@ -275,8 +390,8 @@ def _hash_files(folder: Path) -> tuple[dict[str, str], int, str]:
     files: dict[str, str] = {}
     lines, last = 0, GENESIS
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == MANIFEST:
-            continue
+        if not path.is_file() or path.name == MANIFEST or path.name == PARTIAL:
+            continue  # PARTIAL: the marker of a folder being built, removed on publishing
         name = path.relative_to(folder).as_posix()
         if name != TRACE:
             files[name] = sha256_file(path)
@@ -367,7 +482,8 @@ def write_manifest(
         folder, result, templates_dir=templates_dir, options=options, started=started
     )
     path = folder / MANIFEST
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 
@@ -392,16 +508,29 @@ class VerifyReport:
 
 def read_manifest(outdir: str | Path) -> dict[str, Any]:
     """The manifest of an output folder; AuditError when it is missing or unreadable."""
-    path = Path(outdir) / MANIFEST
+    return _read_manifest(Path(outdir))[0]
+
+
+def _read_manifest(outdir: Path) -> tuple[dict[str, Any], str]:
+    """The manifest and the SHA-256 of its bytes (read once)."""
+    path = outdir / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_regular(path, MAX_MANIFEST_BYTES)
+        data = strict_json(raw.decode("utf-8"))
     except FileNotFoundError as error:
         raise AuditError(f"{path}: no manifest: not a talentrules output folder") from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise AuditError(f"{path}: cannot read the manifest: {error}") from error
+    except _Unreadable as error:
+        raise AuditError(f"{path}: {error}") from error
+    except (UnicodeDecodeError, ValueError) as error:
+        raise AuditError(f"{path}: cannot read the manifest: {_why(error)}") from error
     if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
         raise AuditError(f"{path}: not a manifest this version of talentrules reads")
-    return data
+    return data, hashlib.sha256(raw).hexdigest()
+
+
+def _why(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _who(record: object) -> str:
@@ -425,10 +554,11 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
     prev_hash = GENESIS
     for number, line in enumerate(raw_lines, 1):
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
+            record = strict_json(line)
+        except ValueError as error:
+            why = error.msg if isinstance(error, json.JSONDecodeError) else _why(error)
             parsed.append(None)
-            problems.append(f"{TRACE} line {number}: not JSON ({error.msg}): edited")
+            problems.append(f"{TRACE} line {number}: not JSON ({why}): edited")
             prev_hash = sha256_text(line)
             continue
         if not isinstance(record, dict) or not isinstance(record.get(CHAIN_KEY), dict):
@@ -438,12 +568,13 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
             continue
         link = record[CHAIN_KEY]
         who = _who(record)
+        view = _from_trace(record)
         parsed.append(
             {
                 "employee_id": record.get("employee_id"),
                 "index": number - 1,
                 "link": link,
-                "view": _from_trace(record),
+                "view": view,
             }
         )
         if link.get("line") != number:
@@ -464,11 +595,13 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
 def _read_trace(path: Path) -> tuple[list[str], list[str]]:
     """The trace's lines (without newlines) and problems with the file's shape."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_TRACE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return [], [f"{TRACE}: missing"]
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditError(f"{path}: cannot read: {error}") from error
+    except _Unreadable as error:
+        return [], [f"{TRACE}: {error}"]
+    except UnicodeDecodeError as error:
+        raise AuditError(f"{path}: cannot read: {_why(error)}") from error
     problems = []
     if text and not text.endswith("\n"):
         problems.append(f"{TRACE}: the last line has no newline: truncated or edited")
@@ -483,18 +616,27 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
     if not isinstance(recorded, dict):
         report.problems.append(f"{MANIFEST}: no 'files' list")
         return
-    present = {
-        p.relative_to(outdir).as_posix(): p
-        for p in sorted(outdir.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
+    present: dict[str, Path] = {}
+    for root, dirs, names in os.walk(outdir):  # links to folders are not followed
+        here = Path(root)
+        for name in sorted(names + [d for d in dirs if (here / d).is_symlink()]):
+            entry = here / name
+            relative = entry.relative_to(outdir).as_posix()
+            if relative != MANIFEST:
+                present[relative] = entry
     for name, digest in recorded.items():
         path = present.get(name)
         if path is None:
             report.problems.append(f"{name}: listed in the manifest, missing from the folder")
-        elif sha256_file(path) != digest:
+            continue
+        try:
+            found = hash_regular(path)
+        except (_Unreadable, FileNotFoundError) as error:
+            report.problems.append(f"{name}: {error}")
+            continue
+        if found != digest:
             report.problems.append(
-                f"{name}: changed since the run (sha256 {sha256_file(path)}, manifest {digest})"
+                f"{name}: changed since the run (sha256 {found}, manifest {digest})"
             )
     for name in present:
         if name not in recorded:
@@ -504,25 +646,27 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
 
 
 # recommendations.json field -> how to read the same thing from a trace record
+# (Read defensively: a trace or recommendations.json from elsewhere may hold any JSON;
+# a wrong type reads as absent and then shows as a difference, never as a traceback.)
 def _from_trace(record: Mapping[str, Any]) -> dict[str, Any]:
-    recommendation = record.get("recommendation") or {}
-    fields = recommendation.get("fields") or {}
-    allocation = recommendation.get("allocation") or []
+    recommendation = _dict(record.get("recommendation"))
+    fields = _dict(recommendation.get("fields"))
+    allocation = [_dict(a) for a in _list(recommendation.get("allocation"))]
     return {
-        "outcomes": recommendation.get("outcomes") or {},
-        **{key: ", ".join(fields.get(key, [])) for key, _ in ROLE_FIELDS},
+        "outcomes": _dict(recommendation.get("outcomes")),
+        **{key: ", ".join(str(v) for v in _list(fields.get(key))) for key, _ in ROLE_FIELDS},
         "investments": [a.get("code") for a in allocation],
-        "allocation": {a.get("code"): a.get("status") for a in allocation},
-        "fired": [f.get("rule") for f in record.get("fired", [])],
+        "allocation": {str(a.get("code")): a.get("status") for a in allocation},
+        "fired": [_dict(f).get("rule") for f in _list(record.get("fired"))],
         "override": [
             (o.get("field"), o.get("target"), o.get("decision"), o.get("decided_by"))
-            for o in recommendation.get("overrides", [])
+            for o in map(_dict, _list(recommendation.get("overrides")))
         ],
     }
 
 
 def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
-    allocation = person.get("allocation") or {}
+    allocation = _dict(person.get("allocation"))
 
     def joined(value: object) -> object:
         return ", ".join(map(str, value)) if isinstance(value, list) else value
@@ -537,7 +681,7 @@ def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
         "fired": person.get("fired"),
         "override": [
             (o.get("field"), o.get("target"), o.get("decision"), o.get("decided_by"))
-            for o in person.get("override", [])
+            for o in map(_dict, _list(person.get("override")))
         ],
     }
 
@@ -548,18 +692,23 @@ def _check_recommendations(
     """Cross-check recommendations.json against the trace, person by person."""
     path = outdir / RECOMMENDATIONS
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = strict_json(read_regular(path, MAX_TRACE_BYTES).decode("utf-8"))
         people = data["people"]
+        if not isinstance(people, list):
+            raise TypeError("'people' is not a list")
     except FileNotFoundError:
         report.problems.append(f"{RECOMMENDATIONS}: missing")
         return
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        report.problems.append(f"{RECOMMENDATIONS}: cannot read: {error}")
+    except _Unreadable as error:
+        report.problems.append(f"{RECOMMENDATIONS}: {error}")
+        return
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        report.problems.append(f"{RECOMMENDATIONS}: cannot read: {_why(error)}")
         return
     traced = {r["employee_id"]: r["view"] for r in records if r is not None}
     before = len(report.problems)
     listed = set()
-    for person in people:
+    for person in map(_dict, people):
         eid = person.get("employee_id")
         listed.add(eid)
         expected = traced.get(eid)
@@ -621,25 +770,30 @@ def _replay(
     report: VerifyReport,
 ) -> None:
     """Evaluate the workbook again with the run's options and compare every trace line."""
-    recorded_input = manifest.get("input", {})
-    panel_sha = sha256_file(workbook)
+    recorded_input = _dict(manifest.get("input"))
+    try:
+        # A CSV folder's fingerprint, or the workbook's bytes (a FIFO would block,
+        # /dev/zero never end: only a regular file is read).
+        panel_sha = folder_sha256(workbook) if workbook.is_dir() else hash_regular(workbook)
+    except (_Unreadable, OSError) as error:
+        raise AuditError(f"{workbook}: {error}") from error
     if panel_sha != recorded_input.get("sha256"):
         report.problems.append(
             f"{workbook.name}: not the workbook of this run (sha256 {panel_sha}, manifest "
             f"{recorded_input.get('sha256')}); replaying it to show what differs"
         )
-    book = manifest.get("rulebook", {})
+    book = _dict(manifest.get("rulebook"))
     if rules_dir is None:
         if book.get("packaged"):
             rules_dir = default_rules_dir()
-        elif book.get("path") and Path(book["path"]).is_dir():
+        elif isinstance(book.get("path"), str) and Path(book["path"]).is_dir():
             rules_dir = Path(book["path"])
         else:
             raise AuditError(
                 f"{MANIFEST}: the run used the rules in {book.get('path')}, which are not "
                 "there any more; give them with --rules"
             )
-    options = manifest.get("options", {})
+    options = _dict(manifest.get("options"))
     result = evaluate_workbook(
         workbook, rules_dir, allow_rejects=bool(options.get("allow_rejects", False))
     )
@@ -648,7 +802,7 @@ def _replay(
             f"{rules_dir}: not the rulebook of this run (sha256 {result.rulebook.sha256}, "
             f"manifest {book.get('sha256')})"
         )
-        now, then = rule_hashes(result.rulebook), book.get("rules", {})
+        now, then = rule_hashes(result.rulebook), _dict(book.get("rules"))
         for rule_id in [*then, *(r for r in now if r not in then)]:
             if rule_id not in now:
                 report.problems.append(f"rule {rule_id}: in the run's rulebook, not in {rules_dir}")
@@ -703,13 +857,13 @@ def verify(
     every file's SHA-256, recommendations.json against the trace; with ``workbook``,
     replay the run and compare every trace line (run id and timestamps aside)."""
     outdir = Path(outdir)
-    manifest = read_manifest(outdir)
-    report = VerifyReport(outdir, manifest_sha256=sha256_file(outdir / MANIFEST))
+    manifest, manifest_sha256 = _read_manifest(outdir)
+    report = VerifyReport(outdir, manifest_sha256=manifest_sha256)
     raw, shape = _read_trace(outdir / TRACE)
     report.problems += shape
     records, broken = check_chain(raw)
     report.problems += broken
-    recorded = manifest.get("trace", {})
+    recorded = _dict(manifest.get("trace"))
     count, last = recorded.get("lines"), recorded.get("last_sha256")
     if len(raw) != count:
         if isinstance(count, int) and len(raw) < count:
@@ -730,7 +884,7 @@ def verify(
         )
     if not shape and not broken and len(raw) == count and (not raw or sha256_text(raw[-1]) == last):
         report.checked.append(f"{TRACE}: hash chain of {len(raw)} lines intact")
-    people = manifest.get("counts", {}).get("people")
+    people = _dict(manifest.get("counts")).get("people")
     if people != len(raw):
         report.problems.append(f"{MANIFEST}: counts {people} people, {TRACE} has {len(raw)}")
     _check_files(outdir, manifest, report)
@@ -1147,40 +1301,54 @@ def fairness_of_outdir(
     selected, the workbook (the manifest's, or ``workbook``) for Demographics only."""
     outdir = Path(outdir)
     manifest = read_manifest(outdir)
-    path = Path(workbook) if workbook is not None else Path(manifest["input"]["path"])
-    if not path.is_file():
+    recorded = _dict(manifest.get("input"))
+    if workbook is None and not isinstance(recorded.get("path"), str):
+        raise AuditError(
+            f"{outdir / MANIFEST}: records no workbook path; give the workbook with --workbook"
+        )
+    path = Path(workbook) if workbook is not None else Path(recorded["path"])
+    if not path.exists():  # a workbook or a folder of CSV files
         raise AuditError(
             f"{outdir / MANIFEST}: the run's workbook {path} is not there; give it with --workbook"
         )
     panel = load_workbook(path)
-    if panel.sha256 != manifest["input"]["sha256"]:
+    if panel.sha256 != recorded.get("sha256"):
         raise AuditError(f"{path}: not the workbook of the run in {outdir} (SHA-256 differs)")
     if not has_demographics(panel):
         return None
-    rules = manifest["rulebook"]
+    rules = _dict(manifest.get("rulebook"))
+    if not rules.get("packaged") and not isinstance(rules.get("path"), str):
+        raise AuditError(f"{outdir / MANIFEST}: records no rules folder")
     rules_dir = default_rules_dir() if rules.get("packaged") else Path(rules["path"])
     rulebook = load_rulebook(rules_dir)
     track_decision = rulebook.role("development_track")
     track_name = track_decision.name if track_decision else ""
     catalogue = decide.load_catalogue(panel, rules_dir)
+    where = outdir / RECOMMENDATIONS
     try:
-        people = json.loads((outdir / RECOMMENDATIONS).read_text(encoding="utf-8"))["people"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError) as error:
-        raise AuditError(f"{outdir / RECOMMENDATIONS}: cannot read: {error}") from error
+        people = strict_json(read_regular(where, MAX_TRACE_BYTES).decode("utf-8"))["people"]
+        if not isinstance(people, list):
+            raise TypeError("'people' is not a list")
+    except FileNotFoundError as error:
+        raise AuditError(f"{where}: missing") from error
+    except _Unreadable as error:
+        raise AuditError(f"{where}: {error}") from error
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise AuditError(f"{where}: cannot read: {_why(error)}") from error
     selections = []
-    for person in people:
-        allocation = person.get("allocation") or {}
+    for person in map(_dict, people):
+        allocation = _dict(person.get("allocation"))
         selections.append(
             Selection(
-                str(person["employee_id"]),
-                tuple(person.get("outcomes", {}).get(track_name, [])),
+                str(person.get("employee_id")),
+                tuple(str(t) for t in _list(_dict(person.get("outcomes")).get(track_name))),
                 tuple(
                     (
-                        code,
-                        (inv.track if (inv := catalogue.get(code)) else None),
-                        str(allocation.get(code, {}).get("status")),
+                        str(code),
+                        (inv.track if (inv := catalogue.get(str(code))) else None),
+                        str(_dict(allocation.get(str(code))).get("status")),
                     )
-                    for code in person.get("investments", [])
+                    for code in _list(person.get("investments"))
                 ),
             )
         )

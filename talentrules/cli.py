@@ -14,12 +14,14 @@ import functools
 import importlib.metadata
 import itertools
 import json
+import os
 import platform
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -92,7 +94,8 @@ def exit_status(error: TalentRulesError) -> tuple[int, str]:
 
 
 def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    # allow_nan=False: NaN and Infinity are not JSON; a value like that is a bug to see.
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
 def _echo_json_error(exit_code: int, kind: str, error: Exception, message: str) -> None:
@@ -236,16 +239,18 @@ def template(out: Path, empty: bool, force: bool) -> None:
 @_format_option("text: one problem per line, then the row account; json: the same as data.")
 @user_errors
 def validate(workbook: str, rules_dir: Path | None, output_format: str) -> None:
-    """Check a review WORKBOOK (.xlsx) against the contract, to the cell.
+    """Check a review WORKBOOK (.xlsx, or a folder of CSV files) against the contract.
 
     Prints every problem (errors, then warnings, then notes), each naming the file,
-    sheet and cell, then how many rows each sheet had: read = loaded + rejected +
-    blank. Exits 0 when the workbook is usable (warnings allowed), 1 when it has
-    errors or is not a workbook at all.
+    sheet and cell (Evidence!F14; from CSV files Evidence.csv:14:signal), then how
+    many rows each sheet had: read = loaded + rejected + blank. Exits 0 when the
+    workbook is usable (warnings allowed), 1 when it has errors or is not a
+    workbook at all.
 
-    Limits, checked before anything is loaded: 100 MB file, 1 GB unpacked,
-    unpacking ratio 200 per part, 5,000,000 cells; cells right of column ZZ are
-    ignored.
+    Limits, against zip bombs rather than size: 512 MB file, 4 GB unpacked,
+    unpacking ratio 200 per part, repeated strings showing at most 10 times the
+    file's text, and the rows present fitting in half this machine's memory; cells
+    right of column ZZ are ignored.
 
     Example: talentrules validate sample_inputs/panel_review.xlsx --format json
     """
@@ -358,7 +363,8 @@ _JOBS_OPTION = click.option(
 _REJECTS_OPTION = click.option(
     "--allow-rejects",
     is_flag=True,
-    help="Evaluate the usable rows of a workbook with errors; every rejected row is listed.",
+    help="Evaluate the usable rows of a workbook with errors; every rejected row is listed "
+    "(a totals or notes row below the data is one: without this option it stops the run).",
 )
 _FORMAT_TRACE = _format_option(
     "text: the brief for a terminal (--templates applies); json: the trace line."
@@ -373,7 +379,7 @@ _FORMAT_TRACE = _format_option(
     "outdir",
     metavar="OUTDIR",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file there is refused by the run, exit 5 (OutputError)
     help="Folder to write; refused if it exists, unless --force.",
 )
 @_RULES_OPTION
@@ -404,25 +410,40 @@ def evaluate(
     Writes briefs/<employee_id>.html and .md (one justification brief per person),
     summary.html and summary.md (the panel summary), recommendations.xlsx,
     recommendations.json, trace.jsonl (hash-chained) and manifest.json (the run's
-    record, checked by `audit verify`). A workbook with errors is refused (exit 1,
+    record, checked by `audit verify`). WORKBOOK may be a folder of CSV files, one
+    per sheet (Employees.csv, Evidence.csv, ...). A workbook with errors is refused (exit 1,
     the errors listed as validate lists them) unless --allow-rejects. Nothing is
-    written unless the whole run succeeds (exit 5 when it cannot be written).
+    written unless the whole run succeeds (exit 5 when it cannot be written); --force
+    replaces only an earlier output holding nothing but what its manifest lists; one
+    run at a time per OUTDIR; a run stopped by Ctrl-C, SIGTERM or SIGHUP removes its
+    unfinished output and says whether OUTDIR was written (exit 0 if it was, else
+    128 + the signal).
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
-    from talentrules.report import check_outdir, rulebook_label, write_outputs
+    from talentrules.interrupt import Interrupted, stop_signals
+    from talentrules.outdir import claim_outdir
+    from talentrules.report import rulebook_label, write_outputs
     from talentrules.run import evaluate_workbook
 
-    check_outdir(outdir, force)  # before a long run, not after it
     _notice_local_rules(rules_dir)
     bars = _ProgressBars()
+    published = [False]  # read if the run is stopped, wherever that happens
     try:
-        result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
-        written = write_outputs(
-            result, outdir, templates_dir, force, bars, jobs, names=not no_names
-        )
-    finally:
-        bars.close()
+        # The claim locks OUTDIR and checks it before the long run, not after it.
+        with stop_signals(), claim_outdir(outdir, force) as claim:
+            for note in claim.notes:
+                click.echo(note, err=True)
+            try:
+                result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
+                written = write_outputs(
+                    result, outdir, templates_dir, force, bars, jobs, names=not no_names
+                )
+            finally:
+                published[0] = claim.published
+                bars.close()
+    except (KeyboardInterrupt, Interrupted) as stop:
+        _stopped(stop, outdir, published[0])
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     rejected = len(result.panel.rejected)
     if output_format == "json":
@@ -452,6 +473,24 @@ def evaluate(
         "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl, "
         "manifest.json)"
     )
+
+
+def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
+    """Say truthfully what a stopped run left, and exit: 0 when OUTDIR was already
+    published (the run's work is done), else 128 + the signal's number, as a shell
+    reports a process the signal ended."""
+    signum = getattr(stop, "signum", 2)  # KeyboardInterrupt: SIGINT
+    how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    if published:
+        click.echo(
+            f"stopped by {how} after {outdir}/ was written: the output is complete", err=True
+        )
+        raise SystemExit(0)
+    click.echo(
+        f"stopped by {how}: nothing was written to {outdir}/ (the unfinished output was removed)",
+        err=True,
+    )
+    raise SystemExit(128 + signum)
 
 
 @cli.command()
@@ -674,8 +713,8 @@ def audit() -> None:
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--workbook",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="WORKBOOK",
+    type=click.Path(exists=True, path_type=Path),
     help="The run's workbook: replay the run and compare every recommendation and trace line.",
 )
 @click.option(
@@ -730,7 +769,7 @@ _AUDIT_FORMAT = _format_option("text for people, json for machines.")
 
 
 @audit.command("diff")
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbook", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--rules-a",
     metavar="DIR",
@@ -772,8 +811,8 @@ def audit_diff(
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--workbook",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="WORKBOOK",
+    type=click.Path(exists=True, path_type=Path),
     help="For an OUTDIR: the run's workbook, if it is no longer where the manifest says.",
 )
 @click.option(
@@ -790,7 +829,7 @@ def audit_fairness(
 ) -> None:
     """Selection rates and impact ratios by sex, race/ethnicity and both.
 
-    SOURCE is a review workbook (evaluated now) or an evaluate OUTDIR (its
+    SOURCE is a review workbook or CSV folder (evaluated now) or an evaluate OUTDIR (its
     recommendations.json, and the workbook the manifest records for Demographics).
     Only the restricted Demographics sheet is read for groups. Ratios under 0.80 are
     flagged (four-fifths rule); groups under 5 people are reported as too small.
@@ -802,7 +841,9 @@ def audit_fairness(
 
     # Each option applies to one kind of SOURCE; given with the other, it is refused,
     # never silently ignored (an OUTDIR's run used the rules its manifest records).
-    if source.is_dir():
+    # An OUTDIR (its manifest there, whatever kind of file: a FIFO or a link is named
+    # as such when read); any other folder holds CSV files.
+    if os.path.lexists(source / "manifest.json"):
         if rules_dir is not None:
             raise click.UsageError("--rules is for a WORKBOOK: an OUTDIR's rules are its run's")
         report = fairness_of_outdir(source, workbook)

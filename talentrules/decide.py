@@ -46,6 +46,7 @@ from typing import Literal
 
 import yaml
 
+from talentrules import rulefiles
 from talentrules.contract import (
     ALLOCATION_FIELD,
     INVESTMENT_FIELD,
@@ -55,7 +56,7 @@ from talentrules.contract import (
     OVERRIDE_ROLES,
 )
 from talentrules.errors import RulebookError
-from talentrules.model import Panel, Problem, Row
+from talentrules.model import Panel, Problem, Row, split_ref
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Decision, Evaluation, Rulebook
 
@@ -229,11 +230,11 @@ def _label(path: Path) -> str:
 
 def _compose(path: Path) -> yaml.MappingNode:
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = rulefiles.read_yaml(path, path.parent)
+    except rulefiles.FileProblem as problem:
+        raise RulebookError(f"{_label(path)}:{problem.line}: {problem}") from problem
     except yaml.YAMLError as error:
         raise RulebookError(f"{_label(path)}: not valid YAML: {error}") from error
-    except OSError as error:
-        raise RulebookError(f"{_label(path)}: cannot be read: {error}") from error
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{_label(path)}: expected a mapping with investments and allocation")
     return node
@@ -1031,7 +1032,7 @@ def _parse_decision(
 
 
 def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text: str) -> Problem:
-    sheet, _, cell = ref.rpartition("!")
+    sheet, cell = split_ref(ref)
     return Problem(severity, panel.path.name, sheet or None, cell or None, text)
 
 

@@ -41,6 +41,7 @@ from typing import Any, cast
 from talentrules import processes
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import PersonFacts
+from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
 from talentrules.reference import trace_facts
@@ -330,6 +331,7 @@ class _Compiler:
         self.field_ids: dict[tuple[str, str], str] = {}
         self.definition: dict[str, Any] = {}
         self.durable_rule: dict[str, int] = {}  # durable rule name -> index in rulebook.rules
+        self._matcher = _MatcherNode()  # durable's alpha network, rebuilt to count children
 
     @staticmethod
     def _field_names() -> Iterator[str]:
@@ -359,6 +361,33 @@ class _Compiler:
         self.definition[SENTINEL] = {"all": [{"m": {"l": 0}}]}
         for level in self.levels:
             self._compile_level(level)
+        self._check_matcher()
+
+    def _check_matcher(self) -> None:
+        """Refuse a definition that would fill a node of durable's matcher.
+
+        durable keeps the tests under one node of its alpha network in a 512-slot hash
+        set; when it is full, the lookups that create the ruleset and match a fact loop
+        forever (rete.c findAlpha, events.c). The tree is rebuilt here as durable builds
+        it (identical tests under one node are shared; an $or's branches hang under the
+        node before it, and what follows hangs under a node of its own) and every node
+        must stay within MAX_CHILDREN, half of what hangs.
+        """
+        for name, rule in self.definition.items():
+            for alias in rule["all"]:
+                for condition in alias.values():
+                    widest = _place(self._matcher, condition)
+                    if widest > MAX_CHILDREN:
+                        index = self.durable_rule.get(name)
+                        if index is None:  # pragma: no cover - the sentinel is one test
+                            raise RulebookError(f"{self.rulebook.source}: too many tests")
+                        bad = self.rulebook.rules[index]
+                        raise RulebookError(
+                            f"{bad.file}:{bad.line}: rule {bad.id}: with this rule, "
+                            f"{widest} tests hang under one node of durable_rules' matcher; "
+                            f"the limit is {MAX_CHILDREN} (durable_rules hangs at 512): "
+                            "shorten its in (...) or any lists, or split the rule"
+                        )
 
     def _compile_level(self, level: _Level) -> None:
         compiled: list[tuple[int, Rule, list[dict[str, Any]], int]] = []
@@ -398,7 +427,11 @@ class _Compiler:
                 for i in range(0, count, size)
             ]
             buckets = 0 if size >= count else len(firsts)
-            return buckets + widest + max(_fanout({"$or": list(f.values())}) for f in firsts)
+            return (
+                buckets
+                + widest
+                + max((_fanout({"$or": list(f.values())}) for f in firsts), default=0)
+            )
 
         # Buckets cost time (durable scans every field of the fact at every node it
         # reaches), so only a level that needs them gets them.
@@ -502,6 +535,47 @@ class _Compiler:
         if kind == "string" and isinstance(value, str):
             return value
         raise RulebookError(f"{where}: {value!r} cannot be compared with a {kind} fact")
+
+
+class _MatcherNode:
+    """A node of durable's alpha network: the tests under it, by their JSON text, and how
+    many of them sit in its 512-slot hash set ($nex tests go to a list of their own,
+    whose limit is an error, not a hang)."""
+
+    __slots__ = ("children", "hashed")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _MatcherNode] = {}
+        self.hashed = 0
+
+
+def _place(parent: _MatcherNode, cond: dict[str, Any]) -> int:
+    """Add ``cond`` under ``parent`` as durable's createAlpha does; return the most
+    hash-set children any node it touched now has."""
+    return _add(parent, cond, {})
+
+
+def _add(parent: _MatcherNode, cond: dict[str, Any], ends: dict[int, _MatcherNode]) -> int:
+    """``ends[id(cond)]``: the node the tests after ``cond`` hang under."""
+    if "$and" in cond:
+        node, widest = parent, 0
+        for part in cond["$and"]:
+            widest = max(widest, _add(node, part, ends))
+            node = ends[id(part)]
+        ends[id(cond)] = node
+        return widest
+    if "$or" in cond:
+        widest = max((_add(parent, part, ends) for part in cond["$or"]), default=0)
+        ends[id(cond)] = _MatcherNode()  # a forward node of its own: nothing shared
+        return widest
+    key = _to_json(cond)
+    child = parent.children.get(key)
+    if child is None:
+        child = parent.children[key] = _MatcherNode()
+        if not key.startswith('{"$nex"'):
+            parent.hashed += 1
+    ends[id(cond)] = child
+    return parent.hashed
 
 
 def _combine(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -917,6 +991,7 @@ def _start_worker(
     rulebook: Rulebook | None = None, persons: Sequence[PersonFacts] | None = None
 ) -> None:
     """A worker's engine; under spawn the run arrives here, pickled (fork inherits it)."""
+    quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
     if rulebook is not None and persons is not None:
         gc.disable()  # as the parent, which forked workers inherit
         _WORKER.update(rulebook=rulebook, persons=persons)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from talentrules import rulefiles
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Row, Value
 from talentrules.vocabulary import UNKNOWN_WITHOUT_ROWS, Derivation, FactSpec, RowTest
@@ -432,8 +433,12 @@ def catalogue_from_panel(panel: Panel) -> dict[str, tuple[str | None, str | None
 def load_catalogue(path: Path) -> dict[str, tuple[str | None, str | None]]:
     """The rulebook's default catalogue (``rules/catalogue.yaml``): code -> (track, mode)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        text = rulefiles.read_text(path, path.parent)
+        rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
+        data = yaml.safe_load(text)
+    except rulefiles.FileProblem as problem:
+        raise RulebookError(f"{path}:{problem.line}: {problem}") from problem
+    except yaml.YAMLError as error:
         raise RulebookError(f"{path}: cannot read the catalogue: {error}") from error
     entries = data.get("investments") if isinstance(data, dict) else None
     if not isinstance(entries, list):

@@ -5,6 +5,7 @@ problems and the row account. Plain data, no Excel.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -12,13 +13,25 @@ from typing import Literal
 Value = str | int | float | bool | dt.date | None
 Severity = Literal["error", "warning", "info"]
 
+_CSV_REF = re.compile(r"(?i)(.+?\.csv):(.*)")
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """A cell's ref -> (sheet as found, cell): 'Evidence!F14' -> ('Evidence', 'F14'), and
+    from a CSV folder 'Evidence.csv:14:signal' -> ('Evidence.csv', '14:signal')."""
+    found = _CSV_REF.fullmatch(ref)
+    if found:
+        return found.group(1), found.group(2)
+    sheet, _, cell = ref.rpartition("!")
+    return sheet, cell
+
 
 @dataclass(frozen=True, slots=True)  # slots: a 10,000-person workbook has ~1.3M cells
 class Cell:
-    """One typed value and where it came from (``Evidence!F14``)."""
+    """One typed value and where it came from (``Evidence!F14``, ``Evidence.csv:14:signal``)."""
 
     value: Value  # None means blank: unknown, never "no" or 0
-    ref: str  # Sheet!A1, as the panel sees the sheet name
+    ref: str  # Sheet!A1 as the panel sees the sheet name; File.csv:line:header from CSV
 
     @property
     def known(self) -> bool:
@@ -30,7 +43,7 @@ class Row:
     """One data row of a contract sheet, keyed by contract column name."""
 
     sheet: str  # contract sheet name (``Evidence``), whatever the tab was called
-    number: int  # Excel row number
+    number: int  # Excel row number; in a CSV file, the line the record starts on
     cells: dict[str, Cell]  # every contract column of the sheet; blank -> Cell(None, ref)
 
     def get(self, column: str) -> Value:
@@ -47,8 +60,8 @@ class Problem:
 
     severity: Severity
     file: str  # file name as given
-    sheet: str | None  # tab name as found in the workbook
-    cell: str | None  # A1 reference, or a row ("row 14") or column ("column F")
+    sheet: str | None  # tab name as found in the workbook, or the CSV file's name
+    cell: str | None  # A1 reference, a row ("row 14") or column ("column F"); CSV: 14:signal
     message: str  # what is wrong and what is allowed
     value: Value | str = None  # the value found, if any
     suggestion: str | None = None  # "did you mean" for near misses
@@ -59,8 +72,12 @@ class Problem:
         if self.sheet is not None:
             place += f": {self.sheet}"
             if self.cell is not None:
-                # "F14" or "A5:B6" -> Sheet!F14; "row 14" / "column F" -> Sheet row 14
-                place += f"!{self.cell}" if self.cell[:1].isupper() else f" {self.cell}"
+                # "F14" or "A5:B6" -> Sheet!F14; "row 14" / "column F" -> Sheet row 14;
+                # from a CSV file "14:signal" -> Evidence.csv:14:signal
+                if self.cell[:1].isupper():
+                    place += f"!{self.cell}"
+                else:
+                    place += f"{':' if self.cell[:1].isdigit() else ' '}{self.cell}"
         return place
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ terminal text by stripping control characters.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -19,23 +20,29 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
+import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
+import stat
+import threading
 import time
+import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from talentrules import __version__, audit, processes
 from talentrules.contract import EMPLOYEES, EVIDENCE, INVESTMENT_FIELD, NOMINATIONS, normalize
 from talentrules.errors import OutputError
+from talentrules.interrupt import quiet_worker
 from talentrules.model import Row, Value
+from talentrules.outdir import claim_outdir, discard, publish, workspace
 from talentrules.paths import default_templates_dir
 from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook
 
@@ -619,6 +626,119 @@ def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None
 # --------------------------------------------------------------------------------------
 
 TEMPLATE_NAMES = ("brief.html.j2", "brief.md.j2", "summary.html.j2", "summary.md.j2")
+# CPU seconds one rendering of one template may take (docs/outputs.md): the packaged
+# ones take milliseconds for a brief and about a second for a 10,000-person summary.
+TEMPLATE_SECONDS = 20.0
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class _TemplateTimeout(Exception):
+    """A template rendering ran past TEMPLATE_SECONDS."""
+
+
+_DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
+
+
+def _past_deadline() -> None:
+    deadline = getattr(_DEADLINE, "at", None)
+    if deadline is not None and time.thread_time() > deadline:
+        raise _TemplateTimeout
+
+
+def _on_timer(signum: int, frame: FrameType | None) -> None:
+    raise _TemplateTimeout
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop a rendering after ``seconds`` of CPU. In the main thread (the CLI, each
+    worker process) a CPU-time timer interrupts anything, even a loop that calls
+    nothing; in other threads the sandbox checks the clock at every call a template
+    makes (loops, macros, filters' methods)."""
+    _DEADLINE.at = time.thread_time() + seconds
+    timer = threading.current_thread() is threading.main_thread()
+    if timer:
+        previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
+        os_signal.setitimer(os_signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        if timer:
+            os_signal.setitimer(os_signal.ITIMER_PROF, 0)
+            os_signal.signal(os_signal.SIGPROF, previous)
+        _DEADLINE.at = None
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no access to Python internals, no changing the data
+    handed in), with the deadline checked at every call a template makes."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._safe: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Every attribute a template reads goes through here; Jinja's verdict depends
+        # only on the object's type and the name (underscores, internals of functions,
+        # frames and the like, methods that change lists and dicts), so it is kept.
+        key = (type(obj), attr)
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+        return safe
+
+    def call(
+        __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        _past_deadline()
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+class _FolderLoader(jinja2.BaseLoader):
+    """Templates from one folder: regular files inside it only (a link out of it is
+    refused unread), at most MAX_TEMPLATE_BYTES, UTF-8 (a bad byte named by line)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.real = folder.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        try:
+            info = path.stat()
+            real = path.resolve()
+        except FileNotFoundError:
+            raise jinja2.TemplateNotFound(template) from None
+        except (OSError, RuntimeError) as error:
+            raise OutputError(f"{path}: cannot be read ({error})") from error
+        if self.real not in real.parents:
+            raise OutputError(f"{path}: is a link to a file outside the templates folder: not read")
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(f"{path}: is not a regular file: not read as a template")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise OutputError(
+                f"{path}: is {info.st_size:,} bytes, over the limit of {MAX_TEMPLATE_BYTES:,} "
+                "for a template"
+            )
+        data = path.read_bytes()[: MAX_TEMPLATE_BYTES + 1]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise OutputError(f"{path}, line {line}: not UTF-8 text ({error.reason})") from error
+        return text, str(path), lambda: True
+
+
+def _template_line(error: BaseException, folder: Path) -> tuple[str, int] | None:
+    """The innermost line of a template in ``folder`` on the error's traceback (Jinja
+    rewrites tracebacks so that template lines show as frames of the template file)."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.endswith(".j2") and Path(frame.filename).parent.is_relative_to(folder):
+            found = (frame.filename, frame.lineno or 0)
+    return found
 
 
 class Renderer:
@@ -627,22 +747,24 @@ class Renderer:
     The packaged templates are also reachable as ``default/NAME`` so that a user's
     template can ``{% extends "default/brief.html.j2" %}`` and override one block.
     One Environment per output language: HTML (autoescaped), Markdown (escaped by
-    ``md_escape``) and terminal text (control characters stripped).
+    ``md_escape``) and terminal text (control characters stripped). All three are
+    Jinja's immutable sandbox: a template from --templates cannot reach Python
+    (``cycler.__init__.__globals__``), change the data, read outside its folder or run
+    longer than TEMPLATE_SECONDS; when it fails, the error names its file and line.
     """
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         packaged = default_templates_dir()
         loaders: list[jinja2.BaseLoader] = []
+        self.user: Path | None = None
         if templates_dir is not None:
             if not templates_dir.is_dir():
                 raise OutputError(f"{templates_dir}: templates folder not found")
-            loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(packaged)))
+            self.user = templates_dir.resolve()
+            loaders.append(_FolderLoader(templates_dir))
+        loaders.append(_FolderLoader(packaged))
         loader = jinja2.ChoiceLoader(
-            [
-                *loaders,
-                jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(str(packaged))}),
-            ]
+            [*loaders, jinja2.PrefixLoader({"default": _FolderLoader(packaged)})]
         )
         common: dict[str, Any] = {
             "loader": loader,
@@ -652,10 +774,10 @@ class Renderer:
             "keep_trailing_newline": True,
             "auto_reload": False,
         }
-        self.html = jinja2.Environment(autoescape=True, **common)
+        self.html = _Sandbox(autoescape=True, **common)
         # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
-        self.markdown = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
-        self.text = jinja2.Environment(autoescape=False, finalize=_text_finalize, **common)
+        self.markdown = _Sandbox(autoescape=False, finalize=_md_finalize, **common)
+        self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap
         self._cache: dict[str, jinja2.Template] = {}
@@ -677,15 +799,69 @@ class Renderer:
                 ) from error
             except jinja2.TemplateNotFound as error:
                 raise OutputError(f"template {error.name} not found") from error
+            except OutputError:
+                raise
+            except Exception as error:
+                # Jinja folds constants while compiling and lets some errors through
+                # ({{ (10 ** 10000) | string }}): a user template's, named by its file.
+                source = self._source(env, name)
+                if self.user is None or source is None or not source.is_relative_to(self.user):
+                    raise
+                raise OutputError(
+                    f"{source}: cannot be compiled ({type(error).__name__}: {_first_line(error)})"
+                ) from error
         return self._cache[name]
+
+    @staticmethod
+    def _source(env: jinja2.Environment, name: str) -> Path | None:
+        try:
+            filename = env.loader.get_source(env, name)[1] if env.loader else None
+        except (jinja2.TemplateNotFound, OutputError):
+            return None
+        return Path(filename).resolve() if filename else None
 
     def render(self, name: str, context: BriefContext | SummaryContext) -> str:
         """Render ``name`` with the context's fields as top-level variables."""
         variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+        template = self.template(name)
         try:
-            return self.template(name).render(variables)
-        except jinja2.TemplateError as error:  # undefined names, a missing include...
-            raise OutputError(f"{name}: {error.message}") from error
+            with _time_limit(TEMPLATE_SECONDS):
+                return template.render(variables)
+        except OutputError:  # a template file that cannot be read (an include)
+            raise
+        except _TemplateTimeout as error:
+            where = self._where(error, name)
+            raise OutputError(
+                f"{where}: still rendering after {TEMPLATE_SECONDS:g} s of CPU, the limit "
+                "per template (a loop that does not end?)"
+            ) from error
+        except jinja2.TemplateNotFound as error:  # an include or import
+            where = self._where(error, name)
+            raise OutputError(f"{where}: template {error.name} not found") from error
+        except jinja2.TemplateError as error:  # undefined names, unsafe access...
+            raise OutputError(f"{self._where(error, name)}: {error.message}") from error
+        except Exception as error:
+            # A template from --templates is code the panel wrote; whatever it raises
+            # ({{ 1 // 0 }}, a macro calling itself) is its error, named by its line.
+            # A packaged template failing is a bug of ours: it keeps its traceback.
+            line = _template_line(error, self.user) if self.user else None
+            if line is None:
+                raise
+            raise OutputError(
+                f"{line[0]}, line {line[1]}: {type(error).__name__}: {_first_line(error)}"
+            ) from error
+
+    def _where(self, error: BaseException, name: str) -> str:
+        for folder in (self.user, default_templates_dir().resolve()):
+            line = _template_line(error, folder) if folder else None
+            if line is not None:
+                return f"{line[0]}, line {line[1]}"
+        return name
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "(no message)"
 
 
 def help_texts(kind: type) -> Iterator[tuple[str, str]]:
@@ -1966,7 +2142,7 @@ Progress = Callable[[str, int, int], None]
 # temporary folder and the result. manifest.json is written after the hooks, so it
 # lists and hashes their files too.
 Hook = Callable[[Path, "RunResult"], None]
-MARKER = "recommendations.json"  # a folder holding it is a talentrules output folder
+RECOMMENDATIONS = "recommendations.json"
 
 
 @dataclass(frozen=True)
@@ -1979,6 +2155,8 @@ class Written:
     # "briefs_render_cpu", "briefs_write_cpu" -> CPU seconds summed over the workers;
     # "trace_cpu" -> CPU seconds writing trace.jsonl.
     timings: dict[str, float]
+    # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
+    notes: tuple[str, ...] = ()
 
 
 _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
@@ -1986,6 +2164,7 @@ _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
 
 def _start_renderer(state: dict[str, Any]) -> None:
     """A spawned worker's builder, renderer and folder (forked ones inherit them)."""
+    quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
     _RENDER.update(state)
 
 
@@ -2010,37 +2189,12 @@ def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
 
 
 def check_outdir(outdir: str | Path, force: bool = False) -> None:
-    """Refuse an OUTDIR that write_outputs would refuse, before any work is done."""
-    _check_target(Path(outdir).absolute(), force)
+    """Refuse an OUTDIR that write_outputs would refuse, before any work is done.
 
-
-def _check_target(outdir: Path, force: bool) -> None:
-    if outdir.is_symlink() or outdir.exists():
-        if not outdir.is_dir() or outdir.is_symlink():
-            raise OutputError(f"{outdir}: exists and is not a folder; choose another OUTDIR")
-        if not force:
-            raise OutputError(f"{outdir}: already exists; use --force to replace it")
-        if any(outdir.iterdir()) and not (outdir / MARKER).is_file():
-            raise OutputError(
-                f"{outdir}: not replaced even with --force: it is not empty and holds no "
-                f"{MARKER}, so it is not an earlier talentrules output"
-            )
-
-
-def _publish(folder: Path, outdir: Path, force: bool) -> None:
-    """Move the finished folder into place; an old OUTDIR goes only once the new one is in."""
-    _check_target(outdir, force)
-    if outdir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".old", dir=outdir.parent))
-        os.replace(outdir, old / outdir.name)
-        try:
-            os.replace(folder, outdir)
-        except OSError:
-            os.replace(old / outdir.name, outdir)  # put the old one back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(folder, outdir)
+    Inside ``outdir.claim_outdir`` (as ``evaluate`` runs) this is the claim's own check;
+    alone it takes the lock for the check only."""
+    with claim_outdir(outdir, force):
+        pass
 
 
 def write_outputs(
@@ -2061,66 +2215,76 @@ def write_outputs(
     replaced). Briefs render in ``jobs`` processes (default: the machine's cores).
     ``names=False`` writes the summary's general edition: counts without names.
     """
-    outdir = Path(outdir).absolute()
-    _check_target(outdir, force)
-    try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
-    except OSError as error:
-        raise OutputError(f"{outdir}: cannot write here: {error.strerror}") from error
+    shown = Path(outdir).absolute()
+    with claim_outdir(outdir, force) as claim:
+        folder = workspace(claim)
+        try:
+            timings = _write_all(result, folder, templates_dir, force, progress, jobs, hooks, names)
+            publish(folder, claim)
+        except OSError as error:
+            discard(folder)
+            raise OutputError(f"{shown}: could not write the outputs: {error}") from error
+        except BaseException:  # also Ctrl-C, SIGTERM: no half-written folder stays
+            discard(folder)
+            raise
+    return Written(shown, len(result.results), timings, tuple(claim.notes))
+
+
+def _write_all(
+    result: RunResult,
+    folder: Path,
+    templates_dir: str | Path | None,
+    force: bool,
+    progress: Progress | None,
+    jobs: int | None,
+    hooks: Sequence[Hook],
+    names: bool,
+) -> dict[str, float]:
+    """Every output file into ``folder``; returns the stage timings."""
     timings: dict[str, float] = {}
-    try:
-        clock = time.perf_counter()
-        renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
-        for name in TEMPLATE_NAMES:
-            renderer.template(name)  # template errors surface before any work
-        namer = Namer(result.employees)
-        builder = ContextBuilder(result, namer)
-        (folder / "briefs").mkdir()
-        total = len(result.results)
-        rendering, writing, tracing = _render_briefs(
-            builder, renderer, folder, total, jobs, progress
-        )
-        timings["briefs"] = time.perf_counter() - clock
-        timings["briefs_render_cpu"] = rendering
-        timings["briefs_write_cpu"] = writing
-        timings["trace_cpu"] = tracing
-        clock = time.perf_counter()
-        summary = builder.summary(panel_edition=names)
-        for name in ("summary.html", "summary.md"):
-            text = renderer.render(f"{name}.j2", summary)
-            (folder / name).write_text(text, encoding="utf-8")
-        timings["summary"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        data = recommendations_json(result, namer)
-        (folder / MARKER).write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        write_xlsx(result, folder / "recommendations.xlsx", namer)
-        for hook in hooks:
-            hook(folder, result)
-        # Last: the manifest hashes every file written above.
-        audit.write_manifest(
-            folder,
-            result,
-            templates_dir=templates_dir,
-            options={
-                "allow_rejects": result.allow_rejects,
-                "names": names,
-                "jobs": jobs,
-                "force": force,
-            },
-            started=result.started or None,
-        )
-        timings["files"] = time.perf_counter() - clock
-        _publish(folder, outdir, force)
-    except OSError as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise OutputError(f"{outdir}: could not write the outputs: {error}") from error
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return Written(outdir, total, timings)
+    clock = time.perf_counter()
+    renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
+    for name in TEMPLATE_NAMES:
+        renderer.template(name)  # template errors surface before any work
+    namer = Namer(result.employees)
+    builder = ContextBuilder(result, namer)
+    (folder / "briefs").mkdir()
+    total = len(result.results)
+    rendering, writing, tracing = _render_briefs(builder, renderer, folder, total, jobs, progress)
+    timings["briefs"] = time.perf_counter() - clock
+    timings["briefs_render_cpu"] = rendering
+    timings["briefs_write_cpu"] = writing
+    timings["trace_cpu"] = tracing
+    clock = time.perf_counter()
+    summary = builder.summary(panel_edition=names)
+    for name in ("summary.html", "summary.md"):
+        text = renderer.render(f"{name}.j2", summary)
+        (folder / name).write_text(text, encoding="utf-8")
+    timings["summary"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    data = recommendations_json(result, namer)
+    (folder / RECOMMENDATIONS).write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    write_xlsx(result, folder / "recommendations.xlsx", namer)
+    for hook in hooks:
+        hook(folder, result)
+    # Last: the manifest hashes every file written above (and marks the folder as ours).
+    audit.write_manifest(
+        folder,
+        result,
+        templates_dir=templates_dir,
+        options={
+            "allow_rejects": result.allow_rejects,
+            "names": names,
+            "jobs": jobs,
+            "force": force,
+        },
+        started=result.started or None,
+    )
+    timings["files"] = time.perf_counter() - clock
+    return timings
 
 
 def _render_briefs(
@@ -2150,7 +2314,7 @@ def _render_briefs(
             pools = processes.context()
             if pools.get_start_method() == "fork":
                 gc.freeze()
-                pool = pools.Pool(jobs)
+                pool = pools.Pool(jobs, quiet_worker)
             else:
                 pool = pools.Pool(jobs, _start_renderer, (dict(_RENDER),))
             batches = pool.imap_unordered(_render_span, spans)

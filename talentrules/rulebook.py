@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
-from talentrules import facts
+from talentrules import facts, rulefiles
 from talentrules.errors import RulebookError, RuleConflictError
 from talentrules.paths import default_rules_dir
 from talentrules.rulefiles import (
@@ -292,6 +292,12 @@ _NOT_RULE_FILES = frozenset(
 # durable_rules hangs at creation or assert with 512 or more rules branching on
 # one field (../shared/durable-notes.md, "Inputs that break it").
 DURABLE_MAX_RULES_PER_FIELD = 511
+# The size of conditions, so that no rulebook reaches a size durable_rules hangs on
+# (512 tests under one node of its matcher; engine.py checks the compiled form
+# exactly) or the checker crawls on; docs/engine.md measures each.
+MAX_ALTERNATIVES = 100  # values in one in (...) list; conditions in one all/any/not list
+MAX_CONDITIONS_PER_RULE = 200  # comparisons in one rule, each value of a list counted
+MAX_CONDITIONS_PER_RULEBOOK = 10_000  # the shipped rulebook has 426
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
@@ -379,6 +385,15 @@ def parse_condition(
     if isinstance(result, str):
         raise RulebookError(f"{file}:{line}: {result}")
     return result
+
+
+def condition_count(expr: Expr) -> int:
+    """Comparisons in a condition, each value of an ``in``/``not in`` list counted: what
+    the engine turns into tests of durable_rules' matcher."""
+    count = 0
+    for compare in expr_facts(expr):
+        count += len(compare.value) if isinstance(compare.value, tuple) else 1
+    return count
 
 
 def expr_facts(expr: Expr) -> list[Compare]:
@@ -871,6 +886,16 @@ def _load_rule(node: yaml.Node, context: _Context) -> Rule | None:
     when = _expr(entries["when"][1], context, top=True)
     if when is None:
         return None
+    size = condition_count(when)
+    if size > MAX_CONDITIONS_PER_RULE:
+        report.error(
+            file,
+            line_of(node),
+            f"the condition holds {size} comparisons; the limit is {MAX_CONDITIONS_PER_RULE} "
+            "per rule: split the rule",
+            rule_id,
+        )
+        return None
     return Rule(
         rule_id, decision_name, title, rationale, when, then, priority, message, file, line_of(node)
     )
@@ -928,6 +953,15 @@ def _parts(node: yaml.SequenceNode, context: _Context, what: str) -> tuple[Expr,
     if not node.value:
         context.report.error(
             context.file, line_of(node), f"{what} is an empty list of conditions", context.rule_id
+        )
+        return None
+    if len(node.value) > MAX_ALTERNATIVES:
+        context.report.error(
+            context.file,
+            line_of(node),
+            f"{what} lists {len(node.value)} conditions; the limit is {MAX_ALTERNATIVES} "
+            "(durable_rules hangs on lists a few times longer): split the rule",
+            context.rule_id,
         )
         return None
     parts = [_expr(item, context) for item in node.value]
@@ -1017,6 +1051,12 @@ def _parse_condition(
         for one in value if isinstance(value, tuple) else (value,):
             if one not in values:
                 values.append(one)
+    if len(values) > MAX_ALTERNATIVES:
+        return (
+            f"'{fact} {op} (...)' lists {len(values)} values; the limit is {MAX_ALTERNATIVES} "
+            "(durable_rules hangs on lists a few times longer): use a range (< >) or a "
+            "derived fact"
+        )
     return Compare(fact, op, tuple(values), file, line)  # type: ignore[arg-type]
 
 
@@ -1082,7 +1122,7 @@ def _folder(path: str | Path | None) -> Path:
 def rulebook_files(path: str | Path | None = None) -> list[Path]:
     """The files a rulebook is made of and hashed over: vocabulary, decisions, rule files
     and the catalogue (every top-level ``*.yaml``), sorted by name."""
-    return sorted(p for p in _folder(path).glob("*.yaml") if p.is_file())
+    return rulefiles.entries(_folder(path))[0]
 
 
 def rulebook_sha256(path: str | Path | None = None) -> str:
@@ -1135,7 +1175,7 @@ def _load(
     words = load_vocabulary(folder, prefix, report)
     decisions_file = folder / DECISIONS_FILE
     decisions_node = None
-    if not decisions_file.is_file():
+    if not decisions_file.exists() and not decisions_file.is_symlink():
         report.error(shown(decisions_file), 1, f"missing: a rules folder needs {DECISIONS_FILE}")
     else:
         decisions_node = compose(decisions_file, shown(decisions_file), report)
@@ -1146,13 +1186,17 @@ def _load(
         decisions = _load_decisions(
             decisions_node, shown(decisions_file), vocabulary, names, report
         )
+    readable, refused = rulefiles.entries(folder)
+    for file, why in refused:  # a folder named 99-x.yaml, a link to /dev/zero: never skipped
+        if file.name != DECISIONS_FILE:  # reported as it was read, above
+            report.error(shown(file), 1, why)
     if words is None or decisions_node is None:
         # Every rule would read unknown facts or decisions: report only the cause.
         return None, _sorted(report.diagnostics), 0, len(decisions)
 
     rules: list[Rule] = []
-    rule_files = [p for p in rulebook_files(folder) if p.name not in _NOT_RULE_FILES]
-    if not rule_files:
+    rule_files = [p for p in readable if p.name not in _NOT_RULE_FILES]
+    if not rule_files and not refused:
         report.error(f"{prefix}/", 1, "no rule files (*.yaml with a rules: list)")
     errors = report.errors
     for file in rule_files:
@@ -1162,6 +1206,18 @@ def _load(
                 shown(file), vocabulary, decisions, words.protected, names, words.signals, report
             )
             rules.extend(_load_rules(node, context))
+    total = 0
+    for rule in rules:
+        total += condition_count(rule.when)
+        if total > MAX_CONDITIONS_PER_RULEBOOK:
+            report.error(
+                rule.file,
+                rule.line,
+                f"with this rule the rulebook holds more than {MAX_CONDITIONS_PER_RULEBOOK:,} "
+                "comparisons (the limit): merge or remove rules",
+                rule.id,
+            )
+            break
     # With a rule left out, "never produced" and "never concluded" would be guesses.
     complete = report.errors == errors
 

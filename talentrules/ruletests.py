@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from talentrules import rulefiles
 from talentrules.engine import Engine
 from talentrules.errors import OutputError, RulebookError, RuleConflictError
 from talentrules.facts import PersonFacts, facts_from_mapping
@@ -226,9 +227,12 @@ def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) ->
     """The tests of one file; ``shown`` is the file name used in messages."""
     file = shown or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RulebookError(f"{file}: cannot read: {error}") from error
+        text = rulefiles.read_text(path, path.parent)
+        rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
+    except rulefiles.FileProblem as problem:
+        raise RulebookError(f"{file}:{problem.line}: {problem}") from problem
+    except yaml.YAMLError as error:
+        raise RulebookError(f"{file}: not valid YAML: {error}") from error
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -250,7 +254,10 @@ def load_rule_tests(rulebook: Rulebook, folder: Path) -> list[RuleTest]:
     """Every test in ``folder/tests/*.yaml`` (files sorted by name); names must be unique."""
     tests: list[RuleTest] = []
     seen: dict[str, RuleTest] = {}
-    for path in sorted((folder / "tests").glob("*.yaml")):
+    readable, refused = rulefiles.entries(folder / "tests")
+    for path, why in refused:  # never skipped silently
+        raise RulebookError(f"{path}: {why}")
+    for path in readable:
         for test in read_rule_tests(rulebook, path, str(path)):
             if test.name in seen:
                 raise RulebookError(

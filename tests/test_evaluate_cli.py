@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -154,8 +155,7 @@ def test_workbook_with_errors_refused_then_allowed(tmp_path: Path) -> None:
 
 def test_existing_outdir_needs_force(sample_out: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "recommendations.json").write_text("{}", encoding="utf-8")
+    shutil.copytree(sample_out, out)
     code, _, stderr = run("evaluate", str(sample_workbook()), "-o", str(out))
     assert code == EXIT_OUTPUT and "already exists; use --force" in stderr
     code, stdout, stderr = run("evaluate", str(sample_workbook()), "-o", str(out), "--force")

@@ -757,12 +757,14 @@ def test_totals_or_notes_row_below_the_data(tmp_path: Path, trailer: list[Any]) 
         trailer,
     ]
     panel = book(tmp_path, Employees=rows)
-    assert not panel.errors
-    (warning,) = panel.warnings
-    assert warning.cell == "row 5" and "totals/notes row below the data" in warning.message
+    # Not a person, so not loaded; an error, since a row left out is a loss unless the
+    # panel says so (--allow-rejects), and then it is listed with the rejected rows.
+    (error,) = panel.errors
+    assert error.cell == "row 5" and "a totals or notes row below the data" in error.message
+    assert "--allow-rejects" in error.message and not panel.warnings
     account = panel.accounts[1]
     assert (account.read, account.loaded, account.rejected, account.blank) == (4, 2, 1, 1)
-    assert panel.rejected[0].number == 5 and panel.rejected[0].reasons == (warning,)
+    assert panel.rejected[0].number == 5 and panel.rejected[0].reasons == (error,)
 
 
 def test_a_note_like_row_inside_the_data_is_read_as_data(tmp_path: Path) -> None:
@@ -776,7 +778,7 @@ def test_a_note_like_row_inside_the_data_is_read_as_data(tmp_path: Path) -> None
     assert [p.cell for p in panel.errors] == ["A3", "B3"]  # needed values missing
 
 
-def test_merged_totals_row_below_the_data_is_only_a_warning(tmp_path: Path) -> None:
+def test_merged_totals_row_below_the_data_is_one_error(tmp_path: Path) -> None:
     rows = [["employee_id", "full_name", "direct_reports"], ["E1", "Ana", 3], ["Total", None, 3]]
     path = write(
         tmp_path,
@@ -784,7 +786,8 @@ def test_merged_totals_row_below_the_data_is_only_a_warning(tmp_path: Path) -> N
         lambda wb: wb["Employees"].merge_cells("A3:B3"),
     )
     panel = load(path)
-    assert not panel.errors and len(panel.warnings) == 1
+    (error,) = panel.errors
+    assert "totals or notes row" in error.message and not panel.warnings
 
 
 def test_hidden_sheet_is_read_with_a_warning(tmp_path: Path) -> None:

@@ -613,12 +613,15 @@ def test_xlsx_never_writes_a_formula(nasty_run: RunResult, tmp_path: Path) -> No
 def test_existing_outdir_refused_unless_force(nasty_run: RunResult, tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_outputs(nasty_run, out, jobs=1)
-    (out / "stale.txt").write_text("from an earlier run", encoding="utf-8")
     with pytest.raises(OutputError, match="already exists; use --force"):
         write_outputs(nasty_run, out, jobs=1)
-    assert (out / "stale.txt").exists()
     write_outputs(nasty_run, out, force=True, jobs=1)
-    assert not (out / "stale.txt").exists() and (out / "summary.html").exists()
+    assert (out / "summary.html").exists()
+    # --force deletes only what talentrules wrote: a file of the user's stops it.
+    (out / "my_notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"did not write \(my_notes.txt\)"):
+        write_outputs(nasty_run, out, force=True, jobs=1)
+    assert (out / "my_notes.txt").read_text(encoding="utf-8") == "mine"
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.docx").write_text("years of work", encoding="utf-8")

@@ -40,24 +40,25 @@ def clean(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def warned(tmp_path: Path) -> Path:
-    """Usable, with a warning (a totals row) and a note (an unknown sheet)."""
-    return write(
+    """Usable, with a warning (a hidden sheet) and a note (an unknown sheet)."""
+    path = write(
         tmp_path / "warned.xlsx",
         {
             "Cycle": CYCLE,
-            "Employees": [
-                ["employee_id", "full_name", "direct_reports"],
-                ["E1", "Ana", 2],
-                ["Total", None, 2],
-            ],
+            "Employees": [["employee_id", "full_name", "direct_reports"], ["E1", "Ana", 2]],
             "Pivot": [["x"]],
         },
     )
+    book = openpyxl.load_workbook(path)
+    book["Cycle"].sheet_state = "hidden"
+    book.save(path)
+    return path
 
 
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
-    return write(
+    """Two errors (a bad value, a totals row), a warning (a hidden sheet), a note."""
+    path = write(
         tmp_path / "broken.xlsx",
         {
             "Cycle": CYCLE,
@@ -70,6 +71,10 @@ def broken(tmp_path: Path) -> Path:
             "Pivot": [["x"]],
         },
     )
+    book = openpyxl.load_workbook(path)
+    book["Cycle"].sheet_state = "hidden"
+    book.save(path)
+    return path
 
 
 def run(*args: str) -> Result:
@@ -100,9 +105,7 @@ def test_clean_workbook_exits_0_with_the_account(clean: Path) -> None:
 def test_warnings_alone_exit_0(warned: Path) -> None:
     result = run(str(warned))
     assert result.exit_code == 0, result.output
-    assert (
-        f"{warned}: Employees row 3: totals/notes row below the data: not loaded" in result.stdout
-    )
+    assert f"{warned}: Cycle: sheet is hidden; it is read all the same" in result.stdout
     assert result.stdout.splitlines()[-1].endswith("usable (0 errors, 1 warning, 1 note)")
 
 
@@ -115,13 +118,14 @@ def test_errors_exit_1_errors_first_then_warnings_then_notes(broken: Path) -> No
         "(1 Does not meet; 2 Partially meets; 3 Meets; 4 Exceeds; 5 Far exceeds)); "
         "did you mean 'Exceeds'?"
     )
-    assert "totals/notes row" in lines[1]
-    assert "Pivot: sheet is not part of the workbook contract" in lines[2]
-    assert lines[3] == ""
+    assert "Employees row 4: a totals or notes row below the data" in lines[1]
+    assert "Cycle: sheet is hidden" in lines[2]
+    assert "Pivot: sheet is not part of the workbook contract" in lines[3]
+    assert lines[4] == ""
     account = next(line for line in lines if line.startswith("Employees"))
     assert account.split() == ["Employees", "Employees", "3", "1", "2", "0", "-"]
     assert "ignored sheets: Pivot" in lines
-    assert lines[-1] == f"{broken}: NOT usable: fix the errors above (1 error, 1 warning, 1 note)"
+    assert lines[-1] == f"{broken}: NOT usable: fix the errors above (2 errors, 1 warning, 1 note)"
     assert "Traceback" not in result.output
 
 
@@ -130,8 +134,8 @@ def test_json_format(broken: Path) -> None:
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert report["usable"] is False
-    assert report["counts"] == {"error": 1, "warning": 1, "info": 1}
-    assert [p["severity"] for p in report["problems"]] == ["error", "warning", "info"]
+    assert report["counts"] == {"error": 2, "warning": 1, "info": 1}
+    assert [p["severity"] for p in report["problems"]] == ["error", "error", "warning", "info"]
     first = report["problems"][0]
     assert (first["sheet"], first["cell"], first["value"], first["suggestion"]) == (
         "Employees",
@@ -185,7 +189,8 @@ def test_help_ends_with_an_example_and_states_the_limits() -> None:
     assert f"{files.MAX_FILE_BYTES // (1024 * 1024)} MB file" in text
     assert f"{files.MAX_UNCOMPRESSED_BYTES // (1024**3)} GB unpacked" in text
     assert f"unpacking ratio {files.MAX_COMPRESSION_RATIO} per part" in text
-    assert f"{files.MAX_CELLS:,} cells" in text
+    assert f"repeated strings showing at most {files.MAX_TEXT_EXPANSION} times" in text
+    assert "half this machine's memory" in text
     assert "right of column ZZ" in text and files.MAX_COLUMNS == 702
 
 

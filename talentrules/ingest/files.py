@@ -2,17 +2,30 @@
 
 A panel's workbook comes from outside, so everything openpyxl would trip over
 (wrong file type, damaged zip, encryption) gets one clear sentence here, and every
-size is checked against a documented limit before anything is parsed: a zip's
-declared sizes and the sheets' cell counts are known without loading the cells
-(zip bombs exist). Python's zipfile stops reading a member at its declared size
-and then fails the CRC check, so the declared sizes really bound what is read.
+size is checked against a documented limit before anything is parsed.
+
+The limits bound what a bomb exploits, not how big an honest review may be:
+- unpacking: each part's declared size against its stored size (a ratio), and the
+  total against a bound on reading time; Python's zipfile stops reading a member at
+  its declared size and then fails the CRC check, so declared sizes really bound
+  what is read;
+- amplification: no DOCTYPE (so no entities), no run of text or tag longer than
+  any cell can hold, no more shared strings than cells to show them;
+- memory: the rows actually present (counted on the raw XML, the declared
+  ``<dimension>`` is never trusted) times what a row costs once read, against the
+  memory this machine has (``read_memory_limit``).
+While reading, ``xlsx.read_rows`` enforces the rest: a row holds at most Excel's
+16,384 cells, row numbers stay inside Excel's grid, and repeated shared strings
+may not show more than ``MAX_TEXT_EXPANSION`` times the text the file holds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -23,15 +36,24 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from talentrules.contract import normalize, sheet_by_key
 from talentrules.errors import WorkbookError
 
-# Documented limits (also in `talentrules validate --help`). A 10,000-person
-# workbook with 8 observations each is about 1.3 million cells and 5 MB on disk.
-MAX_FILE_BYTES = 100 * 1024 * 1024  # the .xlsx file itself
-MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # all zip members, as declared
+# Documented limits (also in `talentrules validate --help` and docs/scale.md). A
+# 100,000-person workbook with 8 observations each (benchmarks/make_workbook.py) is
+# 69 MB on disk and unpacks to 800 MB, about 10 times its size.
+MAX_FILE_BYTES = 512 * 1024 * 1024  # the .xlsx itself: over 5 times a full Evidence sheet
+MAX_UNCOMPRESSED_BYTES = 4 * 1024**3  # all zip members, as declared: bounds reading time
 MAX_COMPRESSION_RATIO = 200  # one member's declared size / stored size; sheets are ~10
-MAX_CELLS = 5_000_000  # cells holding anything, over all sheets
+MAX_TEXT_RUN = 1024 * 1024  # bytes between two tags; a cell holds at most 32,767 characters
+MAX_TEXT_EXPANSION = 10  # text the cells show / bytes of sheet and string XML
 MAX_COLUMNS = 702  # column ZZ: cells further right are ignored, with a warning
+EXCEL_ROWS = 1_048_576  # Excel's grid: a row number beyond it was never written by Excel
+EXCEL_COLUMNS = 16_384
+# What one row costs once read (a typed Cell and its reference per contract column,
+# measured at about 2.4 KB for an Evidence row), and one shared string beyond its text.
+MEMORY_PER_ROW = 3_000
+MEMORY_PER_STRING = 80
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK"
@@ -39,6 +61,8 @@ _READ_CHUNK = 1 << 20
 
 # Element names may carry a namespace prefix (<x:c ...>) in some writers' output.
 _PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_SST_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?sst[\s>]")
+_STRINGS_SLACK = 1024  # strings a writer may keep although no cell uses them any more
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:]+)\"")
 
 # Transitional namespaces (what Excel writes by default), then Strict Open XML.
@@ -61,6 +85,7 @@ class SheetScan:
     member: str  # zip member holding the sheet XML
     state: str = "visible"  # visible, hidden or veryHidden
     cells: int = 0
+    rows: int = 0  # row elements present, whatever <dimension> declares
     far_cells: int = 0  # cells beyond MAX_COLUMNS
     merged: list[str] = field(default_factory=list)  # A1:B2 ranges
     dimension: str | None = None
@@ -76,6 +101,8 @@ class FileScan:
     other_tabs: list[str]  # chart sheets and other tabs that hold no cells
     strings: str | None = None  # zip member of the shared strings, if any
     styles: str | None = None  # zip member of the styles, if any
+    string_count: int = 0  # <si> elements in the shared strings
+    xml_bytes: int = 0  # unpacked size of the sheets and shared strings
 
 
 def _refuse(given: str, reason: str) -> WorkbookError:
@@ -89,13 +116,40 @@ def why(error: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def unreadable(error: OSError) -> str:
+    """Why the operating system would not let a file be read, in words."""
+    if isinstance(error, PermissionError):
+        return "permission denied: ask its owner for read access, or copy it somewhere readable"
+    return error.strerror or why(error)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for a message."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
 def scan_file(path: Path, given: str) -> FileScan:
     """Refuse anything that is not a safe, readable .xlsx; else describe its sheets."""
-    if not path.exists():
-        raise _refuse(given, "no such file")
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except FileNotFoundError as error:
+        raise _refuse(given, "no such file") from error
+    except OSError as error:
+        raise _refuse(given, f"cannot be read ({unreadable(error)})") from error
+    if stat.S_ISDIR(info.st_mode):
         raise _refuse(given, "is a folder, not an Excel workbook (.xlsx)")
-    size = path.stat().st_size
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO would block the read and /dev/zero never ends: neither is "empty".
+        raise _refuse(
+            given, f"is not a regular file ({special_kind(info.st_mode)}), not an Excel workbook"
+        )
+    size = info.st_size
     if size == 0:
         raise _refuse(given, "the file is empty (0 bytes), not an Excel workbook (.xlsx)")
     if size > MAX_FILE_BYTES:
@@ -103,12 +157,15 @@ def scan_file(path: Path, given: str) -> FileScan:
             given, f"the file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} bytes"
         )
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        head = fh.read(_READ_CHUNK)
-        data = head
-        while data:
-            digest.update(data)
-            data = fh.read(_READ_CHUNK)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_READ_CHUNK)
+            data = head
+            while data:
+                digest.update(data)
+                data = fh.read(_READ_CHUNK)
+    except OSError as error:
+        raise _refuse(given, f"cannot be read ({unreadable(error)})") from error
     _check_magic(head, path, given)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -178,21 +235,70 @@ def _scan_archive(archive: zipfile.ZipFile, given: str) -> FileScan:
                 f"limit of {MAX_COMPRESSION_RATIO:,} (a zip bomb?)",
             )
     scan = _sheet_members(archive, names, given)
-    for member in (scan.strings, scan.styles):
-        if member:
-            for chunk in _chunks(archive, member):
-                _refuse_doctype(chunk, member, given)
-    cells = 0
+    if scan.styles:
+        for chunk in _chunks(archive, scan.styles, given):
+            _refuse_doctype(chunk, scan.styles, given)
     for sheet in scan.sheets:
         _scan_sheet(archive, sheet, given)
-        cells += sheet.cells
-        if cells > MAX_CELLS:
-            raise _refuse(
-                given,
-                f"the workbook has more than {MAX_CELLS:,} cells (the limit); "
-                "split it or remove unused sheets",
-            )
+        scan.xml_bytes += archive.getinfo(sheet.member).file_size
+    if scan.strings:
+        _scan_strings(archive, scan, given)
+    # Only the contract's sheets are read into rows; other tabs were scanned, no more.
+    by_key = sheet_by_key()
+    check_memory(
+        given,
+        sum(sheet.rows for sheet in scan.sheets if normalize(sheet.tab) in by_key),
+        scan.string_count,
+        archive.getinfo(scan.strings).file_size if scan.strings else 0,
+    )
     return scan
+
+
+def _scan_strings(archive: zipfile.ZipFile, scan: FileScan, given: str) -> None:
+    """Count the shared strings: more of them than cells is not a table, it is a bomb."""
+    member = str(scan.strings)
+    prefix = b""
+    for index, chunk in enumerate(_chunks(archive, member, given)):
+        if index == 0:
+            root = _SST_PREFIX.search(chunk)
+            prefix = (root.group(1) or b"") if root else b""
+        _refuse_doctype(chunk, member, given)
+        opening = b"<" + prefix + b"si"
+        scan.string_count += sum(chunk.count(opening + end) for end in (b" ", b">", b"/"))
+    scan.xml_bytes += archive.getinfo(member).file_size
+    cells = sum(sheet.cells for sheet in scan.sheets)
+    if scan.string_count > cells + _STRINGS_SLACK:
+        raise _refuse(
+            given,
+            f"{member} holds {scan.string_count:,} shared strings for {cells:,} cells; a "
+            "workbook never needs more strings than cells (a zip bomb?)",
+        )
+
+
+def read_memory_limit() -> int:
+    """How much memory reading may take: half of this machine's, so evaluating fits too."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return 8 * 1024**3
+
+
+def check_memory(given: str, rows: int, strings: int = 0, string_bytes: int = 0) -> None:
+    """Refuse, before reading, an input whose rows would not fit in memory once read.
+
+    The rows are those actually present, so a sheet that declares a huge range but
+    holds little costs little, and a small file holding millions of near-empty rows
+    (each one a typed row once read) is refused in a second rather than after minutes.
+    """
+    needed = rows * MEMORY_PER_ROW + strings * MEMORY_PER_STRING + 2 * string_bytes
+    limit = read_memory_limit()
+    if needed > limit:
+        raise _refuse(
+            given,
+            f"reading its {rows:,} rows would take about {needed / 1e9:,.1f} GB of memory, "
+            f"over the limit of {limit / 1e9:,.1f} GB (half of this machine's); split the "
+            "review by org unit (see docs/scale.md)",
+        )
 
 
 def _refuse_doctype(chunk: bytes, member: str, given: str) -> None:
@@ -246,8 +352,12 @@ def _sheet_members(archive: zipfile.ZipFile, names: set[str], given: str) -> Fil
     )
 
 
-def _chunks(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
-    """The member's bytes in pieces cut just before a '<', so no tag spans two pieces."""
+def _chunks(archive: zipfile.ZipFile, member: str, given: str) -> Iterator[bytes]:
+    """The member's bytes in pieces cut just before a '<', so no tag spans two pieces.
+
+    A run without '<' longer than MAX_TEXT_RUN is refused: no cell's text or tag is
+    that long, and carrying it on would make the scan quadratic and the parser hold it.
+    """
     carry = b""
     with archive.open(member) as fh:
         while True:
@@ -258,6 +368,12 @@ def _chunks(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
             cut = data.rfind(b"<")
             if cut <= 0:
                 carry = data
+                if len(carry) > MAX_TEXT_RUN:
+                    raise _refuse(
+                        given,
+                        f"{member} holds a run of over {MAX_TEXT_RUN:,} bytes without a tag, "
+                        "longer than any cell can hold (Excel: 32,767 characters)",
+                    )
                 continue
             carry = data[cut:]
             yield data[:cut]
@@ -274,7 +390,7 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet: SheetScan, given: str) -> None:
     """
     prefix = b""
     first = True
-    for chunk in _chunks(archive, sheet.member):
+    for chunk in _chunks(archive, sheet.member, given):
         if first:
             root = _PREFIX.search(chunk)
             prefix = (root.group(1) or b"") if root else b""
@@ -286,8 +402,11 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet: SheetScan, given: str) -> None:
             sheet.dimension = found.group(1).decode() if found else None
             first = False
         _refuse_doctype(chunk, sheet.member, given)
-        # A cell is "<c " or "<c>" or "<c/>"; "<col" and "<cfRule" are not.
+        # A cell is "<c " or "<c>" or "<c/>"; "<col" and "<cfRule" are not; a row is
+        # "<row " or "<row>" or "<row/>", and "<rowBreaks" is not.
         opening = b"<" + prefix + b"c"
+        row = b"<" + prefix + b"row"
         sheet.cells += sum(chunk.count(opening + end) for end in (b" ", b">", b"/"))
+        sheet.rows += sum(chunk.count(row + end) for end in (b" ", b">", b"/"))
         sheet.far_cells += len(far.findall(chunk))
         sheet.merged.extend(m.decode() for m in merge.findall(chunk))

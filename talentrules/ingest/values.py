@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,12 @@ def _tidy(number: float) -> int | float:
     return int(number) if number.is_integer() else number
 
 
+def _not_finite(column: Column, raw: object) -> Invalid:
+    # nan and inf compare false with every bound, so a range check alone lets them
+    # through (a nan budget would switch the budget off).
+    return Invalid(f"{as_text(raw)!r} is not a finite number ({column.allowed})")
+
+
 def _range_check(column: Column, number: float) -> Invalid | None:
     lo, hi = column.minimum, column.maximum
     if (lo is not None and number < lo) or (hi is not None and number > hi):
@@ -120,6 +127,8 @@ def _id_text(raw: object, number_format: str) -> Parsed:
     if isinstance(raw, bool):
         return Invalid(f"{raw} is not an identifier")
     if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            return Invalid(f"{as_text(raw)!r} is not an identifier")
         whole = raw if isinstance(raw, int) else _whole(raw)
         if whole is None:
             return Invalid(f"{raw:g} is not an identifier (it has decimals)")
@@ -156,6 +165,8 @@ def _number(column: Column, whole_only: bool) -> Parser:
                 number = float(text)
             except ValueError:
                 return Invalid(f"{text!r} is not {what} ({column.allowed})")
+        if not math.isfinite(number):
+            return _not_finite(column, raw)
         if whole_only and not float(number).is_integer():
             return Invalid(f"{number:g} is not a whole number ({column.allowed})")
         return _range_check(column, number) or _tidy(float(number))
@@ -177,6 +188,8 @@ def _percent(column: Column) -> Parser:
                 number = float(text)
             except ValueError:
                 return Invalid(f"{as_text(raw)!r} is not a percentage ({column.allowed})")
+        if not math.isfinite(number):
+            return _not_finite(column, raw)
         number = _tidy(float(number))
         return _range_check(column, number) or number
 
@@ -260,6 +273,8 @@ def _scale(column: Column) -> Parser:
     lo, hi = int(column.minimum or 0), int(column.maximum or 0)
 
     def check(number: int | float) -> Parsed:
+        if not math.isfinite(number):
+            return _not_finite(column, number)
         if not float(number).is_integer():
             return Invalid(f"{number:g} is not a whole number ({column.allowed})")
         if not lo <= number <= hi:

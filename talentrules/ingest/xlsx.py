@@ -9,7 +9,10 @@ no ``<dimension>`` (files written in write-only mode have none). Measured on a
 the standard library. The C parser is safe here because ``files.scan_file``
 refuses any part that declares a DOCTYPE, so no entity can be defined (no
 billion-laughs, no quadratic blowup, no external entities), and every part's
-size is already bounded. Values follow openpyxl's own rules (shared strings,
+size is already bounded. What only the reading can see is bounded here
+(``ReadLimitError``): the elements held at once (one row, at most Excel's 16,384
+cells), row numbers inside Excel's grid, and the text repeated shared strings
+show (``TextBudget``). Values follow openpyxl's own rules (shared strings,
 inline strings, booleans, errors, ISO dates, dates by number format with the
 workbook's 1900 or 1904 epoch), and its helpers are used for the formats.
 """
@@ -23,12 +26,14 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import (
     CALENDAR_MAC_1904,
     CALENDAR_WINDOWS_1900,
     from_excel,
 )
+
+from talentrules.ingest.files import EXCEL_COLUMNS, EXCEL_ROWS, MAX_TEXT_EXPANSION
 
 _NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -41,9 +46,32 @@ def _tags(local: str) -> frozenset[str]:
     return frozenset(f"{{{ns}}}{local}" for ns in _NAMESPACES)
 
 
-_ROW, _C, _V, _F, _IS, _T, _R, _SI = (
-    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si")
+_ROW, _C, _V, _F, _IS, _T, _R, _SI, _SHEET_DATA = (
+    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si", "sheetData")
 )
+# Elements one row (or one shared string) may hold while it is built: Excel's 16,384
+# cells, each a <c> with a value, a formula and some room for rich text.
+MAX_ROW_ELEMENTS = EXCEL_COLUMNS * 8
+
+
+class ReadLimitError(Exception):
+    """The part goes past a limit only reading can check; the message says which."""
+
+
+class TextBudget:
+    """How much text repeated shared strings may still show, over all sheets.
+
+    A shared string is stored once and shown by every cell that points at it: a
+    long string pointed at by a million cells is a bomb for the trace and the
+    briefs, which repeat it per person. Honest workbooks show a few short codes
+    many times; their cells show well under the bytes of XML that hold them.
+    """
+
+    def __init__(self, characters: int) -> None:
+        self.left = characters
+        self.allowed = characters
+
+
 _NUM_FMT, _CELL_XFS, _XF, _WORKBOOK_PR = (
     _tags(n) for n in ("numFmt", "cellXfs", "xf", "workbookPr")
 )
@@ -88,10 +116,19 @@ def read_book(
     strings: list[str] = []
     if strings_member:
         with archive.open(strings_member) as fh:
+            held = 0
             for _, node in iterparse(fh):
                 if node.tag in _SI:
                     strings.append(_text(node))
                     node.clear()
+                    held = 0
+                else:
+                    held += 1
+                    if held > MAX_ROW_ELEMENTS:
+                        raise ReadLimitError(
+                            f"shared string {len(strings) + 1:,} holds more than "
+                            f"{MAX_ROW_ELEMENTS:,} elements, more than any cell's text"
+                        )
     formats: list[tuple[str, bool, bool]] = []
     if styles_member:
         custom: dict[int, str] = {}
@@ -119,80 +156,140 @@ def read_book(
 def _number(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # NaN, INF: read, so that validation names the cell
+
+
+class DamagedCell(ValueError):
+    """A cell (or row element) whose stored XML cannot be read; ``where`` names it."""
+
+    def __init__(self, where: str, error: Exception) -> None:
+        super().__init__(f"{where}: {error}")
+        self.where = where
+        self.error = error
 
 
 def read_rows(
-    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+    archive: zipfile.ZipFile,
+    member: str,
+    book: Book,
+    max_col: int,
+    budget: TextBudget | None = None,
 ) -> Iterator[tuple[int, list[RawCell | None]]]:
     """(row number, cells by column from A) for every row element, in order.
 
     Cells right of ``max_col`` are skipped (the scan counted them); a row holds
-    ``None`` where it has no cell.
+    ``None`` where it has no cell. Reading stops at the end of <sheetData>: what
+    follows (merged ranges, hyperlinks, ...) is the scan's business, and would
+    otherwise pile up in memory. Raises ``ReadLimitError`` past a limit.
     """
     strings, formats, epoch = book.strings, book.formats, book.epoch
     general = formats[0]
+    row_tags, cell_tags, value_tags, formula_tags, inline_tags = _ROW, _C, _V, _F, _IS
     last = 0
+    held = 0  # elements built since the last row ended
+    after_row = False
+    shown = 0  # characters shown by shared-string cells, charged to the budget per row
     with archive.open(member) as fh:
         for _, node in iterparse(fh):
-            if node.tag not in _ROW:
+            if node.tag not in row_tags:
+                if after_row:  # the first element to end after a row: its sibling or parent
+                    after_row = False
+                    if node.tag in _SHEET_DATA:
+                        return
+                held += 1
+                if held > MAX_ROW_ELEMENTS:
+                    raise ReadLimitError(
+                        f"row {last + 1:,} holds more than {MAX_ROW_ELEMENTS:,} elements; a "
+                        "row has at most 16,384 cells"
+                    )
                 continue
+            held, after_row = 0, True
             r = node.get("r")
-            number = int(r) if r else last + 1
+            try:
+                number = int(r) if r else last + 1
+            except ValueError as error:
+                raise DamagedCell(f"the row numbered {r!r} after row {last}", error) from error
+            if not 0 < number <= EXCEL_ROWS:
+                raise ReadLimitError(
+                    f"row number {number:,} is outside Excel's rows (1 to {EXCEL_ROWS:,})"
+                )
             last = number
             cells: list[RawCell | None] = []
             column = 0
             for c in node:
-                if c.tag not in _C:
+                if c.tag not in cell_tags:
                     continue
                 ref = c.get("r")
-                column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
+                try:
+                    column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
+                except ValueError as error:
+                    where = f"the cell reference {ref!r} in row {number}"
+                    raise DamagedCell(where, error) from error
                 if column > max_col:
                     continue
-                kind = c.get("t", "n")
-                style = c.get("s")
-                index = 0 if style is None else int(style)
-                shown = formats[index] if index < len(formats) else general
-                text: str | None = None
-                formula = stored = False
-                inline: Element | None = None
-                for part in c:
-                    if part.tag in _V:
-                        text, stored = part.text, True
-                    elif part.tag in _F:
-                        formula = True
-                    elif part.tag in _IS:
-                        inline = part
-                value: object = None
-                if kind == "inlineStr":
-                    value, kind = (_text(inline) if inline is not None else None), "s"
-                elif text is None:
-                    if formula and not (stored and kind == "str"):  # str: "" was the result
-                        kind = "f"  # Excel saves the value with the formula; this never was
-                elif kind == "s":
-                    value = strings[int(text)]
-                elif kind == "str":
-                    value, kind = text, "s"
-                elif kind == "b":
-                    value = text.strip() in ("1", "true")
-                elif kind == "e":
-                    value = text
-                elif kind == "d":
-                    value = dt.datetime.fromisoformat(text.rstrip("Z"))
-                else:
-                    number_value = _number(text)
-                    value, kind = number_value, "n"
-                    if shown[1]:
-                        try:
-                            value = from_excel(number_value, epoch, timedelta=shown[2])
-                            kind = "d"
-                        except (OverflowError, ValueError):
-                            value, kind = "#VALUE!", "e"
+                try:
+                    kind = c.get("t", "n")
+                    style = c.get("s")
+                    index = 0 if style is None else int(style)
+                    shown_as = formats[index] if index < len(formats) else general
+                    text: str | None = None
+                    formula = stored = False
+                    inline: Element | None = None
+                    for part in c:
+                        if part.tag in value_tags:
+                            text, stored = part.text, True
+                        elif part.tag in formula_tags:
+                            formula = True
+                        elif part.tag in inline_tags:
+                            inline = part
+                    value: object = None
+                    if kind == "inlineStr":
+                        value, kind = (_text(inline) if inline is not None else None), "s"
+                    elif text is None:
+                        if formula and not (stored and kind == "str"):  # str: "" was the result
+                            kind = "f"  # Excel saves the value with the formula; this never was
+                    elif kind == "s":
+                        value = strings[int(text)]
+                        shown += len(value)
+                    elif kind == "str":
+                        value, kind = text, "s"
+                    elif kind == "b":
+                        value = text.strip() in ("1", "true")
+                    elif kind == "e":
+                        value = text
+                    elif kind == "d":
+                        value = dt.datetime.fromisoformat(text.rstrip("Z"))
+                    else:
+                        number_value = _number(text)
+                        value, kind = number_value, "n"
+                        if shown_as[1]:
+                            try:
+                                value = from_excel(number_value, epoch, timedelta=shown_as[2])
+                                kind = "d"
+                            except (OverflowError, ValueError):
+                                value, kind = "#VALUE!", "e"
+                except (ValueError, IndexError, KeyError, OverflowError) as error:
+                    # A stored value that cannot be what its type says (a shared string
+                    # index out of range, a date that is not ISO, a style that is not a
+                    # number): name the cell, not just the sheet.
+                    raise DamagedCell(f"{get_column_letter(column)}{number}", error) from error
                 if len(cells) < column - 1:
                     cells.extend([None] * (column - 1 - len(cells)))
                 if len(cells) == column - 1:
-                    cells.append(RawCell(value, kind, shown[0]))
+                    cells.append(RawCell(value, kind, shown_as[0]))
                 else:  # a cell repeated out of order: the later one wins, as in Excel
-                    cells[column - 1] = RawCell(value, kind, shown[0])
+                    cells[column - 1] = RawCell(value, kind, shown_as[0])
+            if budget is not None and shown:
+                budget.left -= shown
+                shown = 0
+                if budget.left < 0:
+                    raise ReadLimitError(
+                        f"by row {number:,} its cells repeat shared strings into more than "
+                        f"{budget.allowed:,} characters, {MAX_TEXT_EXPANSION} times the text "
+                        "the file holds (a zip bomb?)"
+                    )
             yield number, cells
             node.clear()  # keep memory flat: an emptied row element is all that stays
