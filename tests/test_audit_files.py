@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from talentrules.audit import MAX_JSON_DEPTH, json_depth_within, strict_json
-from talentrules.cli import cli
+from talentrules.cli import EXIT_AUDIT, cli
 from talentrules.paths import sample_workbook
 
 CLI = [sys.executable, "-c", "from talentrules.cli import cli; cli()"]
@@ -66,7 +66,7 @@ KINDS = {
 def test_verify_names_a_special_file_and_reads_on(out: Path, name: str, kind: str) -> None:
     replace(out / name, kind)
     done = audit("verify", str(out))
-    assert done.returncode == 1
+    assert done.returncode == EXIT_AUDIT
     assert f"FAIL: {name}: {KINDS[kind]}" in done.stdout, done.stdout
     assert "manifest.json sha256" in done.stdout
 
@@ -111,7 +111,7 @@ def test_a_deeply_nested_trace_line_is_named(out: Path) -> None:
     lines[2] = '{"deep": ' + nested(100_000) + "}"
     trace.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = audit("verify", str(out))
-    assert done.returncode == 1
+    assert done.returncode == EXIT_AUDIT
     assert f"FAIL: trace.jsonl line 3: not JSON (nested deeper than {MAX_JSON_DEPTH} levels)" in (
         done.stdout
     )
@@ -120,7 +120,7 @@ def test_a_deeply_nested_trace_line_is_named(out: Path) -> None:
 def test_a_deeply_nested_recommendations_json_is_named(out: Path) -> None:
     (out / "recommendations.json").write_text('{"people": ' + nested(5_000) + "}")
     done = audit("verify", str(out))
-    assert done.returncode == 1
+    assert done.returncode == EXIT_AUDIT
     assert (
         f"FAIL: recommendations.json: cannot read: nested deeper than {MAX_JSON_DEPTH} levels"
         in done.stdout
@@ -133,7 +133,7 @@ def test_nan_in_a_trace_line_is_not_strict_json(out: Path) -> None:
     lines[0] = lines[0].replace('"chain":', '"budget":NaN,"chain":', 1)
     trace.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = audit("verify", str(out))
-    assert done.returncode == 1
+    assert done.returncode == EXIT_AUDIT
     assert "FAIL: trace.jsonl line 1: not JSON (NaN is not JSON): edited" in done.stdout
 
 
@@ -150,7 +150,7 @@ def test_trace_values_of_the_wrong_type_are_differences_not_tracebacks(out: Path
     data["people"][2]["override"] = "nobody"
     (out / "recommendations.json").write_text(json.dumps(data), encoding="utf-8")
     done = audit("verify", str(out))
-    assert done.returncode == 1 and "FAIL: recommendations.json: employee" in done.stdout
+    assert done.returncode == EXIT_AUDIT and "FAIL: recommendations.json: employee" in done.stdout
 
 
 def test_the_depth_check_counts_brackets_outside_strings_only() -> None:

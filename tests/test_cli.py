@@ -134,8 +134,9 @@ BAD_WORDS = Path(__file__).parent / "rulebooks" / "missing-vocabulary"
 SAMPLE = str(sample_workbook())
 BROKEN = str(sample_workbook("panel_review_broken.xlsx"))
 
-# (id, arguments with {text}, {missing}, {empty}, {out} filled in, status, error kind;
-# kind None: the command's own JSON report, whose verdict is false)
+# (id, arguments with the places below filled in ({text}, {missing}, {empty}, {full},
+# {record}, {out}), status, error kind; kind None: the command's own JSON report, whose
+# verdict is false)
 REFUSALS: list[tuple[str, list[str], int, str | None]] = [
     ("validate-not-a-workbook", ["validate", "{text}"], EXIT_INPUT, "input"),
     ("validate-missing-file", ["validate", "{missing}"], EXIT_INPUT, "input"),
@@ -146,7 +147,7 @@ REFUSALS: list[tuple[str, list[str], int, str | None]] = [
     ("evaluate-errors", ["evaluate", BROKEN, "-o", "{out}"], EXIT_INPUT, "input"),
     ("evaluate-bad-rules", ["evaluate", SAMPLE, "-o", "{out}", "--rules", str(BAD_RULES)],
      EXIT_RULES, "rulebook"),
-    ("evaluate-outdir-exists", ["evaluate", SAMPLE, "-o", "{empty}"], EXIT_OUTPUT, "output"),
+    ("evaluate-outdir-exists", ["evaluate", SAMPLE, "-o", "{full}"], EXIT_OUTPUT, "output"),
     ("evaluate-no-outdir", ["evaluate", SAMPLE], EXIT_USAGE, "usage"),
     ("explain-unknown-person", ["explain", "99999", SAMPLE], EXIT_INPUT, "input"),
     ("explain-missing-file", ["explain", "00001", "{missing}"], EXIT_INPUT, "input"),
@@ -161,8 +162,10 @@ REFUSALS: list[tuple[str, list[str], int, str | None]] = [
     ("audit-diff-bad-rules", ["audit", "diff", SAMPLE, "--rules-a", str(RULES),
      "--rules-b", str(BAD_RULES)], EXIT_RULES, "rulebook"),
     ("audit-fairness-not-a-workbook", ["audit", "fairness", "{text}"], EXIT_INPUT, "input"),
-    ("audit-fairness-rules-with-outdir", ["audit", "fairness", "{empty}", "--rules",
+    ("audit-fairness-rules-with-outdir", ["audit", "fairness", "{record}", "--rules",
      str(BAD_RULES)], EXIT_USAGE, "usage"),
+    ("audit-fairness-workbook-with-workbook", ["audit", "fairness", SAMPLE, "--workbook",
+     SAMPLE], EXIT_USAGE, "usage"),
 ]  # fmt: skip
 
 
@@ -171,10 +174,18 @@ def places(tmp_path: Path) -> dict[str, str]:
     text = tmp_path / "notes.xlsx"
     text.write_text("not a workbook\n", encoding="utf-8")
     (tmp_path / "empty").mkdir()
+    # A folder in use (an empty one is a fine OUTDIR).
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("the panel's notes\n", encoding="utf-8")
+    # An OUTDIR as audit tells one from a folder of CSV files: it holds a manifest.
+    (tmp_path / "record").mkdir()
+    (tmp_path / "record" / "manifest.json").write_text("{}", encoding="utf-8")
     return {
         "text": str(text),
         "missing": str(tmp_path / "missing.xlsx"),
         "empty": str(tmp_path / "empty"),
+        "full": str(tmp_path / "full"),
+        "record": str(tmp_path / "record"),
         "out": str(tmp_path / "out"),
     }
 

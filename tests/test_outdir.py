@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.paths import sample_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_force_refuses_an_output_holding_a_file_of_the_users(earlier: Path) -> N
     (earlier / "briefs" / "extra.md").write_text("mine", encoding="utf-8")
     (earlier / "drafts").mkdir()
     result = evaluate(earlier, "--force")
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert result.stderr == (
         f"Error: {earlier}: not replaced: it holds files talentrules did not write "
         "(briefs/extra.md, drafts/, my_notes.txt); move them elsewhere, or choose another "
@@ -129,7 +129,7 @@ def test_force_refuses_an_output_holding_a_file_of_the_users(earlier: Path) -> N
 def test_force_refuses_an_output_whose_files_were_changed(earlier: Path) -> None:
     (earlier / "summary.md").write_text("the panel's edits", encoding="utf-8")
     result = evaluate(earlier, "--force")
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert "files changed since talentrules wrote them (summary.md)" in result.stderr
     assert (earlier / "summary.md").read_text(encoding="utf-8") == "the panel's edits"
 
@@ -151,7 +151,7 @@ def test_a_folder_talentrules_did_not_write_is_never_replaced(
     for name, text in contents.items():
         (out / name).write_text(text, encoding="utf-8")
     result = evaluate(out, "--force")
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert "it is not empty and holds no manifest.json of talentrules" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(contents)
 
@@ -190,11 +190,11 @@ def test_a_symlink_to_a_folder_is_a_folder(earlier: Path, tmp_path: Path) -> Non
     ],
     ids=["a file", "under a file", "a dangling link"],
 )
-def test_o_problems_exit_1_saying_what_is_wrong(tmp_path: Path, make: Any, words: str) -> None:
+def test_o_problems_exit_5_saying_what_is_wrong(tmp_path: Path, make: Any, words: str) -> None:
     make(tmp_path)
     out = tmp_path / "file" / "out" if words == "cannot create its folder" else tmp_path / "out"
     result = evaluate(out, "--force")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_OUTPUT, result.output
     assert result.stderr.startswith(f"Error: {out}: ") and words in result.stderr
     assert result.stderr.count("\n") == 1 and "Usage:" not in result.stderr
 
@@ -351,7 +351,7 @@ def replace(source, target):
     if str(target).endswith(".old/out"):  # the old output is aside, the new not yet in
         os.kill(os.getpid(), signal.SIGKILL)
 os.replace = replace
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 cli(sys.argv[1:])
 """
 
@@ -380,7 +380,7 @@ def test_a_run_killed_mid_swap_has_its_old_output_put_back(earlier: Path) -> Non
     assert (aside / "out" / "manifest.json").is_file()
     # The next run puts it back, then refuses to replace it without --force.
     refused = evaluate(earlier)
-    assert refused.exit_code == 1
+    assert refused.exit_code == EXIT_OUTPUT
     assert "put back out/, left aside by an interrupted run" in refused.stderr
     assert "already exists; use --force" in refused.stderr
     assert (earlier / "manifest.json").read_text(encoding="utf-8") == before
@@ -390,7 +390,7 @@ def test_a_run_killed_mid_swap_has_its_old_output_put_back(earlier: Path) -> Non
 def test_a_second_run_into_the_same_outdir_is_refused(stopping: Any) -> None:
     process, out, err = stopping
     result = evaluate(out, "--force")
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_OUTPUT
     assert result.stderr == (
         f"Error: {out}: another talentrules run is writing it (process {process.pid}); "
         "wait for it to finish, or choose another OUTDIR\n"

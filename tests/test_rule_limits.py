@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from talentrules import engine, rulebook, rulefiles
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir, sample_workbook
 
@@ -73,7 +73,7 @@ def check(folder: Path) -> Result:
 
 
 def one_error(result: Result) -> str:
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_RULES, result.output
     assert "Traceback" not in result.output
     (line,) = [x for x in result.stderr.splitlines() if x]
     return line
@@ -126,7 +126,7 @@ def test_the_reviews_hanging_rules_are_refused_with_file_line_and_limit(
     line = one_error(check(folder))
     assert line.startswith("rules/15-evidence.yaml:") and "rule wide: " in line
     assert words in line, line
-    # Every command that loads rules refuses it the same way, exit 1, no traceback.
+    # Every command that loads rules refuses it the same way, exit 3, no traceback.
     workbook = str(sample_workbook())
     for command in (
         ["rules", "test", str(folder)],
@@ -143,7 +143,7 @@ def test_the_reviews_hanging_rules_are_refused_with_file_line_and_limit(
         ],
     ):
         result = run(*command)
-        assert result.exit_code == 1, (command, result.output)
+        assert result.exit_code == EXIT_RULES, (command, result.output)
         assert words in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
 

@@ -1,6 +1,7 @@
 """User templates (--templates) run in Jinja's immutable sandbox (issue 12): no way to
 Python, no file outside the templates folder, a time limit per template, and a template
-that fails is named with its line: exit 1, one sentence, no traceback."""
+that fails is named with its line: exit 5 (outputs not written), one sentence, no
+traceback."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from talentrules import report
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.errors import OutputError
 from talentrules.paths import sample_workbook
 from talentrules.run import RunResult, evaluate_workbook
@@ -51,7 +52,7 @@ def brief(tmp_path: Path, body: str, name: str = "brief.md.j2") -> Path:
 
 
 def one_sentence(result: Result) -> str:
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_OUTPUT, result.output
     assert "Traceback" not in result.output
     message = result.stderr.rstrip("\n")
     assert "\n" not in message, message
