@@ -60,7 +60,7 @@ EXIT_CODES: tuple[tuple[type[TalentRulesError], int, str], ...] = (
 )
 
 # What each status means, for --help, the README and docs/cli.md (scripts/gen_docs.py).
-EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+EXIT_STATUSES: tuple[tuple[int | str, str], ...] = (
     (0, "done (validate: the workbook is usable; warnings allowed)"),
     (
         EXIT_INPUT,
@@ -76,6 +76,11 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (EXIT_AUDIT, "`audit verify` found a mismatch: the folder differs from its record"),
     (EXIT_OUTPUT, "the outputs could not be written (OUTDIR exists, a template error, disk)"),
     (EXIT_ENGINE, "the rule engine failed (durable_rules refused a value or cannot import)"),
+    (
+        "128 + N",
+        "evaluate stopped by signal N (Ctrl-C 130, SIGHUP 129, SIGTERM 143) before its "
+        "outputs were published: nothing was written",
+    ),
 )
 EXIT_HELP = (
     "Exit status: "
@@ -98,7 +103,7 @@ def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def _echo_json_error(exit_code: int, kind: str, error: Exception, message: str) -> None:
+def _echo_json_error(exit_code: int, kind: str, error: BaseException, message: str) -> None:
     _echo_json(
         {
             "error": {
@@ -482,14 +487,18 @@ def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
     signum = getattr(stop, "signum", 2)  # KeyboardInterrupt: SIGINT
     how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     if published:
+        if _wants_json():  # stdout is one JSON document, whatever happens
+            _echo_json({"ok": True, "outdir": str(outdir), "stopped": how})
         click.echo(
             f"stopped by {how} after {outdir}/ was written: the output is complete", err=True
         )
         raise SystemExit(0)
-    click.echo(
-        f"stopped by {how}: nothing was written to {outdir}/ (the unfinished output was removed)",
-        err=True,
+    message = (
+        f"stopped by {how}: nothing was written to {outdir}/ (the unfinished output was removed)"
     )
+    if _wants_json():
+        _echo_json_error(128 + signum, "stopped", stop, message)
+    click.echo(message, err=True)
     raise SystemExit(128 + signum)
 
 

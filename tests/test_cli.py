@@ -284,6 +284,7 @@ def test_exit_statuses_are_in_the_top_level_help() -> None:
         (4, "`audit verify` found a mismatch"),
         (5, "the outputs could not be written"),
         (6, "the rule engine failed"),
+        ("128 + N", "evaluate stopped by signal N"),
     ]:
         assert f"{status} {words}" in help_text
 

@@ -292,6 +292,37 @@ def test_a_stopped_run_removes_its_temporary_folder_and_says_so(
     assert beside(out) == ["stderr.txt"]
 
 
+def test_a_stopped_run_under_format_json_says_so_in_json(
+    tmp_path: Path, slow: tuple[Path, Path]
+) -> None:
+    # --format json (issue 15): stdout is one JSON document whatever happens, a stop too.
+    workbook, templates = slow
+    out, err, stdout = tmp_path / "out", tmp_path / "stderr.txt", tmp_path / "stdout.txt"
+    args = ["evaluate", str(workbook), "-o", str(out), "--templates", str(templates)]
+    with open(stdout, "wb") as sink, open(err, "wb") as errors:
+        process = subprocess.Popen(
+            [*CLI, *args, "--format", "json"],
+            stdout=sink,
+            stderr=errors,
+            start_new_session=True,
+        )
+    try:
+        wait_for(lambda: bool(temporary(out)), "the temporary folder")
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    error = json.loads(stdout.read_text(encoding="utf-8"))["error"]
+    assert error["exit_code"] == 128 + signal.SIGTERM and error["kind"] == "stopped"
+    assert error["message"] == (
+        f"stopped by SIGTERM: nothing was written to {out}/ (the unfinished output was removed)"
+    )
+    assert err.read_text(encoding="utf-8").rstrip().endswith(error["message"])
+    assert not out.exists()
+
+
 def test_ctrl_c_in_the_engine_stage_gives_no_worker_traceback(
     tmp_path: Path, slow: tuple[Path, Path]
 ) -> None:
