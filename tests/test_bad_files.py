@@ -86,6 +86,27 @@ def _corrupt(tmp: Path) -> Path:
     return path
 
 
+def _central_field(tmp: Path, name: str, offset: int, value: int) -> Path:
+    """A workbook whose every central-directory entry has ``value`` at ``offset``: the
+    bytes zipfile reads as a version or compression method it does not know."""
+    path = good(tmp / name)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + offset : at + offset + 2] = value.to_bytes(2, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _zip_version(tmp: Path) -> Path:
+    return _central_field(tmp, "version.xlsx", 6, 64)  # "version needed to extract": 6.4
+
+
+def _zip_method(tmp: Path) -> Path:
+    return _central_field(tmp, "method.xlsx", 10, 99)  # compression method 99 (AES)
+
+
 def _xls(tmp: Path) -> Path:
     (tmp / "old.xls").write_bytes(ole2("Workbook".encode("utf-16-le")))
     return tmp / "old.xls"
@@ -135,6 +156,8 @@ BAD = {
     "csv passed by mistake": (_csv, "CSV file, not an Excel workbook"),
     "truncated zip": (_truncated, "damaged or truncated"),
     "corrupt zip member": (_corrupt, "damaged"),
+    "zip version unknown": (_zip_version, "damaged or truncated"),
+    "zip compression unknown": (_zip_method, "damaged or truncated"),
     "old binary .xls": (_xls, "old binary Excel file (.xls)"),
     "password-protected": (_encrypted, "password-protected (encrypted)"),
     "zip that is not a workbook": (_other_zip, "zip file but not an Excel workbook"),

@@ -170,7 +170,9 @@ def scan_file(path: Path, given: str) -> FileScan:
     try:
         with zipfile.ZipFile(path) as archive:
             scan = _scan_archive(archive, given)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+    # NotImplementedError: zipfile's word for a version or compression method it does
+    # not know, which is what damaged header bytes read as.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
         raise _refuse(
             given, f"the file is damaged or truncated (not a readable .xlsx zip: {why(error)})"
         ) from error

@@ -91,6 +91,7 @@ _READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
+    NotImplementedError,  # zipfile: a version or compression method it does not know
     KeyError,
     IndexError,
     ValueError,
