@@ -144,12 +144,13 @@ WORKBOOK_INTRO = """\
 
 {generated}
 
-A panel brings one workbook (`.xlsx`, or `.xlsm`) per review cycle. This page is
-written from the contract in the code (`talentrules/contract.py`), which ingestion
-validates against, `talentrules template` writes out as a workbook (header comments,
-dropdowns, an example row per sheet) and the benchmarks fill in, so the four agree.
-The one thing the contract leaves to the rulebook is the Evidence sheet's signal
-codes: see [Signal codes](#signal-codes-evidencesignal).
+A panel brings one workbook (`.xlsx`, or `.xlsm`) per review cycle; past Excel's row
+limit, a folder of CSV files, one per sheet, holds the same ([csv.md](csv.md)). This
+page is written from the contract in the code (`talentrules/contract.py`), which
+ingestion validates against, `talentrules template` writes out as a workbook (header
+comments, dropdowns, an example row per sheet) and the benchmarks fill in, so the
+four agree. The one thing the contract leaves to the rulebook is the Evidence sheet's
+signal codes: see [Signal codes](#signal-codes-evidencesignal).
 
 ## How a workbook is read
 
