@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jinja2
 from jinja2.loaders import split_template_path
@@ -639,14 +639,24 @@ class _TemplateTimeout(Exception):
 _DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
 
 
+def _time_up() -> NoReturn:
+    """Raise the timeout once. In the main thread both the timer and the clock checks
+    run, and Jinja spends a while rewriting the first one's traceback: the other must
+    not fire inside that rewrite, where no template line is left to name."""
+    _DEADLINE.at = None
+    if threading.current_thread() is threading.main_thread():
+        os_signal.setitimer(os_signal.ITIMER_PROF, 0)
+    raise _TemplateTimeout
+
+
 def _past_deadline() -> None:
     deadline = getattr(_DEADLINE, "at", None)
     if deadline is not None and time.thread_time() > deadline:
-        raise _TemplateTimeout
+        _time_up()
 
 
 def _on_timer(signum: int, frame: FrameType | None) -> None:
-    raise _TemplateTimeout
+    _time_up()
 
 
 @contextlib.contextmanager

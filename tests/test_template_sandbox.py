@@ -160,6 +160,20 @@ def test_a_template_that_runs_too_long_is_stopped(
     )
 
 
+def test_the_time_limit_names_the_line_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult
+) -> None:
+    """In the main thread both the CPU timer and the sandbox's clock check run; the
+    second must not fire again while Jinja rewrites the first's traceback (it did, now
+    and then, and the error lost its line)."""
+    monkeypatch.setattr(report, "TEMPLATE_SECONDS", 0.2)
+    renderer = report.Renderer(brief(tmp_path, ENDLESS))
+    context = report.ContextBuilder(sample_run).brief(0)
+    for _ in range(10):
+        with pytest.raises(OutputError, match=r"brief\.md\.j2, line 3: still rendering"):
+            renderer.render("brief.md.j2", context)
+
+
 def test_the_time_limit_holds_outside_the_main_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult
 ) -> None:
