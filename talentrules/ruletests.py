@@ -16,14 +16,13 @@ from pathlib import Path
 
 import yaml
 
-from talentrules import rulefiles
 from talentrules.engine import Engine
 from talentrules.errors import RulebookError, RuleConflictError
 from talentrules.facts import PersonFacts, facts_from_mapping
-from talentrules.paths import default_rules_dir
 from talentrules.reference import evaluate
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
-from talentrules.rulefiles import did_you_mean
+from talentrules.rulefiles import RuleFiles, compose_tests, did_you_mean, line_of, open_rules
+from talentrules.rulefiles import where as place
 
 NULL_TAG = "tag:yaml.org,2002:null"
 TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")
@@ -44,7 +43,7 @@ class RuleTest:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return place(self.file, self.line)
 
 
 @dataclass(frozen=True)
@@ -91,19 +90,15 @@ def _names(node: yaml.Node, where: str, what: str) -> tuple[str, ...]:
     return (_scalar_text(node, where, what),)
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
 def _outcomes(
     node: yaml.Node, rulebook: Rulebook, file: str, key: str
 ) -> dict[str, tuple[str, ...]]:
-    where = f"{file}:{_line(node)}"
+    where = place(file, line_of(node))
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{where}: '{key}' maps decisions to outcomes")
     out: dict[str, tuple[str, ...]] = {}
     for key_node, value_node in node.value:
-        at = f"{file}:{_line(key_node)}"
+        at = place(file, line_of(key_node))
         name = _scalar_text(key_node, at, "a decision")
         decision = rulebook.decisions.get(name)
         if decision is None:
@@ -146,17 +141,17 @@ def _parameter_value(match: re.Match[str], rulebook: Rulebook, where: str) -> ob
 def _facts(
     node: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str, name: str
 ) -> PersonFacts:
-    where = f"{file}:{_line(node)}"
+    where = place(file, line_of(node))
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{where}: 'facts' maps facts to values")
     given: dict[str, object] = {}
     for key_node, value_node in node.value:
-        at = f"{file}:{_line(key_node)}"
+        at = place(file, line_of(key_node))
         fact = _scalar_text(key_node, at, "a fact")
         spec = rulebook.vocabulary.get(fact)
         named = (
             _NAMED_VALUE.match(value_node.value)
-            if isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+            if isinstance(value_node, yaml.ScalarNode) and not value_node.style
             else None
         )
         if named is not None:
@@ -176,15 +171,16 @@ def _facts(
 
 
 def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str) -> RuleTest:
-    where = f"{file}:{_line(item)}"
+    where = place(file, line_of(item))
     if not isinstance(item, yaml.MappingNode):
         raise RulebookError(f"{where}: a test is a mapping with name, facts and expect")
     parts: dict[str, yaml.Node] = {}
     for key_node, value_node in item.value:
-        key = _scalar_text(key_node, f"{file}:{_line(key_node)}", "a key")
+        key = _scalar_text(key_node, place(file, line_of(key_node)), "a key")
         if key not in TEST_KEYS:
             raise RulebookError(
-                f"{file}:{_line(key_node)}: unknown key '{key}' (a test has {', '.join(TEST_KEYS)})"
+                f"{place(file, line_of(key_node))}: unknown key '{key}' "
+                f"(a test has {', '.join(TEST_KEYS)})"
             )
         parts[key] = value_node
     if "name" not in parts:
@@ -203,12 +199,12 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
         ids = _names(parts[key], where, "a rule id") if key in parts else ()
         for rule_id in ids:
             if rule_id not in rule_ids:
-                raise RulebookError(f"{file}:{_line(parts[key])}: unknown rule '{rule_id}'")
+                raise RulebookError(f"{place(file, line_of(parts[key]))}: unknown rule '{rule_id}'")
         lists[key] = ids
     return RuleTest(
         name=name,
         file=file,
-        line=_line(item),
+        line=line_of(item),
         person=person,
         expect=_outcomes(parts["expect"], rulebook, file, "expect") if "expect" in parts else {},
         absent=_outcomes(parts["absent"], rulebook, file, "absent") if "absent" in parts else {},
@@ -217,42 +213,37 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     )
 
 
-def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) -> list[RuleTest]:
-    """The tests of one file; ``shown`` is the file name used in messages."""
-    file = shown or str(path)
+def rule_tests_of(rulebook: Rulebook, root: yaml.Node | None, file: str) -> list[RuleTest]:
+    """The tests of one test file's node tree; ``file`` names it in messages."""
+    if root is None:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
+    items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
+    if not items or not isinstance(items[0], yaml.SequenceNode):
+        raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
+    loader = yaml.SafeLoader("")  # constructs the values typed by YAML (numbers, true)
     try:
-        text = rulefiles.read_text(path, path.parent)
-        rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
-    except rulefiles.FileProblem as problem:
-        raise RulebookError(f"{file}:{problem.line}: {problem}") from problem
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{file}: not valid YAML: {error}") from error
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return []
-        if not isinstance(root, yaml.MappingNode):
-            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
-        items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
-        if not items or not isinstance(items[0], yaml.SequenceNode):
-            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
         return [_read_test(item, loader, rulebook, file) for item in items[0].value]
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{file}: not valid YAML: {error}") from error
     finally:
         loader.dispose()
 
 
-def load_rule_tests(rulebook: Rulebook, folder: Path) -> list[RuleTest]:
-    """Every test in ``folder/tests/*.yaml`` (files sorted by name); names must be unique."""
+def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) -> list[RuleTest]:
+    """The tests of one file; ``shown`` is the file name used in messages."""
+    file = shown or str(path)
+    return rule_tests_of(rulebook, compose_tests(path, file), file)
+
+
+def load_rule_tests(rulebook: Rulebook, rules: str | Path | RuleFiles) -> list[RuleTest]:
+    """Every test of a rulebook (``tests/*.yaml`` of a folder, files sorted by name; the
+    Tests sheets of a workbook); names must be unique."""
+    files = rules if isinstance(rules, RuleFiles) else open_rules(rules)
     tests: list[RuleTest] = []
     seen: dict[str, RuleTest] = {}
-    readable, refused = rulefiles.entries(folder / "tests")
-    for path, why in refused:  # never skipped silently
-        raise RulebookError(f"{path}: {why}")
-    for path in readable:
-        for test in read_rule_tests(rulebook, path, str(path)):
+    for name in files.test_names():
+        label = files.test_label(name)
+        for test in rule_tests_of(rulebook, files.test_node(name), label):
             if test.name in seen:
                 raise RulebookError(
                     f"{test.where}: test name '{test.name}' is also used at {seen[test.name].where}"
@@ -403,9 +394,9 @@ def run_folder(
     folder: str | Path | None, coverage: bool = False, with_engine: bool = True
 ) -> RuleTestReport:
     """Load the rulebook in ``folder`` and run its tests (the ``rules test`` command)."""
-    path = Path(folder) if folder is not None else default_rules_dir()
-    rulebook = load_rulebook(path)
-    tests = load_rule_tests(rulebook, path)
+    files = open_rules(folder)
+    rulebook = load_rulebook(files.path)
+    tests = load_rule_tests(rulebook, files)
     if not with_engine:
         return run_rule_tests(rulebook, tests, None, coverage)
     with Engine(rulebook) as engine:
