@@ -18,14 +18,29 @@ import yaml
 
 from talentrules.engine import Engine
 from talentrules.errors import RulebookError, RuleConflictError
-from talentrules.facts import PersonFacts, facts_from_mapping
+from talentrules.facts import (
+    CATALOGUE_FILE,
+    Catalogue,
+    PersonFacts,
+    facts_from_mapping,
+    load_catalogue,
+)
+from talentrules.model import Value
+from talentrules.persons import PERSON_KEYS, ROW_SHEETS, TEAM, Given, PersonSpec, person_facts
 from talentrules.reference import evaluate
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
-from talentrules.rulefiles import RuleFiles, compose_tests, did_you_mean, line_of, open_rules
+from talentrules.rulefiles import (
+    RuleFiles,
+    compose_tests,
+    did_you_mean,
+    line_of,
+    number_of,
+    open_rules,
+)
 from talentrules.rulefiles import where as place
 
 NULL_TAG = "tag:yaml.org,2002:null"
-TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")
+TEST_KEYS = ("name", "person", "facts", "expect", "absent", "fired", "not_fired")
 
 
 @dataclass(frozen=True)
@@ -138,15 +153,39 @@ def _parameter_value(match: re.Match[str], rulebook: Rulebook, where: str) -> ob
     return int(value) if float(value).is_integer() else value
 
 
-def _facts(
-    node: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str, name: str
-) -> PersonFacts:
-    where = place(file, line_of(node))
+@dataclass
+class _Reading:
+    """What reading one test file needs: the rulebook, the file's name, a loader to
+    construct YAML's values, and the rulebook's default catalogue (for a person's
+    development rows), read when first needed."""
+
+    rulebook: Rulebook
+    file: str
+    loader: yaml.SafeLoader
+    files: RuleFiles | None = None
+    _catalogue: Catalogue | None = None
+    _catalogue_read: bool = False
+
+    def at(self, node: yaml.Node) -> str:
+        return place(self.file, line_of(node))
+
+    def catalogue(self) -> Catalogue | None:
+        if not self._catalogue_read:
+            self._catalogue_read = True
+            if self.files is not None and self.files.has(CATALOGUE_FILE):
+                self._catalogue = load_catalogue(self.files)
+        return self._catalogue
+
+
+def _facts(node: yaml.Node, reading: _Reading, name: str) -> dict[str, Value]:
+    """The ``facts:`` of a test, each typed by the vocabulary."""
+    rulebook, loader = reading.rulebook, reading.loader
+    where = reading.at(node)
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{where}: 'facts' maps facts to values")
-    given: dict[str, object] = {}
+    given: dict[str, Value] = {}
     for key_node, value_node in node.value:
-        at = place(file, line_of(key_node))
+        at = reading.at(key_node)
         fact = _scalar_text(key_node, at, "a fact")
         spec = rulebook.vocabulary.get(fact)
         named = (
@@ -167,20 +206,79 @@ def _facts(
             value = loader.construct_object(value_node, deep=True)
         one = facts_from_mapping(name, {fact: value}, rulebook.vocabulary, where=at)
         given[fact] = one.values[fact]
-    return facts_from_mapping(name, given, rulebook.vocabulary, where=where)
+    return given
 
 
-def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str) -> RuleTest:
-    where = place(file, line_of(item))
+def _given(node: yaml.Node, reading: _Reading) -> Given:
+    """One value of a person, as a workbook cell would hold it: the text written (a
+    parameter, ``$stale_months + 1``, stands for its number)."""
+    at = reading.at(node)
+    if not isinstance(node, yaml.ScalarNode):
+        raise RulebookError(
+            f"{at}: a value, not {'a list' if isinstance(node, yaml.SequenceNode) else 'a mapping'}"
+        )
+    if node.tag == NULL_TAG:
+        return Given(None, at)
+    named = _NAMED_VALUE.match(node.value) if not node.style else None
+    if named is not None:
+        return Given(_parameter_value(named, reading.rulebook, at), at)
+    number = number_of(node.value) if not node.style else None
+    return Given(number if number is not None else node.value, at)
+
+
+def _given_mapping(node: yaml.Node, reading: _Reading, what: str) -> dict[str, Given]:
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(f"{reading.at(node)}: {what} maps columns to values")
+    found: dict[str, Given] = {}
+    for key_node, value_node in node.value:
+        key = _scalar_text(key_node, reading.at(key_node), "a column")
+        given = _given(value_node, reading)
+        if given.value is not None:
+            found[key] = given
+    return found
+
+
+def _person(node: yaml.Node, reading: _Reading, name: str) -> PersonFacts:
+    """The facts of a test's ``person:``, derived as from a workbook (talentrules.persons)."""
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(
+            f"{reading.at(node)}: 'person' describes the person: {', '.join(PERSON_KEYS)}"
+        )
+    spec = PersonSpec(where=reading.at(node))
+    for key_node, value_node in node.value:
+        key = _scalar_text(key_node, reading.at(key_node), "a key")
+        if key == TEAM:
+            spec.team = _given_mapping(value_node, reading, "team")
+        elif key in ROW_SHEETS:
+            if not isinstance(value_node, yaml.SequenceNode):
+                raise RulebookError(f"{reading.at(value_node)}: {key} is a list of rows")
+            spec.rows[key] = [
+                _given_mapping(item, reading, f"a {key} row") for item in value_node.value
+            ]
+        else:
+            given = _given(value_node, reading)
+            if given.value is not None:
+                spec.values[key] = Given(given.value, reading.at(key_node))
+    return person_facts(
+        name,
+        spec,
+        reading.rulebook.vocabulary,
+        reading.catalogue(),
+        tuple(reading.rulebook.signals),
+    )
+
+
+def _read_test(item: yaml.Node, reading: _Reading) -> RuleTest:
+    rulebook, file = reading.rulebook, reading.file
+    where = reading.at(item)
     if not isinstance(item, yaml.MappingNode):
         raise RulebookError(f"{where}: a test is a mapping with name, facts and expect")
     parts: dict[str, yaml.Node] = {}
     for key_node, value_node in item.value:
-        key = _scalar_text(key_node, place(file, line_of(key_node)), "a key")
+        key = _scalar_text(key_node, reading.at(key_node), "a key")
         if key not in TEST_KEYS:
             raise RulebookError(
-                f"{place(file, line_of(key_node))}: unknown key '{key}' "
-                f"(a test has {', '.join(TEST_KEYS)})"
+                f"{reading.at(key_node)}: unknown key '{key}' (a test has {', '.join(TEST_KEYS)})"
             )
         parts[key] = value_node
     if "name" not in parts:
@@ -188,18 +286,22 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     name = _scalar_text(parts["name"], where, "the test's name")
     if not {"expect", "absent", "fired", "not_fired"} & parts.keys():
         raise RulebookError(f"{where}: test '{name}' expects nothing (add expect or absent)")
-    person = (
-        _facts(parts["facts"], loader, rulebook, file, name)
-        if "facts" in parts
-        else facts_from_mapping(name, {}, rulebook.vocabulary)
-    )
+    if "person" in parts:
+        person = _person(parts["person"], reading, name)
+    else:
+        person = facts_from_mapping(name, {}, rulebook.vocabulary)
+    if "facts" in parts:
+        # Facts given beside a person replace what was derived for them.
+        given = _facts(parts["facts"], reading, name)
+        cells = {k: v for k, v in person.cells.items() if k not in given}
+        person = PersonFacts(name, {**person.values, **given}, cells)
     rule_ids = {rule.id for rule in rulebook.rules}
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("fired", "not_fired"):
         ids = _names(parts[key], where, "a rule id") if key in parts else ()
         for rule_id in ids:
             if rule_id not in rule_ids:
-                raise RulebookError(f"{place(file, line_of(parts[key]))}: unknown rule '{rule_id}'")
+                raise RulebookError(f"{reading.at(parts[key])}: unknown rule '{rule_id}'")
         lists[key] = ids
     return RuleTest(
         name=name,
@@ -213,8 +315,11 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     )
 
 
-def rule_tests_of(rulebook: Rulebook, root: yaml.Node | None, file: str) -> list[RuleTest]:
-    """The tests of one test file's node tree; ``file`` names it in messages."""
+def rule_tests_of(
+    rulebook: Rulebook, root: yaml.Node | None, file: str, files: RuleFiles | None = None
+) -> list[RuleTest]:
+    """The tests of one test file's node tree; ``file`` names it in messages, ``files``
+    is the rulebook (its catalogue types a person's development rows)."""
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode):
@@ -222,17 +327,17 @@ def rule_tests_of(rulebook: Rulebook, root: yaml.Node | None, file: str) -> list
     items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
     if not items or not isinstance(items[0], yaml.SequenceNode):
         raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
-    loader = yaml.SafeLoader("")  # constructs the values typed by YAML (numbers, true)
+    reading = _Reading(rulebook, file, yaml.SafeLoader(""), files)  # the loader types values
     try:
-        return [_read_test(item, loader, rulebook, file) for item in items[0].value]
+        return [_read_test(item, reading) for item in items[0].value]
     finally:
-        loader.dispose()
+        reading.loader.dispose()
 
 
 def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) -> list[RuleTest]:
     """The tests of one file; ``shown`` is the file name used in messages."""
     file = shown or str(path)
-    return rule_tests_of(rulebook, compose_tests(path, file), file)
+    return rule_tests_of(rulebook, compose_tests(path, file), file, open_rules(rulebook.source))
 
 
 def load_rule_tests(rulebook: Rulebook, rules: str | Path | RuleFiles) -> list[RuleTest]:
@@ -243,7 +348,7 @@ def load_rule_tests(rulebook: Rulebook, rules: str | Path | RuleFiles) -> list[R
     seen: dict[str, RuleTest] = {}
     for name in files.test_names():
         label = files.test_label(name)
-        for test in rule_tests_of(rulebook, files.test_node(name), label):
+        for test in rule_tests_of(rulebook, files.test_node(name), label, files):
             if test.name in seen:
                 raise RulebookError(
                     f"{test.where}: test name '{test.name}' is also used at {seen[test.name].where}"
