@@ -82,9 +82,9 @@ def template(out: Path, empty: bool, force: bool) -> None:
 @click.option(
     "--rules",
     "rules_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder whose signal catalogue the Evidence codes must come from "
-    "(default: the packaged rules).",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rulebook (a rules folder or a rulebook workbook) whose signal catalogue the "
+    "Evidence codes must come from (default: the packaged rules).",
 )
 @user_errors
 def validate(workbook: str, output_format: str, rules_dir: Path | None) -> None:
@@ -192,8 +192,12 @@ class _ProgressBars:
 _RULES_OPTION = click.option(
     "--rules",
     "rules_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder (default: the packaged rules).",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rules folder, or a rulebook workbook (rules export); default: the packaged rules.",
+)
+# A rulebook given as an argument: a rules folder, or a rulebook workbook.
+_RULES_ARGUMENT = click.argument(
+    "rules_dir", required=False, type=click.Path(exists=True, path_type=Path)
 )
 _TEMPLATES_OPTION = click.option(
     "--templates",
@@ -350,21 +354,20 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument(
-    "rules_dir",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_RULES_ARGUMENT
 @user_errors
 def rules_check(rules_dir: Path | None) -> None:
-    """Check a rules folder like a compiler: each problem with its file and line.
+    """Check a rulebook like a compiler: each problem with its file and line.
+
+    A rulebook workbook's problems are named by sheet and cell (Heart!D7).
 
     Reports syntax and schema errors, unknown facts, type errors, cycles, rules
     that can never fire, overlapping rules, protected attributes and what would
     break durable_rules; then compiles the rules and loads them into durable_rules,
     which reports its own limits (all/any groups per rule, facts per level, rules
     matching together). Exits 1 when there are errors (warnings alone pass).
-    RULES_DIR defaults to the packaged rules.
+    RULES_DIR is a rules folder or a rulebook workbook (rules export); it defaults to
+    the packaged rules.
 
     Example: talentrules rules check rules/
     """
@@ -395,11 +398,7 @@ def rules_check(rules_dir: Path | None) -> None:
 
 
 @rules.command("test")
-@click.argument(
-    "rules_dir",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_RULES_ARGUMENT
 @click.option(
     "--coverage",
     is_flag=True,
@@ -407,10 +406,11 @@ def rules_check(rules_dir: Path | None) -> None:
 )
 @user_errors
 def rules_test(rules_dir: Path | None, coverage: bool) -> None:
-    """Run the rule tests in RULES_DIR/tests/*.yaml.
+    """Run the rule tests in RULES_DIR/tests/*.yaml (a workbook's Tests sheets).
 
-    Each test gives the facts of a made-up person and the conclusions expected (and
-    not expected); it runs through the reference evaluator and the durable_rules
+    Each test describes a made-up person (as the panel's workbook does: ratings,
+    evidence rows, ...; or by their facts) and the conclusions expected (and not
+    expected); it runs through the reference evaluator and the durable_rules
     engine, which must agree. Failures show the test's file and line, expected and
     actual conclusions, and the rules that fired. Exits 1 on any failure, or with
     --coverage on any rule never fired or outcome never reached. RULES_DIR defaults
@@ -425,6 +425,66 @@ def rules_test(rules_dir: Path | None, coverage: bool) -> None:
     click.echo(format_report(report))
     if not report.ok:
         raise SystemExit(1)
+
+
+@rules.command("export")
+@_RULES_ARGUMENT
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to write (.xlsx); refused if it exists, unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@user_errors
+def rules_export(rules_dir: Path | None, out: Path, force: bool) -> None:
+    """Write a rulebook as a workbook a panel owner edits in Excel or LibreOffice.
+
+    A sheet per decision as a decision table (a rule per row, a column per fact,
+    the outcome, title and rationale), the Parameters, the outcomes' words, the
+    signal and investment catalogues, the allocation policy and the rule tests,
+    with dropdowns and a comment on every header. Every command that takes a
+    rulebook takes the workbook; 'rules import' writes it back as a folder.
+    RULES_DIR defaults to the packaged rules.
+
+    Example: talentrules rules export rules/ -o rulebook.xlsx
+    """
+    from talentrules.rulexlsx import export_rulebook
+
+    written = export_rulebook(rules_dir, out, force=force)
+    click.echo(f"wrote {written}", err=True)
+
+
+@rules.command("import")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The rules folder to write; refused if it exists, unless --force.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the rulebook files (*.yaml, tests/*.yaml) of an existing OUT.",
+)
+@user_errors
+def rules_import(workbook: Path, out: Path, force: bool) -> None:
+    """Write a rulebook WORKBOOK (rules export) back as a rules folder of YAML files.
+
+    The workbook is checked first: with errors (each named by sheet and cell)
+    nothing is written and the command exits 1. The files written say what the
+    workbook says: the same decisions and rule hashes, so 'audit diff' shows no
+    change. YAML comments do not live in a workbook (see docs/rules.md).
+
+    Example: talentrules rules import rulebook.xlsx -o rules/ --force
+    """
+    from talentrules.rulexlsx import import_rulebook
+
+    written = import_rulebook(workbook, out, force=force)
+    click.echo(f"wrote {len(written)} files to {out}/", err=True)
 
 
 @cli.group()
@@ -445,8 +505,8 @@ def audit() -> None:
 @click.option(
     "--rules",
     "rules_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder for the replay (default: the one the manifest records).",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rulebook for the replay, a folder or a workbook (default: the one the manifest records).",
 )
 @user_errors
 def audit_verify(outdir: Path, workbook: Path | None, rules_dir: Path | None) -> None:
@@ -486,14 +546,14 @@ _AUDIT_FORMAT = click.option(
 @click.option(
     "--rules-a",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The rulebook in use.",
+    type=click.Path(exists=True, path_type=Path),
+    help="The rulebook in use (a rules folder or a rulebook workbook).",
 )
 @click.option(
     "--rules-b",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The proposed rulebook.",
+    type=click.Path(exists=True, path_type=Path),
+    help="The proposed rulebook (a rules folder or a rulebook workbook).",
 )
 @_REJECTS_OPTION
 @_AUDIT_FORMAT

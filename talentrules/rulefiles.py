@@ -558,7 +558,8 @@ def content_of(node: yaml.Node) -> object:
     """What a node tree says, as plain data: tags and values, in order, except that the
     keys of the language's own mappings (``FIELD_KEYS``) are sorted."""
     if isinstance(node, yaml.ScalarNode):
-        return [node.tag, node.value]
+        null = node.tag == "tag:yaml.org,2002:null"  # ~, null and nothing say the same
+        return [node.tag, "" if null else node.value]
     if isinstance(node, yaml.SequenceNode):
         return [content_of(item) for item in node.value]
     entries = [[content_of(k), content_of(v)] for k, v in node.value]
