@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -137,6 +138,8 @@ def _value(node: yaml.Node | None, label: str, what: str) -> CellValue:
     if node.tag == "tag:yaml.org,2002:null":
         return None
     text = str(node.value)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        raise _fail(label, node, f"{what} holds a control character, which no cell can hold")
     if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
         number = number_of(text)
         if number is not None and show(number) == text:
@@ -646,7 +649,7 @@ def _rule_row(rule: yaml.Node, label: str, file: str) -> _Row:
     if isinstance(when, yaml.SequenceNode):
         for item in when.value:
             if isinstance(item, yaml.ScalarNode):
-                text = str(item.value)
+                text = str(_value(item, label, "a condition"))
                 split = conditions.cell_of(text)
                 if split is not None and conditions.condition_of(*split) and CONDITION.match(text):
                     items.append(split)
@@ -1126,9 +1129,13 @@ def build_workbook(rules: str | Path | None) -> Workbook:
     _parameters(book, source)
     _decision_sheets(book, source, words, lists, taken)
     _tests(book, source, words, lists)
-    _decisions(book, source, words, lists)
+    # A rulebook without decisions.yaml or vocabulary.yaml exports without its sheet,
+    # so the workbook's checker says what the folder's says: it is missing.
+    if files.has(DECISIONS_FILE):
+        _decisions(book, source, words, lists)
     _signals(book, source, lists)
-    _vocabulary(book, source, lists)
+    if files.has(VOCABULARY_FILE):
+        _vocabulary(book, source, lists)
     _catalogue(book, source, words, lists)
     book.move_sheet(lists.sheet, offset=len(book.sheetnames))
     lists.sheet.sheet_state = "hidden"

@@ -434,7 +434,7 @@ def place_of(node: yaml.Node) -> Cell:
 def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     facts_sheet = reading.sheet(layout.FACTS)
     if facts_sheet is None:
-        reading.error(anchor, "the workbook has no Facts sheet: a rulebook workbook needs one")
+        reading.error(anchor, "missing: a rulebook workbook needs a Facts sheet (vocabulary.yaml)")
         return None
     top: list[tuple[yaml.Node, yaml.Node]] = []
     start = facts_sheet.header()[0].place if facts_sheet.header() else anchor
@@ -580,7 +580,9 @@ _DECISION_KEYS = ("role", "label", "interest", "policy", "outcomes", "default", 
 def _decisions(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     sheet = reading.sheet(layout.DECISIONS)
     if sheet is None:
-        reading.error(anchor, "the workbook has no Decisions sheet: a rulebook workbook needs one")
+        reading.error(
+            anchor, "missing: a rulebook workbook needs a Decisions sheet (decisions.yaml)"
+        )
         return None
     rows = _keyed(sheet, layout.DECISIONS_TABLE, "name", reading, "a decision")
     texts = _texts(reading, {cell.text for cell, _, _ in rows})
@@ -1031,7 +1033,10 @@ class WorkbookFiles(RuleFiles):
         self.name = path.name
         reading = read_workbook(path)
         self.problems = reading.problems
-        anchor = Cell(0, "A1")
+        first = next(iter(reading.sheets.values()), None) or next(
+            iter(reading.decision_sheets), None
+        )
+        anchor = Cell(0, f"{first.title}!A1" if first is not None else "A1")
         nodes: dict[str, yaml.Node | None] = {}
         parameters = _parameters(reading)
         if parameters is not None:
