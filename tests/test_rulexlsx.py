@@ -22,8 +22,7 @@ from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.rulebook import check_rulebook, load_rulebook
 from talentrules.rulefiles import Cell, FolderFiles, open_rules
-from talentrules.rulexlsx import export_rulebook, import_rulebook, open_workbook_rules
-from talentrules.rulexlsx import layout
+from talentrules.rulexlsx import export_rulebook, import_rulebook, layout, open_workbook_rules
 
 BAD_RULEBOOKS = Path(__file__).parent / "rulebooks"
 BAD_CASES = sorted(p for p in BAD_RULEBOOKS.iterdir() if p.is_dir())
