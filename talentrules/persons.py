@@ -54,8 +54,13 @@ _PERSON_COLUMN = {
 }
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "evidence": (
-        *(c.name for c in EVIDENCE.columns if c.name not in ("evidence_id", "employee_id")),
+        "signal",
         MONTHS_AGO,
+        *(
+            c.name
+            for c in EVIDENCE.columns
+            if c.name not in ("evidence_id", "employee_id", "signal")
+        ),
     ),
     "nominations": tuple(c.name for c in NOMINATIONS.columns if c.name != "nominee_id"),
     "development": tuple(c.name for c in DEVELOPMENT.columns if c.name != "employee_id"),

@@ -315,7 +315,9 @@ def test_formulas_unnamed_columns_and_unknown_sheets_rows_are_named(
     outcomes = book["Outcomes"]
     outcomes.cell(2, outcomes.max_column + 2).value = "stray"
     outcomes.append(["no_such_decision", "X", "words"])
-    book["Heart"].cell(3, 3).value = "any(readiness == Ready now"
+    heart = book["Heart"]
+    condition = [c.value for c in heart[layout.HEADER_ROW]].index("condition") + 1
+    heart.cell(3, condition).value = "any(readiness == Ready now"
     book.save(tmp_path / "bad.xlsx")
     found = [str(d) for d in check_rulebook(tmp_path / "bad.xlsx")]
     stray = openpyxl.utils.get_column_letter(outcomes.max_column)
@@ -325,8 +327,9 @@ def test_formulas_unnamed_columns_and_unknown_sheets_rows_are_named(
         d.startswith(f"bad.xlsx: Outcomes!A{outcomes.max_row}: no decision 'no_such_decision'")
         for d in found
     )
+    letter = openpyxl.utils.get_column_letter(condition)
     assert any(
-        d.startswith("bad.xlsx: Heart!C3: cannot read condition 'any(readiness == Ready now'")
+        d.startswith(f"bad.xlsx: Heart!{letter}3: cannot read condition 'any(readiness == Ready")
         for d in found
     )
 

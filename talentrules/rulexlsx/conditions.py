@@ -12,7 +12,9 @@ hash).
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from talentrules.rulefiles import CONDITION
@@ -199,6 +201,31 @@ def merge_columns(columns: list[str], keys: list[str]) -> list[str]:
             merged.append(keys[j])
             j += 1
     return merged
+
+
+def table_columns(rules: Sequence[list[str]], tries: int = 200) -> list[str]:
+    """Columns in which every rule's condition keys appear in its own order, as few as a
+    few merge orders find (the fewest is a hard problem; a fixed seed keeps the layout
+    the same every time)."""
+
+    def merged(order: Sequence[list[str]]) -> list[str]:
+        columns: list[str] = []
+        for keys in order:
+            columns = merge_columns(columns, keys)
+        return columns
+
+    best = merged(rules)
+    chooser = random.Random(0)
+    orders = [sorted(rules, key=len, reverse=True)]
+    for _ in range(tries):
+        order = list(rules)
+        chooser.shuffle(order)
+        orders.append(order)
+    for order in orders:
+        found = merged(order)
+        if len(found) < len(best):
+            best = found
+    return best
 
 
 def place(columns: list[str], keys: list[str]) -> list[int]:

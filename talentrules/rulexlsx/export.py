@@ -671,9 +671,7 @@ def _decision_sheet(
     title: str,
 ) -> None:
     ws = book.create_sheet(title)
-    columns: list[str] = []
-    for row in rows:
-        columns = conditions.merge_columns(columns, [key for key, _ in row.conditions])
+    columns = conditions.table_columns([[key for key, _ in row.conditions] for row in rows])
     policy, default, meaning = words.policies.get(decision, ("unique", "", ""))
     lead = ["id"]
     if any("for_each" in r.fields for r in rows):

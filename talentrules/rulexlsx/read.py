@@ -1033,10 +1033,8 @@ class WorkbookFiles(RuleFiles):
         self.name = path.name
         reading = read_workbook(path)
         self.problems = reading.problems
-        first = next(iter(reading.sheets.values()), None) or next(
-            iter(reading.decision_sheets), None
-        )
-        anchor = Cell(0, f"{first.title}!A1" if first is not None else "A1")
+        sheets = [*reading.sheets.values(), *reading.decision_sheets]
+        anchor = Cell(0, f"{sheets[0].title}!A1" if sheets else "A1")
         nodes: dict[str, yaml.Node | None] = {}
         parameters = _parameters(reading)
         if parameters is not None:
