@@ -487,6 +487,34 @@ def rules_import(workbook: Path, out: Path, force: bool) -> None:
     click.echo(f"wrote {len(written)} files to {out}/", err=True)
 
 
+@rules.command("book")
+@_RULES_ARGUMENT
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write; refused if it exists, unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@user_errors
+def rules_book(rules_dir: Path | None, out: Path, force: bool) -> None:
+    """Write the rulebook as a handbook for panels and auditors (one HTML file).
+
+    Every decision's rules in plain words ("at least 3"), with the parameter behind
+    each number and each rule's rationale; the parameters, signals and which evidence
+    counts; the rule tests as worked examples, run now; and their coverage.
+    Self-contained (no external files), and it prints on A4. RULES_DIR (a folder or
+    a rulebook workbook) defaults to the packaged rules.
+
+    Example: talentrules rules book rules/ -o handbook.html
+    """
+    from talentrules.handbook import write_handbook
+
+    written = write_handbook(rules_dir, out, force=force)
+    click.echo(f"wrote {written}", err=True)
+
+
 @cli.group()
 def audit() -> None:
     """Audit a run: verify its record, diff two rulebooks, monitor fairness.

@@ -11,7 +11,6 @@ file and line.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1167,12 +1166,12 @@ def export_rulebook(rules: str | Path | None, out: str | Path, force: bool = Fal
         raise OutputError(f"{target}: exists; add --force to replace it")
     book = build_workbook(rules)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=target.parent)
-    os.close(handle)
+    # Saved beside the target and renamed into place: a failure leaves no half a workbook.
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        book.save(temporary)
-        os.replace(temporary, target)
+        book.save(partial)
+        os.replace(partial, target)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise OutputError(f"{target}: cannot be written ({error.strerror})") from error
     return target
