@@ -321,6 +321,15 @@ def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
 @_RULES_OPTION
 @_TEMPLATES_OPTION
 @_REJECTS_OPTION
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="FACT=VALUE",
+    help="What if: evaluate the person with FACT set to VALUE (checked against the "
+    "rulebook's vocabulary; FACT= for unknown), or a parameter changed ('$habit_months=18'); "
+    "repeatable. Shows the decisions beside the real ones and what moved.",
+)
 @user_errors
 def explain(
     employee_id: str,
@@ -328,20 +337,29 @@ def explain(
     rules_dir: Path | None,
     templates_dir: Path | None,
     allow_rejects: bool,
+    settings: tuple[str, ...],
 ) -> None:
     """Explain one person's recommendation in the terminal (80 columns).
 
     The same justification as the person's brief: the recommendation, the evidence
     with its cells, the rules that fired with the values they used, the rules that
-    came close and what would change the outcome.
+    came close and what would change the outcome. With --set, a what-if instead: the
+    person's decisions with the changed facts beside the real ones, and what moved
+    (nothing is recorded).
 
-    Example: talentrules explain 00004 sample_inputs/panel_review.xlsx
+    Example: talentrules explain 00004 sample_inputs/panel_review.xlsx --set readiness='Ready now'
     """
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
 
     _notice_local_rules(rules_dir)
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+    if settings:
+        from talentrules.whatif import format_what_if, what_if
+
+        report = what_if(employee_id, workbook, settings, rules_dir, result=result)
+        click.echo(format_what_if(report), nl=False)
+        return
     click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
 
 

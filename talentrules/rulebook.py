@@ -43,6 +43,7 @@ from talentrules.rulefiles import (
     Diagnostic,
     Literal_,
     Report,
+    RuleFiles,
     Severity,
     did_you_mean,
     is_protected,
@@ -303,15 +304,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
 
-def load_rulebook(path: str | Path | None = None) -> Rulebook:
-    """Load and check the rules folder ``path`` (default: the packaged rules).
+def load_rulebook(path: str | Path | RuleFiles | None = None) -> Rulebook:
+    """Load and check the rulebook ``path`` (a rules folder or a rulebook workbook;
+    default: the packaged rules).
 
     Raises RulebookError listing every error diagnostic; warnings do not stop it.
     """
     rulebook, diagnostics, _, _ = _load(path)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors or rulebook is None:
-        folder = _folder(path)
+        folder = open_rules(path).path
         lines = "\n".join(f"  {d}" for d in errors)
         raise RulebookError(
             f"{folder}: the rulebook has {len(errors)} error{'s' if len(errors) != 1 else ''}"
@@ -1156,7 +1158,7 @@ def local_rules_notice(used: str | Path, here: str | Path = ".") -> str | None:
 
 
 def _load(
-    path: str | Path | None, computable: bool = False
+    path: str | Path | RuleFiles | None, computable: bool = False
 ) -> tuple[Rulebook | None, list[Diagnostic], int, int]:
     """The rulebook (None when it has errors), its diagnostics, and its rule and decision
     counts; with ``computable``, also every declared fact nothing computes."""

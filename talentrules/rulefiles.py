@@ -699,9 +699,11 @@ def compose_tests(path: Path, label: str) -> yaml.Node | None:
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def open_rules(path: str | Path | None = None) -> RuleFiles:
+def open_rules(path: str | Path | RuleFiles | None = None) -> RuleFiles:
     """The rulebook at ``path`` (default: the packaged rules): a rules folder, or a
     rulebook workbook (``talentrules rules export`` writes one) standing for it."""
+    if isinstance(path, RuleFiles):
+        return path
     where_ = Path(path) if path is not None else default_rules_dir()
     if where_.is_dir():
         return FolderFiles(where_)
