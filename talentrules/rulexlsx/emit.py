@@ -7,16 +7,20 @@ the folder it imports to.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
-WIDTH = 88
+WIDTH = 80  # PyYAML folds past this column: lines stay under about 90
 STR = "tag:yaml.org,2002:str"
 SEQ = "tag:yaml.org,2002:seq"
 MAP = "tag:yaml.org,2002:map"
 NULL = "tag:yaml.org,2002:null"
 FLOW_UNDER = 70  # a list of short scalars under this is written on one line
+BLOCK_LISTS = frozenset({"when", "all", "any", "not"})  # conditions: one a line, as rules/
+# What a flow list would have to quote: such lists are written one item a line.
+_QUOTED_IN_FLOW = re.compile(r"[,\[\]{}#&*!|>'\"%@`]|: ")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -33,10 +37,11 @@ def emit(node: yaml.Node, header: str = "") -> str:
     return "\n".join([*lines, text]) if lines else text
 
 
-def style(node: yaml.Node, indent: int = 0, lead: int = 0) -> yaml.Node:
+def style(node: yaml.Node, indent: int = 0, lead: int = 0, block: bool = False) -> yaml.Node:
     """Give a node tree the layout of rules/: prose that does not fit its line folded,
-    short lists of names on one line, mappings as blocks. ``indent`` is the node's
-    block indentation, ``lead`` the columns its line holds before it."""
+    short lists of names on one line (conditions one a line), mappings as blocks.
+    ``indent`` is the node's block indentation, ``lead`` the columns its line holds
+    before it, ``block`` asks for a list one item a line."""
     if isinstance(node, yaml.ScalarNode):
         too_long = lead + len(node.value) > WIDTH
         if node.tag == STR and too_long and "\n" not in node.value and node.value.strip():
@@ -45,9 +50,12 @@ def style(node: yaml.Node, indent: int = 0, lead: int = 0) -> yaml.Node:
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
             style(item, indent + 2, indent + 2)
-        scalars = all(isinstance(item, yaml.ScalarNode) for item in node.value)
+        plain = all(
+            isinstance(item, yaml.ScalarNode) and not _QUOTED_IN_FLOW.search(item.value)
+            for item in node.value
+        )
         length = sum(len(item.value) + 2 for item in node.value)
-        node.flow_style = not node.value or (scalars and length < FLOW_UNDER)
+        node.flow_style = not node.value or (plain and block is False and length < FLOW_UNDER)
         if node.flow_style:
             for item in node.value:
                 item.style = None  # a flow list cannot hold a folded scalar
@@ -57,5 +65,5 @@ def style(node: yaml.Node, indent: int = 0, lead: int = 0) -> yaml.Node:
     for key, value in node.value:
         style(key, indent, indent)
         key.style = None
-        style(value, indent + 2, indent + len(str(key.value)) + 2)
+        style(value, indent + 2, indent + len(str(key.value)) + 2, key.value in BLOCK_LISTS)
     return node

@@ -207,8 +207,8 @@ ROWS_TABLE = Table(
     (
         Col("name", "The row set's name.", 20),
         Col("sheet", "Evidence (blank), Development or Nominations.", 12),
-        Col("where", f"Row tests, e.g. source_type != Self. {LIST_HELP}", 40, lines=True),
         Col("meaning", "Which rows these are, in a sentence.", 60, wrap=True),
+        Col("where", f"Row tests, e.g. source_type != Self. {LIST_HELP}", 40, lines=True),
     ),
 )
 

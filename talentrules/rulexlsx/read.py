@@ -641,7 +641,9 @@ def _rule_header(sheet: Sheet, reading: _Reading) -> list[tuple[str, int]]:
     return found
 
 
-def _rules_of(sheet: Sheet, reading: _Reading) -> list[tuple[str, yaml.Node]]:
+def _rules_of(
+    sheet: Sheet, reading: _Reading, facts: frozenset[str]
+) -> list[tuple[str, yaml.Node]]:
     """(file, rule node) for every rule row of one decision's sheet."""
     decision = sheet.rows[0][1] if len(sheet.rows[0]) > 1 else Found(None, sheet.rows[0][0].place)
     if decision.blank:
@@ -660,6 +662,14 @@ def _rules_of(sheet: Sheet, reading: _Reading) -> list[tuple[str, yaml.Node]]:
         or (name.lower() not in _RULE_COLUMNS and i < then_at)
     ]
     extra = [(n, i) for n, i in header if n.lower() not in _RULE_COLUMNS and i > then_at]
+    for name, index in [*extra]:
+        if name in facts or name.startswith("$code."):
+            reading.error(
+                sheet.header()[index].place,
+                f"'{name}' is a condition column: move it left of 'then' (columns right of "
+                "then are the rule's title, rationale, message and file)",
+            )
+            extra.remove((name, index))
     default_file = f"{decision.text}.yaml"
     if default_file in RESERVED:
         default_file = f"{decision.text}-rules.yaml"
@@ -1025,6 +1035,16 @@ _HEADERS = {
 }
 
 
+def _declared(reading: _Reading) -> frozenset[str]:
+    """The names conditions may read, as the Facts and Decisions sheets give them."""
+    names: set[str] = set()
+    for title in (layout.FACTS, layout.DECISIONS):
+        sheet = reading.sheet(title)
+        if sheet is not None and sheet.header():
+            names |= {row[0].text for row in sheet.data() if not row[0].blank}
+    return frozenset(names)
+
+
 class WorkbookFiles(RuleFiles):
     """A rulebook workbook, read as the files ``rules import`` writes from it."""
 
@@ -1045,8 +1065,9 @@ class WorkbookFiles(RuleFiles):
         nodes["vocabulary.yaml"] = _vocabulary(reading, anchor)
         nodes["decisions.yaml"] = _decisions(reading, anchor)
         rule_files: dict[str, list[yaml.Node]] = {}
+        declared = _declared(reading)
         for sheet in reading.decision_sheets:
-            for file, rule in _rules_of(sheet, reading):
+            for file, rule in _rules_of(sheet, reading, declared):
                 rule_files.setdefault(file, []).append(rule)
         for file, rules in rule_files.items():
             first = place_of(rules[0])
