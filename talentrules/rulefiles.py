@@ -125,8 +125,13 @@ class Diagnostic:
     message: str
     rule_id: str | None = None
 
+    @property
+    def place(self) -> str:
+        """Where, as messages name it: ``FILE:LINE``, or ``WORKBOOK: Sheet!A1``."""
+        return where(self.file, self.line)
+
     def __str__(self) -> str:
-        where_ = f"{where(self.file, self.line)}: "
+        where_ = f"{self.place}: "
         if self.severity == "warning":
             where_ += "warning: "
         if self.rule_id is not None:
