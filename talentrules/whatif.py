@@ -312,7 +312,7 @@ def what_if(
     for fact, set_to in given.items():
         changes.append(Change(fact, _shown(person.values.get(fact)), _shown(set_to), True))
         values[fact] = set_to
-    if given:
+    if any(rulebook.vocabulary[f].derivation is not None for f in given):
         notes.append(
             "Facts are set as given: the facts derived from the same rows are not derived "
             "again (set them too)."

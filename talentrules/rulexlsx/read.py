@@ -11,31 +11,33 @@ sheet past the limits) is a diagnostic of its own, never skipped silently.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
 import yaml
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from talentrules.errors import RulebookError, WorkbookError
-from talentrules.ingest.files import scan_file
-from talentrules.persons import PERSON_KEYS, ROW_FIELDS, TEAM, TEAM_FIELDS
-from talentrules.rulefiles import (
-    TESTS_FOLDER,
-    Cell,
-    CellMark,
-    Diagnostic,
-    Report,
-    RuleFiles,
-    split_list,
-)
+from talentrules.rulefiles import Cell, Report, RuleFiles, did_you_mean, split_list
 from talentrules.rulexlsx import conditions, emit, layout
-from talentrules.rulexlsx.layout import Col, Table
+from talentrules.rulexlsx.cells import (
+    Found,
+    Reading,
+    Sheet,
+    after,
+    cell_lines,
+    header_columns,
+    key_node,
+    keyed_rows,
+    list_node,
+    mapping,
+    place_of,
+    read_workbook,
+    row_fields,
+    scalar,
+    sequence,
+    text_node,
+)
+from talentrules.rulexlsx.layout import Table
+from talentrules.rulexlsx.testsheets import read_tests
 
 RESERVED = frozenset(
     {
@@ -46,328 +48,15 @@ RESERVED = frozenset(
         "catalogue.yaml",
     }
 )
-_RESOLVER = yaml.resolver.Resolver()
-# Sheets of the layout, found by name; any other sheet whose A1 says "decision" holds
-# a decision's rules.
-_FIXED = frozenset(
-    name.lower()
-    for name in (
-        *(t.sheet for t in layout.FIXED_TABLES),
-        layout.README,
-        layout.TESTS,
-        layout.LISTS,
-        *layout.TEST_ROW_SHEETS.values(),
-    )
-)
-
-
-@dataclass(frozen=True)
-class Found:
-    """One cell's value as read: text, a number, true/false, or nothing; and where."""
-
-    value: str | int | float | bool | None
-    place: Cell
-
-    @property
-    def blank(self) -> bool:
-        return self.value is None or self.value == ""
-
-    @property
-    def text(self) -> str:
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        if isinstance(self.value, float) and self.value.is_integer():
-            return str(int(self.value))
-        return "" if self.value is None else str(self.value)
-
-
-@dataclass
-class Sheet:
-    """One worksheet's cells as read (values, places), with its header found."""
-
-    title: str
-    rows: list[list[Found]]  # row 1 first; every row as long as the widest
-    header_row: int = 1  # 1-based
-
-    def header(self) -> list[Found]:
-        return self.rows[self.header_row - 1] if len(self.rows) >= self.header_row else []
-
-    def data(self) -> Iterator[list[Found]]:
-        """The rows below the header that hold anything."""
-        for row in self.rows[self.header_row :]:
-            if any(not cell.blank for cell in row):
-                yield row
-
-
-@dataclass
-class _Reading:
-    """What reading one workbook collects: its sheets, and the problems found."""
-
-    label: str
-    sheets: dict[str, Sheet]  # lower-case title -> sheet
-    decision_sheets: list[Sheet]
-    problems: list[Diagnostic] = field(default_factory=list)
-
-    def error(self, place: Cell | int, message: str, rule_id: str | None = None) -> None:
-        self.problems.append(Diagnostic("error", self.label, place, message, rule_id))
-
-    def sheet(self, name: str) -> Sheet | None:
-        return self.sheets.get(name.lower())
-
-
-# --------------------------------------------------------------------------------------
-# Nodes from cells
-# --------------------------------------------------------------------------------------
-
-
-def mark(place: Cell) -> CellMark:
-    return CellMark(place)
-
-
-def scalar(found: Found, as_text: bool = False) -> yaml.ScalarNode:
-    """A cell as a YAML scalar: numbers and true/false keep their type; text is read as
-    YAML reads a plain scalar (``as_text``: always text, e.g. a catalogue's "70")."""
-    value = found.value
-    if isinstance(value, bool):
-        tag = "tag:yaml.org,2002:bool"
-    elif isinstance(value, int):
-        tag = "tag:yaml.org,2002:int"
-    elif isinstance(value, float):
-        tag = "tag:yaml.org,2002:int" if value.is_integer() else "tag:yaml.org,2002:float"
-    elif value is None or value == "":
-        tag = emit.NULL
-    elif as_text:
-        tag = emit.STR
-    else:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, found.text, (True, False))  # type: ignore[no-untyped-call]
-    where = mark(found.place)
-    text = "null" if tag == emit.NULL else found.text
-    return yaml.ScalarNode(tag, text, where, where)
-
-
-def text_node(text: str, place: Cell) -> yaml.ScalarNode:
-    where = mark(place)
-    return yaml.ScalarNode(emit.STR, text, where, where)
-
-
-def key_node(found: Found) -> yaml.ScalarNode:
-    return text_node(found.text.strip(), found.place)
-
-
-def sequence(items: Sequence[yaml.Node], place: Cell) -> yaml.SequenceNode:
-    where = mark(place)
-    return yaml.SequenceNode(emit.SEQ, list(items), where, where)
-
-
-def mapping(entries: Sequence[tuple[yaml.Node, yaml.Node]], place: Cell) -> yaml.MappingNode:
-    where = mark(place)
-    return yaml.MappingNode(emit.MAP, list(entries), where, where)
-
-
-def lines(found: Found, as_text: bool = False, limit: int = layout.MAX_LINES) -> list[str]:
-    items = [line.strip() for line in found.text.splitlines() if line.strip()]
-    return items[:limit]
-
-
-def list_node(found: Found, as_text: bool = False) -> yaml.SequenceNode:
-    """A cell holding a list, one item per line."""
-    items = [scalar(Found(line, found.place), as_text) for line in lines(found, as_text)]
-    return sequence(items, found.place)
-
-
-def field_node(found: Found, column: Col) -> yaml.Node:
-    return list_node(found, column.text) if column.lines else scalar(found, column.text)
-
-
-def fields(
-    row: list[Found], columns: dict[str, int], table: Table, skip: Sequence[str]
-) -> list[tuple[yaml.Node, yaml.Node]]:
-    """The row's filled cells as ``column: value`` entries, in the table's order, then
-    any column the table does not know (the loader names it an unknown key)."""
-    entries: list[tuple[yaml.Node, yaml.Node]] = []
-    known = set(table.names())
-    for name in [*table.names(), *(c for c in columns if c not in known)]:
-        if name in skip or name not in columns:
-            continue
-        found = row[columns[name]]
-        if found.blank:
-            continue
-        column = table.column(name) if name in known else Col(name, "")
-        entries.append((text_node(name, found.place), field_node(found, column)))
-    return entries
-
-
-# --------------------------------------------------------------------------------------
-# Reading the workbook
-# --------------------------------------------------------------------------------------
-
-
-def _cell_value(cell: object, place: Cell, reading: _Reading) -> Found:
-    data_type = getattr(cell, "data_type", "n")
-    value = getattr(cell, "value", None)
-    if data_type == "f" or (isinstance(value, str) and value.startswith("=") and data_type != "s"):
-        reading.error(
-            place,
-            f"a formula ({value}): write the value itself; a cell that starts with '=' is a "
-            "formula in Excel, so for 'equals' write the value alone (Sufficient), or type "
-            "an apostrophe first ('== Sufficient)",
-        )
-        return Found(None, place)
-    if data_type == "e":
-        reading.error(place, f"an error value ({value}): write the value itself")
-        return Found(None, place)
-    if value is None:
-        return Found(None, place)
-    if isinstance(value, bool):
-        return Found(value, place)
-    if isinstance(value, int | float):
-        return Found(int(value) if float(value).is_integer() else value, place)
-    if isinstance(value, dt.datetime):
-        text = value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
-        return Found(text, place)
-    if isinstance(value, dt.date):
-        return Found(value.isoformat(), place)
-    text = str(value)
-    if len(text) > layout.MAX_CELL_TEXT:
-        reading.error(
-            place, f"holds {len(text):,} characters; the limit is {layout.MAX_CELL_TEXT:,}"
-        )
-        return Found(None, place)
-    return Found(text.strip(), place)
-
-
-def _read_sheet(ws: Worksheet, index: int, reading: _Reading) -> Sheet:
-    title = ws.title
-    rows: list[list[Found]] = []
-    height, width = ws.max_row, ws.max_column
-    if height > layout.MAX_ROWS + layout.HEADER_ROW:
-        reading.error(
-            Cell(index * 10**10, f"{title}!A1"),
-            f"the sheet has {height:,} rows; the limit for a rulebook sheet is "
-            f"{layout.MAX_ROWS:,}: rows below are not read",
-        )
-        height = layout.MAX_ROWS + layout.HEADER_ROW
-    if width > layout.MAX_COLUMNS:
-        reading.error(
-            Cell(index * 10**10, f"{title}!A1"),
-            f"the sheet has {width:,} columns; the limit is {layout.MAX_COLUMNS}: columns "
-            "further right are not read",
-        )
-        width = layout.MAX_COLUMNS
-    merged = list(ws.merged_cells.ranges)
-    for cells_range in merged:
-        reading.error(
-            Cell(
-                index * 10**10 + cells_range.min_row * 10**4 + cells_range.min_col,
-                f"{title}!{cells_range.coord}",
-            ),
-            f"merged cells {cells_range.coord}: unmerge them and fill every cell",
-        )
-    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=height, max_col=width), start=1):
-        found_row: list[Found] = []
-        for c, cell in enumerate(row, start=1):
-            place = Cell(index * 10**10 + r * 10**4 + c, f"{title}!{get_column_letter(c)}{r}")
-            found_row.append(_cell_value(cell, place, reading))
-        while len(found_row) < width:
-            c = len(found_row) + 1
-            place = Cell(index * 10**10 + r * 10**4 + c, f"{title}!{get_column_letter(c)}{r}")
-            found_row.append(Found(None, place))
-        rows.append(found_row)
-    return Sheet(title, rows)
-
-
-def read_workbook(path: Path) -> _Reading:
-    """Every sheet's cells, after the same safety scan a panel's workbook gets."""
-    try:
-        scan = scan_file(path, str(path))
-    except WorkbookError as error:
-        raise RulebookError(str(error)) from error
-    if len(scan.sheets) > layout.MAX_SHEETS:
-        raise RulebookError(
-            f"{path}: {len(scan.sheets)} sheets; a rulebook workbook has at most "
-            f"{layout.MAX_SHEETS}"
-        )
-    cells = sum(sheet.cells for sheet in scan.sheets)
-    if cells > layout.MAX_CELLS:
-        raise RulebookError(
-            f"{path}: {cells:,} cells; a rulebook workbook has at most {layout.MAX_CELLS:,}"
-        )
-    try:
-        book = openpyxl.load_workbook(path, data_only=False)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise RulebookError(f"{path}: cannot be read as a workbook ({error})") from error
-    reading = _Reading(path.name, {}, [])
-    for index, ws in enumerate(book.worksheets):
-        sheet = _read_sheet(ws, index, reading)
-        first = sheet.rows[0][0].text.strip().lower() if sheet.rows and sheet.rows[0] else ""
-        if first == layout.DECISION_MARK and ws.title.lower() not in _FIXED:
-            sheet.header_row = layout.HEADER_ROW
-            reading.decision_sheets.append(sheet)
-        else:
-            reading.sheets[ws.title.lower()] = sheet
-    book.close()
-    return reading
-
-
-# --------------------------------------------------------------------------------------
-# Sheets -> files
-# --------------------------------------------------------------------------------------
-
-
-def _columns(sheet: Sheet, table: Table | None, reading: _Reading) -> dict[str, int]:
-    """Header name -> column index; an unnamed column holding values is a problem."""
-    columns: dict[str, int] = {}
-    header = sheet.header()
-    for index, found in enumerate(header):
-        name = found.text.strip()
-        if not name:
-            filled = any(not row[index].blank for row in sheet.data())
-            if filled:
-                reading.error(found.place, "a column with values has no header")
-            continue
-        if name in columns:
-            reading.error(found.place, f"column '{name}' is given twice")
-            continue
-        columns[name] = index
-    if table is not None:
-        lowered = {c.lower(): c for c in table.names()}
-        columns = {lowered.get(name.lower(), name): i for name, i in columns.items()}
-    return columns
-
-
-def _keyed(
-    sheet: Sheet,
-    table: Table,
-    key: str,
-    reading: _Reading,
-    what: str,
-    skip: Sequence[str] = (),
-) -> list[tuple[Found, list[Found], dict[str, int]]]:
-    """The rows of a sheet keyed by its first column: (key cell, row, columns)."""
-    columns = _columns(sheet, table, reading)
-    found: list[tuple[Found, list[Found], dict[str, int]]] = []
-    if key not in columns:
-        reading.error(
-            sheet.header()[0].place if sheet.header() else Cell(0, f"{sheet.title}!A1"),
-            f"no '{key}' column",
-        )
-        return found
-    for row in sheet.data():
-        cell = row[columns[key]]
-        if cell.blank:
-            reading.error(cell.place, f"{what} needs a {key}")
-            continue
-        found.append((cell, row, columns))
-    return found
 
 
 def _simple_file(
-    top: str, sheet: Sheet, table: Table, reading: _Reading, what: str
+    top: str, sheet: Sheet, table: Table, reading: Reading, what: str
 ) -> yaml.MappingNode | None:
     key = table.columns[0].name
-    rows = _keyed(sheet, table, key, reading, what)
+    rows = keyed_rows(sheet, table, key, reading, what)
     entries = [
-        (key_node(cell), mapping(fields(row, columns, table, (key,)), cell.place))
+        (key_node(cell), mapping(row_fields(row, columns, table, (key,)), cell.place))
         for cell, row, columns in rows
     ]
     if not entries and not rows:
@@ -376,24 +65,24 @@ def _simple_file(
     return mapping([(text_node(top, first), mapping(entries, first))], first)
 
 
-def _parameters(reading: _Reading) -> yaml.Node | None:
+def _parameters(reading: Reading) -> yaml.Node | None:
     sheet = reading.sheet(layout.PARAMETERS)
     if sheet is None:
         return None
     return _simple_file("parameters", sheet, layout.PARAMETERS_TABLE, reading, "a parameter")
 
 
-def _signals(reading: _Reading) -> yaml.Node | None:
+def _signals(reading: Reading) -> yaml.Node | None:
     signals = reading.sheet(layout.SIGNALS)
     sets = reading.sheet(layout.SETS)
     entries: list[tuple[yaml.Node, yaml.Node]] = []
     place: Cell | None = None
     if signals is not None:
-        rows = _keyed(signals, layout.SIGNALS_TABLE, "code", reading, "a signal")
+        rows = keyed_rows(signals, layout.SIGNALS_TABLE, "code", reading, "a signal")
         codes = [
             (
                 key_node(cell),
-                mapping(fields(row, cols, layout.SIGNALS_TABLE, ("code",)), cell.place),
+                mapping(row_fields(row, cols, layout.SIGNALS_TABLE, ("code",)), cell.place),
             )
             for cell, row, cols in rows
         ]
@@ -401,10 +90,10 @@ def _signals(reading: _Reading) -> yaml.Node | None:
             place = rows[0][0].place
             entries.append((text_node("signals", place), mapping(codes, place)))
     if sets is not None:
-        rows = _keyed(sets, layout.SETS_TABLE, "name", reading, "a set")
+        rows = keyed_rows(sets, layout.SETS_TABLE, "name", reading, "a set")
         found: list[tuple[yaml.Node, yaml.Node]] = []
         for cell, row, cols in rows:
-            filters = fields(row, cols, layout.SETS_TABLE, ("name", "codes"))
+            filters = row_fields(row, cols, layout.SETS_TABLE, ("name", "codes"))
             codes_cell = row[cols["codes"]] if "codes" in cols else None
             if codes_cell is not None and not codes_cell.blank:
                 if filters:
@@ -424,14 +113,7 @@ def _signals(reading: _Reading) -> yaml.Node | None:
     return mapping(entries, place) if place is not None else None
 
 
-def place_of(node: yaml.Node) -> Cell:
-    """The cell a node built here was read from."""
-    mark = node.start_mark
-    assert isinstance(mark, CellMark)
-    return mark.cell
-
-
-def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
+def _vocabulary(reading: Reading, anchor: Cell) -> yaml.Node | None:
     facts_sheet = reading.sheet(layout.FACTS)
     if facts_sheet is None:
         reading.error(anchor, "missing: a rulebook workbook needs a Facts sheet (vocabulary.yaml)")
@@ -446,13 +128,13 @@ def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     facts: list[tuple[yaml.Node, yaml.Node]] = []
     families: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
     family_cells: dict[str, Found] = {}
-    for cell, row, cols in _keyed(facts_sheet, layout.FACTS_TABLE, "name", reading, "a fact"):
-        entries = fields(row, cols, layout.FACTS_TABLE, ("name", "family", "min", "max"))
+    for cell, row, cols in keyed_rows(facts_sheet, layout.FACTS_TABLE, "name", reading, "a fact"):
+        entries = row_fields(row, cols, layout.FACTS_TABLE, ("name", "family", "min", "max"))
         bounds = [row[cols[b]] for b in ("min", "max") if b in cols and not row[cols[b]].blank]
         if bounds:
             range_node = sequence([scalar(b) for b in bounds], bounds[0].place)
             entries.insert(
-                _after(entries, ("type",)), (text_node("range", bounds[0].place), range_node)
+                after(entries, ("type",)), (text_node("range", bounds[0].place), range_node)
             )
         node = (key_node(cell), mapping(entries, cell.place))
         family = row[cols["family"]] if "family" in cols else None
@@ -465,7 +147,7 @@ def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     families_sheet = reading.sheet(layout.FAMILIES)
     declared: list[tuple[yaml.Node, yaml.Node]] = []
     if families_sheet is not None:
-        for cell, row, cols in _keyed(
+        for cell, row, cols in keyed_rows(
             families_sheet, layout.FAMILIES_TABLE, "family", reading, "a family"
         ):
             members = row[cols["members"]] if "members" in cols else Found(None, cell.place)
@@ -487,7 +169,7 @@ def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     if protected is not None:
         names = [
             cell
-            for cell, _, _ in _keyed(
+            for cell, _, _ in keyed_rows(
                 protected, layout.PROTECTED_TABLE, "name", reading, "a protected name"
             )
         ]
@@ -496,9 +178,9 @@ def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
             top.append((text_node("protected", first), sequence([scalar(n) for n in names], first)))
     proxies = reading.sheet(layout.PROXIES)
     if proxies is not None:
-        columns = _columns(proxies, layout.PROXIES_TABLE, reading)
+        columns = header_columns(proxies, layout.PROXIES_TABLE, reading)
         items = [
-            mapping(fields(row, columns, layout.PROXIES_TABLE, ()), row[0].place)
+            mapping(row_fields(row, columns, layout.PROXIES_TABLE, ()), row[0].place)
             for row in proxies.data()
         ]
         if items:
@@ -507,22 +189,13 @@ def _vocabulary(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     return mapping(top, start)
 
 
-def _after(entries: list[tuple[yaml.Node, yaml.Node]], keys: Sequence[str]) -> int:
-    """Where to insert an entry: after the last of ``keys`` present, else first."""
-    position = 0
-    for index, (key, _) in enumerate(entries):
-        if isinstance(key, yaml.ScalarNode) and key.value in keys:
-            position = index + 1
-    return position
-
-
-def _texts(reading: _Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.Node, yaml.Node]]]:
+def _texts(reading: Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.Node, yaml.Node]]]:
     """Outcomes sheet -> decision -> its ``texts`` entries, in row order."""
     sheet = reading.sheet(layout.OUTCOMES)
     found: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
     if sheet is None:
         return found
-    columns = _columns(sheet, layout.OUTCOMES_TABLE, reading)
+    columns = header_columns(sheet, layout.OUTCOMES_TABLE, reading)
     interest = [(name, i) for name, i in columns.items() if name.startswith(layout.INTEREST_PREFIX)]
     known = {*layout.OUTCOMES_TABLE.names(), *(name for name, _ in interest)}
     for name, index in columns.items():
@@ -540,7 +213,7 @@ def _texts(reading: _Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.
         return found
     for row in sheet.data():
         decision, outcome = row[columns["decision"]], row[columns["outcome"]]
-        entries = fields(row, columns, layout.OUTCOMES_TABLE, ("decision", "outcome"))
+        entries = row_fields(row, columns, layout.OUTCOMES_TABLE, ("decision", "outcome"))
         entries = [
             e
             for e in entries
@@ -577,19 +250,19 @@ def _texts(reading: _Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.
 _DECISION_KEYS = ("role", "label", "interest", "policy", "outcomes", "default", "meaning")
 
 
-def _decisions(reading: _Reading, anchor: Cell) -> yaml.Node | None:
+def _decisions(reading: Reading, anchor: Cell) -> yaml.Node | None:
     sheet = reading.sheet(layout.DECISIONS)
     if sheet is None:
         reading.error(
             anchor, "missing: a rulebook workbook needs a Decisions sheet (decisions.yaml)"
         )
         return None
-    rows = _keyed(sheet, layout.DECISIONS_TABLE, "name", reading, "a decision")
+    rows = keyed_rows(sheet, layout.DECISIONS_TABLE, "name", reading, "a decision")
     texts = _texts(reading, {cell.text for cell, _, _ in rows})
     entries: list[tuple[yaml.Node, yaml.Node]] = []
     table = layout.DECISIONS_TABLE
     for cell, row, cols in rows:
-        body = fields(row, cols, table, ("name",))
+        body = row_fields(row, cols, table, ("name",))
         order = {name: i for i, name in enumerate(_DECISION_KEYS)}
         body.sort(
             key=lambda e: order.get(e[0].value if isinstance(e[0], yaml.ScalarNode) else "", 99)
@@ -601,12 +274,7 @@ def _decisions(reading: _Reading, anchor: Cell) -> yaml.Node | None:
     return mapping([(text_node("decisions", start), mapping(entries, start))], start)
 
 
-# --------------------------------------------------------------------------------------
-# A decision's sheet -> rules, in the files its file column names
-# --------------------------------------------------------------------------------------
-
-
-def _rule_file_name(found: Found, reading: _Reading) -> str | None:
+def _rule_file_name(found: Found, reading: Reading) -> str | None:
     name = found.text.strip()
     if "/" in name or "\\" in name or not name.endswith(".yaml") or name.startswith("."):
         reading.error(found.place, f"'{name}' is not a rules file name: write NAME.yaml")
@@ -620,7 +288,7 @@ def _rule_file_name(found: Found, reading: _Reading) -> str | None:
 _RULE_COLUMNS = frozenset({*layout.RULE_LEAD, *layout.RULE_TAIL, layout.FILE})
 
 
-def _rule_header(sheet: Sheet, reading: _Reading) -> list[tuple[str, int]]:
+def _rule_header(sheet: Sheet, reading: Reading) -> list[tuple[str, int]]:
     """A decision's header: (name, column) left to right. A fact's column may repeat
     (two rules naming facts in orders that cannot share one column); the rule keys
     and the file column may not."""
@@ -641,9 +309,7 @@ def _rule_header(sheet: Sheet, reading: _Reading) -> list[tuple[str, int]]:
     return found
 
 
-def _rules_of(
-    sheet: Sheet, reading: _Reading, facts: frozenset[str]
-) -> list[tuple[str, yaml.Node]]:
+def _rules_of(sheet: Sheet, reading: Reading, facts: frozenset[str]) -> list[tuple[str, yaml.Node]]:
     """(file, rule node) for every rule row of one decision's sheet."""
     decision = sheet.rows[0][1] if len(sheet.rows[0]) > 1 else Found(None, sheet.rows[0][0].place)
     if decision.blank:
@@ -711,7 +377,7 @@ def _condition_node(part: conditions.Part, place: Cell) -> yaml.Node:
     return mapping([(text_node(part.name, place), body)], place)
 
 
-def _compound(found: Found, reading: _Reading) -> yaml.Node | None:
+def _compound(found: Found, reading: Reading) -> yaml.Node | None:
     try:
         tree = conditions.parse(found.text, layout.MAX_NESTING)
     except conditions.Unreadable as problem:
@@ -721,7 +387,7 @@ def _compound(found: Found, reading: _Reading) -> yaml.Node | None:
 
 
 def _when(
-    row: list[Found], columns: list[tuple[str, int]], first: Cell, reading: _Reading
+    row: list[Found], columns: list[tuple[str, int]], first: Cell, reading: Reading
 ) -> yaml.Node | None:
     """The rule's condition: a list of the row's condition cells, left to right (or its
     ``when`` cell alone)."""
@@ -751,15 +417,10 @@ def _when(
     return sequence(items, place)
 
 
-# --------------------------------------------------------------------------------------
-# The catalogue and the allocation policy
-# --------------------------------------------------------------------------------------
-
-
-def _eligible_rule(found: Found, reading: _Reading) -> yaml.Node | None:
+def _eligible_rule(found: Found, reading: Reading) -> yaml.Node | None:
     """``heart: Strong, Emerging`` lines -> {heart: [Strong, Emerging]}."""
     entries: list[tuple[yaml.Node, yaml.Node]] = []
-    for line in lines(found):
+    for line in cell_lines(found):
         name, colon, rest = line.partition(":")
         values = split_list(rest) if colon else "no ':'"
         if not colon or isinstance(values, str) or not name.strip():
@@ -773,7 +434,7 @@ def _eligible_rule(found: Found, reading: _Reading) -> yaml.Node | None:
     return mapping(entries, found.place)
 
 
-def _catalogue(reading: _Reading) -> yaml.Node | None:
+def _catalogue(reading: Reading) -> yaml.Node | None:
     investments = reading.sheet(layout.INVESTMENTS_SHEET)
     allocation = reading.sheet(layout.ALLOCATION)
     top: list[tuple[yaml.Node, yaml.Node]] = []
@@ -781,7 +442,7 @@ def _catalogue(reading: _Reading) -> yaml.Node | None:
     catalogue: list[yaml.Node] = []
     if investments is not None:
         table = layout.INVESTMENTS_TABLE
-        columns = _columns(investments, table, reading)
+        columns = header_columns(investments, table, reading)
         for row in investments.data():
             entries: list[tuple[yaml.Node, yaml.Node]] = []
             for column in table.columns:
@@ -793,7 +454,7 @@ def _catalogue(reading: _Reading) -> yaml.Node | None:
                 entries.append((text_node(column.name, cell.place), scalar(cell, column.text)))
             entries += [
                 (k, v)
-                for k, v in fields(row, columns, table, ())
+                for k, v in row_fields(row, columns, table, ())
                 if isinstance(k, yaml.ScalarNode) and k.value not in table.names()
             ]
             catalogue.append(mapping(entries, row[0].place))
@@ -804,7 +465,7 @@ def _catalogue(reading: _Reading) -> yaml.Node | None:
     eligible: dict[str, list[tuple[Found, yaml.Node]]] = {"tracks": [], "codes": []}
     currency: tuple[yaml.Node, yaml.Node] | None = None
     if allocation is not None:
-        columns = _columns(allocation, layout.ALLOCATION_TABLE, reading)
+        columns = header_columns(allocation, layout.ALLOCATION_TABLE, reading)
         for row in allocation.data():
             setting = row[columns["setting"]] if "setting" in columns else row[0]
             name = row[columns["name"]] if "name" in columns else Found(None, setting.place)
@@ -841,7 +502,7 @@ def _catalogue(reading: _Reading) -> yaml.Node | None:
     top.append((text_node("investments", start), sequence(catalogue, start)))
     if order:
         settings.insert(
-            _after(settings, ("decision", "not_investments")),
+            after(settings, ("decision", "not_investments")),
             (text_node("order", place_of(order[0])), sequence(order, place_of(order[0]))),
         )
     if eligible["tracks"] or eligible["codes"]:
@@ -871,171 +532,7 @@ def _catalogue(reading: _Reading) -> yaml.Node | None:
     return mapping(top, start)
 
 
-# --------------------------------------------------------------------------------------
-# The rule tests
-# --------------------------------------------------------------------------------------
-
-
-def _fact_lines(found: Found, reading: _Reading) -> yaml.Node | None:
-    entries: list[tuple[yaml.Node, yaml.Node]] = []
-    for line in lines(found):
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            reading.error(found.place, f"'{line}': write one 'fact: value' per line")
-            return None
-        entries.append(
-            (text_node(name.strip(), found.place), scalar(Found(value.strip() or "~", found.place)))
-        )
-    return mapping(entries, found.place)
-
-
-def _outcome_node(found: Found) -> yaml.Node:
-    items = lines(found)
-    if len(items) == 1:
-        return scalar(Found(items[0], found.place))
-    return list_node(found)
-
-
-def _test_rows(reading: _Reading, names: set[str]) -> dict[str, dict[str, list[yaml.Node]]]:
-    """Test evidence/nominations/development sheets -> test name -> key -> row nodes."""
-    found: dict[str, dict[str, list[yaml.Node]]] = {}
-    for key, title in layout.TEST_ROW_SHEETS.items():
-        sheet = reading.sheet(title)
-        if sheet is None:
-            continue
-        table = Table(
-            title, "", (Col(layout.TEST_ROW_NAME, ""), *(Col(f, "") for f in ROW_FIELDS[key]))
-        )
-        columns = _columns(sheet, table, reading)
-        for name, index in columns.items():
-            if name not in table.names():
-                reading.error(
-                    sheet.header()[index].place,
-                    f"unknown column '{name}' (allowed: {', '.join(table.names())})"
-                    + did_you_mean(name, table.names()),
-                )
-        if layout.TEST_ROW_NAME not in columns:
-            reading.error(
-                sheet.header()[0].place if sheet.header() else Cell(0, f"{title}!A1"),
-                f"no '{layout.TEST_ROW_NAME}' column naming each row's test",
-            )
-            continue
-        for row in sheet.data():
-            test = row[columns[layout.TEST_ROW_NAME]]
-            if test.text not in names:
-                reading.error(
-                    test.place,
-                    f"no test named '{test.text}' on the Tests sheet"
-                    + did_you_mean(test.text, names),
-                )
-                continue
-            entries = [
-                (text_node(n, row[i].place), scalar(row[i]))
-                for n, i in sorted(columns.items(), key=lambda c: c[1])
-                if n in ROW_FIELDS[key] and not row[i].blank
-            ]
-            found.setdefault(test.text, {}).setdefault(key, []).append(mapping(entries, test.place))
-    return found
-
-
-def _tests(reading: _Reading) -> dict[str, yaml.Node]:
-    """Tests sheets -> test file name (``tests/heart.yaml``) -> its node tree."""
-    sheet = reading.sheet(layout.TESTS)
-    if sheet is None:
-        return {}
-    columns = _columns(sheet, None, reading)
-    person_columns = (*PERSON_KEYS, *TEAM_FIELDS)
-    known = {layout.TEST_NAME, layout.TEST_FACTS, *layout.TEST_LISTS, layout.FILE, *person_columns}
-    for name, index in columns.items():
-        if name not in known and not name.startswith((layout.EXPECT_PREFIX, layout.ABSENT_PREFIX)):
-            reading.error(
-                sheet.header()[index].place,
-                f"unknown column '{name}' (a test's name, file, facts, fired, not_fired, "
-                f"'expect: DECISION', 'absent: DECISION', or a person's column)"
-                + did_you_mean(name, sorted(known)),
-            )
-    if layout.TEST_NAME not in columns:
-        reading.error(
-            sheet.header()[0].place if sheet.header() else Cell(0, "Tests!A1"), "no 'name' column"
-        )
-        return {}
-    data = list(sheet.data())
-    names = {row[columns[layout.TEST_NAME]].text for row in data}
-    rows = _test_rows(reading, names)
-    files: dict[str, list[yaml.Node]] = {}
-    current = "tests.yaml"
-    for row in data:
-        test = row[columns[layout.TEST_NAME]]
-        if layout.FILE in columns and not row[columns[layout.FILE]].blank:
-            cell = row[columns[layout.FILE]]
-            text = cell.text.strip()
-            if "/" in text or "\\" in text or not text.endswith(".yaml") or text.startswith("."):
-                reading.error(cell.place, f"'{text}' is not a tests file name: write NAME.yaml")
-            else:
-                current = text
-        entries: list[tuple[yaml.Node, yaml.Node]] = []
-        if not test.blank:
-            entries.append((text_node("name", test.place), text_node(test.text, test.place)))
-        person: list[tuple[yaml.Node, yaml.Node]] = []
-        team: list[tuple[yaml.Node, yaml.Node]] = []
-        for key in person_columns:
-            if key in columns and not row[columns[key]].blank:
-                cell = row[columns[key]]
-                target = team if key in TEAM_FIELDS else person
-                target.append((text_node(key, cell.place), scalar(cell)))
-        if team:
-            first = place_of(team[0][0])
-            person.append((text_node(TEAM, first), mapping(team, first)))
-        for key, items in rows.get(test.text, {}).items():
-            person.append((text_node(key, place_of(items[0])), sequence(items, place_of(items[0]))))
-        if person:
-            first = place_of(person[0][0])
-            entries.append((text_node("person", first), mapping(person, first)))
-        if layout.TEST_FACTS in columns and not row[columns[layout.TEST_FACTS]].blank:
-            cell = row[columns[layout.TEST_FACTS]]
-            facts = _fact_lines(cell, reading)
-            if facts is not None:
-                entries.append((text_node("facts", cell.place), facts))
-        for prefix, key in ((layout.EXPECT_PREFIX, "expect"), (layout.ABSENT_PREFIX, "absent")):
-            outcomes = [
-                (text_node(n[len(prefix) :].strip(), row[i].place), _outcome_node(row[i]))
-                for n, i in columns.items()
-                if n.startswith(prefix) and not row[i].blank
-            ]
-            if outcomes:
-                first = place_of(outcomes[0][0])
-                entries.append((text_node(key, first), mapping(outcomes, first)))
-        for key in layout.TEST_LISTS:
-            if key in columns and not row[columns[key]].blank:
-                cell = row[columns[key]]
-                entries.append((text_node(key, cell.place), list_node(cell)))
-        files.setdefault(f"{TESTS_FOLDER}/{current}", []).append(mapping(entries, test.place))
-    return {
-        name: mapping(
-            [(text_node("tests", place_of(items[0])), sequence(items, place_of(items[0])))],
-            place_of(items[0]),
-        )
-        for name, items in files.items()
-    }
-
-
-# --------------------------------------------------------------------------------------
-# The workbook as rule files
-# --------------------------------------------------------------------------------------
-
-
-def did_you_mean(name: str, choices: Sequence[str] | set[str]) -> str:
-    from talentrules.rulefiles import did_you_mean as near
-
-    return near(name, choices)
-
-
-_HEADERS = {
-    "parameters.yaml": "parameters: from the Parameters sheet",
-}
-
-
-def _declared(reading: _Reading) -> frozenset[str]:
+def _declared(reading: Reading) -> frozenset[str]:
     """The names conditions may read, as the Facts and Decisions sheets give them."""
     names: set[str] = set()
     for title in (layout.FACTS, layout.DECISIONS):
@@ -1076,7 +573,7 @@ class WorkbookFiles(RuleFiles):
         if catalogue is not None:
             nodes["catalogue.yaml"] = catalogue
         self._nodes = nodes
-        self._tests = _tests(reading)
+        self._tests = read_tests(reading)
         self._texts: dict[str, bytes] = {}
 
     def names(self) -> list[str]:
