@@ -390,3 +390,34 @@ def test_export_refuses_to_overwrite_unless_forced(exported: Path, tmp_path: Pat
     assert code == 1 and "exists; add --force" in stderr
     code, stdout, stderr = run("rules", "export", "-o", str(target), "--force")
     assert code == 0 and f"wrote {target}" in stderr
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_workbook_saved_by_libreoffice_is_the_same_rulebook(
+    exported: Path, tmp_path: Path
+) -> None:
+    """What a panel owner gets after opening the workbook in LibreOffice and saving it."""
+    import subprocess
+
+    out = tmp_path / "saved"
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(exported),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    saved = out / exported.name
+    assert load_rulebook(saved).sha256 == load_rulebook(exported).sha256
+    assert rule_hashes(load_rulebook(saved)) == rule_hashes(load_rulebook(exported))
+    code, stdout, stderr = run("rules", "test", str(saved))
+    assert code == 0, stdout + stderr
