@@ -492,8 +492,8 @@ def rules_export(rules_dir: Path | None, out: Path, force: bool) -> None:
 def rules_import(workbook: Path, out: Path, force: bool) -> None:
     """Write a rulebook WORKBOOK (rules export) back as a rules folder of YAML files.
 
-    The workbook is checked first: with errors (each named by sheet and cell)
-    nothing is written and the command exits 1. The files written say what the
+    The workbook is checked first: with errors of the rule language (each named by
+    sheet and cell) nothing is written and the command exits 1. The files written say what the
     workbook says: the same decisions and rule hashes, so 'audit diff' shows no
     change. YAML comments do not live in a workbook (see docs/rules.md).
 

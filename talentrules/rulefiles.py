@@ -560,11 +560,14 @@ FIELD_KEYS = frozenset(
 
 
 def content_of(node: yaml.Node) -> object:
-    """What a node tree says, as plain data: tags and values, in order, except that the
-    keys of the language's own mappings (``FIELD_KEYS``) are sorted."""
+    """What a node tree says, as plain data: the text of every value (the language
+    reads values as written: quoted "No" and plain No say the same; a blank stays
+    apart), in order, except that the keys of the language's own mappings
+    (``FIELD_KEYS``) are sorted."""
     if isinstance(node, yaml.ScalarNode):
-        null = node.tag == "tag:yaml.org,2002:null"  # ~, null and nothing say the same
-        return [node.tag, "" if null else node.value]
+        if node.tag == "tag:yaml.org,2002:null":  # ~, null and nothing say the same
+            return None
+        return node.value
     if isinstance(node, yaml.SequenceNode):
         return [content_of(item) for item in node.value]
     entries = [[content_of(k), content_of(v)] for k, v in node.value]

@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from talentrules.audit import diff_rulebooks, format_diff, rule_hashes
@@ -21,7 +22,7 @@ from talentrules.cli import cli
 from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.rulebook import check_rulebook, load_rulebook
-from talentrules.rulefiles import Cell, FolderFiles, open_rules
+from talentrules.rulefiles import Cell, FolderFiles, Report, content_of, open_rules
 from talentrules.rulexlsx import export_rulebook, import_rulebook, layout, open_workbook_rules
 
 BAD_RULEBOOKS = Path(__file__).parent / "rulebooks"
@@ -421,3 +422,198 @@ def test_a_workbook_saved_by_libreoffice_is_the_same_rulebook(
     assert rule_hashes(load_rulebook(saved)) == rule_hashes(load_rulebook(exported))
     code, stdout, stderr = run("rules", "test", str(saved))
     assert code == 0, stdout + stderr
+
+
+EVERY_CONSTRUCT = {
+    "parameters.yaml": """\
+parameters:
+  high: {value: 4, unit: rating, meaning: A high rating.}
+  cap: {value: 10.5, meaning: A fractional cap.}
+""",
+    "signals.yaml": """\
+signals:
+  S-ONE: {name: One, kind: signal, weight: core, description: First., why: It matters.}
+  S-TWO: {name: Two, kind: signal, weight: supporting, description: Second., why: Less.}
+  C-BAD: {name: Bad, kind: counter, description: A counter., route: coaching}
+sets:
+  pair: [S-ONE, S-TWO]
+  cores: {kind: signal, weight: core}
+""",
+    "vocabulary.yaml": """\
+facts:
+  performance: {type: number, range: [1, 5], meaning: A rating.}
+  score: {type: number, meaning: No range.}
+  readiness:
+    type: enum
+    values: [Ready now, "Ready in 1, 2 years", Not ready]
+    meaning: Readiness.
+  is_people_manager: {type: boolean, meaning: Manages people.}
+  note: {type: text, meaning: A note.}
+  hired_on: {type: date, meaning: Hire date.}
+families:
+  signal:
+    members: [$signals]
+    facts:
+      episodes: {type: number, range: [0, 100], meaning: "Episodes of $code ($name)."}
+protected: [postcode]
+proxies:
+  - {contains: birth, attribute: age, why: a date of birth is age}
+""",
+    "decisions.yaml": """\
+decisions:
+  verdict:
+    policy: priority
+    outcomes: [High, Low, "No"]
+    default: "No"
+    meaning: A verdict.
+    texts:
+      High: {meaning: High it is.}
+  habits:
+    policy: collect
+    outcomes: [$pair, None]
+    default: None
+    meaning: Habits.
+  tag:
+    outcomes: [A, B]
+    default: B
+    meaning: A unique decision read by others.
+""",
+    "10-rules.yaml": """\
+rules:
+  - id: bare
+    decision: verdict
+    title: A bare condition
+    rationale: Over $high.
+    when: performance >= $high
+    then: High
+    priority: 9
+  - id: mapping
+    decision: verdict
+    title: A mapping condition
+    rationale: Any.
+    when: {any: [performance >= 3, readiness == Ready now]}
+    then: High
+    priority: 8
+  - id: nested
+    decision: verdict
+    title: "Nested \\"all\\" and not"
+    rationale: Deep.
+    when:
+      - not: readiness == Not ready
+      - not: [performance < 2, score > $cap]
+      - not: [performance < 1.5]
+      - any:
+          - all: [performance >= 3, is_people_manager == true]
+          - note is unknown
+          - [score is known, score <= 3]
+      - readiness in ("Ready in 1, 2 years", Ready now)
+    then: Low
+    priority: 7
+    message: "read {{ performance }} and {{ facts.score }}"
+  - id: odd-values
+    decision: verdict
+    title: Odd values
+    rationale: Text that looks like an operator, dates, booleans.
+    when:
+      - note == in place
+      - note != >= x
+      - hired_on < 2024-01-01
+      - hired_on == 2023-06-30
+      - is_people_manager == false
+      - score == -1.5
+      - score != 007
+    then: Low
+    priority: 6
+  - id: range
+    decision: verdict
+    title: A range on one fact
+    rationale: Between.
+    when: [performance >= 2, performance < 4, tag == A]
+    then: "No"
+    priority: 5
+  - id: reversed
+    decision: verdict
+    title: The same facts in another order
+    rationale: Order is part of the hash.
+    when: [tag != A, performance >= 2]
+    then: "No"
+    priority: 4
+  - for_each: $pair
+    id: habit-$code
+    decision: habits
+    title: $name, habitually
+    rationale: $why So it counts.
+    when: [$code.episodes >= 3, tag == A]
+    then: $code
+""",
+    # Two decisions in one file, in the Decisions sheet's order (a file interleaving
+    # decisions comes back grouped by decision: docs/rules.md).
+    "20-more.yaml": """\
+rules:
+  - id: more-verdict
+    decision: verdict
+    title: Another file, the same decision
+    rationale: Files are kept.
+    when: [habits == S-TWO, habits not in $cores]
+    then: High
+    priority: 3
+  - id: tag-a
+    decision: tag
+    title: Tagged
+    rationale: Low scores.
+    when: [score < 1]
+    then: A
+""",
+}
+
+
+def rule_contents(files: FolderFiles, name: str) -> dict[str, object]:
+    """Each rule of a rule file, by id, as what it says (content_of)."""
+    node = files.node(name, Report())
+    assert isinstance(node, yaml.MappingNode)
+    (rules,) = [v for k, v in node.value if k.value == "rules"]
+    found = {}
+    for rule in rules.value:
+        (rule_id,) = [v.value for k, v in rule.value if k.value == "id"]
+        found[rule_id] = content_of(rule)
+    return found
+
+
+def test_every_construct_of_the_language_round_trips(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for name, text in EVERY_CONSTRUCT.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assert [d for d in check_rulebook(folder) if d.severity == "error"] == []
+    book = export_rulebook(folder, tmp_path / "every.xlsx")
+    back = tmp_path / "back"
+    import_rulebook(book, back)
+    before, after = load_rulebook(folder), load_rulebook(back)
+    assert rule_hashes(after) == rule_hashes(before)
+    assert [(r.id, r.file.split("/")[-1]) for r in after.rules] == [
+        (r.id, r.file.split("/")[-1]) for r in before.rules
+    ]
+    original, imported = FolderFiles(folder), FolderFiles(back)
+    for name in original.names():
+        if name != "10-rules.yaml":
+            assert imported.content_sha256(name) == original.content_sha256(name), name
+    # A list of one under not, and a list inside a list, come back as the all(...) they
+    # mean: the same rule (hash above), written as its cell says it.
+    assert rule_contents(imported, "10-rules.yaml") == {
+        **rule_contents(original, "10-rules.yaml"),
+        "nested": rule_contents(imported, "10-rules.yaml")["nested"],
+    }
+    sheet = openpyxl.load_workbook(book)["Verdict"]
+    header = [c.value for c in sheet[layout.HEADER_ROW]]
+    rows = {
+        r[0].value: {header[i]: c.value for i, c in enumerate(r) if c.value is not None}
+        for r in sheet.iter_rows(min_row=3)
+    }
+    assert rows["bare"]["when"] == "performance >= $high"
+    assert rows["mapping"]["when"] == "any(performance >= 3, readiness == Ready now)"
+    assert rows["odd-values"]["note"] in ("== in place", "!= >= x")
+    assert "== 2023-06-30" not in rows["odd-values"].values()  # a date alone is equals
+    assert rows["odd-values"]["score"] in (-1.5, "!= 007")
+    assert header.count("performance") >= 2  # a range needs two cells
+    again = export_rulebook(back, tmp_path / "again.xlsx")
+    assert cells(again) == cells(book)

@@ -40,11 +40,13 @@ def import_rulebook(workbook: str | Path, out: str | Path, force: bool = False) 
     """Write the rulebook workbook as a rules folder ``out``; the files written.
 
     Refused (RulebookError listing every error, with its sheet and cell) when the
-    rulebook has errors, and when ``out`` exists unless ``force``: then its rulebook
-    files (``*.yaml`` and ``tests/*.yaml``) are replaced and nothing else is touched.
-    Every file is written before any is replaced.
+    workbook breaks the rule language (what ``check_rulebook`` reports: the files would
+    be unreadable; what only a run refuses, ``rules check`` says of the files), and
+    when ``out`` exists unless ``force``: then its rulebook files (``*.yaml`` and
+    ``tests/*.yaml``) are replaced and nothing else is touched. Every file is written
+    before any is replaced.
     """
-    from talentrules.rulebook import check_report
+    from talentrules.rulebook import check_rulebook
 
     source = Path(workbook)
     target = Path(out)
@@ -52,12 +54,12 @@ def import_rulebook(workbook: str | Path, out: str | Path, force: bool = False) 
         raise OutputError(f"{target}: exists and is not a folder")
     if target.exists() and not force:
         raise OutputError(f"{target}: exists; add --force to replace its rulebook files")
-    report = check_report(source)
-    if report.errors:
-        lines = "\n".join(f"  {d}" for d in report.diagnostics if d.severity == "error")
+    errors = [d for d in check_rulebook(source) if d.severity == "error"]
+    if errors:
+        lines = "\n".join(f"  {d}" for d in errors)
         raise RulebookError(
-            f"{source}: not imported: the rulebook has {report.errors} "
-            f"error{'s' if report.errors != 1 else ''}:\n{lines}"
+            f"{source}: not imported: the rulebook has {len(errors)} "
+            f"error{'s' if len(errors) != 1 else ''}:\n{lines}"
         )
     files = open_workbook_rules(source)
     texts = {name: files.data(name) for name in files.names()}
