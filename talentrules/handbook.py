@@ -142,7 +142,6 @@ class HandbookContext:
     facts: tuple[tuple[str, str], ...]  # every fact a rule reads, with its meaning
     tests: tuple[TestView, ...]
     coverage: Coverage
-    reading: tuple[str, ...] = field(default=())  # how to read a table, in sentences
 
 
 # --------------------------------------------------------------------------------------
@@ -487,7 +486,7 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
     raw_rules = _raw_rules(files)
     tests = load_rule_tests(rulebook, files)
     results = _Results()
-    for raw, test in zip(_raw_tests(files), tests, strict=False):
+    for raw, test in zip(_raw_tests(files), tests, strict=True):
         _test_view(raw, test, rulebook, results)
     decisions: list[DecisionView] = []
     for level, names in enumerate(rulebook.levels):

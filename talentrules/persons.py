@@ -14,6 +14,7 @@ rows count for what is the vocabulary's.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,8 +163,6 @@ def _row(
 
 
 def _check_keys(given: Mapping[str, Given], allowed: Sequence[str], what: str) -> None:
-    import difflib
-
     for key, item in given.items():
         if key not in allowed:
             close = difflib.get_close_matches(key, list(allowed), n=1)
