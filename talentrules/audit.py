@@ -48,8 +48,8 @@ from talentrules.rulebook import (
     Rule,
     Rulebook,
     load_rulebook,
-    rulebook_files,
 )
+from talentrules.rulefiles import open_rules
 from talentrules.run import RunResult, evaluate_workbook
 
 MANIFEST = "manifest.json"
@@ -445,7 +445,7 @@ def build_manifest(
             "path": str(rules_dir),
             "packaged": packaged,
             "sha256": result.rulebook.sha256,
-            "files": {p.name: sha256_file(p) for p in rulebook_files(rules_dir)},
+            "files": open_rules(rules_dir).hashes(),
             "rules": rule_hashes(result.rulebook),
             # The thresholds the run used (rules/parameters.yaml), by name.
             "parameters": {n: p.value for n, p in result.rulebook.parameters.items()},
@@ -786,7 +786,7 @@ def _replay(
     if rules_dir is None:
         if book.get("packaged"):
             rules_dir = default_rules_dir()
-        elif isinstance(book.get("path"), str) and Path(book["path"]).is_dir():
+        elif isinstance(book.get("path"), str) and Path(book["path"]).exists():
             rules_dir = Path(book["path"])
         else:
             raise AuditError(
@@ -938,10 +938,12 @@ class RulebookDiff:
     rules_changed: tuple[str, ...]
     rules_added: tuple[str, ...]
     rules_removed: tuple[str, ...]
-    files_changed: tuple[str, ...]  # rulebook files whose bytes differ (or only one has)
+    files_changed: tuple[str, ...]  # rulebook files whose content differs (or only one has)
     people: int
     changed: tuple[PersonDiff, ...]
     totals: dict[str, int]
+    # Files that say the same in other words: comments, layout, quoting, key order.
+    files_relaid: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -981,10 +983,13 @@ def diff_rulebooks(
     changed_rules = tuple(r for r in hashes_a if r in hashes_b and hashes_a[r] != hashes_b[r])
     added = tuple(r for r in hashes_b if r not in hashes_a)
     removed = tuple(r for r in hashes_a if r not in hashes_b)
-    files_a = {p.name: sha256_file(p) for p in rulebook_files(rules_a)}
-    files_b = {p.name: sha256_file(p) for p in rulebook_files(rules_b)}
-    files_changed = tuple(
-        sorted(n for n in set(files_a) | set(files_b) if files_a.get(n) != files_b.get(n))
+    # Files compared by what they say: a comment, a folded line or a rulebook workbook
+    # standing for the folder it was exported from is no change (files_relaid).
+    book_a, book_b = open_rules(rules_a), open_rules(rules_b)
+    names = sorted(set(book_a.names()) | set(book_b.names()))
+    files_changed = tuple(n for n in names if book_a.content_sha256(n) != book_b.content_sha256(n))
+    files_relaid = tuple(
+        n for n in names if n not in files_changed and book_a.data(n) != book_b.data(n)
     )
     rule_files = {rule.file.rsplit("/", 1)[-1] for rule in (*first.rulebook.rules,)}
     rule_files |= {rule.file.rsplit("/", 1)[-1] for rule in second.rulebook.rules}
@@ -1035,6 +1040,7 @@ def diff_rulebooks(
         rules_removed=removed,
         files_changed=files_changed,
         people=len(first.results),
+        files_relaid=files_relaid,
         changed=tuple(people),
         totals=dict(sorted(totals.items())),
     )
@@ -1056,8 +1062,15 @@ def format_diff(diff: RulebookDiff) -> str:
             lines.append(f"rules {what}: {', '.join(ids)}")
     if diff.files_changed:
         lines.append(f"files changed: {', '.join(diff.files_changed)}")
+    if diff.files_relaid:
+        lines.append(
+            "files that say the same in other words (comments, layout): "
+            + ", ".join(diff.files_relaid)
+        )
     if a["sha256"] == b["sha256"]:
         lines.append("the two rulebooks are identical")
+    elif not diff.files_changed:
+        lines.append("the two rulebooks say the same: no file's content differs")
     lines.append(f"{len(diff.changed)} of {diff.people} people change")
     for person in diff.changed:
         lines.append(f"  {person.employee_id} {person.name}".rstrip())

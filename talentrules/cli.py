@@ -236,10 +236,10 @@ def template(out: Path, empty: bool, force: bool) -> None:
 @click.option(
     "--rules",
     "rules_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder whose signal catalogue the Evidence codes must come from "
-    "(default: the packaged rules).",
+    metavar="RULES",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rulebook (a rules folder or a rulebook workbook) whose signal catalogue the "
+    "Evidence codes must come from (default: the packaged rules).",
 )
 @_format_option("text: one problem per line, then the row account; json: the same as data.")
 @user_errors
@@ -348,9 +348,13 @@ class _ProgressBars:
 _RULES_OPTION = click.option(
     "--rules",
     "rules_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Rules folder (default: the packaged rules).",
+    metavar="RULES",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rules folder, or a rulebook workbook (rules export); default: the packaged rules.",
+)
+# A rulebook given as an argument: a rules folder, or a rulebook workbook.
+_RULES_ARGUMENT = click.argument(
+    "rules_dir", required=False, type=click.Path(exists=True, path_type=Path)
 )
 _TEMPLATES_OPTION = click.option(
     "--templates",
@@ -508,6 +512,15 @@ def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
 @_RULES_OPTION
 @_TEMPLATES_OPTION
 @_REJECTS_OPTION
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="FACT=VALUE",
+    help="What if: evaluate the person with FACT set to VALUE (checked against the "
+    "rulebook's vocabulary; FACT= for unknown), or a parameter changed ('$habit_months=18'); "
+    "repeatable. Shows the decisions beside the real ones and what moved.",
+)
 @_FORMAT_TRACE
 @user_errors
 def explain(
@@ -516,17 +529,20 @@ def explain(
     rules_dir: Path | None,
     templates_dir: Path | None,
     allow_rejects: bool,
+    settings: tuple[str, ...],
     output_format: str,
 ) -> None:
     """Explain one person's recommendation in the terminal (80 columns).
 
     The same justification as the person's brief: the recommendation, the evidence
     with its cells, the rules that fired with the values they used, the rules that
-    came close and what would change the outcome. With --format json: the person's
-    trace line as trace.jsonl holds it, without the chain (docs/trace.md). Exits 1
-    when nobody evaluated has EMPLOYEE_ID.
+    came close and what would change the outcome. With --set, a what-if instead: the
+    person's decisions with the changed facts beside the real ones, and what moved
+    (nothing is recorded). With --format json: the person's trace line as trace.jsonl
+    holds it, without the chain (docs/trace.md), or the what-if as data. Exits 1 when
+    nobody evaluated has EMPLOYEE_ID.
 
-    Example: talentrules explain 00004 sample_inputs/panel_review.xlsx
+    Example: talentrules explain 00004 sample_inputs/panel_review.xlsx --set readiness='Ready now'
     """
     from talentrules.audit import canonical, trace_record
     from talentrules.report import render_brief_text
@@ -536,6 +552,15 @@ def explain(
     if templates_dir is not None and output_format == "json":
         raise click.UsageError("--templates shapes the text; --format json prints the trace")
     result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+    if settings:
+        from talentrules.whatif import format_what_if, what_if
+
+        report = what_if(employee_id, workbook, settings, rules_dir, result=result)
+        if output_format == "json":
+            _echo_json(report.as_json())
+        else:
+            click.echo(format_what_if(report), nl=False)
+        return
     if output_format == "json":  # the values exactly as trace.jsonl writes them
         _echo_json(json.loads(canonical(trace_record(result, result.index(employee_id)))))
         return
@@ -551,22 +576,21 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument(
-    "rules_dir",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_RULES_ARGUMENT
 @_format_option("text: each problem on stderr, a summary on stdout; json: all on stdout.")
 @user_errors
 def rules_check(rules_dir: Path | None, output_format: str) -> None:
-    """Check a rules folder like a compiler: each problem with its file and line.
+    """Check a rulebook like a compiler: each problem with its file and line.
+
+    A rulebook workbook's problems are named by sheet and cell (Heart!D7).
 
     Reports syntax and schema errors, unknown facts, type errors, cycles, rules
     that can never fire, overlapping rules, protected attributes and what would
     break durable_rules; then compiles the rules and loads them into durable_rules,
     which reports its own limits (all/any groups per rule, facts per level, rules
     matching together). Exits 3 when there are errors (warnings alone pass).
-    RULES_DIR defaults to the packaged rules.
+    RULES_DIR is a rules folder or a rulebook workbook (rules export); it defaults to
+    the packaged rules.
 
     Example: talentrules rules check rules/
     """
@@ -651,11 +675,7 @@ def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[s
 
 
 @rules.command("test")
-@click.argument(
-    "rules_dir",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@_RULES_ARGUMENT
 @click.option(
     "--coverage",
     is_flag=True,
@@ -673,10 +693,11 @@ def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[s
 def rules_test(
     rules_dir: Path | None, coverage: bool, junit_file: Path | None, output_format: str
 ) -> None:
-    """Run the rule tests in RULES_DIR/tests/*.yaml.
+    """Run the rule tests in RULES_DIR/tests/*.yaml (a workbook's Tests sheets).
 
-    Each test gives the facts of a made-up person and the conclusions expected (and
-    not expected); it runs through the reference evaluator and the durable_rules
+    Each test describes a made-up person (as the panel's workbook does: ratings,
+    evidence rows, ...; or by their facts) and the conclusions expected (and not
+    expected); it runs through the reference evaluator and the durable_rules
     engine, which must agree. Failures show the test's file and line, expected and
     actual conclusions, and the rules that fired. Exits 3 on any failure, or with
     --coverage on any rule never fired or outcome never reached. RULES_DIR defaults
@@ -710,6 +731,94 @@ def rules_test(
         raise SystemExit(EXIT_RULES)
 
 
+@rules.command("export")
+@_RULES_ARGUMENT
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to write (.xlsx); refused if it exists, unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@user_errors
+def rules_export(rules_dir: Path | None, out: Path, force: bool) -> None:
+    """Write a rulebook as a workbook a panel owner edits in Excel or LibreOffice.
+
+    A sheet per decision as a decision table (a rule per row, a column per fact,
+    the outcome, title and rationale), the Parameters, the outcomes' words, the
+    signal and investment catalogues, the allocation policy and the rule tests,
+    with dropdowns and a comment on every header. Every command that takes a
+    rulebook takes the workbook; 'rules import' writes it back as a folder.
+    RULES_DIR defaults to the packaged rules.
+
+    Example: talentrules rules export rules/ -o rulebook.xlsx
+    """
+    from talentrules.rulexlsx import export_rulebook
+
+    written = export_rulebook(rules_dir, out, force=force)
+    click.echo(f"wrote {written}", err=True)
+
+
+@rules.command("import")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The rules folder to write; refused if it exists, unless --force.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the rulebook files (*.yaml, tests/*.yaml) of an existing OUT.",
+)
+@user_errors
+def rules_import(workbook: Path, out: Path, force: bool) -> None:
+    """Write a rulebook WORKBOOK (rules export) back as a rules folder of YAML files.
+
+    The workbook is checked first: with errors of the rule language (each named by
+    sheet and cell) nothing is written and the command exits 3. The files written
+    say what the workbook says: the same decisions and rule hashes, so 'audit diff'
+    shows no change. YAML comments do not live in a workbook (see docs/rules.md).
+
+    Example: talentrules rules import rulebook.xlsx -o rules/ --force
+    """
+    from talentrules.rulexlsx import import_rulebook
+
+    written = import_rulebook(workbook, out, force=force)
+    click.echo(f"wrote {len(written)} files to {out}/", err=True)
+
+
+@rules.command("book")
+@_RULES_ARGUMENT
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write; refused if it exists, unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@user_errors
+def rules_book(rules_dir: Path | None, out: Path, force: bool) -> None:
+    """Write the rulebook as a handbook for panels and auditors (one HTML file).
+
+    Every decision's rules in plain words ("at least 3"), with the parameter behind
+    each number and each rule's rationale; the parameters, signals and which evidence
+    counts; the rule tests as worked examples, run now; and their coverage.
+    Self-contained (no external files), and it prints on A4. RULES_DIR (a folder or
+    a rulebook workbook) defaults to the packaged rules.
+
+    Example: talentrules rules book rules/ -o handbook.html
+    """
+    from talentrules.handbook import write_handbook
+
+    written = write_handbook(rules_dir, out, force=force)
+    click.echo(f"wrote {written}", err=True)
+
+
 @cli.group()
 def audit() -> None:
     """Audit a run: verify its record, diff two rulebooks, monitor fairness.
@@ -729,9 +838,10 @@ def audit() -> None:
 @click.option(
     "--rules",
     "rules_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="With --workbook: rules folder for the replay (default: the manifest's).",
+    metavar="RULES",
+    type=click.Path(exists=True, path_type=Path),
+    help="With --workbook: the rulebook for the replay, a folder or a workbook (default: "
+    "the one the manifest records).",
 )
 @_format_option("text for people; json: every check and problem, and the manifest's hash.")
 @user_errors
@@ -781,17 +891,17 @@ _AUDIT_FORMAT = _format_option("text for people, json for machines.")
 @click.argument("workbook", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--rules-a",
-    metavar="DIR",
+    metavar="RULES",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The rulebook in use.",
+    type=click.Path(exists=True, path_type=Path),
+    help="The rulebook in use (a rules folder or a rulebook workbook).",
 )
 @click.option(
     "--rules-b",
-    metavar="DIR",
+    metavar="RULES",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The proposed rulebook.",
+    type=click.Path(exists=True, path_type=Path),
+    help="The proposed rulebook (a rules folder or a rulebook workbook).",
 )
 @_REJECTS_OPTION
 @_AUDIT_FORMAT
@@ -827,9 +937,10 @@ def audit_diff(
 @click.option(
     "--rules",
     "rules_dir",
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="For a WORKBOOK: the rules folder to evaluate it with (default: the packaged rules).",
+    metavar="RULES",
+    type=click.Path(exists=True, path_type=Path),
+    help="For a WORKBOOK: the rulebook to evaluate it with, a rules folder or a rulebook "
+    "workbook (default: the packaged rules).",
 )
 @_AUDIT_FORMAT
 @user_errors

@@ -46,7 +46,6 @@ from typing import Literal
 
 import yaml
 
-from talentrules import rulefiles
 from talentrules.contract import (
     ALLOCATION_FIELD,
     INVESTMENT_FIELD,
@@ -59,6 +58,8 @@ from talentrules.errors import RulebookError
 from talentrules.model import Panel, Problem, Row, split_ref
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Decision, Evaluation, Rulebook
+from talentrules.rulefiles import Report, RuleFiles, line_of, open_rules
+from talentrules.rulefiles import where as place
 
 Status = Literal["allocated", "waitlisted", "refused", "unavailable"]
 Direction = Literal["confirm", "upgrade", "downgrade", "add", "remove", "change"]
@@ -217,31 +218,27 @@ def budget_from_panel(panel: Panel) -> Budget:
 # --- loading the catalogue and the policy ----------------------------------------------
 
 
-def _rules_file(rules_dir: Path | None) -> Path:
-    """The catalogue file of ``rules_dir``, falling back to the packaged one."""
-    if rules_dir is not None and (rules_dir / CATALOGUE_FILE).is_file():
-        return rules_dir / CATALOGUE_FILE
-    return default_rules_dir() / CATALOGUE_FILE
+def _rules_files(rules_dir: Path | None) -> RuleFiles:
+    """The rulebook holding the catalogue: ``rules_dir`` (a folder or a rulebook
+    workbook) when it has one, else the packaged rules."""
+    if rules_dir is not None:
+        files = open_rules(rules_dir)
+        if files.has(CATALOGUE_FILE):
+            return files
+    return open_rules(default_rules_dir())
 
 
-def _label(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}"
-
-
-def _compose(path: Path) -> yaml.MappingNode:
-    try:
-        node = rulefiles.read_yaml(path, path.parent)
-    except rulefiles.FileProblem as problem:
-        raise RulebookError(f"{_label(path)}:{problem.line}: {problem}") from problem
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{_label(path)}: not valid YAML: {error}") from error
+def _compose(files: RuleFiles) -> yaml.MappingNode:
+    report = Report()
+    node = files.node(CATALOGUE_FILE, report)
+    if report.diagnostics:
+        problem = report.diagnostics[0]
+        raise RulebookError(f"{problem}")
     if not isinstance(node, yaml.MappingNode):
-        raise RulebookError(f"{_label(path)}: expected a mapping with investments and allocation")
+        raise RulebookError(
+            f"{files.label(CATALOGUE_FILE)}: expected a mapping with investments and allocation"
+        )
     return node
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
 
 
 def _get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
@@ -278,16 +275,16 @@ def _number_or_none(value: object, where: str, what: str, whole: bool = False) -
     return float(value)
 
 
-def _catalogue_from_yaml(path: Path) -> Catalogue:
-    label = _label(path)
-    root = _compose(path)
+def _catalogue_from_yaml(files: RuleFiles) -> Catalogue:
+    label = files.label(CATALOGUE_FILE)
+    root = _compose(files)
     currency = _plain(_get(root, "currency"))
     entries = _get(root, "investments")
     if not isinstance(entries, yaml.SequenceNode):
         raise RulebookError(f"{label}: 'investments' must be a list of investments")
     found: dict[str, Investment] = {}
     for node in entries.value:
-        where = f"{label}:{_line(node)}"
+        where = f"{place(label, line_of(node))}"
         data = _plain(node)
         if not isinstance(data, dict):
             raise RulebookError(f"{where}: an investment must be a mapping with a code")
@@ -405,7 +402,7 @@ def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
     """
     rows = panel.rows.get("Investments", [])
     tab = panel.found.get("Investments")
-    default = _catalogue_from_yaml(_rules_file(rules_dir))
+    default = _catalogue_from_yaml(_rules_files(rules_dir))
     if rows:
         return _fill_tracks(_catalogue_from_rows(rows, tab or "Investments"), default, panel)
     catalogue = default
@@ -424,17 +421,19 @@ def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
 
 def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
     """The ``allocation`` section of rules/catalogue.yaml, checked."""
-    path = _rules_file(rules_dir)
-    label = _label(path)
-    root = _compose(path)
+    files = _rules_files(rules_dir)
+    label = files.label(CATALOGUE_FILE)
+    root = _compose(files)
     section = _get(root, "allocation")
     if not isinstance(section, yaml.MappingNode):
         raise RulebookError(f"{label}: an 'allocation' section is required")
-    where = f"{label}:{_line(section)}"
+    where = f"{place(label, line_of(section))}"
     known = {"decision", "not_investments", "order", "tie_break", "codes", "eligible"}
     for key, _ in section.value:
         if key.value not in known:
-            raise RulebookError(f"{label}:{_line(key)}: unknown allocation key {key.value!r}")
+            raise RulebookError(
+                f"{place(label, line_of(key))}: unknown allocation key {key.value!r}"
+            )
     decision = _plain(_get(section, "decision"))
     if not isinstance(decision, str) or not decision:
         raise RulebookError(f"{where}: allocation.decision must name the investment decision")
@@ -444,11 +443,11 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
         raise RulebookError(f"{where}: allocation.order must list at least one criterion")
     for item in order_node.value:
         data = _plain(item)
-        at = f"{label}:{_line(item)}"
+        at = f"{place(label, line_of(item))}"
         if not isinstance(data, dict) or len(data) != 1:
             raise RulebookError(f"{at}: each order entry is one 'name: [values, best first]'")
         ((name, values),) = data.items()
-        order.append(OrderKey(str(name), _strings(values, at, f"order of {name}"), _line(item)))
+        order.append(OrderKey(str(name), _strings(values, at, f"order of {name}"), line_of(item)))
     tie = _plain(_get(section, "tie_break")) or "draw"
     if tie not in ("draw", "employee_id"):
         raise RulebookError(f"{where}: tie_break must be draw or employee_id, not {tie!r}")
@@ -461,15 +460,17 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
     eligible = _get(section, "eligible")
     if eligible is not None:
         if not isinstance(eligible, yaml.MappingNode):
-            raise RulebookError(f"{label}:{_line(eligible)}: eligible holds tracks and codes")
+            raise RulebookError(
+                f"{place(label, line_of(eligible))}: eligible holds tracks and codes"
+            )
         for key, table in eligible.value:
             if key.value not in ("tracks", "codes") or not isinstance(table, yaml.MappingNode):
                 raise RulebookError(
-                    f"{label}:{_line(key)}: eligible holds 'tracks:' and 'codes:' mappings"
+                    f"{place(label, line_of(key))}: eligible holds 'tracks:' and 'codes:' mappings"
                 )
             target = by_track if key.value == "tracks" else by_code
             for name_node, rule_node in table.value:
-                at = f"{label}:{_line(name_node)}"
+                at = f"{place(label, line_of(name_node))}"
                 rule = _plain(rule_node)
                 # One mapping (all must hold), or a list of them (any one may hold).
                 options = rule if isinstance(rule, list) else [rule]
@@ -531,7 +532,7 @@ def check_policy(policy: AllocationPolicy, rulebook: Rulebook) -> list[str]:
     else:
         check(policy.source, policy.decision, policy.not_investments)
     for key in policy.order:
-        check(f"{policy.source}:{key.line}", key.name, key.ranking)
+        check(place(policy.source, key.line), key.name, key.ranking)
     for rule in (*policy.by_track.values(), *policy.by_code.values()):
         for option in rule.options:
             for name, given in option.items():
@@ -546,18 +547,18 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
     the rules can recommend that the default catalogue does not describe."""
     rules_dir = Path(rulebook.source)
     try:
-        catalogue = _catalogue_from_yaml(_rules_file(rules_dir))
+        catalogue = _catalogue_from_yaml(_rules_files(rules_dir))
         policy = load_policy(rules_dir)
     except RulebookError as error:
         return [str(error)]
     problems = check_policy(policy, rulebook)
-    if problems and not (rules_dir / CATALOGUE_FILE).is_file():
+    if problems and not open_rules(rules_dir).has(CATALOGUE_FILE):
         # The packaged catalogue stands in for a folder without one: say so, or the
         # panel owner reads errors about a file they never wrote.
         problems.insert(
             0,
             f"{rules_dir}: has no {CATALOGUE_FILE}, so a run allocates with the packaged "
-            f"one ({_rules_file(rules_dir)}), which names decisions and values this "
+            f"one ({default_rules_dir() / CATALOGUE_FILE}), which names decisions and values this "
             f"rulebook lacks; add a {CATALOGUE_FILE} to the folder",
         )
     decision = rulebook.decisions.get(policy.decision)
@@ -565,7 +566,7 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
         for code in decision.outcomes:
             if code not in policy.not_investments and catalogue.get(code) is None:
                 problems.append(
-                    f"{decision.file}:{decision.line}: investment '{code}' (an outcome of "
+                    f"{place(decision.file, decision.line)}: investment '{code}' (an outcome of "
                     f"decision '{decision.name}') has no entry in {catalogue.source}; add it "
                     "there (code, name, track, mode, cost), or list it under "
                     "allocation.not_investments if it is not one"

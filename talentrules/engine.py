@@ -57,6 +57,7 @@ from talentrules.rulebook import (
     Rulebook,
     resolve,
 )
+from talentrules.rulefiles import where as place
 
 try:
     import durable_rules_engine as _dre
@@ -349,7 +350,7 @@ class _Compiler:
         for index, rule in enumerate(self.rulebook.rules):
             if rule.decision not in self.level_of:
                 raise RulebookError(
-                    f"{rule.file}:{rule.line}: rule {rule.id}: decision "
+                    f"{place(rule.file, rule.line)}: rule {rule.id}: decision "
                     f"'{rule.decision}' is in no level of the rulebook"
                 )
             self.levels[self.level_of[rule.decision]].rules.append((index, rule))
@@ -401,7 +402,7 @@ class _Compiler:
             for alt in alternatives:
                 if _rule_groups(alt) > MAX_GROUPS:
                     raise RulebookError(
-                        f"{rule.file}:{rule.line}: rule {rule.id}: its condition nests "
+                        f"{place(rule.file, rule.line)}: rule {rule.id}: its condition nests "
                         f"{_rule_groups(alt)} all/any/in groups; durable_rules takes at most "
                         f"{MAX_GROUPS} (error 113): flatten it or split the rule"
                     )
@@ -478,7 +479,7 @@ class _Compiler:
         return self._leaf(expr, op, rule, level)
 
     def _leaf(self, cmp: Compare, op: str, rule: Rule, level: _Level) -> dict[str, Any]:
-        where = f"{cmp.file}:{cmp.line}: rule {rule.id}: '{cmp}'"
+        where = f"{place(cmp.file, cmp.line)}: rule {rule.id}: '{cmp}'"
         decision = self.rulebook.decisions.get(cmp.fact)
         if decision is not None:
             if self.level_of.get(cmp.fact, level.index) >= level.index:
@@ -894,7 +895,7 @@ class Engine:
                 _dre.abandon_action(handle, offset)
                 index = self._durable_rule.get(name)
                 rule = self.rulebook.rules[index] if index is not None else None
-                what = f"rule {rule.id} ({rule.file}:{rule.line})" if rule else f"'{name}'"
+                what = f"rule {rule.id} ({place(rule.file, rule.line)})" if rule else f"'{name}'"
                 raise EngineError(f"{what}: its action failed: {error}") from error
             messages = _dre.complete_and_start_action(handle, offset)
 

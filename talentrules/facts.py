@@ -35,7 +35,10 @@ import yaml
 from talentrules import rulefiles
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Row, Value
+from talentrules.rulefiles import Report, RuleFiles, where
 from talentrules.vocabulary import UNKNOWN_WITHOUT_ROWS, Derivation, FactSpec, RowTest
+
+CATALOGUE_FILE = "catalogue.yaml"  # the rulebook's default investment catalogue
 
 Cells = tuple[str, ...]
 # investment_code -> (track, mode), as in the Investments sheet or rules/catalogue.yaml
@@ -152,8 +155,8 @@ def check_vocabulary(vocabulary: Mapping[str, FactSpec]) -> None:
     for spec in vocabulary.values():
         problem = uncomputable(spec)
         if problem is not None:
-            where = f"{spec.file}:{spec.line}" if spec.file else "vocabulary"
-            raise RulebookError(f"{where}: {problem}")
+            place = where(spec.file, spec.line) if spec.file else "vocabulary"
+            raise RulebookError(f"{place}: {problem}")
 
 
 def _blank_person() -> dict[str, Value]:
@@ -430,19 +433,34 @@ def catalogue_from_panel(panel: Panel) -> dict[str, tuple[str | None, str | None
     return catalogue
 
 
-def load_catalogue(path: Path) -> dict[str, tuple[str | None, str | None]]:
-    """The rulebook's default catalogue (``rules/catalogue.yaml``): code -> (track, mode)."""
-    try:
-        text = rulefiles.read_text(path, path.parent)
-        rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
-        data = yaml.safe_load(text)
-    except rulefiles.FileProblem as problem:
-        raise RulebookError(f"{path}:{problem.line}: {problem}") from problem
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{path}: cannot read the catalogue: {error}") from error
+def load_catalogue(source: Path | RuleFiles) -> dict[str, tuple[str | None, str | None]]:
+    """The rulebook's default catalogue (``rules/catalogue.yaml``, a file or the one of a
+    rulebook): code -> (track, mode)."""
+    if isinstance(source, RuleFiles):
+        label = source.label(CATALOGUE_FILE)
+        report = Report()
+        node = source.node(CATALOGUE_FILE, report)
+        if node is None:
+            problems = "; ".join(str(d) for d in report.diagnostics)
+            raise RulebookError(f"{label}: cannot read the catalogue: {problems}")
+        loader = yaml.SafeLoader("")
+        try:
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    else:
+        label = str(source)
+        try:
+            text = rulefiles.read_text(source, source.parent)
+            rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
+            data = yaml.safe_load(text)
+        except rulefiles.FileProblem as problem:
+            raise RulebookError(f"{source}:{problem.line}: {problem}") from problem
+        except yaml.YAMLError as error:
+            raise RulebookError(f"{source}: cannot read the catalogue: {error}") from error
     entries = data.get("investments") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise RulebookError(f"{path}: no 'investments:' list")
+        raise RulebookError(f"{label}: no 'investments:' list")
     catalogue: dict[str, tuple[str | None, str | None]] = {}
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("code"), str):

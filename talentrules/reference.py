@@ -40,6 +40,7 @@ from talentrules.rulebook import (
     Rulebook,
     resolve,
 )
+from talentrules.rulefiles import where as place
 
 TRACE_VERSION = 2
 
@@ -74,7 +75,7 @@ def _compare_decision(c: Compare) -> Check:
             return lambda env: not wanted.isdisjoint(env[name])
         return lambda env: wanted.isdisjoint(env[name])
     raise RulebookError(
-        f"{c.file}:{c.line}: '{c}': a decision can only be compared with ==, !=, in"
+        f"{place(c.file, c.line)}: '{c}': a decision can only be compared with ==, !=, in"
     )
 
 
@@ -87,7 +88,7 @@ def _compare_fact(c: Compare) -> Check:
         return lambda env: env.get(name) is None
     if op in ("in", "not in"):
         if not isinstance(value, tuple):
-            raise RulebookError(f"{c.file}:{c.line}: '{c}': '{op}' needs a list of values")
+            raise RulebookError(f"{place(c.file, c.line)}: '{c}': '{op}' needs a list of values")
         wanted = frozenset(value)
         if op == "in":
 
@@ -117,7 +118,7 @@ def _compare_fact(c: Compare) -> Check:
 
         return ne
     if isinstance(value, tuple) or value is None:
-        raise RulebookError(f"{c.file}:{c.line}: '{c}': '{op}' needs a single value")
+        raise RulebookError(f"{place(c.file, c.line)}: '{c}': '{op}' needs a single value")
     bound: Any = value
     if op == "<":
 
@@ -147,7 +148,7 @@ def _compare_fact(c: Compare) -> Check:
             return None if v is None else bool(v >= bound)
 
         return ge
-    raise RulebookError(f"{c.file}:{c.line}: '{c}': unknown operator '{op}'")
+    raise RulebookError(f"{place(c.file, c.line)}: '{c}': unknown operator '{op}'")
 
 
 def _all(checks: tuple[Check, ...]) -> Check:
@@ -359,7 +360,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
     for index, rule in enumerate(rulebook.rules):
         if rule.decision not in rulebook.decisions:
             raise RulebookError(
-                f"{rule.file}:{rule.line}: rule '{rule.id}' concludes unknown decision "
+                f"{place(rule.file, rule.line)}: rule '{rule.id}' concludes unknown decision "
                 f"'{rule.decision}'"
             )
         compiled_rule = _compile_rule(rule, index, rulebook.decisions, rulebook.vocabulary)
@@ -829,7 +830,7 @@ def _fired_entry(cr: CompiledRule, env: Env, level: int) -> dict[str, Json]:
             "decision": rule.decision,
             "then": rule.then,
             "level": level,
-            "where": f"{rule.file}:{rule.line}",
+            "where": f"{place(rule.file, rule.line)}",
             "conditions": [_leaf(cr, n, check(env), env) for n, check in enumerate(cr.leaf_checks)],
         }
         if key is not _UNSHARED and len(cr.fired_memo) < _MEMO_LIMIT:

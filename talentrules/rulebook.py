@@ -19,7 +19,6 @@ Semantics in brief:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import math
 import random
@@ -44,8 +43,8 @@ from talentrules.rulefiles import (
     Diagnostic,
     Literal_,
     Report,
+    RuleFiles,
     Severity,
-    compose,
     did_you_mean,
     is_protected,
     keys,
@@ -53,12 +52,14 @@ from talentrules.rulefiles import (
     line_of,
     mapping,
     number_of,
+    open_rules,
     printable,
     show,
     split_list,
     text_of,
     texts_of,
     unquote,
+    where,
 )
 from talentrules.vocabulary import (
     PARAMETERS_FILE,
@@ -303,15 +304,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
 
-def load_rulebook(path: str | Path | None = None) -> Rulebook:
-    """Load and check the rules folder ``path`` (default: the packaged rules).
+def load_rulebook(path: str | Path | RuleFiles | None = None) -> Rulebook:
+    """Load and check the rulebook ``path`` (a rules folder or a rulebook workbook;
+    default: the packaged rules).
 
     Raises RulebookError listing every error diagnostic; warnings do not stop it.
     """
     rulebook, diagnostics, _, _ = _load(path)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors or rulebook is None:
-        folder = _folder(path)
+        folder = open_rules(path).path
         lines = "\n".join(f"  {d}" for d in errors)
         raise RulebookError(
             f"{folder}: the rulebook has {len(errors)} error{'s' if len(errors) != 1 else ''}"
@@ -383,7 +385,7 @@ def parse_condition(
     """
     result = _parse_condition(text, vocabulary, decisions, frozenset(), file, line, names)
     if isinstance(result, str):
-        raise RulebookError(f"{file}:{line}: {result}")
+        raise RulebookError(f"{where(file, line)}: {result}")
     return result
 
 
@@ -1129,14 +1131,11 @@ def rulebook_sha256(path: str | Path | None = None) -> str:
     """SHA-256 over each rulebook file's name and bytes, in sorted order.
 
     Each file contributes ``name``, a newline, its byte length, a newline, then
-    its bytes, so renaming or moving bytes between files changes the hash.
+    its bytes, so renaming or moving bytes between files changes the hash. A
+    rulebook workbook hashes the files ``rules import`` writes from it, so it has
+    the hash of the folder it imports to.
     """
-    digest = hashlib.sha256()
-    for file in rulebook_files(path):
-        data = file.read_bytes()
-        digest.update(f"{file.name}\n{len(data)}\n".encode())
-        digest.update(data)
-    return digest.hexdigest()
+    return open_rules(path).sha256()
 
 
 def local_rules_notice(used: str | Path, here: str | Path = ".") -> str | None:
@@ -1159,51 +1158,46 @@ def local_rules_notice(used: str | Path, here: str | Path = ".") -> str | None:
 
 
 def _load(
-    path: str | Path | None, computable: bool = False
+    path: str | Path | RuleFiles | None, computable: bool = False
 ) -> tuple[Rulebook | None, list[Diagnostic], int, int]:
     """The rulebook (None when it has errors), its diagnostics, and its rule and decision
     counts; with ``computable``, also every declared fact nothing computes."""
-    folder = _folder(path)
-    if not folder.is_dir():
-        raise RulebookError(f"{folder}: no such rules folder")
+    files = open_rules(path)
     report = Report()
-    prefix = folder.resolve().name or str(folder)
+    report.diagnostics.extend(files.problems)
 
-    def shown(file: Path) -> str:
-        return f"{prefix}/{file.name}"
-
-    words = load_vocabulary(folder, prefix, report)
-    decisions_file = folder / DECISIONS_FILE
+    words = load_vocabulary(files, report)
+    decisions_label = files.label(DECISIONS_FILE)
     decisions_node = None
-    if not decisions_file.exists() and not decisions_file.is_symlink():
-        report.error(shown(decisions_file), 1, f"missing: a rules folder needs {DECISIONS_FILE}")
-    else:
-        decisions_node = compose(decisions_file, shown(decisions_file), report)
+    if not files.present(DECISIONS_FILE):
+        report.error(decisions_label, 1, f"missing: a rules folder needs {DECISIONS_FILE}")
+    elif files.has(DECISIONS_FILE):  # else it is among files.problems: not a readable file
+        decisions_node = files.node(DECISIONS_FILE, report)
     names = words.names if words is not None else Names()
     vocabulary = words.facts if words is not None else {}
     decisions: dict[str, Decision] = {}
     if decisions_node is not None:
-        decisions = _load_decisions(
-            decisions_node, shown(decisions_file), vocabulary, names, report
-        )
-    readable, refused = rulefiles.entries(folder)
-    for file, why in refused:  # a folder named 99-x.yaml, a link to /dev/zero: never skipped
-        if file.name != DECISIONS_FILE:  # reported as it was read, above
-            report.error(shown(file), 1, why)
+        decisions = _load_decisions(decisions_node, decisions_label, vocabulary, names, report)
     if words is None or decisions_node is None:
         # Every rule would read unknown facts or decisions: report only the cause.
         return None, _sorted(report.diagnostics), 0, len(decisions)
 
     rules: list[Rule] = []
-    rule_files = [p for p in readable if p.name not in _NOT_RULE_FILES]
-    if not rule_files and not refused:
-        report.error(f"{prefix}/", 1, "no rule files (*.yaml with a rules: list)")
+    rule_files = [name for name in files.names() if name not in _NOT_RULE_FILES]
+    if not rule_files and not files.problems:
+        report.error(f"{files.name}/", 1, "no rule files (*.yaml with a rules: list)")
     errors = report.errors
-    for file in rule_files:
-        node = compose(file, shown(file), report)
+    for name in rule_files:
+        node = files.node(name, report)
         if node is not None:
             context = _Context(
-                shown(file), vocabulary, decisions, words.protected, names, words.signals, report
+                files.label(name),
+                vocabulary,
+                decisions,
+                words.protected,
+                names,
+                words.signals,
+                report,
             )
             rules.extend(_load_rules(node, context))
     total = 0
@@ -1244,8 +1238,8 @@ def _load(
         decisions=decisions,
         rules=tuple(rules),
         levels=levels,
-        source=str(folder),
-        sha256=rulebook_sha256(folder),
+        source=str(files.path),
+        sha256=files.sha256(),
         parameters=dict(words.parameters),
         signals=dict(words.signals),
         sets=dict(words.sets),
@@ -1290,7 +1284,7 @@ def _check_proxies(rules: list[Rule], words: Vocabulary, report: Report) -> None
                     compare.file,
                     compare.line,
                     f"'{compare}' reads {compare.fact}, a proxy for {proxy.attribute} "
-                    f"({proxy.why}; {proxy.file}:{proxy.line}){allowed}",
+                    f"({proxy.why}; {where(proxy.file, proxy.line)}){allowed}",
                     rule.id,
                 )
 
@@ -1321,7 +1315,7 @@ def _check_ids(rules: list[Rule], report: Report) -> list[Rule]:
             report.error(
                 rule.file,
                 rule.line,
-                f"duplicate rule id; first defined at {first.file}:{first.line}",
+                f"duplicate rule id; first defined at {where(first.file, first.line)}",
                 rule.id,
             )
             continue

@@ -21,17 +21,31 @@ from typing import Any
 
 import yaml
 
-from talentrules import rulefiles
 from talentrules.engine import Engine
 from talentrules.errors import OutputError, RulebookError, RuleConflictError
-from talentrules.facts import PersonFacts, facts_from_mapping
-from talentrules.paths import default_rules_dir
+from talentrules.facts import (
+    CATALOGUE_FILE,
+    Catalogue,
+    PersonFacts,
+    facts_from_mapping,
+    load_catalogue,
+)
+from talentrules.model import Value
+from talentrules.persons import PERSON_KEYS, ROW_SHEETS, TEAM, Given, PersonSpec, person_facts
 from talentrules.reference import evaluate
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
-from talentrules.rulefiles import did_you_mean
+from talentrules.rulefiles import (
+    RuleFiles,
+    compose_tests,
+    did_you_mean,
+    line_of,
+    number_of,
+    open_rules,
+)
+from talentrules.rulefiles import where as place
 
 NULL_TAG = "tag:yaml.org,2002:null"
-TEST_KEYS = ("name", "facts", "expect", "absent", "fired", "not_fired")
+TEST_KEYS = ("name", "person", "facts", "expect", "absent", "fired", "not_fired")
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ class RuleTest:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return place(self.file, self.line)
 
 
 @dataclass(frozen=True)
@@ -97,19 +111,15 @@ def _names(node: yaml.Node, where: str, what: str) -> tuple[str, ...]:
     return (_scalar_text(node, where, what),)
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
 def _outcomes(
     node: yaml.Node, rulebook: Rulebook, file: str, key: str
 ) -> dict[str, tuple[str, ...]]:
-    where = f"{file}:{_line(node)}"
+    where = place(file, line_of(node))
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{where}: '{key}' maps decisions to outcomes")
     out: dict[str, tuple[str, ...]] = {}
     for key_node, value_node in node.value:
-        at = f"{file}:{_line(key_node)}"
+        at = place(file, line_of(key_node))
         name = _scalar_text(key_node, at, "a decision")
         decision = rulebook.decisions.get(name)
         if decision is None:
@@ -149,20 +159,44 @@ def _parameter_value(match: re.Match[str], rulebook: Rulebook, where: str) -> ob
     return int(value) if float(value).is_integer() else value
 
 
-def _facts(
-    node: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str, name: str
-) -> PersonFacts:
-    where = f"{file}:{_line(node)}"
+@dataclass
+class _Reading:
+    """What reading one test file needs: the rulebook, the file's name, a loader to
+    construct YAML's values, and the rulebook's default catalogue (for a person's
+    development rows), read when first needed."""
+
+    rulebook: Rulebook
+    file: str
+    loader: yaml.SafeLoader
+    files: RuleFiles | None = None
+    _catalogue: Catalogue | None = None
+    _catalogue_read: bool = False
+
+    def at(self, node: yaml.Node) -> str:
+        return place(self.file, line_of(node))
+
+    def catalogue(self) -> Catalogue | None:
+        if not self._catalogue_read:
+            self._catalogue_read = True
+            if self.files is not None and self.files.has(CATALOGUE_FILE):
+                self._catalogue = load_catalogue(self.files)
+        return self._catalogue
+
+
+def _facts(node: yaml.Node, reading: _Reading, name: str) -> dict[str, Value]:
+    """The ``facts:`` of a test, each typed by the vocabulary."""
+    rulebook, loader = reading.rulebook, reading.loader
+    where = reading.at(node)
     if not isinstance(node, yaml.MappingNode):
         raise RulebookError(f"{where}: 'facts' maps facts to values")
-    given: dict[str, object] = {}
+    given: dict[str, Value] = {}
     for key_node, value_node in node.value:
-        at = f"{file}:{_line(key_node)}"
+        at = reading.at(key_node)
         fact = _scalar_text(key_node, at, "a fact")
         spec = rulebook.vocabulary.get(fact)
         named = (
             _NAMED_VALUE.match(value_node.value)
-            if isinstance(value_node, yaml.ScalarNode) and value_node.style is None
+            if isinstance(value_node, yaml.ScalarNode) and not value_node.style
             else None
         )
         if named is not None:
@@ -178,19 +212,79 @@ def _facts(
             value = loader.construct_object(value_node, deep=True)
         one = facts_from_mapping(name, {fact: value}, rulebook.vocabulary, where=at)
         given[fact] = one.values[fact]
-    return facts_from_mapping(name, given, rulebook.vocabulary, where=where)
+    return given
 
 
-def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, file: str) -> RuleTest:
-    where = f"{file}:{_line(item)}"
+def _given(node: yaml.Node, reading: _Reading) -> Given:
+    """One value of a person, as a workbook cell would hold it: the text written (a
+    parameter, ``$stale_months + 1``, stands for its number)."""
+    at = reading.at(node)
+    if not isinstance(node, yaml.ScalarNode):
+        raise RulebookError(
+            f"{at}: a value, not {'a list' if isinstance(node, yaml.SequenceNode) else 'a mapping'}"
+        )
+    if node.tag == NULL_TAG:
+        return Given(None, at)
+    named = _NAMED_VALUE.match(node.value) if not node.style else None
+    if named is not None:
+        return Given(_parameter_value(named, reading.rulebook, at), at)
+    number = number_of(node.value) if not node.style else None
+    return Given(number if number is not None else node.value, at)
+
+
+def _given_mapping(node: yaml.Node, reading: _Reading, what: str) -> dict[str, Given]:
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(f"{reading.at(node)}: {what} maps columns to values")
+    found: dict[str, Given] = {}
+    for key_node, value_node in node.value:
+        key = _scalar_text(key_node, reading.at(key_node), "a column")
+        given = _given(value_node, reading)
+        if given.value is not None:
+            found[key] = given
+    return found
+
+
+def _person(node: yaml.Node, reading: _Reading, name: str) -> PersonFacts:
+    """The facts of a test's ``person:``, derived as from a workbook (talentrules.persons)."""
+    if not isinstance(node, yaml.MappingNode):
+        raise RulebookError(
+            f"{reading.at(node)}: 'person' describes the person: {', '.join(PERSON_KEYS)}"
+        )
+    spec = PersonSpec(where=reading.at(node))
+    for key_node, value_node in node.value:
+        key = _scalar_text(key_node, reading.at(key_node), "a key")
+        if key == TEAM:
+            spec.team = _given_mapping(value_node, reading, "team")
+        elif key in ROW_SHEETS:
+            if not isinstance(value_node, yaml.SequenceNode):
+                raise RulebookError(f"{reading.at(value_node)}: {key} is a list of rows")
+            spec.rows[key] = [
+                _given_mapping(item, reading, f"a {key} row") for item in value_node.value
+            ]
+        else:
+            given = _given(value_node, reading)
+            if given.value is not None:
+                spec.values[key] = Given(given.value, reading.at(key_node))
+    return person_facts(
+        name,
+        spec,
+        reading.rulebook.vocabulary,
+        reading.catalogue(),
+        tuple(reading.rulebook.signals),
+    )
+
+
+def _read_test(item: yaml.Node, reading: _Reading) -> RuleTest:
+    rulebook, file = reading.rulebook, reading.file
+    where = reading.at(item)
     if not isinstance(item, yaml.MappingNode):
         raise RulebookError(f"{where}: a test is a mapping with name, facts and expect")
     parts: dict[str, yaml.Node] = {}
     for key_node, value_node in item.value:
-        key = _scalar_text(key_node, f"{file}:{_line(key_node)}", "a key")
+        key = _scalar_text(key_node, reading.at(key_node), "a key")
         if key not in TEST_KEYS:
             raise RulebookError(
-                f"{file}:{_line(key_node)}: unknown key '{key}' (a test has {', '.join(TEST_KEYS)})"
+                f"{reading.at(key_node)}: unknown key '{key}' (a test has {', '.join(TEST_KEYS)})"
             )
         parts[key] = value_node
     if "name" not in parts:
@@ -198,23 +292,27 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     name = _scalar_text(parts["name"], where, "the test's name")
     if not {"expect", "absent", "fired", "not_fired"} & parts.keys():
         raise RulebookError(f"{where}: test '{name}' expects nothing (add expect or absent)")
-    person = (
-        _facts(parts["facts"], loader, rulebook, file, name)
-        if "facts" in parts
-        else facts_from_mapping(name, {}, rulebook.vocabulary)
-    )
+    if "person" in parts:
+        person = _person(parts["person"], reading, name)
+    else:
+        person = facts_from_mapping(name, {}, rulebook.vocabulary)
+    if "facts" in parts:
+        # Facts given beside a person replace what was derived for them.
+        given = _facts(parts["facts"], reading, name)
+        cells = {k: v for k, v in person.cells.items() if k not in given}
+        person = PersonFacts(name, {**person.values, **given}, cells)
     rule_ids = {rule.id for rule in rulebook.rules}
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("fired", "not_fired"):
         ids = _names(parts[key], where, "a rule id") if key in parts else ()
         for rule_id in ids:
             if rule_id not in rule_ids:
-                raise RulebookError(f"{file}:{_line(parts[key])}: unknown rule '{rule_id}'")
+                raise RulebookError(f"{reading.at(parts[key])}: unknown rule '{rule_id}'")
         lists[key] = ids
     return RuleTest(
         name=name,
         file=file,
-        line=_line(item),
+        line=line_of(item),
         person=person,
         expect=_outcomes(parts["expect"], rulebook, file, "expect") if "expect" in parts else {},
         absent=_outcomes(parts["absent"], rulebook, file, "absent") if "absent" in parts else {},
@@ -223,42 +321,40 @@ def _read_test(item: yaml.Node, loader: yaml.SafeLoader, rulebook: Rulebook, fil
     )
 
 
+def rule_tests_of(
+    rulebook: Rulebook, root: yaml.Node | None, file: str, files: RuleFiles | None = None
+) -> list[RuleTest]:
+    """The tests of one test file's node tree; ``file`` names it in messages, ``files``
+    is the rulebook (its catalogue types a person's development rows)."""
+    if root is None:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
+    items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
+    if not items or not isinstance(items[0], yaml.SequenceNode):
+        raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
+    reading = _Reading(rulebook, file, yaml.SafeLoader(""), files)  # the loader types values
+    try:
+        return [_read_test(item, reading) for item in items[0].value]
+    finally:
+        reading.loader.dispose()
+
+
 def read_rule_tests(rulebook: Rulebook, path: Path, shown: str | None = None) -> list[RuleTest]:
     """The tests of one file; ``shown`` is the file name used in messages."""
     file = shown or str(path)
-    try:
-        text = rulefiles.read_text(path, path.parent)
-        rulefiles.check_shape(text)  # nesting and aliases, before PyYAML recurses
-    except rulefiles.FileProblem as problem:
-        raise RulebookError(f"{file}:{problem.line}: {problem}") from problem
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{file}: not valid YAML: {error}") from error
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return []
-        if not isinstance(root, yaml.MappingNode):
-            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
-        items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
-        if not items or not isinstance(items[0], yaml.SequenceNode):
-            raise RulebookError(f"{file}:{_line(root)}: expected a top-level 'tests:' list")
-        return [_read_test(item, loader, rulebook, file) for item in items[0].value]
-    except yaml.YAMLError as error:
-        raise RulebookError(f"{file}: not valid YAML: {error}") from error
-    finally:
-        loader.dispose()
+    return rule_tests_of(rulebook, compose_tests(path, file), file, open_rules(rulebook.source))
 
 
-def load_rule_tests(rulebook: Rulebook, folder: Path) -> list[RuleTest]:
-    """Every test in ``folder/tests/*.yaml`` (files sorted by name); names must be unique."""
+def load_rule_tests(rulebook: Rulebook, rules: str | Path | RuleFiles) -> list[RuleTest]:
+    """Every test of a rulebook (``tests/*.yaml`` of a folder, files sorted by name; the
+    Tests sheets of a workbook); names must be unique."""
+    files = rules if isinstance(rules, RuleFiles) else open_rules(rules)
     tests: list[RuleTest] = []
     seen: dict[str, RuleTest] = {}
-    readable, refused = rulefiles.entries(folder / "tests")
-    for path, why in refused:  # never skipped silently
-        raise RulebookError(f"{path}: {why}")
-    for path in readable:
-        for test in read_rule_tests(rulebook, path, str(path)):
+    for name in files.test_names():
+        label = files.test_label(name)
+        for test in rule_tests_of(rulebook, files.test_node(name), label, files):
             if test.name in seen:
                 raise RulebookError(
                     f"{test.where}: test name '{test.name}' is also used at {seen[test.name].where}"
@@ -541,9 +637,9 @@ def run_folder(
     folder: str | Path | None, coverage: bool = False, with_engine: bool = True
 ) -> RuleTestReport:
     """Load the rulebook in ``folder`` and run its tests (the ``rules test`` command)."""
-    path = Path(folder) if folder is not None else default_rules_dir()
-    rulebook = load_rulebook(path)
-    tests = load_rule_tests(rulebook, path)
+    files = open_rules(folder)
+    rulebook = load_rulebook(files.path)
+    tests = load_rule_tests(rulebook, files)
     if not with_engine:
         return run_rule_tests(rulebook, tests, None, coverage)
     with Engine(rulebook) as engine:

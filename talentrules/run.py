@@ -20,6 +20,7 @@ from talentrules.ingest.report import ordered
 from talentrules.model import Panel, Problem, Row
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Rulebook, load_rulebook
+from talentrules.rulefiles import open_rules
 
 # progress(stage, done, total): stage is "engine" or "briefs"; called as work completes.
 Progress = Callable[[str, int, int], None]
@@ -103,9 +104,9 @@ def evaluate_workbook(
 
     folder = Path(rules_dir) if rules_dir is not None else default_rules_dir()
     # The rulebook first: its signal catalogue says which Evidence codes are valid.
+    files = open_rules(folder)
     rulebook = load_rulebook(folder)
-    catalogue_file = folder / decide.CATALOGUE_FILE
-    default_catalogue = facts.load_catalogue(catalogue_file) if catalogue_file.is_file() else None
+    default_catalogue = facts.load_catalogue(files) if files.has(facts.CATALOGUE_FILE) else None
     lap("rulebook")
     panel = load_workbook(path, signals=rulebook.signals)
     lap("ingest")

@@ -41,7 +41,6 @@ from talentrules.contract import (
     normalize,
 )
 from talentrules.errors import RulebookError
-from talentrules.paths import default_rules_dir
 from talentrules.rulefiles import (
     CONDITION,
     CONDITION_HELP,
@@ -51,13 +50,14 @@ from talentrules.rulefiles import (
     Bad,
     Literal_,
     Report,
-    compose,
+    RuleFiles,
     did_you_mean,
     is_protected,
     keys,
     line_of,
     mapping,
     number_of,
+    open_rules,
     printable,
     show,
     split_list,
@@ -1165,26 +1165,24 @@ def _members(node: yaml.Node, at: _Loading, what: str) -> list[_Member]:
     return members
 
 
-def load_vocabulary(folder: Path, prefix: str, report: Report) -> Vocabulary | None:
-    """Read parameters.yaml, signals.yaml and vocabulary.yaml of ``folder``.
+def load_vocabulary(files: RuleFiles, report: Report) -> Vocabulary | None:
+    """Read parameters.yaml, signals.yaml and vocabulary.yaml of a rulebook.
 
-    Problems go to ``report``, named ``{prefix}/{file}:{line}``. None when
-    vocabulary.yaml is missing or not YAML (then nothing else can be checked).
+    Problems go to ``report``, each at its file and line (or sheet and cell). None
+    when vocabulary.yaml is missing or not YAML (then nothing else can be checked).
     parameters.yaml and signals.yaml are optional: a rulebook without them has no
     named thresholds and no signal facts.
     """
     names = Names()
     signals: dict[str, Signal] = {}
-    parameters_path = folder / PARAMETERS_FILE
-    if parameters_path.is_file():
-        label = f"{prefix}/{PARAMETERS_FILE}"
-        node = compose(parameters_path, label, report)
+    if files.has(PARAMETERS_FILE):
+        label = files.label(PARAMETERS_FILE)
+        node = files.node(PARAMETERS_FILE, report)
         if node is not None:
             names.parameters.update(_load_parameters(node, label, report))
-    signals_path = folder / SIGNALS_FILE
-    if signals_path.is_file():
-        label = f"{prefix}/{SIGNALS_FILE}"
-        node = compose(signals_path, label, report)
+    if files.has(SIGNALS_FILE):
+        label = files.label(SIGNALS_FILE)
+        node = files.node(SIGNALS_FILE, report)
         if node is not None:
             signals, sets = _load_signals(node, label, report)
             names.sets.update(sets)
@@ -1207,12 +1205,11 @@ def load_vocabulary(folder: Path, prefix: str, report: Report) -> Vocabulary | N
             signal.file,
             signal.line,
         )
-    label = f"{prefix}/{VOCABULARY_FILE}"
-    path = folder / VOCABULARY_FILE
-    if not path.is_file():
+    label = files.label(VOCABULARY_FILE)
+    if not files.has(VOCABULARY_FILE):
         report.error(label, 1, f"missing: a rules folder needs {VOCABULARY_FILE}")
         return None
-    node = compose(path, label, report)
+    node = files.node(VOCABULARY_FILE, report)
     if node is None:
         return None
     at = _Loading(label, report, names, signals, {}, row_columns(signals))
@@ -1221,23 +1218,22 @@ def load_vocabulary(folder: Path, prefix: str, report: Report) -> Vocabulary | N
 
 
 def read_vocabulary(folder: str | Path | None = None) -> Vocabulary:
-    """The vocabulary of a rules folder (default: the packaged rules), checked.
+    """The vocabulary of a rulebook (a rules folder or a rulebook workbook; default: the
+    packaged rules), checked.
 
     Raises RulebookError listing every error; for callers that need the words
     without the rules (ingest's signal codes, the workbook template).
     """
-    path = Path(folder) if folder is not None else default_rules_dir()
-    if not path.is_dir():
-        raise RulebookError(f"{path}: no such rules folder")
+    files = open_rules(folder)
     report = Report()
-    prefix = path.resolve().name or str(path)
-    vocabulary = load_vocabulary(path, prefix, report)
+    report.diagnostics.extend(files.problems)
+    vocabulary = load_vocabulary(files, report)
     errors = [d for d in report.diagnostics if d.severity == "error"]
     if errors or vocabulary is None:
         lines = "\n".join(f"  {d}" for d in errors)
         raise RulebookError(
-            f"{path}: the rulebook's vocabulary has errors (run 'talentrules rules check "
-            f"{path}'):\n{lines}"
+            f"{files.path}: the rulebook's vocabulary has errors (run 'talentrules rules check "
+            f"{files.path}'):\n{lines}"
         )
     return vocabulary
 
