@@ -278,12 +278,7 @@ def what_if(
     """The person's decisions as the workbook has them and with ``settings`` applied."""
     fact_texts, parameter_texts = split_settings(settings)
     real = result or evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
-    if employee_id not in real.facts:
-        known = ", ".join(list(real.facts)[:5])
-        raise RulebookError(
-            f"{real.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
-            f"(for example: {known})"
-        )
+    real.index(employee_id)  # an unknown person is an input error (UnknownPersonError)
     person = real.facts[employee_id]
     rulebook = real.rulebook
     before = real.result(employee_id).evaluation

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.handbook import build_handbook, render_handbook
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import load_rulebook
@@ -124,5 +124,5 @@ def test_rules_book_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     out = tmp_path / "handbook.html"
     out.write_text("mine", encoding="utf-8")
     code, stdout, stderr = run("rules", "book", "-o", str(out))
-    assert code == 1 and "exists; add --force" in stderr
+    assert code == EXIT_OUTPUT and "exists; add --force" in stderr
     assert out.read_text(encoding="utf-8") == "mine"

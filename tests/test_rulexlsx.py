@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from talentrules.audit import diff_rulebooks, format_diff, rule_hashes
-from talentrules.cli import cli
+from talentrules.cli import EXIT_OUTPUT, EXIT_RULES, cli
 from talentrules.errors import RulebookError
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.rulebook import check_rulebook, load_rulebook
@@ -265,7 +265,7 @@ def test_a_typo_in_an_outcome_names_its_cell_with_did_you_mean(
     then.value = "Stong"
     book.save(tmp_path / "typo.xlsx")
     code, stdout, stderr = run("rules", "check", str(tmp_path / "typo.xlsx"))
-    assert code == 1
+    assert code == EXIT_RULES
     assert (
         f"typo.xlsx: Heart!{then.coordinate}: rule heart-strong: then 'Stong' is not an outcome "
         "of decision 'heart' (Strong, Emerging, Not evidenced, Insufficient evidence); did you "
@@ -355,7 +355,7 @@ def test_a_workbook_that_is_not_one_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "rules.xlsx"
     fake.write_text("id,decision\n", encoding="utf-8")
     code, stdout, stderr = run("rules", "check", str(fake))
-    assert code == 1 and "Traceback" not in stderr
+    assert code == EXIT_RULES and "Traceback" not in stderr
     assert "this is a CSV file, not an Excel workbook" in stderr
     odd = tmp_path / "rules.txt"
     odd.write_text("x", encoding="utf-8")
@@ -372,7 +372,7 @@ def test_import_refuses_an_existing_folder_unless_forced(exported: Path, tmp_pat
     (out / "README.md").write_text("mine", encoding="utf-8")
     (out / "99-old.yaml").write_text("rules: []\n", encoding="utf-8")
     code, stdout, stderr = run("rules", "import", str(exported), "-o", str(out))
-    assert code == 1 and "exists; add --force" in stderr
+    assert code == EXIT_OUTPUT and "exists; add --force" in stderr
     code, stdout, stderr = run("rules", "import", str(exported), "-o", str(out), "--force")
     assert code == 0, stdout + stderr
     assert (out / "README.md").read_text(encoding="utf-8") == "mine"
@@ -388,7 +388,7 @@ def test_export_refuses_to_overwrite_unless_forced(exported: Path, tmp_path: Pat
     target = tmp_path / "book.xlsx"
     shutil.copy(exported, target)
     code, stdout, stderr = run("rules", "export", "-o", str(target))
-    assert code == 1 and "exists; add --force" in stderr
+    assert code == EXIT_OUTPUT and "exists; add --force" in stderr
     code, stdout, stderr = run("rules", "export", "-o", str(target), "--force")
     assert code == 0 and f"wrote {target}" in stderr
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.rulebook import load_rulebook
 from talentrules.rulexlsx import layout
@@ -176,6 +176,6 @@ def test_a_fact_column_right_of_then_is_named(tmp_path: Path) -> None:
     workbook.save(book)
     code, stdout, stderr = run("rules", "check", str(book))
     letter = openpyxl.utils.get_column_letter(column)
-    assert code == 1
+    assert code == EXIT_RULES
     expected = f"rulebook.xlsx: Exceptions!{letter}2: 'readiness' is a condition column"
     assert expected in stderr
