@@ -1,9 +1,10 @@
 """The JSON Schemas of the outputs (talentrules/schemas/) against real outputs of
 ``evaluate``: the clean sample, the broken sample with --allow-rejects, a run
-with every kind of panel override, and one with a rulebook whose management pattern
-collects its outcomes. The schemas are exact (no unlisted key, every
-listed key required), so an output that changes shape fails here until its schema,
-and docs/outputs.md, docs/trace.md or docs/audit.md, change with it."""
+with every kind of panel override, one with the rulebook as a workbook (rules
+export) and one with a rulebook whose management pattern collects its outcomes. The
+schemas are exact (no unlisted key, every listed key required), so an output that
+changes shape fails here until its schema, and docs/outputs.md, docs/trace.md or
+docs/audit.md, change with it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from jsonschema.exceptions import ValidationError
 from talentrules.cli import cli
 from talentrules.paths import SCHEMAS, default_rules_dir, sample_workbook, schema_file
 from talentrules.rulebook import load_rulebook
+from talentrules.rulexlsx import export_rulebook
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -80,6 +82,11 @@ RUNS = {
         "--allow-rejects",
     ],
     "overrides": lambda tmp: [str(_more_overrides(tmp / "overrides.xlsx"))],
+    "rulebook-workbook": lambda tmp: [
+        str(sample_workbook()),
+        "--rules",
+        str(export_rulebook(None, tmp / "rulebook.xlsx")),
+    ],
     "management-collects": lambda tmp: [
         str(sample_workbook()),
         "--rules",
@@ -133,6 +140,11 @@ def test_the_runs_reach_the_schemas_optional_branches(outdir: Path) -> None:
     overrides = [o for p in data["people"] for o in p["override"]]
     if outdir.parent.name.startswith("broken"):
         assert data["rejected"] and all(r["reasons"] for r in data["rejected"])
+    elif outdir.parent.name.startswith("rulebook"):
+        manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["rulebook"]["path"].endswith("rulebook.xlsx")
+        line = next(trace_lines(outdir))
+        assert line["fired"][0]["where"].startswith("rulebook.xlsx: ")  # a cell, not a line
     elif outdir.parent.name.startswith("management"):
         assert any(len(p["outcomes"]["management"]) > 1 for p in data["people"])
         assert any(", " in p["management"] for p in data["people"])  # one string still
