@@ -624,9 +624,11 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
 
 
 # A problem a run would meet, written as the checker writes a diagnostic when it has a
-# place: "FILE:LINE: [rule ID: ]MESSAGE" (engine.compile_problems, decide.catalogue_problems).
+# place: "FILE:LINE: [rule ID: ]MESSAGE", or "WORKBOOK: Sheet!A1: ..." in a rulebook
+# workbook (engine.compile_problems, decide.catalogue_problems).
 _PLACED = re.compile(
-    r"(?P<file>[^:\n]+):(?P<line>[0-9]+): (?:rule (?P<rule>[^\s:]+): )?(?P<message>.*)\Z",
+    r"(?P<file>[^:\n]+)(?::(?P<line>[0-9]+)|: (?P<cell>[^:!\n]+![A-Z]{1,3}[0-9]+)): "
+    r"(?:rule (?P<rule>[^\s:]+): )?(?P<message>.*)\Z",
     re.DOTALL,
 )
 
@@ -634,13 +636,16 @@ _PLACED = re.compile(
 def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[str, Any]:
     """``rules check --format json``: the checker's diagnostics, then what a run would
     refuse (durable_rules' limits, the catalogue and allocation policy), each with its
-    file, line and rule when the problem has them."""
+    file, line (or a workbook's cell) and rule when the problem has them."""
+    from talentrules.rulefiles import line_and_cell
+
     diagnostics = [
         {
             "checker": "language",
             "severity": d.severity,
             "file": d.file,
-            "line": d.line,
+            "line": line_and_cell(d.line)[0],
+            "cell": line_and_cell(d.line)[1],
             "rule": d.rule_id,
             "message": d.message,
             "text": str(d),
@@ -654,7 +659,8 @@ def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[s
                 "checker": "run",
                 "severity": "error",
                 "file": placed["file"] if placed else None,
-                "line": int(placed["line"]) if placed else None,
+                "line": int(placed["line"]) if placed and placed["line"] else None,
+                "cell": placed["cell"] if placed else None,
                 "rule": placed["rule"] if placed else None,
                 "message": placed["message"] if placed else problem,
                 "text": problem,

@@ -110,6 +110,14 @@ def where(file: str, line: int) -> str:
     return f"{file}: {line}" if isinstance(line, Cell) else f"{file}:{line}"
 
 
+def line_and_cell(line: int | None) -> tuple[int | None, str | None]:
+    """A place as JSON gives it: (the line, None) in a file, (None, "Heart!D7") in a
+    workbook, whose Cell would otherwise print as its order number."""
+    if isinstance(line, Cell):
+        return None, line.ref
+    return line, None
+
+
 # --------------------------------------------------------------------------------------
 # Diagnostics and reading YAML nodes (shared with the rulebook's loader)
 # --------------------------------------------------------------------------------------

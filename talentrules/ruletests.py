@@ -38,6 +38,7 @@ from talentrules.rulefiles import (
     RuleFiles,
     compose_tests,
     did_you_mean,
+    line_and_cell,
     line_of,
     number_of,
     open_rules,
@@ -521,7 +522,8 @@ def report_json(report: RuleTestReport) -> dict[str, Any]:
             {
                 "name": test.name,
                 "file": test.file,
-                "line": test.line,
+                "line": line_and_cell(test.line)[0],  # a test of a workbook: its cell
+                "cell": line_and_cell(test.line)[1],
                 "passed": failure is None,
                 "problems": list(failure.problems) if failure else [],
                 "concluded": (
@@ -559,13 +561,18 @@ def junit_xml(report: RuleTestReport, suite: str = "talentrules rules test") -> 
     failed = {id(f.test): f for f in report.failures}
     cases: list[ET.Element] = []
     for test in report.tests:
+        line, cell = line_and_cell(test.line)
+        # A test of a rulebook workbook has a cell, not a line: its sheet names the class
+        # and the cell is a property (JUnit's line attribute is a number).
+        group = Path(test.file).stem if cell is None else cell.split("!")[0]
         case = ET.Element(
-            "testcase",
-            classname=f"rules.tests.{Path(test.file).stem}",
-            name=test.name,
-            file=test.file,
-            line=str(test.line),
+            "testcase", classname=f"rules.tests.{group}", name=test.name, file=test.file
         )
+        if cell is None:
+            case.set("line", str(line))
+        else:
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="cell", value=cell)
         failure = failed.get(id(test))
         if failure is not None:
             element = ET.SubElement(

@@ -7,10 +7,12 @@ rules folder, and run through the real CLI and the durable_rules engine.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -274,6 +276,28 @@ def test_a_typo_in_an_outcome_names_its_cell_with_did_you_mean(
     with pytest.raises(RulebookError, match=re.escape(f"Heart!{then.coordinate}")):
         import_rulebook(tmp_path / "typo.xlsx", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    # --format json (issue 15) gives the cell, not the number a Cell stands for.
+    code, stdout, _ = run("rules", "check", str(tmp_path / "typo.xlsx"), "--format", "json")
+    (diagnostic,) = json.loads(stdout)["diagnostics"]
+    assert code == EXIT_RULES and diagnostic["file"] == "typo.xlsx"
+    assert (diagnostic["line"], diagnostic["cell"]) == (None, f"Heart!{then.coordinate}")
+    assert diagnostic["rule"] == "heart-strong"
+
+
+def test_rule_tests_of_a_workbook_report_their_cells_in_json_and_junit(
+    exported: Path, tmp_path: Path
+) -> None:
+    junit = tmp_path / "junit.xml"
+    code, stdout, _ = run("rules", "test", str(exported), "--format", "json", "--junit", str(junit))
+    assert code == 0, stdout
+    tests = json.loads(stdout)["tests"]
+    assert tests and all(t["line"] is None and "!" in t["cell"] for t in tests)
+    cases = ElementTree.parse(junit).getroot().findall("./testsuite/testcase")
+    assert len(cases) == len(tests)
+    for case, test in zip(cases, tests, strict=True):
+        assert "line" not in case.attrib  # JUnit's line is a number
+        (cell,) = case.findall("./properties/property[@name='cell']")
+        assert cell.get("value") == test["cell"] and case.get("file") == "rulebook.xlsx"
 
 
 def test_protected_attributes_and_proxies_are_checked_in_a_workbook(
