@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -124,6 +125,19 @@ def test_setting_twice_and_unknown_people_are_refused(sample: RunResult) -> None
         what_if("00001", sample_workbook(), ["potential=1", "potential=2"], result=sample)
     code, stdout, stderr = run("explain", "99999", str(sample_workbook()), "--set", "potential=1")
     assert code == 1 and "no evaluated person has employee_id '99999'" in stderr
+
+
+def test_explain_set_with_format_json_prints_the_what_if_as_data(sample: RunResult) -> None:
+    args = ["explain", "00001", str(sample_workbook()), "--set", "$habit_months=18"]
+    code, stdout, stderr = run(*args, "--format", "json")
+    assert code == 0, stderr
+    expected = what_if("00001", sample_workbook(), ["$habit_months=18"], result=sample)
+    assert json.loads(stdout) == json.loads(json.dumps(expected.as_json()))
+    assert any(d["moved"] for d in json.loads(stdout)["decisions"])
+    # A refusal is JSON too (issue 15): a setting the rulebook does not know.
+    code, stdout, _ = run(*args[:-1], "nonsense=1", "--format", "json")
+    error = json.loads(stdout)["error"]
+    assert code != 0 and error["exit_code"] == code and "nonsense" in error["message"]
 
 
 def test_what_if_with_a_rulebook_workbook(tmp_path: Path) -> None:
