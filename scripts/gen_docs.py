@@ -248,12 +248,12 @@ SIGNALS_INTRO = """\
 ## Signal codes (`Evidence.signal`)
 
 The codes come from the rulebook, not from the contract: `validate`, `evaluate`,
-`explain` and `audit` accept exactly the codes of the signal catalogue
-(`signals.yaml`) of the rules folder they use (`--rules DIR`; by default the
-packaged rules), naming the cell of any other code, and `talentrules template`
-offers the packaged rulebook's codes in the Evidence sheet's dropdown. A panel adds
-or renames a signal in the rulebook alone (`rules/README.md`, "How to add a
-signal"), and its workbooks then use the new code.
+`explain` and `audit` accept exactly the codes of the signal catalogue of the
+rulebook they use (`signals.yaml` of a rules folder, the Signals sheet of a rulebook
+workbook; `--rules`, by default the packaged rules), naming the cell of any other
+code, and `talentrules template` offers the packaged rulebook's codes in the
+Evidence sheet's dropdown. A panel adds or renames a signal in the rulebook alone
+(`rules/README.md`, "How to add a signal"), and its workbooks then use the new code.
 
 The default rulebook's catalogue (`rules/signals.yaml`): a heart signal shows a
 heart for leadership on its own (core) or only supports one (supporting); a
