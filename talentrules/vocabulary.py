@@ -553,8 +553,10 @@ def _signal_set(
     filters = mapping(body, file, what, report)
     if filters is None or not keys(filters, body, file, what, (), ("kind", "weight"), report):
         return None
-    wanted = {k: text_of(v, file, f"{what} {k}", report) for k, (_, v) in filters.items()}
     allowed = {"kind": SIGNAL_KINDS, "weight": SIGNAL_WEIGHTS}
+    wanted = {  # an unknown key is reported above
+        k: text_of(v, file, f"{what} {k}", report) for k, (_, v) in filters.items() if k in allowed
+    }
     for k, value in wanted.items():
         if value not in allowed[k]:
             report.error(
