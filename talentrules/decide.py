@@ -69,6 +69,20 @@ CATALOGUE_FILE = "catalogue.yaml"
 STATUS_RANK: tuple[str, ...] = ("allocated", "waitlisted", "refused", "unavailable")
 NOT_RECOMMENDED = "not recommended"
 _MODES = tuple(INVESTMENTS.column("mode").values)
+# The keys catalogue.yaml's mappings take (docs/schemas/rulebook-catalogue.schema.json);
+# any other is refused, never ignored.
+CATALOGUE_KEYS = ("currency", "investments", "allocation")
+INVESTMENT_KEYS = (
+    "code",
+    "name",
+    "track",
+    "mode",
+    "seats",
+    "cost_per_person",
+    "duration_months",
+    "fits",
+)
+ALLOCATION_KEYS = ("decision", "not_investments", "order", "tie_break", "codes", "eligible")
 
 
 # --- catalogue -------------------------------------------------------------------------
@@ -234,10 +248,16 @@ def _compose(files: RuleFiles) -> yaml.MappingNode:
     if report.diagnostics:
         problem = report.diagnostics[0]
         raise RulebookError(f"{problem}")
+    label = files.label(CATALOGUE_FILE)
     if not isinstance(node, yaml.MappingNode):
-        raise RulebookError(
-            f"{files.label(CATALOGUE_FILE)}: expected a mapping with investments and allocation"
-        )
+        raise RulebookError(f"{label}: expected a mapping with investments and allocation")
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.value not in CATALOGUE_KEYS:
+            name = repr(key.value) if isinstance(key, yaml.ScalarNode) else "(not a name)"
+            raise RulebookError(
+                f"{place(label, line_of(key))}: unknown key {name} "
+                f"({CATALOGUE_FILE} has {', '.join(CATALOGUE_KEYS)})"
+            )
     return node
 
 
@@ -301,18 +321,12 @@ def _catalogue_from_yaml(files: RuleFiles) -> Catalogue:
         if mode is not None and str(mode) not in _MODES:
             raise RulebookError(f"{where}: mode {mode!r} is not one of {', '.join(_MODES)}")
         seats = _number_or_none(data.get("seats"), where, "seats", whole=True)
-        unknown = set(data) - {
-            "code",
-            "name",
-            "track",
-            "mode",
-            "seats",
-            "cost_per_person",
-            "duration_months",
-            "fits",
-        }
+        unknown = set(data) - set(INVESTMENT_KEYS)
         if unknown:
-            raise RulebookError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+            raise RulebookError(
+                f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                f"(an investment has {', '.join(INVESTMENT_KEYS)})"
+            )
         found[code] = Investment(
             code=code,
             name=_text(data.get("name")),
@@ -428,11 +442,11 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
     if not isinstance(section, yaml.MappingNode):
         raise RulebookError(f"{label}: an 'allocation' section is required")
     where = f"{place(label, line_of(section))}"
-    known = {"decision", "not_investments", "order", "tie_break", "codes", "eligible"}
     for key, _ in section.value:
-        if key.value not in known:
+        if key.value not in ALLOCATION_KEYS:
             raise RulebookError(
-                f"{place(label, line_of(key))}: unknown allocation key {key.value!r}"
+                f"{place(label, line_of(key))}: unknown allocation key {key.value!r} "
+                f"(allocation has {', '.join(ALLOCATION_KEYS)})"
             )
     decision = _plain(_get(section, "decision"))
     if not isinstance(decision, str) or not decision:
@@ -465,8 +479,12 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
             )
         for key, table in eligible.value:
             if key.value not in ("tracks", "codes") or not isinstance(table, yaml.MappingNode):
+                unknown = (
+                    f"unknown key {key.value!r}: " if key.value not in ("tracks", "codes") else ""
+                )
                 raise RulebookError(
-                    f"{place(label, line_of(key))}: eligible holds 'tracks:' and 'codes:' mappings"
+                    f"{place(label, line_of(key))}: {unknown}eligible holds 'tracks:' and "
+                    "'codes:' mappings"
                 )
             target = by_track if key.value == "tracks" else by_code
             for name_node, rule_node in table.value:

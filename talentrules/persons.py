@@ -180,7 +180,7 @@ def person_facts(
     signals: Sequence[str],
 ) -> PersonFacts:
     """The facts of the person ``spec`` describes, derived as from a workbook."""
-    _check_keys(spec.values, (AS_OF, "employee_id", *EMPLOYEE_FIELDS, *TENURE), "a person")
+    _check_keys(spec.values, PERSON_KEYS, "a person")  # team and rows are in spec.team, .rows
     as_of, as_of_where = _as_of(spec)
     person_id = str(spec.values["employee_id"].value) if "employee_id" in spec.values else PERSON_ID
     employee = {k: v for k, v in spec.values.items() if k in EMPLOYEE_FIELDS}

@@ -931,7 +931,8 @@ def _expr(node: yaml.Node, context: _Context, top: bool = False) -> Expr | None:
         report.error(
             file,
             line_of(node),
-            "a condition mapping takes exactly one key: all, any or not",
+            "a condition mapping takes exactly one key: all, any or not (this one has "
+            f"{', '.join(entries) or 'none'})",
             rule_id,
         )
         return None

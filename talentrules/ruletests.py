@@ -334,6 +334,12 @@ def rule_tests_of(
     items = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "tests"]
     if not items or not isinstance(items[0], yaml.SequenceNode):
         raise RulebookError(f"{place(file, line_of(root))}: expected a top-level 'tests:' list")
+    for key, _ in root.value:  # a key beside tests: would be ignored: say so instead
+        if not isinstance(key, yaml.ScalarNode) or key.value != "tests":
+            name = repr(key.value) if isinstance(key, yaml.ScalarNode) else "(not a name)"
+            raise RulebookError(
+                f"{place(file, line_of(key))}: unknown key {name} (a rule-test file has tests)"
+            )
     reading = _Reading(rulebook, file, yaml.SafeLoader(""), files)  # the loader types values
     try:
         return [_read_test(item, reading) for item in items[0].value]
