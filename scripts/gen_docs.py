@@ -12,8 +12,8 @@ What it writes, and from what:
   from the click commands) and the exit statuses (``cli.EXIT_STATUSES``), between
   ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` markers; the rest of the
   README is hand-written;
-- ``docs/schemas/*.schema.json``: copies of the output schemas in
-  ``talentrules/schemas/`` (the package's are the source).
+- ``docs/schemas/*.schema.json``: copies of the JSON Schemas in ``talentrules/schemas/``
+  (the outputs' and the rule files'; the package's are the source).
 
 ``tests/test_docs.py`` runs the check, so a change to the CLI or the contract that
 or the default signal catalogue that is not regenerated fails the suite (as
