@@ -1,491 +1,109 @@
-"""Audit and oversight: the run manifest, the tamper-evident trace, replay, rulebook
-diff and the fairness monitor (docs/audit.md).
+"""Audit and oversight: verify a run's record, replay it, and diff two rulebooks
+(docs/audit.md).
 
-Where it sits: after ``run`` and before ``report``. Everything here is computed from
-a ``RunResult`` or from files already written, so ``report`` imports this module to
-write ``trace.jsonl`` (``trace_lines``: each line chained to the one before) and
-``manifest.json`` (``write_manifest``) and to put the fairness monitor in the panel
-summary; nothing here imports ``report``. Replay therefore compares what the audit
-owns: the chained trace lines, which carry every person's recommendation, allocation
-and overrides beside the engine's trace; ``recommendations.json`` is checked by its
-SHA-256 in the manifest and cross-checked, person by person, against the trace.
-
-Only the fairness monitor reads the Demographics sheet; no rule ever sees it.
+The record itself (canonical JSON, the chained trace lines, the manifest) is written
+by ``talentrules.record``, and the fairness monitor is ``talentrules.fairness``:
+neither runs the engine, so writing outputs never imports it. This module does: a
+replay and a diff evaluate the workbook again. Replay compares what the record
+owns: the chained trace lines, which carry every person's recommendation,
+allocation and overrides beside the engine's trace; ``recommendations.json`` is
+checked by its SHA-256 in the manifest and cross-checked, person by person, against
+the trace. The record's and the fairness monitor's names stay importable from here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import errno
-import hashlib
-import importlib.metadata
 import json
 import os
-import platform
-import re
-import stat
-import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from talentrules import __version__, decide
-from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
-from talentrules.ingest import folder_sha256, load_workbook
-from talentrules.model import Panel, Value
-from talentrules.outdir import PARTIAL
-from talentrules.paths import default_rules_dir, default_templates_dir
-from talentrules.reference import TRACE_VERSION
-from talentrules.rulebook import (
-    AllOf,
-    AnyOf,
-    Compare,
-    Expr,
-    Rule,
-    Rulebook,
-    load_rulebook,
+from talentrules.fairness import (
+    FairnessReport,
+    GroupFigure,
+    Subject,
+    Table,
+    category,
+    fairness,
+    fairness_of,
+    fairness_of_outdir,
+    format_fairness,
+)
+from talentrules.ingest import folder_sha256
+from talentrules.paths import default_rules_dir
+from talentrules.record import (
+    CHAIN_KEY,
+    GENESIS,
+    MANIFEST,
+    MANIFEST_VERSION,
+    MAX_TRACE_BYTES,
+    RECOMMENDATIONS,
+    LIST_FIELDS,
+    ROLE_FIELDS,
+    TRACE,
+    Unreadable,
+    as_list,
+    as_object,
+    build_manifest,
+    canonical,
+    chain,
+    hash_regular,
+    plain_json,
+    read_manifest,
+    read_manifest_with_hash,
+    read_regular,
+    reason_of,
+    role_fields,
+    rule_hashes,
+    sha256_file,
+    sha256_text,
+    strict_json,
+    trace_lines,
+    trace_record,
+    write_manifest,
 )
 from talentrules.rulefiles import open_rules
 from talentrules.run import RunResult, evaluate_workbook
-
-MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
-TRACE = "trace.jsonl"
-RECOMMENDATIONS = "recommendations.json"
-# The ``prev`` of the first trace line: there is no line before it.
-GENESIS = "0" * 64
-CHAIN_KEY = "chain"  # {"line": n, "prev": sha256 of line n-1} in every trace line
-MIN_GROUP = 5  # fairness: smaller groups are reported as too small, never as ratios
-FOUR_FIFTHS = 0.80  # fairness: impact ratios below this are flagged
-THRESHOLD = Fraction(4, 5)
-# Category values that say "not known" (compared case-insensitively); blank too.
-UNKNOWN_CATEGORIES = frozenset(
-    {"unknown", "prefer not to say", "not disclosed", "declined", "not stated", "n/a"}
-)
-UNKNOWN = "Unknown"
-# recommendations.json's fields for the parts a decision plays (schema v1,
-# docs/outputs.md), and the role whose decision fills each. The keys are the output
-# schema's stable field names, never looked up in rules/: a decision renamed in rules/
-# still fills its field through its role (rulebook.ROLES).
-ROLE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("heart", "verdict"),
-    ("inspiration", "inspiration_profile"),
-    ("management", "management_pattern"),
-    ("balance", "team_balance"),
-    ("track", "development_track"),
-)
-# Their JSON types (schema v1): the inspiration profile is a list, every other field
-# one string (the outcomes joined with ", "), whatever the hit policy of the decision
-# that fills it, so talentrules/schemas/ hold for any rulebook.
-LIST_FIELDS = frozenset({"inspiration"})
-
-
-def role_fields(
-    rulebook: Rulebook, outcomes: Mapping[str, tuple[str, ...]]
-) -> dict[str, tuple[str, ...]]:
-    """Each schema field's outcome(s) for one person (() when no decision plays the role)."""
-    return {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
-
-
-# --------------------------------------------------------------------------------------
-# Canonical JSON and the hash chain
-# --------------------------------------------------------------------------------------
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    raise TypeError(f"not JSON data: {type(value).__name__}")
-
-
-def canonical(data: object) -> str:
-    """The one text of a JSON value that hashes are taken over: keys sorted, no
-    spaces, UTF-8 characters as themselves (``ensure_ascii=False``), dates ISO."""
-    return json.dumps(
-        data,
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=_plain,
-        allow_nan=False,  # strict JSON: NaN and Infinity are not JSON, parsers refuse them
-    )
-
-
-def sha256_text(text: str) -> str:
-    """SHA-256 of a text's UTF-8 bytes, as hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------------------
-# Reading an output folder from elsewhere: regular files only, bounded, strict JSON
-# --------------------------------------------------------------------------------------
-
-# A folder handed to an auditor may hold anything under the expected names: a FIFO
-# (the read would block), a link to /dev/zero (it never ends), JSON nested a million
-# deep (the parser recurses). Only regular files are read, each up to a bound, and
-# JSON is strict (no NaN) and nested at most MAX_JSON_DEPTH (the run writes 7).
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # about 2.5 MB for 10,000 people
-MAX_TRACE_BYTES = 4 * 1024 * 1024 * 1024  # about 250 MB for 10,000 people
-MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # any other file the manifest lists
-MAX_JSON_DEPTH = 64
-_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
-_JSON_INNERMOST = re.compile(r"\[\]|\{\}")
-
-
-class _Unreadable(Exception):
-    """A file of the output folder that is not read, and why (one phrase)."""
-
-
-def _special(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def _open_regular(path: Path, limit: int) -> tuple[int, int]:
-    """An open descriptor and the size of a regular file (never a link, FIFO or device)
-    no larger than ``limit``; _Unreadable otherwise. The caller closes it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise _Unreadable("is a link, not a regular file: not read") from error
-        raise _Unreadable(f"cannot be read ({error.strerror})") from error
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise _Unreadable(f"is {_special(info.st_mode)}, not a regular file: not read")
-    if info.st_size > limit:
-        os.close(fd)
-        raise _Unreadable(f"is {info.st_size:,} bytes, over the limit of {limit:,}: not read")
-    return fd, info.st_size
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes (see _open_regular)."""
-    fd, _ = _open_regular(path, limit)
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise _Unreadable(f"grew over the limit of {limit:,} bytes while read: not read")
-    return data
-
-
-def hash_regular(path: Path, limit: int = MAX_FILE_BYTES) -> str:
-    """SHA-256 of a regular file (see _open_regular), read in blocks."""
-    fd, _ = _open_regular(path, limit)
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_depth_within(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Is ``text`` nested at most ``limit`` deep? Checked before parsing (json.loads
-    recurses), at C speed: strings out, brackets only, innermost pairs peeled off."""
-    brackets = _JSON_NOT_BRACKETS.sub("", _JSON_STRINGS.sub("", text))
-    for _ in range(limit):
-        if not brackets:
-            return True
-        brackets, count = _JSON_INNERMOST.subn("", brackets)
-        if not count:
-            return True  # unbalanced: not JSON, which json.loads will say
-    return not brackets
-
-
-def strict_json(text: str) -> Any:
-    """json.loads for files from elsewhere: no NaN/Infinity, nesting bounded.
-    ValueError (json.JSONDecodeError is one) when the text is not such JSON."""
-    if not json_depth_within(text):
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    return json.loads(text, parse_constant=_not_json)
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def trace_record(result: RunResult, index: int) -> dict[str, Any]:
-    """One person's trace line before chaining: the engine's trace plus the
-    recommendation as decided (outcomes, allocation, overrides beside them)."""
-    r = result.results[index]
-    recommendation = result.decisions.recommendations.get(r.employee_id)
-    catalogue = result.decisions.catalogue
-    allocation = []
-    overrides = []
-    if recommendation is not None:
-        for a in recommendation.allocation:
-            investment = catalogue.get(a.code)
-            allocation.append(
-                {
-                    "code": a.code,
-                    "track": investment.track if investment else None,
-                    "status": a.status,
-                    "reason": a.reason,
-                    "position": a.position,
-                    "cost": a.cost,
-                }
-            )
-        overrides = [o.as_dict() for o in recommendation.overrides]
-    record = dict(r.trace)
-    outcomes = r.evaluation.outcomes
-    record["recommendation"] = {
-        "outcomes": {name: list(values) for name, values in outcomes.items()},
-        # The parts recommendations.json names by role, so verify can cross-check them.
-        "fields": {
-            key: list(values) for key, values in role_fields(result.rulebook, outcomes).items()
-        },
-        "allocation": allocation,
-        "overrides": overrides,
-    }
-    return record
-
-
-def chain(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """Canonical JSON lines, each carrying its line number and the SHA-256 of the line
-    before it (``GENESIS`` for the first): editing, moving, removing or adding a line
-    breaks the chain where it happened."""
-    prev = GENESIS
-    for number, record in enumerate(records, 1):
-        line = canonical({**record, CHAIN_KEY: {"line": number, "prev": prev}})
-        prev = sha256_text(line)
-        yield line
-
-
-def trace_lines(result: RunResult) -> Iterator[str]:
-    """trace.jsonl: one chained line per person, in employee_id order (docs/audit.md)."""
-    return chain(trace_record(result, i) for i in range(len(result.results)))
-
-
-# --------------------------------------------------------------------------------------
-# The manifest
-# --------------------------------------------------------------------------------------
-
-
-def expr_text(expr: Expr) -> str:
-    """A condition as one line of text: ``all(a, any(b, c), not(d))``."""
-    if isinstance(expr, Compare):
-        return str(expr)
-    if isinstance(expr, AllOf):
-        return "all(" + ", ".join(expr_text(p) for p in expr.parts) + ")"
-    if isinstance(expr, AnyOf):
-        return "any(" + ", ".join(expr_text(p) for p in expr.parts) + ")"
-    return "not(" + expr_text(expr.part) + ")"
-
-
-def rule_sha256(rule: Rule) -> str:
-    """A rule's own hash over what it means, not where it sits: id, decision, when (as
-    text), then, priority, rationale and message. Moving a rule changes nothing."""
-    return sha256_text(
-        canonical(
-            {
-                "id": rule.id,
-                "decision": rule.decision,
-                "when": expr_text(rule.when),
-                "then": rule.then,
-                "priority": rule.priority,
-                "rationale": rule.rationale,
-                "message": rule.message,
-            }
-        )
-    )
-
-
-def rule_hashes(rulebook: Rulebook) -> dict[str, str]:
-    """Rule id -> its hash, in rulebook order."""
-    return {rule.id: rule_sha256(rule) for rule in rulebook.rules}
-
-
-def _tree_sha256(folders: Sequence[tuple[str, Path]]) -> str:
-    """SHA-256 over every file of the folders: label/relative name, length, bytes."""
-    digest = hashlib.sha256()
-    for label, folder in folders:
-        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-            data = file.read_bytes()
-            name = f"{label}/{file.relative_to(folder).as_posix()}"
-            digest.update(f"{name}\n{len(data)}\n".encode())
-            digest.update(data)
-    return digest.hexdigest()
-
-
-def templates_sha256(templates_dir: str | Path | None = None) -> str:
-    """Hash of the templates a run used: the user's folder (if any), then the packaged."""
-    folders = [("default", default_templates_dir())]
-    if templates_dir is not None:
-        folders.insert(0, ("user", Path(templates_dir)))
-    return _tree_sha256(folders)
-
-
-def versions() -> dict[str, str]:
-    """talentrules, durable_rules and Python versions, as the manifest records them."""
-    return {
-        "talentrules": __version__,
-        "durable_rules": importlib.metadata.version("durable-rules"),
-        "python": platform.python_version(),
-    }
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def run_counts(result: RunResult) -> dict[str, Any]:
-    """People, rows per sheet (read/loaded/rejected/blank), outcomes, allocation, overrides."""
-    outcomes: dict[str, Counter[str]] = {name: Counter() for name in result.rulebook.decisions}
-    for r in result.results:
-        for name, values in r.evaluation.outcomes.items():
-            outcomes.setdefault(name, Counter()).update(values)
-    statuses: Counter[str] = Counter(a.status for a in result.decisions.allocation.allotments)
-    counts = result.decisions.override_counts()
-    return {
-        "people": len(result.results),
-        "sheets": {
-            a.sheet: {"read": a.read, "loaded": a.loaded, "rejected": a.rejected, "blank": a.blank}
-            for a in result.panel.accounts
-        },
-        "problems": dict(Counter(p.severity for p in result.problems)),
-        "outcomes": {name: dict(sorted(c.items())) for name, c in outcomes.items()},
-        "allocation": dict(sorted(statuses.items())),
-        "overrides": {
-            "total": len(result.decisions.overrides),
-            "by_direction": dict(sorted(counts["direction"].items())),
-            "by_decider": dict(sorted(counts["decider"].items())),
-        },
-    }
-
-
-def _hash_files(folder: Path) -> tuple[dict[str, str], int, str]:
-    """Every file's SHA-256 (manifest.json aside), and the trace's line count and last
-    line's SHA-256, counted while its bytes are hashed: one read of each file."""
-    files: dict[str, str] = {}
-    lines, last = 0, GENESIS
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == MANIFEST or path.name == PARTIAL:
-            continue  # PARTIAL: the marker of a folder being built, removed on publishing
-        name = path.relative_to(folder).as_posix()
-        if name != TRACE:
-            files[name] = sha256_file(path)
-            continue
-        digest = hashlib.sha256()
-        tail = b""  # the bytes after the last newline read so far
-        line = b""  # the last complete line
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-                newlines = block.count(b"\n")
-                if newlines:
-                    lines += newlines
-                    head, _, rest = block.rpartition(b"\n")
-                    line = (tail + head).rpartition(b"\n")[2]
-                    tail = rest
-                else:
-                    tail += block
-        files[name] = digest.hexdigest()
-        if lines:
-            last = hashlib.sha256(line).hexdigest()
-    return files, lines, last
-
-
-def build_manifest(
-    folder: Path,
-    result: RunResult,
-    *,
-    templates_dir: str | Path | None = None,
-    options: Mapping[str, Any] | None = None,
-    started: str | None = None,
-    run_id: str | None = None,
-) -> dict[str, Any]:
-    """manifest.json as data, from the result and the files already in ``folder``."""
-    rules_dir = Path(result.rules_dir).absolute()
-    packaged = rules_dir.resolve() == default_rules_dir().resolve()
-    files, lines, last = _hash_files(folder)
-    panel = result.panel
-    return {
-        "manifest_version": MANIFEST_VERSION,
-        "run_id": run_id or uuid.uuid4().hex,
-        "started": started or _now(),
-        "finished": _now(),
-        "input": {
-            "file": panel.path.name,
-            "path": str(Path(panel.path).absolute()),
-            "sha256": panel.sha256,
-            "size": panel.size,
-        },
-        "rulebook": {
-            "path": str(rules_dir),
-            "packaged": packaged,
-            "sha256": result.rulebook.sha256,
-            "files": open_rules(rules_dir).hashes(),
-            "rules": rule_hashes(result.rulebook),
-            # The thresholds the run used (rules/parameters.yaml), by name.
-            "parameters": {n: p.value for n, p in result.rulebook.parameters.items()},
-        },
-        "templates": {
-            "path": str(Path(templates_dir).absolute()) if templates_dir is not None else None,
-            "sha256": templates_sha256(templates_dir),
-        },
-        "versions": versions(),
-        "as_of": panel.as_of.isoformat() if panel.as_of else None,
-        "options": dict(options or {}),
-        "counts": run_counts(result),
-        "trace": {
-            "file": TRACE,
-            "trace_version": TRACE_VERSION,
-            "lines": lines,
-            "genesis": GENESIS,
-            "last_sha256": last,
-        },
-        "files": files,
-    }
-
-
-def write_manifest(
-    folder: Path,
-    result: RunResult,
-    *,
-    templates_dir: str | Path | None = None,
-    options: Mapping[str, Any] | None = None,
-    started: str | None = None,
-) -> Path:
-    """Write ``folder/manifest.json``; call it last, once every other file is written."""
-    data = build_manifest(
-        folder, result, templates_dir=templates_dir, options=options, started=started
-    )
-    path = folder / MANIFEST
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
+from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
+
+__all__ = [
+    "CHAIN_KEY",
+    "GENESIS",
+    "MANIFEST",
+    "MANIFEST_VERSION",
+    "RECOMMENDATIONS",
+    "LIST_FIELDS",
+    "ROLE_FIELDS",
+    "TRACE",
+    "FairnessReport",
+    "GroupFigure",
+    "RulebookDiff",
+    "Subject",
+    "Table",
+    "VerifyReport",
+    "build_manifest",
+    "canonical",
+    "category",
+    "chain",
+    "diff_rulebooks",
+    "fairness",
+    "fairness_of",
+    "fairness_of_outdir",
+    "format_diff",
+    "format_fairness",
+    "read_manifest",
+    "role_fields",
+    "sha256_file",
+    "sha256_text",
+    "trace_lines",
+    "trace_record",
+    "verify",
+    "write_manifest",
+]
 
 # --------------------------------------------------------------------------------------
 # verify: the chain, the manifest, the files, and replay
@@ -504,33 +122,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def read_manifest(outdir: str | Path) -> dict[str, Any]:
-    """The manifest of an output folder; AuditError when it is missing or unreadable."""
-    return _read_manifest(Path(outdir))[0]
-
-
-def _read_manifest(outdir: Path) -> tuple[dict[str, Any], str]:
-    """The manifest and the SHA-256 of its bytes (read once)."""
-    path = outdir / MANIFEST
-    try:
-        raw = read_regular(path, MAX_MANIFEST_BYTES)
-        data = strict_json(raw.decode("utf-8"))
-    except FileNotFoundError as error:
-        raise AuditError(f"{path}: no manifest: not a talentrules output folder") from error
-    except _Unreadable as error:
-        raise AuditError(f"{path}: {error}") from error
-    except (UnicodeDecodeError, ValueError) as error:
-        raise AuditError(f"{path}: cannot read the manifest: {_why(error)}") from error
-    if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
-        raise AuditError(f"{path}: not a manifest this version of talentrules reads")
-    return data, hashlib.sha256(raw).hexdigest()
-
-
-def _why(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _who(record: object) -> str:
@@ -556,7 +147,7 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
         try:
             record = strict_json(line)
         except ValueError as error:
-            why = error.msg if isinstance(error, json.JSONDecodeError) else _why(error)
+            why = error.msg if isinstance(error, json.JSONDecodeError) else reason_of(error)
             parsed.append(None)
             problems.append(f"{TRACE} line {number}: not JSON ({why}): edited")
             prev_hash = sha256_text(line)
@@ -568,7 +159,11 @@ def check_chain(raw_lines: Sequence[str]) -> tuple[list[dict[str, Any] | None], 
             continue
         link = record[CHAIN_KEY]
         who = _who(record)
-        view = _from_trace(record)
+        try:
+            view: dict[str, Any] | None = _from_trace(TraceLine.read(record))
+        except TraceFormatError as error:
+            view = None
+            problems.append(f"{TRACE} line {number}{who}: not a trace line: {error}")
         parsed.append(
             {
                 "employee_id": record.get("employee_id"),
@@ -598,10 +193,10 @@ def _read_trace(path: Path) -> tuple[list[str], list[str]]:
         text = read_regular(path, MAX_TRACE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return [], [f"{TRACE}: missing"]
-    except _Unreadable as error:
+    except Unreadable as error:
         return [], [f"{TRACE}: {error}"]
     except UnicodeDecodeError as error:
-        raise AuditError(f"{path}: cannot read: {_why(error)}") from error
+        raise AuditError(f"{path}: cannot read: {reason_of(error)}") from error
     problems = []
     if text and not text.endswith("\n"):
         problems.append(f"{TRACE}: the last line has no newline: truncated or edited")
@@ -631,7 +226,7 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
             continue
         try:
             found = hash_regular(path)
-        except (_Unreadable, FileNotFoundError) as error:
+        except (Unreadable, FileNotFoundError) as error:
             report.problems.append(f"{name}: {error}")
             continue
         if found != digest:
@@ -645,28 +240,25 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
         report.checked.append(f"{len(recorded)} files match their SHA-256 in the manifest")
 
 
-# recommendations.json field -> how to read the same thing from a trace record
-# (Read defensively: a trace or recommendations.json from elsewhere may hold any JSON;
-# a wrong type reads as absent and then shows as a difference, never as a traceback.)
-def _from_trace(record: Mapping[str, Any]) -> dict[str, Any]:
-    recommendation = _dict(record.get("recommendation"))
-    fields = _dict(recommendation.get("fields"))
-    allocation = [_dict(a) for a in _list(recommendation.get("allocation"))]
+# recommendations.json field -> how to read the same thing from a trace line (read as
+# typed records: a line from elsewhere that lacks a key, or holds a wrong type, is named
+# as not a trace line, never a traceback)
+def _from_trace(line: TraceLine) -> dict[str, Any]:
+    recommendation = line.recommendation
     return {
-        "outcomes": _dict(recommendation.get("outcomes")),
-        **{key: ", ".join(str(v) for v in _list(fields.get(key))) for key, _ in ROLE_FIELDS},
-        "investments": [a.get("code") for a in allocation],
-        "allocation": {str(a.get("code")): a.get("status") for a in allocation},
-        "fired": [_dict(f).get("rule") for f in _list(record.get("fired"))],
+        "outcomes": {name: list(values) for name, values in recommendation.outcomes.items()},
+        **{key: ", ".join(recommendation.fields.get(key, ())) for key, _ in ROLE_FIELDS},
+        "investments": [a.code for a in recommendation.allocation],
+        "allocation": {a.code: a.status for a in recommendation.allocation},
+        "fired": list(line.fired),
         "override": [
-            (o.get("field"), o.get("target"), o.get("decision"), o.get("decided_by"))
-            for o in map(_dict, _list(recommendation.get("overrides")))
+            (o.field, o.target, list(o.decision), o.decided_by) for o in recommendation.overrides
         ],
     }
 
 
 def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
-    allocation = _dict(person.get("allocation"))
+    allocation = as_object(person.get("allocation"))
 
     def joined(value: object) -> object:
         return ", ".join(map(str, value)) if isinstance(value, list) else value
@@ -681,7 +273,7 @@ def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
         "fired": person.get("fired"),
         "override": [
             (o.get("field"), o.get("target"), o.get("decision"), o.get("decided_by"))
-            for o in map(_dict, _list(person.get("override")))
+            for o in map(as_object, as_list(person.get("override")))
         ],
     }
 
@@ -699,16 +291,18 @@ def _check_recommendations(
     except FileNotFoundError:
         report.problems.append(f"{RECOMMENDATIONS}: missing")
         return
-    except _Unreadable as error:
+    except Unreadable as error:
         report.problems.append(f"{RECOMMENDATIONS}: {error}")
         return
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        report.problems.append(f"{RECOMMENDATIONS}: cannot read: {_why(error)}")
+        report.problems.append(f"{RECOMMENDATIONS}: cannot read: {reason_of(error)}")
         return
-    traced = {r["employee_id"]: r["view"] for r in records if r is not None}
+    traced = {
+        r["employee_id"]: r["view"] for r in records if r is not None and r["view"] is not None
+    }
     before = len(report.problems)
     listed = set()
-    for person in map(_dict, people):
+    for person in map(as_object, people):
         eid = person.get("employee_id")
         listed.add(eid)
         expected = traced.get(eid)
@@ -731,7 +325,7 @@ def _check_recommendations(
 
 def _shown(value: object, width: int = 160) -> str:
     """A JSON value for a message, cut at ``width`` characters."""
-    text = json.dumps(value, ensure_ascii=False, default=_plain)
+    text = json.dumps(value, ensure_ascii=False, default=plain_json)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -770,19 +364,19 @@ def _replay(
     report: VerifyReport,
 ) -> None:
     """Evaluate the workbook again with the run's options and compare every trace line."""
-    recorded_input = _dict(manifest.get("input"))
+    recorded_input = as_object(manifest.get("input"))
     try:
         # A CSV folder's fingerprint, or the workbook's bytes (a FIFO would block,
         # /dev/zero never end: only a regular file is read).
         panel_sha = folder_sha256(workbook) if workbook.is_dir() else hash_regular(workbook)
-    except (_Unreadable, OSError) as error:
+    except (Unreadable, OSError) as error:
         raise AuditError(f"{workbook}: {error}") from error
     if panel_sha != recorded_input.get("sha256"):
         report.problems.append(
             f"{workbook.name}: not the workbook of this run (sha256 {panel_sha}, manifest "
             f"{recorded_input.get('sha256')}); replaying it to show what differs"
         )
-    book = _dict(manifest.get("rulebook"))
+    book = as_object(manifest.get("rulebook"))
     if rules_dir is None:
         if book.get("packaged"):
             rules_dir = default_rules_dir()
@@ -793,7 +387,7 @@ def _replay(
                 f"{MANIFEST}: the run used the rules in {book.get('path')}, which are not "
                 "there any more; give them with --rules"
             )
-    options = _dict(manifest.get("options"))
+    options = as_object(manifest.get("options"))
     result = evaluate_workbook(
         workbook, rules_dir, allow_rejects=bool(options.get("allow_rejects", False))
     )
@@ -802,7 +396,7 @@ def _replay(
             f"{rules_dir}: not the rulebook of this run (sha256 {result.rulebook.sha256}, "
             f"manifest {book.get('sha256')})"
         )
-        now, then = rule_hashes(result.rulebook), _dict(book.get("rules"))
+        now, then = rule_hashes(result.rulebook), as_object(book.get("rules"))
         for rule_id in [*then, *(r for r in now if r not in then)]:
             if rule_id not in now:
                 report.problems.append(f"rule {rule_id}: in the run's rulebook, not in {rules_dir}")
@@ -857,13 +451,13 @@ def verify(
     every file's SHA-256, recommendations.json against the trace; with ``workbook``,
     replay the run and compare every trace line (run id and timestamps aside)."""
     outdir = Path(outdir)
-    manifest, manifest_sha256 = _read_manifest(outdir)
+    manifest, manifest_sha256 = read_manifest_with_hash(outdir)
     report = VerifyReport(outdir, manifest_sha256=manifest_sha256)
     raw, shape = _read_trace(outdir / TRACE)
     report.problems += shape
     records, broken = check_chain(raw)
     report.problems += broken
-    recorded = _dict(manifest.get("trace"))
+    recorded = as_object(manifest.get("trace"))
     count, last = recorded.get("lines"), recorded.get("last_sha256")
     if len(raw) != count:
         if isinstance(count, int) and len(raw) < count:
@@ -884,7 +478,7 @@ def verify(
         )
     if not shape and not broken and len(raw) == count and (not raw or sha256_text(raw[-1]) == last):
         report.checked.append(f"{TRACE}: hash chain of {len(raw)} lines intact")
-    people = _dict(manifest.get("counts")).get("people")
+    people = as_object(manifest.get("counts")).get("people")
     if people != len(raw):
         report.problems.append(f"{MANIFEST}: counts {people} people, {TRACE} has {len(raw)}")
     _check_files(outdir, manifest, report)
@@ -964,7 +558,7 @@ def _touched(result: RunResult, eid: str) -> set[str]:
     """Rules that fired or came close (one change away) for the person."""
     r = result.result(eid)
     rules = set(r.evaluation.fired)
-    rules.update(c["rule"] for c in r.trace.get("counterfactuals", []) if "rule" in c)
+    rules.update(c.rule for c in PersonTrace.read(r.trace).counterfactuals)
     return rules
 
 
@@ -1080,337 +674,4 @@ def format_diff(diff: RulebookDiff) -> str:
         lines.append(f"    because: {causes}")
     if diff.totals:
         lines.append("totals: " + ", ".join(f"{k} {n}" for k, n in diff.totals.items()))
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------
-# fairness: selection rates and impact ratios from the Demographics sheet only
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Subject:
-    """One evaluated person as the fairness monitor sees them."""
-
-    employee_id: str
-    sex: str  # as recorded, or UNKNOWN
-    race_ethnicity: str  # as recorded, or UNKNOWN
-    selected: frozenset[str]  # the measures the person was selected for
-
-
-@dataclass(frozen=True)
-class GroupFigure:
-    """One group's selection under one measure."""
-
-    group: str
-    people: int
-    selected: int
-    rate: float | None  # None: too small or unknown category
-    impact_ratio: float | None  # rate / highest rate among compared groups
-    flagged: bool  # impact ratio below FOUR_FIFTHS
-    status: str  # "compared", "reference" (highest rate), "too small", "unknown"
-
-
-@dataclass(frozen=True)
-class Table:
-    """One measure by one grouping: every group, compared or not."""
-
-    measure: str
-    by: str  # "sex", "race/ethnicity", "sex x race/ethnicity"
-    groups: tuple[GroupFigure, ...]
-    note: str  # e.g. "no one selected: no ratios"
-
-
-@dataclass(frozen=True)
-class FairnessReport:
-    """The fairness monitor: selection rates and impact ratios, four-fifths flags."""
-
-    people: int
-    without_record: int  # evaluated people with no Demographics row (counted as unknown)
-    unknown_sex: int
-    unknown_race_ethnicity: int
-    min_group: int
-    threshold: float
-    measures: tuple[str, ...]
-    tables: tuple[Table, ...]
-
-    @property
-    def flagged(self) -> tuple[tuple[Table, GroupFigure], ...]:
-        return tuple((t, g) for t in self.tables for g in t.groups if g.flagged)
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def category(value: Value) -> str:
-    """A Demographics value as a group name; blank and 'prefer not to say' are unknown."""
-    if value is None:
-        return UNKNOWN
-    text = " ".join(str(value).split())
-    return UNKNOWN if not text or text.casefold() in UNKNOWN_CATEGORIES else text
-
-
-LEADERSHIP_MEASURE = "recommended for a leadership investment"
-ALLOCATED_MEASURE = "allocated any investment"
-
-
-def track_measure(track: str) -> str:
-    return f"track {track}"
-
-
-def _table(subjects: Sequence[Subject], measure: str, by: str, key: Any, min_group: int) -> Table:
-    members: dict[str, list[Subject]] = {}
-    for s in subjects:
-        members.setdefault(key(s), []).append(s)
-    # Fractions: a ratio of exactly 4/5 is not flagged, whatever floats would say.
-    rates: dict[str, Fraction] = {}
-    for group, people in members.items():
-        if UNKNOWN not in group and len(people) >= min_group:
-            rates[group] = Fraction(sum(measure in s.selected for s in people), len(people))
-    top = max(rates.values(), default=Fraction(0))
-    figures = []
-    for group in sorted(members, key=lambda g: (UNKNOWN in g, g)):
-        people = members[group]
-        chosen = sum(measure in s.selected for s in people)
-        if UNKNOWN in group:
-            figures.append(GroupFigure(group, len(people), chosen, None, None, False, "unknown"))
-        elif group not in rates:
-            figures.append(GroupFigure(group, len(people), chosen, None, None, False, "too small"))
-        else:
-            rate = rates[group]
-            ratio = rate / top if top > 0 else None
-            flagged = ratio is not None and ratio < THRESHOLD
-            status = "reference" if top > 0 and rate == top else "compared"
-            figures.append(
-                GroupFigure(
-                    group,
-                    len(people),
-                    chosen,
-                    round(float(rate), 4),
-                    None if ratio is None else round(float(ratio), 4),
-                    flagged,
-                    status,
-                )
-            )
-    if len(rates) < 2:
-        note = f"fewer than two groups of {min_group} or more with a known category: no ratios"
-    elif top == 0:
-        note = "no one in a compared group was selected: no ratios"
-    else:
-        note = ""
-    return Table(measure, by, tuple(figures), note)
-
-
-def fairness_of(
-    subjects: Sequence[Subject],
-    measures: Sequence[str],
-    min_group: int = MIN_GROUP,
-    without_record: int = 0,
-) -> FairnessReport:
-    """Selection rates and impact ratios for each measure by sex, by race/ethnicity and
-    by both; groups under ``min_group`` and unknown categories are counted, not rated."""
-    tables = []
-    for measure in measures:
-        tables.append(_table(subjects, measure, "sex", lambda s: s.sex, min_group))
-        tables.append(
-            _table(subjects, measure, "race/ethnicity", lambda s: s.race_ethnicity, min_group)
-        )
-        tables.append(
-            _table(
-                subjects,
-                measure,
-                "sex x race/ethnicity",
-                lambda s: f"{s.sex} / {s.race_ethnicity}",
-                min_group,
-            )
-        )
-    return FairnessReport(
-        people=len(subjects),
-        without_record=without_record,
-        unknown_sex=sum(s.sex == UNKNOWN for s in subjects),
-        unknown_race_ethnicity=sum(s.race_ethnicity == UNKNOWN for s in subjects),
-        min_group=min_group,
-        threshold=FOUR_FIFTHS,
-        measures=tuple(measures),
-        tables=tuple(tables),
-    )
-
-
-def _demographics(panel: Panel) -> dict[str, tuple[str, str]]:
-    return {
-        str(row.get("employee_id")): (category(row.get("sex")), category(row.get("race_ethnicity")))
-        for row in panel.rows.get("Demographics", [])
-        if row.get("employee_id") is not None
-    }
-
-
-def has_demographics(panel: Panel) -> bool:
-    return "Demographics" in panel.found
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What one person was recommended and allocated, for the fairness measures."""
-
-    employee_id: str
-    tracks: tuple[str, ...]
-    investments: tuple[tuple[str, str | None, str], ...]  # (code, catalogue track, status)
-
-
-def _subjects(
-    panel: Panel, selections: Sequence[Selection], tracks: Sequence[str]
-) -> tuple[list[Subject], int]:
-    demographics = _demographics(panel)
-    subjects = []
-    missing = 0
-    for s in selections:
-        if s.employee_id not in demographics:
-            missing += 1
-        sex, race = demographics.get(s.employee_id, (UNKNOWN, UNKNOWN))
-        chosen = {track_measure(t) for t in s.tracks if t in tracks}
-        if any(track == LEADERSHIP_TRACK for _, track, _ in s.investments):
-            chosen.add(LEADERSHIP_MEASURE)
-        if any(status == "allocated" for _, _, status in s.investments):
-            chosen.add(ALLOCATED_MEASURE)
-        subjects.append(Subject(s.employee_id, sex, race, frozenset(chosen)))
-    return subjects, missing
-
-
-def _measures(tracks: Sequence[str]) -> list[str]:
-    return [LEADERSHIP_MEASURE, *(track_measure(t) for t in tracks), ALLOCATED_MEASURE]
-
-
-def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | None:
-    """The fairness monitor of a run; None when the workbook has no Demographics sheet.
-
-    Measures are the system's recommendations (before any panel override)."""
-    if not has_demographics(result.panel):
-        return None
-    catalogue = result.decisions.catalogue
-    selections = []
-    for r in result.results:
-        recommendation = result.decisions.recommendations.get(r.employee_id)
-        allotments = recommendation.allocation if recommendation else ()
-        selections.append(
-            Selection(
-                r.employee_id,
-                result.rulebook.outcome_of("development_track", r.evaluation.outcomes),
-                tuple(
-                    (a.code, (inv.track if (inv := catalogue.get(a.code)) else None), a.status)
-                    for a in allotments
-                ),
-            )
-        )
-    track_decision = result.rulebook.role("development_track")
-    tracks = track_decision.outcomes if track_decision else ()
-    subjects, missing = _subjects(result.panel, selections, tracks)
-    return fairness_of(subjects, _measures(tracks), min_group, missing)
-
-
-def fairness_of_outdir(
-    outdir: str | Path, workbook: str | Path | None = None, min_group: int = MIN_GROUP
-) -> FairnessReport | None:
-    """The fairness monitor from an output folder: recommendations.json for who was
-    selected, the workbook (the manifest's, or ``workbook``) for Demographics only."""
-    outdir = Path(outdir)
-    manifest = read_manifest(outdir)
-    recorded = _dict(manifest.get("input"))
-    if workbook is None and not isinstance(recorded.get("path"), str):
-        raise AuditError(
-            f"{outdir / MANIFEST}: records no workbook path; give the workbook with --workbook"
-        )
-    path = Path(workbook) if workbook is not None else Path(recorded["path"])
-    if not path.exists():  # a workbook or a folder of CSV files
-        raise AuditError(
-            f"{outdir / MANIFEST}: the run's workbook {path} is not there; give it with --workbook"
-        )
-    panel = load_workbook(path)
-    if panel.sha256 != recorded.get("sha256"):
-        raise AuditError(f"{path}: not the workbook of the run in {outdir} (SHA-256 differs)")
-    if not has_demographics(panel):
-        return None
-    rules = _dict(manifest.get("rulebook"))
-    if not rules.get("packaged") and not isinstance(rules.get("path"), str):
-        raise AuditError(f"{outdir / MANIFEST}: records no rules folder")
-    rules_dir = default_rules_dir() if rules.get("packaged") else Path(rules["path"])
-    rulebook = load_rulebook(rules_dir)
-    track_decision = rulebook.role("development_track")
-    track_name = track_decision.name if track_decision else ""
-    catalogue = decide.load_catalogue(panel, rules_dir)
-    where = outdir / RECOMMENDATIONS
-    try:
-        people = strict_json(read_regular(where, MAX_TRACE_BYTES).decode("utf-8"))["people"]
-        if not isinstance(people, list):
-            raise TypeError("'people' is not a list")
-    except FileNotFoundError as error:
-        raise AuditError(f"{where}: missing") from error
-    except _Unreadable as error:
-        raise AuditError(f"{where}: {error}") from error
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        raise AuditError(f"{where}: cannot read: {_why(error)}") from error
-    selections = []
-    for person in map(_dict, people):
-        allocation = _dict(person.get("allocation"))
-        selections.append(
-            Selection(
-                str(person.get("employee_id")),
-                tuple(str(t) for t in _list(_dict(person.get("outcomes")).get(track_name))),
-                tuple(
-                    (
-                        str(code),
-                        (inv.track if (inv := catalogue.get(str(code))) else None),
-                        str(_dict(allocation.get(str(code))).get("status")),
-                    )
-                    for code in _list(person.get("investments"))
-                ),
-            )
-        )
-    tracks = track_decision.outcomes if track_decision else ()
-    subjects, missing = _subjects(panel, selections, tracks)
-    return fairness_of(subjects, _measures(tracks), min_group, missing)
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def format_fairness(report: FairnessReport | None) -> str:
-    """The fairness monitor as text (80 columns)."""
-    if report is None:
-        return "no Demographics sheet: the fairness monitor has nothing to measure"
-    lines = [
-        f"Fairness monitor: {report.people} people "
-        f"({report.without_record} without a Demographics row, counted as unknown; "
-        f"unknown sex {report.unknown_sex}, unknown race/ethnicity "
-        f"{report.unknown_race_ethnicity}).",
-        f"Impact ratio = group selection rate / highest group rate; below "
-        f"{report.threshold:.2f} flagged (four-fifths rule). Groups under "
-        f"{report.min_group} people are too small to rate; unknown categories are "
-        "counted, not rated.",
-    ]
-    for table in report.tables:
-        lines.append("")
-        lines.append(f"{table.measure}, by {table.by}")
-        width = max([len(g.group) for g in table.groups] + [5])
-        lines.append(f"  {'group':<{width}}  people  selected    rate  ratio")
-        for g in table.groups:
-            if g.status in ("unknown", "too small"):
-                tail = g.status
-            else:
-                ratio = "-" if g.impact_ratio is None else f"{g.impact_ratio:.2f}"
-                tail = f"{_percent(g.rate):>6}  {ratio:>5}" + ("  FLAG" if g.flagged else "")
-            lines.append(f"  {g.group:<{width}}  {g.people:>6}  {g.selected:>8}  {tail}")
-        if table.note:
-            lines.append(f"  ({table.note})")
-    flagged = report.flagged
-    lines.append("")
-    lines.append(
-        f"{len(flagged)} impact ratio{'s' if len(flagged) != 1 else ''} below "
-        f"{report.threshold:.2f}"
-        + (
-            ": " + "; ".join(f"{t.measure} by {t.by}: {g.group}" for t, g in flagged)
-            if flagged
-            else ""
-        )
-    )
     return "\n".join(lines)

@@ -18,10 +18,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from talentrules import audit
-from talentrules.audit import GENESIS, Subject, canonical, fairness_of, sha256_text
+from talentrules import audit, fairness, record
 from talentrules.cli import EXIT_AUDIT, EXIT_INPUT, cli
+from talentrules.fairness import Subject, fairness_of
 from talentrules.paths import default_rules_dir, sample_workbook
+from talentrules.record import GENESIS, canonical, sha256_text
 from talentrules.run import evaluate_workbook
 
 
@@ -113,16 +114,16 @@ def test_trace_lines_are_canonical_and_chained(sample_out: Path) -> None:
 def test_manifest_fields(sample_out: Path) -> None:
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
     workbook = sample_workbook()
-    assert manifest["input"]["sha256"] == audit.sha256_file(workbook)
+    assert manifest["input"]["sha256"] == record.sha256_file(workbook)
     assert manifest["input"]["size"] == workbook.stat().st_size
     assert manifest["input"]["file"] == "panel_review.xlsx"
     run_result = evaluate_workbook(workbook)
     assert manifest["rulebook"]["sha256"] == run_result.rulebook.sha256
     assert manifest["rulebook"]["packaged"] is True
     assert list(manifest["rulebook"]["rules"]) == [r.id for r in run_result.rulebook.rules]
-    assert manifest["rulebook"]["rules"] == audit.rule_hashes(run_result.rulebook)
+    assert manifest["rulebook"]["rules"] == record.rule_hashes(run_result.rulebook)
     assert len(set(manifest["rulebook"]["rules"].values())) == len(run_result.rulebook.rules)
-    assert manifest["templates"]["sha256"] == audit.templates_sha256()
+    assert manifest["templates"]["sha256"] == record.templates_sha256()
     assert set(manifest["versions"]) == {"talentrules", "durable_rules", "python"}
     # The vendored, patched build (vendor/durable_rules), not a stock 2.0.28.
     assert manifest["versions"]["durable_rules"] == "2.0.28+talentrules.1"
@@ -139,7 +140,7 @@ def test_manifest_fields(sample_out: Path) -> None:
     files = manifest["files"]
     assert "manifest.json" not in files
     assert len(files) == 2 * 45 + 5
-    assert files["recommendations.json"] == audit.sha256_file(sample_out / "recommendations.json")
+    assert files["recommendations.json"] == record.sha256_file(sample_out / "recommendations.json")
 
 
 def test_rule_hash_ignores_position_not_content() -> None:
@@ -148,9 +149,9 @@ def test_rule_hash_ignores_position_not_content() -> None:
     import dataclasses
 
     moved = dataclasses.replace(rule, file="elsewhere.yaml", line=999)
-    assert audit.rule_sha256(moved) == audit.rule_sha256(rule)
+    assert record.rule_sha256(moved) == record.rule_sha256(rule)
     changed = dataclasses.replace(rule, priority=rule.priority + 1)
-    assert audit.rule_sha256(changed) != audit.rule_sha256(rule)
+    assert record.rule_sha256(changed) != record.rule_sha256(rule)
 
 
 def test_verify_a_clean_run_with_replay(outdir: Path) -> None:
@@ -389,7 +390,7 @@ def test_diff_of_a_rulebook_with_itself_is_empty() -> None:
 # Fairness
 # --------------------------------------------------------------------------------------
 
-L, A = audit.LEADERSHIP_MEASURE, audit.ALLOCATED_MEASURE
+L, A = fairness.LEADERSHIP_MEASURE, fairness.ALLOCATED_MEASURE
 
 
 def people(sex: str, race: str, count: int, selected: int, prefix: str) -> list[Subject]:
@@ -406,7 +407,7 @@ def test_fairness_against_a_hand_computed_example() -> None:
         *people("Male", "Asian", 5, 4, "ma"),  # 4/5
         *people("Male", "White", 5, 2, "mw"),  # 2/5
         *people("Nonbinary", "White", 2, 1, "nw"),  # 1/2: a group of 2
-        *people(audit.UNKNOWN, "Asian", 3, 3, "ua"),  # unknown sex
+        *people(fairness.UNKNOWN, "Asian", 3, 3, "ua"),  # unknown sex
     ]
     report = fairness_of(subjects, [L, A], min_group=5, without_record=1)
     assert report.people == 25 and report.unknown_sex == 3 and report.without_record == 1
@@ -421,8 +422,8 @@ def test_fairness_against_a_hand_computed_example() -> None:
     assert by_sex["Male"].status == "reference" and not by_sex["Male"].flagged
     assert by_sex["Nonbinary"].status == "too small" and by_sex["Nonbinary"].rate is None
     assert (by_sex["Nonbinary"].people, by_sex["Nonbinary"].selected) == (2, 1)
-    assert by_sex[audit.UNKNOWN].status == "unknown" and by_sex[audit.UNKNOWN].people == 3
-    assert by_sex[audit.UNKNOWN].selected == 3 and by_sex[audit.UNKNOWN].impact_ratio is None
+    assert by_sex[fairness.UNKNOWN].status == "unknown" and by_sex[fairness.UNKNOWN].people == 3
+    assert by_sex[fairness.UNKNOWN].selected == 3 and by_sex[fairness.UNKNOWN].impact_ratio is None
 
     by_race = tables[(L, "race/ethnicity")]
     # Asian 9/14 = 0.6429 (highest, the unknown-sex people count here);
@@ -439,7 +440,7 @@ def test_fairness_against_a_hand_computed_example() -> None:
     assert both["Male / White"].impact_ratio == 0.5 and both["Male / White"].flagged
     assert both["Female / White"].status == "too small"
     assert both["Nonbinary / White"].status == "too small"
-    assert both[f"{audit.UNKNOWN} / Asian"].status == "unknown"
+    assert both[f"{fairness.UNKNOWN} / Asian"].status == "unknown"
 
     # nobody allocated: rates of 0 and no ratios, said in a note
     allocated = {g.group: g for g in next(t for t in report.tables if t.measure == A).groups}
@@ -468,7 +469,7 @@ def test_four_fifths_exactly_is_not_flagged() -> None:
      ("unknown", "Unknown"), (" Female ", "Female"), ("Two  or more", "Two or more")],
 )  # fmt: skip
 def test_categories(value: str | None, group: str) -> None:
-    assert audit.category(value) == group
+    assert fairness.category(value) == group
 
 
 def test_fairness_of_the_sample_from_workbook_and_outdir_agree(sample_out: Path) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.audit import MAX_JSON_DEPTH, json_depth_within, strict_json
 from talentrules.cli import EXIT_AUDIT, cli
 from talentrules.paths import sample_workbook
+from talentrules.record import MAX_JSON_DEPTH, json_depth_within, strict_json
 
 CLI = [sys.executable, "-c", "from talentrules.cli import cli; cli()"]
 

@@ -693,20 +693,22 @@ def test_parallel_rendering_gives_the_same_files(tmp_path: Path) -> None:
 
 
 def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
-    builder = report.ContextBuilder(nasty_run)
+    from talentrules.trace import Leaf
+
+    view = report.RunView(nasty_run)
     base = nasty_run.rulebook.rules[0]
     conditions = [
-        {"fact": "H-DEV.episodes", "actual": 3},
-        {"fact": "H-DEV.observers", "actual": 2},
+        Leaf("H-DEV.episodes >= 3", "H-DEV.episodes", False, 3, "3", True),
+        Leaf("H-DEV.observers >= 2", "H-DEV.observers", False, 2, "2", True),
     ]
     rule = dataclasses.replace(
         base, id="msg", message="{{ episodes }} episodes from {{ facts['H-DEV.observers'] }}"
     )
-    assert builder._message(rule, conditions) == "3 episodes from 2"
+    assert view.message(rule, conditions) == "3 episodes from 2"
     evil = dataclasses.replace(base, id="evil", message="{{ ''.__class__.__mro__[1] }}")
-    assert "could not be rendered" in builder._message(evil, conditions)
+    assert "could not be rendered" in view.message(evil, conditions)
     typo = dataclasses.replace(base, id="typo", message="{{ sorces }}")
-    assert "could not be rendered" in builder._message(typo, conditions)
+    assert "could not be rendered" in view.message(typo, conditions)
 
 
 def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Path) -> None:
@@ -721,3 +723,21 @@ def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Pa
     write_outputs(result, tmp_path / "out", jobs=2)
     assert audit.verify(tmp_path / "out", workbook=workbook).ok
     assert json.dumps([r.trace for r in result.results], sort_keys=True) == before
+
+
+def test_writing_outputs_never_imports_the_engine() -> None:
+    # The report package and the run's record are the writing side: durable_rules
+    # (and the adapter that loads it) belong to evaluating, and to audit's replay.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, talentrules.report, talentrules.record, talentrules.fairness\n"
+        "loaded = sorted(m for m in sys.modules if m == 'talentrules.engine'"
+        " or m.startswith(('durable', 'talentrules.run', 'talentrules.audit')))\n"
+        "print(','.join(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "", done.stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from talentrules import report
 from talentrules.cli import EXIT_OUTPUT, cli
@@ -151,7 +152,7 @@ QUIET = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{%
 def test_a_template_that_runs_too_long_is_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "TEMPLATE_SECONDS", 0.5)
+    monkeypatch.setattr(report.render, "TEMPLATE_SECONDS", 0.5)
     folder = brief(tmp_path, ENDLESS)
     message = one_sentence(evaluate(tmp_path, folder))
     assert message == (
@@ -178,7 +179,7 @@ def test_the_time_limit_holds_outside_the_main_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult
 ) -> None:
     """No timer signal there: the sandbox checks the clock at each call (range here)."""
-    monkeypatch.setattr(report, "TEMPLATE_SECONDS", 0.5)
+    monkeypatch.setattr(report.render, "TEMPLATE_SECONDS", 0.5)
     folder = brief(tmp_path, QUIET)
     renderer = report.Renderer(folder)
     context = report.ContextBuilder(sample_run).brief(0)
@@ -200,7 +201,7 @@ def test_the_time_limit_holds_outside_the_main_thread(
 
 def test_the_packaged_templates_render_in_the_sandbox(sample_run: RunResult) -> None:
     renderer = report.Renderer()
-    assert isinstance(renderer.html, report.ImmutableSandboxedEnvironment)
+    assert isinstance(renderer.html, ImmutableSandboxedEnvironment)
     builder = report.ContextBuilder(sample_run)
     for name in ("brief.html.j2", "brief.md.j2", "brief.txt.j2"):
         assert renderer.render(name, builder.brief(0))

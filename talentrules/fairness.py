@@ -1,0 +1,375 @@
+"""The fairness monitor: selection rates and impact ratios from the Demographics sheet
+only (docs/audit.md). No rule ever sees that sheet; this module reads it to measure
+the run's recommendations, for the panel summary and ``audit fairness``.
+
+It runs no engine: a run's result, or an output folder's recommendations.json with
+the workbook (for Demographics only), is all it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from talentrules import decide
+from talentrules.contract import LEADERSHIP_TRACK
+from talentrules.errors import AuditError
+from talentrules.ingest import load_workbook
+from talentrules.model import Panel, Value
+from talentrules.paths import default_rules_dir
+from talentrules.record import (
+    MANIFEST,
+    MAX_TRACE_BYTES,
+    RECOMMENDATIONS,
+    Unreadable,
+    as_list,
+    as_object,
+    read_manifest,
+    read_regular,
+    reason_of,
+    strict_json,
+)
+from talentrules.rulebook import load_rulebook
+
+if TYPE_CHECKING:
+    from talentrules.run import RunResult
+
+MIN_GROUP = 5  # fairness: smaller groups are reported as too small, never as ratios
+FOUR_FIFTHS = 0.80  # fairness: impact ratios below this are flagged
+THRESHOLD = Fraction(4, 5)
+# Category values that say "not known" (compared case-insensitively); blank too.
+UNKNOWN_CATEGORIES = frozenset(
+    {"unknown", "prefer not to say", "not disclosed", "declined", "not stated", "n/a"}
+)
+UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One evaluated person as the fairness monitor sees them."""
+
+    employee_id: str
+    sex: str  # as recorded, or UNKNOWN
+    race_ethnicity: str  # as recorded, or UNKNOWN
+    selected: frozenset[str]  # the measures the person was selected for
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    """One group's selection under one measure."""
+
+    group: str
+    people: int
+    selected: int
+    rate: float | None  # None: too small or unknown category
+    impact_ratio: float | None  # rate / highest rate among compared groups
+    flagged: bool  # impact ratio below FOUR_FIFTHS
+    status: str  # "compared", "reference" (highest rate), "too small", "unknown"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One measure by one grouping: every group, compared or not."""
+
+    measure: str
+    by: str  # "sex", "race/ethnicity", "sex x race/ethnicity"
+    groups: tuple[GroupFigure, ...]
+    note: str  # e.g. "no one selected: no ratios"
+
+
+@dataclass(frozen=True)
+class FairnessReport:
+    """The fairness monitor: selection rates and impact ratios, four-fifths flags."""
+
+    people: int
+    without_record: int  # evaluated people with no Demographics row (counted as unknown)
+    unknown_sex: int
+    unknown_race_ethnicity: int
+    min_group: int
+    threshold: float
+    measures: tuple[str, ...]
+    tables: tuple[Table, ...]
+
+    @property
+    def flagged(self) -> tuple[tuple[Table, GroupFigure], ...]:
+        return tuple((t, g) for t in self.tables for g in t.groups if g.flagged)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def category(value: Value) -> str:
+    """A Demographics value as a group name; blank and 'prefer not to say' are unknown."""
+    if value is None:
+        return UNKNOWN
+    text = " ".join(str(value).split())
+    return UNKNOWN if not text or text.casefold() in UNKNOWN_CATEGORIES else text
+
+
+LEADERSHIP_MEASURE = "recommended for a leadership investment"
+ALLOCATED_MEASURE = "allocated any investment"
+
+
+def track_measure(track: str) -> str:
+    return f"track {track}"
+
+
+def _table(subjects: Sequence[Subject], measure: str, by: str, key: Any, min_group: int) -> Table:
+    members: dict[str, list[Subject]] = {}
+    for s in subjects:
+        members.setdefault(key(s), []).append(s)
+    # Fractions: a ratio of exactly 4/5 is not flagged, whatever floats would say.
+    rates: dict[str, Fraction] = {}
+    for group, people in members.items():
+        if UNKNOWN not in group and len(people) >= min_group:
+            rates[group] = Fraction(sum(measure in s.selected for s in people), len(people))
+    top = max(rates.values(), default=Fraction(0))
+    figures = []
+    for group in sorted(members, key=lambda g: (UNKNOWN in g, g)):
+        people = members[group]
+        chosen = sum(measure in s.selected for s in people)
+        if UNKNOWN in group:
+            figures.append(GroupFigure(group, len(people), chosen, None, None, False, "unknown"))
+        elif group not in rates:
+            figures.append(GroupFigure(group, len(people), chosen, None, None, False, "too small"))
+        else:
+            rate = rates[group]
+            ratio = rate / top if top > 0 else None
+            flagged = ratio is not None and ratio < THRESHOLD
+            status = "reference" if top > 0 and rate == top else "compared"
+            figures.append(
+                GroupFigure(
+                    group,
+                    len(people),
+                    chosen,
+                    round(float(rate), 4),
+                    None if ratio is None else round(float(ratio), 4),
+                    flagged,
+                    status,
+                )
+            )
+    if len(rates) < 2:
+        note = f"fewer than two groups of {min_group} or more with a known category: no ratios"
+    elif top == 0:
+        note = "no one in a compared group was selected: no ratios"
+    else:
+        note = ""
+    return Table(measure, by, tuple(figures), note)
+
+
+def fairness_of(
+    subjects: Sequence[Subject],
+    measures: Sequence[str],
+    min_group: int = MIN_GROUP,
+    without_record: int = 0,
+) -> FairnessReport:
+    """Selection rates and impact ratios for each measure by sex, by race/ethnicity and
+    by both; groups under ``min_group`` and unknown categories are counted, not rated."""
+    tables = []
+    for measure in measures:
+        tables.append(_table(subjects, measure, "sex", lambda s: s.sex, min_group))
+        tables.append(
+            _table(subjects, measure, "race/ethnicity", lambda s: s.race_ethnicity, min_group)
+        )
+        tables.append(
+            _table(
+                subjects,
+                measure,
+                "sex x race/ethnicity",
+                lambda s: f"{s.sex} / {s.race_ethnicity}",
+                min_group,
+            )
+        )
+    return FairnessReport(
+        people=len(subjects),
+        without_record=without_record,
+        unknown_sex=sum(s.sex == UNKNOWN for s in subjects),
+        unknown_race_ethnicity=sum(s.race_ethnicity == UNKNOWN for s in subjects),
+        min_group=min_group,
+        threshold=FOUR_FIFTHS,
+        measures=tuple(measures),
+        tables=tuple(tables),
+    )
+
+
+def _demographics(panel: Panel) -> dict[str, tuple[str, str]]:
+    return {
+        str(row.get("employee_id")): (category(row.get("sex")), category(row.get("race_ethnicity")))
+        for row in panel.rows.get("Demographics", [])
+        if row.get("employee_id") is not None
+    }
+
+
+def has_demographics(panel: Panel) -> bool:
+    return "Demographics" in panel.found
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one person was recommended and allocated, for the fairness measures."""
+
+    employee_id: str
+    tracks: tuple[str, ...]
+    investments: tuple[tuple[str, str | None, str], ...]  # (code, catalogue track, status)
+
+
+def _subjects(
+    panel: Panel, selections: Sequence[Selection], tracks: Sequence[str]
+) -> tuple[list[Subject], int]:
+    demographics = _demographics(panel)
+    subjects = []
+    missing = 0
+    for s in selections:
+        if s.employee_id not in demographics:
+            missing += 1
+        sex, race = demographics.get(s.employee_id, (UNKNOWN, UNKNOWN))
+        chosen = {track_measure(t) for t in s.tracks if t in tracks}
+        if any(track == LEADERSHIP_TRACK for _, track, _ in s.investments):
+            chosen.add(LEADERSHIP_MEASURE)
+        if any(status == "allocated" for _, _, status in s.investments):
+            chosen.add(ALLOCATED_MEASURE)
+        subjects.append(Subject(s.employee_id, sex, race, frozenset(chosen)))
+    return subjects, missing
+
+
+def _measures(tracks: Sequence[str]) -> list[str]:
+    return [LEADERSHIP_MEASURE, *(track_measure(t) for t in tracks), ALLOCATED_MEASURE]
+
+
+def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | None:
+    """The fairness monitor of a run; None when the workbook has no Demographics sheet.
+
+    Measures are the system's recommendations (before any panel override)."""
+    if not has_demographics(result.panel):
+        return None
+    catalogue = result.decisions.catalogue
+    selections = []
+    for r in result.results:
+        recommendation = result.decisions.recommendations.get(r.employee_id)
+        allotments = recommendation.allocation if recommendation else ()
+        selections.append(
+            Selection(
+                r.employee_id,
+                result.rulebook.outcome_of("development_track", r.evaluation.outcomes),
+                tuple(
+                    (a.code, (inv.track if (inv := catalogue.get(a.code)) else None), a.status)
+                    for a in allotments
+                ),
+            )
+        )
+    track_decision = result.rulebook.role("development_track")
+    tracks = track_decision.outcomes if track_decision else ()
+    subjects, missing = _subjects(result.panel, selections, tracks)
+    return fairness_of(subjects, _measures(tracks), min_group, missing)
+
+
+def fairness_of_outdir(
+    outdir: str | Path, workbook: str | Path | None = None, min_group: int = MIN_GROUP
+) -> FairnessReport | None:
+    """The fairness monitor from an output folder: recommendations.json for who was
+    selected, the workbook (the manifest's, or ``workbook``) for Demographics only."""
+    outdir = Path(outdir)
+    manifest = read_manifest(outdir)
+    recorded = as_object(manifest.get("input"))
+    if workbook is None and not isinstance(recorded.get("path"), str):
+        raise AuditError(
+            f"{outdir / MANIFEST}: records no workbook path; give the workbook with --workbook"
+        )
+    path = Path(workbook) if workbook is not None else Path(recorded["path"])
+    if not path.exists():  # a workbook or a folder of CSV files
+        raise AuditError(
+            f"{outdir / MANIFEST}: the run's workbook {path} is not there; give it with --workbook"
+        )
+    panel = load_workbook(path)
+    if panel.sha256 != recorded.get("sha256"):
+        raise AuditError(f"{path}: not the workbook of the run in {outdir} (SHA-256 differs)")
+    if not has_demographics(panel):
+        return None
+    rules = as_object(manifest.get("rulebook"))
+    if not rules.get("packaged") and not isinstance(rules.get("path"), str):
+        raise AuditError(f"{outdir / MANIFEST}: records no rules folder")
+    rules_dir = default_rules_dir() if rules.get("packaged") else Path(rules["path"])
+    rulebook = load_rulebook(rules_dir)
+    track_decision = rulebook.role("development_track")
+    track_name = track_decision.name if track_decision else ""
+    catalogue = decide.load_catalogue(panel, rules_dir)
+    where = outdir / RECOMMENDATIONS
+    try:
+        people = strict_json(read_regular(where, MAX_TRACE_BYTES).decode("utf-8"))["people"]
+        if not isinstance(people, list):
+            raise TypeError("'people' is not a list")
+    except FileNotFoundError as error:
+        raise AuditError(f"{where}: missing") from error
+    except Unreadable as error:
+        raise AuditError(f"{where}: {error}") from error
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise AuditError(f"{where}: cannot read: {reason_of(error)}") from error
+    selections = []
+    for person in map(as_object, people):
+        allocation = as_object(person.get("allocation"))
+        selections.append(
+            Selection(
+                str(person.get("employee_id")),
+                tuple(str(t) for t in as_list(as_object(person.get("outcomes")).get(track_name))),
+                tuple(
+                    (
+                        str(code),
+                        (inv.track if (inv := catalogue.get(str(code))) else None),
+                        str(as_object(allocation.get(str(code))).get("status")),
+                    )
+                    for code in as_list(person.get("investments"))
+                ),
+            )
+        )
+    tracks = track_decision.outcomes if track_decision else ()
+    subjects, missing = _subjects(panel, selections, tracks)
+    return fairness_of(subjects, _measures(tracks), min_group, missing)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def format_fairness(report: FairnessReport | None) -> str:
+    """The fairness monitor as text (80 columns)."""
+    if report is None:
+        return "no Demographics sheet: the fairness monitor has nothing to measure"
+    lines = [
+        f"Fairness monitor: {report.people} people "
+        f"({report.without_record} without a Demographics row, counted as unknown; "
+        f"unknown sex {report.unknown_sex}, unknown race/ethnicity "
+        f"{report.unknown_race_ethnicity}).",
+        f"Impact ratio = group selection rate / highest group rate; below "
+        f"{report.threshold:.2f} flagged (four-fifths rule). Groups under "
+        f"{report.min_group} people are too small to rate; unknown categories are "
+        "counted, not rated.",
+    ]
+    for table in report.tables:
+        lines.append("")
+        lines.append(f"{table.measure}, by {table.by}")
+        width = max([len(g.group) for g in table.groups] + [5])
+        lines.append(f"  {'group':<{width}}  people  selected    rate  ratio")
+        for g in table.groups:
+            if g.status in ("unknown", "too small"):
+                tail = g.status
+            else:
+                ratio = "-" if g.impact_ratio is None else f"{g.impact_ratio:.2f}"
+                tail = f"{_percent(g.rate):>6}  {ratio:>5}" + ("  FLAG" if g.flagged else "")
+            lines.append(f"  {g.group:<{width}}  {g.people:>6}  {g.selected:>8}  {tail}")
+        if table.note:
+            lines.append(f"  ({table.note})")
+    flagged = report.flagged
+    lines.append("")
+    lines.append(
+        f"{len(flagged)} impact ratio{'s' if len(flagged) != 1 else ''} below "
+        f"{report.threshold:.2f}"
+        + (
+            ": " + "; ".join(f"{t.measure} by {t.by}: {g.group}" for t, g in flagged)
+            if flagged
+            else ""
+        )
+    )
+    return "\n".join(lines)

@@ -1,0 +1,533 @@
+"""The template contexts: one documented dataclass per document kind, and its parts.
+
+Templates see ``BriefContext`` (brief.*.j2) and ``SummaryContext`` (summary.*.j2).
+Every field carries help text in its metadata; ``docs/outputs.md`` lists them, and a
+test keeps the two in step. Values are strings ready to print (a blank cell shows as
+'not recorded'); escaping happens when a template renders them (``render``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def described(help: str) -> Any:
+    """A dataclass field whose help text documents the template context."""
+    return field(metadata={"help": help})
+
+
+# --------------------------------------------------------------------------------------
+# Template context: shared parts
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What every document says about the run that produced it."""
+
+    title: str = described("Document title, e.g. 'Justification brief: Ana Example'.")
+    cycle_id: str = described("The cycle's identifier (Cycle!cycle_id), or 'not recorded'.")
+    cycle_name: str = described("The cycle's name as the panel knows it, or 'not recorded'.")
+    as_of: str = described("The cycle's as_of date (ISO), from which every age is measured.")
+    input_file: str = described("File name of the workbook the run read.")
+    rulebook: str = described(
+        "Rulebook folder (its path) and the first 12 hex digits of its SHA-256."
+    )
+    tool: str = described("'talentrules' and its version.")
+    confidentiality: str = described("The confidentiality line printed at the top of the document.")
+    contact: str = described("Whom to ask for an explanation or to contest (Cycle!contact).")
+    panel: tuple[str, ...] = described("Panel members from Cycle!panel, in the order given.")
+    currency: str = described("Currency of budget and costs (Cycle!currency or the catalogue's).")
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person named in a list: id, name, and where their brief is."""
+
+    employee_id: str = described("The person's employee_id, as in the workbook.")
+    name: str = described("The person's full name.")
+    brief: str = described("Relative path of the person's HTML brief (briefs/<file>.html).")
+    note: str = described("Why the person is in this list (e.g. the verdict or the risk).")
+
+
+# --------------------------------------------------------------------------------------
+# Brief
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonHeader:
+    """Who the brief is about (Employees sheet)."""
+
+    employee_id: str = described("employee_id, as in the workbook.")
+    full_name: str = described("Full name.")
+    job_title: str = described("Job title, or 'not recorded'.")
+    org_unit: str = described("Team or organisation unit, or 'not recorded'.")
+    job_level: str = described("Grade, or 'not recorded'.")
+    location: str = described("Work location, or 'not recorded'.")
+    manager: str = described("Manager's name and id, or 'not recorded'.")
+    tenure: str = described("Time since hire in years and months, or 'not recorded'.")
+    in_role: str = described("Time in the current role in years and months, or 'not recorded'.")
+    current_track: str = described("The career track the person is on now.")
+    people_manager: str = described("'Yes, N direct reports', 'No' or 'not recorded'.")
+    cell: str = described("Provenance of the person's row, e.g. 'Employees!A7'.")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The talent snapshot: ratings as the panel gave them, never a label."""
+
+    performance: str = described("This cycle's rating with its scale label, e.g. '4 Exceeds'.")
+    history: str = described("Ratings two cycles ago, one cycle ago and now, e.g. '3, 4, 4'.")
+    trend: str = described("'up 1', 'down 2', 'steady' or 'not recorded'.")
+    potential: str = described("Potential, e.g. '3 of 3', or 'not recorded'.")
+    nine_box: str = described("The person's 9-box cell in words: performance band and potential.")
+    readiness: str = described("Readiness for a bigger role, or 'not recorded'.")
+    expertise: str = described("Expertise rating 1-5, or 'not recorded'.")
+    policy_compliance: str = described("Policy compliance rating 1-5, or 'not recorded'.")
+    risk_of_loss: str = described("Risk of loss (Low, Medium, High), or 'not recorded'.")
+    impact_of_loss: str = described("Impact of loss (Low, Medium, High), or 'not recorded'.")
+
+
+@dataclass(frozen=True)
+class SignalLine:
+    """One signal code the person has evidence for, summarised."""
+
+    code: str = described("Signal code, e.g. 'H-DEV' or 'C-DER'.")
+    name: str = described("The signal's plain name from the catalogue, e.g. 'Develops others'.")
+    meaning: str = described("What the signal means (the catalogue's description).")
+    counter: bool = described("True for a counter-signal (the catalogue's kind counter).")
+    episodes: int = described("Observed rows: reported by others, not stale (the rulebook's).")
+    contexts: int = described("Distinct contexts they were observed in.")
+    observers: int = described("Distinct independent observers other than the person.")
+    self_reports: int = described("Rows the person reported about themself (never counted).")
+    months_spanned: int = described("Months between the oldest and newest observed episode.")
+    newest_age: str = described("Age of the newest observed episode in months, or 'not recorded'.")
+    habitual: bool = described("True when the decision playing role habits lists this code.")
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One observation from the Evidence sheet, cited by its cell."""
+
+    cell: str = described("Where the observation is, e.g. 'Evidence!M14' (its observation cell).")
+    evidence_id: str = described("evidence_id, or 'not recorded'.")
+    code: str = described("Signal code.")
+    name: str = described("The signal's plain name from the catalogue ('' for an unknown code).")
+    meaning: str = described("What the signal means (the catalogue's description).")
+    counter: bool = described("True for a counter-signal.")
+    observed_on: str = described("Date observed (ISO).")
+    context: str = described("Where it happened, or 'not recorded'.")
+    influence: str = described("What the influence rested on, or 'not recorded'.")
+    initiated_by: str = described("Who started it, or 'not recorded'.")
+    frequency: str = described("One-off, Occasional or Habitual, or 'not recorded'.")
+    energy: str = described("How the person felt doing it, or 'not recorded'.")
+    outcome: str = described("What it produced in others, or 'not recorded'.")
+    source: str = described("Who reported it: source type and source id.")
+    observation: str = described("The observation in the reporter's words, or 'not recorded'.")
+
+
+@dataclass(frozen=True)
+class HeartSection:
+    """The heart verdict and the evidence behind it."""
+
+    verdict: str = described("The verdict: the outcome of the decision playing role verdict.")
+    meaning: str = described("What the verdict decision asks (decisions.yaml).")
+    verdict_meaning: str = described("What this verdict means (its outcome text), or ''.")
+    evidence_quality: str = described("The rulebook's judgement of the evidence, if it makes one.")
+    habitual: tuple[str, ...] = described("Heart signal codes the person shows habitually.")
+    habitual_names: tuple[str, ...] = described("Their plain names, in the same order.")
+    reasons: tuple[str, ...] = described(
+        "Rationale of the rule that set the verdict (or the default)."
+    )
+    signals: tuple[SignalLine, ...] = described("Heart signals with evidence, catalogue order.")
+    counters: tuple[SignalLine, ...] = described("Counter-signals with evidence, catalogue order.")
+    evidence: tuple[EvidenceItem, ...] = described("Every heart-signal row, newest first.")
+    counter_evidence: tuple[EvidenceItem, ...] = described(
+        "Every counter-signal row, newest first."
+    )
+
+
+@dataclass(frozen=True)
+class Nomination:
+    """One 'who inspires you' nomination the person received."""
+
+    reason: str = described("Position, Expertise or Personal.")
+    comment: str = described("The nominator's words, or 'not recorded'.")
+    cell: str = described("Where the nomination is, e.g. 'Nominations!C5'.")
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """The person's team figures from the Teams sheet."""
+
+    size: str = described("People in the team.")
+    on_time_rate: str = described("Share of commitments delivered on time, in %.")
+    policy_incidents: str = described("Policy incidents in the cycle.")
+    engagement: str = described("Engagement score, in %.")
+    voluntary_attrition: str = described("Voluntary attrition, in %.")
+    cell: str = described("Where the row is, e.g. 'Teams!A4'.")
+
+
+@dataclass(frozen=True)
+class InfluenceSection:
+    """Inspiration profile (the seed's three kinds) and the management pattern."""
+
+    inspiration: tuple[str, ...] = described("Position, Expert, Personal, or 'None evidenced'.")
+    inspiration_notes: tuple[str, ...] = described("What each kind shown means (outcome texts).")
+    nominations: tuple[tuple[str, int], ...] = described(
+        "(reason, distinct nominators) per reason."
+    )
+    nomination_comments: tuple[Nomination, ...] = described("Nominations with a comment, by cell.")
+    influence: tuple[tuple[str, int], ...] = described(
+        "(influence base, episodes) across evidence."
+    )
+    outcomes: tuple[tuple[str, int], ...] = described(
+        "(outcome in others, episodes) across evidence."
+    )
+    management: str = described("The management pattern (role management_pattern).")
+    balance: str = described("The team's management-leadership balance (role team_balance).")
+    balance_advice: str = described("What the rulebook advises for that balance; empty if none.")
+    team: TeamFigures | None = described("Team figures, or None when the person has no Teams row.")
+
+
+@dataclass(frozen=True)
+class Aspiration:
+    """The person's own words and how the recommendation fits them."""
+
+    career_interest: str = described("What the person says they want next, or 'not recorded'.")
+    statement: str = described("The aspiration statement verbatim, or '' when blank.")
+    cell: str = described("Where the statement is, e.g. 'Employees!T7'.")
+    fit: str = described("One sentence: how the recommended track fits the stated interest.")
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One recommended investment, with its allocation status."""
+
+    code: str = described("Catalogue code, e.g. 'LEAD-STRETCH'.")
+    name: str = described("What the investment is.")
+    track: str = described("Which track it serves.")
+    mode: str = described("70/20/10 mode in words, e.g. '70 experience'.")
+    cost: str = described("Cost per person with currency, or 'not recorded'.")
+    duration: str = described("Duration in months, or 'not recorded'.")
+    status: str = described("'Allocated', 'Waitlisted' or 'Not allocated' (overlays need no seat).")
+    reason: str = described("Why: the allocation's reason, e.g. the seat or budget that ran out.")
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    """A rule that fired for the person, with the values it used."""
+
+    id: str = described("Rule id.")
+    decision: str = described("The decision it concludes.")
+    outcome: str = described("The outcome it concludes.")
+    title: str = described("The rule's title.")
+    rationale: str = described("The rule's rationale, in plain language.")
+    message: str = described("The rule's message rendered with the values it used, or ''.")
+    values: tuple[str, ...] = described("'fact = value (cell)' for each value the conditions read.")
+    overruled: bool = described("True when a higher-priority rule of the same decision won.")
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A rule that came close: what failed, and what would change the outcome."""
+
+    id: str = described("Rule id.")
+    decision: str = described("The decision it would conclude.")
+    outcome: str = described("The outcome it would conclude.")
+    title: str = described("The rule's title.")
+    failed: str = described("The first failing condition and the value that failed it.")
+    change: str = described("The single change that would make it fire, as a sentence, or ''.")
+
+
+@dataclass(frozen=True)
+class HowDecided:
+    """How the recommendation was produced, and how to contest it."""
+
+    fired: tuple[FiredRule, ...] = described("Rules that fired, in firing order.")
+    defaulted: tuple[str, ...] = described("'decision: outcome' for decisions no rule decided.")
+    near: tuple[NearMiss, ...] = described("Rules that came close (failed on one condition).")
+    changes: tuple[str, ...] = described("What would change the outcome, as sentences.")
+    contest: str = described("How to ask for an explanation or contest the recommendation.")
+
+
+@dataclass(frozen=True)
+class OverrideItem:
+    """A panel decision, kept beside the recommendation, never in place of it."""
+
+    field: str = described("What was overridden (heart, track, investment, ...).")
+    recommended: str = described("What the rules recommended for that field.")
+    decision: str = described("What the panel decided.")
+    reason: str = described("Why the panel decided differently.")
+    decided_by: str = described("The named panel member who decided.")
+    decided_on: str = described("When (ISO date), or 'not recorded'.")
+    cell: str = described("Where the override is, e.g. 'Overrides!C3'.")
+
+
+@dataclass(frozen=True)
+class BriefContext:
+    """Everything a justification brief template (brief.*.j2) can use."""
+
+    doc: DocumentInfo = described("The run: cycle, as_of, versions, confidentiality, contact.")
+    person: PersonHeader = described("Who the brief is about.")
+    headline: tuple[str, ...] = described(
+        "The recommendation in three lines, the last one "
+        "'This is a recommendation; the panel decides.'"
+    )
+    heart: str = described("The heart verdict (repeated here for templates' convenience).")
+    track: str = described("The recommended track.")
+    snapshot: Snapshot = described("Talent snapshot: ratings, 9-box, readiness, risk of loss.")
+    evidence: HeartSection = described("Heart verdict with signal and counter-signal evidence.")
+    influence: InfluenceSection = described("Inspiration profile and management pattern.")
+    aspiration: Aspiration = described("The person's own words and how the recommendation fits.")
+    plan: tuple[PlanItem, ...] = described("Development plan: recommended investments.")
+    plan_mix: str = described("The plan's 70/20/10 mix in words, e.g. '2 experience, 1 course'.")
+    risks: tuple[str, ...] = described("Risks the panel should weigh, as sentences.")
+    gaps: tuple[str, ...] = described("Evidence gaps: what is missing or weak, as sentences.")
+    how: HowDecided = described("How this was produced: rules, values, near misses, contest.")
+    overrides: tuple[OverrideItem, ...] = described("Panel overrides for this person.")
+    outcomes: tuple[tuple[str, str], ...] = described("(decision, outcome(s)) for every decision.")
+    files: tuple[str, str] = described("Relative paths of this brief in HTML and Markdown.")
+
+
+# --------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a distribution chart."""
+
+    label: str = described("The category.")
+    count: int = described("People in it.")
+    percent: float = described("Share of the chart's total, 0-100, one decimal.")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A small bar chart with the numbers beside it."""
+
+    title: str = described("Chart title.")
+    total: int = described("People counted.")
+    bars: tuple[Bar, ...] = described("Bars in the decision's outcome order, zeros included.")
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell of a grid: a count and the people in it."""
+
+    count: int = described("People in the cell.")
+    people: tuple[PersonRef, ...] = described("The people (names shown in the panel edition only).")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A grid of counts such as the 9-box (rows top to bottom, columns left to right)."""
+
+    title: str = described("Grid title.")
+    row_axis: str = described("What the rows measure.")
+    col_axis: str = described("What the columns measure.")
+    rows: tuple[str, ...] = described("Row labels, top row first.")
+    cols: tuple[str, ...] = described("Column labels, left first.")
+    cells: tuple[tuple[GridCell, ...], ...] = described("cells[row][col].")
+    outside: int = described("People not placed because a rating is blank.")
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """The row account of one sheet."""
+
+    sheet: str = described("Contract sheet name.")
+    found_as: str = described("Tab name in the workbook, or 'absent'.")
+    read: int = described("Data rows read.")
+    loaded: int = described("Rows loaded.")
+    rejected: int = described("Rows rejected.")
+    blank: int = described("Blank rows skipped.")
+
+
+@dataclass(frozen=True)
+class AllocationLine:
+    """One investment: recommendations against seats and money."""
+
+    code: str = described("Catalogue code.")
+    name: str = described("What it is.")
+    mode: str = described("70/20/10 mode in words.")
+    seats: str = described("Seats available, or 'no limit'.")
+    recommended: int = described("People it was recommended for.")
+    allocated: int = described("People allocated a seat.")
+    waitlisted: int = described("People waitlisted.")
+    cost: str = described("Cost per person, or 'not recorded'.")
+    committed: str = described("Money committed to the allocated seats.")
+
+
+@dataclass(frozen=True)
+class WaitItem:
+    """A person waitlisted for an investment, and why."""
+
+    person: PersonRef = described("The person waitlisted.")
+    code: str = described("Investment code.")
+    reason: str = described("Why they are waitlisted.")
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    """One people manager's management-leadership balance."""
+
+    person: PersonRef = described("The manager.")
+    team_size: str = described("People in the team.")
+    on_time_rate: str = described("On-time rate, %.")
+    policy_incidents: str = described("Policy incidents.")
+    engagement: str = described("Engagement, %.")
+    balance: str = described("The team's balance (the outcome of role team_balance).")
+    advice: str = described("What the rulebook advises for that balance.")
+
+
+@dataclass(frozen=True)
+class ExceptionGroup:
+    """One outcome of the decision playing role panel_exceptions, and who has it."""
+
+    title: str = described("The outcome, e.g. 'Ratings and evidence disagree'.")
+    meaning: str = described("What it means and asks of the panel (its outcome text).")
+    people: tuple[PersonRef, ...] = described("Who has it; each note is the rule's message.")
+
+
+@dataclass(frozen=True)
+class OverrideLine:
+    """A panel override, for the summary's list."""
+
+    person: PersonRef = described("Whose recommendation.")
+    item: OverrideItem = described("The override beside the recommendation.")
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    """An input row that could not be used, with every reason."""
+
+    sheet: str = described("Contract sheet name.")
+    row: int = described("Excel row number.")
+    reasons: tuple[str, ...] = described("Every reason, each naming its cell.")
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One rule of the rulebook, for the appendix."""
+
+    id: str = described("Rule id.")
+    decision: str = described("Decision it concludes.")
+    outcome: str = described("Outcome it concludes.")
+    title: str = described("Title.")
+    rationale: str = described("Rationale.")
+    where: str = described("file:line of the rule.")
+    fired: int = described("People it fired for in this run.")
+
+
+@dataclass(frozen=True)
+class FairnessRow:
+    """One group's selection under one measure (talentrules.fairness)."""
+
+    group: str = described("The group: a sex, a race/ethnicity, or 'sex / race/ethnicity'.")
+    people: int = described("People evaluated in the group.")
+    selected: int = described("Of them, selected under the measure.")
+    rate: str = described("Selection rate in %, or '-' for a group too small or unknown.")
+    ratio: str = described("Impact ratio (rate / highest rate) to 2 decimals, or '-'.")
+    status: str = described("'reference' (highest rate), 'compared', 'too small' or 'unknown'.")
+    flagged: bool = described("True when the impact ratio is below 0.80 (four-fifths rule).")
+
+
+@dataclass(frozen=True)
+class FairnessTable:
+    """One measure by one grouping."""
+
+    title: str = described("Measure and grouping, e.g. 'recommended for a leadership ...'.")
+    rows: tuple[FairnessRow, ...] = described("Every group, compared or not.")
+    note: str = described("Why there are no ratios, when there are none; else empty.")
+
+
+@dataclass(frozen=True)
+class FairnessSection:
+    """The fairness monitor, from the restricted Demographics sheet only."""
+
+    present: bool = described("False when the workbook has no Demographics sheet.")
+    method: str = described("How rates and ratios are computed, and the minimum group size.")
+    people: int = described("People evaluated.")
+    unknowns: str = described("Counts of people without a record or with unknown categories.")
+    tables: tuple[FairnessTable, ...] = described("Every measure by sex, race/ethnicity, both.")
+    flagged: tuple[str, ...] = described("Every impact ratio below 0.80, as sentences.")
+
+
+NO_FAIRNESS = FairnessSection(False, "", 0, "", (), ())
+
+
+@dataclass(frozen=True)
+class SummaryContext:
+    """Everything a panel summary template (summary.*.j2) can use."""
+
+    doc: DocumentInfo = described("The run: cycle, as_of, versions, confidentiality, contact.")
+    panel_edition: bool = described("True: names appear in the grids (the panel's own copy).")
+    people: int = described("People evaluated.")
+    rejected_rows: int = described("Input rows rejected (only with --allow-rejects).")
+    warnings_count: int = described("Validation warnings.")
+    sheets: tuple[SheetLine, ...] = described("Row account per contract sheet.")
+    distributions: tuple[Distribution, ...] = described(
+        "Heart verdicts, tracks, readiness, inspiration: charts with numbers."
+    )
+    nine_box: Grid = described("Performance band (columns) against potential (rows), 3 x 3.")
+    heart_grid: Grid = described("Heart verdict (rows) against performance rating (columns).")
+    allocation: tuple[AllocationLine, ...] = described(
+        "Every investment recommended or in the catalogue: seats and money."
+    )
+    budget: str = described("The cycle's budget, or 'no budget set'.")
+    committed: str = described("Money committed to allocated investments.")
+    remaining: str = described("Budget left, or 'not applicable'.")
+    waitlist: tuple[WaitItem, ...] = described("Everyone waitlisted, with the reason.")
+    exceptions: tuple[ExceptionGroup, ...] = described(
+        "Whom the rulebook's exceptions (role panel_exceptions) ask the panel to look at, "
+        "one group per outcome in the decision's order, empty groups included."
+    )
+    balance: tuple[BalanceLine, ...] = described(
+        "Management-leadership balance per people manager."
+    )
+    overrides: tuple[OverrideLine, ...] = described(
+        "Every panel override, beside the recommendation."
+    )
+    override_directions: tuple[tuple[str, int], ...] = described(
+        "Applied overrides counted by 'field direction' (e.g. 'heart upgrade')."
+    )
+    override_deciders: tuple[tuple[str, int], ...] = described(
+        "Applied overrides counted by the panel member who decided."
+    )
+    rejected: tuple[RejectedLine, ...] = described("Every rejected input row with its reasons.")
+    warnings: tuple[str, ...] = described("Every validation warning, naming its cell.")
+    roster: tuple[PersonRef, ...] = described(
+        "Everyone evaluated, with a link to their brief; the note holds heart verdict and track."
+    )
+    rules: tuple[RuleLine, ...] = described("The rule catalogue (appendix), in rulebook order.")
+    fairness: FairnessSection = field(
+        default=NO_FAIRNESS,
+        metadata={"help": "The fairness monitor (only when the workbook has Demographics)."},
+    )
+
+
+CONTEXT_TYPES: tuple[type, ...] = (BriefContext, SummaryContext)
+
+
+def help_texts(kind: type) -> Iterator[tuple[str, str]]:
+    """Every (dotted field path, help text) of a context dataclass, depth first."""
+    hints = typing.get_type_hints(kind)
+    for f in dataclasses.fields(kind):
+        yield f.name, str(f.metadata.get("help", ""))
+        pending, nested = [hints[f.name]], []
+        while pending:  # unwrap tuple[...] and X | None down to dataclasses
+            kind_ = pending.pop()
+            if dataclasses.is_dataclass(kind_) and isinstance(kind_, type):
+                nested.append(kind_)
+            pending.extend(typing.get_args(kind_))
+        for inner in nested:
+            for name, text in help_texts(inner):
+                yield f"{f.name}.{name}", text

@@ -1,0 +1,229 @@
+"""Writing OUTDIR: every brief (in parallel), the summary, the JSON, the workbook, the
+trace and the manifest, built in a workspace beside OUTDIR and published all at once
+(``talentrules.outdir``: the lock, the marker, --force, interruptions)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from talentrules import record
+from talentrules.errors import OutputError
+from talentrules.interrupt import quiet_worker
+from talentrules.outdir import claim_outdir, discard, publish, workspace
+from talentrules.report.builder import ContextBuilder
+from talentrules.report.data import recommendations_json
+from talentrules.report.names import Namer
+from talentrules.report.render import TEMPLATE_NAMES, Renderer
+from talentrules.report.workbook import write_xlsx
+
+if TYPE_CHECKING:
+    from talentrules.run import RunResult
+
+
+Progress = Callable[[str, int, int], None]
+# A hook writes extra files into the run's folder before it is published; it gets the
+# temporary folder and the result. manifest.json is written after the hooks, so it
+# lists and hashes their files too.
+Hook = Callable[[Path, "RunResult"], None]
+RECOMMENDATIONS = "recommendations.json"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What write_outputs produced."""
+
+    outdir: Path
+    briefs: int  # people with a brief (each in HTML and Markdown)
+    # "briefs" (with trace.jsonl), "summary", "files" -> wall seconds;
+    # "briefs_render_cpu", "briefs_write_cpu" -> CPU seconds summed over the workers;
+    # "trace_cpu" -> CPU seconds writing trace.jsonl.
+    timings: dict[str, float]
+    # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
+    notes: tuple[str, ...] = ()
+
+
+_RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
+
+
+def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
+    """Build, render and write the briefs of people ``span``: (count, render s, write s),
+    in CPU seconds so that a busy machine does not distort the split."""
+    builder: ContextBuilder = _RENDER["builder"]
+    renderer: Renderer = _RENDER["renderer"]
+    folder: Path = _RENDER["folder"]
+    rendering = writing = 0.0
+    for index in range(*span):
+        start = time.process_time()
+        context = builder.brief(index)
+        html = renderer.render("brief.html.j2", context)
+        md = renderer.render("brief.md.j2", context)
+        middle = time.process_time()
+        (folder / context.files[0]).write_text(html, encoding="utf-8")
+        (folder / context.files[1]).write_text(md, encoding="utf-8")
+        rendering += middle - start
+        writing += time.process_time() - middle
+    return span[1] - span[0], rendering, writing
+
+
+def check_outdir(outdir: str | Path, force: bool = False) -> None:
+    """Refuse an OUTDIR that write_outputs would refuse, before any work is done.
+
+    Inside ``outdir.claim_outdir`` (as ``evaluate`` runs) this is the claim's own check;
+    alone it takes the lock for the check only."""
+    with claim_outdir(outdir, force):
+        pass
+
+
+def write_outputs(
+    result: RunResult,
+    outdir: str | Path,
+    templates_dir: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    hooks: Sequence[Hook] = (),
+    names: bool = True,
+) -> Written:
+    """Write briefs, summary, recommendations.xlsx/.json and trace.jsonl into ``outdir``.
+
+    Everything is built in a temporary folder beside ``outdir`` and renamed into
+    place at the end: a failure half-way leaves no partial ``outdir``. An existing
+    ``outdir`` is refused unless ``force`` (and then only an earlier output folder is
+    replaced). Briefs render in ``jobs`` processes (default: the machine's cores).
+    ``names=False`` writes the summary's general edition: counts without names.
+    """
+    shown = Path(outdir).absolute()
+    with claim_outdir(outdir, force) as claim:
+        folder = workspace(claim)
+        try:
+            timings = _write_all(result, folder, templates_dir, force, progress, jobs, hooks, names)
+            publish(folder, claim)
+        except OSError as error:
+            discard(folder)
+            raise OutputError(f"{shown}: could not write the outputs: {error}") from error
+        except BaseException:  # also Ctrl-C, SIGTERM: no half-written folder stays
+            discard(folder)
+            raise
+    return Written(shown, len(result.results), timings, tuple(claim.notes))
+
+
+def _write_all(
+    result: RunResult,
+    folder: Path,
+    templates_dir: str | Path | None,
+    force: bool,
+    progress: Progress | None,
+    jobs: int | None,
+    hooks: Sequence[Hook],
+    names: bool,
+) -> dict[str, float]:
+    """Every output file into ``folder``; returns the stage timings."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    renderer = Renderer(Path(templates_dir) if templates_dir is not None else None)
+    for name in TEMPLATE_NAMES:
+        renderer.template(name)  # template errors surface before any work
+    namer = Namer(result.employees)
+    builder = ContextBuilder(result, namer)
+    (folder / "briefs").mkdir()
+    total = len(result.results)
+    rendering, writing, tracing = _render_briefs(builder, renderer, folder, total, jobs, progress)
+    timings["briefs"] = time.perf_counter() - clock
+    timings["briefs_render_cpu"] = rendering
+    timings["briefs_write_cpu"] = writing
+    timings["trace_cpu"] = tracing
+    clock = time.perf_counter()
+    summary = builder.summary(panel_edition=names)
+    for name in ("summary.html", "summary.md"):
+        text = renderer.render(f"{name}.j2", summary)
+        (folder / name).write_text(text, encoding="utf-8")
+    timings["summary"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    data = recommendations_json(result, namer)
+    (folder / RECOMMENDATIONS).write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    write_xlsx(result, folder / "recommendations.xlsx", namer)
+    for hook in hooks:
+        hook(folder, result)
+    # Last: the manifest hashes every file written above (and marks the folder as ours).
+    record.write_manifest(
+        folder,
+        result,
+        templates_dir=templates_dir,
+        options={
+            "allow_rejects": result.allow_rejects,
+            "names": names,
+            "jobs": jobs,
+            "force": force,
+        },
+        started=result.started or None,
+    )
+    timings["files"] = time.perf_counter() - clock
+    return timings
+
+
+def _render_briefs(
+    builder: ContextBuilder,
+    renderer: Renderer,
+    folder: Path,
+    total: int,
+    jobs: int | None,
+    progress: Progress | None,
+) -> tuple[float, float, float]:
+    """Every brief in both formats, and trace.jsonl; returns the CPU seconds spent
+    rendering and writing briefs (summed over the workers) and writing the trace."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
+    size = max(1, min(250, -(-total // (jobs * 4))))
+    spans = [(i, min(i + size, total)) for i in range(0, total, size)]
+    _RENDER.update(builder=builder, renderer=renderer, folder=folder)
+    done, rendering, writing, tracing = 0, 0.0, 0.0, 0.0
+    try:
+        if jobs == 1:
+            batches: Iterable[tuple[int, float, float]] = map(_render_span, spans)
+        else:
+            # fork: workers inherit the run and the compiled templates instead of
+            # unpickling them; results come back as small tuples. gc.freeze keeps the
+            # workers' collector off the inherited objects, which would otherwise
+            # copy every page of the parent's heap into each worker.
+            gc.freeze()
+            pool = multiprocessing.get_context("fork").Pool(jobs, quiet_worker)
+            batches = pool.imap_unordered(_render_span, spans)
+        try:
+            if jobs > 1:  # the parent would only wait: it writes the trace meanwhile
+                tracing = _write_trace(builder.result, folder)
+            for count, render_s, write_s in batches:
+                done += count
+                rendering += render_s
+                writing += write_s
+                if progress is not None:
+                    progress("briefs", done, total)
+            if jobs == 1:
+                tracing = _write_trace(builder.result, folder)
+        finally:
+            if jobs > 1:
+                pool.terminate()
+                pool.join()
+                gc.unfreeze()
+    finally:
+        _RENDER.clear()
+    return rendering, writing, tracing
+
+
+def _write_trace(result: RunResult, folder: Path) -> float:
+    """Write trace.jsonl; returns the CPU seconds it took."""
+    start = time.process_time()
+    with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
+        for line in record.trace_lines(result):
+            handle.write(line)
+            handle.write("\n")
+    return time.process_time() - start

@@ -1,0 +1,323 @@
+"""Rendering: the compiled templates and the escaping each output language needs.
+
+The only module of the package that imports jinja2's template machinery for
+documents. Workbook values reach the templates as plain data and are escaped on the
+way out: HTML by Jinja's autoescape, Markdown by ``md_escape`` (applied to every
+``{{ }}``), terminal text by stripping control characters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import re
+import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
+import stat
+import textwrap
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from talentrules.errors import OutputError
+from talentrules.paths import default_templates_dir
+from talentrules.report.contexts import BriefContext, SummaryContext
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
+_MD_PLAIN = re.compile(r"(?![-+=>\s]|\d+[.)](\s|$))[^\\`*_{}\[\]<>#|~&$\x00-\x1f\x7f-\x9f]*")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)](\s|$)))")
+
+
+def md_escape(value: object) -> str:
+    """Make ``value`` show literally in Markdown (and the HTML Markdown becomes).
+
+    Line breaks become spaces (values sit inline and in table cells); Markdown and
+    HTML specials get a backslash; a leading list or heading marker is neutralised.
+    """
+    text = str(value)
+    if _MD_PLAIN.fullmatch(text):  # the common case: nothing to escape
+        return text
+    text = re.sub(r"\s+", " ", _CONTROL.sub(" ", text))
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    match = _MD_LINE_START.match(text)
+    if match:
+        text = f"{match.group(1)}\\{text[match.end(1) :]}"
+        if match.group(2)[:1].isdigit():  # "1. item": escape the dot, not the digit
+            digits = match.group(2)
+            text = f"{match.group(1)}{digits}\\{text[len(match.group(1)) + 1 + len(digits) :]}"
+    return text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _md_cached(text: str) -> str:
+    return md_escape(text)
+
+
+def _md_finalize(value: object) -> object:
+    # Runs on every {{ }} of a Markdown template: workbook text comes out escaped.
+    # Text marked safe (|safe, Markup) passes unchanged; workbook values repeat a lot
+    # (contexts, sources, outcomes), hence the cache.
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    if type(value) is int:
+        return value
+    return _md_cached(value if type(value) is str else str(value))
+
+
+def _text_finalize(value: object) -> object:
+    # Terminal output: a control character in a workbook cell must not drive the terminal.
+    return _CONTROL.sub("?", str(value))
+
+
+def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None) -> str:
+    """Jinja filter for the terminal template: wrap to ``width`` columns."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+
+
+TEMPLATE_NAMES = ("brief.html.j2", "brief.md.j2", "summary.html.j2", "summary.md.j2")
+# CPU seconds one rendering of one template may take (docs/outputs.md): the packaged
+# ones take milliseconds for a brief and about a second for a 10,000-person summary.
+TEMPLATE_SECONDS = 20.0
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class _TemplateTimeout(Exception):
+    """A template rendering ran past TEMPLATE_SECONDS."""
+
+
+_DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
+
+
+def _past_deadline() -> None:
+    deadline = getattr(_DEADLINE, "at", None)
+    if deadline is not None and time.thread_time() > deadline:
+        raise _TemplateTimeout
+
+
+def _on_timer(signum: int, frame: FrameType | None) -> None:
+    raise _TemplateTimeout
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop a rendering after ``seconds`` of CPU. In the main thread (the CLI, each
+    worker process) a CPU-time timer interrupts anything, even a loop that calls
+    nothing; in other threads the sandbox checks the clock at every call a template
+    makes (loops, macros, filters' methods)."""
+    _DEADLINE.at = time.thread_time() + seconds
+    timer = threading.current_thread() is threading.main_thread()
+    if timer:
+        previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
+        os_signal.setitimer(os_signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        if timer:
+            os_signal.setitimer(os_signal.ITIMER_PROF, 0)
+            os_signal.signal(os_signal.SIGPROF, previous)
+        _DEADLINE.at = None
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no access to Python internals, no changing the data
+    handed in), with the deadline checked at every call a template makes."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._safe: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Every attribute a template reads goes through here; Jinja's verdict depends
+        # only on the object's type and the name (underscores, internals of functions,
+        # frames and the like, methods that change lists and dicts), so it is kept.
+        key = (type(obj), attr)
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+        return safe
+
+    def call(
+        __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        _past_deadline()
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+class _FolderLoader(jinja2.BaseLoader):
+    """Templates from one folder: regular files inside it only (a link out of it is
+    refused unread), at most MAX_TEMPLATE_BYTES, UTF-8 (a bad byte named by line)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.real = folder.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        try:
+            info = path.stat()
+            real = path.resolve()
+        except FileNotFoundError:
+            raise jinja2.TemplateNotFound(template) from None
+        except (OSError, RuntimeError) as error:
+            raise OutputError(f"{path}: cannot be read ({error})") from error
+        if self.real not in real.parents:
+            raise OutputError(f"{path}: is a link to a file outside the templates folder: not read")
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(f"{path}: is not a regular file: not read as a template")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise OutputError(
+                f"{path}: is {info.st_size:,} bytes, over the limit of {MAX_TEMPLATE_BYTES:,} "
+                "for a template"
+            )
+        data = path.read_bytes()[: MAX_TEMPLATE_BYTES + 1]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise OutputError(f"{path}, line {line}: not UTF-8 text ({error.reason})") from error
+        return text, str(path), lambda: True
+
+
+def _template_line(error: BaseException, folder: Path) -> tuple[str, int] | None:
+    """The innermost line of a template in ``folder`` on the error's traceback (Jinja
+    rewrites tracebacks so that template lines show as frames of the template file)."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.endswith(".j2") and Path(frame.filename).parent.is_relative_to(folder):
+            found = (frame.filename, frame.lineno or 0)
+    return found
+
+
+class Renderer:
+    """Compiled templates: the user's --templates folder first, then the packaged ones.
+
+    The packaged templates are also reachable as ``default/NAME`` so that a user's
+    template can ``{% extends "default/brief.html.j2" %}`` and override one block.
+    One Environment per output language: HTML (autoescaped), Markdown (escaped by
+    ``md_escape``) and terminal text (control characters stripped). All three are
+    Jinja's immutable sandbox: a template from --templates cannot reach Python
+    (``cycler.__init__.__globals__``), change the data, read outside its folder or run
+    longer than TEMPLATE_SECONDS; when it fails, the error names its file and line.
+    """
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        packaged = default_templates_dir()
+        loaders: list[jinja2.BaseLoader] = []
+        self.user: Path | None = None
+        if templates_dir is not None:
+            if not templates_dir.is_dir():
+                raise OutputError(f"{templates_dir}: templates folder not found")
+            self.user = templates_dir.resolve()
+            loaders.append(_FolderLoader(templates_dir))
+        loaders.append(_FolderLoader(packaged))
+        loader = jinja2.ChoiceLoader(
+            [*loaders, jinja2.PrefixLoader({"default": _FolderLoader(packaged)})]
+        )
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": True,
+            "auto_reload": False,
+        }
+        self.html = _Sandbox(autoescape=True, **common)
+        # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
+        self.markdown = _Sandbox(autoescape=False, finalize=_md_finalize, **common)
+        self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
+        for env in (self.html, self.markdown, self.text):
+            env.filters["wrap"] = _wrap
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def template(self, name: str) -> jinja2.Template:
+        """The compiled template ``name``; the language follows its extension."""
+        if name not in self._cache:
+            env = self.html if ".html" in name else self.markdown if ".md" in name else self.text
+            try:
+                self._cache[name] = env.get_template(name)
+            except jinja2.TemplateSyntaxError as error:
+                raise OutputError(
+                    f"{error.filename or name}, line {error.lineno}: {error.message}"
+                ) from error
+            except jinja2.TemplateNotFound as error:
+                raise OutputError(f"template {error.name} not found") from error
+            except OutputError:
+                raise
+            except Exception as error:
+                # Jinja folds constants while compiling and lets some errors through
+                # ({{ (10 ** 10000) | string }}): a user template's, named by its file.
+                source = self._source(env, name)
+                if self.user is None or source is None or not source.is_relative_to(self.user):
+                    raise
+                raise OutputError(
+                    f"{source}: cannot be compiled ({type(error).__name__}: {_first_line(error)})"
+                ) from error
+        return self._cache[name]
+
+    @staticmethod
+    def _source(env: jinja2.Environment, name: str) -> Path | None:
+        try:
+            filename = env.loader.get_source(env, name)[1] if env.loader else None
+        except (jinja2.TemplateNotFound, OutputError):
+            return None
+        return Path(filename).resolve() if filename else None
+
+    def render(self, name: str, context: BriefContext | SummaryContext) -> str:
+        """Render ``name`` with the context's fields as top-level variables."""
+        variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+        template = self.template(name)
+        try:
+            with _time_limit(TEMPLATE_SECONDS):
+                return template.render(variables)
+        except OutputError:  # a template file that cannot be read (an include)
+            raise
+        except _TemplateTimeout as error:
+            where = self._where(error, name)
+            raise OutputError(
+                f"{where}: still rendering after {TEMPLATE_SECONDS:g} s of CPU, the limit "
+                "per template (a loop that does not end?)"
+            ) from error
+        except jinja2.TemplateNotFound as error:  # an include or import
+            where = self._where(error, name)
+            raise OutputError(f"{where}: template {error.name} not found") from error
+        except jinja2.TemplateError as error:  # undefined names, unsafe access...
+            raise OutputError(f"{self._where(error, name)}: {error.message}") from error
+        except Exception as error:
+            # A template from --templates is code the panel wrote; whatever it raises
+            # ({{ 1 // 0 }}, a macro calling itself) is its error, named by its line.
+            # A packaged template failing is a bug of ours: it keeps its traceback.
+            line = _template_line(error, self.user) if self.user else None
+            if line is None:
+                raise
+            raise OutputError(
+                f"{line[0]}, line {line[1]}: {type(error).__name__}: {_first_line(error)}"
+            ) from error
+
+    def _where(self, error: BaseException, name: str) -> str:
+        for folder in (self.user, default_templates_dir().resolve()):
+            line = _template_line(error, folder) if folder else None
+            if line is not None:
+                return f"{line[0]}, line {line[1]}"
+        return name
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "(no message)"

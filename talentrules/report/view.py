@@ -1,0 +1,141 @@
+"""One run as the context builders read it: rows indexed once, the decisions behind
+each part of a document found by their role, and the words every builder shares.
+
+``RunView`` is built once per run (or per worker) and handed to every builder of a
+brief section and of a summary section; nothing in it is per person, so a brief can
+be built for any one person, in any order, from the same view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from talentrules import __version__
+from talentrules.model import Row, Value
+from talentrules.report.contexts import DocumentInfo, PersonRef
+from talentrules.report.names import Namer
+from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
+from talentrules.rulebook import Decision, Rule, Rulebook
+from talentrules.trace import Leaf
+
+if TYPE_CHECKING:
+    from talentrules.run import RunResult
+
+
+def rulebook_label(rulebook: Rulebook) -> str:
+    """Which rulebook ran, as documents name it: its folder's path and its hash."""
+    return f"{Path(rulebook.source).absolute()} @ sha256 {rulebook.sha256[:12]}"
+
+
+def outcomes_of(
+    decision: Decision | None, outcomes: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """A person's outcome(s) of ``decision`` (() when no decision plays that part)."""
+    return outcomes.get(decision.name, ()) if decision is not None else ()
+
+
+def one(
+    decision: Decision | None, outcomes: Mapping[str, tuple[str, ...]], missing: str = UNKNOWN
+) -> str:
+    """A decision's outcome(s) as one text."""
+    return ", ".join(outcomes_of(decision, outcomes)) or missing
+
+
+def heading(decision: Decision | None, fallback: str) -> str:
+    """How documents head a decision: its label, or ``fallback`` when none plays the part."""
+    return decision.heading if decision is not None else fallback
+
+
+def group_rows(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
+    """Rows by the text of one column (an employee id), in sheet order."""
+    grouped: dict[str, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(str(row.get(column)), []).append(row)
+    return grouped
+
+
+class RunView:
+    """What every context builder reads of a run, indexed once."""
+
+    def __init__(self, result: RunResult, namer: Namer | None = None) -> None:
+        self.result = result
+        self.rulebook = result.rulebook
+        self.rules = {rule.id: rule for rule in result.rulebook.rules}
+        self.namer = namer or Namer(result.employees)
+        panel = result.panel
+        self.evidence = group_rows(panel.rows.get("Evidence", []), "employee_id")
+        self.nominations = group_rows(panel.rows.get("Nominations", []), "nominee_id")
+        self.teams = {str(row.get("manager_id")): row for row in panel.rows.get("Teams", [])}
+        self.catalogue = result.decisions.catalogue
+        budget = result.decisions.allocation.budget
+        self.budget = budget
+        self.currency = budget.currency or result.decisions.catalogue.currency or ""
+        cycle = panel.cycle
+        self.doc = DocumentInfo(
+            title="",
+            cycle_id=shown(cycle.get("cycle_id") if cycle else None),
+            cycle_name=shown(cycle.get("cycle_name") if cycle else None),
+            as_of=shown(panel.as_of),
+            input_file=panel.path.name,
+            rulebook=rulebook_label(result.rulebook),
+            tool=f"talentrules {__version__}",
+            confidentiality=CONFIDENTIAL,
+            contact=str(cycle.get("contact"))
+            if cycle and cycle.get("contact")
+            else ("the panel's HR business partner"),
+            panel=tuple(
+                part.strip() for part in str(cycle.get("panel") or "").split(";") if part.strip()
+            )
+            if cycle
+            else (),
+            currency=self.currency,
+        )
+        self._messages: dict[str, jinja2.Template] = {}
+        self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        # The decisions behind each part of a document, found by their role in rules/.
+        rulebook = result.rulebook
+        self.verdict = rulebook.role("verdict")
+        self.habits = rulebook.role("habits")
+        self.quality = rulebook.role("evidence")
+        self.inspiration = rulebook.role("inspiration_profile")
+        self.management = rulebook.role("management_pattern")
+        self.balance = rulebook.role("team_balance")
+        self.track = rulebook.role("development_track")
+        self.exceptions = rulebook.role("panel_exceptions")
+        self.signals = rulebook.signals
+
+    def money(self, value: float | None) -> str:
+        """An amount in the run's currency."""
+        return money(value, self.currency)
+
+    def ref(self, employee_id: str, note: str = "") -> PersonRef:
+        """A person named in a list, with the link to their brief."""
+        row = self.result.employees.get(employee_id)
+        name = shown(row.get("full_name")) if row else employee_id
+        return PersonRef(employee_id, name, self.namer.brief(employee_id, "html"), note)
+
+    def message(
+        self,
+        rule: Rule,
+        conditions: Sequence[Leaf],
+        values: Mapping[str, Value] | None = None,
+    ) -> str:
+        """The rule's message, rendered in a sandbox with the values its conditions read
+        (by their last name part: ``episodes``), and every fact of the person as ``facts``."""
+        if not rule.message:
+            return ""
+        variables: dict[str, Any] = {}
+        for c in conditions:
+            variables.setdefault(c.fact.rsplit(".", 1)[-1].replace("-", "_"), c.actual)
+        variables["facts"] = {**(values or {}), **{c.fact: c.actual for c in conditions}}
+        try:
+            if rule.id not in self._messages:
+                self._messages[rule.id] = self._sandbox.from_string(rule.message)
+            return self._messages[rule.id].render(variables)
+        except jinja2.TemplateError as error:
+            return f"(message of rule {rule.id} could not be rendered: {error})"
