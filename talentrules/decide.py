@@ -37,6 +37,7 @@ Choices made here, and why:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -82,7 +83,16 @@ INVESTMENT_KEYS = (
     "duration_months",
     "fits",
 )
-ALLOCATION_KEYS = ("decision", "not_investments", "order", "tie_break", "codes", "eligible")
+ALLOCATION_KEYS = (
+    "decision",
+    "not_investments",
+    "order",
+    "tie_break",
+    "codes",
+    "eligible",
+    "fallback",
+    "advantage",
+)
 
 
 # --- catalogue -------------------------------------------------------------------------
@@ -178,6 +188,12 @@ class AllocationPolicy:
     by_track: dict[str, Eligibility]
     by_code: dict[str, Eligibility]
     source: str  # rules/catalogue.yaml
+    # A waitlisted code's alternatives, in order (talentrules.plan offers the first one
+    # with a seat and the money left).
+    fallback: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Catalogue tracks whose investments confer an advantage: the fairness monitor
+    # compares allocation rates for them (talentrules.fairness).
+    advantage: tuple[str, ...] = ()
 
     def eligibility(self, investment: Investment) -> Eligibility | None:
         """The code's own rule, else its track's, else None (open to anyone recommended)."""
@@ -506,6 +522,28 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
                     ),
                     at,
                 )
+    fallback: dict[str, tuple[str, ...]] = {}
+    fallback_node = _get(section, "fallback")
+    if fallback_node is not None:
+        table = _plain(fallback_node)
+        at = place(label, line_of(fallback_node))
+        if not isinstance(table, dict):
+            raise RulebookError(
+                f"{at}: fallback maps a code to its alternatives, "
+                "e.g. LEAD-STRETCH: [LEAD-ROTATE, LEAD-TASTER]"
+            )
+        for code, alternatives in table.items():
+            fallback[str(code)] = _strings(
+                alternatives, at, f"fallback of {code}"
+            )
+    advantage_node = _get(section, "advantage")
+    advantage: tuple[str, ...] = ()
+    if advantage_node is not None:
+        at = place(label, line_of(advantage_node))
+        advantage = _strings(_plain(advantage_node), at, "advantage")
+        for track in advantage:
+            if track not in INVESTMENT_TRACKS:
+                raise RulebookError(f"{at}: advantage: {track!r} is not a catalogue track")
     return AllocationPolicy(
         decision,
         nothing,
@@ -515,6 +553,8 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
         by_track,
         by_code,
         label,
+        fallback,
+        advantage,
     )
 
 
@@ -579,6 +619,13 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
             f"one ({default_rules_dir() / CATALOGUE_FILE}), which names decisions and values this "
             f"rulebook lacks; add a {CATALOGUE_FILE} to the folder",
         )
+    for code, alternatives in policy.fallback.items():
+        for named in (code, *alternatives):
+            if catalogue.get(named) is None:
+                problems.append(
+                    f"{policy.source}: allocation.fallback names '{named}', which is not an "
+                    f"investment in {catalogue.source}"
+                )
     decision = rulebook.decisions.get(policy.decision)
     if decision is not None:
         for code in decision.outcomes:
@@ -596,6 +643,27 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Case:
+    """How strong one person's case is, as the allocation policy ranks it."""
+
+    values: tuple[tuple[str, str], ...]  # (order key, the person's value(s)), in order
+    ranks: tuple[int, ...]  # per key: 0 = the strongest value; unknown ranks last
+    tie: str  # the tie-break value: the draw's SHA-256 hex digest, or the employee_id
+    labels: tuple[str, ...] = ()  # how people read each key ('Heart for leadership')
+
+    @property
+    def key(self) -> tuple[tuple[int, ...], str]:
+        return self.ranks, self.tie
+
+    def label(self, n: int) -> str:
+        return self.labels[n] if n < len(self.labels) else self.values[n][0]
+
+    def words(self) -> str:
+        """'Heart for leadership Strong, readiness Ready now, risk of loss Low'."""
+        return ", ".join(f"{self.label(n)} {v}" for n, (_, v) in enumerate(self.values))
+
+
+@dataclass(frozen=True)
 class Allotment:
     """One recommended investment for one person, and what became of it."""
 
@@ -606,6 +674,11 @@ class Allotment:
     position: int | None  # place in the code's queue (1 = strongest case); None if refused
     cost: float  # committed against the budget; 0 unless allocated
     case: tuple[str, ...] = ()  # the values that ranked the case, e.g. "heart Strong"
+    # What decided the status: "seat" (allocated within seats and budget), "rank" (a
+    # stronger case took the last seat), "draw" (an equal case won the tie-break),
+    # "budget", "cost" (unknown cost against a budget), "eligibility", "catalogue".
+    decided_by: str = ""
+    ranking: Case | None = None  # the case as ranked (None for codes not in the catalogue)
 
 
 @dataclass(frozen=True)
@@ -645,7 +718,7 @@ class Allocation:
 FactsByPerson = Mapping[str, Mapping[str, object]]
 
 
-def _values(name: str, evaluation: Evaluation, facts: Mapping[str, object]) -> tuple[str, ...]:
+def value_of(name: str, evaluation: Evaluation, facts: Mapping[str, object]) -> tuple[str, ...]:
     """A person's values for a decision (its outcomes) or a fact (one value, or none)."""
     if name in evaluation.outcomes:
         return evaluation.outcomes[name]
@@ -674,7 +747,7 @@ def _warning(file: str, message: str) -> Problem:
     return Problem("warning", file, None, None, message)
 
 
-def _comparable_cost(investment: Investment, catalogue: Catalogue, budget: Budget) -> float | None:
+def comparable_cost(investment: Investment, catalogue: Catalogue, budget: Budget) -> float | None:
     """The cost to commit, or None when unknown or in another currency than the budget."""
     cost = investment.cost_per_person
     if (
@@ -694,55 +767,119 @@ class _Ledger:
     committed: float = 0.0
 
 
+def tie_break_words(policy: AllocationPolicy, budget: Budget) -> str:
+    """How equal cases are ordered, in words, with the draw's seed (docs/outputs.md)."""
+    if policy.tie_break == "draw":
+        return (
+            f"the cycle's draw (cases ordered by the SHA-256 of 'cycle_id|employee_id', "
+            f"cycle_id '{budget.cycle_id}'; {policy.source} tie_break)"
+        )
+    return f"employee_id order ({policy.source} tie_break)"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _seats_full(
+    code: str,
+    investment: Investment,
+    case: Case,
+    last: Case,
+    position: int,
+    queued: int,
+    policy: AllocationPolicy,
+    budget: Budget,
+) -> tuple[str, str]:
+    """Why a case found the seats full: a stronger case, or the tie-break among equals."""
+    seats = investment.seats
+    full = f"{code} seats full ({seats} of {seats}, {investment.where('seats')})"
+    if last.ranks == case.ranks:
+        return "draw", (
+            f"{full}: the last seat went to a case equal on every ranking key "
+            f"({case.words()}); the tie was broken by {tie_break_words(policy, budget)}, "
+            f"which placed this case {_ordinal(position)} of {queued} in the queue"
+        )
+    n = next(i for i, (a, b) in enumerate(zip(last.ranks, case.ranks, strict=True)) if a != b)
+    return "rank", (
+        f"{full}: the last seat went to a case ranked higher on {case.label(n)} "
+        f"({last.values[n][1]} against {case.values[n][1]}); this case is "
+        f"{_ordinal(position)} of {queued} in the queue"
+    )
+
+
 def _allocate_code(
     investment: Investment,
-    queue: list[tuple[Evaluation, tuple[str, ...], Mapping[str, object]]],
+    queue: list[tuple[Evaluation, Case, Mapping[str, object]]],
     rule: Eligibility | None,
     cost: float | None,
     ledger: _Ledger,
+    policy: AllocationPolicy,
 ) -> list[Allotment]:
-    """One code's queue, strongest case first: refused, allocated or waitlisted."""
+    """One code's queue, strongest case first: refused, allocated or waitlisted; each
+    reason names what decided it (the seat, a stronger case, the draw, the money)."""
     code, seats, budget = investment.code, investment.seats, ledger.budget
     rows: list[Allotment] = []
     taken = position = 0
-    for person, shown, facts in queue:
-
-        def values(
-            name: str, p: Evaluation = person, f: Mapping[str, object] = facts
-        ) -> tuple[str, ...]:
-            return _values(name, p, f)
-
-        failed = rule.failed(values) if rule else []
+    misses = [
+        rule.failed(functools.partial(value_of, evaluation=p, facts=f)) if rule else []
+        for p, _, f in queue
+    ]
+    eligible = sum(1 for missed in misses if not missed)
+    last: Case | None = None  # the weakest case given a seat so far
+    for (person, case, _), failed in zip(queue, misses, strict=True):
+        shown = tuple(f"{name} {value}" for name, value in case.values)
         if rule is not None and failed:
             reason = (
                 f"invest wisely: {code} is only for {rule.describe()} ({rule.source}); "
                 f"this case has {'; '.join(failed)}"
             )
-            rows.append(Allotment(person.employee_id, code, "refused", reason, None, 0.0, shown))
+            rows.append(
+                Allotment(
+                    person.employee_id,
+                    code,
+                    "refused",
+                    reason,
+                    None,
+                    0.0,
+                    shown,
+                    "eligibility",
+                    case,
+                )  # fmt: skip
+            )
             continue
         position += 1
         price = cost or 0.0
         status: Status = "waitlisted"
         if seats is not None and taken >= seats:
-            reason = (
-                f"{code} seats full: {taken} of {seats} allocated to stronger cases "
-                f"({investment.where('seats')})"
+            decided_by, reason = (
+                _seats_full(code, investment, case, last, position, eligible, policy, budget)
+                if last is not None
+                else ("rank", f"{code} has no seats this cycle ({investment.where('seats')})")
             )
         elif budget.amount is not None and cost is None:
+            decided_by = "cost"
             reason = (
                 f"{code} has no known cost in {budget.currency or 'the budget currency'} "
                 f"({investment.where('cost_per_person')}), so it cannot be committed "
                 f"against the budget of {budget.money(budget.amount)}"
             )
         elif budget.amount is not None and ledger.committed + price > budget.amount + 1e-9:
+            decided_by = "budget"
             reason = (
                 f"budget exhausted: {_number(ledger.committed)} of "
-                f"{budget.money(budget.amount)} committed; {code} costs {_number(price)}"
+                f"{budget.money(budget.amount)} committed when {code} "
+                f"({_number(price)}) came up; investments are funded one code at a time in "
+                f"the policy's order ({policy.source} codes), each in queue order (this case "
+                f"{_ordinal(position)} of {eligible})"
             )
         else:
             status = "allocated"
+            decided_by = "seat"
             taken += 1
             ledger.committed += price
+            last = case
             limit = "no seat limit" if seats is None else f"seat {taken} of {seats}"
             spend = (
                 f"cost unknown ({investment.where('cost_per_person')}), no budget to commit to"
@@ -750,9 +887,67 @@ def _allocate_code(
                 else f"{budget.money(price)} committed"
             )
             reason = f"{code}: {limit}; {spend}"
+            if seats is not None or budget.amount is not None:  # the queue mattered
+                reason += f"; {_ordinal(position)} in the queue ({case.words()})"
         cost_now = price if status == "allocated" else 0.0
-        rows.append(Allotment(person.employee_id, code, status, reason, position, cost_now, shown))
-    return rows
+        rows.append(
+            Allotment(
+                person.employee_id,
+                code,
+                status,
+                reason,
+                position,
+                cost_now,
+                shown,
+                decided_by,
+                case,
+            )  # fmt: skip
+        )
+    return _drawn_seats(rows, policy, budget)
+
+
+def _drawn_seats(
+    rows: list[Allotment], policy: AllocationPolicy, budget: Budget
+) -> list[Allotment]:
+    """An allocated case that won its seat by the tie-break over an equal waitlisted case
+    says so: the draw, not a stronger case, decided it."""
+    lost = [a.ranking.ranks for a in rows if a.decided_by == "draw" and a.ranking is not None]
+    if not lost:
+        return rows
+    marked = []
+    for a in rows:
+        if a.status == "allocated" and a.ranking is not None and a.ranking.ranks in lost:
+            equal = sum(1 for r in lost if r == a.ranking.ranks)
+            a = replace(
+                a,
+                decided_by="draw",
+                reason=f"{a.reason}; equal on every ranking key with {equal} waitlisted "
+                f"case{'s' if equal != 1 else ''}, so the seat was won by "
+                f"{tie_break_words(policy, budget)}",
+            )
+        marked.append(a)
+    return marked
+
+
+def case_of(
+    policy: AllocationPolicy,
+    evaluation: Evaluation,
+    facts: Mapping[str, object],
+    cycle_id: str,
+    labels: Mapping[str, str] | None = None,
+) -> Case:
+    """The strength of one person's case under the policy's order and tie-break;
+    ``labels`` names the keys for people (a decision's label; else the fact's name)."""
+    pairs = [(key, value_of(key.name, evaluation, facts)) for key in policy.order]
+    tie = evaluation.employee_id
+    if policy.tie_break == "draw":
+        tie = _draw(cycle_id, evaluation.employee_id)
+    return Case(
+        tuple((key.name, ", ".join(v) if v else "unknown") for key, v in pairs),
+        tuple(key.rank(v) for key, v in pairs),
+        tie,
+        tuple((labels or {}).get(key.name, key.name.replace("_", " ")) for key in policy.order),
+    )
 
 
 def allocate(
@@ -762,6 +957,7 @@ def allocate(
     budget: Budget,
     policy: AllocationPolicy,
     file: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> Allocation:
     """Share out the recommended investments within seats and budget.
 
@@ -772,19 +968,11 @@ def allocate(
     workbook in problems.
     """
     people = sorted(evaluations, key=lambda e: e.employee_id)
-    cases: dict[str, tuple[tuple[int, ...], str]] = {}
-    shown: dict[str, tuple[str, ...]] = {}
+    cases: dict[str, Case] = {}
     wanted: dict[str, list[Evaluation]] = {}
     for person in people:
         facts = persons_facts.get(person.employee_id, {})
-        pairs = [(key, _values(key.name, person, facts)) for key in policy.order]
-        tie = person.employee_id
-        if policy.tie_break == "draw":
-            tie = _draw(budget.cycle_id, person.employee_id)
-        cases[person.employee_id] = (tuple(key.rank(v) for key, v in pairs), tie)
-        shown[person.employee_id] = tuple(
-            f"{key.name} {', '.join(v) if v else 'unknown'}" for key, v in pairs
-        )
+        cases[person.employee_id] = case_of(policy, person, facts, budget.cycle_id, labels)
         for code in policy.recommended(person.outcomes):
             wanted.setdefault(code, []).append(person)
 
@@ -794,8 +982,8 @@ def allocate(
     ledger = _Ledger(budget)
     for code in _code_order(catalogue, policy, set(wanted)):
         queue = [
-            (p, shown[p.employee_id], persons_facts.get(p.employee_id, {}))
-            for p in sorted(wanted[code], key=lambda p: cases[p.employee_id])
+            (p, cases[p.employee_id], persons_facts.get(p.employee_id, {}))
+            for p in sorted(wanted[code], key=lambda p: cases[p.employee_id].key)
         ]
         investment = catalogue.get(code)
         if investment is None:
@@ -808,13 +996,23 @@ def allocate(
             )
             reason = f"{code} is not in this cycle's catalogue ({catalogue.source})"
             rows = [
-                Allotment(p.employee_id, code, "unavailable", reason, None, 0.0, s)
-                for p, s, _ in queue
+                Allotment(
+                    p.employee_id,
+                    code,
+                    "unavailable",
+                    reason,
+                    None,
+                    0.0,
+                    tuple(f"{n} {v}" for n, v in c.values),
+                    "catalogue",
+                    c,
+                )  # fmt: skip
+                for p, c, _ in queue
             ]
         else:
             rule = policy.eligibility(investment)
-            cost = _comparable_cost(investment, catalogue, budget)
-            rows = _allocate_code(investment, queue, rule, cost, ledger)
+            cost = comparable_cost(investment, catalogue, budget)
+            rows = _allocate_code(investment, queue, rule, cost, ledger, policy)
             refused = [a.employee_id for a in rows if a.status == "refused"]
             if refused:
                 problems.append(
@@ -1069,8 +1267,8 @@ def apply_overrides(
     of the same thing, the latest decided_on applies and the others are kept as
     superseded; two on the same (or no) date that disagree apply neither.
     Allocation is not re-run for anyone else: the panel decides with the allocation
-    in front of it, and a panel decision that goes past the seats or the budget is
-    reported as a warning.
+    in front of it; ``talentrules.plan`` counts its decisions against seats and budget
+    and reports what goes past them.
     """
     problems: list[Problem] = []
     found: dict[tuple[str, str, str | None], list[tuple[Row, Override]]] = {}
@@ -1170,66 +1368,7 @@ def apply_overrides(
     for employee, overrides in kept.items():
         overrides.sort(key=lambda o: (o.decided_on or dt.date.min, o.refs["decision"]))
         updated[employee] = replace(recommendations[employee], overrides=tuple(overrides))
-    problems.extend(_panel_capacity(updated, catalogue, panel))
     return updated, tuple(problems)
-
-
-def panel_allocation(
-    recommendations: Mapping[str, Recommendation], catalogue: Catalogue
-) -> tuple[dict[str, int], float]:
-    """Seats taken per code and money committed once the panel's allocation overrides
-    are counted (costs as the catalogue gives them; unknown costs count 0)."""
-    taken: Counter[str] = Counter()
-    spent = 0.0
-    for rec in recommendations.values():
-        codes = {a.code for a in rec.allocation} | {
-            o.target for o in rec.overrides if o.target is not None
-        }
-        for code in codes:
-            if rec.decided(ALLOCATION_FIELD, code) == ("allocated",):
-                taken[code] += 1
-                investment = catalogue.get(code)
-                spent += (investment.cost_per_person or 0.0) if investment else 0.0
-    return dict(taken), spent
-
-
-def _panel_capacity(
-    recommendations: Mapping[str, Recommendation], catalogue: Catalogue, panel: Panel
-) -> list[Problem]:
-    """Warn where the panel's allocation decisions go past a code's seats or the budget."""
-    budget = budget_from_panel(panel)
-    taken, spent = panel_allocation(recommendations, catalogue)
-    problems: list[Problem] = []
-    changed = any(
-        o.field == ALLOCATION_FIELD for r in recommendations.values() for o in r.overrides
-    )
-    if not changed:
-        return problems
-    for code, count in sorted(taken.items()):
-        investment = catalogue.get(code)
-        if investment and investment.seats is not None and count > investment.seats:
-            problems.append(
-                Problem(
-                    "warning",
-                    panel.path.name,
-                    None,
-                    None,
-                    f"with the panel's overrides {code} has {count} people allocated for "
-                    f"{investment.seats} seats ({investment.where('seats')})",
-                )
-            )
-    if budget.amount is not None and spent > budget.amount + 1e-9:
-        problems.append(
-            Problem(
-                "warning",
-                panel.path.name,
-                None,
-                None,
-                f"with the panel's overrides {budget.money(spent)} is committed against a "
-                f"budget of {budget.money(budget.amount)}",
-            )
-        )
-    return problems
 
 
 @dataclass(frozen=True)
@@ -1246,10 +1385,6 @@ class Decisions:
     @property
     def overrides(self) -> tuple[Override, ...]:
         return tuple(o for r in self.recommendations.values() for o in r.overrides)
-
-    def after_overrides(self) -> tuple[dict[str, int], float]:
-        """Seats taken per code and money committed, counting the panel's decisions."""
-        return panel_allocation(self.recommendations, self.catalogue)
 
     def override_counts(self) -> dict[str, Counter[str]]:
         """Applied overrides counted by field and direction, and by decider."""
@@ -1278,8 +1413,9 @@ def decide(
         raise RulebookError("\n".join(wrong))
     people = list(evaluations)
     catalogue = load_catalogue(panel, rules_dir)
+    labels = {name: d.heading for name, d in rulebook.decisions.items()}
     allocation = allocate(
-        people, persons_facts, catalogue, budget_from_panel(panel), policy, panel.path.name
+        people, persons_facts, catalogue, budget_from_panel(panel), policy, panel.path.name, labels
     )
     recommendations, override_problems = apply_overrides(
         recommend(people, allocation), panel, rulebook.decisions, catalogue, policy

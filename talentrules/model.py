@@ -111,6 +111,9 @@ class RejectedRow:
     sheet: str
     number: int
     reasons: tuple[Problem, ...]
+    # Whose row it is, as read (even when unusable): "00044 Rosa Delgado" for an
+    # Employees row, the employee_id for a row about a person, '' when neither reads.
+    who: str = ""
 
 
 @dataclass

@@ -286,8 +286,9 @@ def resolve(
 
 DECISIONS_FILE = "decisions.yaml"
 CATALOGUE_FILE = "catalogue.yaml"  # the default investment catalogue (decide.py's)
+CHANGES_FILE = "changes.yaml"  # what a brief may name as changing the outcome (changes.py)
 _NOT_RULE_FILES = frozenset(
-    {VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE, PARAMETERS_FILE, SIGNALS_FILE}
+    {VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE, PARAMETERS_FILE, SIGNALS_FILE, CHANGES_FILE}
 )
 
 # durable_rules hangs at creation or assert with 512 or more rules branching on

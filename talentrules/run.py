@@ -1,7 +1,7 @@
 """The library's main entry point: one workbook in, every stage run, one RunResult out.
 
-``evaluate_workbook`` chains ingest -> facts -> engine -> decide and times each
-stage; ``talentrules.report.write_outputs`` turns the result into files. The CLI's
+``evaluate_workbook`` chains ingest -> facts -> engine -> decide -> plan and times
+each stage; ``talentrules.report.write_outputs`` turns the result into files. The CLI's
 ``evaluate`` and ``explain`` are these two calls and nothing more.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from talentrules import decide, engine, facts
+from talentrules import decide, engine, facts, plan
 from talentrules.errors import UnknownPersonError, ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.report import ordered
@@ -37,6 +37,9 @@ class RunResult:
     results: list[engine.Result]  # engine conclusions and traces, employee_id order
     decisions: decide.Decisions  # recommendations, allocation, catalogue, overrides
     employees: dict[str, Row]  # the Employees row of each evaluated person
+    # The plan with the panel's decisions counted: seats, money, over-commitments,
+    # fallbacks (talentrules.plan); None only for a result built without one.
+    final: plan.FinalPlan | None = None
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     # For the run's manifest (talentrules.audit): when the run began (UTC, ISO) and
     # whether rejected rows were allowed, so a replay uses the same option.
@@ -46,8 +49,21 @@ class RunResult:
     @property
     def problems(self) -> list[Problem]:
         """Every problem found: the workbook's, then the catalogue's, allocation's and
-        overrides' (errors first)."""
-        return ordered([*self.panel.problems, *self.decisions.problems])
+        overrides', then what the panel's decisions take past a limit (errors first)."""
+        final = self.final.problems if self.final is not None else ()
+        return ordered([*self.panel.problems, *self.decisions.problems, *final])
+
+    @property
+    def plan(self) -> plan.FinalPlan:
+        """The plan as the panel decided it (computed now when the result has none)."""
+        if self.final is None:
+            self.final = plan.final_plan(
+                self.decisions,
+                {r.employee_id: r.evaluation for r in self.results},
+                {eid: p.values for eid, p in self.facts.items()},
+                self.panel.path.name,
+            )
+        return self.final
 
     def index(self, employee_id: str) -> int:
         """Where ``employee_id`` is in ``results``; UnknownPersonError naming a few known
@@ -129,11 +145,10 @@ def evaluate_workbook(
         progress=None if progress is None else lambda done: progress("engine", done, total),
     )
     lap("engine")
-    decisions = decide.decide(
-        panel,
-        [r.evaluation for r in results],
-        {p.employee_id: p.values for p in people},
-        rulebook,
+    values = {p.employee_id: p.values for p in people}
+    decisions = decide.decide(panel, [r.evaluation for r in results], values, rulebook)
+    final = plan.final_plan(
+        decisions, {r.employee_id: r.evaluation for r in results}, values, panel.path.name
     )
     lap("allocation")
     return RunResult(
@@ -144,6 +159,7 @@ def evaluate_workbook(
         results=results,
         decisions=decisions,
         employees={k: v for k, v in employees.items() if isinstance(k, str)},
+        final=final,
         timings=timings,
         started=started,
         allow_rejects=allow_rejects,

@@ -36,6 +36,7 @@ from talentrules.decide import (
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Panel, Row, Value
 from talentrules.paths import default_rules_dir
+from talentrules.plan import final_plan
 from talentrules.rulebook import Decision, Evaluation, FactSpec, Policy, Rulebook
 
 COLUMNS = {
@@ -296,12 +297,42 @@ def test_seats_exhausted_go_to_the_strongest_cases(policy: AllocationPolicy) -> 
     # Readiness first (E2 and E4 are ready now), then risk of loss (E4 Low before E2 High).
     assert result["E4"][0::2] == ("allocated", 1)
     assert result["E2"][0::2] == ("allocated", 2)
+    # The reason names what decided: the last seat's case ranked higher on readiness.
     assert result["E3"] == (
         "waitlisted",
-        "LEAD-PROG seats full: 2 of 2 allocated to stronger cases (Investments!E2)",
+        "LEAD-PROG seats full (2 of 2, Investments!E2): the last seat went to a case ranked "
+        "higher on readiness (Ready now against Ready 1-2 years); this case is 3rd of 4 in "
+        "the queue",
         3,
     )
     assert result["E1"][0::2] == ("waitlisted", 4)
+    assert result["E2"][1] == (
+        "LEAD-PROG: seat 2 of 2; 0 EUR committed; 2nd in the queue "
+        "(heart Strong, readiness Ready now, risk of loss High)"
+    )
+
+
+def test_a_draw_between_equal_cases_is_named_with_its_seed(policy: AllocationPolicy) -> None:
+    cat = catalogue(("LEAD-PROG", "Leadership", 1, 0))
+    people = [person(e, "Strong", "LEAD-PROG") for e in ("E1", "E2", "E3")]
+    equal = {e: {"readiness": "Ready now", "risk_of_loss": "Low"} for e in ("E1", "E2", "E3")}
+    allocation = allocate(people, equal, cat, EUR, policy)
+    draws = {e: hashlib.sha256(f"2026-H2|{e}".encode()).hexdigest() for e in equal}
+    order = sorted(equal, key=lambda e: draws[e])
+    result = {a.employee_id: a for a in allocation.allotments}
+    winner = result[order[0]]
+    assert winner.status == "allocated" and winner.decided_by == "draw"
+    assert "equal on every ranking key with 2 waitlisted cases" in winner.reason
+    assert winner.ranking is not None and winner.ranking.tie == draws[order[0]]
+    for place, loser in enumerate(order[1:], start=2):
+        allotment = result[loser]
+        assert allotment.status == "waitlisted" and allotment.decided_by == "draw"
+        assert "the last seat went to a case equal on every ranking key (heart Strong, " in (
+            allotment.reason
+        )
+        assert "SHA-256 of 'cycle_id|employee_id', cycle_id '2026-H2'" in allotment.reason
+        assert f"placed this case {['', '', '2nd', '3rd'][place]} of 3" in allotment.reason
+        assert "stronger" not in allotment.reason
 
 
 def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
@@ -317,7 +348,9 @@ def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
         "waitlisted",
     ]
     assert result["E3"][1] == (
-        "budget exhausted: 9,000 of 10,000 EUR committed; LEAD-PROG costs 4,500"
+        "budget exhausted: 9,000 of 10,000 EUR committed when LEAD-PROG (4,500) came up; "
+        "investments are funded one code at a time in the policy's order "
+        "(rules/catalogue.yaml codes), each in queue order (this case 3rd of 4)"
     )
     assert (allocation.committed, allocation.remaining) == (9000.0, 1000.0)
     (total,) = allocation.totals
@@ -625,9 +658,7 @@ def test_an_allocation_override_does_not_rerun_allocation(policy: AllocationPoli
     # E1 keeps the seat: the panel decides with the allocation in front of it.
     assert updated["E1"] == recs["E1"]
     assert updated["E1"].decided("allocation", "LEAD-PROG") == ("allocated",)
-    assert [p.message for p in problems] == [
-        "with the panel's overrides LEAD-PROG has 2 people allocated for 1 seats (Investments!E2)"
-    ]
+    assert problems == ()  # what goes past a seat limit is talentrules.plan's to say
 
 
 def test_a_later_override_supersedes_an_earlier_one(policy: AllocationPolicy) -> None:
@@ -686,17 +717,27 @@ def test_decide_runs_catalogue_allocation_and_overrides() -> None:
         ("E1", "allocated"),
         ("E2", "waitlisted"),
     ]
-    assert result.recommendations["E2"].allocation[0].reason == (
-        "LEAD-PROG seats full: 1 of 1 allocated to stronger cases (Investments!E2)"
+    assert (
+        result.recommendations["E2"]
+        .allocation[0]
+        .reason.startswith(
+            "LEAD-PROG seats full (1 of 1, Investments!E2): the last seat went to a case ranked "
+            "higher on readiness (Ready now against Ready 3-5 years)"
+        )
     )
-    assert result.after_overrides() == ({"LEAD-PROG": 2}, 9000.0)
+    final = final_plan(result, {p.employee_id: p for p in people}, facts, "review.xlsx")
+    load = next(c for c in final.codes if c.code == "LEAD-PROG")
+    assert (load.allocated, load.over, final.committed) == (2, 1, 9000.0)
     assert result.override_counts() == {
         "direction": {"allocation upgrade": 1, "heart downgrade": 1},
         "decider": {"K. Osei": 1, "A. Moreau": 1},
     }
-    assert [p.message for p in result.problems] == [
-        "with the panel's overrides LEAD-PROG has 2 people allocated for 1 seats (Investments!E2)",
-        "with the panel's overrides 9,000 EUR is committed against a budget of 5,000 EUR",
+    assert result.problems == ()
+    assert [p.message for p in final.problems] == [
+        "with the panel's decisions (Overrides!C2) LEAD-PROG has 2 people allocated for 1 "
+        "seats (Investments!E2)",
+        "with the panel's decisions (Overrides!C2) 9,000 EUR is committed against a budget of "
+        "5,000 EUR: 4,000 EUR over",
     ]
 
 

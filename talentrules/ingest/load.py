@@ -144,6 +144,19 @@ class _SheetRead:
     merge_problems: dict[str, Problem] = field(default_factory=dict)
 
 
+def _who(row: Row) -> str:
+    """Whose a rejected row is, from what it holds: on Employees the id and the name,
+    elsewhere the person it is about (employee_id, nominee_id or manager_id)."""
+
+    def text(column: str) -> str:
+        value = row.get(column)
+        return "" if value is None or isinstance(value, bool) else str(value).strip()
+
+    if row.sheet == "Employees":
+        return " ".join(t for t in (text("employee_id"), text("full_name")) if t)
+    return next((t for c in ("employee_id", "nominee_id", "manager_id") if (t := text(c))), "")
+
+
 def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Panel:
     """Read and validate the workbook at ``path``, or a folder of CSV files (csvdir.py).
 
@@ -366,6 +379,7 @@ class _Reader:
                     sheet.name,
                     d.row.number,
                     tuple(p for p in d.problems if p.severity == "error"),
+                    _who(d.row),
                 )
                 for d in read.drafts
                 if d.failed

@@ -1,0 +1,418 @@
+"""What would change the outcome: the changes a brief may name, read from
+``rules/changes.yaml``, and the search that finds the nearest ones for a person.
+
+The rulebook says which changes a person (or the panel) could actually make: more
+observations of a heart signal by others, a different stated interest, a higher
+rating, a blank filled in. For one person, each change is made to their own rows
+(an Evidence row added, an Employees cell changed), the facts are derived again
+exactly as for the run (``facts.compute_facts``) and the whole rulebook is evaluated
+again (the reference evaluator, which agrees with durable_rules), so a change's
+effect through every decision is followed. The nearest changes that move a main
+decision (by role: the verdict first) are named, a sentence each.
+
+Nothing here reads Excel or runs durable_rules: report calls it per brief.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from talentrules import facts as facts_module
+from talentrules.contract import EVIDENCE
+from talentrules.errors import RulebookError
+from talentrules.model import Cell, Panel, Row, Value
+from talentrules.reference import evaluate
+from talentrules.rulebook import ROLES, Decision, FactSpec, Rulebook
+from talentrules.rulefiles import Report, compose, line_of, mapping, text_of
+
+CHANGES_FILE = "changes.yaml"
+KINDS = ("observe", "fact", "record")
+# Every placeholder a sentence may use, by kind.
+PLACEHOLDERS = {
+    "observe": ("count", "s", "name", "code"),
+    "fact": ("value", "label", "now"),
+    "record": ("value", "label"),
+}
+# Employees columns a change may set: the facts computed from a cell of the same name.
+SETTABLE = (*facts_module.PERSON_NUMBERS, *facts_module.PERSON_ENUMS)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One kind of change a brief may name."""
+
+    kind: str  # observe, fact, record
+    says: str  # the sentence after "if": "{count} more ..."
+    signals: tuple[str, ...] = ()  # observe: the signal codes
+    up_to: int = 3  # observe: at most this many new observations
+    facts: tuple[str, ...] = ()  # fact: one fact; record: the facts whose blank may be filled
+    raise_only: bool = False  # fact: only higher values (a rating)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Changes:
+    """rules/changes.yaml: which decisions are explained, and the changes tried."""
+
+    explain: tuple[str, ...]  # roles, in the order briefs show them
+    show: int  # changes named per decision
+    changes: tuple[Change, ...]
+    source: str
+
+
+NONE = Changes((), 0, (), "")
+
+
+def load_changes(rulebook: Rulebook) -> Changes:
+    """The rulebook's changes.yaml (none: nothing is searched); RulebookError lists
+    every problem, as ``rules check`` reports them."""
+    report = Report()
+    found = read_changes(rulebook, report)
+    if report.has_errors:
+        raise RulebookError("\n".join(str(d) for d in report.diagnostics))
+    return found
+
+
+def changes_problems(rulebook: Rulebook) -> list[str]:
+    """What ``rules check`` reports of changes.yaml, as ``file:line: message``."""
+    report = Report()
+    read_changes(rulebook, report)
+    return [str(d) for d in report.diagnostics]
+
+
+def read_changes(rulebook: Rulebook, report: Report) -> Changes:
+    path = Path(rulebook.source) / CHANGES_FILE
+    file = f"{Path(rulebook.source).name}/{CHANGES_FILE}"
+    if not path.is_file():
+        return NONE
+    root = compose(path, file, report)
+    if root is None:
+        return NONE
+    top = mapping(root, file, CHANGES_FILE, report)
+    if top is None:
+        return NONE
+    for key, (key_node, _) in top.items():
+        if key not in ("explain", "show", "changes"):
+            report.error(file, line_of(key_node), f"unknown key '{key}' (explain, show, changes)")
+    explain: list[str] = []
+    if "explain" in top:
+        node = top["explain"][1]
+        values = yaml.safe_load(yaml.serialize(node)) if node is not None else None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            report.error(file, line_of(node), "explain must list roles, e.g. [verdict]")
+        else:
+            for role in values:
+                if role not in ROLES:
+                    report.error(
+                        file, line_of(node), f"explain: '{role}' is not a role ({', '.join(ROLES)})"
+                    )
+                elif rulebook.role(role) is None:
+                    report.error(file, line_of(node), f"explain: no decision plays role '{role}'")
+                else:
+                    explain.append(role)
+    show = 3
+    if "show" in top:
+        node = top["show"][1]
+        text = text_of(node, file, "show", report)
+        if text is not None:
+            if not text.isdigit() or int(text) < 1:
+                report.error(file, line_of(node), "show must be a whole number of at least 1")
+            else:
+                show = int(text)
+    items: list[Change] = []
+    if "changes" in top:
+        node = top["changes"][1]
+        if not isinstance(node, yaml.SequenceNode):
+            report.error(file, line_of(node), "changes must be a list")
+        else:
+            for item in node.value:
+                change = _change(item, file, rulebook, report)
+                if change is not None:
+                    items.append(change)
+    return Changes(tuple(explain), show, tuple(items), file)
+
+
+def _change(node: yaml.Node, file: str, rulebook: Rulebook, report: Report) -> Change | None:
+    entries = mapping(node, file, "a change", report)
+    if entries is None:
+        return None
+    line = line_of(node)
+    kinds = [k for k in KINDS if k in entries]
+    if len(kinds) != 1:
+        report.error(file, line, f"a change has exactly one of {', '.join(KINDS)}")
+        return None
+    kind = kinds[0]
+    allowed = {"observe": ("up_to",), "fact": ("raise",), "record": ()}[kind]
+    for key, (key_node, _) in entries.items():
+        if key not in (kind, "says", *allowed):
+            report.error(file, line_of(key_node), f"{kind} change: unknown key '{key}'")
+    says_node = entries.get("says")
+    says = text_of(says_node[1], file, "says", report) if says_node else None
+    if says is None:
+        if says_node is None:
+            report.error(file, line, f"{kind} change: missing 'says' (the sentence after 'if')")
+        return None
+    for name in _PLACEHOLDER.findall(says):
+        if name not in PLACEHOLDERS[kind]:
+            report.error(
+                file,
+                line_of(says_node[1]),  # type: ignore[index]
+                f"says: '{{{name}}}' is not known here ({', '.join(PLACEHOLDERS[kind])})",
+            )
+    value_node = entries[kind][1]
+    raw = yaml.safe_load(yaml.serialize(value_node))
+    if kind == "observe":
+        codes = _signals(raw, rulebook)
+        if codes is None:
+            report.error(file, line_of(value_node), "observe: give $set or a list of signal codes")
+            return None
+        up_to = 3
+        if "up_to" in entries:
+            number = yaml.safe_load(yaml.serialize(entries["up_to"][1]))
+            if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 10:
+                report.error(file, line_of(entries["up_to"][1]), "up_to: a whole number 1-10")
+            else:
+                up_to = number
+        return Change(kind, says, signals=codes, up_to=up_to, line=line)
+    names = [raw] if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        report.error(file, line_of(value_node), f"{kind}: give a fact (record: a list of facts)")
+        return None
+    for name in names:
+        spec = rulebook.vocabulary.get(name)
+        if name not in SETTABLE or spec is None:
+            report.error(
+                file,
+                line_of(value_node),
+                f"{kind}: '{name}' is not an Employees fact a change can set "
+                f"({', '.join(n for n in SETTABLE if n in rulebook.vocabulary)})",
+            )
+            return None
+    if kind == "fact" and len(names) != 1:
+        report.error(file, line_of(value_node), "fact: one fact per change")
+        return None
+    raise_only = False
+    if "raise" in entries:
+        flag = yaml.safe_load(yaml.serialize(entries["raise"][1]))
+        if not isinstance(flag, bool):
+            report.error(file, line_of(entries["raise"][1]), "raise: true or false")
+        raise_only = flag is True
+        if raise_only and rulebook.vocabulary[names[0]].type != "number":
+            report.error(file, line_of(entries["raise"][1]), "raise: only for a number fact")
+    return Change(kind, says, facts=tuple(names), raise_only=raise_only, line=line)
+
+
+def _signals(raw: object, rulebook: Rulebook) -> tuple[str, ...] | None:
+    if isinstance(raw, str) and raw.startswith("$"):
+        return rulebook.sets.get(raw[1:]) if raw[1:] != "signals" else tuple(rulebook.signals)
+    if isinstance(raw, list) and all(isinstance(c, str) and c in rulebook.signals for c in raw):
+        return tuple(raw)
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    """One change that moves a main decision."""
+
+    decision: str  # the decision's name
+    outcome: str  # what it would be
+    sentence: str  # the "if ..." part, filled in
+    distance: float  # how far the change is (observations added, steps up)
+    order: int  # the change's place in changes.yaml
+
+
+class Person:
+    """One person's own rows, from which a changed copy is derived and evaluated."""
+
+    def __init__(
+        self,
+        panel: Panel,
+        employee_id: str,
+        rulebook: Rulebook,
+        catalogue: Mapping[str, tuple[str | None, str | None]] | None,
+        rows: Mapping[str, Sequence[Row]],
+    ) -> None:
+        self.panel, self.employee_id, self.rulebook = panel, employee_id, rulebook
+        self.catalogue = catalogue
+        self.rows = {sheet: list(found) for sheet, found in rows.items()}
+
+    def evaluate(
+        self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
+    ) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes with the Employees cells set and Evidence rows added."""
+        rows = dict(self.rows)
+        if cells:
+            (row,) = rows["Employees"]
+            changed = dict(row.cells)
+            for column, value in cells.items():
+                ref = changed[column].ref if column in changed else "what-if"
+                changed[column] = Cell(value, ref)
+            rows["Employees"] = [dataclasses.replace(row, cells=changed)]
+        if extra:
+            rows["Evidence"] = [*rows.get("Evidence", []), *extra]
+        panel = dataclasses.replace(self.panel, rows=rows)
+        (person,) = facts_module.compute_facts(panel, self.rulebook.vocabulary, self.catalogue)
+        return evaluate(self.rulebook, person).outcomes
+
+
+def _observations(person: Person, code: str, count: int) -> list[Row]:
+    """``count`` new observations of ``code`` by others: recent, each by someone new,
+    in a context the person's rows for the code do not have yet, energising them,
+    with others committing."""
+    as_of = person.panel.as_of or dt.date.today()
+    contexts = list(EVIDENCE.column("context").values)
+    seen = {r.get("context") for r in person.rows.get("Evidence", []) if r.get("signal") == code}
+    fresh = [c for c in contexts if c not in seen] or contexts
+    rows = []
+    for n in range(count):
+        values: dict[str, Value] = {
+            "evidence_id": f"what-if-{code}-{n}",
+            "employee_id": person.employee_id,
+            "signal": code,
+            "observed_on": as_of,
+            "context": fresh[n % len(fresh)],
+            "influence_base": "Personal",
+            "initiated_by": "Self",
+            "frequency": "Habitual",
+            "energy": "Energised",
+            "outcome_in_others": "Commitment",
+            "source_type": "Peer",
+            "source_id": f"what-if-observer-{n}",
+            "observation": "",
+        }
+        cells = {
+            column.name: Cell(values.get(column.name), "what-if") for column in EVIDENCE.columns
+        }
+        rows.append(Row("Evidence", 0, cells))
+    return rows
+
+
+def _fill(says: str, **values: object) -> str:
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), says)
+
+
+def nearest(
+    person: Person,
+    changes: Changes,
+    now: Mapping[str, tuple[str, ...]],
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, list[Found]]:
+    """For each explained decision (by name), the nearest changes that move it: at
+    most ``changes.show``, nearest first, one per change and outcome."""
+    rulebook = person.rulebook
+    decisions = [d for role in changes.explain if (d := rulebook.role(role)) is not None]
+    found: dict[str, list[Found]] = {d.name: [] for d in decisions}
+    if not decisions:
+        return found
+    values = _employee_values(person)
+
+    def record(
+        outcomes: Mapping[str, tuple[str, ...]], sentence: str, distance: float, order: int
+    ) -> bool:
+        moved = False
+        for decision in decisions:
+            before, after = now.get(decision.name, ()), outcomes.get(decision.name, ())
+            if after != before:
+                found[decision.name].append(
+                    Found(decision.name, ", ".join(after), sentence, distance, order)
+                )
+                moved = True
+        return moved
+
+    for order, change in enumerate(changes.changes):
+        if change.kind == "observe":
+            for code in change.signals:
+                signal = rulebook.signals.get(code)
+                # Most observations first: when even the most move nothing, the fewer do not.
+                most = _observations(person, code, change.up_to)
+                if not _moves(person, now, decisions, most):
+                    continue
+                for count in range(1, change.up_to + 1):
+                    outcomes = person.evaluate(extra=_observations(person, code, count))
+                    sentence = _fill(
+                        change.says,
+                        count=count,
+                        s="" if count == 1 else "s",
+                        name=signal.name if signal else code,
+                        code=code,
+                    )
+                    if record(outcomes, sentence, count, order):
+                        break
+            continue
+        for fact in change.facts:
+            spec = rulebook.vocabulary[fact]
+            current = values.get(fact)
+            label = (labels or {}).get(fact, fact.replace("_", " "))
+            if change.kind == "record":
+                if current is not None:
+                    continue
+                candidates = _all_values(spec)
+            elif change.raise_only:
+                if not isinstance(current, int | float) or isinstance(current, bool):
+                    continue
+                top = int(spec.maximum) if spec.maximum is not None else int(current) + 3
+                candidates = list(range(int(current) + 1, top + 1))
+            else:
+                if current is None:
+                    continue
+                candidates = [v for v in _all_values(spec) if v != current]
+            for value in candidates:
+                outcomes = person.evaluate(cells={fact: value})
+                distance = 1.0
+                if isinstance(value, int | float) and isinstance(current, int | float):
+                    distance = abs(float(value) - float(current))
+                sentence = _fill(change.says, value=value, label=label, now=current)
+                moved = record(outcomes, sentence, distance, order)
+                if moved and change.raise_only:
+                    break
+    for name, items in found.items():
+        found[name] = _pick(items, changes.show)
+    return found
+
+
+def _pick(items: list[Found], show: int) -> list[Found]:
+    """The nearest first; one of each kind of change before a second of any kind."""
+    items = sorted(items, key=lambda f: (f.distance, f.order))
+    unique = list({f.sentence: f for f in reversed(items)}.values())[::-1]
+    first = [f for n, f in enumerate(unique) if all(g.order != f.order for g in unique[:n])]
+    rest = [f for f in unique if f not in first]
+    chosen = (first + rest)[:show]
+    return sorted(chosen, key=lambda f: (f.distance, f.order))
+
+
+def _moves(
+    person: Person,
+    now: Mapping[str, tuple[str, ...]],
+    decisions: Sequence[Decision],
+    extra: Sequence[Row],
+) -> bool:
+    outcomes = person.evaluate(extra=extra)
+    return any(outcomes.get(d.name) != now.get(d.name) for d in decisions)
+
+
+def _employee_values(person: Person) -> dict[str, Value]:
+    (row,) = person.rows["Employees"]
+    return {column: row.get(column) for column in SETTABLE}
+
+
+def _all_values(spec: FactSpec) -> list[Value]:
+    """Every value a blank could be recorded as: an enum's values, a small whole range."""
+    if spec.type == "enum":
+        return list(spec.values)
+    low, high = spec.minimum, spec.maximum
+    if spec.type == "number" and low is not None and high is not None and high - low <= 10:
+        return list(range(int(low), int(high) + 1))
+    return []
