@@ -15,11 +15,10 @@ Nothing here reads Excel or runs durable_rules: report calls it per brief.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -27,7 +26,7 @@ import yaml
 from talentrules import facts as facts_module
 from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
-from talentrules.model import Cell, Panel, Row, Value
+from talentrules.model import Cell, Row, Value
 from talentrules.reference import evaluate
 from talentrules.rulebook import ROLES, Decision, FactSpec, Rulebook
 from talentrules.rulefiles import Report, compose, line_of, mapping, text_of
@@ -36,7 +35,7 @@ CHANGES_FILE = "changes.yaml"
 KINDS = ("observe", "fact", "record")
 # Every placeholder a sentence may use, by kind.
 PLACEHOLDERS = {
-    "observe": ("count", "s", "name", "code"),
+    "observe": ("count", "s", "signals"),
     "fact": ("value", "label", "now"),
     "record": ("value", "label"),
 }
@@ -66,9 +65,11 @@ class Changes:
     show: int  # changes named per decision
     changes: tuple[Change, ...]
     source: str
+    # role -> the outcomes worth naming a change toward, best first (absent: any change)
+    toward: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-NONE = Changes((), 0, (), "")
+NONE = Changes((), 0, (), "", {})
 
 
 def load_changes(rulebook: Rulebook) -> Changes:
@@ -103,21 +104,40 @@ def read_changes(rulebook: Rulebook, report: Report) -> Changes:
         if key not in ("explain", "show", "changes"):
             report.error(file, line_of(key_node), f"unknown key '{key}' (explain, show, changes)")
     explain: list[str] = []
+    toward: dict[str, tuple[str, ...]] = {}
     if "explain" in top:
         node = top["explain"][1]
-        values = yaml.safe_load(yaml.serialize(node)) if node is not None else None
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            report.error(file, line_of(node), "explain must list roles, e.g. [verdict]")
-        else:
-            for role in values:
-                if role not in ROLES:
+        table = mapping(node, file, "explain", report) or {}
+        for role, (key_node, value_node) in table.items():
+            decision = rulebook.role(role)
+            if role not in ROLES:
+                report.error(
+                    file, line_of(key_node), f"explain: '{role}' is not a role ({', '.join(ROLES)})"
+                )
+                continue
+            if decision is None:
+                report.error(file, line_of(key_node), f"explain: no decision plays role '{role}'")
+                continue
+            explain.append(role)
+            wanted = yaml.safe_load(yaml.serialize(value_node))
+            if wanted == "any":
+                continue
+            if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+                report.error(
+                    file,
+                    line_of(value_node),
+                    f"explain: {role}: 'any', or the outcomes worth naming, best first",
+                )
+                continue
+            for outcome in wanted:
+                if outcome not in decision.outcomes:
                     report.error(
-                        file, line_of(node), f"explain: '{role}' is not a role ({', '.join(ROLES)})"
+                        file,
+                        line_of(value_node),
+                        f"explain: {role}: '{outcome}' is not an outcome of "
+                        f"{decision.name} ({', '.join(decision.outcomes)})",
                     )
-                elif rulebook.role(role) is None:
-                    report.error(file, line_of(node), f"explain: no decision plays role '{role}'")
-                else:
-                    explain.append(role)
+            toward[role] = tuple(wanted)
     show = 3
     if "show" in top:
         node = top["show"][1]
@@ -137,7 +157,7 @@ def read_changes(rulebook: Rulebook, report: Report) -> Changes:
                 change = _change(item, file, rulebook, report)
                 if change is not None:
                     items.append(change)
-    return Changes(tuple(explain), show, tuple(items), file)
+    return Changes(tuple(explain), show, tuple(items), file, toward)
 
 
 def _change(node: yaml.Node, file: str, rulebook: Rulebook, report: Report) -> Change | None:
@@ -235,46 +255,42 @@ class Found:
 
 
 class Person:
-    """One person's own rows, from which a changed copy is derived and evaluated."""
+    """One person's facts and Evidence rows, from which a changed copy is derived and
+    evaluated."""
 
     def __init__(
         self,
-        panel: Panel,
-        employee_id: str,
         rulebook: Rulebook,
-        catalogue: Mapping[str, tuple[str | None, str | None]] | None,
-        rows: Mapping[str, Sequence[Row]],
+        plan: facts_module.DerivationPlan,
+        employee_id: str,
+        values: Mapping[str, Value],
+        evidence: Sequence[Row],
+        as_of: dt.date | None,
     ) -> None:
-        self.panel, self.employee_id, self.rulebook = panel, employee_id, rulebook
-        self.catalogue = catalogue
-        self.rows = {sheet: list(found) for sheet, found in rows.items()}
+        self.rulebook, self.plan, self.employee_id = rulebook, plan, employee_id
+        self.values, self.evidence, self.as_of = values, list(evidence), as_of
 
     def evaluate(
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes with the Employees cells set and Evidence rows added."""
-        rows = dict(self.rows)
-        if cells:
-            (row,) = rows["Employees"]
-            changed = dict(row.cells)
-            for column, value in cells.items():
-                ref = changed[column].ref if column in changed else "what-if"
-                changed[column] = Cell(value, ref)
-            rows["Employees"] = [dataclasses.replace(row, cells=changed)]
-        if extra:
-            rows["Evidence"] = [*rows.get("Evidence", []), *extra]
-        panel = dataclasses.replace(self.panel, rows=rows)
-        (person,) = facts_module.compute_facts(panel, self.rulebook.vocabulary, self.catalogue)
+        """The outcomes with the Employees values set and Evidence rows added."""
+        values = facts_module.with_changes(
+            self.values,
+            self.plan,
+            self.as_of,
+            [*self.evidence, *extra] if extra else (),
+            cells,
+        )
+        person = facts_module.PersonFacts(self.employee_id, values, {})
         return evaluate(self.rulebook, person).outcomes
 
 
-def _observations(person: Person, code: str, count: int) -> list[Row]:
-    """``count`` new observations of ``code`` by others: recent, each by someone new,
-    in a context the person's rows for the code do not have yet, energising them,
-    with others committing."""
-    as_of = person.panel.as_of or dt.date.today()
+def _observations(person: Person, code: str, count: int, as_of: dt.date) -> list[Row]:
+    """``count`` new observations of ``code`` by others: on the cycle's as_of date,
+    each by someone new, in a context the person's rows for the code do not have yet,
+    energising them, with others committing."""
     contexts = list(EVIDENCE.column("context").values)
-    seen = {r.get("context") for r in person.rows.get("Evidence", []) if r.get("signal") == code}
+    seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
     rows = []
     for n in range(count):
@@ -304,53 +320,88 @@ def _fill(says: str, **values: object) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), says)
 
 
+def _toward(
+    decision: Decision,
+    wanted: tuple[str, ...] | None,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+) -> bool:
+    """Is ``after`` a change worth naming for ``decision``? Any change when the rulebook
+    lists no outcomes for it; else a move to a listed outcome that comes before the
+    current one in the list (a current outcome not listed comes after every one)."""
+    if after == before:
+        return False
+    if wanted is None:
+        return True
+    if len(after) != 1 or after[0] not in wanted:
+        return False
+    rank = {outcome: n for n, outcome in enumerate(wanted)}
+    now = min((rank.get(o, len(wanted)) for o in before), default=len(wanted))
+    return rank[after[0]] < now
+
+
 def nearest(
     person: Person,
     changes: Changes,
     now: Mapping[str, tuple[str, ...]],
     labels: Mapping[str, str] | None = None,
 ) -> dict[str, list[Found]]:
-    """For each explained decision (by name), the nearest changes that move it: at
-    most ``changes.show``, nearest first, one per change and outcome."""
+    """For each explained decision (by name), the nearest changes that move it the way
+    the rulebook names: at most ``changes.show``, nearest first, one of each kind of
+    change before a second of any kind."""
     rulebook = person.rulebook
-    decisions = [d for role in changes.explain if (d := rulebook.role(role)) is not None]
-    found: dict[str, list[Found]] = {d.name: [] for d in decisions}
+    decisions = [
+        (d, changes.toward.get(role)) for role in changes.explain if (d := rulebook.role(role))
+    ]
+    found: dict[str, list[Found]] = {d.name: [] for d, _ in decisions}
     if not decisions:
         return found
     values = _employee_values(person)
 
-    def record(
-        outcomes: Mapping[str, tuple[str, ...]], sentence: str, distance: float, order: int
-    ) -> bool:
-        moved = False
-        for decision in decisions:
-            before, after = now.get(decision.name, ()), outcomes.get(decision.name, ())
-            if after != before:
-                found[decision.name].append(
-                    Found(decision.name, ", ".join(after), sentence, distance, order)
-                )
-                moved = True
-        return moved
+    def moved(outcomes: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+        """Decision -> its new outcome, for each decision the change moves as wanted."""
+        return {
+            d.name: ", ".join(outcomes.get(d.name, ()))
+            for d, wanted in decisions
+            if _toward(d, wanted, now.get(d.name, ()), outcomes.get(d.name, ()))
+        }
 
     for order, change in enumerate(changes.changes):
         if change.kind == "observe":
+            if person.as_of is None:
+                continue  # without an as_of no observation is recent: none would count
+            # (decision, outcome, count) -> the signals whose new observations do it
+            groups: dict[tuple[str, str, int], list[str]] = {}
             for code in change.signals:
-                signal = rulebook.signals.get(code)
-                # Most observations first: when even the most move nothing, the fewer do not.
-                most = _observations(person, code, change.up_to)
-                if not _moves(person, now, decisions, most):
+                # Most observations first: when even the most move nothing, fewer do not.
+                most = person.evaluate(
+                    extra=_observations(person, code, change.up_to, person.as_of)
+                )
+                if not moved(most):
                     continue
+                open_ = {d.name for d, _ in decisions}
                 for count in range(1, change.up_to + 1):
-                    outcomes = person.evaluate(extra=_observations(person, code, count))
-                    sentence = _fill(
-                        change.says,
-                        count=count,
-                        s="" if count == 1 else "s",
-                        name=signal.name if signal else code,
-                        code=code,
-                    )
-                    if record(outcomes, sentence, count, order):
+                    rows = _observations(person, code, count, person.as_of)
+                    for name, outcome in moved(person.evaluate(extra=rows)).items():
+                        if name in open_:
+                            groups.setdefault((name, outcome, count), []).append(code)
+                            open_.discard(name)
+                    if not open_:
                         break
+            for (name, outcome, count), codes in groups.items():
+                signals = [
+                    f"“{rulebook.signals[c].name}” ({c})" if c in rulebook.signals else c
+                    for c in codes
+                ]
+                listed = (
+                    signals[0]
+                    if len(signals) == 1
+                    else f"{', '.join(signals[:-1])} or {signals[-1]}"
+                )
+                sentence = _fill(
+                    change.says, count=count, s="" if count == 1 else "s", signals=listed
+                )
+                found[name].append(Found(name, outcome, sentence, float(count), order))
             continue
         for fact in change.facts:
             spec = rulebook.vocabulary[fact]
@@ -369,15 +420,17 @@ def nearest(
                 if current is None:
                     continue
                 candidates = [v for v in _all_values(spec) if v != current]
+            done: set[str] = set()
             for value in candidates:
-                outcomes = person.evaluate(cells={fact: value})
                 distance = 1.0
                 if isinstance(value, int | float) and isinstance(current, int | float):
                     distance = abs(float(value) - float(current))
                 sentence = _fill(change.says, value=value, label=label, now=current)
-                moved = record(outcomes, sentence, distance, order)
-                if moved and change.raise_only:
-                    break
+                for name, outcome in moved(person.evaluate(cells={fact: value})).items():
+                    if change.raise_only and name in done:
+                        continue  # the smallest raise that moves it is the nearest
+                    done.add(name)
+                    found[name].append(Found(name, outcome, sentence, distance, order))
     for name, items in found.items():
         found[name] = _pick(items, changes.show)
     return found
@@ -393,19 +446,8 @@ def _pick(items: list[Found], show: int) -> list[Found]:
     return sorted(chosen, key=lambda f: (f.distance, f.order))
 
 
-def _moves(
-    person: Person,
-    now: Mapping[str, tuple[str, ...]],
-    decisions: Sequence[Decision],
-    extra: Sequence[Row],
-) -> bool:
-    outcomes = person.evaluate(extra=extra)
-    return any(outcomes.get(d.name) != now.get(d.name) for d in decisions)
-
-
 def _employee_values(person: Person) -> dict[str, Value]:
-    (row,) = person.rows["Employees"]
-    return {column: row.get(column) for column in SETTABLE}
+    return {column: person.values.get(column) for column in SETTABLE}
 
 
 def _all_values(spec: FactSpec) -> list[Value]:

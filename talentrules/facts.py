@@ -544,6 +544,39 @@ def compute_facts(
     return people
 
 
+class DerivationPlan:
+    """How a vocabulary's derived facts are computed, built once and reused (what-if
+    searches derive one person's facts many times)."""
+
+    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
+        self.vocabulary = vocabulary
+        self._plan = _Plan(vocabulary)
+
+
+def with_changes(
+    values: Mapping[str, Value],
+    plan: DerivationPlan,
+    as_of: dt.date | None,
+    evidence: Iterable[Row] = (),
+    employee: Mapping[str, Value] | None = None,
+) -> dict[str, Value]:
+    """A person's facts as they would be with other Employees values (``employee``:
+    column -> value, for the columns computed as a fact of the same name) and with
+    ``evidence`` as every Evidence row about them (their rows plus any added):
+    derived exactly as ``compute_facts`` derives them. Cells are not kept."""
+    person = _Person(dict(values))
+    for column, value in (employee or {}).items():
+        person.set(column, value, ())
+    if employee and {"performance", "performance_prior_1"} & set(employee):
+        current, prior = person.values.get("performance"), person.values.get("performance_prior_1")
+        trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
+        person.set("performance_trend", trend, ())
+    lines = [_evidence_line(r, as_of) for r in evidence]
+    if lines and "Evidence" in plan._plan.sheets:
+        _derive(person, plan._plan, {"Evidence": lines}, as_of, ())
+    return person.values
+
+
 def _typed(spec: FactSpec, value: object, where: str) -> Value:
     """Check a rule test's value against the fact's declared type."""
     if value is None:
