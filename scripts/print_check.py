@@ -44,7 +44,7 @@ FLAGS = (
 MANAGER_PAGES = 2  # a brief's manager-facing part fits two A4 pages
 SUMMARY_PAGES = 14
 CONFIDENTIAL = "Confidential"
-_HEADING = re.compile(r"<h([1-3])\b([^>]*)>(.*?)</h\1>", re.S)
+_HEADING = re.compile(r"<(h[1-3]|caption)\b([^>]*)>(.*?)</\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -114,7 +114,7 @@ def _lines(text: str) -> list[str]:
 def _is_margin(line: str, marks: Sequence[str]) -> bool:
     """A line of the page's margin boxes (name, confidentiality, page x of y)."""
     folded = line.casefold()
-    return bool(re.search(r"\bpage \d+ of \d+\b", folded)) or any(
+    return bool(re.search(r"\bpage \d+ of \d+", folded)) or any(
         m and m[:40].casefold() in folded for m in marks
     )
 
@@ -140,18 +140,31 @@ def inspect(pdf: Path, page_html: str, marks: Sequence[str], name: str) -> Print
         for mark in marks:
             if not any(mark[:40].casefold() in line for line in folded):
                 printed.unmarked.append((number, mark[:40]))
-        if not any(re.search(rf"\bpage {number} of {len(texts)}\b", line) for line in folded):
+        if not any(re.search(rf"\bpage {number} of {len(texts)}(?!\d)", line) for line in folded):
             printed.unmarked.append((number, f"page {number} of {len(texts)}"))
         if appendix is not None and printed.manager_pages == len(texts):
             if any(line.startswith(appendix) for line in body):
                 printed.manager_pages = number - 1
-        content = [line for line in body if not _is_footer(line)]
-        if content and number < len(texts):
-            # A heading wraps over at most two lines: the last two, joined, end with it.
-            tail = " ".join(content[-2:])
-            for heading in headings:
-                if content[-1] == heading.text or tail.endswith(" " + heading.text):
-                    printed.stranded.append((number, heading.text))
+    # Headings in document order: each found on the first line, after the one before it,
+    # that reads as it (or, wrapped, two lines that do); stranded when that line is the
+    # last of its page's content and the page is not the last.
+    contents = [
+        [line for line in _lines(t) if not _is_margin(line, marks) and not _is_footer(line)]
+        for t in texts
+    ]
+    flat = [(n, i, line) for n, lines in enumerate(contents, 1) for i, line in enumerate(lines)]
+    at = 0
+    for heading in headings:
+        for k in range(at, len(flat)):
+            n, i, line = flat[k]
+            pair = f"{line} {flat[k + 1][2]}" if k + 1 < len(flat) else line
+            if line == heading.text or pair == heading.text:
+                end = k + 1 if line == heading.text else k + 2
+                page, last = flat[end - 1][0], flat[end - 1][1]
+                if page < len(texts) and last == len(contents[page - 1]) - 1:
+                    printed.stranded.append((page, heading.text))
+                at = end
+                break
     return printed
 
 

@@ -254,6 +254,7 @@ def _from_trace(line: TraceLine) -> dict[str, Any]:
         "override": [
             (o.field, o.target, list(o.decision), o.decided_by) for o in recommendation.overrides
         ],
+        "plan": [list(entry) for entry in recommendation.plan],
     }
 
 
@@ -274,6 +275,11 @@ def _from_json(person: Mapping[str, Any]) -> dict[str, Any]:
         "override": [
             (o.get("field"), o.get("target"), o.get("decision"), o.get("decided_by"))
             for o in map(as_object, as_list(person.get("override")))
+        ],
+        "plan": [
+            [e.get("code"), e.get("status"), e.get("by")]
+            for e in person.get("plan", [])
+            if isinstance(e, dict)
         ],
     }
 

@@ -42,6 +42,7 @@ PLACEHOLDERS = {
 # Employees columns a change may set: the facts computed from a cell of the same name.
 SETTABLE = (*facts_module.PERSON_NUMBERS, *facts_module.PERSON_ENUMS)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+MAX_LISTED = 4  # signals named in one sentence; more are counted
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,9 @@ def nearest(
                     f"“{rulebook.signals[c].name}” ({c})" if c in rulebook.signals else c
                     for c in codes
                 ]
+                if len(signals) > MAX_LISTED:  # name a few, count the rest
+                    more = len(signals) - MAX_LISTED + 1
+                    signals = [*signals[: MAX_LISTED - 1], f"any of {more} other heart signals"]
                 listed = (
                     signals[0]
                     if len(signals) == 1

@@ -296,13 +296,8 @@ def _validation_lines(report: dict[str, Any]) -> list[str]:
         lines.append("  ".join(cells).rstrip())
     if report["ignored_sheets"]:
         lines.append("ignored sheets: " + ", ".join(report["ignored_sheets"]))
-    counts = report["counts"]
-    tally = ", ".join(
-        f"{counts[key]} {word}{'' if counts[key] == 1 else 's'}"
-        for key, word in (("error", "error"), ("warning", "warning"), ("info", "note"))
-    )
     verdict = "usable" if report["usable"] else "NOT usable: fix the errors above"
-    lines.append(f"{report['file']}: {verdict} ({tally})")
+    lines.append(f"{report['file']}: {verdict} ({report['tally']})")
     return lines
 
 

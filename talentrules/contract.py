@@ -186,6 +186,20 @@ CYCLE = Sheet(
             example="talent-review@example.org",
             aliases=("Contact", "Appeals Contact", "Contest Contact"),
         ),
+        Column(
+            "contest_by",
+            "date",
+            "Last day to ask for an explanation or contest a recommendation (briefs say so).",
+            example="2026-11-30",
+            aliases=("Contest By", "Appeal By", "Contest Deadline", "Appeals Deadline"),
+        ),
+        Column(
+            "contest_evidence",
+            "text",
+            "What evidence a person should bring to contest: briefs quote it.",
+            example="Observations by others, with dates and who saw them.",
+            aliases=("Contest Evidence", "Evidence To Bring"),
+        ),
     ),
 )
 
@@ -805,6 +819,20 @@ DEVELOPMENT = Sheet(
             "Anything the panel should know.",
             example="",
             aliases=("Notes", "Comment"),
+        ),
+        Column(
+            "owner",
+            "text",
+            "Who owns a planned investment (briefs show it in the development plan).",
+            example="B. Chief (line manager)",
+            aliases=("Owner", "Responsible", "Sponsor"),
+        ),
+        Column(
+            "success_measure",
+            "text",
+            "How success of a planned investment is measured (briefs show it).",
+            example="Runs the team's planning unaided by Q2.",
+            aliases=("Success Measure", "Measure Of Success", "Success Criteria"),
         ),
     ),
 )

@@ -82,6 +82,7 @@ INVESTMENT_KEYS = (
     "cost_per_person",
     "duration_months",
     "fits",
+    "measure",
 )
 ALLOCATION_KEYS = (
     "decision",
@@ -112,6 +113,7 @@ class Investment:
     source: str  # Investments!A5 or rules/catalogue.yaml:27
     refs: dict[str, str] = field(default_factory=dict)  # column -> cell ref (workbook only)
     fits: str | None = None  # whom it fits, in words (default catalogue only)
+    measure: str | None = None  # how success is measured, in words (default catalogue only)
 
     def where(self, column: str) -> str:
         """Provenance of one column's value, for reasons and messages."""
@@ -353,6 +355,7 @@ def _catalogue_from_yaml(files: RuleFiles) -> Catalogue:
             duration_months=_number_or_none(data.get("duration_months"), where, "duration_months"),
             source=where,
             fits=_text(data.get("fits")),
+            measure=_text(data.get("measure")),
         )
     return Catalogue(found, "rules", label, _text(currency))
 
@@ -422,6 +425,11 @@ def _fill_tracks(catalogue: Catalogue, default: Catalogue, panel: Panel) -> Cata
                 )
             )
     return replace(catalogue, investments=filled, problems=tuple(problems))
+
+
+def default_catalogue(rules_dir: Path | None = None) -> Catalogue:
+    """The rulebook's own catalogue (``catalogue.yaml``), whatever the workbook holds."""
+    return _catalogue_from_yaml(_rules_file(rules_dir))
 
 
 def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
@@ -679,6 +687,7 @@ class Allotment:
     # "budget", "cost" (unknown cost against a budget), "eligibility", "catalogue".
     decided_by: str = ""
     ranking: Case | None = None  # the case as ranked (None for codes not in the catalogue)
+    short: str = ""  # what decided it, in a few words, for lists (the reason says it all)
 
 
 @dataclass(frozen=True)
@@ -771,8 +780,8 @@ def tie_break_words(policy: AllocationPolicy, budget: Budget) -> str:
     """How equal cases are ordered, in words, with the draw's seed (docs/outputs.md)."""
     if policy.tie_break == "draw":
         return (
-            f"the cycle's draw (cases ordered by the SHA-256 of 'cycle_id|employee_id', "
-            f"cycle_id '{budget.cycle_id}'; {policy.source} tie_break)"
+            f"the cycle's draw (SHA-256 of cycle_id and employee_id, seed "
+            f"'{budget.cycle_id}'; {policy.source} tie_break)"
         )
     return f"employee_id order ({policy.source} tie_break)"
 
@@ -791,21 +800,27 @@ def _seats_full(
     queued: int,
     policy: AllocationPolicy,
     budget: Budget,
-) -> tuple[str, str]:
-    """Why a case found the seats full: a stronger case, or the tie-break among equals."""
+) -> tuple[str, str, str]:
+    """Why a case found the seats full: a stronger case, or the tie-break among equals
+    (what decided, the reason, and the reason in a few words)."""
     seats = investment.seats
     full = f"{code} seats full ({seats} of {seats}, {investment.where('seats')})"
     if last.ranks == case.ranks:
-        return "draw", (
+        return (
+            "draw",
             f"{full}: the last seat went to a case equal on every ranking key "
             f"({case.words()}); the tie was broken by {tie_break_words(policy, budget)}, "
-            f"which placed this case {_ordinal(position)} of {queued} in the queue"
+            f"which placed this case {_ordinal(position)} of {queued} in the queue",
+            f"seats full; an equal case won the draw ({_ordinal(position)} of {queued})",
         )
     n = next(i for i, (a, b) in enumerate(zip(last.ranks, case.ranks, strict=True)) if a != b)
-    return "rank", (
+    return (
+        "rank",
         f"{full}: the last seat went to a case ranked higher on {case.label(n)} "
         f"({last.values[n][1]} against {case.values[n][1]}); this case is "
-        f"{_ordinal(position)} of {queued} in the queue"
+        f"{_ordinal(position)} of {queued} in the queue",
+        f"seats full; ranked higher: {case.label(n)} {last.values[n][1]} against "
+        f"{case.values[n][1]} ({_ordinal(position)} of {queued})",
     )
 
 
@@ -852,14 +867,20 @@ def _allocate_code(
         position += 1
         price = cost or 0.0
         status: Status = "waitlisted"
+        short = ""
         if seats is not None and taken >= seats:
-            decided_by, reason = (
+            decided_by, reason, short = (
                 _seats_full(code, investment, case, last, position, eligible, policy, budget)
                 if last is not None
-                else ("rank", f"{code} has no seats this cycle ({investment.where('seats')})")
+                else (
+                    "rank",
+                    f"{code} has no seats this cycle ({investment.where('seats')})",
+                    "no seats this cycle",
+                )
             )
         elif budget.amount is not None and cost is None:
             decided_by = "cost"
+            short = "no known cost against the budget"
             reason = (
                 f"{code} has no known cost in {budget.currency or 'the budget currency'} "
                 f"({investment.where('cost_per_person')}), so it cannot be committed "
@@ -867,16 +888,17 @@ def _allocate_code(
             )
         elif budget.amount is not None and ledger.committed + price > budget.amount + 1e-9:
             decided_by = "budget"
+            short = f"budget ran out ({_ordinal(position)} of {eligible})"
             reason = (
                 f"budget exhausted: {_number(ledger.committed)} of "
                 f"{budget.money(budget.amount)} committed when {code} "
-                f"({_number(price)}) came up; investments are funded one code at a time in "
-                f"the policy's order ({policy.source} codes), each in queue order (this case "
-                f"{_ordinal(position)} of {eligible})"
+                f"({_number(price)}) came up in the policy's code order ({policy.source}); "
+                f"{_ordinal(position)} of {eligible} in its queue"
             )
         else:
             status = "allocated"
             decided_by = "seat"
+            short = "allocated"
             taken += 1
             ledger.committed += price
             last = case
@@ -901,7 +923,8 @@ def _allocate_code(
                 shown,
                 decided_by,
                 case,
-            )  # fmt: skip
+                short,
+            )
         )
     return _drawn_seats(rows, policy, budget)
 

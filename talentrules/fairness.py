@@ -8,14 +8,13 @@ the workbook (for Demographics only), is all it reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from talentrules import decide
-from talentrules.contract import LEADERSHIP_TRACK
 from talentrules.errors import AuditError
 from talentrules.ingest import load_workbook
 from talentrules.model import Panel, Value
@@ -32,7 +31,7 @@ from talentrules.record import (
     reason_of,
     strict_json,
 )
-from talentrules.rulebook import load_rulebook
+from talentrules.rulebook import Rulebook, load_rulebook
 
 if TYPE_CHECKING:
     from talentrules.run import RunResult
@@ -92,6 +91,7 @@ class FairnessReport:
     threshold: float
     measures: tuple[str, ...]
     tables: tuple[Table, ...]
+    advantages: tuple[str, ...] = ()  # the measures whose low ratios are flagged
 
     @property
     def flagged(self) -> tuple[tuple[Table, GroupFigure], ...]:
@@ -109,15 +109,41 @@ def category(value: Value) -> str:
     return UNKNOWN if not text or text.casefold() in UNKNOWN_CATEGORIES else text
 
 
-LEADERSHIP_MEASURE = "recommended for a leadership investment"
-ALLOCATED_MEASURE = "allocated any investment"
+@dataclass(frozen=True)
+class Measure:
+    """One outcome the monitor measures, and whether it confers an advantage."""
+
+    name: str  # "Heart for leadership: Strong"
+    advantage: bool  # only then is a low impact ratio flagged
 
 
-def track_measure(track: str) -> str:
-    return f"track {track}"
+def allocated_measure(tracks: Sequence[str]) -> str:
+    return f"Allocated a seat in a development investment ({' or '.join(tracks)} track)"
 
 
-def _table(subjects: Sequence[Subject], measure: str, by: str, key: Any, min_group: int) -> Table:
+def measures_of(rulebook: Rulebook, advantage_tracks: Sequence[str]) -> list[Measure]:
+    """Each outcome of each decision that declares ``fairness`` (decisions.yaml), in
+    decision order, then the allocation of an investment on a track that confers an
+    advantage (catalogue.yaml ``allocation.advantage``), if the policy names any."""
+    found = [
+        Measure(f"{decision.heading}: {outcome}", decision.fairness.get(outcome) == "advantage")
+        for decision in rulebook.decisions.values()
+        if decision.fairness
+        for outcome in decision.outcomes
+    ]
+    if advantage_tracks:
+        found.append(Measure(allocated_measure(advantage_tracks), True))
+    return found
+
+
+def _table(
+    subjects: Sequence[Subject],
+    measure: str,
+    by: str,
+    key: Any,
+    min_group: int,
+    advantage: bool = True,
+) -> Table:
     members: dict[str, list[Subject]] = {}
     for s in subjects:
         members.setdefault(key(s), []).append(s)
@@ -138,7 +164,9 @@ def _table(subjects: Sequence[Subject], measure: str, by: str, key: Any, min_gro
         else:
             rate = rates[group]
             ratio = rate / top if top > 0 else None
-            flagged = ratio is not None and ratio < THRESHOLD
+            # Only an outcome that confers an advantage is flagged: a lower rate of
+            # "develop in role" withholds nothing.
+            flagged = advantage and ratio is not None and ratio < THRESHOLD
             status = "reference" if top > 0 and rate == top else "compared"
             figures.append(
                 GroupFigure(
@@ -162,25 +190,36 @@ def _table(subjects: Sequence[Subject], measure: str, by: str, key: Any, min_gro
 
 def fairness_of(
     subjects: Sequence[Subject],
-    measures: Sequence[str],
+    measures: Sequence[str | Measure],
     min_group: int = MIN_GROUP,
     without_record: int = 0,
 ) -> FairnessReport:
     """Selection rates and impact ratios for each measure by sex, by race/ethnicity and
-    by both; groups under ``min_group`` and unknown categories are counted, not rated."""
+    by both; groups under ``min_group`` and unknown categories are counted, not rated.
+    A measure given by name confers an advantage (its low ratios are flagged)."""
+    kinds = [m if isinstance(m, Measure) else Measure(m, True) for m in measures]
     tables = []
-    for measure in measures:
-        tables.append(_table(subjects, measure, "sex", lambda s: s.sex, min_group))
+    for measure in kinds:
+        name, advantage = measure.name, measure.advantage
+        tables.append(_table(subjects, name, "sex", lambda s: s.sex, min_group, advantage))
         tables.append(
-            _table(subjects, measure, "race/ethnicity", lambda s: s.race_ethnicity, min_group)
+            _table(
+                subjects,
+                name,
+                "race/ethnicity",
+                lambda s: s.race_ethnicity,
+                min_group,
+                advantage,
+            )
         )
         tables.append(
             _table(
                 subjects,
-                measure,
+                name,
                 "sex x race/ethnicity",
                 lambda s: f"{s.sex} / {s.race_ethnicity}",
                 min_group,
+                advantage,
             )
         )
     return FairnessReport(
@@ -190,8 +229,9 @@ def fairness_of(
         unknown_race_ethnicity=sum(s.race_ethnicity == UNKNOWN for s in subjects),
         min_group=min_group,
         threshold=FOUR_FIFTHS,
-        measures=tuple(measures),
+        measures=tuple(m.name for m in kinds),
         tables=tuple(tables),
+        advantages=tuple(m.name for m in kinds if m.advantage),
     )
 
 
@@ -212,37 +252,40 @@ class Selection:
     """What one person was recommended and allocated, for the fairness measures."""
 
     employee_id: str
-    tracks: tuple[str, ...]
+    outcomes: Mapping[str, Sequence[str]]  # decision -> its outcome(s)
     investments: tuple[tuple[str, str | None, str], ...]  # (code, catalogue track, status)
 
 
 def _subjects(
-    panel: Panel, selections: Sequence[Selection], tracks: Sequence[str]
+    panel: Panel,
+    selections: Sequence[Selection],
+    rulebook: Rulebook,
+    advantage_tracks: Sequence[str],
 ) -> tuple[list[Subject], int]:
     demographics = _demographics(panel)
     subjects = []
     missing = 0
+    monitored = [d for d in rulebook.decisions.values() if d.fairness]
     for s in selections:
         if s.employee_id not in demographics:
             missing += 1
         sex, race = demographics.get(s.employee_id, (UNKNOWN, UNKNOWN))
-        chosen = {track_measure(t) for t in s.tracks if t in tracks}
-        if any(track == LEADERSHIP_TRACK for _, track, _ in s.investments):
-            chosen.add(LEADERSHIP_MEASURE)
-        if any(status == "allocated" for _, _, status in s.investments):
-            chosen.add(ALLOCATED_MEASURE)
+        chosen = {
+            f"{d.heading}: {outcome}" for d in monitored for outcome in s.outcomes.get(d.name, ())
+        }
+        if advantage_tracks and any(
+            status == "allocated" and track in advantage_tracks
+            for _, track, status in s.investments
+        ):
+            chosen.add(allocated_measure(advantage_tracks))
         subjects.append(Subject(s.employee_id, sex, race, frozenset(chosen)))
     return subjects, missing
-
-
-def _measures(tracks: Sequence[str]) -> list[str]:
-    return [LEADERSHIP_MEASURE, *(track_measure(t) for t in tracks), ALLOCATED_MEASURE]
 
 
 def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | None:
     """The fairness monitor of a run; None when the workbook has no Demographics sheet.
 
-    Measures are the system's recommendations (before any panel override)."""
+    Measures are the system's recommendations and allocation, before any override."""
     if not has_demographics(result.panel):
         return None
     catalogue = result.decisions.catalogue
@@ -253,17 +296,16 @@ def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | 
         selections.append(
             Selection(
                 r.employee_id,
-                result.rulebook.outcome_of("development_track", r.evaluation.outcomes),
+                r.evaluation.outcomes,
                 tuple(
                     (a.code, (inv.track if (inv := catalogue.get(a.code)) else None), a.status)
                     for a in allotments
                 ),
             )
         )
-    track_decision = result.rulebook.role("development_track")
-    tracks = track_decision.outcomes if track_decision else ()
-    subjects, missing = _subjects(result.panel, selections, tracks)
-    return fairness_of(subjects, _measures(tracks), min_group, missing)
+    tracks = result.decisions.policy.advantage
+    subjects, missing = _subjects(result.panel, selections, result.rulebook, tracks)
+    return fairness_of(subjects, measures_of(result.rulebook, tracks), min_group, missing)
 
 
 def fairness_of_outdir(
@@ -293,10 +335,9 @@ def fairness_of_outdir(
         raise AuditError(f"{outdir / MANIFEST}: records no rules folder")
     rules_dir = default_rules_dir() if rules.get("packaged") else Path(rules["path"])
     rulebook = load_rulebook(rules_dir)
-    track_decision = rulebook.role("development_track")
-    track_name = track_decision.name if track_decision else ""
     catalogue = decide.load_catalogue(panel, rules_dir)
     where = outdir / RECOMMENDATIONS
+    tracks = decide.load_policy(rules_dir).advantage
     try:
         people = strict_json(read_regular(where, MAX_TRACE_BYTES).decode("utf-8"))["people"]
         if not isinstance(people, list):
@@ -313,7 +354,10 @@ def fairness_of_outdir(
         selections.append(
             Selection(
                 str(person.get("employee_id")),
-                tuple(str(t) for t in as_list(as_object(person.get("outcomes")).get(track_name))),
+                {
+                    str(k): tuple(str(t) for t in as_list(v))
+                    for k, v in as_object(person.get("outcomes")).items()
+                },
                 tuple(
                     (
                         str(code),
@@ -324,9 +368,8 @@ def fairness_of_outdir(
                 ),
             )
         )
-    tracks = track_decision.outcomes if track_decision else ()
-    subjects, missing = _subjects(panel, selections, tracks)
-    return fairness_of(subjects, _measures(tracks), min_group, missing)
+    subjects, missing = _subjects(panel, selections, rulebook, tracks)
+    return fairness_of(subjects, measures_of(rulebook, tracks), min_group, missing)
 
 
 def _percent(value: float | None) -> str:
@@ -349,7 +392,11 @@ def format_fairness(report: FairnessReport | None) -> str:
     ]
     for table in report.tables:
         lines.append("")
-        lines.append(f"{table.measure}, by {table.by}")
+        advantage = table.measure in report.advantages or not report.advantages
+        lines.append(
+            f"{table.measure}, by {table.by}"
+            + ("" if advantage else " (no advantage: not flagged)")
+        )
         width = max([len(g.group) for g in table.groups] + [5])
         lines.append(f"  {'group':<{width}}  people  selected    rate  ratio")
         for g in table.groups:

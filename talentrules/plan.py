@@ -63,6 +63,7 @@ class PlanEntry:
     cell: str | None = None  # the override's cell, when the panel decided it
     fallback: str | None = None  # a waitlisted entry's alternative with a seat, if any
     fallback_reason: str = ""  # why that alternative, or why priority next cycle
+    short: str = ""  # what decided the status, in a few words (lists, the summary)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
     """One person's plan: the recommendation, then the panel's investment and
     allocation decisions, in that order."""
     entries = [
-        PlanEntry(a.employee_id, a.code, a.status, "rules", a.reason, a.cost, a.status)
+        PlanEntry(
+            a.employee_id, a.code, a.status, "rules", a.reason, a.cost, a.status, short=a.short
+        )
         for a in rec.allocation
     ]
     chosen = _panel(rec.overrides, INVESTMENT_FIELD, None)
@@ -151,6 +154,7 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
                         cost=0.0,
                         cell=cell,
                         reason=f"removed by the panel ({cell}): {chosen.reason}",
+                        short=f"removed by the panel ({cell})",
                     )
                 )
         have = {e.code for e in entries}
@@ -191,7 +195,13 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
         else:
             index = entries.index(existing)
             entries[index] = replace(
-                existing, status=status, by="panel", reason=reason, cost=cost, cell=cell
+                existing,
+                status=status,
+                by="panel",
+                reason=reason,
+                cost=cost,
+                cell=cell,
+                short=f"{status} by the panel ({cell})",
             )
     return entries
 
@@ -398,8 +408,5 @@ def _fallback(
     if not alternatives:
         why = f"the rulebook names no alternative to {code} ({policy.source} fallback)"
     else:
-        why = (
-            f"no alternative the rulebook names ({', '.join(alternatives)}) has a seat and the "
-            "money left, or fits this case"
-        )
+        why = f"no alternative ({', '.join(alternatives)}) has a seat and money left for this case"
     return None, f"{NEXT_CYCLE}: {why}"

@@ -234,6 +234,15 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
                     "reason": a.reason,
                     "position": a.position,
                     "cost": a.cost,
+                    "decided_by": a.decided_by,
+                    "ranking": dict(a.ranking.values) if a.ranking else {},
+                    "ranks": list(a.ranking.ranks) if a.ranking else [],
+                    "tie_break": {
+                        "method": result.decisions.policy.tie_break,
+                        "value": a.ranking.tie,
+                    }
+                    if a.ranking
+                    else None,
                 }
             )
         overrides = [o.as_dict() for o in recommendation.overrides]
@@ -247,6 +256,18 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
         },
         "allocation": allocation,
         "overrides": overrides,
+        # The plan with the panel's decisions counted (talentrules.plan).
+        "plan": [
+            {
+                "code": e.code,
+                "status": e.status,
+                "by": e.by,
+                "cost": e.cost,
+                "cell": e.cell,
+                "fallback": e.fallback,
+            }
+            for e in result.plan.of(r.employee_id)
+        ],
     }
     return record
 

@@ -190,6 +190,9 @@ class Decision:
     label: str = ""  # how briefs head it ("Heart for leadership"); default: the name
     texts: dict[str, OutcomeTexts] = field(default_factory=dict)  # outcome -> texts
     interest: str | None = None  # development_track: the fact holding the stated interest
+    # The fairness monitor: outcome -> "advantage" (rates compared, low ratios flagged)
+    # or "neutral" (rates shown, never flagged); empty: the decision is not monitored.
+    fairness: dict[str, str] = field(default_factory=dict)
 
     @property
     def heading(self) -> str:
@@ -511,7 +514,7 @@ def _load_decisions(
         if body is None:
             continue
         required = ("outcomes", "default", "meaning")
-        optional = ("policy", "role", "label", "texts", "interest")
+        optional = ("policy", "role", "label", "texts", "interest", "fairness")
         if not keys(body, value, file, what, required, optional, report):
             continue
         policy = "unique"
@@ -567,6 +570,9 @@ def _load_decisions(
         texts: dict[str, OutcomeTexts] = {}
         if "texts" in body:
             texts = _outcome_texts(body["texts"][1], file, what, outcomes, interest, names, report)
+        fairness: dict[str, str] = {}
+        if "fairness" in body:
+            fairness = _fairness(body["fairness"][1], file, what, outcomes, report)
         decision = Decision(
             name,
             policy,  # type: ignore[arg-type]
@@ -579,6 +585,7 @@ def _load_decisions(
             label,
             texts,
             interest,
+            fairness,
         )
         _check_texts(decision, vocabulary, report)
         decisions[name] = decision
@@ -612,6 +619,44 @@ def _outcomes(
                 return None
             outcomes.append(outcome)
     return outcomes
+
+
+FAIRNESS_DIRECTIONS = ("advantage", "neutral")
+
+
+def _fairness(
+    node: yaml.Node, file: str, what: str, outcomes: list[str], report: Report
+) -> dict[str, str]:
+    """``fairness:`` outcome -> advantage | neutral, for every outcome of the decision."""
+    found: dict[str, str] = {}
+    entries = mapping(node, file, f"{what} fairness", report) or {}
+    for outcome, (key, value) in entries.items():
+        direction = text_of(value, file, f"{what} fairness of '{outcome}'", report)
+        if outcome not in outcomes:
+            report.error(
+                file,
+                line_of(key),
+                f"{what} fairness: '{outcome}' is not one of its outcomes ({', '.join(outcomes)})"
+                + did_you_mean(outcome, outcomes),
+            )
+        elif direction is not None and direction not in FAIRNESS_DIRECTIONS:
+            report.error(
+                file,
+                line_of(value),
+                f"{what} fairness of '{outcome}': '{direction}' is not one of "
+                f"{', '.join(FAIRNESS_DIRECTIONS)}",
+            )
+        elif direction is not None:
+            found[outcome] = direction
+    missing = [o for o in outcomes if o not in entries]
+    if entries and missing:
+        report.error(
+            file,
+            line_of(node),
+            f"{what} fairness: give every outcome a direction (advantage or neutral); "
+            f"missing {', '.join(missing)}",
+        )
+    return found
 
 
 def _interest_fact(

@@ -16,7 +16,7 @@ from pathlib import Path
 from talentrules import decide, engine, facts, plan
 from talentrules.errors import UnknownPersonError, ValidationError
 from talentrules.ingest import load_workbook
-from talentrules.ingest.report import ordered
+from talentrules.ingest.report import ordered, problem_counts, tally
 from talentrules.model import Panel, Problem, Row
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Rulebook, load_rulebook
@@ -86,11 +86,12 @@ class RunResult:
 
 
 def refusal(panel: Panel) -> ValidationError:
-    """The error for a workbook with errors: each error as ``validate`` prints it."""
+    """The error for a workbook with errors: each error as ``validate`` prints it, and
+    the count as ``validate`` counts (``ingest.report.tally``)."""
     lines = [str(p) for p in ordered(panel.errors)]
     lines.append(
-        f"{panel.path.name}: NOT usable: {len(lines)} error{'s' if len(lines) != 1 else ''} "
-        "(fix them, or run with --allow-rejects to evaluate the usable rows)"
+        f"{panel.path.name}: NOT usable ({tally(problem_counts(panel))}): fix the errors, or "
+        "run with --allow-rejects to evaluate the usable rows"
     )
     return ValidationError("\n".join(lines))
 

@@ -287,6 +287,8 @@ class RecommendationRecord:
     fields: dict[str, tuple[str, ...]]
     allocation: tuple[AllocationRecord, ...]
     overrides: tuple[OverrideRecord, ...]
+    # (code, status, by) with the panel's decisions counted; () in a line without one
+    plan: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def read(cls, data: Mapping[str, Any], where: str) -> RecommendationRecord:
@@ -302,6 +304,14 @@ class RecommendationRecord:
             overrides=tuple(
                 OverrideRecord.read(o, f"{where}.overrides")
                 for o in _items(data, "overrides", where)
+            ),
+            plan=tuple(
+                (
+                    _text(e, "code", f"{where}.plan"),
+                    _text(e, "status", f"{where}.plan"),
+                    _text(e, "by", f"{where}.plan"),
+                )
+                for e in (_items(data, "plan", where) if "plan" in data else ())
             ),
         )
 

@@ -22,6 +22,8 @@ from talentrules.report import (
     Distribution,
     DocumentInfo,
     EvidenceItem,
+    Contest,
+    DecisionChanges,
     FiredRule,
     Grid,
     GridCell,
@@ -129,6 +131,7 @@ def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing
             meaning="Does the person lead habitually?",
             verdict_meaning="Others see the person lead habitually.",
             evidence_quality="Sufficient",
+            evidence_quality_meaning="Enough observations by others.",
             habitual=("H-DEV",),
             habitual_names=("Develops others",),
             reasons=("Leadership is something a person does.",),
@@ -151,6 +154,7 @@ def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing
         ),
         aspiration=Aspiration(
             "Lead people",
+            "Employees!S2",
             "I like helping new joiners.",
             "Employees!T2",
             "The Leadership track matches the stated wish to lead people.",
@@ -164,38 +168,78 @@ def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing
                 "EUR 1,500",
                 "6",
                 "Allocated",
+                "LEAD-STRETCH: seat 1 of 4",
+                "the rules",
+                "Allocated",
+                "Bo Chief (E0100), line manager",
+                "2027-01-04",
+                "Leads the team through a full cycle.",
                 "",
             ),
         ),
         plan_mix="1 experience",
+        plan_defaults="",
+        commitments=("With the panel's decisions, EUR 61,500 is committed: EUR 1,500 over.",),
         risks=("One derailer episode under stress (C-DER): coaching before any stretch.",),
         gaps=(),
+        changes=(
+            DecisionChanges(
+                "Heart for leadership",
+                "Strong",
+                (),
+                "Strong is already the outcome the rulebook ranks first.",
+            ),
+            DecisionChanges(
+                "Recommended track",
+                "Leadership",
+                ("Expert, if their stated career interest were “Grow as expert”.",),
+                "",
+            ),
+        ),
+        contest=Contest(
+            "talent-review@example.org",
+            "by 2026-11-30",
+            "observations by others",
+            "A named panel member decides.",
+        ),
         how=HowDecided(
-            fired=(
+            decided=(
                 FiredRule(
                     "heart-strong",
-                    "heart",
+                    "Heart for leadership",
                     "Strong",
                     "Habitual leadership",
                     "Leadership is done.",
                     "3 sources",
-                    ("H-DEV.episodes = 4 (Evidence!C14)",),
+                    ("Observations of Develops others (H-DEV) by others: 4 (Evidence!C14)",),
+                    "rules/20-heart.yaml:12",
                     False,
                 ),
             ),
-            defaulted=("balance: Not a people manager",),
+            overruled=(
+                FiredRule(
+                    "heart-emerging",
+                    "Heart for leadership",
+                    "Emerging",
+                    "Signs of leadership",
+                    "Early signs.",
+                    "",
+                    (),
+                    "rules/20-heart.yaml:40",
+                    True,
+                ),
+            ),
+            defaulted=("Team balance: Not a people manager",),
             near=(
                 NearMiss(
                     "track-x",
-                    "track",
+                    "Recommended track",
                     "Expert",
                     "Expert wish",
-                    "career_interest == Grow as expert (was Lead people)",
-                    "",
+                    "needs career interest: Grow as expert; it is Lead people",
                 ),
             ),
-            changes=("Would be Expert if career_interest were Grow as expert.",),
-            contest="Write to talent-review@example.org.",
+            rulebook="rules @ 0123456789ab",
         ),
         overrides=(
             OverrideItem(
@@ -221,7 +265,10 @@ def make_grid(title: str, people: tuple[PersonRef, ...]) -> Grid:
         )
         for r in range(3)
     )
-    return Grid(title, "Potential", "Performance", ("3", "2", "1"), ("1-2", "3", "4-5"), cells, 1)
+    unplaced = (PersonRef("E0009", "Cy Blank", "briefs/E0009.html", "potential blank"),)
+    return Grid(
+        title, "Potential", "Performance", ("3", "2", "1"), ("1-2", "3", "4-5"), cells, 1, unplaced
+    )
 
 
 def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> SummaryContext:
@@ -229,8 +276,10 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
     return SummaryContext(
         doc=make_doc(title="Panel summary"),
         panel_edition=panel_edition,
+        alerts=("Over budget: the panel's decisions commit EUR 61,500.",),
         people=1,
         rejected_rows=0,
+        problems="0 errors, 0 warnings, 0 notes; 0 rows rejected",
         warnings_count=0,
         sheets=(report.SheetLine("Employees", "Employees", 1, 1, 0, 0),),
         distributions=(
@@ -247,14 +296,27 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
                 1,
                 1,
                 0,
+                "",
                 "EUR 1,500",
                 "EUR 1,500",
+                "",
             ),
         ),
+        policy="Strongest case first.",
         budget="EUR 60,000",
+        recommended_committed="EUR 1,500",
         committed="EUR 1,500",
         remaining="EUR 58,500",
-        waitlist=(report.WaitItem(ana, "LEAD-PROG", "LEAD-PROG seats full: 6 of 6"),),
+        waitlist=(
+            report.WaitItem(
+                ana,
+                "LEAD-PROG",
+                "Cohort leadership programme (LEAD-PROG)",
+                "LEAD-PROG seats full: 6 of 6",
+                "priority next cycle",
+            ),
+        ),
+        unseated=(),
         exceptions=(
             report.ExceptionGroup("Gather evidence first", "Gather evidence before investing.", ()),
             report.ExceptionGroup("High risk of loss", "At high risk of leaving.", (ana,)),
@@ -263,7 +325,7 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
         overrides=(),
         override_directions=(),
         override_deciders=(),
-        rejected=(report.RejectedLine("Evidence", 9, ("Evidence!D9: not a date",)),),
+        rejected=(report.RejectedLine("Evidence", 9, "E0001", ("Evidence!D9: not a date",)),),
         warnings=("Employees!K3: blank",),
         roster=(ana,),
         rules=(
@@ -275,6 +337,7 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
                 "Because.",
                 "rules/20-heart.yaml:4",
                 1,
+                0,
             ),
         ),
     )
@@ -327,7 +390,7 @@ def test_brief_renders_every_section(renderer: Renderer, name: str) -> None:
         "C-DER",
         "LEAD-STRETCH",
         "heart-strong",
-        "Would be Expert",
+        "Expert, if their stated career interest",
         "talent-review@example.org",
         "stay technical",
         "I like helping new joiners",
@@ -347,6 +410,8 @@ def test_html_brief_sections(renderer: Renderer) -> None:
         "plan",
         "risks",
         "gaps",
+        "changes",
+        "contest",
         "how",
         "signoff",
     ):
@@ -607,7 +672,7 @@ def test_xlsx_never_writes_a_formula(nasty_run: RunResult, tmp_path: Path) -> No
     for risky in ('=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1-2", "-3"):
         assert names[risky].data_type == "s", risky
         assert names[risky].quotePrefix, risky
-    assert book.sheetnames == ["Recommendations", "Waitlist", "Rejected rows", "Warnings"]
+    assert book.sheetnames == ["Recommendations", "Waitlist", "Budget", "Rejected rows", "Warnings"]
 
 
 def test_existing_outdir_refused_unless_force(nasty_run: RunResult, tmp_path: Path) -> None:

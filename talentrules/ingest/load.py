@@ -389,6 +389,21 @@ class _Reader:
             read.account.rejected = len(failed) + len(read.trailers)
             accounts.append(read.account)
             rejected.extend(sorted(failed + read.trailers, key=lambda r: r.number))
+        employees = next((s for s in self.sheets if s.required), None)
+        tab = reads[employees.name].tab if employees and employees.name in reads else None
+        if (
+            employees is not None
+            and tab is not None
+            and not rows[employees.name]
+            and not any(p.severity == "error" and p.sheet == tab for p in self.problems)
+        ):
+            # Nobody to evaluate: the workbook is not usable, whatever else it holds, so
+            # validate says so as evaluate would (a blank template is not a review).
+            self.problem(
+                "error",
+                "no usable row: nobody to evaluate (fill in one row per person under review)",
+                tab,
+            )
         panel = Panel(
             path=self.file,
             sha256=self.scan.sha256,

@@ -8,15 +8,20 @@ so a brief can be built for one person alone (a web page, a stream of briefs).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
 from talentrules.model import Row, Value
 from talentrules.report.contexts import (
     Aspiration,
     BriefContext,
+    Contest,
+    DecisionChanges,
     EvidenceItem,
     FiredRule,
     HeartSection,
@@ -43,11 +48,13 @@ from talentrules.report.words import (
     percent,
     shown,
 )
-from talentrules.rulebook import Evaluation
-from talentrules.trace import PersonTrace
+from talentrules.rulebook import Compare, Evaluation, Rule, expr_facts
+from talentrules.trace import Leaf, PersonTrace
 
 if TYPE_CHECKING:
     from talentrules.decide import Override, Recommendation
+
+NINE_BOX_BANDS = ("1-2", "3", "4-5")  # performance bands, the 9-box's columns left to right
 
 # The workbook's own values that the brief's tallies label facts with (influence.rules
 # -> "Rules and monitoring"): the contract's enums, not the rulebook's words.
@@ -69,25 +76,12 @@ def build_brief(view: RunView, index: int) -> BriefContext:
 
     person = person_header(view, row)
     heart, track = one(view.verdict, outcomes), one(view.track, outcomes)
-    plan = plan_items(view, recommendation)
+    plan = plan_items(view, employee_id, person)
     evidence = heart_section(view, employee_id, values, outcomes, res.evaluation)
-    habitual = ", ".join(evidence.habitual_names)
-    headline = (
-        f"{heading(view.verdict, 'Verdict')}: {heart}"
-        + (f", habitual: {habitual}." if habitual else ".")
-        + f" {heading(view.quality, 'Evidence quality')}: {evidence.evidence_quality}.",
-        f"{heading(view.track, 'Recommended track')}: {track}. "
-        + (
-            "Invest in " + ", ".join(f"{p.code} ({p.status.lower()})" for p in plan) + "."
-            if plan
-            else "No development investment this cycle."
-        ),
-        "This is a recommendation; the panel decides.",
-    )
     return BriefContext(
         doc=dataclasses.replace(view.doc, title=f"Justification brief: {person.full_name}"),
         person=person,
-        headline=headline,
+        headline=headline(view, evidence, track, plan),
         heart=heart,
         track=track,
         snapshot=snapshot(row, values),
@@ -96,13 +90,43 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         aspiration=aspiration(view, row, values, track),
         plan=plan,
         plan_mix=plan_mix(plan),
+        plan_defaults=plan_defaults(view, employee_id, plan),
+        commitments=commitments(view, employee_id),
         risks=risks(view, values, outcomes),
         gaps=gaps(view, row, values, outcomes),
+        changes=what_would_change(view, employee_id, outcomes),
+        contest=contest(view),
         how=how_decided(view, trace, res.evaluation, values),
         overrides=override_items(recommendation),
         outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
     )
+
+
+def headline(
+    view: RunView, evidence: HeartSection, track: str, plan: Sequence[PlanItem]
+) -> tuple[str, str, str]:
+    """The recommendation in three lines, in names (codes at most in brackets)."""
+    habitual = ", ".join(evidence.habitual_names)
+    first = (
+        f"{heading(view.verdict, 'Verdict')}: {evidence.verdict}."
+        + (f" Seen habitually by others: {habitual}." if habitual else "")
+        + f" {heading(view.quality, 'Evidence quality')}: {evidence.evidence_quality}."
+    )
+    shown_plan = [p for p in plan if p.status != REMOVED]
+    if shown_plan:
+        items = "; ".join(
+            f"{p.name} ({p.code}), {p.status.lower()}"
+            + (" by the panel" if p.by == PANEL and p.status != REMOVED else "")
+            for p in shown_plan
+        )
+        second = f"{heading(view.track, 'Recommended track')}: {track}. Plan: {items}."
+    else:
+        second = (
+            f"{heading(view.track, 'Recommended track')}: {track}. "
+            "No development investment this cycle."
+        )
+    return first, second, "This is a recommendation; the panel decides."
 
 
 def person_header(view: RunView, row: Row) -> PersonHeader:
@@ -151,7 +175,7 @@ def snapshot(row: Row, values: Mapping[str, Value]) -> Snapshot:
     if column is None or potential is None:
         nine = "not placed: a rating is blank"
     else:
-        nine = f"performance band {('1-2', '3', '4-5')[column]}, potential {shown(potential)} of 3"
+        nine = f"potential {shown(potential)} of 3, performance band {NINE_BOX_BANDS[column]}"
     perf_text = UNKNOWN
     if isinstance(performance, int | float) and not isinstance(performance, bool):
         perf_text = f"{shown(performance)} {PERFORMANCE_WORDS.get(int(performance), '')}".strip()
@@ -213,13 +237,16 @@ def heart_section(
         and r not in evaluation.overruled.get(decision.name, ())
     ]
     reasons = tuple(rule.rationale for rule in won) or (
-        (f"No rule decided the verdict, so the rulebook's default applies: {verdict}.",)
+        (f"No rule decided this, so the rulebook's default applies: {verdict}.",)
     )
     return HeartSection(
         verdict=verdict,
         meaning=decision.meaning if decision else "",
         verdict_meaning=decision.text(verdict, "meaning") if decision else "",
         evidence_quality=one(view.quality, outcomes),
+        evidence_quality_meaning=view.quality.text(one(view.quality, outcomes), "meaning")
+        if view.quality
+        else "",
         habitual=habitual,
         habitual_names=tuple(view.signals[c].name for c in habitual),
         reasons=reasons,
@@ -271,10 +298,15 @@ def influence_section(
         for kind in inspiration
         if view.inspiration is not None and (note := view.inspiration.text(kind, "meaning"))
     )
+    said: dict[tuple[str, str], list[str]] = {}  # the same words, cited once
+    for r in view.nominations.get(employee_id, []):
+        if r.get("comment"):
+            said.setdefault((shown(r.get("reason")), shown(r.get("comment"))), []).append(
+                r.ref("comment")
+            )
     comments = tuple(
-        Nomination(shown(r.get("reason")), shown(r.get("comment")), r.ref("comment"))
-        for r in view.nominations.get(employee_id, [])
-        if r.get("comment")
+        Nomination(reason, comment, cells[0] + (f" +{len(cells) - 1}" if len(cells) > 1 else ""))
+        for (reason, comment), cells in said.items()
     )
     balance = one(view.balance, outcomes)
     team_row = view.teams.get(employee_id)
@@ -319,63 +351,140 @@ def tally(
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
-    """The person's own words and how the recommended track fits the stated interest."""
+    """The person's own words and how the recommended track fits the recorded interest.
+
+    The rulebook's sentence speaks of the interest recorded in the workbook; the
+    person's statement, when there is one, is theirs and may say more, so the brief
+    says to read it first rather than claim the two agree."""
     decision = view.track
     interest = values.get(decision.interest) if decision and decision.interest else None
     statement = row.get("aspiration_statement")
     fit = ""
     if decision is not None:
         fit = decision.interest_text(track, str(interest) if interest is not None else None)
+    if statement and fit:
+        fit += " Where their own words above say more than the recorded interest, they come first."
     cell = row.cells.get("aspiration_statement")
+    interest_cell = row.cells.get(decision.interest) if decision and decision.interest else None
     return Aspiration(
         career_interest=shown(interest),
+        interest_cell=interest_cell.ref if interest_cell is not None else "",
         statement=str(statement) if statement else "",
         cell=cell.ref if cell is not None else "",
         fit=fit,
     )
 
 
-def plan_items(view: RunView, recommendation: Recommendation | None) -> tuple[PlanItem, ...]:
-    """Each recommended investment with what became of it."""
-    if recommendation is None:
-        return ()
+PANEL, RULES = "the panel", "the rules"
+REMOVED = "Removed by the panel"
+PLAN_STATUS = {**STATUS_WORDS, "removed": REMOVED}
+DEFAULT_START = "once the panel has signed off"
+DEFAULT_MEASURE = "agreed with the person at the start"
+
+
+def _development_row(view: RunView, employee_id: str, code: str) -> Row | None:
+    """The person's planned (else active) Development row for the code, the latest."""
+    rows = [r for r in view.development.get(employee_id, []) if r.get("investment_code") == code]
+    for status in ("Planned", "Active"):
+        found = [r for r in rows if r.get("status") == status]
+        if found:
+            return found[-1]
+    return None
+
+
+def _default_owner(person: PersonHeader) -> str:
+    if person.manager != UNKNOWN:
+        return f"{person.manager}, line manager"
+    return "the person's HR business partner"
+
+
+def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[PlanItem, ...]:
+    """The plan with the panel's decisions counted: each investment's status, who
+    decided it, and its owner, start and measure of success."""
     items = []
-    for allotment in recommendation.allocation:
-        investment = view.catalogue.get(allotment.code)
-        status = STATUS_WORDS.get(allotment.status, allotment.status)
-        if investment is None:
-            items.append(
-                PlanItem(
-                    allotment.code,
-                    UNKNOWN,
-                    UNKNOWN,
-                    UNKNOWN,
-                    UNKNOWN,
-                    UNKNOWN,
-                    status,
-                    allotment.reason,
-                )
+    for entry in view.plan.of(employee_id):
+        investment = view.catalogue.get(entry.code)
+        default = view.default_catalogue.get(entry.code)
+        development = _development_row(view, employee_id, entry.code)
+        owner = development.get("owner") if development is not None else None
+        start = development.get("started") if development is not None else None
+        measure = development.get("success_measure") if development is not None else None
+        if measure is None and default is not None and default.measure:
+            measure = default.measure
+        fallback = ""
+        if entry.status == "waitlisted":
+            why = entry.fallback_reason
+            fallback = (
+                f"Fallback: {view.investment_name(entry.fallback)}: {why}."
+                if entry.fallback
+                else why[:1].upper() + why[1:] + "."
             )
-            continue
+        recommended = (
+            PLAN_STATUS.get(entry.recommended, entry.recommended)
+            if entry.recommended is not None
+            else "not recommended"
+        )
         items.append(
             PlanItem(
-                code=allotment.code,
-                name=shown(investment.name),
-                track=shown(investment.track),
-                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode)),
-                cost=view.money(investment.cost_per_person),
-                duration=shown(investment.duration_months),
-                status=status,
-                reason=allotment.reason,
+                code=entry.code,
+                name=shown(investment.name) if investment else UNKNOWN,
+                track=shown(investment.track) if investment else UNKNOWN,
+                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
+                if investment
+                else UNKNOWN,
+                cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
+                duration=shown(investment.duration_months) if investment else UNKNOWN,
+                status=PLAN_STATUS.get(entry.status, entry.status),
+                reason=entry.reason,
+                by=PANEL if entry.by == "panel" else RULES,
+                recommended=recommended,
+                owner=str(owner) if owner else _default_owner(person),
+                start=shown(start) if start is not None else DEFAULT_START,
+                measure=str(measure) if measure else DEFAULT_MEASURE,
+                fallback=fallback,
             )
         )
     return tuple(items)
+
+
+def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> str:
+    """Say where a plan row's owner, start or measure is a stated default."""
+    if not plan or all(_development_row(view, employee_id, p.code) for p in plan):
+        return ""
+    return (
+        "Where the Development sheet plans none, owner, start and measure are the stated "
+        f"defaults: the line manager, {DEFAULT_START}, the measure in "
+        f"{Path(view.rulebook.source).name}/catalogue.yaml."
+    )
+
+
+def commitments(view: RunView, employee_id: str) -> tuple[str, ...]:
+    """Where this person's panel decisions take seats or money past a limit."""
+    found = []
+    for over in view.plan.over:
+        if employee_id not in over.people:
+            continue
+        cells = ", ".join(over.cells)
+        if over.kind == "seats":
+            found.append(
+                f"With the panel's decisions ({cells}), {view.investment_name(over.code or '')} "
+                f"has {over.taken:g} people allocated for {over.limit:g} seats ({over.where})."
+            )
+        else:
+            found.append(
+                f"With the panel's decisions ({cells}), {view.money(over.taken)} is committed "
+                f"against the cycle's budget of {view.money(over.limit)} ({over.where}): "
+                f"{view.money(over.taken - over.limit)} over."
+            )
+    return tuple(found)
 
 
 def plan_mix(plan: Sequence[PlanItem]) -> str:
     """The plan's 70/20/10 mix in words."""
     counts: Counter[str] = Counter()
     for item in plan:
+        if item.status == REMOVED:
+            continue
         for part, word in (("70", "experience"), ("20", "relationship"), ("10", "course")):
             if item.mode.startswith(part) or f"/{part}" in item.mode.split(" ")[0]:
                 counts[word] += 1
@@ -441,74 +550,211 @@ def gaps(
     return tuple(found)
 
 
+def what_would_change(
+    view: RunView, employee_id: str, outcomes: Mapping[str, tuple[str, ...]]
+) -> tuple[DecisionChanges, ...]:
+    """Per main decision (the verdict first), the nearest changes that would move it,
+    found by evaluating the rulebook again on the person's changed data."""
+    result = view.result
+    person = Person(
+        view.rulebook,
+        view.derivation,
+        employee_id,
+        result.facts[employee_id].values,
+        view.evidence.get(employee_id, []),
+        result.panel.as_of,
+    )
+    labels = {name: view.label(name) for name in view.rulebook.vocabulary}
+    found = nearest(person, view.changes, outcomes, labels)
+    sections = []
+    for role in view.changes.explain:
+        decision = view.rulebook.role(role)
+        if decision is None:
+            continue
+        now = ", ".join(outcomes.get(decision.name, ()))
+        items = found.get(decision.name, [])
+        wanted = view.changes.toward.get(role)
+        if items:
+            note = ""
+        elif wanted and now == wanted[0]:
+            note = f"{now} is already the outcome the rulebook ranks first."
+        else:
+            note = (
+                "No single change of the kinds the rulebook names (more observations by "
+                "others, a stated interest, a rating) would move it; see the evidence gaps."
+            )
+        sections.append(
+            DecisionChanges(
+                decision=decision.heading,
+                now=now,
+                changes=tuple(f"{f.outcome}, if {f.sentence}." for f in items),
+                note=note,
+            )
+        )
+    return tuple(sections)
+
+
+DEFAULT_CONTEST_EVIDENCE = (
+    "observations by others that this brief does not list (what happened, when, who saw "
+    "it), or a correction to a cell it cites"
+)
+
+
+def contest(view: RunView) -> Contest:
+    """How to ask for an explanation or contest: whom, by when, with what."""
+    cycle = view.cycle
+    by = cycle.get("contest_by") if cycle is not None else None
+    evidence = cycle.get("contest_evidence") if cycle is not None else None
+    where = cycle.ref("contest_by") if cycle is not None and "contest_by" in cycle.cells else ""
+    return Contest(
+        contact=view.doc.contact,
+        deadline=f"by {shown(by)}"
+        if by is not None
+        else (
+            "before the panel signs off (the cycle sets no deadline"
+            + (f": {where} is blank" if where else "")
+            + ")"
+        ),
+        evidence=str(evidence) if evidence else DEFAULT_CONTEST_EVIDENCE,
+        process=(
+            "The panel reviews them with the rules named here; a named panel member "
+            "decides, and the decision is recorded beside the recommendation."
+        ),
+    )
+
+
+_OP_WORDS = {
+    "==": "",
+    "!=": "not",
+    "<": "less than",
+    "<=": "at most",
+    ">": "more than",
+    ">=": "at least",
+    "in": "one of",
+    "not in": "none of",
+}
+
+
+def _comparisons(rule: Rule) -> dict[str, Compare]:
+    return {str(c): c for c in expr_facts(rule.when)}
+
+
+def fact_words(view: RunView, name: str) -> str:
+    """A fact or decision in words: a decision's label, else the fact's meaning (the
+    rulebook's, without its closing full stop), else its name spaced."""
+    if name in view.rulebook.decisions:
+        return view.rulebook.decisions[name].heading
+    spec = view.rulebook.vocabulary.get(name)
+    if spec is not None and spec.meaning:
+        meaning = spec.meaning.strip().rstrip(".")
+        # A closing aside ("(each source_id once; ...)") is for rule authors: dropped.
+        aside = re.search(r" \(([^()]*)\)$", meaning)
+        if aside and (" " in aside.group(1) or ";" in aside.group(1)):
+            meaning = meaning[: aside.start()]
+        return meaning
+    return name.replace("_", " ")
+
+
+def _value_words(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(_value_words(v) for v in value)
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def _lower(text: str) -> str:
+    """A meaning inside a sentence: 'Observations ...' -> 'observations ...' (not 'H-DEV')."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _actual(leaf: Leaf) -> object:
+    """What a leaf read, for words: booleans as themselves, the rest as shown."""
+    return leaf.actual if isinstance(leaf.actual, bool) else leaf.shown
+
+
+def _cells(trace: PersonTrace, fact: str) -> str:
+    cells = trace.cells_of(fact)
+    return ", ".join(cells[:3]) + (f" +{len(cells) - 3} more" if len(cells) > 3 else "")
+
+
+def condition_words(view: RunView, rule: Rule, leaf: Leaf, trace: PersonTrace) -> str:
+    """What a condition needs and what was found, in words (no operators, no fact ids)."""
+    compare = _comparisons(rule).get(leaf.condition)
+    subject = _lower(fact_words(view, leaf.fact))
+    shown_value = "blank" if leaf.actual is None else _value_words(_actual(leaf))
+    at = _cells(trace, leaf.fact)
+    found = f"it is {shown_value}" + (f" ({at})" if at else "")
+    if compare is None:
+        return f"{subject}: {found}"
+    if compare.op in ("known", "unknown"):
+        need = "recorded" if compare.op == "known" else "blank"
+        if leaf.negated:
+            need = "blank" if need == "recorded" else "recorded"
+        return f"needs {subject} {need}; {found}"
+    op: str = compare.op
+    if leaf.negated:
+        op = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<",
+              "in": "not in", "not in": "in"}[op]  # fmt: skip
+    words = _OP_WORDS[op]
+    value = _value_words(compare.value)
+    need = f"{words} {value}" if words else value
+    return f"needs {subject}: {need}; {found}"
+
+
 def how_decided(
     view: RunView, trace: PersonTrace, evaluation: Evaluation, values: Mapping[str, Value]
 ) -> HowDecided:
-    """The rules that fired with the values they read, those that came close, and how
-    to contest."""
+    """The audit appendix: the rules that decided (and apart, those overruled) with
+    what they read in words and the cells, the defaults, and the near misses."""
     overruled = {r for ids in evaluation.overruled.values() for r in ids}
-    fired = []
+    decided: list[FiredRule] = []
+    lost: list[FiredRule] = []
     for entry in trace.fired:
         rule = view.rules.get(entry.rule)
         if rule is None:
             continue
         used = []
         for c in entry.conditions:
-            cells = trace.cells_of(c.fact)
-            where = ", ".join(cells[:3]) + (f" +{len(cells) - 3} more" if len(cells) > 3 else "")
-            used.append(f"{c.fact} = {c.shown}" + (f" ({where})" if where else ""))
-        fired.append(
-            FiredRule(
-                id=rule.id,
-                decision=rule.decision,
-                outcome=rule.then,
-                title=rule.title,
-                rationale=rule.rationale,
-                message=view.message(rule, entry.conditions, values),
-                values=tuple(dict.fromkeys(used)),
-                overruled=rule.id in overruled,
-            )
+            at = _cells(trace, c.fact)
+            value = "blank" if c.actual is None else _value_words(_actual(c))
+            used.append(f"{fact_words(view, c.fact)}: {value}" + (f" ({at})" if at else ""))
+        fired = FiredRule(
+            id=rule.id,
+            decision=view.label(rule.decision),
+            outcome=rule.then,
+            title=rule.title,
+            rationale=rule.rationale,
+            message=view.message(rule, entry.conditions, values),
+            values=tuple(dict.fromkeys(used)),
+            where=f"{rule.file}:{rule.line}",
+            overruled=rule.id in overruled,
         )
+        (lost if fired.overruled else decided).append(fired)
     defaulted = tuple(
-        f"{name}: {', '.join(evaluation.outcomes.get(name, ()))}" for name in evaluation.defaulted
+        f"{view.label(name)}: {', '.join(evaluation.outcomes.get(name, ()))}"
+        for name in evaluation.defaulted
     )
-    failed_by_rule: dict[str, str] = {}
-    for decision in trace.decisions.values():
-        for miss in decision.not_fired:
-            failed = miss.failed
-            if failed:
-                at = ", ".join(trace.cells_of(failed.fact)[:3])
-                failed_by_rule[miss.rule] = (
-                    f"{failed.condition} (was {failed.shown}" + (f", {at}" if at else "") + ")"
-                )
     near = []
-    changes = []
     seen: set[str] = set()
-    counterfactuals = sorted(trace.counterfactuals, key=lambda c: not c.changes_outcome)
-    for cf in counterfactuals:
+    for cf in trace.counterfactuals:
         rule = view.rules.get(cf.rule)
-        if rule is None or rule.id in seen:
+        if rule is None or rule.id in seen or not cf.changes_outcome:
             continue
         seen.add(rule.id)
-        sentence = cf.sentence
+        failed = trace.failed(rule.id)
         near.append(
             NearMiss(
                 rule.id,
-                rule.decision,
+                view.label(rule.decision),
                 rule.then,
                 rule.title,
-                failed_by_rule.get(rule.id, cf.condition),
-                sentence,
+                condition_words(view, rule, failed, trace) if failed else "",
             )
         )
-        if cf.changes_outcome:
-            changes.append(sentence[:1].upper() + sentence[1:] + ".")
-    contest = (
-        f"ask {view.doc.contact} for an explanation of this recommendation or to contest "
-        "it; the panel reviews the evidence and the rules named here, and a named panel "
-        "member decides."
-    )
-    return HowDecided(tuple(fired), defaulted, tuple(near), tuple(changes), contest)
+    return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)
 
 
 def override_items(recommendation: Recommendation | None) -> tuple[OverrideItem, ...]:

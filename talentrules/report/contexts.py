@@ -139,10 +139,14 @@ class HeartSection:
     meaning: str = described("What the verdict decision asks (decisions.yaml).")
     verdict_meaning: str = described("What this verdict means (its outcome text), or ''.")
     evidence_quality: str = described("The rulebook's judgement of the evidence, if it makes one.")
+    evidence_quality_meaning: str = described(
+        "What that judgement means (its outcome text), or ''."
+    )
     habitual: tuple[str, ...] = described("Heart signal codes the person shows habitually.")
     habitual_names: tuple[str, ...] = described("Their plain names, in the same order.")
     reasons: tuple[str, ...] = described(
-        "Rationale of the rule that set the verdict (or the default)."
+        "Rationale of the rule(s) that set the verdict (never an overruled one), or why the "
+        "default applies."
     )
     signals: tuple[SignalLine, ...] = described("Heart signals with evidence, catalogue order.")
     counters: tuple[SignalLine, ...] = described("Counter-signals with evidence, catalogue order.")
@@ -182,7 +186,10 @@ class InfluenceSection:
     nominations: tuple[tuple[str, int], ...] = described(
         "(reason, distinct nominators) per reason."
     )
-    nomination_comments: tuple[Nomination, ...] = described("Nominations with a comment, by cell.")
+    nomination_comments: tuple[Nomination, ...] = described(
+        "Nominations with a comment; the same words from several nominators once, with the "
+        "first cell and how many more."
+    )
     influence: tuple[tuple[str, int], ...] = described(
         "(influence base, episodes) across evidence."
     )
@@ -199,15 +206,22 @@ class InfluenceSection:
 class Aspiration:
     """The person's own words and how the recommendation fits them."""
 
-    career_interest: str = described("What the person says they want next, or 'not recorded'.")
+    career_interest: str = described(
+        "The career interest recorded in the workbook, or 'not recorded'."
+    )
+    interest_cell: str = described("Where the recorded interest is, e.g. 'Employees!V7', or ''.")
     statement: str = described("The aspiration statement verbatim, or '' when blank.")
     cell: str = described("Where the statement is, e.g. 'Employees!T7'.")
-    fit: str = described("One sentence: how the recommended track fits the stated interest.")
+    fit: str = described(
+        "How the recommended track fits the recorded interest (the rulebook's sentence), and, "
+        "when the person wrote a statement, that their own words come first."
+    )
 
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One recommended investment, with its allocation status."""
+    """One investment of the plan: what the rules recommended and what became of it,
+    with the panel's decision counted."""
 
     code: str = described("Catalogue code, e.g. 'LEAD-STRETCH'.")
     name: str = described("What the investment is.")
@@ -215,45 +229,107 @@ class PlanItem:
     mode: str = described("70/20/10 mode in words, e.g. '70 experience'.")
     cost: str = described("Cost per person with currency, or 'not recorded'.")
     duration: str = described("Duration in months, or 'not recorded'.")
-    status: str = described("'Allocated', 'Waitlisted' or 'Not allocated' (overlays need no seat).")
-    reason: str = described("Why: the allocation's reason, e.g. the seat or budget that ran out.")
+    status: str = described(
+        "'Allocated', 'Waitlisted', 'Not allocated', 'Removed by the panel' or 'Not in this "
+        "cycle's catalogue', with the panel's decisions counted."
+    )
+    reason: str = described(
+        "Why: what decided the status (the seat, a stronger case, the draw, "
+        "the budget, or the panel's decision and its cell)."
+    )
+    by: str = described("Who decided the status: 'the rules' or 'the panel'.")
+    recommended: str = described(
+        "What the rules recommended for it ('Waitlisted', ...), or 'not recommended' for an "
+        "investment the panel added."
+    )
+    owner: str = described("Who owns it: the Development sheet's owner, else the stated default.")
+    start: str = described("When it starts: the Development sheet's row, else the stated default.")
+    measure: str = described(
+        "How success is measured: the Development sheet's, else the catalogue's, else the "
+        "stated default."
+    )
+    fallback: str = described(
+        "For a waitlisted investment: the alternative with a seat, or 'priority next cycle', "
+        "with why; else ''."
+    )
 
 
 @dataclass(frozen=True)
 class FiredRule:
-    """A rule that fired for the person, with the values it used."""
+    """A rule that fired for the person, with the values it read, in plain words."""
 
-    id: str = described("Rule id.")
-    decision: str = described("The decision it concludes.")
+    id: str = described("Rule id (for auditors: the trace and `explain --trace` use it).")
+    decision: str = described("The decision it concludes, by its label.")
     outcome: str = described("The outcome it concludes.")
     title: str = described("The rule's title.")
     rationale: str = described("The rule's rationale, in plain language.")
     message: str = described("The rule's message rendered with the values it used, or ''.")
-    values: tuple[str, ...] = described("'fact = value (cell)' for each value the conditions read.")
+    values: tuple[str, ...] = described(
+        "What it read, in words, each with its cells: 'Observations of Develops others by "
+        "others: 3 (Evidence!C2, ...)'."
+    )
+    where: str = described("The rule's file and line, e.g. 'rules/20-heart.yaml:12'.")
     overruled: bool = described("True when a higher-priority rule of the same decision won.")
 
 
 @dataclass(frozen=True)
 class NearMiss:
-    """A rule that came close: what failed, and what would change the outcome."""
+    """A rule that came close: what it needed, in words, and what the value was."""
 
     id: str = described("Rule id.")
-    decision: str = described("The decision it would conclude.")
+    decision: str = described("The decision it would conclude, by its label.")
     outcome: str = described("The outcome it would conclude.")
     title: str = described("The rule's title.")
-    failed: str = described("The first failing condition and the value that failed it.")
-    change: str = described("The single change that would make it fire, as a sentence, or ''.")
+    failed: str = described(
+        "What it needed and what was found, in words: 'needs observers other than the person "
+        "of Develops others at least 2; it is 1 (Evidence!L2)'."
+    )
+
+
+@dataclass(frozen=True)
+class DecisionChanges:
+    """What would change one main decision (the verdict first): the nearest changes a
+    person or the panel could make, a sentence each."""
+
+    decision: str = described("The decision, by its label, e.g. 'Heart for leadership'.")
+    now: str = described("Its outcome now.")
+    changes: tuple[str, ...] = described(
+        "The few nearest changes, each one sentence: 'Emerging, if people other than them ...'."
+    )
+    note: str = described("When none is named, why (e.g. the outcome is already the best).")
 
 
 @dataclass(frozen=True)
 class HowDecided:
-    """How the recommendation was produced, and how to contest it."""
+    """The audit appendix: how the recommendation was produced, rule by rule."""
 
-    fired: tuple[FiredRule, ...] = described("Rules that fired, in firing order.")
-    defaulted: tuple[str, ...] = described("'decision: outcome' for decisions no rule decided.")
-    near: tuple[NearMiss, ...] = described("Rules that came close (failed on one condition).")
-    changes: tuple[str, ...] = described("What would change the outcome, as sentences.")
-    contest: str = described("How to ask for an explanation or contest the recommendation.")
+    decided: tuple[FiredRule, ...] = described("Rules that decided an outcome, in firing order.")
+    overruled: tuple[FiredRule, ...] = described(
+        "Rules whose conditions held but that a higher-priority rule overruled: shown apart, "
+        "they decided nothing."
+    )
+    defaulted: tuple[str, ...] = described(
+        "'Decision: outcome' for decisions no rule decided (the default applies)."
+    )
+    near: tuple[NearMiss, ...] = described(
+        "Rules that came close, one change away from firing and changing their decision."
+    )
+    rulebook: str = described("Which rulebook ran (path and hash).")
+
+
+@dataclass(frozen=True)
+class Contest:
+    """How to ask for an explanation or contest the recommendation."""
+
+    contact: str = described("Whom to ask (Cycle!contact), else the panel's HR business partner.")
+    deadline: str = described(
+        "'by DATE' (Cycle!contest_by), or 'before the panel signs off' (the stated default) "
+        "when the cycle sets none."
+    )
+    evidence: str = described(
+        "What evidence to bring (Cycle!contest_evidence), or the stated default."
+    )
+    process: str = described("What happens then, in a sentence.")
 
 
 @dataclass(frozen=True)
@@ -271,13 +347,14 @@ class OverrideItem:
 
 @dataclass(frozen=True)
 class BriefContext:
-    """Everything a justification brief template (brief.*.j2) can use."""
+    """Everything a justification brief template (brief.*.j2) can use. The manager-facing
+    part comes first; the audit appendix (``how``, the evidence rows) follows it."""
 
     doc: DocumentInfo = described("The run: cycle, as_of, versions, confidentiality, contact.")
     person: PersonHeader = described("Who the brief is about.")
     headline: tuple[str, ...] = described(
-        "The recommendation in three lines, the last one "
-        "'This is a recommendation; the panel decides.'"
+        "The recommendation in three lines, in plain words (names, codes at most in "
+        "brackets), the last one 'This is a recommendation; the panel decides.'"
     )
     heart: str = described("The heart verdict (repeated here for templates' convenience).")
     track: str = described("The recommended track.")
@@ -285,11 +362,28 @@ class BriefContext:
     evidence: HeartSection = described("Heart verdict with signal and counter-signal evidence.")
     influence: InfluenceSection = described("Inspiration profile and management pattern.")
     aspiration: Aspiration = described("The person's own words and how the recommendation fits.")
-    plan: tuple[PlanItem, ...] = described("Development plan: recommended investments.")
+    plan: tuple[PlanItem, ...] = described(
+        "Development plan: each investment recommended or decided by the panel, its status "
+        "with the panel's decisions counted, owner, start and measure of success."
+    )
     plan_mix: str = described("The plan's 70/20/10 mix in words, e.g. '2 experience, 1 course'.")
+    plan_defaults: str = described(
+        "The stated defaults for a plan row's owner, start and measure, when the Development "
+        "sheet gives none; '' when every row has its own."
+    )
+    commitments: tuple[str, ...] = described(
+        "Where this person's panel decisions take an investment past its seats or the cycle "
+        "past its budget, as sentences."
+    )
     risks: tuple[str, ...] = described("Risks the panel should weigh, as sentences.")
     gaps: tuple[str, ...] = described("Evidence gaps: what is missing or weak, as sentences.")
-    how: HowDecided = described("How this was produced: rules, values, near misses, contest.")
+    changes: tuple[DecisionChanges, ...] = described(
+        "What would change the outcome: per main decision, verdict first, the nearest changes."
+    )
+    contest: Contest = described("How to ask for an explanation or contest, by when, with what.")
+    how: HowDecided = described(
+        "The audit appendix: the rules that decided, those overruled, defaults, near misses."
+    )
     overrides: tuple[OverrideItem, ...] = described("Panel overrides for this person.")
     outcomes: tuple[tuple[str, str], ...] = described("(decision, outcome(s)) for every decision.")
     files: tuple[str, str] = described("Relative paths of this brief in HTML and Markdown.")
@@ -337,6 +431,9 @@ class Grid:
     cols: tuple[str, ...] = described("Column labels, left first.")
     cells: tuple[tuple[GridCell, ...], ...] = described("cells[row][col].")
     outside: int = described("People not placed because a rating is blank.")
+    unplaced: tuple[PersonRef, ...] = described(
+        "Who is not placed, each note saying which rating is blank."
+    )
 
 
 @dataclass(frozen=True)
@@ -353,26 +450,48 @@ class SheetLine:
 
 @dataclass(frozen=True)
 class AllocationLine:
-    """One investment: recommendations against seats and money."""
+    """One investment: recommendations against seats and money, with the panel's
+    decisions counted."""
 
     code: str = described("Catalogue code.")
     name: str = described("What it is.")
     mode: str = described("70/20/10 mode in words.")
     seats: str = described("Seats available, or 'no limit'.")
-    recommended: int = described("People it was recommended for.")
-    allocated: int = described("People allocated a seat.")
-    waitlisted: int = described("People waitlisted.")
+    recommended: int = described("People the rules recommended it for.")
+    allocated: int = described("People allocated a seat, the panel's decisions counted.")
+    waitlisted: int = described("People waitlisted, the panel's decisions counted.")
+    panel: str = described(
+        "What the panel's decisions changed here ('+1 by the panel (Overrides!C3)'), or ''."
+    )
     cost: str = described("Cost per person, or 'not recorded'.")
     committed: str = described("Money committed to the allocated seats.")
+    over: str = described("How far past its seats the panel's decisions take it, or ''.")
 
 
 @dataclass(frozen=True)
 class WaitItem:
-    """A person waitlisted for an investment, and why."""
+    """A person waitlisted for an investment, why, and the fallback."""
 
     person: PersonRef = described("The person waitlisted.")
     code: str = described("Investment code.")
-    reason: str = described("Why they are waitlisted.")
+    name: str = described("What the investment is.")
+    reason: str = described(
+        "What decided it, in a few words ('seats full; an equal case won the draw (6th of "
+        "9)'); the brief and the results workbook give the whole reason."
+    )
+    fallback: str = described(
+        "The alternative with a seat (and its seats left), or 'priority next cycle'; the "
+        "brief gives the whole reason."
+    )
+
+
+@dataclass(frozen=True)
+class UnseatedLine:
+    """Someone recommended an investment who holds no seat in the plan."""
+
+    person: PersonRef = described("The person; the note holds the heart verdict and track.")
+    waiting: tuple[str, ...] = described("The investments they wait for, by name and code.")
+    fallback: str = described("The alternative offered, or 'priority next cycle'.")
 
 
 @dataclass(frozen=True)
@@ -411,6 +530,9 @@ class RejectedLine:
 
     sheet: str = described("Contract sheet name.")
     row: int = described("Excel row number.")
+    who: str = described(
+        "Whose row it is: the employee id and name as read, or '' when the row names no one."
+    )
     reasons: tuple[str, ...] = described("Every reason, each naming its cell.")
 
 
@@ -424,28 +546,39 @@ class RuleLine:
     title: str = described("Title.")
     rationale: str = described("Rationale.")
     where: str = described("file:line of the rule.")
-    fired: int = described("People it fired for in this run.")
+    decided: int = described("People for whom it decided an outcome in this run.")
+    overruled: int = described("People for whom it held but a higher-priority rule won.")
 
 
 @dataclass(frozen=True)
 class FairnessRow:
-    """One group's selection under one measure (talentrules.fairness)."""
+    """One group's selection under one outcome (talentrules.fairness)."""
 
-    group: str = described("The group: a sex, a race/ethnicity, or 'sex / race/ethnicity'.")
-    people: int = described("People evaluated in the group.")
-    selected: int = described("Of them, selected under the measure.")
-    rate: str = described("Selection rate in %, or '-' for a group too small or unknown.")
+    by: str = described("The grouping: 'sex', 'race/ethnicity' or 'sex x race/ethnicity'.")
+    group: str = described(
+        "The group, or for groups not rated a count ('3 groups too small to rate')."
+    )
+    people: int = described("People evaluated in the group(s).")
+    selected: int = described("Of them, given the outcome.")
+    rate: str = described("Selection rate in %, or '-' for groups not rated.")
     ratio: str = described("Impact ratio (rate / highest rate) to 2 decimals, or '-'.")
     status: str = described("'reference' (highest rate), 'compared', 'too small' or 'unknown'.")
-    flagged: bool = described("True when the impact ratio is below 0.80 (four-fifths rule).")
+    flagged: bool = described(
+        "True when the impact ratio is below 0.80 and the outcome confers an advantage."
+    )
 
 
 @dataclass(frozen=True)
 class FairnessTable:
-    """One measure by one grouping."""
+    """One outcome, every grouping in one table."""
 
-    title: str = described("Measure and grouping, e.g. 'recommended for a leadership ...'.")
-    rows: tuple[FairnessRow, ...] = described("Every group, compared or not.")
+    title: str = described("The outcome, e.g. 'Heart for leadership: Strong'.")
+    advantage: bool = described(
+        "True when the rulebook declares the outcome an advantage: only then are low "
+        "ratios flagged."
+    )
+    rows: tuple[FairnessRow, ...] = described("Every group rated, then those not rated, counted.")
+    flags: int = described("Impact ratios flagged in this table.")
     note: str = described("Why there are no ratios, when there are none; else empty.")
 
 
@@ -457,8 +590,10 @@ class FairnessSection:
     method: str = described("How rates and ratios are computed, and the minimum group size.")
     people: int = described("People evaluated.")
     unknowns: str = described("Counts of people without a record or with unknown categories.")
-    tables: tuple[FairnessTable, ...] = described("Every measure by sex, race/ethnicity, both.")
-    flagged: tuple[str, ...] = described("Every impact ratio below 0.80, as sentences.")
+    tables: tuple[FairnessTable, ...] = described("One table per outcome monitored.")
+    flagged: tuple[str, ...] = described(
+        "Every flagged impact ratio (advantage outcomes only), as sentences."
+    )
 
 
 NO_FAIRNESS = FairnessSection(False, "", 0, "", (), ())
@@ -470,22 +605,44 @@ class SummaryContext:
 
     doc: DocumentInfo = described("The run: cycle, as_of, versions, confidentiality, contact.")
     panel_edition: bool = described("True: names appear in the grids (the panel's own copy).")
+    alerts: tuple[str, ...] = described(
+        "What the panel must see first, as sentences: seats or budget the panel's decisions "
+        "over-commit, rejected rows, people without a seat."
+    )
     people: int = described("People evaluated.")
     rejected_rows: int = described("Input rows rejected (only with --allow-rejects).")
-    warnings_count: int = described("Validation warnings.")
+    problems: str = described(
+        "The workbook's problems counted as `validate` counts them: errors, warnings, notes, "
+        "rows rejected."
+    )
+    warnings_count: int = described("Warnings: the workbook's, the allocation's and the plan's.")
     sheets: tuple[SheetLine, ...] = described("Row account per contract sheet.")
     distributions: tuple[Distribution, ...] = described(
         "Heart verdicts, tracks, readiness, inspiration: charts with numbers."
     )
-    nine_box: Grid = described("Performance band (columns) against potential (rows), 3 x 3.")
+    nine_box: Grid = described(
+        "Potential (rows, high at the top) against performance band (columns, high to the "
+        "right), 3 x 3."
+    )
     heart_grid: Grid = described("Heart verdict (rows) against performance rating (columns).")
     allocation: tuple[AllocationLine, ...] = described(
-        "Every investment recommended or in the catalogue: seats and money."
+        "Every investment recommended or decided: seats and money, the panel's decisions counted."
+    )
+    policy: str = described(
+        "How scarce seats are shared: the ranking keys in order and the tie-break with its seed."
     )
     budget: str = described("The cycle's budget, or 'no budget set'.")
-    committed: str = described("Money committed to allocated investments.")
-    remaining: str = described("Budget left, or 'not applicable'.")
-    waitlist: tuple[WaitItem, ...] = described("Everyone waitlisted, with the reason.")
+    recommended_committed: str = described("Money the rules' allocation commits.")
+    committed: str = described("Money committed with the panel's decisions.")
+    remaining: str = described(
+        "Budget left with the panel's decisions (negative: over), or 'not applicable'."
+    )
+    waitlist: tuple[WaitItem, ...] = described(
+        "Everyone waitlisted (the panel's decisions counted), with what decided it and a fallback."
+    )
+    unseated: tuple[UnseatedLine, ...] = described(
+        "People recommended an investment who hold no seat, each with a fallback."
+    )
     exceptions: tuple[ExceptionGroup, ...] = described(
         "Whom the rulebook's exceptions (role panel_exceptions) ask the panel to look at, "
         "one group per outcome in the decision's order, empty groups included."
@@ -502,8 +659,10 @@ class SummaryContext:
     override_deciders: tuple[tuple[str, int], ...] = described(
         "Applied overrides counted by the panel member who decided."
     )
-    rejected: tuple[RejectedLine, ...] = described("Every rejected input row with its reasons.")
-    warnings: tuple[str, ...] = described("Every validation warning, naming its cell.")
+    rejected: tuple[RejectedLine, ...] = described(
+        "Every rejected input row with whose it is and its reasons."
+    )
+    warnings: tuple[str, ...] = described("Every warning, naming its cell.")
     roster: tuple[PersonRef, ...] = described(
         "Everyone evaluated, with a link to their brief; the note holds heart verdict and track."
     )

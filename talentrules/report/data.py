@@ -6,6 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from talentrules import __version__
+from talentrules.decide import Allotment
+from talentrules.plan import PlanEntry
 from talentrules.record import ROLE_FIELDS, role_fields
 from talentrules.report.names import Namer
 
@@ -30,6 +32,7 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     same data (a vendor export and the plain one) give the same JSON.
     """
     decisions = result.decisions
+    policy = decisions.policy
     cycle = result.panel.cycle
     many = {  # a part whose decision collects outcomes is a list
         key
@@ -52,15 +55,8 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
                     for key, values in parts.items()
                 },
                 "investments": [a.code for a in allotments],
-                "allocation": {
-                    a.code: {
-                        "status": a.status,
-                        "reason": a.reason,
-                        "position": a.position,
-                        "cost": a.cost,
-                    }
-                    for a in allotments
-                },
+                "allocation": {a.code: allotment_json(a, policy.tie_break) for a in allotments},
+                "plan": [plan_entry_json(e) for e in result.plan.of(r.employee_id)],
                 "outcomes": {name: list(values) for name, values in outcomes.items()},
                 "fired": list(r.evaluation.fired),
                 "overruled": {k: list(v) for k, v in r.evaluation.overruled.items() if v},
@@ -73,6 +69,8 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
             }
         )
     allocation = decisions.allocation
+    plan = result.plan
+    loads = {load.code: load for load in plan.codes}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "talentrules", "version": __version__},
@@ -87,6 +85,16 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
             "currency": allocation.budget.currency,
             "committed": allocation.committed,
             "remaining": allocation.remaining,
+            "committed_with_panel": plan.committed,
+            "remaining_with_panel": plan.remaining,
+            "over_with_panel": max(0.0, -plan.remaining) if plan.remaining is not None else 0.0,
+        },
+        "allocation_policy": {
+            "order": [{"key": key.name, "ranking": list(key.ranking)} for key in policy.order],
+            "tie_break": policy.tie_break,
+            # The draw orders equal cases by this hash: reproducible, and new each cycle.
+            "draw": "sha256(cycle_id + '|' + employee_id)" if policy.tie_break == "draw" else None,
+            "seed": allocation.budget.cycle_id if policy.tie_break == "draw" else None,
         },
         "people": people,
         "investments": [
@@ -98,25 +106,81 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
                 "refused": t.refused,
                 "unavailable": t.unavailable,
                 "committed": t.committed,
+                "allocated_with_panel": loads[t.code].allocated if t.code in loads else None,
+                "waitlisted_with_panel": loads[t.code].waitlisted if t.code in loads else None,
+                "over_seats_with_panel": loads[t.code].over if t.code in loads else 0,
             }
             for t in allocation.totals
         ],
+        # With the panel's decisions counted: what the panel acts on.
         "waitlist": [
             {
-                "employee_id": a.employee_id,
-                "code": a.code,
-                "position": a.position,
-                "reason": a.reason,
+                "employee_id": e.employee_id,
+                "code": e.code,
+                "position": _position(result, e.employee_id, e.code),
+                "reason": e.reason,
+                "by": e.by,
+                "fallback": e.fallback,
+                "fallback_reason": e.fallback_reason,
             }
-            for a in allocation.allotments
-            if a.status == "waitlisted"
+            for code in [c.code for c in plan.codes]
+            for es in plan.plans.values()
+            for e in es
+            if e.code == code and e.status == "waitlisted"
+        ],
+        "unseated": [
+            {
+                "employee_id": eid,
+                "waiting": [e.code for e in plan.of(eid) if e.status == "waitlisted"],
+            }
+            for eid in plan.unseated()
         ],
         "rejected": [
             {
                 "sheet": r.sheet,
                 "row": r.number,
+                "who": r.who,
                 "reasons": [{"cell": p.cell, "message": p.message} for p in r.reasons],
             }
             for r in result.panel.rejected
         ],
     }
+
+
+def allotment_json(a: Allotment, tie_break: str) -> dict[str, Any]:
+    """One recommended investment's allocation, with the case that ranked it and what
+    decided its status (shared by recommendations.json and the trace)."""
+    case = a.ranking
+    return {
+        "status": a.status,
+        "reason": a.reason,
+        "position": a.position,
+        "cost": a.cost,
+        "decided_by": a.decided_by,
+        "ranking": {name: value for name, value in case.values} if case else {},
+        "ranks": list(case.ranks) if case else [],
+        "tie_break": {"method": tie_break, "value": case.tie} if case else None,
+    }
+
+
+def plan_entry_json(e: PlanEntry) -> dict[str, Any]:
+    """One investment of the plan with the panel's decisions counted."""
+    return {
+        "code": e.code,
+        "status": e.status,
+        "by": e.by,
+        "reason": e.reason,
+        "cost": e.cost,
+        "recommended": e.recommended,
+        "cell": e.cell,
+        "fallback": e.fallback,
+        "fallback_reason": e.fallback_reason or None,
+    }
+
+
+def _position(result: RunResult, employee_id: str, code: str) -> int | None:
+    recommendation = result.decisions.recommendations.get(employee_id)
+    for a in recommendation.allocation if recommendation else ():
+        if a.code == code:
+            return a.position
+    return None

@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from talentrules.errors import OutputError
 from talentrules.paths import default_templates_dir
@@ -76,6 +77,17 @@ def _md_finalize(value: object) -> object:
 def _text_finalize(value: object) -> object:
     # Terminal output: a control character in a workbook cell must not drive the terminal.
     return _CONTROL.sub("?", str(value))
+
+
+_CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 .,:;()/_\-\u00a0-\uffff]")
+
+
+def css_string(value: object) -> Markup:
+    """A value as a quoted CSS string, safe inside a <style> element: every character
+    that could end the string, the declaration or the element is a CSS escape."""
+    text = _CONTROL.sub(" ", str(value))
+    escaped = _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group(0)):x} ", text)
+    return Markup(f'"{escaped}"')
 
 
 def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None) -> str:
@@ -244,6 +256,7 @@ class Renderer:
         self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap
+        self.html.filters["css_string"] = css_string
         self._cache: dict[str, jinja2.Template] = {}
 
     def template(self, name: str) -> jinja2.Template:
@@ -279,9 +292,11 @@ class Renderer:
             return None
         return Path(filename).resolve() if filename else None
 
-    def render(self, name: str, context: BriefContext | SummaryContext) -> str:
-        """Render ``name`` with the context's fields as top-level variables."""
+    def render(self, name: str, context: BriefContext | SummaryContext, **extra: Any) -> str:
+        """Render ``name`` with the context's fields as top-level variables (and
+        ``extra``, e.g. the terminal's ``width`` for ``explain``)."""
         variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+        variables.update(extra)
         template = self.template(name)
         try:
             with _time_limit(TEMPLATE_SECONDS):

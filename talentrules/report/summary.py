@@ -12,7 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from talentrules.contract import EMPLOYEES
-from talentrules.fairness import FairnessReport, fairness
+from talentrules.decide import tie_break_words
+from talentrules.fairness import FairnessReport, Table, fairness
+from talentrules.ingest.report import problem_counts, tally
+from talentrules.model import Row
+from talentrules.plan import NEXT_CYCLE
 from talentrules.report.brief import override_item
 from talentrules.report.contexts import (
     NO_FAIRNESS,
@@ -32,6 +36,7 @@ from talentrules.report.contexts import (
     RuleLine,
     SheetLine,
     SummaryContext,
+    UnseatedLine,
     WaitItem,
 )
 from talentrules.report.view import RunView, heading, one
@@ -48,16 +53,18 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
     """The panel summary's context."""
     result = view.result
     decisions = result.decisions
-    people = result.results
+    plan = view.plan
     nine_box, heart_grid = grids(view)
-    allocation = decisions.allocation
     counts = decisions.override_counts()
     warnings = tuple(str(p) for p in result.problems if p.severity == "warning")
+    budget = plan.budget
     return SummaryContext(
         doc=dataclasses.replace(view.doc, title=f"Panel summary: {view.doc.cycle_name}"),
         panel_edition=panel_edition,
-        people=len(people),
+        alerts=alerts(view),
+        people=len(result.results),
         rejected_rows=len(result.panel.rejected),
+        problems=tally(problem_counts(result.panel)),
         warnings_count=len(warnings),
         sheets=tuple(
             SheetLine(a.sheet, a.found_as or "absent", a.read, a.loaded, a.rejected, a.blank)
@@ -67,14 +74,13 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         nine_box=nine_box,
         heart_grid=heart_grid,
         allocation=allocation_lines(view),
-        budget=view.money(allocation.budget.amount)
-        if allocation.budget.amount is not None
-        else "no budget set",
-        committed=view.money(allocation.committed),
-        remaining=view.money(allocation.remaining)
-        if allocation.remaining is not None
-        else "not applicable",
+        policy=policy_words(view),
+        budget=view.money(budget.amount) if budget.amount is not None else "no budget set",
+        recommended_committed=view.money(plan.recommended_committed),
+        committed=view.money(plan.committed),
+        remaining=view.money(plan.remaining) if plan.remaining is not None else "not applicable",
         waitlist=waitlist(view),
+        unseated=unseated(view),
         exceptions=exceptions(view),
         balance=balance_lines(view),
         overrides=tuple(
@@ -82,15 +88,160 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         ),
         override_directions=tuple(sorted(counts["direction"].items())),
         override_deciders=tuple(sorted(counts["decider"].items())),
-        rejected=tuple(
-            RejectedLine(r.sheet, r.number, tuple(str(p) for p in r.reasons))
-            for r in result.panel.rejected
-        ),
+        rejected=rejected_lines(view),
         warnings=warnings,
         roster=roster(view),
         rules=rule_catalogue(view),
         fairness=fairness_section(fairness(result)),
     )
+
+
+def alerts(view: RunView) -> tuple[str, ...]:
+    """What the panel must see first: over-commitments, rejected rows, no seat."""
+    found = []
+    for over in view.plan.over:
+        who = ", ".join(view.ref(e).name for e in over.people)
+        cells = ", ".join(over.cells)
+        because = f" (the panel's decisions at {cells}: {who})" if cells else ""
+        if over.kind == "budget":
+            found.append(
+                f"Over budget: the panel's decisions commit {view.money(over.taken)} against "
+                f"a budget of {view.money(over.limit)} ({over.where}), "
+                f"{view.money(over.taken - over.limit)} over{because}."
+            )
+        else:
+            found.append(
+                f"Over seats: {view.investment_name(over.code or '')} has {over.taken:g} people "
+                f"allocated for {over.limit:g} seats ({over.where}){because}."
+            )
+    rejected = len(view.result.panel.rejected)
+    if rejected:
+        found.append(
+            f"{rejected} input row{'s were' if rejected != 1 else ' was'} rejected; the "
+            "people and reasons are listed under 'Rejected rows and warnings'."
+        )
+    unseated = view.plan.unseated()
+    if unseated:
+        found.append(
+            f"{len(unseated)} {'people' if len(unseated) != 1 else 'person'} recommended an "
+            "investment hold no seat; each is listed with a fallback under 'Recommended, "
+            "without a seat'."
+        )
+    return tuple(found)
+
+
+def policy_words(view: RunView) -> str:
+    """How scarce seats are shared, in words, with the tie-break's seed."""
+    policy = view.result.decisions.policy
+    keys = "; then ".join(
+        f"{view.label(key.name)} ({', '.join(key.ranking)})" for key in policy.order
+    )
+    return (
+        f"Investments are allocated one at a time in the policy's order ({policy.source} "
+        f"codes); within one, the strongest case first: {keys}. Equal cases are ordered by "
+        f"{tie_break_words(policy, view.budget)}. The panel's decisions are then counted, "
+        "not re-allocated."
+    )
+
+
+def allocation_lines(view: RunView) -> tuple[AllocationLine, ...]:
+    """Every investment: recommended, allocated and waitlisted against seats and money,
+    with the panel's decisions counted."""
+    plan = view.plan
+    rules_allocated = {t.code: t.allocated for t in view.result.decisions.allocation.totals}
+    lines = []
+    for load in plan.codes:
+        investment = view.catalogue.get(load.code)
+        change = load.allocated - rules_allocated.get(load.code, 0)
+        panel = ""
+        if load.cells:
+            panel = (
+                f"{change:+d} allocated by the panel ({', '.join(load.cells)})"
+                if change
+                else f"changed by the panel ({', '.join(load.cells)})"
+            )
+        lines.append(
+            AllocationLine(
+                code=load.code,
+                name=shown(investment.name) if investment else UNKNOWN,
+                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
+                if investment
+                else UNKNOWN,
+                seats="no limit" if load.seats is None else str(load.seats),
+                recommended=load.recommended,
+                allocated=load.allocated,
+                waitlisted=load.waitlisted,
+                panel=panel,
+                cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
+                committed=view.money(load.committed),
+                over=f"{load.over} over its seats" if load.over else "",
+            )
+        )
+    return tuple(lines)
+
+
+def _fallback_words(view: RunView, code: str | None, why: str) -> str:
+    """The fallback in a few words: the alternative offered, or priority next cycle (the
+    brief gives the whole reason)."""
+    if code:
+        return f"{view.investment_name(code)} ({why.split(' (')[0]})"
+    return NEXT_CYCLE
+
+
+def waitlist(view: RunView) -> tuple[WaitItem, ...]:
+    """Everyone waitlisted with the panel's decisions counted: what decided it, and the
+    fallback."""
+    items = []
+    for code in [c.code for c in view.plan.codes]:
+        for eid, entries in view.plan.plans.items():
+            for entry in entries:
+                if entry.code == code and entry.status == "waitlisted":
+                    items.append(
+                        WaitItem(
+                            view.ref(eid),
+                            code,
+                            view.investment_name(code),
+                            entry.short or entry.reason,
+                            _fallback_words(view, entry.fallback, entry.fallback_reason),
+                        )
+                    )
+    return tuple(items)
+
+
+def unseated(view: RunView) -> tuple[UnseatedLine, ...]:
+    """People recommended an investment who hold no seat, each with a fallback."""
+    lines = []
+    for eid in view.plan.unseated():
+        entries = [e for e in view.plan.of(eid) if e.status == "waitlisted"]
+        outcomes = view.result.result(eid).evaluation.outcomes
+        note = f"{one(view.verdict, outcomes, '')}; {one(view.track, outcomes, '')}"
+        offered = next((e for e in entries if e.fallback), None)
+        fallback = (
+            _fallback_words(view, offered.fallback, offered.fallback_reason)
+            if offered is not None
+            else NEXT_CYCLE
+        )
+        lines.append(
+            UnseatedLine(
+                view.ref(eid, note),
+                tuple(view.investment_name(e.code) for e in entries),
+                fallback,
+            )
+        )
+    return tuple(lines)
+
+
+def rejected_lines(view: RunView) -> tuple[RejectedLine, ...]:
+    """Every rejected row, whose it is (named when the person is known), and why."""
+    employees = view.result.employees
+    lines = []
+    for r in view.result.panel.rejected:
+        who = r.who
+        first = who.split(" ", 1)[0] if who else ""
+        if who and r.sheet != "Employees" and first in employees:
+            who = f"{first} {shown(employees[first].get('full_name'))}"
+        lines.append(RejectedLine(r.sheet, r.number, who, tuple(str(p) for p in r.reasons)))
+    return tuple(lines)
 
 
 def distribution(
@@ -139,7 +290,7 @@ def _grid(
     rows: Sequence[str],
     cols: Sequence[str],
     cells: list[list[list[PersonRef]]],
-    outside: int,
+    unplaced: list[PersonRef],
     axes: tuple[str, str],
 ) -> Grid:
     return Grid(
@@ -149,18 +300,26 @@ def _grid(
         rows=tuple(rows),
         cols=tuple(cols),
         cells=tuple(tuple(GridCell(len(c), tuple(c)) for c in line) for line in cells),
-        outside=outside,
+        outside=len(unplaced),
+        unplaced=tuple(unplaced),
     )
 
 
+def _blank(row: Row, columns: Sequence[str]) -> str:
+    blank = [c.replace("_", " ") for c in columns if row.get(c) is None]
+    cells = [row.ref(c) for c in columns if row.get(c) is None and c in row.cells]
+    return f"{' and '.join(blank)} blank" + (f" ({', '.join(cells)})" if cells else "")
+
+
 def grids(view: RunView) -> tuple[Grid, Grid]:
-    """The 9-box, and the heart verdict against performance."""
+    """The 9-box (potential up, performance right), and the verdict against performance;
+    who is not placed is named, with the blank rating."""
     result = view.result
     nine: list[list[list[PersonRef]]] = [[[] for _ in range(3)] for _ in range(3)]
-    nine_outside = 0
+    nine_out: list[PersonRef] = []
     hearts = list(view.verdict.outcomes) if view.verdict else []
     heart_cells: list[list[list[PersonRef]]] = [[[] for _ in range(5)] for _ in hearts]
-    heart_outside = 0
+    heart_out: list[PersonRef] = []
     for r in result.results:
         row = result.employees[r.employee_id]
         outcomes = r.evaluation.outcomes
@@ -170,68 +329,34 @@ def grids(view: RunView) -> tuple[Grid, Grid]:
         performance, potential = row.get("performance"), row.get("potential")
         column = band(performance)
         if column is None or not isinstance(potential, int | float):
-            nine_outside += 1
+            nine_out.append(view.ref(r.employee_id, _blank(row, ("performance", "potential"))))
         else:
             nine[3 - int(potential)][column].append(ref)
         if (
             isinstance(performance, int | float)
             and not isinstance(performance, bool)
-            and (heart in hearts)
+            and heart in hearts
         ):
             heart_cells[hearts.index(heart)][int(performance) - 1].append(ref)
         else:
-            heart_outside += 1
+            heart_out.append(view.ref(r.employee_id, _blank(row, ("performance",))))
     return (
         _grid(
-            "9-box: performance against potential",
-            ("3", "2", "1"),
+            "9-box: potential against performance",
+            ("3 high", "2 medium", "1 low"),
             ("1-2", "3", "4-5"),
             nine,
-            nine_outside,
-            ("Potential", "Performance band"),
+            nine_out,
+            ("Potential (high at the top)", "Performance band (high to the right)"),
         ),
         _grid(
             f"{heading(view.verdict, 'Verdict')} against performance",
             hearts,
             ("1", "2", "3", "4", "5"),
             heart_cells,
-            heart_outside,
-            (heading(view.verdict, "Verdict"), "Performance rating"),
+            heart_out,
+            (heading(view.verdict, "Verdict"), "Performance rating (high to the right)"),
         ),
-    )
-
-
-def allocation_lines(view: RunView) -> tuple[AllocationLine, ...]:
-    """Every investment: recommended, allocated and waitlisted against seats and money."""
-    allocation = view.result.decisions.allocation
-    recommended: Counter[str] = Counter(a.code for a in allocation.allotments)
-    lines = []
-    for total in allocation.totals:
-        investment = view.catalogue.get(total.code)
-        lines.append(
-            AllocationLine(
-                code=total.code,
-                name=shown(investment.name) if investment else UNKNOWN,
-                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
-                if investment
-                else UNKNOWN,
-                seats="no limit" if total.seats is None else str(total.seats),
-                recommended=recommended[total.code],
-                allocated=total.allocated,
-                waitlisted=total.waitlisted,
-                cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
-                committed=view.money(total.committed),
-            )
-        )
-    return tuple(lines)
-
-
-def waitlist(view: RunView) -> tuple[WaitItem, ...]:
-    """Everyone waitlisted, with the reason."""
-    return tuple(
-        WaitItem(view.ref(a.employee_id), a.code, a.reason)
-        for a in view.result.decisions.allocation.allotments
-        if a.status == "waitlisted"
     )
 
 
@@ -311,63 +436,101 @@ def roster(view: RunView) -> tuple[PersonRef, ...]:
 
 
 def rule_catalogue(view: RunView) -> tuple[RuleLine, ...]:
-    """The appendix: every rule, and how many people it fired for."""
-    fired: Counter[str] = Counter(rule for r in view.result.results for rule in r.evaluation.fired)
+    """The appendix: every rule, and for how many people it decided, or held but was
+    overruled (the two never add up to one count: an overruled rule decided nothing)."""
+    decided: Counter[str] = Counter()
+    overruled: Counter[str] = Counter()
+    for r in view.result.results:
+        lost = {x for ids in r.evaluation.overruled.values() for x in ids}
+        for rule in r.evaluation.fired:
+            (overruled if rule in lost else decided)[rule] += 1
     return tuple(
         RuleLine(
             rule.id,
-            rule.decision,
+            view.label(rule.decision),
             rule.then,
             rule.title,
             rule.rationale,
             f"{rule.file}:{rule.line}",
-            fired[rule.id],
+            decided[rule.id],
+            overruled[rule.id],
         )
         for rule in view.rulebook.rules
     )
 
 
+def _rows(table: Table, advantage: bool) -> list[FairnessRow]:
+    """The groups rated, then those not rated counted in one row per kind."""
+    rows = [
+        FairnessRow(
+            table.by,
+            g.group,
+            g.people,
+            g.selected,
+            "-" if g.rate is None else f"{100 * g.rate:.1f}%",
+            "-" if g.impact_ratio is None else f"{g.impact_ratio:.2f}",
+            g.status,
+            g.flagged and advantage,
+        )
+        for g in table.groups
+        if g.status in ("reference", "compared")
+    ]
+    for status, words in (("too small", "too small to rate"), ("unknown", "unknown")):
+        groups = [g for g in table.groups if g.status == status]
+        if groups:
+            rows.append(
+                FairnessRow(
+                    table.by,
+                    f"{len(groups)} group{'s' if len(groups) != 1 else ''} {words}",
+                    sum(g.people for g in groups),
+                    sum(g.selected for g in groups),
+                    "-",
+                    "-",
+                    status,
+                    False,
+                )
+            )
+    return rows
+
+
 def fairness_section(report: FairnessReport | None) -> FairnessSection:
-    """The summary's fairness block from the monitor's figures (counts only, no names)."""
+    """The summary's fairness block: one table per outcome (every grouping in it), flags
+    only where the outcome confers an advantage (counts only, no names)."""
     if report is None:
         return NO_FAIRNESS
-    tables = tuple(
-        FairnessTable(
-            f"{t.measure}, by {t.by}",
-            tuple(
-                FairnessRow(
-                    g.group,
-                    g.people,
-                    g.selected,
-                    "-" if g.rate is None else f"{100 * g.rate:.1f}%",
-                    "-" if g.impact_ratio is None else f"{g.impact_ratio:.2f}",
-                    g.status,
-                    g.flagged,
-                )
-                for g in t.groups
-            ),
-            t.note,
+    tables = []
+    flagged = []
+    for measure in report.measures:
+        advantage = measure in report.advantages
+        parts = [t for t in report.tables if t.measure == measure]
+        rows = [row for t in parts for row in _rows(t, advantage)]
+        notes = list(dict.fromkeys(f"by {t.by}: {t.note}" for t in parts if t.note))
+        tables.append(
+            FairnessTable(
+                measure,
+                advantage,
+                tuple(rows),
+                sum(r.flagged for r in rows),
+                "; ".join(notes),
+            )
         )
-        for t in report.tables
-    )
+        flagged += [f"{measure}: {r.group} (by {r.by}) at {r.ratio}" for r in rows if r.flagged]
     return FairnessSection(
         present=True,
         method=(
-            "Selection rate = people selected / people in the group; impact ratio = the "
-            f"group's rate / the highest rate among groups of {report.min_group} or more "
-            f"with a known category; below {report.threshold:.2f} is flagged (four-fifths "
-            "rule). The measures are the system's recommendations, before any override. "
-            "Read from the restricted Demographics sheet only; no rule reads it."
+            "Selection rate = people given the outcome / people in the group; impact ratio = "
+            f"the group's rate / the highest rate among groups of {report.min_group} or more "
+            f"with a known category. A ratio below {report.threshold:.2f} is flagged "
+            "(four-fifths rule) only for an outcome the rulebook declares an advantage "
+            "(decisions.yaml and catalogue.yaml fairness); other outcomes show their rates. "
+            "The measures are the system's recommendations and allocation, before any "
+            "override. Read from the restricted Demographics sheet only; no rule reads it."
         ),
         people=report.people,
         unknowns=(
             f"{report.without_record} without a Demographics row; unknown sex "
             f"{report.unknown_sex}; unknown race/ethnicity {report.unknown_race_ethnicity}"
         ),
-        tables=tables,
-        flagged=tuple(
-            f"{t.measure}, by {t.by}: {g.group} at {g.impact_ratio:.2f}"
-            for t, g in report.flagged
-            if g.impact_ratio is not None
-        ),
+        tables=tuple(tables),
+        flagged=tuple(flagged),
     )

@@ -16,6 +16,9 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from talentrules import __version__
+from talentrules.changes import load_changes
+from talentrules.decide import default_catalogue
+from talentrules.facts import DerivationPlan
 from talentrules.model import Row, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
 from talentrules.report.names import Namer
@@ -70,8 +73,17 @@ class RunView:
         panel = result.panel
         self.evidence = group_rows(panel.rows.get("Evidence", []), "employee_id")
         self.nominations = group_rows(panel.rows.get("Nominations", []), "nominee_id")
+        self.development = group_rows(panel.rows.get("Development", []), "employee_id")
         self.teams = {str(row.get("manager_id")): row for row in panel.rows.get("Teams", [])}
         self.catalogue = result.decisions.catalogue
+        # The rulebook's own catalogue: its measures of success stand in for a workbook
+        # catalogue's, code by code.
+        self.default_catalogue = default_catalogue(Path(result.rulebook.source))
+        self.plan = result.plan  # the panel's decisions counted
+        # What would change the outcome: the rulebook's changes, and the facts' derivation
+        # built once for the searches (talentrules.changes).
+        self.changes = load_changes(result.rulebook)
+        self.derivation = DerivationPlan(result.rulebook.vocabulary)
         budget = result.decisions.allocation.budget
         self.budget = budget
         self.currency = budget.currency or result.decisions.catalogue.currency or ""
@@ -108,6 +120,18 @@ class RunView:
         self.track = rulebook.role("development_track")
         self.exceptions = rulebook.role("panel_exceptions")
         self.signals = rulebook.signals
+        self.investments = rulebook.role("investments")
+        self.cycle = cycle
+
+    def label(self, name: str) -> str:
+        """How documents name a decision (its label) or a fact (its name, spaced)."""
+        decision = self.rulebook.decisions.get(name)
+        return decision.heading if decision is not None else name.replace("_", " ")
+
+    def investment_name(self, code: str) -> str:
+        """'Stretch assignment, acting manager (LEAD-STRETCH)', or the code alone."""
+        investment = self.catalogue.get(code) or self.default_catalogue.get(code)
+        return f"{investment.name} ({code})" if investment and investment.name else code
 
     def money(self, value: float | None) -> str:
         """An amount in the run's currency."""

@@ -26,8 +26,16 @@ def _cell_text(value: dt.date | list[object] | tuple[object, ...]) -> str:
     return str([v.isoformat() if isinstance(v, dt.date) else v for v in value])
 
 
+class Link:
+    """A cell that links to a file beside the workbook (a brief), shown as its text."""
+
+    def __init__(self, text: str, target: str) -> None:
+        self.text, self.target = text, target
+
+
 class _Sheet:
-    """One write-only sheet: bold header, frozen, filtered, sized; text never a formula."""
+    """One write-only sheet: bold header, frozen, filtered, sized, printed landscape on
+    A4 fitted to the page width with the header repeated; text never a formula."""
 
     def __init__(self, book: Any, title: str, columns: Sequence[tuple[str, int]]) -> None:
         from openpyxl.cell import WriteOnlyCell
@@ -35,18 +43,28 @@ class _Sheet:
         from openpyxl.utils import get_column_letter
 
         self._cell = WriteOnlyCell
+        self._link_font = Font(color="0563C1", underline="single")
+        self._wrap = Alignment(vertical="top", wrap_text=True)
         self.ws = book.create_sheet(title)
         self.rows = 0
         self.width = len(columns)
         for n, (_, width) in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(n)].width = width
         self.ws.freeze_panes = "A2"
+        # Print: landscape A4, every column on the page, the header on every page.
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = 9  # A4
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_title_rows = "1:1"
+        self.ws.print_options.gridLines = True
         header = []
         for name, _ in columns:
             cell = WriteOnlyCell(self.ws, value=name)
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="1F4E79")
-            cell.alignment = Alignment(vertical="center")
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
             header.append(cell)
         self.ws.append(header)
         self.last = get_column_letter(len(columns))
@@ -54,15 +72,22 @@ class _Sheet:
     def add(self, values: Sequence[object]) -> None:
         row: list[object] = []
         for value in values:
+            if isinstance(value, Link):
+                cell = self._cell(self.ws, value=_XLSX_ILLEGAL.sub("\ufffd", value.text))
+                cell.hyperlink = value.target
+                cell.font = self._link_font
+                row.append(cell)
+                continue
             if isinstance(value, str):
                 value = _XLSX_ILLEGAL.sub("\ufffd", value)
+                cell = self._cell(self.ws, value=value)
+                cell.alignment = self._wrap
                 if value.startswith(_FORMULA_START):
                     # Text from a workbook must never become a formula: store it as a
                     # string and mark it so Excel shows it as text (quotePrefix).
-                    cell = self._cell(self.ws, value=value)
                     cell.data_type = "s"
                     cell.quotePrefix = True
-                    value = cell
+                value = cell
             elif isinstance(value, dt.date | list | tuple):
                 value = _cell_text(value)
             row.append(value)
@@ -73,27 +98,47 @@ class _Sheet:
         self.ws.auto_filter.ref = f"A1:{self.last}{self.rows + 1}"
 
 
+_STATUS = {
+    "allocated": "allocated",
+    "waitlisted": "waitlisted",
+    "refused": "not allocated",
+    "unavailable": "not in the catalogue",
+    "removed": "removed",
+}
+
+
 def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
-    """recommendations.xlsx: Recommendations, Waitlist, Rejected rows, Warnings."""
+    """recommendations.xlsx: Recommendations (one row per person, a link to the brief),
+    Waitlist, Budget, Rejected rows and Warnings; every sheet prints on A4."""
     from openpyxl import Workbook
+
+    from talentrules.report.brief import NINE_BOX_BANDS
+    from talentrules.report.words import band, shown
 
     book = Workbook(write_only=True)
     main = _Sheet(
         book,
         "Recommendations",
         (
-            ("employee_id", 14),
-            ("full_name", 24),
-            *((key, 24) for key, _ in ROLE_FIELDS),
-            ("investments", 28),
-            ("allocation", 48),
-            ("top_reasons", 60),
-            ("override", 40),
-            ("brief", 28),
+            ("employee_id", 11),
+            ("full_name", 20),
+            ("org_unit", 16),
+            ("manager", 18),
+            ("performance", 11),
+            ("potential", 9),
+            ("nine_box", 14),
+            ("readiness", 14),
+            *((key, 18) for key, _ in ROLE_FIELDS),
+            ("investments", 22),
+            ("plan", 40),
+            ("top_reasons", 44),
+            ("override", 32),
+            ("brief", 18),
         ),
     )
     rules = {rule.id: rule for rule in result.rulebook.rules}
     decisions = result.decisions
+    plan = result.plan
     # The top reasons: the rules that set the verdict and the track.
     reasons_from = {
         decision.name
@@ -102,6 +147,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
     }
     for r in result.results:
         outcomes = r.evaluation.outcomes
+        row = result.employees[r.employee_id]
         recommendation = decisions.recommendations.get(r.employee_id)
         allotments = recommendation.allocation if recommendation else ()
         overrides = recommendation.overrides if recommendation else ()
@@ -111,13 +157,31 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             for x in r.evaluation.fired
             if x in rules and x not in lost and rules[x].decision in reasons_from
         ]
+        manager_id = row.get("manager_id")
+        boss = result.employees.get(manager_id) if isinstance(manager_id, str) else None
+        column, potential = band(row.get("performance")), row.get("potential")
+        nine = (
+            f"potential {shown(potential)}, performance {NINE_BOX_BANDS[column]}"
+            if column is not None and isinstance(potential, int | float)
+            else "not placed"
+        )
         main.add(
             [
                 r.employee_id,
-                result.employees[r.employee_id].get("full_name"),
+                row.get("full_name"),
+                row.get("org_unit"),
+                f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id,
+                row.get("performance"),
+                row.get("potential"),
+                nine,
+                row.get("readiness"),
                 *(", ".join(v) for v in role_fields(result.rulebook, outcomes).values()),
                 ", ".join(a.code for a in allotments),
-                "; ".join(f"{a.code} {a.status}" for a in allotments),
+                "; ".join(
+                    f"{e.code} {_STATUS.get(e.status, e.status)}"
+                    + (" (panel)" if e.by == "panel" else "")
+                    for e in plan.of(r.employee_id)
+                ),
                 "; ".join(reasons),
                 "; ".join(
                     f"{o.field}{' ' + o.target if o.target else ''}: {', '.join(o.decision)} "
@@ -125,7 +189,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
                     for o in overrides
                     if o.applies
                 ),
-                namer.brief(r.employee_id, "html"),
+                Link("open the brief", namer.brief(r.employee_id, "html")),
             ]
         )
     main.close()
@@ -133,31 +197,50 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         book,
         "Waitlist",
         (
-            ("employee_id", 14),
-            ("full_name", 24),
+            ("employee_id", 11),
+            ("full_name", 20),
             (INVESTMENT_FIELD, 16),  # the output's stable column name (docs/outputs.md)
-            ("position", 10),
-            ("reason", 80),
+            ("position", 9),
+            ("reason", 70),
+            ("fallback", 50),
+            ("brief", 16),
         ),
     )
-    for a in decisions.allocation.allotments:
-        if a.status == "waitlisted":
-            wait.add(
-                [
-                    a.employee_id,
-                    result.employees[a.employee_id].get("full_name")
-                    if a.employee_id in result.employees
-                    else None,
-                    a.code,
-                    a.position,
-                    a.reason,
-                ]
-            )
+    for code in [c.code for c in plan.codes]:
+        for eid, entries in plan.plans.items():
+            for e in entries:
+                if e.code != code or e.status != "waitlisted":
+                    continue
+                allotment = next(
+                    (a for a in decisions.allocation.allotments
+                     if a.employee_id == eid and a.code == code),
+                    None,
+                )  # fmt: skip
+                wait.add(
+                    [
+                        eid,
+                        result.employees[eid].get("full_name") if eid in result.employees else None,
+                        code,
+                        allotment.position if allotment else None,
+                        e.reason,
+                        f"{e.fallback}: {e.fallback_reason}" if e.fallback else e.fallback_reason,
+                        Link("open the brief", namer.brief(eid, "html")),
+                    ]
+                )
     wait.close()
-    rejected = _Sheet(book, "Rejected rows", (("sheet", 16), ("row", 8), ("reason", 100)))
-    for row in result.panel.rejected:
-        for p in row.reasons:
-            rejected.add([row.sheet, row.number, str(p)])
+    budget_sheet(book, result)
+    rejected = _Sheet(
+        book,
+        "Rejected rows",
+        (("sheet", 14), ("row", 7), ("who", 26), ("reason", 100)),
+    )
+    for rejected_row in result.panel.rejected:
+        who = rejected_row.who
+        first = who.split(" ", 1)[0] if who else ""
+        if who and rejected_row.sheet != "Employees" and first in result.employees:
+            who = f"{first} {shown(result.employees[first].get('full_name'))}"
+        for p in rejected_row.reasons:
+            rejected.add([rejected_row.sheet, rejected_row.number, who, str(p)])
     rejected.close()
     warnings = _Sheet(book, "Warnings", (("where", 40), ("warning", 100)))
     for p in result.problems:
@@ -165,3 +248,60 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             warnings.add([p.where, p.message])
     warnings.close()
     book.save(path)
+
+
+def budget_sheet(book: Any, result: RunResult) -> None:
+    """Budget: seats and money per investment, the rules' allocation beside the
+    panel's, and the cycle's totals (numbers, so a panel can add and check them)."""
+    plan = result.plan
+    totals = {t.code: t for t in result.decisions.allocation.totals}
+    catalogue = result.decisions.catalogue
+    sheet = _Sheet(
+        book,
+        "Budget",
+        (
+            ("investment", 16),
+            ("name", 30),
+            ("seats", 8),
+            ("recommended", 12),
+            ("allocated_by_rules", 12),
+            ("allocated_with_panel", 12),
+            ("waitlisted_with_panel", 12),
+            ("cost_per_person", 12),
+            ("committed_by_rules", 14),
+            ("committed_with_panel", 14),
+            ("over", 24),
+        ),
+    )
+    for load in plan.codes:
+        investment = catalogue.get(load.code)
+        total = totals.get(load.code)
+        sheet.add(
+            [
+                load.code,
+                investment.name if investment else None,
+                load.seats,
+                load.recommended,
+                total.allocated if total else 0,
+                load.allocated,
+                load.waitlisted,
+                investment.cost_per_person if investment else None,
+                total.committed if total else 0.0,
+                load.committed,
+                f"{load.over} over its seats" if load.over else None,
+            ]
+        )
+    budget = plan.budget
+    sheet.add([])
+    sheet.add(["budget", budget.currency, None, None, None, None, None, budget.amount])
+    sheet.add(
+        ["committed", None, None, None, None, None, None, None,
+         result.decisions.allocation.committed, plan.committed]
+    )  # fmt: skip
+    if budget.amount is not None and plan.remaining is not None:
+        sheet.add(
+            ["remaining", None, None, None, None, None, None, None,
+             result.decisions.allocation.remaining, plan.remaining,
+             f"{-plan.remaining:,.2f} over the budget" if plan.remaining < 0 else None]
+        )  # fmt: skip
+    sheet.close()
