@@ -1140,17 +1140,55 @@ def development() -> list[Record]:
         ("00002", "MGMT-SKILLS", d(2023, 1, 9), d(2023, 3, 31), "Completed", None),
         ("00004", "LEAD-COACH", d(2026, 5, 4), None, "Active", "Asked for support."),
         ("00006", "EXP-LADDER", d(2024, 9, 2), d(2025, 8, 29), "Completed", "Staff level."),
-        ("00007", "LEAD-TASTER", None, None, "Planned", "Asked for a team lead post."),
+        (
+            "00007",
+            "LEAD-TASTER",
+            None,
+            None,
+            "Planned",
+            "Asked for a team lead post.",
+            "Amara Okafor (line manager)",
+            "Leads two retrospectives and one onboarding; two "
+            "colleagues other than Jason record what they saw.",
+        ),
         ("00008", "LEAD-PROG", d(2024, 2, 5), d(2024, 7, 26), "Completed", "Top of cohort."),
         ("00008", "MGMT-SKILLS", d(2025, 1, 13), d(2025, 3, 28), "Completed", None),
         ("00016", "LEAD-TASTER", d(2026, 2, 2), d(2026, 5, 29), "Completed", "Ran retros."),
         ("00018", "PERF-SUPPORT", d(2026, 4, 6), None, "Active", None),
         ("00020", "LEAD-TASTER", d(2025, 3, 3), d(2025, 4, 30), "Withdrawn", "Workload."),
-        ("00032", "LEAD-MENTOR", d(2026, 1, 12), None, "Active", None),
+        (
+            "00032",
+            "LEAD-MENTOR",
+            d(2026, 1, 12),
+            None,
+            "Active",
+            None,
+            "L. Fontaine (sponsor)",
+            "Sponsored for a visible cross-team role by June 2027.",
+        ),
+        (
+            "00030",
+            "EXP-LEAD",
+            None,
+            None,
+            "Planned",
+            "Data guild lead, as the panel decided.",
+            "Lucía Fernández (line manager)",
+            "Two product teams adopt the data guild's standards within the year.",
+        ),
         ("00038", "PERF-SUPPORT", d(2026, 3, 2), None, "Active", None),
     ]
-    columns = ("employee_id", "investment_code", "started", "ended", "status", "note")
-    return [dict(zip(columns, row, strict=True)) for row in history]
+    columns = (
+        "employee_id",
+        "investment_code",
+        "started",
+        "ended",
+        "status",
+        "note",
+        "owner",
+        "success_measure",
+    )
+    return [dict(zip(columns, (*row, None, None)[:8], strict=True)) for row in history]
 
 
 def investments() -> list[Record]:
@@ -1215,6 +1253,11 @@ def cycle() -> list[Record]:
             "currency": "EUR",
             "panel": "A. Moreau; K. Osei; L. Fontaine",
             "contact": "talent-review@example.org",
+            "contest_by": dt.date(2026, 11, 30),
+            "contest_evidence": (
+                "observations by others that the brief does not list (what happened, when, "
+                "who saw it), or a correction to a cell it cites, with your employee id"
+            ),
         }
     ]
 
@@ -1324,6 +1367,8 @@ VENDOR: dict[str, tuple[str, dict[str, str]]] = {
             "currency": "Currency",
             "panel": "Panel Members",
             "contact": "Appeals Contact",
+            "contest_by": "Appeal By",
+            "contest_evidence": "Evidence To Bring",
         },
     ),
     "Employees": (
@@ -1402,6 +1447,8 @@ VENDOR: dict[str, tuple[str, dict[str, str]]] = {
             "started": "Start Date",
             "ended": "End Date",
             "note": "Notes",
+            "owner": "Owner",
+            "success_measure": "Success Criteria",
         },
     ),
     "Investments": (

@@ -517,6 +517,12 @@ def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
     "repeatable. Shows the decisions beside the real ones and what moved.",
 )
 @_FORMAT_TRACE
+@click.option(
+    "--trace",
+    "show_trace",
+    is_flag=True,
+    help="Also print the conditions as the rules write them, with values and cells.",
+)
 @user_errors
 def explain(
     employee_id: str,
@@ -526,19 +532,25 @@ def explain(
     allow_rejects: bool,
     settings: tuple[str, ...],
     output_format: str,
+    show_trace: bool,
 ) -> None:
-    """Explain one person's recommendation in the terminal (80 columns).
+    """Explain one person's recommendation in the terminal, wrapped to its width.
 
     The same justification as the person's brief: the recommendation, the evidence
-    with its cells, the rules that fired with the values they used, the rules that
-    came close and what would change the outcome. With --set, a what-if instead: the
-    person's decisions with the changed facts beside the real ones, and what moved
-    (nothing is recorded). With --format json: the person's trace line as trace.jsonl
-    holds it, without the chain (docs/trace.md), or the what-if as data. Exits 1 when
-    nobody evaluated has EMPLOYEE_ID.
+    with its cells, the rules that decided with the values they read, what would
+    change the outcome and how to contest. --trace adds what auditors read in
+    trace.jsonl: every condition as written, the first failing condition of every
+    rule that did not fire, and every single change that would change a decision.
+    With --set, a what-if instead: the person's decisions with the changed facts
+    beside the real ones, and what moved (nothing is recorded). With --format json:
+    the person's trace line as trace.jsonl holds it, without the chain
+    (docs/trace.md), or the what-if as data. Exits 1 when nobody evaluated has
+    EMPLOYEE_ID.
 
     Example: talentrules explain 00004 sample_inputs/panel_review.xlsx --set readiness='Ready now'
     """
+    import shutil
+
     from talentrules.audit import canonical, trace_record
     from talentrules.report import render_brief_text
     from talentrules.run import evaluate_workbook
@@ -559,7 +571,9 @@ def explain(
     if output_format == "json":  # the values exactly as trace.jsonl writes them
         _echo_json(json.loads(canonical(trace_record(result, result.index(employee_id)))))
         return
-    click.echo(render_brief_text(result, employee_id, templates_dir), nl=False)
+    width = shutil.get_terminal_size((80, 24)).columns
+    text = render_brief_text(result, employee_id, templates_dir, width=width, trace=show_trace)
+    click.echo(text, nl=False)
 
 
 @cli.group()

@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from talentrules.contract import SHEETS, Column, Sheet, with_signals
+from talentrules.contract import INVESTMENTS, SHEETS, Column, Sheet, with_signals
+from talentrules.decide import default_catalogue
 from talentrules.errors import OutputError
 from talentrules.vocabulary import signal_catalogue
 
@@ -152,16 +153,46 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, *, empty: bool) -> None:
             cell.number_format = "yyyy-mm-dd"
 
 
+def _write_catalogue(ws: Worksheet, sheet: Sheet, rules_dir: str | Path | None) -> None:
+    """The rulebook's default catalogue as the Investments sheet's rows, so a panel edits
+    its own seats and costs instead of typing the codes (a blank sheet would fall back
+    to the same catalogue, unseen)."""
+    catalogue = default_catalogue(Path(rules_dir) if rules_dir is not None else None)
+    for investment in catalogue.investments.values():
+        values = {
+            "investment_code": investment.code,
+            "name": investment.name,
+            "track": investment.track,
+            "mode": investment.mode,
+            "seats": investment.seats,
+            "cost_per_person": investment.cost_per_person,
+            "duration_months": investment.duration_months,
+        }
+        ws.append([values.get(column.name) for column in sheet.columns])
+    note = ws.cell(row=1, column=1).comment
+    if note is not None:
+        currency = catalogue.currency or "the catalogue's currency"
+        note.text += (
+            f"\nThe rows below are the rulebook's default catalogue ({catalogue.source}): "
+            f"costs are indicative, in {currency}, and no seat is limited. Set your own "
+            "seats and costs, delete what you do not offer, add what you do."
+        )
+
+
 def build_template(empty: bool = False, rules_dir: str | Path | None = None) -> Workbook:
     """The template as an openpyxl workbook (for callers that add rows before saving).
 
     The Evidence ``signal`` dropdown lists the signal catalogue of ``rules_dir``
-    (default: the packaged rulebook's).
+    (default: the packaged rulebook's); the Investments sheet holds its default
+    catalogue, with or without ``empty`` (it is the panel's data to edit, not an example).
     """
     workbook = Workbook()
     default = workbook.active
     for sheet in with_signals(SHEETS, signal_catalogue(rules_dir)):
-        _write_sheet(workbook.create_sheet(sheet.name), sheet, empty=empty)
+        ws = workbook.create_sheet(sheet.name)
+        _write_sheet(ws, sheet, empty=empty)
+        if sheet.name == INVESTMENTS.name:
+            _write_catalogue(ws, sheet, rules_dir)
     if default is not None:
         workbook.remove(default)
     return workbook

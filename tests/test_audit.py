@@ -390,7 +390,7 @@ def test_diff_of_a_rulebook_with_itself_is_empty() -> None:
 # Fairness
 # --------------------------------------------------------------------------------------
 
-L, A = fairness.LEADERSHIP_MEASURE, fairness.ALLOCATED_MEASURE
+L, A = "Heart for leadership: Strong", "allocated a development investment"
 
 
 def people(sex: str, race: str, count: int, selected: int, prefix: str) -> list[Subject]:
@@ -481,30 +481,81 @@ def test_fairness_of_the_sample_from_workbook_and_outdir_agree(sample_out: Path)
     data = json.loads(from_book)
     assert data["people"] == 45 and data["min_group"] == 5
     measures = data["measures"]
-    assert measures[0] == "recommended for a leadership investment"
-    assert "track Leadership" in measures and measures[-1] == "allocated any investment"
+    # One measure per outcome of each decision declaring `fairness` (decisions.yaml), then
+    # the allocation on the tracks catalogue.yaml declares an advantage.
+    assert measures[:4] == [
+        "Heart for leadership: Strong",
+        "Heart for leadership: Emerging",
+        "Heart for leadership: Not evidenced",
+        "Heart for leadership: Insufficient evidence",
+    ]
+    assert "Recommended track: Leadership" in measures
+    tracks = ["Leadership", "Expert", "Personal leadership"]
+    assert measures[-1] == fairness.allocated_measure(tracks)
+    assert data["advantages"] == [
+        "Heart for leadership: Strong",
+        "Recommended track: Leadership",
+        "Recommended track: Expert",
+        "Recommended track: Personal leadership",
+        measures[-1],
+    ]
     # Hand check of one figure against recommendations.json and the Demographics sheet
     recs = json.loads((sample_out / "recommendations.json").read_text(encoding="utf-8"))
     book = openpyxl.load_workbook(sample_workbook(), read_only=True)
     sexes = {r[0]: r[1] for r in book["Demographics"].iter_rows(min_row=2, values_only=True)}
+    catalogue = {r[0]: r[2] for r in book["Investments"].iter_rows(min_row=2, values_only=True)}
     women = [p for p in recs["people"] if sexes.get(p["employee_id"]) == "Female"]
     allocated = [
-        p for p in women if any(a["status"] == "allocated" for a in p["allocation"].values())
+        p
+        for p in women
+        if any(
+            a["status"] == "allocated" and catalogue.get(code) in tracks
+            for code, a in p["allocation"].items()
+        )
     ]
-    table = next(
-        t for t in data["tables"] if t["measure"] == "allocated any investment" and t["by"] == "sex"
-    )
+    table = next(t for t in data["tables"] if t["measure"] == measures[-1] and t["by"] == "sex")
     female = next(g for g in table["groups"] if g["group"] == "Female")
     assert (female["people"], female["selected"]) == (len(women), len(allocated))
     code, text = run("audit", "fairness", str(sample_out))
     assert "four-fifths" in text and "Female" in text
+    assert "Recommended track: Develop in role, by sex (no advantage: not flagged)" in text
+
+
+def test_flags_only_on_outcomes_that_confer_an_advantage() -> None:
+    # The same selection rates under an advantage outcome and a neutral one: only the
+    # advantage one is flagged.
+    subjects = [
+        Subject(f"f{n}", "Female", "X", frozenset({"good", "plain"} if n < 2 else set()))
+        for n in range(10)
+    ] + [
+        Subject(f"m{n}", "Male", "X", frozenset({"good", "plain"} if n < 5 else set()))
+        for n in range(10)
+    ]
+    report = fairness_of(
+        subjects,
+        [fairness.Measure("good", True), fairness.Measure("plain", False)],
+    )
+    flagged = {t.measure for t, _ in report.flagged}
+    assert flagged == {"good"}
+    assert report.advantages == ("good",)
+    plain = next(t for t in report.tables if t.measure == "plain" and t.by == "sex")
+    female = next(g for g in plain.groups if g.group == "Female")
+    assert female.impact_ratio == 0.4 and not female.flagged
 
 
 def test_fairness_in_the_panel_summary(sample_out: Path) -> None:
     summary = (sample_out / "summary.md").read_text(encoding="utf-8")
     assert "## Fairness monitor" in summary
-    assert "### recommended for a leadership investment, by sex x race/ethnicity" in summary
-    assert "too small" in summary
+    # One table per outcome, every grouping in it; neutral outcomes say so.
+    assert summary.count("### Heart for leadership: Strong\n") == 1
+    assert "### Recommended track: Develop in role (no advantage: rates shown, not flagged)" in (
+        summary
+    )
+    assert "| sex x race/ethnicity |" in summary and "too small to rate" in summary
+    fairness_part = summary.split("## Fairness monitor")[1].split("\n## ")[0]
+    for table in fairness_part.split("\n### ")[1:]:
+        if "(no advantage" in table.splitlines()[0]:
+            assert "below 0.80" not in table, table.splitlines()[0]
     html = (sample_out / "summary.html").read_text(encoding="utf-8")
     assert '<section id="fairness"' in html
 

@@ -330,8 +330,12 @@ def test_a_draw_between_equal_cases_is_named_with_its_seed(policy: AllocationPol
         assert "the last seat went to a case equal on every ranking key (heart Strong, " in (
             allotment.reason
         )
-        assert "SHA-256 of 'cycle_id|employee_id', cycle_id '2026-H2'" in allotment.reason
-        assert f"placed this case {['', '', '2nd', '3rd'][place]} of 3" in allotment.reason
+        assert "the cycle's draw (SHA-256 of cycle_id and employee_id, seed '2026-H2'" in (
+            allotment.reason
+        )
+        ordinal = ["", "", "2nd", "3rd"][place]
+        assert allotment.short == f"seats full; an equal case won the draw ({ordinal} of 3)"
+        assert f"placed this case {ordinal} of 3" in allotment.reason
         assert "stronger" not in allotment.reason
 
 
@@ -348,9 +352,8 @@ def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
         "waitlisted",
     ]
     assert result["E3"][1] == (
-        "budget exhausted: 9,000 of 10,000 EUR committed when LEAD-PROG (4,500) came up; "
-        "investments are funded one code at a time in the policy's order "
-        "(rules/catalogue.yaml codes), each in queue order (this case 3rd of 4)"
+        "budget exhausted: 9,000 of 10,000 EUR committed when LEAD-PROG (4,500) came up in "
+        "the policy's code order (rules/catalogue.yaml); 3rd of 4 in its queue"
     )
     assert (allocation.committed, allocation.remaining) == (9000.0, 1000.0)
     (total,) = allocation.totals

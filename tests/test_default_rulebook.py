@@ -483,33 +483,34 @@ BRIEF_SHOWS = {
     "own_commitment_rows": (
         "Heart for leadership: Insufficient evidence. Evidence quality: Single-source.",
         "All recent observations come from a single observer other than the person",
-        "| 1 | 1 | 1 | 4 | 0 | 18 |",  # observed 1, 1 context, 1 observer, 4 own reports
-        "**DIAG-DC**",
+        # seen by others 1, 1 observer, 1 context, over 0 months, 4 own reports
+        "| Develops others (H-DEV) | 1 | 1 | 1 | 0 | 4 | No |",
+        "**Development centre** (DIAG-DC)",
     ),
     "compliance_habit_beside_leadership": (
-        "Heart for leadership: Emerging, habitual: Develops others.",
+        "Heart for leadership: Emerging. Seen habitually by others: Develops others.",
         "heart-habit-with-compliance",
-        "**LEAD-COACH**",
+        "**Leadership coaching** (LEAD-COACH)",
     ),
     "one_tiring_episode": (
-        "Heart for leadership: Strong, habitual: Develops others.",
+        "Heart for leadership: Strong. Seen habitually by others: Develops others.",
         "12.5 % of them drained",
     ),
     "drained_manager_balanced_team": (
         "**Team balance:** Balanced: keep it so",
         "invest-mgmt-rolefit-drained",
-        "**MGMT-ROLEFIT**",
+        "**Role-fit conversation** (MGMT-ROLEFIT)",
     ),
     "management_heavy_team": (
         "**Team balance:** Management-heavy: invest in leadership for the manager",
         "invest-coach-team-balance",
-        "**LEAD-COACH**",
+        "**Leadership coaching** (LEAD-COACH)",
     ),
     "top_performer_no_evidence": (
         "Heart for leadership: Insufficient evidence. Evidence quality: None.",
         "No evidence is recorded for this person",
         "heart-no-evidence",
-        "**DIAG-DC**",
+        "**Development centre** (DIAG-DC)",
     ),
     "self_reported_only": ("**Management pattern:** Keeps the rules.",),
     "stale_evidence": ("**Management pattern:** Keeps the rules.",),

@@ -150,7 +150,17 @@ def test_workbook_with_errors_refused_then_allowed(tmp_path: Path) -> None:
     assert {(r[0], r[1]) for r in rows} == {(r["sheet"], r["row"]) for r in data["rejected"]}
     summary = (out / "summary.md").read_text(encoding="utf-8")
     for r in data["rejected"]:
-        assert f"{r['sheet']} row {r['row']}:" in summary
+        assert f"{r['sheet']} row {r['row']} (" in summary
+    # Nobody lost from view: a rejected Employees row names the person, in the summary,
+    # the JSON and the results workbook.
+    duplicate = next(r for r in data["rejected"] if r["sheet"] == "Employees" and r["row"] == 45)
+    assert duplicate["who"].startswith("00044 ")
+    assert f"Employees row 45 ({duplicate['who']})" in summary
+    assert any(r[0] == "Employees" and r[1] == 45 and r[2] == duplicate["who"] for r in rows)
+    # validate and the summary count the workbook's problems the same way.
+    tally = validated.splitlines()[-1].split("(", 1)[1].rstrip(")")
+    assert "rows rejected" in tally and f"{rejected} rows rejected" in tally
+    assert f"The workbook, as `validate` counts it: {tally}" in summary
 
 
 def test_existing_outdir_needs_force(sample_out: Path, tmp_path: Path) -> None:

@@ -504,7 +504,11 @@ def test_row_account_blank_rows_example_rows_and_trailing_blanks(tmp_path: Path)
 
 def test_example_row_marked_EXAMPLE_is_skipped(tmp_path: Path) -> None:
     panel = book(tmp_path, Employees=[["employee_id", "full_name"], ["EXAMPLE: E1", "Ana"]])
-    assert panel.rows["Employees"] == [] and not panel.errors
+    assert panel.rows["Employees"] == []
+    # Skipped, not rejected: the only error is that nobody is left to evaluate.
+    assert [p.message for p in panel.errors] == [
+        "no usable row: nobody to evaluate (fill in one row per person under review)"
+    ]
     assert panel.accounts[1].blank == 1
 
 
@@ -512,8 +516,17 @@ def test_template_round_trip_validates(tmp_path: Path) -> None:
     from talentrules.template import write_template
 
     panel = load(write_template(tmp_path / "t.xlsx"))
-    assert not panel.errors
-    assert all(a.blank == 1 and a.loaded == 0 for a in panel.accounts)
+    # The worked examples are skipped; the Investments sheet holds the default catalogue
+    # (real rows: the panel edits them); nobody is there to evaluate yet, which validate
+    # says as evaluate would.
+    assert [p.message for p in panel.errors] == [
+        "no usable row: nobody to evaluate (fill in one row per person under review)"
+    ]
+    for account in panel.accounts:
+        if account.sheet == "Investments":
+            assert account.blank == 1 and account.loaded == 14
+        else:
+            assert account.blank == 1 and account.loaded == 0, account
 
 
 # -- validation rules ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from talentrules.cli import EXIT_OUTPUT, cli
 from talentrules.contract import SHEETS, with_signals
+from talentrules.decide import default_catalogue
 from talentrules.errors import OutputError
 from talentrules.ingest import load_workbook
 from talentrules.template import EXAMPLE_PREFIX, choices, write_template
@@ -82,9 +83,10 @@ def test_dropdown_for_every_enum_scale_and_bool(template: Path) -> None:
 
 def test_example_rows_are_marked(template: Path) -> None:
     wb = openpyxl.load_workbook(template)
+    catalogue = len(default_catalogue().investments)  # the Investments sheet's own rows
     for sheet in SHEETS:
         ws = wb[sheet.name]
-        assert ws.max_row == 2, sheet.name
+        assert ws.max_row == 2 + (catalogue if sheet.name == "Investments" else 0), sheet.name
         first = ws["A2"].value
         assert isinstance(first, str) and first.startswith(EXAMPLE_PREFIX), sheet.name
     assert isinstance(wb["Cycle"]["C2"].value, dt.datetime)  # as_of: a real date
@@ -92,9 +94,10 @@ def test_example_rows_are_marked(template: Path) -> None:
 
 def test_empty_has_headers_only(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(write_template(tmp_path / "empty.xlsx", empty=True))
+    catalogue = len(default_catalogue().investments)
     for sheet in SHEETS:
         ws = wb[sheet.name]
-        assert ws.max_row == 1, sheet.name
+        assert ws.max_row == 1 + (catalogue if sheet.name == "Investments" else 0), sheet.name
         assert "worked example" not in ws["A1"].comment.text
 
 
@@ -269,7 +272,14 @@ def _fill(path: Path) -> None:
         names = [c.name for c in sheet.columns]
         for record in by_sheet[sheet.name]:
             assert set(record) <= set(names)
-            ws.append([record.get(n) for n in names])
+            catalogued = [
+                row for row in ws.iter_rows(min_row=2) if row[0].value == record.get(names[0])
+            ]
+            if sheet.name == "Investments" and catalogued:  # the catalogue row, edited
+                for cell, name in zip(catalogued[0], names, strict=False):
+                    cell.value = record.get(name)
+            else:
+                ws.append([record.get(n) for n in names])
     wb.save(path)
 
 
@@ -291,3 +301,19 @@ def test_filled_template_passes_validation(tmp_path: Path, empty: bool) -> None:
     for sheet in SHEETS:
         first = sheet.columns[0].name
         assert not any(str(r.get(first)).startswith("e.g.") for r in panel.rows[sheet.name])
+
+
+def test_the_blank_template_is_refused_by_validate_as_by_evaluate(tmp_path: Path) -> None:
+    """validate and evaluate agree on the blank template: not usable, nobody to evaluate;
+    its Investments sheet carries the rulebook's default catalogue."""
+    path = write_template(tmp_path / "blank.xlsx", empty=True)
+    runner = CliRunner()
+    validated = runner.invoke(cli, ["validate", str(path)])
+    assert validated.exit_code == 1
+    assert "NOT usable" in validated.output.splitlines()[-1]
+    assert "Employees: no usable row: nobody to evaluate" in validated.output
+    evaluated = runner.invoke(cli, ["evaluate", str(path), "-o", str(tmp_path / "out")])
+    assert evaluated.exit_code == 1 and "nobody to evaluate" in evaluated.output
+    book = openpyxl.load_workbook(path)
+    codes = [row[0] for row in book["Investments"].iter_rows(min_row=2, values_only=True)]
+    assert codes == list(default_catalogue().investments)

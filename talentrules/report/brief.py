@@ -433,7 +433,7 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
                 if investment
                 else UNKNOWN,
                 cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
-                duration=shown(investment.duration_months) if investment else UNKNOWN,
+                duration=_duration(investment.duration_months if investment else None),
                 status=PLAN_STATUS.get(entry.status, entry.status),
                 reason=entry.reason,
                 by=PANEL if entry.by == "panel" else RULES,
@@ -445,6 +445,12 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
             )
         )
     return tuple(items)
+
+
+def _duration(months: float | None) -> str:
+    if months is None:
+        return UNKNOWN
+    return f"{shown(months)} month{'' if months == 1 else 's'}"
 
 
 def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> str:

@@ -228,7 +228,7 @@ class PlanItem:
     track: str = described("Which track it serves.")
     mode: str = described("70/20/10 mode in words, e.g. '70 experience'.")
     cost: str = described("Cost per person with currency, or 'not recorded'.")
-    duration: str = described("Duration in months, or 'not recorded'.")
+    duration: str = described("How long it runs, e.g. '6 months', or 'not recorded'.")
     status: str = described(
         "'Allocated', 'Waitlisted', 'Not allocated', 'Removed by the panel' or 'Not in this "
         "cycle's catalogue', with the panel's decisions counted."

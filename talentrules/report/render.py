@@ -74,6 +74,11 @@ def _md_finalize(value: object) -> object:
     return _md_cached(value if type(value) is str else str(value))
 
 
+def strip_controls(text: str) -> str:
+    """Terminal text without control characters (a workbook cell must not drive it)."""
+    return _CONTROL.sub("?", text)
+
+
 def _text_finalize(value: object) -> object:
     # Terminal output: a control character in a workbook cell must not drive the terminal.
     return _CONTROL.sub("?", str(value))
