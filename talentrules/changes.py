@@ -43,6 +43,11 @@ PLACEHOLDERS = {
 SETTABLE = (*facts_module.PERSON_NUMBERS, *facts_module.PERSON_ENUMS)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_LISTED = 4  # signals named in one sentence; more are counted
+# The columns of a new observation the search sets itself: whose, which signal, when,
+# in which situation, who saw it. The rest come from changes.yaml (`as`).
+_OBSERVATION_SET = frozenset(
+    {"evidence_id", "employee_id", "signal", "observed_on", "context", "source_id"}
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Change:
     says: str  # the sentence after "if": "{count} more ..."
     signals: tuple[str, ...] = ()  # observe: the signal codes
     up_to: int = 3  # observe: at most this many new observations
+    row: dict[str, str] = field(default_factory=dict)  # observe: what each one records
     facts: tuple[str, ...] = ()  # fact: one fact; record: the facts whose blank may be filled
     raise_only: bool = False  # fact: only higher values (a rating)
     line: int = 0
@@ -171,7 +177,7 @@ def _change(node: yaml.Node, file: str, rulebook: Rulebook, report: Report) -> C
         report.error(file, line, f"a change has exactly one of {', '.join(KINDS)}")
         return None
     kind = kinds[0]
-    allowed = {"observe": ("up_to",), "fact": ("raise",), "record": ()}[kind]
+    allowed = {"observe": ("up_to", "as"), "fact": ("raise",), "record": ()}[kind]
     for key, (key_node, _) in entries.items():
         if key not in (kind, "says", *allowed):
             report.error(file, line_of(key_node), f"{kind} change: unknown key '{key}'")
@@ -202,7 +208,30 @@ def _change(node: yaml.Node, file: str, rulebook: Rulebook, report: Report) -> C
                 report.error(file, line_of(entries["up_to"][1]), "up_to: a whole number 1-10")
             else:
                 up_to = number
-        return Change(kind, says, signals=codes, up_to=up_to, line=line)
+        row: dict[str, str] = {}
+        if "as" in entries:
+            given = yaml.safe_load(yaml.serialize(entries["as"][1]))
+            columns = {c.name: c for c in EVIDENCE.columns}
+            if not isinstance(given, dict):
+                report.error(file, line_of(entries["as"][1]), "as: Evidence column -> value")
+            else:
+                for column, value in given.items():
+                    found = columns.get(str(column))
+                    if found is None or str(column) in _OBSERVATION_SET:
+                        report.error(
+                            file,
+                            line_of(entries["as"][1]),
+                            f"as: '{column}' is not an Evidence column a change may set",
+                        )
+                    elif found.kind == "enum" and str(value) not in found.values:
+                        report.error(
+                            file,
+                            line_of(entries["as"][1]),
+                            f"as: {column} '{value}' is not one of {', '.join(found.values)}",
+                        )
+                    else:
+                        row[str(column)] = str(value)
+        return Change(kind, says, signals=codes, up_to=up_to, row=row, line=line)
     names = [raw] if isinstance(raw, str) else raw
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         report.error(file, line_of(value_node), f"{kind}: give a fact (record: a list of facts)")
@@ -286,29 +315,25 @@ class Person:
         return evaluate(self.rulebook, person).outcomes
 
 
-def _observations(person: Person, code: str, count: int, as_of: dt.date) -> list[Row]:
-    """``count`` new observations of ``code`` by others: on the cycle's as_of date,
-    each by someone new, in a context the person's rows for the code do not have yet,
-    energising them, with others committing."""
+def _observations(
+    person: Person, code: str, count: int, as_of: dt.date, row: Mapping[str, str]
+) -> list[Row]:
+    """``count`` new observations of ``code``: on the cycle's as_of date, each by
+    someone new, in a context the person's rows for the code do not have yet, and
+    otherwise as changes.yaml's ``as`` says (by whom, with what energy and outcome)."""
     contexts = list(EVIDENCE.column("context").values)
     seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
     rows = []
     for n in range(count):
         values: dict[str, Value] = {
+            **row,
             "evidence_id": f"what-if-{code}-{n}",
             "employee_id": person.employee_id,
             "signal": code,
             "observed_on": as_of,
             "context": fresh[n % len(fresh)],
-            "influence_base": "Personal",
-            "initiated_by": "Self",
-            "frequency": "Habitual",
-            "energy": "Energised",
-            "outcome_in_others": "Commitment",
-            "source_type": "Peer",
             "source_id": f"what-if-observer-{n}",
-            "observation": "",
         }
         cells = {
             column.name: Cell(values.get(column.name), "what-if") for column in EVIDENCE.columns
@@ -376,13 +401,13 @@ def nearest(
             for code in change.signals:
                 # Most observations first: when even the most move nothing, fewer do not.
                 most = person.evaluate(
-                    extra=_observations(person, code, change.up_to, person.as_of)
+                    extra=_observations(person, code, change.up_to, person.as_of, change.row)
                 )
                 if not moved(most):
                     continue
                 open_ = {d.name for d, _ in decisions}
                 for count in range(1, change.up_to + 1):
-                    rows = _observations(person, code, count, person.as_of)
+                    rows = _observations(person, code, count, person.as_of, change.row)
                     for name, outcome in moved(person.evaluate(extra=rows)).items():
                         if name in open_:
                             groups.setdefault((name, outcome, count), []).append(code)

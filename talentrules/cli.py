@@ -603,6 +603,7 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
 
     Example: talentrules rules check rules/
     """
+    from talentrules.changes import changes_problems
     from talentrules.decide import catalogue_problems
     from talentrules.engine import compile_problems
     from talentrules.rulebook import check_report, load_rulebook
@@ -610,11 +611,15 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
     _notice_local_rules(rules_dir)
     report = check_report(rules_dir)
     # The language is sound; then what durable_rules itself would refuse, and what a
-    # run would refuse in the catalogue and allocation policy.
+    # run would refuse in the catalogue, the allocation policy and changes.yaml.
     refused: list[str] = []
     if not report.errors:
         rulebook = load_rulebook(rules_dir)
-        refused = compile_problems(rulebook) + catalogue_problems(rulebook)
+        refused = (
+            compile_problems(rulebook)
+            + catalogue_problems(rulebook)
+            + changes_problems(rulebook)
+        )
     errors = report.errors + len(refused)
     summary = report.summary
     if refused:
@@ -644,8 +649,8 @@ _PLACED = re.compile(
 
 def _check_json(report: CheckReport, refused: list[str], summary: str) -> dict[str, Any]:
     """``rules check --format json``: the checker's diagnostics, then what a run would
-    refuse (durable_rules' limits, the catalogue and allocation policy), each with its
-    file, line (or a workbook's cell) and rule when the problem has them."""
+    refuse (durable_rules' limits, the catalogue and allocation policy, changes.yaml),
+    each with its file, line (or a workbook's cell) and rule when the problem has them."""
     from talentrules.rulefiles import line_and_cell
 
     diagnostics = [

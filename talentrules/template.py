@@ -158,17 +158,14 @@ def _write_catalogue(ws: Worksheet, sheet: Sheet, rules_dir: str | Path | None) 
     its own seats and costs instead of typing the codes (a blank sheet would fall back
     to the same catalogue, unseen)."""
     catalogue = default_catalogue(Path(rules_dir) if rules_dir is not None else None)
+    key = sheet.columns[0].name  # investment_code; the other columns are Investment's fields
     for investment in catalogue.investments.values():
-        values = {
-            "investment_code": investment.code,
-            "name": investment.name,
-            "track": investment.track,
-            "mode": investment.mode,
-            "seats": investment.seats,
-            "cost_per_person": investment.cost_per_person,
-            "duration_months": investment.duration_months,
-        }
-        ws.append([values.get(column.name) for column in sheet.columns])
+        ws.append(
+            [
+                investment.code if column.name == key else getattr(investment, column.name, None)
+                for column in sheet.columns
+            ]
+        )
     note = ws.cell(row=1, column=1).comment
     if note is not None:
         currency = catalogue.currency or "the catalogue's currency"

@@ -239,7 +239,6 @@ class AllocationRecord:
     """One recommended investment as the trace line records it."""
 
     code: str
-    track: str | None
     status: str
     reason: str
     position: int | None
@@ -247,11 +246,9 @@ class AllocationRecord:
 
     @classmethod
     def read(cls, data: Mapping[str, Any], where: str) -> AllocationRecord:
-        track = _get(data, "track", where)
         position = _get(data, "position", where)
         return cls(
             code=_text(data, "code", where),
-            track=track if isinstance(track, str) else None,
             status=_text(data, "status", where),
             reason=_text(data, "reason", where),
             position=position if isinstance(position, int) else None,

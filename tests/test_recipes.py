@@ -92,7 +92,10 @@ def test_change_a_threshold_is_one_line(tmp_path: Path) -> None:
     out = check_test_evaluate(rules, workbook(tmp_path), tmp_path / "out")
     # 00001's habits span 15 months: no longer enough, and the brief says what would be.
     text = " ".join(brief(out, "00001").split())
-    assert "habitual-H-DEV (habitual = H-DEV): failed on H-DEV.months\\_spanned \\>= 18" in text
+    assert (
+        "(habitual-H-DEV), would decide Habitual: H-DEV: needs whole months from the first to "
+        "the latest observation of Develops others (H-DEV): at least 18; it is 15"
+    ) in text
     assert "Heart for leadership: Strong" not in text
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     assert '"habit_months": 18' in manifest
@@ -157,9 +160,10 @@ def test_add_a_signal_needs_no_python_and_no_copied_rule(tmp_path: Path) -> None
     assert code == 0, stdout
     out = check_test_evaluate(rules, book, tmp_path / "out")
     text = " ".join(brief(out, "00013").split())
-    assert "Heart for leadership: Strong, habitual: Includes others." in text
-    assert "| Signal | Includes others (H-INC): Brings quiet colleagues in" in text
-    assert "habitual-H-INC: habitual = **H-INC**. Includes others, habitually." in text
+    assert "Heart for leadership: Strong. Seen habitually by others: Includes others." in text
+    assert "| Signal | Includes others (H-INC) |" in text
+    assert "**Includes others, habitually** (habitual-H-INC, " in text
+    assert "Habitual: **H-INC**." in text
 
 
 def test_add_an_investment(tmp_path: Path) -> None:
@@ -234,8 +238,8 @@ def test_add_an_investment(tmp_path: Path) -> None:
 
     out = check_test_evaluate(rules, workbook(tmp_path, offer), tmp_path / "out")
     text = " ".join(brief(out, "00016").split())  # the emerging persona
-    assert "| **LEAD-SHADOW** Shadow a senior leader | 20 relationship |" in text
-    assert "invest-lead-shadow: investment = **LEAD-SHADOW**" in text
+    assert "| **Shadow a senior leader** (LEAD-SHADOW); 20 relationship;" in text
+    assert "(invest-lead-shadow, " in text and "Investments: **LEAD-SHADOW**" in text
 
 
 def test_rename_an_outcome_keeps_every_word_of_the_briefs(tmp_path: Path, packaged: Path) -> None:
@@ -337,5 +341,5 @@ def test_add_an_outcome(tmp_path: Path) -> None:
     )
     out = check_test_evaluate(rules, workbook(tmp_path), tmp_path / "out")
     summary = " ".join((out / "summary.md").read_text(encoding="utf-8").split())
-    assert "### New in role In the role for less than 6 months; judge the role" in summary
+    assert "### New in role (2) In the role for less than 6 months; judge the role" in summary
     assert "Elena Popescu (00015): New in the role" in summary

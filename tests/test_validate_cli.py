@@ -98,7 +98,7 @@ def test_clean_workbook_exits_0_with_the_account(clean: Path) -> None:
     ]
     assert lines[2].split() == ["Employees", "Employees", "2", "2", "0", "0", "-"]
     assert lines[3].split()[:2] == ["Evidence", "(absent)"]
-    assert lines[-1] == f"{clean}: usable (0 errors, 0 warnings, 0 notes)"
+    assert lines[-1] == f"{clean}: usable (0 errors, 0 warnings, 0 notes; 0 rows rejected)"
     assert result.stderr == ""
 
 
@@ -106,7 +106,9 @@ def test_warnings_alone_exit_0(warned: Path) -> None:
     result = run(str(warned))
     assert result.exit_code == 0, result.output
     assert f"{warned}: Cycle: sheet is hidden; it is read all the same" in result.stdout
-    assert result.stdout.splitlines()[-1].endswith("usable (0 errors, 1 warning, 1 note)")
+    assert result.stdout.splitlines()[-1].endswith(
+        "usable (0 errors, 1 warning, 1 note; 0 rows rejected)"
+    )
 
 
 def test_errors_exit_1_errors_first_then_warnings_then_notes(broken: Path) -> None:
@@ -125,7 +127,9 @@ def test_errors_exit_1_errors_first_then_warnings_then_notes(broken: Path) -> No
     account = next(line for line in lines if line.startswith("Employees"))
     assert account.split() == ["Employees", "Employees", "3", "1", "2", "0", "-"]
     assert "ignored sheets: Pivot" in lines
-    assert lines[-1] == f"{broken}: NOT usable: fix the errors above (2 errors, 1 warning, 1 note)"
+    assert lines[-1] == (
+        f"{broken}: NOT usable: fix the errors above (2 errors, 1 warning, 1 note; 2 rows rejected)"
+    )
     assert "Traceback" not in result.output
 
 
@@ -134,7 +138,8 @@ def test_json_format(broken: Path) -> None:
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert report["usable"] is False
-    assert report["counts"] == {"error": 2, "warning": 1, "info": 1}
+    assert report["counts"] == {"error": 2, "warning": 1, "info": 1, "rejected_rows": 2}
+    assert report["tally"] == "2 errors, 1 warning, 1 note; 2 rows rejected"
     assert [p["severity"] for p in report["problems"]] == ["error", "error", "warning", "info"]
     first = report["problems"][0]
     assert (first["sheet"], first["cell"], first["value"], first["suggestion"]) == (

@@ -260,7 +260,7 @@ def budget_sheet(book: Any, result: RunResult) -> None:
         book,
         "Budget",
         (
-            ("investment", 16),
+            ("code", 16),
             ("name", 30),
             ("seats", 8),
             ("recommended", 12),

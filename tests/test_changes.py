@@ -1,0 +1,86 @@
+"""What would change the outcome (talentrules/changes.py, rules/changes.yaml): the
+changes are checked like the rest of the rulebook, and the search, on the sample's real
+rows through the real facts and the reference evaluator, names changes a person could
+make that move the verdict the way the rulebook names, heart first."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from talentrules.changes import Person, changes_problems, load_changes, nearest
+from talentrules.cli import cli
+from talentrules.facts import DerivationPlan
+from talentrules.paths import default_rules_dir, sample_workbook
+from talentrules.report.view import group_rows
+from talentrules.rulebook import load_rulebook
+from talentrules.run import RunResult, evaluate_workbook
+
+
+@pytest.fixture(scope="module")
+def sample() -> RunResult:
+    return evaluate_workbook(sample_workbook(), jobs=1)
+
+
+def found(result: RunResult, employee_id: str) -> dict[str, list[tuple[str, str]]]:
+    changes = load_changes(result.rulebook)
+    evidence = group_rows(result.panel.rows["Evidence"], "employee_id")
+    person = Person(
+        result.rulebook,
+        DerivationPlan(result.rulebook.vocabulary),
+        employee_id,
+        result.facts[employee_id].values,
+        evidence.get(employee_id, []),
+        result.panel.as_of,
+    )
+    now = result.result(employee_id).evaluation.outcomes
+    return {
+        name: [(f.outcome, f.sentence) for f in items]
+        for name, items in nearest(person, changes, now).items()
+    }
+
+
+def test_self_only_evidence_is_told_what_would_settle_the_heart(sample: RunResult) -> None:
+    # Daniel Kim (00009): every observation is his own; more by others would let the
+    # verdict move from Insufficient evidence to Emerging, and the brief says so first.
+    changes = found(sample, "00009")
+    assert list(changes) == ["heart", "track"]
+    (heart,) = changes["heart"]
+    assert heart[0] == "Emerging"
+    assert heart[1].startswith("people other than them saw them show “Wants to lead” (H-AFF)")
+    assert "3 more times" in heart[1]
+
+
+def test_only_changes_toward_a_better_verdict(sample: RunResult) -> None:
+    # Kenji Sato (00030): one more observation would make the evidence sufficient and the
+    # verdict Not evidenced: true, but not named (changes.yaml explain: verdict toward
+    # Strong, Emerging); a strong heart has nothing to move toward.
+    assert all(outcome in ("Strong", "Emerging") for outcome, _ in found(sample, "00030")["heart"])
+    assert found(sample, "00001")["heart"] == []
+
+
+def test_a_stated_interest_moves_the_track(sample: RunResult) -> None:
+    track = dict(found(sample, "00001")["track"])
+    assert (
+        track["Expert"] == "their stated career interest were “Grow as expert” (now “Lead people”)"
+    )
+
+
+def test_rules_check_reads_changes_yaml(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    assert changes_problems(load_rulebook(rules)) == []
+    text = (rules / "changes.yaml").read_text(encoding="utf-8")
+    text = text.replace("verdict: [Strong, Emerging]", "verdict: [Strong, Stellar]")
+    text = text.replace("fact: performance", "fact: tenure_months")
+    text = text.replace("{signals} {count}", "{signal} {count}")
+    (rules / "changes.yaml").write_text(text, encoding="utf-8")
+    problems = "\n".join(changes_problems(load_rulebook(rules)))
+    assert "'Stellar' is not an outcome of heart" in problems
+    assert "'tenure_months' is not an Employees fact a change can set" in problems
+    assert "'{signal}' is not known here" in problems
+    result = CliRunner().invoke(cli, ["rules", "check", str(rules)])
+    assert result.exit_code == 1 and "changes.yaml" in result.output
