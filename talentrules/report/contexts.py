@@ -533,7 +533,9 @@ class RejectedLine:
     who: str = described(
         "Whose row it is: the employee id and name as read, or '' when the row names no one."
     )
-    reasons: tuple[str, ...] = described("Every reason, each naming its cell.")
+    reasons: tuple[str, ...] = described(
+        "Every reason, each naming its sheet and cell (the workbook is named once, above)."
+    )
 
 
 @dataclass(frozen=True)
@@ -662,7 +664,9 @@ class SummaryContext:
     rejected: tuple[RejectedLine, ...] = described(
         "Every rejected input row with whose it is and its reasons."
     )
-    warnings: tuple[str, ...] = described("Every warning, naming its cell.")
+    warnings: tuple[str, ...] = described(
+        "Every warning, naming its sheet and cell (the workbook is named once, above)."
+    )
     roster: tuple[PersonRef, ...] = described(
         "Everyone evaluated, with a link to their brief; the note holds heart verdict and track."
     )

@@ -15,7 +15,7 @@ from talentrules.contract import EMPLOYEES
 from talentrules.decide import tie_break_words
 from talentrules.fairness import FairnessReport, Table, fairness
 from talentrules.ingest.report import problem_counts, tally
-from talentrules.model import Row
+from talentrules.model import Problem, Row
 from talentrules.plan import NEXT_CYCLE
 from talentrules.report.brief import override_item
 from talentrules.report.contexts import (
@@ -56,7 +56,7 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
     plan = view.plan
     nine_box, heart_grid = grids(view)
     counts = decisions.override_counts()
-    warnings = tuple(str(p) for p in result.problems if p.severity == "warning")
+    warnings = tuple(local(p) for p in result.problems if p.severity == "warning")
     budget = plan.budget
     return SummaryContext(
         doc=dataclasses.replace(view.doc, title=f"Panel summary: {view.doc.cycle_name}"),
@@ -237,6 +237,13 @@ def unseated(view: RunView) -> tuple[UnseatedLine, ...]:
     return tuple(lines)
 
 
+def local(problem: Problem) -> str:
+    """A problem without the file's name (the summary names the workbook once)."""
+    text = str(problem)
+    prefix = f"{problem.file}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
 def rejected_lines(view: RunView) -> tuple[RejectedLine, ...]:
     """Every rejected row, whose it is (named when the person is known), and why."""
     employees = view.result.employees
@@ -246,7 +253,7 @@ def rejected_lines(view: RunView) -> tuple[RejectedLine, ...]:
         first = who.split(" ", 1)[0] if who else ""
         if who and r.sheet != "Employees" and first in employees:
             who = f"{first} {shown(employees[first].get('full_name'))}"
-        lines.append(RejectedLine(r.sheet, r.number, who, tuple(str(p) for p in r.reasons)))
+        lines.append(RejectedLine(r.sheet, r.number, who, tuple(local(p) for p in r.reasons)))
     return tuple(lines)
 
 
