@@ -50,6 +50,15 @@ def _items(data: Mapping[str, Any], key: str, where: str) -> Sequence[Any]:
     return value
 
 
+def _number(data: Mapping[str, Any], key: str, where: str) -> float:
+    value = _get(data, key, where)
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TraceFormatError(f"{where}.{key}: expected a number, found {value!r}")
+    return float(value)
+
+
 def _mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     value = _get(data, key, where)
     if not isinstance(value, Mapping):
@@ -252,7 +261,7 @@ class AllocationRecord:
             status=_text(data, "status", where),
             reason=_text(data, "reason", where),
             position=position if isinstance(position, int) else None,
-            cost=float(_get(data, "cost", where) or 0.0),
+            cost=_number(data, "cost", where),
         )
 
 
