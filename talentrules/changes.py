@@ -29,7 +29,7 @@ from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import evaluate
 from talentrules.rulebook import ROLES, Decision, FactSpec, Rulebook
-from talentrules.rulefiles import Report, compose, line_of, mapping, text_of
+from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 
 CHANGES_FILE = "changes.yaml"
 KINDS = ("observe", "fact", "record")
@@ -97,11 +97,11 @@ def changes_problems(rulebook: Rulebook) -> list[str]:
 
 
 def read_changes(rulebook: Rulebook, report: Report) -> Changes:
-    path = Path(rulebook.source) / CHANGES_FILE
-    file = f"{Path(rulebook.source).name}/{CHANGES_FILE}"
-    if not path.is_file():
+    files = open_rules(Path(rulebook.source))
+    file = files.label(CHANGES_FILE)
+    if not files.has(CHANGES_FILE):
         return NONE
-    root = compose(path, file, report)
+    root = files.node(CHANGES_FILE, report)
     if root is None:
         return NONE
     top = mapping(root, file, CHANGES_FILE, report)

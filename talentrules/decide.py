@@ -429,7 +429,7 @@ def _fill_tracks(catalogue: Catalogue, default: Catalogue, panel: Panel) -> Cata
 
 def default_catalogue(rules_dir: Path | None = None) -> Catalogue:
     """The rulebook's own catalogue (``catalogue.yaml``), whatever the workbook holds."""
-    return _catalogue_from_yaml(_rules_file(rules_dir))
+    return _catalogue_from_yaml(_rules_files(rules_dir))
 
 
 def load_catalogue(panel: Panel, rules_dir: Path | None = None) -> Catalogue:
@@ -541,9 +541,7 @@ def load_policy(rules_dir: Path | None = None) -> AllocationPolicy:
                 "e.g. LEAD-STRETCH: [LEAD-ROTATE, LEAD-TASTER]"
             )
         for code, alternatives in table.items():
-            fallback[str(code)] = _strings(
-                alternatives, at, f"fallback of {code}"
-            )
+            fallback[str(code)] = _strings(alternatives, at, f"fallback of {code}")
     advantage_node = _get(section, "advantage")
     advantage: tuple[str, ...] = ()
     if advantage_node is not None:

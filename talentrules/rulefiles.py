@@ -563,6 +563,8 @@ FIELD_KEYS = frozenset(
         *("tie_break", "codes", "eligible", "parameters", "signals", "sets", "families"),
         *("protected", "proxies", "decisions", "rules", "currency", "investments"),
         *("allocation", "tests", "expect", "absent", "fired", "not_fired", "person"),
+        *("fairness", "fallback", "advantage", "explain", "show", "changes", "observe"),
+        *("up_to", "as", "says", "raise", "record"),
     }
 )
 

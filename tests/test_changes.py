@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talentrules.changes import Person, changes_problems, load_changes, nearest
+from talentrules.changes import Changes, Person, changes_problems, load_changes, nearest
 from talentrules.cli import cli
 from talentrules.facts import DerivationPlan
 from talentrules.paths import default_rules_dir, sample_workbook
@@ -84,3 +84,43 @@ def test_rules_check_reads_changes_yaml(tmp_path: Path) -> None:
     assert "'{signal}' is not known here" in problems
     result = CliRunner().invoke(cli, ["rules", "check", str(rules)])
     assert result.exit_code == 1 and "changes.yaml" in result.output
+
+
+def test_a_rulebook_workbook_carries_the_changes_the_fairness_and_the_fallbacks(
+    tmp_path: Path,
+) -> None:
+    # rules export keeps changes.yaml (the Changes sheet), each outcome's fairness (the
+    # Outcomes sheet) and the allocation's fallback and advantage (the Allocation
+    # sheet); read back, the workbook is the same rulebook for what briefs say.
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from talentrules.decide import load_policy
+    from talentrules.rulexlsx import export_rulebook
+
+    book = export_rulebook(None, tmp_path / "rulebook.xlsx")
+    folder, workbook = load_rulebook(None), load_rulebook(book)
+
+    def said(changes: Changes) -> Changes:  # where each is written aside
+        return replace(
+            changes, source="", changes=tuple(replace(c, line=0) for c in changes.changes)
+        )
+
+    assert said(load_changes(workbook)) == said(load_changes(folder))
+    assert {n: d.fairness for n, d in workbook.decisions.items()} == {
+        n: d.fairness for n, d in folder.decisions.items()
+    }
+    a, b = load_policy(default_rules_dir()), load_policy(book)
+    assert (b.fallback, b.advantage) == (a.fallback, a.advantage) != ({}, ())
+    sheet = load_workbook(book)["Changes"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["setting", "name", "values", "as", "says"]
+    assert rows[1][:3] == ["explain", "verdict", "Strong\nEmerging"]
+    assert ["show", None, 3, None, None] in rows
+    # A mistake on the sheet is named by its cell.
+    sheet.cell(2, 1).value = "explian"
+    sheet.parent.save(tmp_path / "broken.xlsx")
+    result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path / "broken.xlsx")])
+    assert result.exit_code == 1
+    assert "Changes!A2" in result.output and "did you mean 'explain'" in result.output

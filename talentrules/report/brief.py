@@ -11,7 +11,6 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from talentrules.changes import Person, nearest
@@ -460,7 +459,7 @@ def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> 
     return (
         "Where the Development sheet plans none, owner, start and measure are the stated "
         f"defaults: the line manager, {DEFAULT_START}, the measure in "
-        f"{Path(view.rulebook.source).name}/catalogue.yaml."
+        f"{view.default_catalogue.source}."
     )
 
 

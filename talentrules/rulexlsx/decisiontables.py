@@ -15,7 +15,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from talentrules.rulebook import DECISIONS_FILE
+from talentrules.rulebook import CHANGES_FILE, DECISIONS_FILE
 from talentrules.rulefiles import CONDITION, number_of, show
 from talentrules.rulexlsx import conditions, layout
 from talentrules.rulexlsx.layout import Col
@@ -257,7 +257,10 @@ def decision_sheets(
 ) -> None:
     by_decision: dict[str, list[_Row]] = {name: [] for name in words.outcomes}
     for file in source.files.names():
-        if file in (PARAMETERS_FILE, SIGNALS_FILE, VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE):
+        if file in (
+            *(PARAMETERS_FILE, SIGNALS_FILE, VOCABULARY_FILE),
+            *(DECISIONS_FILE, CATALOGUE_FILE, CHANGES_FILE),
+        ):
             continue
         label = source.label(file)
         node = source.nodes.get(file)

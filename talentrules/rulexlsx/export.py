@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 
 from talentrules.contract import INVESTMENT_TRACKS, INVESTMENTS
 from talentrules.errors import OutputError
-from talentrules.rulebook import DECISIONS_FILE, ROLES
+from talentrules.rulebook import CHANGES_FILE, DECISIONS_FILE, FAIRNESS_DIRECTIONS, ROLES
 from talentrules.rulefiles import open_rules
 from talentrules.rulexlsx import layout
 from talentrules.rulexlsx.decisiontables import decision_sheets
@@ -136,7 +136,9 @@ def _decisions(book: Workbook, source: Source, words: Words, lists: Lists) -> No
     node = source.nodes.get(DECISIONS_FILE)
     label = source.label(DECISIONS_FILE)
     table = layout.DECISIONS_TABLE
-    rows = _keyed_rows(get_key(node, "decisions"), label, "decision", table, skip=("texts",))
+    rows = _keyed_rows(
+        get_key(node, "decisions"), label, "decision", table, skip=("texts", "fairness")
+    )
     ws = write_table(book, table, rows)
     for name, values in (
         ("policy", ("unique", "priority", "collect")),
@@ -156,7 +158,12 @@ def _decisions(book: Workbook, source: Source, words: Words, lists: Lists) -> No
     # Outcomes: every outcome's texts, then the outcomes without any.
     texts_rows: list[tuple[str, str, dict[str, CellValue], dict[str, CellValue]]] = []
     interest_seen: list[str] = []
+    fairness: dict[tuple[str, str], CellValue] = {}
     for decision, _, body in mapping_entries(get_key(node, "decisions"), label, "decisions"):
+        for outcome, _, reading in mapping_entries(
+            get_key(body, "fairness"), label, f"decision '{decision}' fairness"
+        ):
+            fairness[(decision, outcome)] = cell_value(reading, label, f"fairness of '{outcome}'")
         written: set[str] = set()
         for outcome, _, texts in mapping_entries(
             get_key(body, "texts"), label, f"decision '{decision}' texts"
@@ -177,6 +184,12 @@ def _decisions(book: Workbook, source: Source, words: Words, lists: Lists) -> No
             written.add(outcome)
         for outcome in words.outcomes.get(decision, []):
             if outcome not in written:
+                texts_rows.append((decision, outcome, {}, {}))
+                written.add(outcome)
+        for outcome, _, _reading in mapping_entries(
+            get_key(body, "fairness"), label, f"decision '{decision}' fairness"
+        ):
+            if outcome not in written:  # not an outcome: rules check names it
                 texts_rows.append((decision, outcome, {}, {}))
     interest_facts = [
         str(fact.value)
@@ -201,6 +214,7 @@ def _decisions(book: Workbook, source: Source, words: Words, lists: Lists) -> No
             decision,
             outcome,
             *(values.get(k) for k in layout.OUTCOME_TEXTS),
+            fairness.get((decision, outcome)),
             *(interest.get(v) for v in interest_columns),
         ]
         for decision, outcome, values, interest in texts_rows
@@ -209,6 +223,9 @@ def _decisions(book: Workbook, source: Source, words: Words, lists: Lists) -> No
     cells = column_range(columns, "decision", 2, len(out_rows))
     if cells:
         lists.offer(ws, cells, list(words.outcomes))
+    cells = column_range(columns, "fairness", 2, len(out_rows))
+    if cells:
+        lists.offer(ws, cells, FAIRNESS_DIRECTIONS)
 
 
 def _vocabulary(book: Workbook, source: Source, lists: Lists) -> None:
@@ -302,6 +319,62 @@ def _vocabulary(book: Workbook, source: Source, lists: Lists) -> None:
     write_table(book, layout.PROXIES_TABLE, proxy_rows)
 
 
+def _changes(book: Workbook, source: Source, lists: Lists) -> None:
+    """changes.yaml as the Changes sheet: a row for each explained decision, one for
+    show, then one per change."""
+    node = source.nodes.get(CHANGES_FILE)
+    label = source.label(CHANGES_FILE)
+    table = layout.CHANGES_TABLE
+    rows: list[list[CellValue]] = []
+    for key, _, value in mapping_entries(node, label, "changes.yaml"):
+        if key == "explain":
+            for role, _, toward in mapping_entries(value, label, "explain"):
+                rows.append(
+                    ["explain", role, list_cell(toward, label, f"explain {role}"), None, None]
+                )
+        elif key == "show":
+            rows.append(["show", None, cell_value(value, label, "show"), None, None])
+        elif key == "changes":
+            if not isinstance(value, yaml.SequenceNode):
+                raise unwritable(label, value, "changes must be a list")
+            for item in value.value:
+                fields = {k: v for k, _, v in mapping_entries(item, label, "a change")}
+                kinds = [k for k in layout.CHANGE_KINDS if k in fields]
+                allowed = {*layout.CHANGE_KINDS, "says", "up_to", "as", "raise"}
+                unknown = [k for k in fields if k not in allowed]
+                if len(kinds) != 1 or unknown:
+                    what = f"'{unknown[0]}' has no column" if unknown else "one kind each"
+                    raise unwritable(label, item, f"a change: {what} in the workbook")
+                kind = kinds[0]
+                values: CellValue = None
+                if "up_to" in fields:
+                    values = cell_value(fields["up_to"], label, "up_to")
+                if "raise" in fields:
+                    flag = fields["raise"]
+                    if not isinstance(flag, yaml.ScalarNode) or flag.value.lower() != "true":
+                        raise unwritable(label, flag, "raise: true is the only value a cell holds")
+                    values = "raise"
+                given = [
+                    f"{column}: {cell_value(v, label, column)}"
+                    for column, _, v in mapping_entries(fields.get("as"), label, "as")
+                ]
+                rows.append(
+                    [
+                        kind,
+                        list_cell(fields[kind], label, kind),
+                        values,
+                        "\n".join(given) or None,
+                        cell_value(fields.get("says"), label, "says"),
+                    ]
+                )
+        else:
+            raise unwritable(label, value, f"changes.yaml: '{key}' has no place in the workbook")
+    ws = write_table(book, table, rows)
+    cells = column_range(table.columns, "setting", 2, len(rows))
+    if cells:
+        lists.offer(ws, cells, layout.CHANGES_SETTINGS)
+
+
 def _catalogue(book: Workbook, source: Source, words: Words, lists: Lists) -> None:
     node = source.nodes.get(CATALOGUE_FILE)
     label = source.label(CATALOGUE_FILE)
@@ -365,6 +438,11 @@ def _catalogue(book: Workbook, source: Source, words: Words, lists: Lists) -> No
                             quoted = [f'"{t}"' if ("," in t or '"' in t) else t for t in texts]
                             lines.append(f"{fact}: {', '.join(quoted)}")
                         settings.append([setting, name, "\n".join(lines)])
+        elif key == "fallback":
+            for code, _, alternatives in mapping_entries(value, label, "fallback"):
+                settings.append(["fallback", code, list_cell(alternatives, label, "fallback")])
+        elif key == "advantage":
+            settings.append([key, None, list_cell(value, label, key)])
         else:
             raise unwritable(label, value, f"allocation: '{key}' has no place in the workbook")
     ws = write_table(book, layout.ALLOCATION_TABLE, settings)
@@ -446,6 +524,8 @@ def build_workbook(rules: str | Path | None) -> Workbook:
     if files.has(VOCABULARY_FILE):
         _vocabulary(book, source, lists)
     _catalogue(book, source, words, lists)
+    if files.has(CHANGES_FILE):
+        _changes(book, source, lists)
     book.move_sheet(lists.sheet, offset=len(book.sheetnames))
     lists.sheet.sheet_state = "hidden"
     descriptions = {t.sheet: t.help for t in layout.FIXED_TABLES}

@@ -38,6 +38,7 @@ PROTECTED = "Protected"
 PROXIES = "Proxies"
 INVESTMENTS_SHEET = "Investments"
 ALLOCATION = "Allocation"
+CHANGES = "Changes"
 TESTS = "Tests"
 TEST_EVIDENCE = "Test evidence"
 TEST_NOMINATIONS = "Test nominations"
@@ -159,6 +160,14 @@ OUTCOMES_TABLE = Table(
         Col("advice", "What to do about it (team_balance).", 40, wrap=True),
         Col("gap", "Shown among a brief's evidence gaps.", 40, wrap=True),
         Col("risk", "Shown among a brief's risks.", 40, wrap=True),
+        Col(
+            "fairness",
+            "How the fairness monitor reads the outcome: advantage (it opens development "
+            "money or a role: a group's rate under four fifths of the highest is flagged) or "
+            "neutral (rates shown, never flagged). Blank: not monitored; once one outcome of "
+            "a decision has one, every outcome needs one.",
+            12,
+        ),
     ),
 )
 
@@ -255,6 +264,14 @@ INVESTMENTS_TABLE = Table(
         ),
         Col("duration_months", "How long it takes.", 10),
         Col("fits", "Whom it fits, in words.", 40, text=True, wrap=True),
+        Col(
+            "measure",
+            "How success is measured; a brief's plan shows it when the review workbook's "
+            "Development sheet gives none.",
+            40,
+            text=True,
+            wrap=True,
+        ),
     ),
 )
 
@@ -267,6 +284,8 @@ ALLOCATION_SETTINGS = (
     "codes",
     "eligible track",
     "eligible code",
+    "fallback",
+    "advantage",
 )
 ALLOCATION_TABLE = Table(
     ALLOCATION,
@@ -279,17 +298,74 @@ ALLOCATION_TABLE = Table(
             "currency (of the catalogue's costs), decision (the investments decision), "
             "not_investments, order (one row per criterion, strongest first), tie_break "
             "(draw or employee_id), codes (allocation order), eligible track / eligible "
-            "code (one row per way to qualify).",
+            "code (one row per way to qualify), fallback (a waitlisted investment's "
+            "alternatives, one row per investment), advantage (the tracks whose "
+            "investments confer an advantage, for the fairness monitor).",
             16,
         ),
-        Col("name", "order: the decision or fact ranked; eligible: the track or code.", 20),
+        Col(
+            "name",
+            "order: the decision or fact ranked; eligible: the track or code; fallback: "
+            "the waitlisted investment.",
+            20,
+        ),
         Col(
             "values",
             "order: its values, best first; eligible: lines 'decision: value, value' (all "
-            f"must hold); the others: the setting's value. {LIST_HELP}",
+            "must hold); fallback: the alternatives, in order; advantage: the tracks; the "
+            f"others: the setting's value. {LIST_HELP}",
             50,
             lines=True,
             text=True,
+        ),
+    ),
+)
+
+CHANGE_KINDS = ("observe", "fact", "record")
+CHANGES_SETTINGS = ("explain", "show", *CHANGE_KINDS)
+CHANGES_TABLE = Table(
+    CHANGES,
+    "What a brief may name under 'What would change the outcome' (changes.yaml): the "
+    "decisions explained, and the changes a person or the panel could make, tried for "
+    "each person and named in a sentence each. One row per setting or change, in order.",
+    (
+        Col(
+            "setting",
+            "explain (a decision a brief explains, by role), show (how many changes are "
+            "named per decision), or a change: observe (new observations of signals by "
+            "others), fact (another value of a fact), record (a blank rating filled in).",
+            12,
+        ),
+        Col(
+            "name",
+            "explain: the role; observe: the signals ($set, or codes); fact: the fact; "
+            f"record: the facts. {LIST_HELP}",
+            24,
+            lines=True,
+            text=True,
+        ),
+        Col(
+            "values",
+            "explain: the outcomes worth naming a change toward, best first, or any; show: "
+            "how many; observe: up to how many new observations (up_to); fact: raise "
+            "(higher values only) or blank.",
+            24,
+            lines=True,
+            text=True,
+        ),
+        Col(
+            "as",
+            "observe: what each new observation records, one 'Evidence column: value' per line.",
+            30,
+            lines=True,
+            text=True,
+        ),
+        Col(
+            "says",
+            "The change in words: a brief reads 'OUTCOME, if SAYS'. Placeholders: "
+            "{signals}, {count}, {s} (observe); {value}, {label}, {now} (fact, record).",
+            60,
+            wrap=True,
         ),
     ),
 )
@@ -307,6 +383,7 @@ FIXED_TABLES = (
     PROXIES_TABLE,
     INVESTMENTS_TABLE,
     ALLOCATION_TABLE,
+    CHANGES_TABLE,
 )
 
 # A decision's sheet: the columns besides the conditions.

@@ -46,6 +46,7 @@ RESERVED = frozenset(
         "vocabulary.yaml",
         "decisions.yaml",
         "catalogue.yaml",
+        "changes.yaml",
     }
 )
 
@@ -189,12 +190,17 @@ def _vocabulary(reading: Reading, anchor: Cell) -> yaml.Node | None:
     return mapping(top, start)
 
 
-def _texts(reading: Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.Node, yaml.Node]]]:
-    """Outcomes sheet -> decision -> its ``texts`` entries, in row order."""
+Entries = list[tuple[yaml.Node, yaml.Node]]
+
+
+def _texts(reading: Reading, decisions: set[str]) -> tuple[dict[str, Entries], dict[str, Entries]]:
+    """Outcomes sheet -> decision -> its ``texts`` entries, and its ``fairness``
+    entries, in row order."""
     sheet = reading.sheet(layout.OUTCOMES)
-    found: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
+    found: dict[str, Entries] = {}
+    fairness: dict[str, Entries] = {}
     if sheet is None:
-        return found
+        return found, fairness
     columns = header_columns(sheet, layout.OUTCOMES_TABLE, reading)
     interest = [(name, i) for name, i in columns.items() if name.startswith(layout.INTEREST_PREFIX)]
     known = {*layout.OUTCOMES_TABLE.names(), *(name for name, _ in interest)}
@@ -210,9 +216,21 @@ def _texts(reading: Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.N
             sheet.header()[0].place if sheet.header() else Cell(0, f"{sheet.title}!A1"),
             "the Outcomes sheet needs the columns decision and outcome",
         )
-        return found
+        return found, fairness
     for row in sheet.data():
         decision, outcome = row[columns["decision"]], row[columns["outcome"]]
+        reads = row[columns["fairness"]] if "fairness" in columns else None
+        if reads is not None and not reads.blank:
+            if decision.blank or outcome.blank:
+                reading.error(reads.place, "fairness needs the decision and the outcome it is for")
+            elif decision.text not in decisions:
+                reading.error(
+                    decision.place,
+                    f"no decision '{decision.text}' on the Decisions sheet; its fairness is "
+                    "not read",
+                )
+            else:
+                fairness.setdefault(decision.text, []).append((key_node(outcome), scalar(reads)))
         entries = row_fields(row, columns, layout.OUTCOMES_TABLE, ("decision", "outcome"))
         entries = [
             e
@@ -244,7 +262,7 @@ def _texts(reading: Reading, decisions: set[str]) -> dict[str, list[tuple[yaml.N
         found.setdefault(decision.text, []).append(
             (key_node(outcome), mapping(entries, outcome.place))
         )
-    return found
+    return found, fairness
 
 
 _DECISION_KEYS = ("role", "label", "interest", "policy", "outcomes", "default", "meaning")
@@ -258,7 +276,7 @@ def _decisions(reading: Reading, anchor: Cell) -> yaml.Node | None:
         )
         return None
     rows = keyed_rows(sheet, layout.DECISIONS_TABLE, "name", reading, "a decision")
-    texts = _texts(reading, {cell.text for cell, _, _ in rows})
+    texts, fairness = _texts(reading, {cell.text for cell, _, _ in rows})
     entries: list[tuple[yaml.Node, yaml.Node]] = []
     table = layout.DECISIONS_TABLE
     for cell, row, cols in rows:
@@ -269,6 +287,10 @@ def _decisions(reading: Reading, anchor: Cell) -> yaml.Node | None:
         )
         if cell.text in texts:
             body.append((text_node("texts", cell.place), mapping(texts.pop(cell.text), cell.place)))
+        if cell.text in fairness:
+            reads = fairness.pop(cell.text)
+            place = place_of(reads[0][0])
+            body.append((text_node("fairness", place), mapping(reads, place)))
         entries.append((key_node(cell), mapping(body, cell.place)))
     start = sheet.header()[0].place if sheet.header() else anchor
     return mapping([(text_node("decisions", start), mapping(entries, start))], start)
@@ -464,6 +486,8 @@ def _catalogue(reading: Reading) -> yaml.Node | None:
     order: list[yaml.Node] = []
     eligible: dict[str, list[tuple[Found, yaml.Node]]] = {"tracks": [], "codes": []}
     currency: tuple[yaml.Node, yaml.Node] | None = None
+    fallback: list[tuple[yaml.Node, yaml.Node]] = []
+    advantage: tuple[yaml.Node, yaml.Node] | None = None
     if allocation is not None:
         columns = header_columns(allocation, layout.ALLOCATION_TABLE, reading)
         for row in allocation.data():
@@ -487,6 +511,10 @@ def _catalogue(reading: Reading) -> yaml.Node | None:
                 settings.append((text_node(key, setting.place), scalar(values, True)))
             elif key in ("not_investments", "codes"):
                 settings.append((text_node(key, setting.place), list_node(values, True)))
+            elif key == "advantage":  # written after eligible and fallback, as rules/ has it
+                advantage = (text_node(key, setting.place), list_node(values, True))
+            elif key == "fallback":
+                fallback.append((key_node(name), list_node(values, True)))
             elif key == "order":
                 ranking = list_node(values, True)
                 order.append(mapping([(key_node(name), ranking)], setting.place))
@@ -526,9 +554,105 @@ def _catalogue(reading: Reading) -> yaml.Node | None:
             groups.append((text_node(group, first), mapping(table_entries, first)))
         first = place_of(groups[0][0])
         settings.append((text_node("eligible", first), mapping(groups, first)))
+    if fallback:
+        first = place_of(fallback[0][0])
+        settings.append((text_node("fallback", first), mapping(fallback, first)))
+    if advantage is not None:
+        settings.append(advantage)
     if settings:
         first = place_of(settings[0][0])
         top.append((text_node("allocation", first), mapping(settings, first)))
+    return mapping(top, start)
+
+
+def _changes(reading: Reading) -> yaml.Node | None:
+    """The Changes sheet as changes.yaml: explain (a row per decision), show, changes."""
+    sheet = reading.sheet(layout.CHANGES)
+    if sheet is None:
+        return None
+    table = layout.CHANGES_TABLE
+    columns = header_columns(sheet, table, reading)
+    if "setting" not in columns:
+        reading.error(
+            sheet.header()[0].place if sheet.header() else Cell(0, f"{sheet.title}!A1"),
+            "the Changes sheet needs a 'setting' column",
+        )
+        return None
+    start: Cell | None = None
+    explain: Entries = []
+    top: Entries = []
+    changes: list[yaml.Node] = []
+
+    def cell(row: list[Found], name: str, at: Found) -> Found:
+        return row[columns[name]] if name in columns else Found(None, at.place)
+
+    for row in sheet.data():
+        setting = row[columns["setting"]]
+        key = setting.text.strip().lower()
+        if setting.blank:
+            continue
+        start = start or setting.place
+        name, values = cell(row, "name", setting), cell(row, "values", setting)
+        given, says = cell(row, "as", setting), cell(row, "says", setting)
+        if key not in layout.CHANGES_SETTINGS:
+            reading.error(
+                setting.place,
+                f"unknown setting '{setting.text}' (one of {', '.join(layout.CHANGES_SETTINGS)})"
+                + did_you_mean(setting.text, layout.CHANGES_SETTINGS),
+            )
+        elif key == "explain":
+            toward = cell_lines(values)
+            node: yaml.Node = (
+                scalar(Found("any", values.place), True)
+                if toward == ["any"]
+                else list_node(values, True)
+            )
+            explain.append((key_node(name), node))
+        elif key == "show":
+            top.append((text_node("show", setting.place), scalar(values)))
+        else:
+            lines = cell_lines(name)
+            what: yaml.Node = (
+                list_node(name, True)
+                if key == "record" or len(lines) != 1
+                else scalar(Found(lines[0], name.place), True)
+            )
+            entries: Entries = [(text_node(key, setting.place), what)]
+            if key == "observe" and not values.blank:
+                entries.append((text_node("up_to", values.place), scalar(values)))
+            if key == "fact" and not values.blank:
+                if values.text.strip().lower() != "raise":
+                    reading.error(
+                        values.place, "fact: write raise (higher values only) or leave blank"
+                    )
+                entries.append(
+                    (text_node("raise", values.place), scalar(Found(True, values.place)))
+                )
+            if not given.blank:
+                pairs: Entries = []
+                for line in cell_lines(given):
+                    column, sep, value = line.partition(":")
+                    if not sep:
+                        reading.error(given.place, f"'{line}': write 'Evidence column: value'")
+                        continue
+                    pairs.append(
+                        (
+                            text_node(column.strip(), given.place),
+                            scalar(Found(value.strip(), given.place)),
+                        )
+                    )
+                entries.append((text_node("as", given.place), mapping(pairs, given.place)))
+            if not says.blank:
+                entries.append((text_node("says", says.place), scalar(says, True)))
+            changes.append(mapping(entries, setting.place))
+    if start is None:
+        return None
+    if explain:
+        first = place_of(explain[0][0])
+        top.insert(0, (text_node("explain", first), mapping(explain, first)))
+    if changes:
+        first = place_of(changes[0])
+        top.append((text_node("changes", first), sequence(changes, first)))
     return mapping(top, start)
 
 
@@ -572,6 +696,9 @@ class WorkbookFiles(RuleFiles):
         catalogue = _catalogue(reading)
         if catalogue is not None:
             nodes["catalogue.yaml"] = catalogue
+        changes = _changes(reading)
+        if changes is not None:
+            nodes["changes.yaml"] = changes
         self._nodes = nodes
         self._tests = read_tests(reading)
         self._texts: dict[str, bytes] = {}
