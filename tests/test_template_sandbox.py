@@ -208,3 +208,37 @@ def test_the_packaged_templates_render_in_the_sandbox(sample_run: RunResult) -> 
     summary = builder.summary()
     for name in ("summary.html.j2", "summary.md.j2"):
         assert renderer.render(name, summary)
+
+
+def test_the_limit_is_this_threads_cpu_and_stops_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timer counts the whole process's CPU: a busy thread beside the rendering (a
+    # pool, a test runner) must neither stop it early, before its line is known, nor
+    # land a second stop in Jinja's handling of the first.
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    busy = threading.Thread(target=spin, daemon=True)
+    busy.start()
+    try:
+        test_a_template_that_runs_too_long_is_stopped(tmp_path, monkeypatch)
+    finally:
+        stop.set()
+        busy.join()
+
+
+def test_a_stop_found_by_the_clock_disarms_the_timer() -> None:
+    # The sandbox's clock check may see the deadline before the timer fires; the timer
+    # is then disarmed, or it would stop Jinja while it reports the first stop.
+    import signal
+
+    render = report.render
+    with render._time_limit(100):
+        render._DEADLINE.at = 0.0
+        with pytest.raises(render._TemplateTimeout):
+            render._past_deadline()
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
