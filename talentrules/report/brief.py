@@ -434,7 +434,7 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
                 cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
                 duration=_duration(investment.duration_months if investment else None),
                 status=PLAN_STATUS.get(entry.status, entry.status),
-                reason=entry.reason,
+                reason=entry.reason.rstrip(" ."),  # the templates end the sentence
                 by=PANEL if entry.by == "panel" else RULES,
                 recommended=recommended,
                 owner=str(owner) if owner else _default_owner(person),
