@@ -64,6 +64,7 @@ class PlanEntry:
     fallback: str | None = None  # a waitlisted entry's alternative with a seat, if any
     fallback_reason: str = ""  # why that alternative, or why priority next cycle
     short: str = ""  # what decided the status, in a few words (lists, the summary)
+    said: str = ""  # the panel's own reason (the override's reason cell), when it decided
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
                         cell=cell,
                         reason=f"removed by the panel ({cell}): {chosen.reason}",
                         short=f"removed by the panel ({cell})",
+                        said=chosen.reason,
                     )
                 )
         have = {e.code for e in entries}
@@ -190,6 +192,7 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
                     cost,
                     None,
                     cell,
+                    said=override.reason,
                 )
             )
         else:
@@ -202,6 +205,7 @@ def _entries(rec: Recommendation, catalogue: Catalogue, budget: Budget) -> list[
                 cost=cost,
                 cell=cell,
                 short=f"{status} by the panel ({cell})",
+                said=override.reason,
             )
     return entries
 
@@ -222,7 +226,9 @@ def _added(
         return PlanEntry(employee_id, code, "unavailable", "panel", reason, 0.0, None, cell)
     reason = f"chosen by the panel ({cell}): {chosen.reason}"
     cost = _cost(code, catalogue, budget)
-    return PlanEntry(employee_id, code, "allocated", "panel", reason, cost, None, cell)
+    return PlanEntry(
+        employee_id, code, "allocated", "panel", reason, cost, None, cell, said=chosen.reason
+    )
 
 
 def final_plan(

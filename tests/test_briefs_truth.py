@@ -109,6 +109,11 @@ def test_an_investment_override_reaches_every_output(out: Path) -> None:
     kenji = md(out, KENJI)
     assert "Plan: Expert leadership role (EXP-LEAD), allocated by the panel." in kenji
     assert "EUR 41,500 is committed against the cycle's budget of EUR 40,000" in kenji
+    assert (
+        "**Allocated** by the panel (the rules: not recommended): Has agreed to lead the data "
+        "guild; the role serves him better than the ladder this year (Overrides!C3)." in kenji
+    )
+    assert "**Removed by the panel** (the rules: waitlisted): Has agreed" in kenji
     summary = (out / "summary.md").read_text(encoding="utf-8")
     top = summary.split("## Scope")[0]
     assert "Over budget: the panel's decisions commit EUR 41,500" in top

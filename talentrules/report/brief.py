@@ -434,7 +434,10 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
                 cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
                 duration=_duration(investment.duration_months if investment else None),
                 status=PLAN_STATUS.get(entry.status, entry.status),
-                reason=entry.reason.rstrip(" ."),  # the templates end the sentence
+                # The status says "by the panel": its reason follows, with its cell.
+                reason=f"{entry.said.rstrip(' .')} ({entry.cell})"
+                if entry.said and entry.cell
+                else entry.reason.rstrip(" ."),  # the templates end the sentence
                 by=PANEL if entry.by == "panel" else RULES,
                 recommended=recommended,
                 owner=str(owner) if owner else _default_owner(person),

@@ -235,7 +235,7 @@ class PlanItem:
     )
     reason: str = described(
         "Why: what decided the status (the seat, a stronger case, the draw, "
-        "the budget, or the panel's decision and its cell); no closing full stop."
+        "the budget; for the panel's decision, its reason and cell); no closing full stop."
     )
     by: str = described("Who decided the status: 'the rules' or 'the panel'.")
     recommended: str = described(
