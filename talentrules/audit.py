@@ -38,11 +38,11 @@ from talentrules.paths import default_rules_dir
 from talentrules.record import (
     CHAIN_KEY,
     GENESIS,
+    LIST_FIELDS,
     MANIFEST,
     MANIFEST_VERSION,
     MAX_TRACE_BYTES,
     RECOMMENDATIONS,
-    LIST_FIELDS,
     ROLE_FIELDS,
     TRACE,
     Unreadable,

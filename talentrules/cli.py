@@ -616,9 +616,7 @@ def rules_check(rules_dir: Path | None, output_format: str) -> None:
     if not report.errors:
         rulebook = load_rulebook(rules_dir)
         refused = (
-            compile_problems(rulebook)
-            + catalogue_problems(rulebook)
-            + changes_problems(rulebook)
+            compile_problems(rulebook) + catalogue_problems(rulebook) + changes_problems(rulebook)
         )
     errors = report.errors + len(refused)
     summary = report.summary

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from talentrules.changes import Changes, Person, changes_problems, load_changes, nearest
-from talentrules.cli import cli
+from talentrules.cli import EXIT_RULES, cli
 from talentrules.facts import DerivationPlan
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.report.view import group_rows
@@ -83,7 +83,7 @@ def test_rules_check_reads_changes_yaml(tmp_path: Path) -> None:
     assert "'tenure_months' is not an Employees fact a change can set" in problems
     assert "'{signal}' is not known here" in problems
     result = CliRunner().invoke(cli, ["rules", "check", str(rules)])
-    assert result.exit_code == 1 and "changes.yaml" in result.output
+    assert result.exit_code == EXIT_RULES and "changes.yaml" in result.output
 
 
 def test_a_rulebook_workbook_carries_the_changes_the_fairness_and_the_fallbacks(
@@ -122,5 +122,5 @@ def test_a_rulebook_workbook_carries_the_changes_the_fairness_and_the_fallbacks(
     sheet.cell(2, 1).value = "explian"
     sheet.parent.save(tmp_path / "broken.xlsx")
     result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path / "broken.xlsx")])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_RULES
     assert "Changes!A2" in result.output and "did you mean 'explain'" in result.output

@@ -167,7 +167,7 @@ def test_the_time_limit_names_the_line_every_time(
     """In the main thread both the CPU timer and the sandbox's clock check run; the
     second must not fire again while Jinja rewrites the first's traceback (it did, now
     and then, and the error lost its line)."""
-    monkeypatch.setattr(report, "TEMPLATE_SECONDS", 0.2)
+    monkeypatch.setattr(report.render, "TEMPLATE_SECONDS", 0.2)
     renderer = report.Renderer(brief(tmp_path, ENDLESS))
     context = report.ContextBuilder(sample_run).brief(0)
     for _ in range(10):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from talentrules import __version__
 from talentrules.decide import Allotment
 from talentrules.plan import PlanEntry
-from talentrules.record import ROLE_FIELDS, role_fields
+from talentrules.record import LIST_FIELDS, role_fields
 from talentrules.report.names import Namer
 
 if TYPE_CHECKING:
@@ -34,11 +34,6 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     decisions = result.decisions
     policy = decisions.policy
     cycle = result.panel.cycle
-    many = {  # a part whose decision collects outcomes is a list
-        key
-        for key, role in ROLE_FIELDS
-        if (d := result.rulebook.role(role)) is not None and d.policy == "collect"
-    }
     people = []
     for r in result.results:
         outcomes = r.evaluation.outcomes
@@ -51,7 +46,7 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
                 "employee_id": r.employee_id,
                 "full_name": _plain(result.employees[r.employee_id].get("full_name")),
                 **{
-                    key: list(values) if key in many else ", ".join(values)
+                    key: list(values) if key in LIST_FIELDS else ", ".join(values)
                     for key, values in parts.items()
                 },
                 "investments": [a.code for a in allotments],

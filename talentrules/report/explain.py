@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from talentrules.errors import OutputError
 from talentrules.report.builder import ContextBuilder
 from talentrules.report.render import Renderer, strip_controls
 from talentrules.trace import PersonTrace
@@ -28,13 +27,7 @@ def render_brief_text(
 ) -> str:
     """The justification for one person as terminal text (``talentrules explain``),
     wrapped to ``width`` columns; ``trace`` adds the rules' conditions as written."""
-    index = next((n for n, r in enumerate(result.results) if r.employee_id == employee_id), None)
-    if index is None:
-        known = ", ".join(r.employee_id for r in result.results[:5])
-        raise OutputError(
-            f"{result.panel.path.name}: no evaluated person has employee_id {employee_id!r} "
-            f"(for example: {known})"
-        )
+    index = result.index(employee_id)
     width = max(MIN_WIDTH, min(MAX_WIDTH, width))
     text = Renderer(templates_dir).render(
         "brief.txt.j2", ContextBuilder(result).brief(index), width=width

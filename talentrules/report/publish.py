@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from talentrules import record
+from talentrules import processes, record
 from talentrules.errors import OutputError
 from talentrules.interrupt import quiet_worker
 from talentrules.outdir import claim_outdir, discard, publish, workspace
@@ -51,6 +50,12 @@ class Written:
 
 
 _RENDER: dict[str, Any] = {}  # per worker process: builder, renderer, folder
+
+
+def _start_renderer(state: dict[str, Any]) -> None:
+    """A spawned worker's builder, renderer and folder (forked ones inherit them)."""
+    quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
+    _RENDER.update(state)
 
 
 def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
@@ -194,9 +199,14 @@ def _render_briefs(
             # fork: workers inherit the run and the compiled templates instead of
             # unpickling them; results come back as small tuples. gc.freeze keeps the
             # workers' collector off the inherited objects, which would otherwise
-            # copy every page of the parent's heap into each worker.
-            gc.freeze()
-            pool = multiprocessing.get_context("fork").Pool(jobs, quiet_worker)
+            # copy every page of the parent's heap into each worker. spawn (no fork,
+            # or macOS): each worker gets them pickled once, by its initializer.
+            pools = processes.context()
+            if pools.get_start_method() == "fork":
+                gc.freeze()
+                pool = pools.Pool(jobs, quiet_worker)
+            else:
+                pool = pools.Pool(jobs, _start_renderer, (dict(_RENDER),))
             batches = pool.imap_unordered(_render_span, spans)
         try:
             if jobs > 1:  # the parent would only wait: it writes the trace meanwhile
@@ -213,7 +223,7 @@ def _render_briefs(
             if jobs > 1:
                 pool.terminate()
                 pool.join()
-                gc.unfreeze()
+                gc.unfreeze()  # a no-op when nothing was frozen
     finally:
         _RENDER.clear()
     return rendering, writing, tracing

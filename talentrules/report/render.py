@@ -120,9 +120,11 @@ class _TemplateTimeout(Exception):
 _DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
 
 
-def _stop() -> NoReturn:
-    """Stop the rendering, once: the timer is disarmed first, so that no second stop
-    lands in Jinja's own handling of the first."""
+def _time_up() -> NoReturn:
+    """Raise the timeout once. In the main thread both the timer and the clock checks
+    run, and Jinja spends a while rewriting the first one's traceback: the other must
+    not fire inside that rewrite, where no template line is left to name."""
+    _DEADLINE.at = None
     if threading.current_thread() is threading.main_thread():
         os_signal.setitimer(os_signal.ITIMER_PROF, 0)
     raise _TemplateTimeout
@@ -131,7 +133,7 @@ def _stop() -> NoReturn:
 def _past_deadline() -> None:
     deadline = getattr(_DEADLINE, "at", None)
     if deadline is not None and time.thread_time() > deadline:
-        _stop()
+        _time_up()
 
 
 def _on_timer(signum: int, frame: FrameType | None) -> None:
@@ -145,7 +147,7 @@ def _on_timer(signum: int, frame: FrameType | None) -> None:
     if left > 0:
         os_signal.setitimer(os_signal.ITIMER_PROF, max(left, 0.001))
         return
-    _stop()
+    _time_up()
 
 
 @contextlib.contextmanager
@@ -281,6 +283,11 @@ class Renderer:
             env.filters["wrap"] = _wrap
         self.html.filters["css_string"] = css_string
         self._cache: dict[str, jinja2.Template] = {}
+        self.templates_dir = templates_dir
+
+    def __reduce__(self) -> tuple[type[Renderer], tuple[Path | None]]:
+        # Compiled templates do not pickle: a spawned --jobs worker compiles its own.
+        return (Renderer, (self.templates_dir,))
 
     def template(self, name: str) -> jinja2.Template:
         """The compiled template ``name``; the language follows its extension."""
