@@ -109,7 +109,11 @@ def read_changes(rulebook: Rulebook, report: Report) -> Changes:
         return NONE
     for key, (key_node, _) in top.items():
         if key not in ("explain", "show", "changes"):
-            report.error(file, line_of(key_node), f"unknown key '{key}' (explain, show, changes)")
+            report.error(
+                file,
+                line_of(key_node),
+                f"unknown key '{key}' ({CHANGES_FILE} has explain, show, changes)",
+            )
     explain: list[str] = []
     toward: dict[str, tuple[str, ...]] = {}
     if "explain" in top:
@@ -180,7 +184,13 @@ def _change(node: yaml.Node, file: str, rulebook: Rulebook, report: Report) -> C
     allowed = {"observe": ("up_to", "as"), "fact": ("raise",), "record": ()}[kind]
     for key, (key_node, _) in entries.items():
         if key not in (kind, "says", *allowed):
-            report.error(file, line_of(key_node), f"{kind} change: unknown key '{key}'")
+            article = "an" if kind[0] in "aeiou" else "a"
+            report.error(
+                file,
+                line_of(key_node),
+                f"{kind} change: unknown key '{key}' "
+                f"({article} {kind} change has {', '.join((kind, *allowed, 'says'))})",
+            )
     says_node = entries.get("says")
     says = text_of(says_node[1], file, "says", report) if says_node else None
     if says is None:

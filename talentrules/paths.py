@@ -41,6 +41,7 @@ RULEBOOK_SCHEMAS = {
     "vocabulary.yaml": "rulebook-vocabulary",
     "decisions.yaml": "rulebook-decisions",
     "catalogue.yaml": "rulebook-catalogue",
+    "changes.yaml": "rulebook-changes",
 }
 RULE_FILE_SCHEMA = "rulebook-rules"
 RULE_TESTS_SCHEMA = "rulebook-tests"

@@ -32,6 +32,7 @@ from click.testing import CliRunner
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from talentrules.changes import changes_problems
 from talentrules.cli import cli
 from talentrules.decide import CATALOGUE_FILE, catalogue_problems
 from talentrules.errors import RulebookError
@@ -43,7 +44,7 @@ from talentrules.paths import (
     rulebook_schema,
     schema_file,
 )
-from talentrules.rulebook import DECISIONS_FILE, check_rulebook, load_rulebook
+from talentrules.rulebook import CHANGES_FILE, DECISIONS_FILE, check_rulebook, load_rulebook
 from talentrules.rulefiles import compose_text
 from talentrules.ruletests import load_rule_tests
 from talentrules.vocabulary import PARAMETERS_FILE, SIGNALS_FILE, VOCABULARY_FILE
@@ -143,6 +144,7 @@ def loader_refusals(folder: Path) -> list[str]:
         return messages
     rulebook = load_rulebook(folder)
     messages += catalogue_problems(rulebook)
+    messages += changes_problems(rulebook)
     try:
         load_rule_tests(rulebook, folder)
     except RulebookError as error:
@@ -210,6 +212,7 @@ def test_the_rule_schemas_share_their_common_definitions() -> None:
 
 def test_every_kind_of_rules_folder_file_has_its_schema() -> None:
     named = {PARAMETERS_FILE, SIGNALS_FILE, VOCABULARY_FILE, DECISIONS_FILE, CATALOGUE_FILE}
+    named.add(CHANGES_FILE)
     assert set(RULEBOOK_SCHEMAS) == named
     assert rulebook_schema("decisions.yaml") == "rulebook-decisions"
     assert rulebook_schema("20-heart.yaml") == RULE_FILE_SCHEMA
@@ -393,6 +396,11 @@ DRIFTS = [
     ("catalogue.yaml", ("allocation",), "add"),
     ("catalogue.yaml", ("allocation",), "remove:order"),
     ("catalogue.yaml", ("allocation", "eligible"), "add"),
+    ("changes.yaml", (), "add"),
+    ("changes.yaml", ("changes", 0), "add"),
+    ("changes.yaml", ("changes", 0), "remove:says"),
+    ("changes.yaml", ("changes", 1), "add"),
+    ("changes.yaml", ("changes", 3), "add"),
     ("tests/heart.yaml", (), "add"),
     ("tests/heart.yaml", ("tests", 0), "add"),
     ("tests/heart.yaml", ("tests", 0), "remove:name"),
@@ -465,6 +473,7 @@ def test_a_key_added_or_removed_is_caught(
 ALLOWED = (
     r"\(allowed: ([^)]*)\)",  # the rule language (talentrules.rulefiles.keys)
     r"\((?:a test|a rule-test file|an investment|allocation|catalogue\.yaml) has ([^)]*)\)",
+    r"\((?:changes\.yaml|an? \w+ change) has ([^)]*)\)",  # changes.yaml
     r"\(it takes ([^)]*)\)",  # a test's person, team and rows
     r"takes exactly one key: ([^(]*)",  # all, any or not
     r"eligible holds ('\w+:' and '\w+:')",
@@ -602,6 +611,15 @@ WRONG_VALUES = [
     ("catalogue.yaml", ("allocation",), "tie_break", "seniority"),
     ("catalogue.yaml", ("allocation",), "order", []),
     ("catalogue.yaml", ("allocation", "eligible", "tracks"), "Leaders", {"heart": ["Strong"]}),
+    ("catalogue.yaml", ("allocation",), "advantage", ["Management"]),
+    ("catalogue.yaml", ("allocation",), "fallback", ["LEAD-ROTATE"]),
+    ("decisions.yaml", ("decisions", "heart", "fairness"), "Strong", "good"),
+    ("changes.yaml", (), "show", 0),
+    ("changes.yaml", ("changes", 0), "up_to", "three"),
+    ("changes.yaml", ("changes", 0), "observe", 3),
+    ("changes.yaml", ("changes", 1), "raise", "yes"),
+    ("changes.yaml", ("changes", 3), "record", []),
+    ("changes.yaml", ("explain",), "verdict", "Strong"),
     ("tests/heart.yaml", ("tests", 0), "facts", ["performance"]),
     ("tests/heart.yaml", ("tests", 0), "expect", "Strong"),
     ("tests/personas.yaml", EVIDENCE_ROW, "months_ago", None),  # no date then
