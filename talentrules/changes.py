@@ -394,8 +394,18 @@ def nearest(
         return found
     values = _employee_values(person)
 
+    def any_move(outcomes: Mapping[str, tuple[str, ...]]) -> bool:
+        return any(outcomes.get(d.name, ()) != now.get(d.name, ()) for d, _ in decisions)
+
     def moved(outcomes: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
-        """Decision -> its new outcome, for each decision the change moves as wanted."""
+        """Decision -> its new outcome, for each decision the change moves as wanted.
+        A change that moves a ranked decision (the verdict) anywhere but up is named for
+        no decision: more courage observed that makes the evidence conflict and drops
+        the verdict is not a change a person would make to move their track."""
+        for d, wanted in decisions:
+            before, after = now.get(d.name, ()), outcomes.get(d.name, ())
+            if wanted is not None and after != before and not _toward(d, wanted, before, after):
+                return {}
         return {
             d.name: ", ".join(outcomes.get(d.name, ()))
             for d, wanted in decisions
@@ -413,7 +423,7 @@ def nearest(
                 most = person.evaluate(
                     extra=_observations(person, code, change.up_to, person.as_of, change.row)
                 )
-                if not moved(most):
+                if not any_move(most):
                     continue
                 open_ = {d.name for d, _ in decisions}
                 for count in range(1, change.up_to + 1):

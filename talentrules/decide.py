@@ -790,7 +790,6 @@ def _ordinal(n: int) -> str:
 
 
 def _seats_full(
-    code: str,
     investment: Investment,
     case: Case,
     last: Case,
@@ -802,7 +801,7 @@ def _seats_full(
     """Why a case found the seats full: a stronger case, or the tie-break among equals
     (what decided, the reason, and the reason in a few words)."""
     seats = investment.seats
-    full = f"{code} seats full ({seats} of {seats}, {investment.where('seats')})"
+    full = f"seats full ({seats} of {seats}, {investment.where('seats')})"
     if last.ranks == case.ranks:
         return (
             "draw",
@@ -868,11 +867,11 @@ def _allocate_code(
         short = ""
         if seats is not None and taken >= seats:
             decided_by, reason, short = (
-                _seats_full(code, investment, case, last, position, eligible, policy, budget)
+                _seats_full(investment, case, last, position, eligible, policy, budget)
                 if last is not None
                 else (
                     "rank",
-                    f"{code} has no seats this cycle ({investment.where('seats')})",
+                    f"no seats this cycle ({investment.where('seats')})",
                     "no seats this cycle",
                 )
             )
@@ -880,7 +879,7 @@ def _allocate_code(
             decided_by = "cost"
             short = "no known cost against the budget"
             reason = (
-                f"{code} has no known cost in {budget.currency or 'the budget currency'} "
+                f"no known cost in {budget.currency or 'the budget currency'} "
                 f"({investment.where('cost_per_person')}), so it cannot be committed "
                 f"against the budget of {budget.money(budget.amount)}"
             )
@@ -889,9 +888,9 @@ def _allocate_code(
             short = f"budget ran out ({_ordinal(position)} of {eligible})"
             reason = (
                 f"budget exhausted: {_number(ledger.committed)} of "
-                f"{budget.money(budget.amount)} committed when {code} "
-                f"({_number(price)}) came up in the policy's code order ({policy.source}); "
-                f"{_ordinal(position)} of {eligible} in its queue"
+                f"{budget.money(budget.amount)} already committed, too little left for its "
+                f"{budget.money(price)}, when it came up in the policy's order of "
+                f"investments ({policy.source}); {_ordinal(position)} of {eligible} in its queue"
             )
         else:
             status = "allocated"
@@ -906,7 +905,7 @@ def _allocate_code(
                 if cost is None
                 else f"{budget.money(price)} committed"
             )
-            reason = f"{code}: {limit}; {spend}"
+            reason = f"{limit}; {spend}"
             if seats is not None or budget.amount is not None:  # the queue mattered
                 reason += f"; {_ordinal(position)} in the queue ({case.words()})"
         cost_now = price if status == "allocated" else 0.0

@@ -409,10 +409,18 @@ def _fallback(
         )
         return (
             alternative,
-            f"{alternative} has {seat_words}{money_words} ({policy.source} fallback)",
+            f"{seat_words}{money_words} ({policy.source} fallback)",
         )
     if not alternatives:
-        why = f"the rulebook names no alternative to {code} ({policy.source} fallback)"
+        why = f"the rulebook names no alternative to this investment ({policy.source} fallback)"
     else:
-        why = f"no alternative ({', '.join(alternatives)}) has a seat and money left for this case"
+        named = ", ".join(_named(a, catalogue) for a in alternatives)
+        why = f"no alternative has a seat and money left for this case; tried {named}"
     return None, f"{NEXT_CYCLE}: {why}"
+
+
+def _named(code: str, catalogue: Catalogue) -> str:
+    """An investment for people: its name, the code in brackets ('Small leading role
+    (LEAD-TASTER)'); the code alone when the catalogue has no name for it."""
+    investment = catalogue.get(code)
+    return f"{investment.name} ({code})" if investment is not None and investment.name else code

@@ -17,6 +17,7 @@ from talentrules.cli import cli
 from talentrules.paths import sample_workbook
 
 AMARA, KENJI, DANIEL, HENRIK, CARLOS, ELENA = "00001", "00030", "00009", "00004", "00024", "00015"
+SAMUEL, MATEO = "00022", "00032"
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,12 @@ def test_overruled_rules_are_apart_and_counted_apart(out: Path) -> None:
 def test_no_interest_sentence_the_data_does_not_support(out: Path) -> None:
     henrik = md(out, HENRIK)
     assert "Career interest recorded: Stay in role (Employees!V5)" in henrik
-    assert "Where their own words above say more than the recorded interest" in henrik
+    assert "I would rather go back to analysis work." in henrik
+    # The rules read the recorded interest, not the statement: the brief says so.
+    assert (
+        "The rules read the recorded interest only, not their own words above; where the "
+        "two differ, their own words come first." in henrik
+    )
     for brief in (out / "briefs").glob("*.md"):
         text = " ".join(brief.read_text(encoding="utf-8").split())
         assert "stated wish not to manage" not in text
@@ -160,6 +166,28 @@ def test_briefs_and_summary_speak_plain_words(out: Path) -> None:
     assert "What the seed" not in summary
 
 
+# A code where people read: 'LEAD-STRETCH', 'H-DEV', 'C-AFF' (a dash, capitals).
+CODE = re.compile(r"\b[A-Z]{1,5}-[A-Z]{3,8}\b")
+
+
+def test_codes_only_in_brackets_after_a_name(out: Path) -> None:
+    # Everywhere a manager or an HR business partner reads (the brief before its audit
+    # appendix, the summary before its rule catalogue), a code follows a name in
+    # brackets: 'Mentoring by a senior leader (LEAD-MENTOR)', never 'when LEAD-MENTOR
+    # (800) came up' or 'recommended EXP-LADDER'.
+    parts = [manager_part(out, p.stem) for p in (out / "briefs").glob("*.md")]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    parts.append(summary.split("## Appendix")[0])
+    for part in parts:
+        for found in CODE.finditer(part):
+            assert part[found.start() - 1] == "(", part[found.start() - 80 : found.end() + 20]
+    kenji = md(out, KENJI)
+    assert (
+        "| investment | Expert-track progression (EXP-LADDER) | **Expert leadership role "
+        "(EXP-LEAD)** |" in kenji
+    )
+
+
 def test_what_would_change_is_heart_first_in_sentences(out: Path) -> None:
     part = manager_part(out, DANIEL)
     changes = part.split("## What would change the outcome")[1].split("## ")[0]
@@ -168,6 +196,21 @@ def test_what_would_change_is_heart_first_in_sentences(out: Path) -> None:
     assert lines[1].startswith("- Emerging, if people other than them saw them show")
     bullets = [line for line in lines if line.startswith("- ")]
     assert 1 <= len(bullets) <= 6  # a few, a sentence each (3 per decision at most)
+
+
+def test_no_change_named_that_drops_the_verdict(out: Path) -> None:
+    # More courage observed for Samuel Osei would make his evidence conflict (he is
+    # also seen avoiding hard calls) and drop a Strong verdict: true, but not a change a
+    # person would make to move their track, so it is not named.
+    samuel = manager_part(out, SAMUEL).split("## What would change the outcome")[1]
+    assert "Shows courage" not in samuel and "- Gather evidence, if" not in samuel
+    # The new observations the search assumed are said in full: energised, committed.
+    henrik = md(out, HENRIK)
+    assert (
+        "- Strong, if people other than them saw them show “Develops others” (H-DEV) or "
+        "“Takes responsibility” (H-RSP) 3 more times, each time someone new, in another "
+        "kind of situation, energised by it, with others committing." in henrik
+    )
 
 
 # --- nobody lost from view ----------------------------------------------------------------
@@ -231,6 +274,9 @@ def test_plan_rows_have_owner_start_and_measure(out: Path) -> None:
     # From the Development sheet (the panel's own planned row) ...
     assert "Lucía Fernández (line manager); once the panel has signed off" in kenji
     assert "Two product teams adopt the data guild's standards within the year." in kenji
+    # An Active Development row started in the past: under way, not a start to come.
+    assert "| L. Fontaine (sponsor); under way since 2026-01-12 |" in md(out, MATEO)
+    assert "the person's HR business partner; under way since 2026-05-04" in md(out, HENRIK)
     # ... else the stated defaults, said once.
     amara = md(out, AMARA)
     assert "owner, start and measure are the stated defaults" in amara

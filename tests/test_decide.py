@@ -300,14 +300,14 @@ def test_seats_exhausted_go_to_the_strongest_cases(policy: AllocationPolicy) -> 
     # The reason names what decided: the last seat's case ranked higher on readiness.
     assert result["E3"] == (
         "waitlisted",
-        "LEAD-PROG seats full (2 of 2, Investments!E2): the last seat went to a case ranked "
+        "seats full (2 of 2, Investments!E2): the last seat went to a case ranked "
         "higher on readiness (Ready now against Ready 1-2 years); this case is 3rd of 4 in "
         "the queue",
         3,
     )
     assert result["E1"][0::2] == ("waitlisted", 4)
     assert result["E2"][1] == (
-        "LEAD-PROG: seat 2 of 2; 0 EUR committed; 2nd in the queue "
+        "seat 2 of 2; 0 EUR committed; 2nd in the queue "
         "(heart Strong, readiness Ready now, risk of loss High)"
     )
 
@@ -352,8 +352,9 @@ def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
         "waitlisted",
     ]
     assert result["E3"][1] == (
-        "budget exhausted: 9,000 of 10,000 EUR committed when LEAD-PROG (4,500) came up in "
-        "the policy's code order (rules/catalogue.yaml); 3rd of 4 in its queue"
+        "budget exhausted: 9,000 of 10,000 EUR already committed, too little left for its "
+        "4,500 EUR, when it came up in the policy's order of investments "
+        "(rules/catalogue.yaml); 3rd of 4 in its queue"
     )
     assert (allocation.committed, allocation.remaining) == (9000.0, 1000.0)
     (total,) = allocation.totals
@@ -404,7 +405,7 @@ def test_an_investment_with_no_seats_listed_has_no_seat_limit(policy: Allocation
     people = [person(e, "Strong", "LEAD-MENTOR") for e in ids]
     unlimited = allocate(people, {}, cat, EUR, policy)
     assert {a.status for a in unlimited.allotments} == {"allocated"}
-    assert unlimited.allotments[0].reason == "LEAD-MENTOR: no seat limit; 500 EUR committed"
+    assert unlimited.allotments[0].reason == "no seat limit; 500 EUR committed"
     # ... but it is still bound by the budget.
     bound = allocate(people, {}, cat, Budget(2000, "EUR"), policy)
     assert [a.status for a in bound.allotments].count("allocated") == 4
@@ -467,9 +468,7 @@ def test_unknown_cost_is_never_committed_against_a_budget(policy: AllocationPoli
     # Without a budget there is nothing to commit against: seats alone decide.
     (free,) = allocate(people, {}, cat, EUR, policy).allotments
     assert (free.status, free.cost) == ("allocated", 0.0)
-    assert free.reason == (
-        "LEAD-ROTATE: no seat limit; cost unknown (Investments!F2), no budget to commit to"
-    )
+    assert free.reason == ("no seat limit; cost unknown (Investments!F2), no budget to commit to")
 
 
 def test_default_costs_in_another_currency_are_not_compared(policy: AllocationPolicy) -> None:
@@ -724,7 +723,7 @@ def test_decide_runs_catalogue_allocation_and_overrides() -> None:
         result.recommendations["E2"]
         .allocation[0]
         .reason.startswith(
-            "LEAD-PROG seats full (1 of 1, Investments!E2): the last seat went to a case ranked "
+            "seats full (1 of 1, Investments!E2): the last seat went to a case ranked "
             "higher on readiness (Ready now against Ready 3-5 years)"
         )
     )

@@ -89,4 +89,4 @@ def test_fallback_with_a_seat_or_priority_next_cycle(sample: RunResult, tmp_path
     waiting = [e for es in result.plan.plans.values() for e in es if e.code == "LEAD-STRETCH"]
     offered = [e for e in waiting if e.status == "waitlisted"]
     assert offered and all(e.fallback == "LEAD-ROTATE" for e in offered)
-    assert "LEAD-ROTATE has 2 seats left" in offered[0].fallback_reason
+    assert offered[0].fallback_reason.startswith("2 seats left")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from talentrules.changes import Person, nearest
@@ -96,7 +96,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         changes=what_would_change(view, employee_id, outcomes),
         contest=contest(view),
         how=how_decided(view, trace, res.evaluation, values),
-        overrides=override_items(recommendation),
+        overrides=override_items(view, recommendation),
         outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
     )
@@ -362,7 +362,10 @@ def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str)
     if decision is not None:
         fit = decision.interest_text(track, str(interest) if interest is not None else None)
     if statement and fit:
-        fit += " Where their own words above say more than the recorded interest, they come first."
+        fit += (
+            " The rules read the recorded interest only, not their own words above; where"
+            " the two differ, their own words come first."
+        )
     cell = row.cells.get("aspiration_statement")
     interest_cell = row.cells.get(decision.interest) if decision and decision.interest else None
     return Aspiration(
@@ -441,12 +444,22 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
                 by=PANEL if entry.by == "panel" else RULES,
                 recommended=recommended,
                 owner=str(owner) if owner else _default_owner(person),
-                start=shown(start) if start is not None else DEFAULT_START,
+                start=_start(development, start),
                 measure=str(measure) if measure else DEFAULT_MEASURE,
                 fallback=fallback,
             )
         )
     return tuple(items)
+
+
+def _start(development: Row | None, started: Value) -> str:
+    """When a plan row starts: a Development row already Active started in the past,
+    so the brief says it is under way rather than give a past date as a start."""
+    if started is None:
+        return DEFAULT_START
+    if development is not None and development.get("status") == "Active":
+        return f"under way since {shown(started)}"
+    return shown(started)
 
 
 def _duration(months: float | None) -> str:
@@ -461,7 +474,8 @@ def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> 
         return ""
     return (
         "Where the Development sheet plans none, owner, start and measure are the stated "
-        f"defaults: the line manager, {DEFAULT_START}, the measure in "
+        f"defaults: the line manager (else the HR business partner), {DEFAULT_START}, the "
+        f"measure in "
         f"{view.default_catalogue.source}."
     )
 
@@ -765,21 +779,24 @@ def how_decided(
     return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)
 
 
-def override_items(recommendation: Recommendation | None) -> tuple[OverrideItem, ...]:
+def override_items(
+    view: RunView, recommendation: Recommendation | None
+) -> tuple[OverrideItem, ...]:
     """The panel's overrides for this person, beside what was recommended."""
     if recommendation is None:
         return ()
-    return tuple(override_item(o) for o in recommendation.overrides)
+    return tuple(override_item(o, view.investment_name) for o in recommendation.overrides)
 
 
-def override_item(o: Override) -> OverrideItem:
-    """One panel override as documents show it."""
+def override_item(o: Override, name: Callable[[str], str] = str) -> OverrideItem:
+    """One panel override as documents show it; ``name`` words a value for people (an
+    investment's name with its code in brackets; other values stay as they are)."""
     field_name = o.field + (f" {o.target}" if o.target else "")
     reason = o.reason + (f" (superseded by {o.superseded_by})" if o.superseded_by else "")
     return OverrideItem(
         field=field_name,
-        recommended=", ".join(o.recommended) or UNKNOWN,
-        decision=", ".join(o.decision) or UNKNOWN,
+        recommended=", ".join(map(name, o.recommended)) or UNKNOWN,
+        decision=", ".join(map(name, o.decision)) or UNKNOWN,
         reason=reason,
         decided_by=o.decided_by,
         decided_on=shown(o.decided_on),

@@ -90,7 +90,8 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         exceptions=exceptions(view),
         balance=balance_lines(view),
         overrides=tuple(
-            OverrideLine(view.ref(o.employee_id), override_item(o)) for o in decisions.overrides
+            OverrideLine(view.ref(o.employee_id), override_item(o, view.investment_name))
+            for o in decisions.overrides
         ),
         override_directions=tuple(sorted(counts["direction"].items())),
         override_deciders=tuple(sorted(counts["decider"].items())),
