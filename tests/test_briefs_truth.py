@@ -274,6 +274,10 @@ def test_plan_rows_have_owner_start_and_measure(out: Path) -> None:
     # From the Development sheet (the panel's own planned row) ...
     assert "Lucía Fernández (line manager); once the panel has signed off" in kenji
     assert "Two product teams adopt the data guild's standards within the year." in kenji
+    # The reason after a status is a sentence of its own, in every format.
+    html = (out / "briefs" / f"{MATEO}.html").read_text(encoding="utf-8")
+    assert '<b>Waitlisted</b>.\n<span class="small">Seats full (4 of 4, Investments!E2)' in html
+    assert '<span class="small">Budget exhausted: 40,000 of 40,000 EUR' in html
     # An Active Development row started in the past: under way, not a start to come.
     assert "| L. Fontaine (sponsor); under way since 2026-01-12 |" in md(out, MATEO)
     assert "the person's HR business partner; under way since 2026-05-04" in md(out, HENRIK)

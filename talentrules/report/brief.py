@@ -438,9 +438,13 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
                 duration=_duration(investment.duration_months if investment else None),
                 status=PLAN_STATUS.get(entry.status, entry.status),
                 # The status says "by the panel": its reason follows, with its cell.
-                reason=f"{entry.said.rstrip(' .')} ({entry.cell})"
-                if entry.said and entry.cell
-                else entry.reason.rstrip(" ."),  # the templates end the sentence
+                # A sentence of its own after the status ('Waitlisted. Seats full ...'):
+                # the templates end it.
+                reason=_sentence(
+                    f"{entry.said.rstrip(' .')} ({entry.cell})"
+                    if entry.said and entry.cell
+                    else entry.reason.rstrip(" .")
+                ),
                 by=PANEL if entry.by == "panel" else RULES,
                 recommended=recommended,
                 owner=str(owner) if owner else _default_owner(person),
@@ -450,6 +454,10 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
             )
         )
     return tuple(items)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _start(development: Row | None, started: Value) -> str:
