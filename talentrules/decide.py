@@ -816,8 +816,8 @@ def _seats_full(
         f"{full}: the last seat went to a case ranked higher on {case.label(n)} "
         f"({last.values[n][1]} against {case.values[n][1]}); this case is "
         f"{_ordinal(position)} of {queued} in the queue",
-        f"seats full; ranked higher: {case.label(n)} {last.values[n][1]} against "
-        f"{case.values[n][1]} ({_ordinal(position)} of {queued})",
+        f"seats full; the last seat went to a case with {case.label(n)} "
+        f"{last.values[n][1]}, this one {case.values[n][1]} ({_ordinal(position)} of {queued})",
     )
 
 

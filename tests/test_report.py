@@ -307,6 +307,7 @@ def make_summary(name: str = "Ana Example", panel_edition: bool = True) -> Summa
         recommended_committed="EUR 1,500",
         committed="EUR 1,500",
         remaining="EUR 58,500",
+        remaining_label="remaining",
         waitlist=(
             report.WaitItem(
                 ana,

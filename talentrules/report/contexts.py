@@ -637,7 +637,11 @@ class SummaryContext:
     recommended_committed: str = described("Money the rules' allocation commits.")
     committed: str = described("Money committed with the panel's decisions.")
     remaining: str = described(
-        "Budget left with the panel's decisions (negative: over), or 'not applicable'."
+        "Budget left with the panel's decisions, or how far over it they go (see "
+        "remaining_label), or 'not applicable'."
+    )
+    remaining_label: str = described(
+        "'remaining', or 'over the budget' when the panel's decisions spend more than it."
     )
     waitlist: tuple[WaitItem, ...] = described(
         "Everyone waitlisted (the panel's decisions counted), with what decided it and a fallback."

@@ -78,12 +78,9 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         budget=view.money(budget.amount) if budget.amount is not None else "no budget set",
         recommended_committed=view.money(plan.recommended_committed),
         committed=view.money(plan.committed),
-        remaining=(
-            "not applicable"
-            if plan.remaining is None
-            else f"{view.money(-plan.remaining)} over the budget"
-            if plan.remaining < 0
-            else view.money(plan.remaining)
+        remaining=("not applicable" if plan.remaining is None else view.money(abs(plan.remaining))),
+        remaining_label=(
+            "over the budget" if plan.remaining is not None and plan.remaining < 0 else "remaining"
         ),
         waitlist=waitlist(view),
         unseated=unseated(view),
