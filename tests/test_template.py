@@ -317,3 +317,26 @@ def test_the_blank_template_is_refused_by_validate_as_by_evaluate(tmp_path: Path
     book = openpyxl.load_workbook(path)
     codes = [row[0] for row in book["Investments"].iter_rows(min_row=2, values_only=True)]
     assert codes == list(default_catalogue().investments)
+
+
+def test_blank_template_refused_alike_by_validate_and_evaluate(tmp_path: Path) -> None:
+    # Issue 11: the blank template passed `validate` as usable and was refused by
+    # `evaluate`. Through the real commands: both refuse it, with the same reason and
+    # the same count, and its Investments sheet carries the default catalogue.
+    runner = CliRunner()
+    blank = tmp_path / "blank.xlsx"
+    assert runner.invoke(cli, ["template", str(blank)]).exit_code == 0
+    validated = runner.invoke(cli, ["validate", str(blank)])
+    evaluated = runner.invoke(cli, ["evaluate", str(blank), "-o", str(tmp_path / "out")])
+    assert validated.exit_code == evaluated.exit_code == 1
+    reason = "Employees: no usable row: nobody to evaluate"
+    assert reason in validated.output and reason in evaluated.output
+    tally = "(1 error, 1 warning, 9 notes; 0 rows rejected)"
+    assert f"NOT usable: fix the errors above {tally}" in validated.output
+    assert f"NOT usable {tally}" in evaluated.output
+    assert not (tmp_path / "out").exists()
+    codes = [
+        r[0]
+        for r in openpyxl.load_workbook(blank)["Investments"].iter_rows(min_row=3, values_only=True)
+    ]
+    assert codes == list(default_catalogue().investments)
