@@ -157,6 +157,12 @@ def test_workbook_with_errors_refused_then_allowed(tmp_path: Path) -> None:
     assert duplicate["who"].startswith("00044 ")
     assert f"Employees row 45 ({duplicate['who']})" in summary
     assert any(r[0] == "Employees" and r[1] == 45 and r[2] == duplicate["who"] for r in rows)
+    assert (
+        "Employees",
+        45,
+        duplicate["who"],
+        "Employees!A45: duplicate employee_id '00044': also in A47",
+    ) in rows
     # validate and the summary count the workbook's problems the same way.
     tally = validated.splitlines()[-1].split("(", 1)[1].rstrip(")")
     assert "rows rejected" in tally and f"{rejected} rows rejected" in tally

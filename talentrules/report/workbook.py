@@ -240,7 +240,9 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
         if who and rejected_row.sheet != "Employees" and first in result.employees:
             who = f"{first} {shown(result.employees[first].get('full_name'))}"
         for p in rejected_row.reasons:
-            rejected.add([rejected_row.sheet, rejected_row.number, who, str(p)])
+            # The file is the run's workbook: the reason starts at the sheet and cell.
+            reason = str(p).removeprefix(f"{p.file}: ")
+            rejected.add([rejected_row.sheet, rejected_row.number, who, reason])
     rejected.close()
     warnings = _Sheet(book, "Warnings", (("where", 40), ("warning", 100)))
     for p in result.problems:
