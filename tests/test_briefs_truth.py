@@ -141,6 +141,36 @@ def test_an_investment_override_reaches_every_output(out: Path) -> None:
     assert budget["committed"][9].value == 41500
 
 
+def test_an_allocation_override_past_the_seats_is_said_at_the_top(
+    tmp_path: Path,
+) -> None:
+    # The panel gives Amara Okafor the LEAD-STRETCH seat she was waitlisted for: five
+    # people for four seats, said at the top of the summary and in her brief, with
+    # the investment named for people.
+    book = openpyxl.load_workbook(sample_workbook())
+    book["Overrides"].append(
+        ["00001", "allocation", "LEAD-STRETCH: allocated", "Post opens in May.", "K. Osei"]
+    )
+    book.save(tmp_path / "seat.xlsx")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "seat.xlsx"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    top = (out / "summary.md").read_text(encoding="utf-8").split("## Scope")[0]
+    assert (
+        "Over seats: Stretch assignment, acting manager (LEAD-STRETCH) has 5 people "
+        "allocated for 4 seats (Investments!E2)" in top
+    )
+    assert "Amara Okafor" in top and "Overrides!C4" in top
+    amara = manager_part(out, AMARA)
+    assert (
+        "With the panel's decisions (Overrides!C4), Stretch assignment, acting manager "
+        "(LEAD-STRETCH) has 5 people allocated for 4 seats (Investments!E2)." in amara
+    )
+    assert "| allocation Stretch assignment, acting manager (LEAD-STRETCH) | waitlisted |" in amara
+    for found in CODE.finditer(amara):
+        assert amara[found.start() - 1] == "(", amara[found.start() - 80 : found.end() + 20]
+
+
 # --- plain words for people --------------------------------------------------------------
 
 

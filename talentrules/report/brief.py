@@ -799,7 +799,7 @@ def override_items(
 def override_item(o: Override, name: Callable[[str], str] = str) -> OverrideItem:
     """One panel override as documents show it; ``name`` words a value for people (an
     investment's name with its code in brackets; other values stay as they are)."""
-    field_name = o.field + (f" {o.target}" if o.target else "")
+    field_name = o.field + (f" {name(o.target)}" if o.target else "")
     reason = o.reason + (f" (superseded by {o.superseded_by})" if o.superseded_by else "")
     return OverrideItem(
         field=field_name,
