@@ -483,8 +483,7 @@ def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> 
     return (
         "Where the Development sheet plans none, owner, start and measure are the stated "
         f"defaults: the line manager (else the HR business partner), {DEFAULT_START}, the "
-        f"measure in "
-        f"{view.default_catalogue.source}."
+        f"measure in {view.default_catalogue.source}."
     )
 
 
