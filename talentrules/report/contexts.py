@@ -179,7 +179,7 @@ class TeamFigures:
 
 @dataclass(frozen=True)
 class InfluenceSection:
-    """Inspiration profile (the seed's three kinds) and the management pattern."""
+    """Inspiration profile (the three kinds of leadership) and the management pattern."""
 
     inspiration: tuple[str, ...] = described("Position, Expert, Personal, or 'None evidenced'.")
     inspiration_notes: tuple[str, ...] = described("What each kind shown means (outcome texts).")
