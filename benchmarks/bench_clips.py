@@ -5,7 +5,7 @@ beside talentrules' engine with and without its trace.
     .venv/bin/python benchmarks/bench_clips.py                 # 10,000 people
     .venv/bin/python benchmarks/bench_clips.py --people 2000 --show-clips | less
 
-The rulebook (rules/, as talentrules compiles it: docs/rules.md, rulebook.py) is
+The rulebook (rules/, as talentrules compiles it: docs/rules.md, talentrules/rulebook/) is
 translated here, not in the package, into one CLIPS program:
 
 - ``person``: one fact a person, a slot per fact the rules read; an unknown value is

@@ -28,8 +28,9 @@ from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import evaluate
-from talentrules.rulebook import ROLES, Decision, FactSpec, Rulebook
+from talentrules.rulebook import ROLES, Decision, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
+from talentrules.vocabulary import FactSpec
 
 CHANGES_FILE = "changes.yaml"
 KINDS = ("observe", "fact", "record")

@@ -34,13 +34,13 @@ from talentrules.rulebook import (
     Decision,
     Evaluation,
     Expr,
-    FactSpec,
     Not,
     Rule,
     Rulebook,
     resolve,
 )
 from talentrules.rulefiles import where as place
+from talentrules.vocabulary import FactSpec
 
 TRACE_VERSION = 2
 

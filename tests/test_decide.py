@@ -37,7 +37,8 @@ from talentrules.errors import RulebookError
 from talentrules.model import Cell, Panel, Row, Value
 from talentrules.paths import default_rules_dir
 from talentrules.plan import final_plan
-from talentrules.rulebook import Decision, Evaluation, FactSpec, Policy, Rulebook
+from talentrules.rulebook import Decision, Evaluation, Policy, Rulebook
+from talentrules.vocabulary import FactSpec
 
 COLUMNS = {
     "Cycle": ["cycle_id", "as_of", "budget", "currency"],

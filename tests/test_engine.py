@@ -33,7 +33,6 @@ from talentrules.rulebook import (
     Decision,
     Evaluation,
     Expr,
-    FactSpec,
     Not,
     Rule,
     Rulebook,
@@ -43,6 +42,7 @@ from talentrules.rulebook import (
     resolve,
     rule_reads,
 )
+from talentrules.vocabulary import FactSpec
 
 FILE = "test.yaml"
 

@@ -24,7 +24,8 @@ from talentrules.facts import (
 from talentrules.ingest import load_workbook
 from talentrules.model import Cell, Panel, Row
 from talentrules.paths import default_rules_dir
-from talentrules.rulebook import FactSpec, load_rulebook
+from talentrules.rulebook import load_rulebook
+from talentrules.vocabulary import FactSpec
 
 AS_OF = dt.date(2026, 10, 31)
 

@@ -531,7 +531,8 @@ def _definition(name: str, *path: str) -> Any:
 def test_the_enums_are_the_loaders() -> None:
     from talentrules.contract import INVESTMENT_TRACKS
     from talentrules.decide import _MODES
-    from talentrules.rulebook import _POLICIES, ROLES
+    from talentrules.rulebook import ROLES
+    from talentrules.rulebook.decisions import _POLICIES
     from talentrules.vocabulary import _FACT_TYPES, MEASURES, SIGNAL_KINDS, SIGNAL_WEIGHTS
 
     decision = _definition("rulebook-decisions", "$defs", "decision", "properties")

@@ -17,7 +17,6 @@ from talentrules.rulebook import (
     AnyOf,
     Compare,
     Decision,
-    FactSpec,
     Not,
     check_rulebook,
     evaluate,
@@ -26,6 +25,7 @@ from talentrules.rulebook import (
     parse_condition,
     rule_reads,
 )
+from talentrules.vocabulary import FactSpec
 
 BAD_RULEBOOKS = Path(__file__).parent / "rulebooks"
 BAD_CASES = sorted(p for p in BAD_RULEBOOKS.iterdir() if p.is_dir())
