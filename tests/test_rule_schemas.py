@@ -533,7 +533,8 @@ def test_the_enums_are_the_loaders() -> None:
     from talentrules.decide import _MODES
     from talentrules.rulebook import ROLES
     from talentrules.rulebook.decisions import _POLICIES
-    from talentrules.vocabulary import _FACT_TYPES, MEASURES, SIGNAL_KINDS, SIGNAL_WEIGHTS
+    from talentrules.vocabulary import MEASURES, SIGNAL_KINDS, SIGNAL_WEIGHTS
+    from talentrules.vocabulary.declared_facts import _FACT_TYPES
 
     decision = _definition("rulebook-decisions", "$defs", "decision", "properties")
     assert tuple(decision["policy"]["enum"]) == _POLICIES
