@@ -5,7 +5,7 @@
 
 What it writes, and from what:
 
-- ``docs/workbook.md``: the workbook contract, from ``talentrules/contract.py``, and
+- ``docs/workbook.md``: the workbook contract, from ``talentrules/contract/``, and
   the default rulebook's signal codes, from its catalogue (``rules/signals.yaml``);
 - ``docs/cli.md``: every command's ``--help``, verbatim (80 columns);
 - ``README.md``: the command table (a synopsis of every command with every option,
@@ -146,7 +146,7 @@ WORKBOOK_INTRO = """\
 
 A panel brings one workbook (`.xlsx`, or `.xlsm`) per review cycle; past Excel's row
 limit, a folder of CSV files, one per sheet, holds the same ([csv.md](csv.md)). This
-page is written from the contract in the code (`talentrules/contract.py`), which
+page is written from the contract in the code (`talentrules/contract/`), which
 ingestion validates against, `talentrules template` writes out as a workbook (header
 comments, dropdowns, an example row per sheet) and the benchmarks fill in, so the
 four agree. The one thing the contract leaves to the rulebook is the Evidence sheet's
@@ -282,7 +282,7 @@ def workbook_md() -> str:
         for s in contract.SHEETS
     )
     text = WORKBOOK_INTRO.format(
-        generated=GENERATED.format(source="talentrules/contract.py and rules/signals.yaml"),
+        generated=GENERATED.format(source="talentrules/contract/ and rules/signals.yaml"),
         sheet_rows=sheet_rows,
     )
     lines = [text]
