@@ -152,7 +152,7 @@ def _memory_child(rulebook: Rulebook, persons: Sequence[PersonFacts], count: int
     with engine.Engine(rulebook) as compiled:
         for person in persons[:count]:
             # (a)'s work per person: the engine and the full trace, then dropped. What
-            # stays is the trace's memos (bounded per rule: reference._MEMO_LIMIT).
+            # stays is the trace's memos (bounded per rule: reference/explanation.py).
             evaluation, _ = compiled.explain(person)
             reference.explain(rulebook, person, evaluation)
     out.send((base, _status_kb("VmHWM")))

@@ -1,7 +1,7 @@
 """The rule language: rules/*.yaml -> a checked, immutable Rulebook.
 
 The Rulebook (model.py) is the compiled form every evaluator works from: the
-pure-Python reference evaluator (reference.py) and the durable_rules engine
+pure-Python reference evaluator (reference/) and the durable_rules engine
 (engine.py). The language is documented in docs/rules.md. This package's front
 door is below (load_rulebook, check_rulebook, check_report); each of its modules
 does one job of reading and checking a rules folder:
