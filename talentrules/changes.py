@@ -357,6 +357,20 @@ def _fill(says: str, **values: object) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), says)
 
 
+# The {value} placeholder with the quote marks around it, repeated for each value listed.
+_VALUE_WORD = re.compile(r"([“‘«\"']?)\{value\}([”’»\"']?)")
+
+
+def _listing(says: str, values: Sequence[Value]) -> str:
+    """``says`` with ``{value}`` as one value or several: “A”, “B” or “C”."""
+    found = _VALUE_WORD.search(says)
+    if found is None:
+        return says
+    words = [f"{found.group(1)}{v}{found.group(2)}" for v in values]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return says[: found.start()] + listed + says[found.end() :]
+
+
 def _toward(
     decision: Decision,
     wanted: tuple[str, ...] | None,
@@ -470,17 +484,22 @@ def nearest(
                 if current is None:
                     continue
                 candidates = [v for v in _all_values(spec) if v != current]
-            done: set[str] = set()
+            # (decision, outcome) -> the values that move it there, nearest first: one
+            # sentence lists them ("were “A”, “B” or “C”"), not one sentence each.
+            moves: dict[tuple[str, str], list[tuple[Value, float]]] = {}
             for value in candidates:
                 distance = 1.0
                 if isinstance(value, int | float) and isinstance(current, int | float):
                     distance = abs(float(value) - float(current))
-                sentence = _fill(change.says, value=value, label=label, now=current)
                 for name, outcome in moved(person.evaluate(cells={fact: value})).items():
-                    if change.raise_only and name in done:
+                    if change.raise_only and any(n == name for n, _ in moves):
                         continue  # the smallest raise that moves it is the nearest
-                    done.add(name)
-                    found[name].append(Found(name, outcome, sentence, distance, order))
+                    moves.setdefault((name, outcome), []).append((value, distance))
+            for (name, outcome), tried in moves.items():
+                filled = _fill(change.says, label=label, now=current)
+                sentence = _listing(filled, [v for v, _ in tried])
+                distance = min(d for _, d in tried)
+                found[name].append(Found(name, outcome, sentence, distance, order))
     for name, items in found.items():
         found[name] = _pick(items, changes.show)
     return found

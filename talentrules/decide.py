@@ -57,6 +57,7 @@ from talentrules.contract import (
 )
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Problem, Row, split_ref
+from talentrules.money import money
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Decision, Evaluation, Rulebook
 from talentrules.rulefiles import Report, RuleFiles, line_of, open_rules
@@ -227,8 +228,8 @@ class Budget:
     cycle_id: str = ""  # seeds the tie-break draw
 
     def money(self, value: float) -> str:
-        text = _number(value)
-        return f"{text} {self.currency}" if self.currency else text
+        """An amount in the budget's currency, worded as every output words money."""
+        return money(value, self.currency)
 
 
 def budget_from_panel(panel: Panel) -> Budget:
@@ -734,10 +735,6 @@ def value_of(name: str, evaluation: Evaluation, facts: Mapping[str, object]) -> 
     return () if value is None else (str(value),)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 def _draw(cycle_id: str, employee_id: str) -> str:
     return hashlib.sha256(f"{cycle_id}|{employee_id}".encode()).hexdigest()
 
@@ -887,7 +884,7 @@ def _allocate_code(
             decided_by = "budget"
             short = f"budget ran out ({_ordinal(position)} of {eligible})"
             reason = (
-                f"budget exhausted: {_number(ledger.committed)} of "
+                f"budget exhausted: {budget.money(ledger.committed)} of "
                 f"{budget.money(budget.amount)} already committed, too little left for its "
                 f"{budget.money(price)}, when it came up in the policy's order of "
                 f"investments ({policy.source}); {_ordinal(position)} of {eligible} in its queue"

@@ -329,12 +329,12 @@ def _warning(file: str, over: OverCommitment, budget: Budget) -> Problem:
     by = f" ({', '.join(over.cells)})" if over.cells else ""
     if over.kind == "seats":
         text = (
-            f"with the panel's decisions{by} {over.code} has {over.taken:g} people allocated "
+            f"with the panel's decisions{by}, {over.code} has {over.taken:g} people allocated "
             f"for {over.limit:g} seats ({over.where})"
         )
     else:
         text = (
-            f"with the panel's decisions{by} {budget.money(over.taken)} is committed against a "
+            f"with the panel's decisions{by}, {budget.money(over.taken)} is committed against a "
             f"budget of {budget.money(over.limit)}: {budget.money(over.taken - over.limit)} over"
         )
     return Problem("warning", file, None, None, text)

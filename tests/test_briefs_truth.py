@@ -307,7 +307,7 @@ def test_plan_rows_have_owner_start_and_measure(out: Path) -> None:
     # The reason after a status is a sentence of its own, in every format.
     html = (out / "briefs" / f"{MATEO}.html").read_text(encoding="utf-8")
     assert '<b>Waitlisted</b>.\n<span class="small">Seats full (4 of 4, Investments!E2)' in html
-    assert '<span class="small">Budget exhausted: 40,000 of 40,000 EUR' in html
+    assert '<span class="small">Budget exhausted: EUR 40,000 of EUR 40,000' in html
     # An Active Development row started in the past: under way, not a start to come.
     assert "| L. Fontaine (sponsor); under way since 2026-01-12 |" in md(out, MATEO)
     assert "the person's HR business partner; under way since 2026-05-04" in md(out, HENRIK)
@@ -360,3 +360,95 @@ def test_text_colours_meet_wcag_aa() -> None:
             assert contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg)
     assert contrast(colours["alert"], colours["alert-tint"]) >= 4.5
     assert contrast("#ffffff", colours["accent"]) >= 4.5  # the verdict chip
+
+
+# --- the final review of issue 11 ---------------------------------------------------------
+
+# An amount written after its number ('3,000 EUR'): money reads 'EUR 3,000' everywhere.
+AMOUNT_THEN_CURRENCY = re.compile(r"\d [A-Z]{3}\b")
+
+
+def _texts(out: Path) -> dict[str, str]:
+    """Every text a person reads: summary, briefs, the results workbook's cells, and the
+    allocation reasons in recommendations.json and trace.jsonl."""
+    texts = {"summary.md": (out / "summary.md").read_text(encoding="utf-8")}
+    for brief in (out / "briefs").glob("*.md"):
+        texts[brief.name] = brief.read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(out / "recommendations.xlsx", read_only=True)
+    for sheet in book:
+        for row in sheet.iter_rows(values_only=True):
+            texts[sheet.title] = texts.get(sheet.title, "") + " | ".join(map(str, row)) + "\n"
+    texts["recommendations.json"] = (out / "recommendations.json").read_text(encoding="utf-8")
+    texts["trace.jsonl"] = (out / "trace.jsonl").read_text(encoding="utf-8")
+    return texts
+
+
+def test_money_reads_one_way_everywhere(out: Path) -> None:
+    texts = _texts(out)
+    for name, text in texts.items():
+        assert not AMOUNT_THEN_CURRENCY.search(text), (name, AMOUNT_THEN_CURRENCY.search(text))
+    warned = "EUR 41,500 is committed against a budget of EUR 40,000: EUR 1,500 over"
+    assert warned in texts["Warnings"]
+    assert "EUR 1,500 over the budget" in texts["Budget"]
+    assert "Seat 1 of 4; EUR 3,000 committed" in texts["summary.md"] + "".join(
+        t for n, t in texts.items() if n.endswith(".md")
+    )
+    assert "budget exhausted: EUR 40,000 of EUR 40,000 already committed" in texts["trace.jsonl"]
+    explained = CliRunner().invoke(cli, ["explain", KENJI, str(sample_workbook())])
+    assert explained.exit_code == 0, explained.output
+    flat = " ".join(explained.stdout.split())
+    assert "EUR 41,500 is committed" in flat and not AMOUNT_THEN_CURRENCY.search(flat)
+
+
+def test_risk_of_loss_section_shows_the_risk_and_the_impact(out: Path) -> None:
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    section = summary.split("### High risk of loss")[1].split("## ")[0]
+    assert "- Chen Wei (00012): risk of loss High; impact of loss High" in section
+    assert "- Ravi Shankar (00034): risk of loss High; impact of loss Medium" in section
+
+
+def test_changes_differing_only_in_a_value_are_one_sentence(out: Path) -> None:
+    kenji = manager_part(out, KENJI).split("## What would change the outcome")[1]
+    interest = [x for x in kenji.splitlines() if "their stated career interest were" in x]
+    assert (
+        "- Gather evidence, if their stated career interest were “Lead people”, “Lead "
+        "without managing” or “Undecided” (now “Grow as expert”)." in interest
+    )
+    assert sum("Gather evidence, if" in x for x in interest) == 1
+
+
+@pytest.fixture(scope="module")
+def chf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The sample with its Cycle sheet's currency CHF, and Grace O'Neill's own words (00017,
+    recorded interest Lead without managing) just that interest: 'Lead without managing.'"""
+    folder = tmp_path_factory.mktemp("chf")
+    book = openpyxl.load_workbook(sample_workbook())
+    cycle = book["Cycle"]
+    header = [c.value for c in cycle[1]]
+    cycle.cell(row=2, column=header.index("currency") + 1, value="CHF")
+    employees = book["Employees"]
+    columns = [c.value for c in employees[1]]
+    for row in employees.iter_rows(min_row=2):
+        if row[0].value == "00017":
+            row[columns.index("aspiration_statement")].value = "Lead without managing."
+    book.save(folder / "chf.xlsx")
+    out = folder / "out"
+    result = CliRunner().invoke(cli, ["evaluate", str(folder / "chf.xlsx"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return _texts(out)
+
+
+def test_the_currency_is_the_cycle_sheets(chf: dict[str, str]) -> None:
+    for name, text in chf.items():
+        assert "EUR" not in text and not AMOUNT_THEN_CURRENCY.search(text), name
+    assert "CHF 1,500 over" in chf["Warnings"] and "CHF 40,000" in chf["summary.md"]
+
+
+def test_interest_caveat_only_where_own_words_may_say_more(chf: dict[str, str]) -> None:
+    # The caveat that the rules read the recorded interest, not the person's words, is
+    # left out only when the words are that interest itself: whether free words agree
+    # with it cannot be told reliably, so every other statement keeps it.
+    caveat = "The rules read the recorded interest only, not their own words above"
+    own = " ".join(chf["00017.md"].split())
+    assert "Lead without managing." in own and caveat not in own
+    assert caveat in " ".join(chf[f"{HENRIK}.md"].split())  # own words that say more

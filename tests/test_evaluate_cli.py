@@ -163,6 +163,11 @@ def test_workbook_with_errors_refused_then_allowed(tmp_path: Path) -> None:
         duplicate["who"],
         "Employees!A45: duplicate employee_id '00044': also in A47",
     ) in rows
+    # Warnings follow the Rejected rows convention: the sheet and cell, never the
+    # workbook's path; a warning about no sheet (the panel's over-budget) names the file.
+    warnings = list(book["Warnings"].iter_rows(min_row=2, values_only=True))
+    assert ("Lists", "sheet is hidden; check nothing in it is needed") in warnings
+    assert {w[0] for w in warnings} == {"Lists", "panel_review_broken.xlsx"}
     # validate and the summary count the workbook's problems the same way.
     tally = validated.splitlines()[-1].split("(", 1)[1].rstrip(")")
     assert "rows rejected" in tally and f"{rejected} rows rejected" in tally

@@ -354,14 +354,16 @@ def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str)
 
     The rulebook's sentence speaks of the interest recorded in the workbook; the
     person's statement, when there is one, is theirs and may say more, so the brief
-    says to read it first rather than claim the two agree."""
+    says to read it first rather than claim the two agree. Whether free words agree
+    with an interest cannot be told reliably: the caveat is left out only when the
+    words are the recorded interest itself ('Lead people.' for Lead people)."""
     decision = view.track
     interest = values.get(decision.interest) if decision and decision.interest else None
     statement = row.get("aspiration_statement")
     fit = ""
     if decision is not None:
         fit = decision.interest_text(track, str(interest) if interest is not None else None)
-    if statement and fit:
+    if statement and fit and normalize(statement) != normalize(interest or ""):
         fit += (
             " The rules read the recorded interest only, not their own words above; where"
             " the two differ, their own words come first."

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from talentrules.money import money as amount
+
 UNKNOWN = "not recorded"
 CONFIDENTIAL = "Confidential: talent review. For the panel and the person's HR business partner."
 
@@ -78,8 +80,5 @@ def percent(value: object) -> str:
 
 
 def money(value: float | None, currency: str) -> str:
-    """'EUR 1,500', or 'not recorded' for an unknown amount."""
-    if value is None:
-        return UNKNOWN
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return f"{currency} {text}".strip()
+    """'EUR 1,500' (``talentrules.money``), or 'not recorded' for an unknown amount."""
+    return UNKNOWN if value is None else amount(value, currency)

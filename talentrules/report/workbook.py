@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from talentrules.contract import INVESTMENT_FIELD
+from talentrules.money import money
 from talentrules.record import ROLE_FIELDS, role_fields
 from talentrules.report.names import Namer
 
@@ -247,7 +248,10 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
     warnings = _Sheet(book, "Warnings", (("where", 40), ("warning", 100)))
     for p in result.problems:
         if p.severity == "warning":
-            warnings.add([p.where, p.message])
+            # As in Rejected rows: the sheet and cell, not the workbook's path again; a
+            # warning about no sheet (the run's seats and budget) names the file alone.
+            where = p.where.removeprefix(f"{p.file}: ") if p.sheet else Path(p.file).name
+            warnings.add([where, p.message])
     warnings.close()
     book.save(path)
 
@@ -294,6 +298,7 @@ def budget_sheet(book: Any, result: RunResult) -> None:
             ]
         )
     budget = plan.budget
+    currency = budget.currency or catalogue.currency
     sheet.add([])
     sheet.add(["budget", budget.currency, None, None, None, None, None, budget.amount])
     sheet.add(
@@ -304,6 +309,7 @@ def budget_sheet(book: Any, result: RunResult) -> None:
         sheet.add(
             ["remaining", None, None, None, None, None, None, None,
              result.decisions.allocation.remaining, plan.remaining,
-             f"{-plan.remaining:,.2f} over the budget" if plan.remaining < 0 else None]
+             f"{money(-plan.remaining, currency)} over the budget"
+             if plan.remaining < 0 else None]
         )  # fmt: skip
     sheet.close()
