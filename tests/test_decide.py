@@ -308,7 +308,7 @@ def test_seats_exhausted_go_to_the_strongest_cases(policy: AllocationPolicy) -> 
     )
     assert result["E1"][0::2] == ("waitlisted", 4)
     assert result["E2"][1] == (
-        "seat 2 of 2; 0 EUR committed; 2nd in the queue "
+        "seat 2 of 2; EUR 0 committed; 2nd in the queue "
         "(heart Strong, readiness Ready now, risk of loss High)"
     )
 
@@ -353,8 +353,8 @@ def test_budget_exhausted_before_seats(policy: AllocationPolicy) -> None:
         "waitlisted",
     ]
     assert result["E3"][1] == (
-        "budget exhausted: 9,000 of 10,000 EUR already committed, too little left for its "
-        "4,500 EUR, when it came up in the policy's order of investments "
+        "budget exhausted: EUR 9,000 of EUR 10,000 already committed, too little left for its "
+        "EUR 4,500, when it came up in the policy's order of investments "
         "(rules/catalogue.yaml); 3rd of 4 in its queue"
     )
     assert (allocation.committed, allocation.remaining) == (9000.0, 1000.0)
@@ -406,7 +406,7 @@ def test_an_investment_with_no_seats_listed_has_no_seat_limit(policy: Allocation
     people = [person(e, "Strong", "LEAD-MENTOR") for e in ids]
     unlimited = allocate(people, {}, cat, EUR, policy)
     assert {a.status for a in unlimited.allotments} == {"allocated"}
-    assert unlimited.allotments[0].reason == "no seat limit; 500 EUR committed"
+    assert unlimited.allotments[0].reason == "no seat limit; EUR 500 committed"
     # ... but it is still bound by the budget.
     bound = allocate(people, {}, cat, Budget(2000, "EUR"), policy)
     assert [a.status for a in bound.allotments].count("allocated") == 4
@@ -737,10 +737,10 @@ def test_decide_runs_catalogue_allocation_and_overrides() -> None:
     }
     assert result.problems == ()
     assert [p.message for p in final.problems] == [
-        "with the panel's decisions (Overrides!C2) LEAD-PROG has 2 people allocated for 1 "
+        "with the panel's decisions (Overrides!C2), LEAD-PROG has 2 people allocated for 1 "
         "seats (Investments!E2)",
-        "with the panel's decisions (Overrides!C2) 9,000 EUR is committed against a budget of "
-        "5,000 EUR: 4,000 EUR over",
+        "with the panel's decisions (Overrides!C2), EUR 9,000 is committed against a budget of "
+        "EUR 5,000: EUR 4,000 over",
     ]
 
 

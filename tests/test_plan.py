@@ -51,8 +51,8 @@ def test_an_investment_override_changes_plan_seats_and_budget(sample: RunResult)
         1500,
     )
     assert [str(p) for p in sample.problems if "panel's decisions" in str(p)] == [
-        "panel_review.xlsx: with the panel's decisions (Overrides!C3) 41,500 EUR is committed "
-        "against a budget of 40,000 EUR: 1,500 EUR over"
+        "panel_review.xlsx: with the panel's decisions (Overrides!C3), EUR 41,500 is committed "
+        "against a budget of EUR 40,000: EUR 1,500 over"
     ]
 
 
