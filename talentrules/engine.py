@@ -44,7 +44,7 @@ from talentrules.facts import PersonFacts
 from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
-from talentrules.reference import trace_facts
+from talentrules.reference import record as reference_record
 from talentrules.rulebook import (
     AllOf,
     AnyOf,
@@ -72,6 +72,8 @@ try:
     DURABLE_VERSION = importlib.metadata.version("durable-rules")
 except importlib.metadata.PackageNotFoundError:  # Engine() then says what is missing
     DURABLE_VERSION = "not installed"
+# Which evaluator made a trace, as the trace names it.
+ENGINE_RECORD = {"evaluator": "durable_rules", "durable_rules": DURABLE_VERSION}
 
 # What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
 # author can act on.
@@ -111,11 +113,31 @@ SENTINEL = "s"  # the durable rule that fires for every person (see _Compiler.co
 
 @dataclass(frozen=True)
 class Result:
-    """One person's conclusions and the trace that justifies them."""
+    """One person's conclusions, and the trace that justifies them on demand.
+
+    The trace (``reference.explain``'s body: fired rules with the values they read,
+    why-not, counterfactuals) is about 80 KB of objects a person and follows from the
+    person's facts and the evaluation alone, so it is built when asked for and never
+    kept: a run's memory then does not grow with traces (issue 13)."""
 
     employee_id: str
     evaluation: Evaluation
-    trace: dict[str, Any]
+    person: PersonFacts = field(repr=False, compare=False)
+    rulebook: Rulebook = field(repr=False, compare=False)
+
+    @property
+    def trace(self) -> dict[str, Any]:
+        """The full trace, built now (each call builds a new one)."""
+        trace = reference_explain(self.rulebook, self.person, self.evaluation)
+        trace["engine"] = dict(ENGINE_RECORD)
+        return trace
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The body of the person's trace.jsonl line (``reference.record``), built now."""
+        body = reference_record(self.rulebook, self.person, self.evaluation)
+        body["engine"] = dict(ENGINE_RECORD)
+        return body
 
 
 # --- value encoding ----------------------------------------------------------------
@@ -932,60 +954,38 @@ def compile_problems(rulebook: Rulebook) -> list[str]:
 
 _WORKER: dict[str, Any] = {}
 
-# Persons per batch: the engine takes a whole batch, then explain does. Person by
-# person, durable's memory and explain's memos evict each other from the caches:
-# batches of 128 were about 20% faster on 10,000 generated people (16: 10%).
+# Persons per batch in one process: how often ``progress`` is told.
 _BATCH = 128
-
-# What a worker leaves out of the traces it ships: the parent has the persons and
-# rebuilds these for less than unpacking them costs (about half of a shipped trace).
-_REBUILT = ("facts", "cells")
 
 
 def _results(engine: Engine, persons: Sequence[PersonFacts]) -> list[Result]:
-    """Evaluate a batch with the engine, then give each its full trace."""
-    evaluated = [engine.explain(person) for person in persons]
-    results = []
-    for person, (evaluation, info) in zip(persons, evaluated, strict=True):
-        trace = reference_explain(engine.rulebook, person, evaluation)
-        trace["engine"] = info
-        results.append(Result(person.employee_id, evaluation, trace))
-    return results
+    """Evaluate a batch with the engine (the traces are built later, on demand)."""
+    rulebook = engine.rulebook
+    return [Result(p.employee_id, engine.evaluate(p), p, rulebook) for p in persons]
 
 
 def _work(span: tuple[int, int]) -> bytes:
-    """Evaluate a chunk in a worker; the results as bytes for the parent.
-
-    marshal packs plain data in about half the time pickle takes (and keeps the
-    entries that traces share shared); pickle remains for anything marshal refuses.
-    """
+    """Evaluate a chunk in a worker; the evaluations as bytes for the parent (marshal
+    packs plain data in about half the time pickle takes)."""
     engine: Engine = _WORKER["engine"]
     persons: Sequence[PersonFacts] = _WORKER["persons"]
-    rows = []
-    for start in range(span[0], span[1], _BATCH):
-        for result in _results(engine, persons[start : min(start + _BATCH, span[1])]):
-            e = result.evaluation
-            shipped = {k: v for k, v in result.trace.items() if k not in _REBUILT}
-            rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, shipped))
+    rows = [
+        (e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted)
+        for e in map(engine.evaluate, persons[span[0] : span[1]])
+    ]
     try:
         return b"M" + marshal.dumps(rows)
-    except ValueError:  # "unmarshallable object": a trace value that is not plain data
+    except ValueError:  # "unmarshallable object": an outcome that is not plain data
         return b"P" + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) -> list[Result]:
-    """A worker's chunk as Results, with the parts it left out rebuilt from ``persons``
-    (the chunk's persons, in order)."""
+    """A worker's chunk as Results (``persons``: the chunk's persons, in order)."""
     rows = marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
-    results = []
-    for person, (eid, outcomes, fired, overruled, defaulted, trace) in zip(
-        persons, rows, strict=True
-    ):
-        trace["facts"] = trace_facts(rulebook, person)
-        trace["cells"] = person.cells
-        evaluation = Evaluation(eid, outcomes, fired, overruled, defaulted)
-        results.append(Result(eid, evaluation, trace))
-    return results
+    return [
+        Result(eid, Evaluation(eid, outcomes, fired, overruled, defaulted), person, rulebook)
+        for person, (eid, outcomes, fired, overruled, defaulted) in zip(persons, rows, strict=True)
+    ]
 
 
 def _start_worker(
@@ -1006,11 +1006,12 @@ def run(
     tracer: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Result]:
-    """Evaluate every person with a trace; results in employee_id order.
+    """Evaluate every person; results in employee_id order, each able to build its trace.
 
     ``jobs`` processes (default: the machine's cores), one engine each; results and
     traces are identical for any ``jobs`` and any input order. ``tracer`` gets each
-    trace, in employee_id order; ``progress`` the number of persons done so far.
+    trace, in employee_id order (built for it); ``progress`` the number of persons
+    done so far.
     """
     ordered = sorted(persons, key=lambda p: p.employee_id)
     for a, b in itertools.pairwise(ordered):
@@ -1027,8 +1028,8 @@ def run(
         if progress is not None:
             progress(len(results))
 
-    # A run builds about 20 KB of acyclic trace data per person; the collector's passes
-    # over that growing heap cost about 40% of the run and free nothing. Forked workers
+    # The collector's passes over the heap of persons and results free nothing (all of
+    # it acyclic and kept) and would cost a good share of the run. Forked workers
     # inherit the setting.
     collecting = gc.isenabled()
     gc.disable()

@@ -246,7 +246,7 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
                 }
             )
         overrides = [o.as_dict() for o in recommendation.overrides]
-    record = dict(r.trace)
+    record = r.record
     outcomes = r.evaluation.outcomes
     record["recommendation"] = {
         "outcomes": {name: list(values) for name, values in outcomes.items()},

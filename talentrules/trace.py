@@ -329,18 +329,13 @@ class TraceLine:
 
     employee_id: str
     fired: tuple[str, ...]
-    counterfactual_rules: tuple[str, ...]
     recommendation: RecommendationRecord
 
     @classmethod
     def read(cls, data: Mapping[str, Any], where: str = "line") -> TraceLine:
         return cls(
             employee_id=_text(data, "employee_id", where),
-            fired=tuple(_text(f, "rule", f"{where}.fired") for f in _items(data, "fired", where)),
-            counterfactual_rules=tuple(
-                _text(c, "rule", f"{where}.counterfactuals")
-                for c in _items(data, "counterfactuals", where)
-            ),
+            fired=_texts(data, "fired", where),
             recommendation=RecommendationRecord.read(
                 _mapping(data, "recommendation", where), f"{where}.recommendation"
             ),

@@ -184,7 +184,7 @@ def append_forged(lines: list[str]) -> list[str]:
 
 
 def edit_last(lines: list[str]) -> list[str]:
-    lines[-1] = lines[-1].replace('"trace_version":2', '"trace_version":3')
+    lines[-1] = lines[-1].replace('"trace_version":3', '"trace_version":4')
     return lines
 
 

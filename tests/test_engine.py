@@ -20,7 +20,7 @@ import pytest
 
 from talentrules import engine as engine_module
 from talentrules import reference
-from talentrules.engine import Engine, Result, encode_number, run
+from talentrules.engine import DURABLE_VERSION, Engine, Result, encode_number, run
 from talentrules.errors import EngineError, RulebookError, RuleConflictError
 from talentrules.facts import PersonFacts, compute_facts, load_catalogue
 from talentrules.ingest import load_workbook
@@ -640,7 +640,10 @@ def test_tracer_and_progress() -> None:
     done.clear()
     run(RB_SIMPLE, PERSONS[:300], jobs=1, progress=done.append)
     assert done == [128, 256, 300]
-    engine_part = traces[8]["engine"]
+    assert traces[8]["engine"] == {"evaluator": "durable_rules", "durable_rules": DURABLE_VERSION}
+    # The engine's own record of a person (what it asserted, what fired), per level.
+    with Engine(RB_SIMPLE) as engine:
+        _, engine_part = engine.explain(results[8].person)
     assert engine_part["evaluator"] == "durable_rules"
     assert engine_part["levels"][0]["asserted"] == {"score": 8}
     assert engine_part["levels"][0]["fired"] == ["strong", "emerging"]

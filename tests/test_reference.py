@@ -302,7 +302,7 @@ def test_trace_of_fired_rules_conclusions_and_facts(chained: Rulebook) -> None:
     # JSON data: sequences may be tuples (shared, not copied), written as arrays.
     assert json.loads(json.dumps(trace)) == json.loads(json.dumps(trace, sort_keys=True))
     trace = json.loads(json.dumps(trace))
-    assert trace["trace_version"] == TRACE_VERSION == 2
+    assert trace["trace_version"] == TRACE_VERSION == 3
     assert trace["facts"]["H-DEV.episodes"] == 3
     assert trace["facts"]["performance"] is None
     assert trace["cells"]["H-DEV.episodes"] == ["Evidence!C2", "Evidence!C3"]

@@ -10,6 +10,8 @@ import pytest
 
 from talentrules.paths import sample_workbook
 from talentrules.record import trace_record
+from talentrules.reference import replay
+from talentrules.rulebook import expr_facts
 from talentrules.run import RunResult, evaluate_workbook
 from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
 
@@ -54,3 +56,34 @@ def test_a_missing_key_is_named(result: RunResult, path: tuple[object, ...], mes
     del node[path[-1]]  # type: ignore[arg-type]
     with pytest.raises(TraceFormatError, match=message.replace("'", ".")):
         PersonTrace.read(data)
+
+
+def _json(data: object) -> object:
+    return json.loads(json.dumps(data, default=list))
+
+
+def test_a_trace_line_replays_to_the_full_trace_without_the_workbook(result: RunResult) -> None:
+    """trace.jsonl keeps the facts the rules read, not the why-not and counterfactuals:
+    worked out again from a line alone, they are what the run's full trace holds."""
+    for index, r in enumerate(result.results):
+        line = _json(trace_record(result, index))
+        assert isinstance(line, dict)
+        evaluation, full = replay(result.rulebook, line)
+        assert evaluation == r.evaluation
+        kept = _json(r.trace)
+        assert isinstance(kept, dict)
+        for key in ("fired", "conclusions", "decisions", "counterfactuals"):
+            assert _json(full[key]) == kept[key], (r.employee_id, key)
+        assert line["facts"] == {k: kept["facts"][k] for k in line["facts"]}
+
+
+def test_a_trace_line_holds_only_what_the_rules_read(result: RunResult) -> None:
+    read = {leaf.fact for rule in result.rulebook.rules for leaf in expr_facts(rule.when)} - set(
+        result.rulebook.decisions
+    )
+    line = trace_record(result, 0)
+    assert set(line["facts"]) == read
+    assert set(line["cells"]) <= read
+    assert {"counterfactuals", "conclusions"}.isdisjoint(line)
+    assert all("not_fired" not in d for d in line["decisions"].values())
+    assert line["fired"] == result.results[0].evaluation.fired

@@ -17,8 +17,9 @@ rule (bounded memos, shared JSON pieces that every trace gets fresh copies of).
 
 Its modules: compiled (conditions as closures, and their shapes), evaluation
 (evaluate), explanation (explain, trace_facts), counterfactuals (the single changes
-that would make a rule fire) and values (candidate values, and values as the trace
-shows them).
+that would make a rule fire), values (candidate values, and values as the trace
+shows them) and traceline (what trace.jsonl keeps of a trace, and the full trace
+worked out again from a line).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 from talentrules.reference.compiled import CompiledReference, CompiledRule, compile_rulebook
 from talentrules.reference.evaluation import evaluate, evaluate_many, evaluation_from_fired
 from talentrules.reference.explanation import TRACE_VERSION, explain, trace_facts
+from talentrules.reference.traceline import record, replay
 
 __all__ = [
     "TRACE_VERSION",
@@ -36,5 +38,7 @@ __all__ = [
     "evaluate_many",
     "evaluation_from_fired",
     "explain",
+    "record",
+    "replay",
     "trace_facts",
 ]

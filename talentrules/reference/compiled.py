@@ -233,6 +233,7 @@ class CompiledReference:
     # For explain's inner loop: per decision in level order, its level and, per rule,
     # (id, values read, memo, compiled rule), so as to look up nothing per person.
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
+    read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
 
 
 _Step = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
@@ -353,7 +354,10 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         for level in levels
         for decision, decision_rules in level
     )
-    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts, plan)
+    read = sorted(
+        {leaf.fact for cr in rules.values() for leaf in cr.leaves} - set(rulebook.decisions)
+    )
+    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts, plan, tuple(read))
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()
     _COMPILED[id(rulebook)] = (rulebook, compiled)

@@ -14,7 +14,10 @@ from talentrules.reference.values import Json, as_json, shown_value
 from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook
 from talentrules.rulefiles import where as place
 
-TRACE_VERSION = 2
+# 3: trace.jsonl lines hold what a replay needs (facts the rules read, their cells,
+# each decision's fired and overruled rules), not why-not and counterfactuals, which
+# follow from those and the rulebook (``explain``; traceline.py; docs/trace.md).
+TRACE_VERSION = 3
 
 # Per rule, so memory stays flat however many people are explained.
 _MEMO_LIMIT = 1024  # by the values a rule reads
