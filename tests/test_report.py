@@ -15,6 +15,7 @@ import pytest
 
 from talentrules import contract, report
 from talentrules.errors import OutputError
+from talentrules.paths import sample_workbook
 from talentrules.report import (
     Aspiration,
     Bar,
@@ -807,3 +808,19 @@ def test_writing_outputs_never_imports_the_engine() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "", done.stdout
+
+
+def test_recommendations_json_is_written_as_the_data_dumps(tmp_path: Path) -> None:
+    """write_recommendations streams people one at a time; the file is byte for byte
+    what json.dumps of recommendations_json writes (also with an allocation, panel
+    overrides and rejected rows: the sample run with --allow-rejects)."""
+    from talentrules.report.data import recommendations_json, write_recommendations
+    from talentrules.report.names import Namer
+
+    result = evaluate_workbook(sample_workbook(), jobs=1, allow_rejects=True)
+    namer = Namer(result.employees)
+    data = recommendations_json(result, namer)
+    assert data["people"] and data["investments"]
+    write_recommendations(result, namer, tmp_path / "r.json")
+    expected = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == expected

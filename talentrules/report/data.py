@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from talentrules import __version__
@@ -31,38 +33,77 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
     Only results: no file names, paths or timestamps, so two workbooks holding the
     same data (a vendor export and the plain one) give the same JSON.
     """
+    return _document(
+        result, [person_json(result, namer, index) for index in range(len(result.results))]
+    )
+
+
+def write_recommendations(result: RunResult, namer: Namer, path: Path) -> None:
+    """Write recommendations.json as ``json.dumps(recommendations_json(...), indent=2,
+    ensure_ascii=False)`` writes it, byte for byte, one person at a time: the whole
+    document as objects and text is about 15 KB a person, and a run's memory must not
+    grow with the people it writes (issue 13)."""
+    text = json.dumps(_document(result, _PEOPLE), indent=2, ensure_ascii=False, allow_nan=False)
+    before, marker, after = text.partition(json.dumps(_PEOPLE[0]))
+    if not marker or after.find(marker) >= 0:
+        raise AssertionError("recommendations.json: the people's place was not found once")
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(before.removesuffix("[\n    "))
+        total = len(result.results)
+        if total == 0:
+            handle.write("[]")
+        for index in range(total):
+            person = json.dumps(
+                person_json(result, namer, index), indent=2, ensure_ascii=False, allow_nan=False
+            )
+            handle.write(("[\n    " if index == 0 else ",\n    ") + person.replace("\n", "\n    "))
+        if total:
+            handle.write("\n  ]")
+        handle.write(after.removeprefix("\n  ]"))
+        handle.write("\n")
+
+
+# Where write_recommendations puts the people: a text no value of a run can hold.
+_PEOPLE: list[Any] = ["\x00people\x00"]
+
+
+def person_json(result: RunResult, namer: Namer, index: int) -> dict[str, Any]:
+    """One entry of recommendations.json's ``people``: the index-th evaluated person."""
+    decisions = result.decisions
+    policy = decisions.policy
+    r = result.results[index]
+    outcomes = r.evaluation.outcomes
+    recommendation = decisions.recommendations.get(r.employee_id)
+    allotments = recommendation.allocation if recommendation else ()
+    overrides = recommendation.overrides if recommendation else ()
+    parts = role_fields(result.rulebook, outcomes)
+    return {
+        "employee_id": r.employee_id,
+        "full_name": _plain(result.employees[r.employee_id].get("full_name")),
+        **{
+            key: list(values) if key in LIST_FIELDS else ", ".join(values)
+            for key, values in parts.items()
+        },
+        "investments": [a.code for a in allotments],
+        "allocation": {a.code: allotment_json(a, policy.tie_break) for a in allotments},
+        "plan": [plan_entry_json(e) for e in result.plan.of(r.employee_id)],
+        "outcomes": {name: list(values) for name, values in outcomes.items()},
+        "fired": list(r.evaluation.fired),
+        "overruled": {k: list(v) for k, v in r.evaluation.overruled.items() if v},
+        "defaulted": list(r.evaluation.defaulted),
+        "override": [o.as_dict() for o in overrides],
+        "brief": {
+            "html": namer.brief(r.employee_id, "html"),
+            "md": namer.brief(r.employee_id, "md"),
+        },
+    }
+
+
+def _document(result: RunResult, people: list[Any]) -> dict[str, Any]:
+    """The whole document around ``people``."""
     decisions = result.decisions
     policy = decisions.policy
     cycle = result.panel.cycle
-    people = []
-    for r in result.results:
-        outcomes = r.evaluation.outcomes
-        recommendation = decisions.recommendations.get(r.employee_id)
-        allotments = recommendation.allocation if recommendation else ()
-        overrides = recommendation.overrides if recommendation else ()
-        parts = role_fields(result.rulebook, outcomes)
-        people.append(
-            {
-                "employee_id": r.employee_id,
-                "full_name": _plain(result.employees[r.employee_id].get("full_name")),
-                **{
-                    key: list(values) if key in LIST_FIELDS else ", ".join(values)
-                    for key, values in parts.items()
-                },
-                "investments": [a.code for a in allotments],
-                "allocation": {a.code: allotment_json(a, policy.tie_break) for a in allotments},
-                "plan": [plan_entry_json(e) for e in result.plan.of(r.employee_id)],
-                "outcomes": {name: list(values) for name, values in outcomes.items()},
-                "fired": list(r.evaluation.fired),
-                "overruled": {k: list(v) for k, v in r.evaluation.overruled.items() if v},
-                "defaulted": list(r.evaluation.defaulted),
-                "override": [o.as_dict() for o in overrides],
-                "brief": {
-                    "html": namer.brief(r.employee_id, "html"),
-                    "md": namer.brief(r.employee_id, "md"),
-                },
-            }
-        )
     allocation = decisions.allocation
     plan = result.plan
     loads = {load.code: load for load in plan.codes}

@@ -5,7 +5,6 @@ trace and the manifest, built in a workspace beside OUTDIR and published all at 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +17,7 @@ from talentrules.errors import OutputError
 from talentrules.interrupt import quiet_worker
 from talentrules.outdir import claim_outdir, discard, publish, workspace
 from talentrules.report.builder import ContextBuilder
-from talentrules.report.data import recommendations_json
+from talentrules.report.data import write_recommendations
 from talentrules.report.names import Namer
 from talentrules.report.render import TEMPLATE_NAMES, Renderer
 from talentrules.report.workbook import write_xlsx
@@ -152,11 +151,7 @@ def _write_all(
         (folder / name).write_text(text, encoding="utf-8")
     timings["summary"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    data = recommendations_json(result, namer)
-    (folder / RECOMMENDATIONS).write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
+    write_recommendations(result, namer, folder / RECOMMENDATIONS)
     write_xlsx(result, folder / "recommendations.xlsx", namer)
     for hook in hooks:
         hook(folder, result)
