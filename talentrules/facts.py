@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -345,15 +345,18 @@ def _derive(
     lines: Mapping[str, list[_Line]],
     as_of: dt.date | None,
     as_of_ref: Cells,
+    members: Collection[object] | None = None,
 ) -> None:
-    """Every derived fact of one person, from the rows of each sheet about them."""
-    for sheet, sheet_lines in lines.items():
-        plan.test(sheet, sheet_lines)
+    """Every derived fact of one person, from the rows of each sheet about them (the
+    lines' row tests already marked, ``_Plan.test``); with ``members``, of the signal
+    families only those codes' facts (the others keep their values)."""
     by_signal: dict[object, list[_Line]] = defaultdict(list)
     for line in lines.get("Evidence", ()):
         by_signal[line.values.get("signal")].append(line)
     for group in plan.groups:
         member = group.member
+        if members is not None and member is not None and member not in members:
+            continue
         rows = by_signal.get(member, []) if member is not None else lines.get(group.sheet, [])
         if not rows:
             continue  # every fact keeps its blank value: 0 rows, or unknown
@@ -533,6 +536,8 @@ def compute_facts(
                 _nomination_line(r, employee_id) for r in grouped["Nominations"][employee_id]
             ]
         if lines:
+            for sheet, sheet_lines in lines.items():
+                plan.test(sheet, sheet_lines)
             _derive(person, plan, lines, as_of, as_of_ref)
         if everything:
             values, cells = person.values, person.cells
@@ -564,17 +569,47 @@ def with_changes(
     column -> value, for the columns computed as a fact of the same name) and with
     ``evidence`` as every Evidence row about them (their rows plus any added):
     derived exactly as ``compute_facts`` derives them. Cells are not kept."""
-    person = _Person(dict(values))
-    for column, value in (employee or {}).items():
-        person.set(column, value, ())
-    if employee and {"performance", "performance_prior_1"} & set(employee):
-        current, prior = person.values.get("performance"), person.values.get("performance_prior_1")
-        trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
-        person.set("performance_trend", trend, ())
-    lines = [_evidence_line(r, as_of) for r in evidence]
-    if lines and "Evidence" in plan._plan.sheets:
-        _derive(person, plan._plan, {"Evidence": lines}, as_of, ())
-    return person.values
+    return Changeable(values, plan, as_of).changed(employee, evidence)
+
+
+class Changeable:
+    """One person's facts and Evidence rows, read once, for the many what-if
+    derivations a brief asks of them (``changed``)."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Value],
+        plan: DerivationPlan,
+        as_of: dt.date | None,
+        evidence: Iterable[Row] = (),
+    ) -> None:
+        self.values, self.plan, self.as_of = values, plan, as_of
+        self.lines = [_evidence_line(r, as_of) for r in evidence]
+        plan._plan.test("Evidence", self.lines)
+
+    def changed(
+        self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
+    ) -> dict[str, Value]:
+        """The facts with the Employees values of ``employee`` set and the Evidence
+        rows ``added`` beside the person's own (``with_changes``). Only the facts the
+        added rows can move are derived again: every fact over all Evidence rows, and
+        a signal family's facts for the codes added (the rest are the person's own,
+        which ``compute_facts`` derived from the same rows)."""
+        person = _Person(dict(self.values))
+        for column, value in (employee or {}).items():
+            person.set(column, value, ())
+        if employee and {"performance", "performance_prior_1"} & set(employee):
+            current = person.values.get("performance")
+            prior = person.values.get("performance_prior_1")
+            trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
+            person.set("performance_trend", trend, ())
+        extra = [_evidence_line(r, self.as_of) for r in added]
+        plan = self.plan._plan
+        if extra and "Evidence" in plan.sheets:
+            plan.test("Evidence", extra)
+            members = {line.values.get("signal") for line in extra}
+            _derive(person, plan, {"Evidence": self.lines + extra}, self.as_of, (), members)
+        return person.values
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:

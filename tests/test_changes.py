@@ -124,3 +124,28 @@ def test_a_rulebook_workbook_carries_the_changes_the_fairness_and_the_fallbacks(
     result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path / "broken.xlsx")])
     assert result.exit_code == EXIT_RULES
     assert "Changes!A2" in result.output and "did you mean 'explain'" in result.output
+
+
+def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult) -> None:
+    """Changeable derives a signal family's facts only for the codes added; every fact
+    equals a derivation over all the person's rows and the added ones."""
+    from talentrules.changes import _observations
+    from talentrules.facts import Changeable, with_changes
+
+    plan = DerivationPlan(sample.rulebook.vocabulary)
+    evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
+    as_of = sample.panel.as_of
+    assert as_of is not None
+    codes = sorted({str(r.get("signal")) for r in sample.panel.rows["Evidence"]})
+    checked = 0
+    for employee_id in list(sample.facts)[:12]:
+        values, rows = sample.facts[employee_id].values, evidence.get(employee_id, [])
+        person = Person(sample.rulebook, plan, employee_id, values, rows, as_of)
+        changeable = Changeable(values, plan, as_of, rows)
+        assert changeable.changed() == dict(values)
+        for code in codes:
+            added = _observations(person, code, 2, as_of, {"source_type": "Peer"})
+            full = with_changes(values, plan, as_of, [*rows, *added])
+            assert changeable.changed(added=added) == full, (employee_id, code)
+            checked += full != dict(values)
+    assert checked  # the added rows moved facts
