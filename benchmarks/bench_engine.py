@@ -1,6 +1,7 @@
 """Persons per second through the rules, four ways, on one generated workbook:
 
-  (a) talentrules.engine.run, durable_rules with the full trace, one process
+  (a) talentrules.engine.run, durable_rules, and each person's full trace (why-not,
+      counterfactuals: reference.explain, as briefs build it), one process
   (b) the same with every core (processes, one engine each)
   (c) the pure-Python reference evaluator (reference.evaluate), one process
   (d) the same compiled ruleset and facts through durable's stock Host API, one
@@ -213,9 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return out
 
     def full_run(rb: Rulebook, jobs: int) -> list[Evaluation]:
-        # Traces are built and dropped here: kept, 10,000 of them hold gigabytes and
-        # slow every later measurement (the collector walks them).
-        return [r.evaluation for r in engine.run(rb, persons, jobs=jobs)]
+        # engine.run keeps no traces (Result.trace builds one when asked): each is
+        # built here and dropped, in this process (with jobs > 1 the briefs' workers
+        # build them in a run; here the parent does, so (b) is the engine's share).
+        results = engine.run(rb, persons, jobs=jobs)
+        for r in results:
+            reference.explain(rb, r.person, r.evaluation)
+        return [r.evaluation for r in results]
 
     rb = fresh()
     a_wall, a, run_one = timed("(a) engine.run, full trace, 1 process", n, lambda: full_run(rb, 1))

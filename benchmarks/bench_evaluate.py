@@ -1,19 +1,27 @@
 """How long ``talentrules evaluate`` takes end to end, per stage, with peak memory, on
-generated workbooks of 1,000 and 10,000 people (every brief in HTML and Markdown).
+generated workbooks, beside the floors issue 13 measures it against.
 
-    .venv/bin/python benchmarks/bench_evaluate.py                 # 1,000 and 10,000
-    .venv/bin/python benchmarks/bench_evaluate.py --people 2000 --jobs 2 --keep /tmp/wb
+    .venv/bin/python benchmarks/bench_evaluate.py                      # 1,000 and 10,000
+    .venv/bin/python benchmarks/bench_evaluate.py --people 10000 --keep /tmp/wb
+    .venv/bin/python benchmarks/bench_evaluate.py --workbook /tmp/scale/p40000.xlsx --jobs 2
 
-Each size runs in a fresh interpreter (``--child``) so peaks do not mix. Peak memory
-is the parent's peak resident set and, separately, the largest worker's (engine
-and brief workers are forked). Stages: ingest, rulebook, facts, engine, allocation
-(library ``evaluate_workbook``), then briefs (contexts, rendering and file writes in
-the workers), summary, files (JSON, trace, xlsx) and the final rename
-(``write_outputs``), in wall seconds. "rendering" and "writing" are CPU seconds
-summed over the brief workers (plus the summary, and the JSON/xlsx files), set
-against the CPU of the whole run, so a machine shared with other work still gives
-the split. Target: a 10,000-person run under 60 s on 2 cores, rendering at most a
-third.
+For each workbook, each in a fresh interpreter (``--child``) so that peaks do not mix:
+
+- **floors**: openpyxl in read-only mode iterating every cell of every sheet (and
+  python-calamine reading every sheet, when it is installed);
+- **evaluate** with ``--jobs 1`` and with ``--jobs N`` (default: the machine's cores),
+  every output written (briefs in HTML and Markdown, summary, recommendations.xlsx and
+  .json, trace.jsonl, manifest): wall seconds per stage (ingest, rulebook, facts,
+  engine, allocation from ``evaluate_workbook``; briefs, summary, files from
+  ``write_outputs``), the trace's CPU seconds, CPU over all processes, the peak
+  resident set of the run's process and of its largest worker
+  (``resource.getrusage``), the output's size and the trace's bytes a person;
+- **ratios**, all from this one run: evaluate (jobs N) against openpyxl's read-only
+  iteration (issue 13: at most 1.0), ``--jobs 1`` against ``--jobs N`` (at least
+  1.6 on an idle 2-core machine).
+
+The machine's other load stretches wall times: the load average is printed before
+and after, and the ratios compare runs made minutes apart.
 """
 
 from __future__ import annotations
@@ -35,8 +43,15 @@ sys.path.insert(0, str(HERE))
 STAGES = ("ingest", "rulebook", "facts", "engine", "allocation", "briefs", "summary", "files")
 
 
-def child(workbook: str, outdir: str, jobs: int) -> None:
-    """One measured run in this fresh process; prints the figures as JSON."""
+def _usage() -> tuple[float, float, float]:
+    """(CPU s over this process and its children, own peak MB, largest child's peak MB)."""
+    own, workers = (resource.getrusage(r) for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    return cpu, own.ru_maxrss / 1024, workers.ru_maxrss / 1024
+
+
+def child_evaluate(workbook: str, outdir: str, jobs: int) -> dict[str, object]:
+    """One measured run in this fresh process."""
     from talentrules.report import write_outputs
     from talentrules.run import evaluate_workbook
 
@@ -44,91 +59,159 @@ def child(workbook: str, outdir: str, jobs: int) -> None:
     result = evaluate_workbook(workbook, jobs=jobs)
     written = write_outputs(result, outdir, jobs=jobs)
     total = time.perf_counter() - start
-    timings = {**result.timings, **written.timings}
-    own, workers = (resource.getrusage(r) for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    self_mb, workers_mb = own.ru_maxrss / 1024, workers.ru_maxrss / 1024
-    cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    cpu, peak, worker_peak = _usage()
     size = sum(p.stat().st_size for p in Path(outdir).rglob("*") if p.is_file())
-    print(
-        json.dumps(
-            {
-                "people": written.briefs,
-                "total": total,
-                "cpu": cpu,
-                "timings": timings,
-                "peak_mb": self_mb,
-                "worker_peak_mb": workers_mb,
-                "output_mb": size / 1e6,
-            }
-        )
+    trace = (Path(outdir) / "trace.jsonl").stat().st_size
+    return {
+        "people": written.briefs,
+        "total": total,
+        "cpu": cpu,
+        "timings": {**result.timings, **written.timings},
+        "peak_mb": peak,
+        "worker_peak_mb": worker_peak,
+        "output_mb": size / 1e6,
+        "trace_kb_person": trace / 1000 / max(1, written.briefs),
+    }
+
+
+def child_openpyxl(workbook: str) -> dict[str, object]:
+    """openpyxl, read-only: every cell of every sheet, values only."""
+    import openpyxl
+
+    start = time.perf_counter()
+    book = openpyxl.load_workbook(workbook, read_only=True, data_only=True)
+    cells = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            cells += len(row)
+    book.close()
+    cpu, peak, _ = _usage()
+    return {"total": time.perf_counter() - start, "cpu": cpu, "peak_mb": peak, "cells": cells}
+
+
+def child_calamine(workbook: str) -> dict[str, object] | None:
+    """python-calamine (Rust), when installed: every sheet as Python values."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    book = CalamineWorkbook.from_path(workbook)
+    cells = sum(
+        len(row) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python()
     )
+    cpu, peak, _ = _usage()
+    return {"total": time.perf_counter() - start, "cpu": cpu, "peak_mb": peak, "cells": cells}
 
 
-def measure(people: int, jobs: int, folder: Path) -> dict[str, object]:
-    from make_workbook import make_workbook
-
-    workbook = folder / f"people-{people}.xlsx"
-    if not workbook.exists():
-        print(f"generating {workbook} ...", file=sys.stderr)
-        make_workbook(workbook, people)
-    outdir = folder / f"out-{people}"
-    shutil.rmtree(outdir, ignore_errors=True)
+def _run_child(*args: str) -> dict[str, object] | None:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(workbook), str(outdir), "--jobs", str(jobs)],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
     )
-    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    figures: dict[str, object] | None = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
 
-def report(figures: dict[str, object], jobs: int) -> str:
+def _load() -> str:
+    return (
+        " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        if Path("/proc/loadavg").exists()
+        else "?"
+    )
+
+
+def _stages(figures: dict[str, object], label: str) -> list[str]:
     timings = figures["timings"]
     assert isinstance(timings, dict)
     total = float(figures["total"])  # type: ignore[arg-type]
-    cpu = float(figures["cpu"])  # type: ignore[arg-type]
-    rendering = timings["briefs_render_cpu"] + timings["summary"]
-    writing = timings["briefs_write_cpu"] + timings["trace_cpu"] + timings["files"]
     lines = [
-        f"{figures['people']:,} people, jobs={jobs}: total {total:.1f} s, "
-        f"peak {figures['peak_mb']:.0f} MB (largest worker {figures['worker_peak_mb']:.0f} MB), "
-        f"outputs {figures['output_mb']:.0f} MB; CPU {cpu:.1f} s over all processes "
-        f"(a busy machine stretches the wall times, not the CPU)",
+        f"  evaluate {label}: {total:.1f} s wall, {float(figures['cpu']):.1f} CPU s "  # type: ignore[arg-type]
+        f"over all processes; peak {float(figures['peak_mb']):.0f} MB "  # type: ignore[arg-type]
+        f"(largest worker {float(figures['worker_peak_mb']):.0f} MB); outputs "  # type: ignore[arg-type]
+        f"{float(figures['output_mb']):.0f} MB, trace "  # type: ignore[arg-type]
+        f"{float(figures['trace_kb_person']):.1f} KB a person"  # type: ignore[arg-type]
     ]
     for stage in STAGES:
         seconds = float(timings.get(stage, 0.0))
-        lines.append(f"  {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
+        lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
     lines.append(
-        f"  rendering   {rendering:7.2f} CPU s  {100 * rendering / cpu:5.1f} % of CPU  "
-        "(brief contexts + templates in the workers, + summary)"
+        f"    (in briefs: contexts and templates {timings['briefs_render_cpu']:.2f} CPU s, "
+        f"brief files {timings['briefs_write_cpu']:.2f}, trace.jsonl {timings['trace_cpu']:.2f})"
     )
+    return lines
+
+
+def report(workbook: Path, jobs: int, outdir: Path) -> str:
+    lines = [f"{workbook.name}: load average {_load()}"]
+    floor = _run_child("openpyxl", str(workbook))
+    assert floor is not None
     lines.append(
-        f"  writing     {writing:7.2f} CPU s  {100 * writing / cpu:5.1f} % of CPU  "
-        "(brief files in the workers, trace.jsonl meanwhile, JSON, xlsx)"
+        f"  floor: openpyxl read-only, every cell ({floor['cells']:,}): {floor['total']:.1f} s "
+        f"wall, {floor['cpu']:.1f} CPU s, peak {floor['peak_mb']:.0f} MB"
     )
+    calamine = _run_child("calamine", str(workbook))
+    if calamine is not None:
+        lines.append(
+            f"  floor: python-calamine, every sheet: {calamine['total']:.1f} s wall, "
+            f"{calamine['cpu']:.1f} CPU s, peak {calamine['peak_mb']:.0f} MB"
+        )
+    else:
+        lines.append("  floor: python-calamine not installed (pip install python-calamine)")
+    runs = {}
+    for n in sorted({1, jobs}):
+        shutil.rmtree(outdir, ignore_errors=True)
+        figures = _run_child("evaluate", str(workbook), str(outdir), str(n))
+        assert figures is not None
+        runs[n] = figures
+        lines += _stages(figures, f"--jobs {n}")
+    shutil.rmtree(outdir, ignore_errors=True)
+    best = runs[jobs]
+    wall = float(best["total"])  # type: ignore[arg-type]
+    lines.append(
+        f"  ratio: evaluate --jobs {jobs} / openpyxl read-only = "
+        f"{wall / float(floor['total']):.2f} (target at most 1.0)"  # type: ignore[arg-type]
+    )
+    if jobs > 1:
+        one = float(runs[1]["total"])  # type: ignore[arg-type]
+        lines.append(f"  ratio: --jobs 1 / --jobs {jobs} = {one / wall:.2f} (target at least 1.6)")
+    lines.append(f"  load average after: {_load()}")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, action="append")
+    parser.add_argument("--workbook", type=Path, action="append", help="an existing workbook")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--keep", type=Path, help="folder for workbooks and outputs (kept)")
-    parser.add_argument("--child", nargs=2, metavar=("WORKBOOK", "OUTDIR"))
+    parser.add_argument("--keep", type=Path, help="folder for generated workbooks (kept)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.jobs)
+        kind, *rest = args.child
+        if kind == "evaluate":
+            print(json.dumps(child_evaluate(rest[0], rest[1], int(rest[2]))))
+        elif kind == "openpyxl":
+            print(json.dumps(child_openpyxl(rest[0])))
+        else:
+            print(json.dumps(child_calamine(rest[0])))
         return
-    sizes = args.people or [1000, 10000]
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        folder = args.keep
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-evaluate-"))
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        for people in sizes:
-            print(report(measure(people, args.jobs, folder), args.jobs), flush=True)
+        workbooks = list(args.workbook or [])
+        if not workbooks or args.people:
+            from make_workbook import make_workbook
+
+            for people in args.people or [1000, 10000]:
+                path = folder / f"people-{people}.xlsx"
+                if not path.exists():
+                    print(f"generating {path} ...", file=sys.stderr)
+                    make_workbook(path, people)
+                workbooks.append(path)
+        for workbook in workbooks:
+            print(report(workbook, args.jobs, folder / "out"), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
