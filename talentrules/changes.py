@@ -27,7 +27,7 @@ from talentrules import facts as facts_module
 from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
-from talentrules.reference import evaluate
+from talentrules.reference import evaluate, outcomes_after
 from talentrules.rulebook import ROLES, Decision, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
@@ -310,16 +310,24 @@ class Person:
     ) -> None:
         self.rulebook, self.plan, self.employee_id = rulebook, plan, employee_id
         self.values, self.evidence, self.as_of = values, list(evidence), as_of
-        # The person's rows read once: a brief asks for some thirty changes.
+        # The person's rows read once, and their outcomes worked out once: a brief
+        # asks for some thirty changes, each of which moves a few facts.
         self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence)
+        self._now = evaluate(rulebook, facts_module.PersonFacts(employee_id, dict(values), {}))
 
     def evaluate(
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the Employees values set and Evidence rows added."""
         values = self._changeable.changed(cells, extra)
+        old = self.values
+        changed = [
+            name
+            for name, value in values.items()
+            if name not in old or type(old[name]) is not type(value) or old[name] != value
+        ]
         person = facts_module.PersonFacts(self.employee_id, values, {})
-        return evaluate(self.rulebook, person).outcomes
+        return outcomes_after(self.rulebook, person, self._now.outcomes, changed)
 
 
 def _observations(

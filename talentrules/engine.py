@@ -44,6 +44,7 @@ from talentrules.facts import PersonFacts
 from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
+from talentrules.reference import fired as reference_fired
 from talentrules.reference import record as reference_record
 from talentrules.rulebook import (
     AllOf,
@@ -131,6 +132,11 @@ class Result:
         trace = reference_explain(self.rulebook, self.person, self.evaluation)
         trace["engine"] = dict(ENGINE_RECORD)
         return trace
+
+    def fired(self) -> list[dict[str, Any]]:
+        """The full trace's ``fired`` alone (each fired rule's conditions with the
+        values it read), built now, without the rest of the trace."""
+        return reference_fired(self.rulebook, self.person, self.evaluation)
 
     @property
     def record(self) -> dict[str, Any]:

@@ -149,3 +149,27 @@ def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult
             assert changeable.changed(added=added) == full, (employee_id, code)
             checked += full != dict(values)
     assert checked  # the added rows moved facts
+
+
+def test_outcomes_after_a_change_are_evaluates(sample: RunResult) -> None:
+    """outcomes_after evaluates again only the decisions that read what changed; for
+    any set of changed facts its outcomes are evaluate's."""
+    import random
+
+    from talentrules.facts import PersonFacts
+    from talentrules.reference import evaluate, outcomes_after
+
+    rulebook = sample.rulebook
+    people = list(sample.facts.values())
+    draw = random.Random(13)
+    moved = 0
+    for _ in range(300):
+        a, b = draw.sample(people, 2)
+        before = evaluate(rulebook, a).outcomes
+        names = draw.sample(sorted(a.values), draw.randint(1, 12))
+        values = {**a.values, **{name: b.values[name] for name in names}}
+        after = evaluate(rulebook, PersonFacts(a.employee_id, values, {})).outcomes
+        found = outcomes_after(rulebook, PersonFacts(a.employee_id, values, {}), before, names)
+        assert found == after, names
+        moved += found != before
+    assert moved > 20  # many of the changes moved a decision

@@ -87,3 +87,8 @@ def test_a_trace_line_holds_only_what_the_rules_read(result: RunResult) -> None:
     assert {"counterfactuals", "conclusions"}.isdisjoint(line)
     assert all("not_fired" not in d for d in line["decisions"].values())
     assert line["fired"] == result.results[0].evaluation.fired
+
+
+def test_the_fired_rules_alone_are_the_full_traces(result: RunResult) -> None:
+    for r in result.results:
+        assert r.fired() == r.trace["fired"]

@@ -25,8 +25,13 @@ worked out again from a line).
 from __future__ import annotations
 
 from talentrules.reference.compiled import CompiledReference, CompiledRule, compile_rulebook
-from talentrules.reference.evaluation import evaluate, evaluate_many, evaluation_from_fired
-from talentrules.reference.explanation import TRACE_VERSION, explain, trace_facts
+from talentrules.reference.evaluation import (
+    evaluate,
+    evaluate_many,
+    evaluation_from_fired,
+    outcomes_after,
+)
+from talentrules.reference.explanation import TRACE_VERSION, explain, fired, trace_facts
 from talentrules.reference.traceline import record, replay
 
 __all__ = [
@@ -38,6 +43,8 @@ __all__ = [
     "evaluate_many",
     "evaluation_from_fired",
     "explain",
+    "fired",
+    "outcomes_after",
     "record",
     "replay",
     "trace_facts",

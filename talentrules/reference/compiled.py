@@ -234,6 +234,7 @@ class CompiledReference:
     # (id, values read, memo, compiled rule), so as to look up nothing per person.
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
+    reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
 
 
 _Step = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
@@ -357,7 +358,13 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
     read = sorted(
         {leaf.fact for cr in rules.values() for leaf in cr.leaves} - set(rulebook.decisions)
     )
-    compiled = CompiledReference(rulebook, levels, rules, level_of, date_facts, plan, tuple(read))
+    reads_of = {
+        name: frozenset(leaf.fact for cr in by_decision[name] for leaf in cr.leaves)
+        for name in rulebook.decisions
+    }
+    compiled = CompiledReference(
+        rulebook, levels, rules, level_of, date_facts, plan, tuple(read), reads_of
+    )
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()
     _COMPILED[id(rulebook)] = (rulebook, compiled)

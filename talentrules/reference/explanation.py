@@ -191,6 +191,19 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
     }
 
 
+def fired(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> list[Json]:
+    """``explain``'s ``fired`` alone: each fired rule with its conditions and the values
+    they read (for a reader that needs no why-not or counterfactuals)."""
+    compiled = compile_rulebook(rulebook)
+    env: Env = dict(person.values)
+    env.update(evaluation.outcomes)
+    entries = []
+    for rule_id in evaluation.fired:
+        cr = compiled.rules[rule_id]
+        entries.append(_fired_entry(cr, env, compiled.level_of[cr.rule.decision]))
+    return entries
+
+
 def trace_facts(rulebook: Rulebook, person: PersonFacts) -> dict[str, Json]:
     """The trace's ``facts``: every value of the person, dates as YYYY-MM-DD."""
     # Only date facts hold dates (facts.py types every value by the vocabulary), so

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from talentrules.contract import EMPLOYEES
@@ -42,7 +42,7 @@ from talentrules.report.contexts import (
 from talentrules.report.view import RunView, heading, one
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
 from talentrules.rulebook import Decision, Evaluation
-from talentrules.trace import PersonTrace
+from talentrules.trace import Fired
 
 EMPLOYEE_ENUMS = {
     column.name: tuple(column.values) for column in EMPLOYEES.columns if column.kind == "enum"
@@ -378,7 +378,7 @@ def exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
         return ()
     flagged: dict[str, list[PersonRef]] = {}
     for r in view.result.results:
-        for outcome, note in person_exceptions(view, r.evaluation, r.trace).items():
+        for outcome, note in person_exceptions(view, r.evaluation, r.fired).items():
             flagged.setdefault(outcome, []).append(view.ref(r.employee_id, note))
     return tuple(
         ExceptionGroup(outcome, decision.text(outcome, "meaning"), tuple(flagged.get(outcome, ())))
@@ -388,20 +388,20 @@ def exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
 
 
 def person_exceptions(
-    view: RunView, evaluation: Evaluation, trace_data: Mapping[str, Any]
+    view: RunView, evaluation: Evaluation, fired: Callable[[], Sequence[Mapping[str, Any]]]
 ) -> dict[str, str]:
     """The person's exception outcomes, each with the message of the rule that set it
-    (its title when it has no message)."""
+    (its title when it has no message); ``fired`` gives the trace's fired rules (built
+    only for a person with an exception)."""
     decision = view.exceptions
     if decision is None:
         return {}
     wanted = [o for o in evaluation.outcomes.get(decision.name, ()) if o != decision.default]
     if not wanted:
         return {}
-    trace = PersonTrace.read(trace_data)
     notes: dict[str, str] = {}
     values = view.result.facts[evaluation.employee_id].values
-    for entry in trace.fired:
+    for entry in (Fired.read(f, "trace.fired") for f in fired()):
         rule = view.rules.get(entry.rule)
         if rule is None or rule.decision != decision.name or rule.then not in wanted:
             continue
