@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from talentrules.errors import AuditError
+from talentrules.errors import AuditError, RulebookError, RuleConflictError
 from talentrules.fairness import (
     FairnessReport,
     GroupFigure,
@@ -66,6 +66,7 @@ from talentrules.record import (
     trace_record,
     write_manifest,
 )
+from talentrules.reference import replay
 from talentrules.rulefiles import open_rules
 from talentrules.run import RunResult, evaluate_workbook
 from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
@@ -437,6 +438,7 @@ def _replay(
         )
         for text in found:
             report.problems.append(f"replay: employee {eid}: {text} (recorded -> replayed)")
+    _check_derivable(result, recorded, raw, report)
     for eid in recorded:
         if eid not in replayed:
             report.problems.append(f"replay: employee {eid}: in {TRACE}, not evaluated now")
@@ -447,6 +449,40 @@ def _replay(
         report.checked.append(
             f"replay of {workbook.name}: {len(replayed)} people, every recommendation "
             "and trace line identical"
+        )
+
+
+def _check_derivable(
+    result: RunResult,
+    recorded: Mapping[str, dict[str, Any]],
+    raw: Sequence[str],
+    report: VerifyReport,
+) -> None:
+    """Each recorded line alone, without the workbook: its facts, under the rulebook,
+    give its decisions, and the full trace (why-not, counterfactuals) is worked out
+    from them (``reference.replay``), as ``explain --trace`` shows it."""
+    before = len(report.problems)
+    for eid, entry in recorded.items():
+        line = json.loads(raw[entry["index"]])
+        try:
+            evaluation, _ = replay(result.rulebook, line)
+        except (KeyError, TypeError, ValueError, RulebookError, RuleConflictError) as error:
+            report.problems.append(
+                f"replay: employee {eid}: the line's facts cannot be evaluated: {reason_of(error)}"
+            )
+            continue
+        outcomes = {name: d.get("outcomes") for name, d in as_object(line["decisions"]).items()}
+        if list(evaluation.fired) != line.get("fired") or outcomes != {
+            name: list(values) for name, values in evaluation.outcomes.items()
+        }:
+            report.problems.append(
+                f"replay: employee {eid}: the facts {TRACE} records do not give the "
+                "decisions it records under this rulebook"
+            )
+    if len(report.problems) == before:
+        report.checked.append(
+            f"every line of {TRACE}: its recorded facts give its decisions; why-not and "
+            "counterfactuals worked out from them"
         )
 
 

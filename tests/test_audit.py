@@ -159,7 +159,29 @@ def test_verify_a_clean_run_with_replay(outdir: Path) -> None:
     assert code == 0, output
     assert "hash chain of 45 lines intact" in output
     assert "every recommendation and trace line identical" in output
+    assert "its recorded facts give its decisions; why-not and counterfactuals" in output
     assert "FAIL" not in output
+
+
+def test_replay_checks_each_lines_decisions_against_its_own_facts() -> None:
+    """Without the workbook's rows: a line whose recorded facts do not give its
+    recorded decisions is named (trace_version 3 keeps the facts the rules read)."""
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    raw = [canonical(record.trace_record(result, i)) for i in range(len(result.results))]
+    recorded = {r.employee_id: {"index": i} for i, r in enumerate(result.results)}
+    report = audit.VerifyReport(Path("out"))
+    audit._check_derivable(result, recorded, raw, report)
+    assert report.problems == [] and len(report.checked) == 1
+    line = json.loads(raw[3])
+    fired = [rule.id for rule in result.rulebook.rules if rule.id in line["fired"]]
+    line["facts"] = {name: None for name in line["facts"]}  # nothing known
+    raw[3] = canonical(line)
+    report = audit.VerifyReport(Path("out"))
+    audit._check_derivable(result, recorded, raw, report)
+    assert fired and report.problems == [
+        f"replay: employee {line['employee_id']}: the facts trace.jsonl records do not give "
+        "the decisions it records under this rulebook"
+    ]
 
 
 def edit_line(lines: list[str]) -> list[str]:
