@@ -538,9 +538,10 @@ def explain(
 
     The same justification as the person's brief: the recommendation, the evidence
     with its cells, the rules that decided with the values they read, what would
-    change the outcome and how to contest. --trace adds what auditors read in
-    trace.jsonl: every condition as written, the first failing condition of every
-    rule that did not fire, and every single change that would change a decision.
+    change the outcome and how to contest. --trace adds the full trace, worked out
+    from the facts trace.jsonl records: every condition as written, the first failing
+    condition of every rule that did not fire, and every single change that would
+    change a decision.
     With --set, a what-if instead: the person's decisions with the changed facts
     beside the real ones, and what moved (nothing is recorded). With --format json:
     the person's trace line as trace.jsonl holds it, without the chain

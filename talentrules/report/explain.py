@@ -38,9 +38,10 @@ def render_brief_text(
 
 
 def trace_text(result: RunResult, index: int, width: int = 80) -> str:
-    """The rules as the trace records them for one person: each fired rule's conditions
-    with the values and cells they read, each near miss's failing condition, and every
-    single change that would change a decision (docs/trace.md)."""
+    """The full trace of one person, as worked out from the facts trace.jsonl records:
+    each fired rule's conditions with the values and cells they read, each near miss's
+    failing condition, and every single change that would change a decision
+    (docs/trace.md)."""
     res = result.results[index]
     trace = PersonTrace.read(res.trace)
     overruled = {r for ids in res.evaluation.overruled.values() for r in ids}
@@ -58,7 +59,8 @@ def trace_text(result: RunResult, index: int, width: int = 80) -> str:
         found = trace.cells_of(fact)
         return f" ({', '.join(found)})" if found else ""
 
-    lines = ["", *wrap("TRACE: THE CONDITIONS AS WRITTEN (trace.jsonl, docs/trace.md)", "", "")]
+    heading = "TRACE: THE CONDITIONS AS WRITTEN (from trace.jsonl's facts, docs/trace.md)"
+    lines = ["", *wrap(heading, "", "")]
     for entry in trace.fired:
         state = " [overruled]" if entry.rule in overruled else ""
         lines += wrap(
