@@ -1270,12 +1270,77 @@ def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text
     return Problem(severity, panel.path.name, sheet or None, cell or None, text)
 
 
+def read_override(
+    row: Row,
+    recommendations: Mapping[str, Recommendation],
+    decisions: Mapping[str, Decision],
+    catalogue: Catalogue,
+    policy: AllocationPolicy,
+) -> Override | list[tuple[str, str]]:
+    """One Overrides row (from the sheet, or a decision taken in ``talentrules serve``)
+    validated against the recommendations: the Override, or each (ref, what is wrong):
+    an unknown person, a field that cannot be overridden, no reason or no decider, a
+    value the field cannot take."""
+    refs = {column: cell.ref for column, cell in row.cells.items()}
+    employee = str(row.get("employee_id") or "")
+    field_ = str(row.get("field") or "")
+    text = str(row.get("decision") or "").strip()
+    reason = str(row.get("reason") or "").strip()
+    decider = str(row.get("decided_by") or "").strip()
+    when = row.get("decided_on")
+    errors: list[tuple[str, str]] = []
+    if employee not in recommendations:
+        errors.append((refs["employee_id"], f"'{employee}' is not a person under review"))
+    if field_ not in OVERRIDE_FIELDS:
+        errors.append(
+            (refs["field"], f"'{field_}' cannot be overridden ({', '.join(OVERRIDE_FIELDS)})")
+        )
+    if not reason:
+        errors.append((refs["reason"], "an override needs a reason"))
+    if not decider:
+        errors.append((refs["decided_by"], "an override needs the named panel member"))
+    value: tuple[str, ...] = ()
+    target: str | None = None
+    if field_ in OVERRIDE_FIELDS:
+        if not text:
+            errors.append((refs["decision"], "an override needs the panel's decision"))
+        else:
+            value, target, error = _parse_decision(field_, text, decisions, catalogue)
+            if error:
+                errors.append((refs["decision"], error))
+    if errors:
+        return errors
+    spec = _field_decision(field_, decisions)
+    recommended = recommendations[employee].recommended(field_, target, spec.name if spec else None)
+    ranking = (
+        STATUS_RANK + (NOT_RECOMMENDED,)
+        if field_ == ALLOCATION_FIELD
+        else policy.ranking(spec.name)
+        if spec
+        else ()
+    )
+    sets = field_ == INVESTMENT_FIELD or (spec is not None and spec.policy == "collect")
+    return Override(
+        employee,
+        field_,
+        target,
+        recommended,
+        value,
+        _direction(sets, recommended, value, ranking),
+        reason,
+        decider,
+        when if isinstance(when, dt.date) else None,
+        refs,
+    )
+
+
 def apply_overrides(
     recommendations: Mapping[str, Recommendation],
     panel: Panel,
     decisions: Mapping[str, Decision],
     catalogue: Catalogue,
     policy: AllocationPolicy,
+    session: Sequence[Row] = (),
 ) -> tuple[dict[str, Recommendation], tuple[Problem, ...]]:
     """Validate the Overrides sheet and record each valid one beside its recommendation.
 
@@ -1283,91 +1348,53 @@ def apply_overrides(
     decider) are problems naming the cell, and are not applied. Of several overrides
     of the same thing, the latest decided_on applies and the others are kept as
     superseded; two on the same (or no) date that disagree apply neither.
+    ``session`` holds the decisions of a ``talentrules serve`` session as rows, in the
+    order they were taken: each is later than every row of the sheet and than the
+    session's decisions before it (their order is known to the second, a sheet's only
+    to the day), so the last one of a thing applies and never clashes.
     Allocation is not re-run for anyone else: the panel decides with the allocation
     in front of it; ``talentrules.plan`` counts its decisions against seats and budget
     and reports what goes past them.
     """
     problems: list[Problem] = []
-    found: dict[tuple[str, str, str | None], list[tuple[Row, Override]]] = {}
-    for row in panel.rows.get("Overrides", []):
-        refs = {column: cell.ref for column, cell in row.cells.items()}
-        employee = str(row.get("employee_id") or "")
-        field_ = str(row.get("field") or "")
-        text = str(row.get("decision") or "").strip()
-        reason = str(row.get("reason") or "").strip()
-        decider = str(row.get("decided_by") or "").strip()
-        when = row.get("decided_on")
-        errors: list[tuple[str, str]] = []
-        if employee not in recommendations:
-            errors.append((refs["employee_id"], f"'{employee}' is not a person under review"))
-        if field_ not in OVERRIDE_FIELDS:
-            errors.append(
-                (refs["field"], f"'{field_}' cannot be overridden ({', '.join(OVERRIDE_FIELDS)})")
-            )
-        if not reason:
-            errors.append((refs["reason"], "an override needs a reason"))
-        if not decider:
-            errors.append((refs["decided_by"], "an override needs the named panel member"))
-        value: tuple[str, ...] = ()
-        target: str | None = None
-        if field_ in OVERRIDE_FIELDS:
-            if not text:
-                errors.append((refs["decision"], "an override needs the panel's decision"))
-            else:
-                value, target, error = _parse_decision(field_, text, decisions, catalogue)
-                if error:
-                    errors.append((refs["decision"], error))
-        if errors:
+    # (employee, field, target) -> [(order, from the session, override)]
+    found: dict[tuple[str, str, str | None], list[tuple[tuple[object, ...], bool, Override]]] = {}
+    rows = [(row, False) for row in panel.rows.get("Overrides", [])]
+    rows += [(row, True) for row in session]
+    for row, live in rows:
+        read = read_override(row, recommendations, decisions, catalogue, policy)
+        if isinstance(read, list):
             problems.extend(
                 _problem(panel, "error", ref, f"override not applied: {message}")
-                for ref, message in errors
+                for ref, message in read
             )
             continue
-        spec = _field_decision(field_, decisions)
-        recommended = recommendations[employee].recommended(
-            field_, target, spec.name if spec else None
+        when = dt.date.min if live else read.decided_on or dt.date.min
+        order = (int(live), when, row.number)
+        found.setdefault((read.employee_id, read.field, read.target), []).append(
+            (order, live, read)
         )
-        ranking = (
-            STATUS_RANK + (NOT_RECOMMENDED,)
-            if field_ == ALLOCATION_FIELD
-            else policy.ranking(spec.name)
-            if spec
-            else ()
-        )
-        sets = field_ == INVESTMENT_FIELD or (spec is not None and spec.policy == "collect")
-        override = Override(
-            employee,
-            field_,
-            target,
-            recommended,
-            value,
-            _direction(sets, recommended, value, ranking),
-            reason,
-            decider,
-            when if isinstance(when, dt.date) else None,
-            refs,
-        )
-        found.setdefault((employee, field_, target), []).append((row, override))
 
-    kept: dict[str, list[Override]] = {}
+    kept: dict[str, list[tuple[tuple[object, ...], Override]]] = {}
     for (employee, _, _), group in found.items():
-        group.sort(key=lambda item: (item[1].decided_on or dt.date.min, item[0].number))
-        last = group[-1][1]
+        group.sort(key=lambda item: item[0])
+        last = group[-1][2]
         if len(group) > 1:
-            before = group[-2][1]
-            if before.decided_on == last.decided_on and before.decision != last.decision:
-                for _, clash in group:
+            before = group[-2][2]
+            clash = not group[-1][1] and before.decided_on == last.decided_on
+            if clash and before.decision != last.decision:
+                for _, _, clashing in group:
                     problems.append(
                         _problem(
                             panel,
                             "error",
-                            clash.refs["decision"],
+                            clashing.refs["decision"],
                             f"override not applied: {len(group)} overrides of {employee}'s "
-                            f"{clash.field} disagree and none is dated later than the others",
+                            f"{clashing.field} disagree and none is dated later than the others",
                         )
                     )
                 continue
-            for _, older in group[:-1]:
+            for _, _, older in group[:-1]:
                 problems.append(
                     _problem(
                         panel,
@@ -1377,14 +1404,24 @@ def apply_overrides(
                     )
                 )
         kept.setdefault(employee, []).extend(
-            replace(o, superseded_by=last.refs["decision"]) if o is not last else o
-            for _, o in group
+            (order, replace(o, superseded_by=last.refs["decision"]) if o is not last else o)
+            for order, _, o in group
         )
 
     updated = dict(recommendations)
     for employee, overrides in kept.items():
-        overrides.sort(key=lambda o: (o.decided_on or dt.date.min, o.refs["decision"]))
-        updated[employee] = replace(recommendations[employee], overrides=tuple(overrides))
+        # By date; a sheet's rows of one day by their cell, then the session's in order.
+        overrides.sort(
+            key=lambda item: (
+                item[1].decided_on or dt.date.min,
+                item[0][0],
+                "" if item[0][0] else item[1].refs["decision"],
+                item[0][2],
+            )
+        )
+        updated[employee] = replace(
+            recommendations[employee], overrides=tuple(o for _, o in overrides)
+        )
     return updated, tuple(problems)
 
 

@@ -42,3 +42,7 @@ class RuleConflictError(TalentRulesError):
 
 class AuditError(TalentRulesError):
     """An output folder or a rulebook cannot be audited as asked."""
+
+
+class SessionError(TalentRulesError):
+    """A session file of ``talentrules serve`` cannot be used as asked."""

@@ -11,13 +11,13 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
 
-from talentrules.contract import Column, normalize
-from talentrules.model import Value
+from talentrules.contract import Column, Sheet, normalize
+from talentrules.model import Cell, Row, Value
 
 EXCEL_ERRORS = frozenset(
     {"#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
@@ -362,3 +362,28 @@ def _parser(column: Column, epoch: dt.datetime) -> Parser:
     if kind == "scale":
         return _scale(column)
     return _enum(column)
+
+
+def typed_row(
+    sheet: Sheet, number: int, raw: Mapping[str, object], ref: str
+) -> tuple[Row, list[tuple[str, str]]]:
+    """Values from outside a workbook (a decision taken in ``talentrules serve``) read
+    as one row of ``sheet``: the same parsers, aliases and needed columns as a cell of
+    the sheet, every cell's ref ``ref``. Returns the row and (column, what is wrong)."""
+    cells: dict[str, Cell] = {}
+    wrong: list[tuple[str, str]] = []
+    for column in sheet.columns:
+        value = raw.get(column.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            cells[column.name] = Cell(None, ref)
+            if column.needed:
+                wrong.append((column.name, f"{column.name} is needed but is blank"))
+            continue
+        parsed = parser_for(column, CALENDAR_WINDOWS_1900)(value, "")
+        if isinstance(parsed, Invalid):
+            cells[column.name] = Cell(None, ref)
+            near = f"; did you mean '{parsed.suggestion}'?" if parsed.suggestion else ""
+            wrong.append((column.name, parsed.message + near))
+            continue
+        cells[column.name] = Cell(parsed, ref)
+    return Row(sheet.name, number, cells), wrong
