@@ -577,6 +577,62 @@ def explain(
     click.echo(text, nl=False)
 
 
+_SESSION_REUSE = click.option(
+    "--reuse-session",
+    is_flag=True,
+    help="Apply a session recorded on another workbook or rulebook (each decision is "
+    "validated again; one that no longer fits is reported, not applied).",
+)
+
+
+@cli.command()
+@click.argument("workbook")
+@_RULES_OPTION
+@click.option(
+    "--session",
+    "session_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The session's SQLite file (created if absent); default: beside WORKBOOK, "
+    "named WORKBOOK's stem + .session.sqlite.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; another than this computer's is warned about.",
+)
+@click.option(
+    "--port", default=8765, show_default=True, help="Port to listen on; 0 takes a free one."
+)
+@_SESSION_REUSE
+@user_errors
+def serve(
+    workbook: str,
+    rules_dir: Path | None,
+    session_path: Path | None,
+    host: str,
+    port: int,
+    reuse_session: bool,
+) -> None:
+    """Run the panel's meeting in the browser: a live session on WORKBOOK.
+
+    Evaluates WORKBOOK once, then serves the summary, the people list and each
+    person's brief with a decision form, on this computer only unless --host. Prints
+    the panel's link and a read-only link for observers, each with its token. Every
+    decision is validated as an Overrides row is, committed to the session file
+    (append-only, hash-chained) before the page answers, and moves seats, budget,
+    waitlist and the fairness monitor at once. `evaluate WORKBOOK --session FILE`
+    writes the outputs with the decisions. docs/serve.md has the API.
+
+    Example: talentrules serve sample_inputs/panel_review.xlsx
+    """
+    from talentrules.serve.server import serve as run_server
+
+    _notice_local_rules(rules_dir)
+    run_server(workbook, rules_dir, session_path, host, port, reuse_session)
+
+
 @cli.group()
 def rules() -> None:
     """Check and test the rulebook.

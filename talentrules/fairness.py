@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from talentrules import decide
+from talentrules.contract import OVERRIDE_ROLES
 from talentrules.errors import AuditError
 from talentrules.ingest import load_workbook
 from talentrules.model import Panel, Value
@@ -282,30 +283,56 @@ def _subjects(
     return subjects, missing
 
 
-def fairness(result: RunResult, min_group: int = MIN_GROUP) -> FairnessReport | None:
+def fairness(
+    result: RunResult, min_group: int = MIN_GROUP, decided: bool = False
+) -> FairnessReport | None:
     """The fairness monitor of a run; None when the workbook has no Demographics sheet.
 
-    Measures are the system's recommendations and allocation, before any override."""
+    Measures are the system's recommendations and allocation, before any override; with
+    ``decided``, the panel's decisions instead (its overrides of a decision that plays a
+    role, and the plan with its decisions counted), as ``talentrules serve`` shows them
+    while the panel decides."""
     if not has_demographics(result.panel):
         return None
     catalogue = result.decisions.catalogue
     selections = []
     for r in result.results:
         recommendation = result.decisions.recommendations.get(r.employee_id)
-        allotments = recommendation.allocation if recommendation else ()
+        if decided and recommendation is not None:
+            outcomes = _decided_outcomes(result.rulebook, r.evaluation.outcomes, recommendation)
+            statuses = [(e.code, e.status) for e in result.plan.of(r.employee_id)]
+        else:
+            outcomes = r.evaluation.outcomes
+            allotments = recommendation.allocation if recommendation else ()
+            statuses = [(a.code, a.status) for a in allotments]
         selections.append(
             Selection(
                 r.employee_id,
-                r.evaluation.outcomes,
+                outcomes,
                 tuple(
-                    (a.code, (inv.track if (inv := catalogue.get(a.code)) else None), a.status)
-                    for a in allotments
+                    (code, (inv.track if (inv := catalogue.get(code)) else None), status)
+                    for code, status in statuses
                 ),
             )
         )
     tracks = result.decisions.policy.advantage
     subjects, missing = _subjects(result.panel, selections, result.rulebook, tracks)
     return fairness_of(subjects, measures_of(result.rulebook, tracks), min_group, missing)
+
+
+def _decided_outcomes(
+    rulebook: Rulebook,
+    outcomes: Mapping[str, tuple[str, ...]],
+    recommendation: decide.Recommendation,
+) -> dict[str, tuple[str, ...]]:
+    """A person's outcomes with the panel's applied overrides of role-playing decisions."""
+    decided = dict(outcomes)
+    for override in recommendation.overrides:
+        role = OVERRIDE_ROLES.get(override.field)
+        decision = rulebook.role(role) if role and override.applies else None
+        if decision is not None:
+            decided[decision.name] = override.decision
+    return decided
 
 
 def fairness_of_outdir(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from talentrules import decide, engine, facts, plan
@@ -165,3 +165,30 @@ def evaluate_workbook(
         started=started,
         allow_rejects=allow_rejects,
     )
+
+
+def with_session(result: RunResult, session: Sequence[Row]) -> RunResult:
+    """``result`` with a session's decisions (``talentrules.session``, as Overrides rows)
+    applied after the workbook's own overrides, and the plan counted again.
+
+    Nothing before the overrides is re-run: the allocation does not depend on them
+    (``decide``: the panel decides with the allocation in front of it). This is what
+    ``talentrules serve`` runs after each decision, and ``evaluate --session`` once."""
+    decisions = result.decisions
+    evaluations = [r.evaluation for r in result.results]
+    recommendations, problems = decide.apply_overrides(
+        decide.recommend(evaluations, decisions.allocation),
+        result.panel,
+        result.rulebook.decisions,
+        decisions.catalogue,
+        decisions.policy,
+        session,
+    )
+    applied = replace(
+        decisions,
+        recommendations=recommendations,
+        problems=decisions.catalogue.problems + decisions.allocation.problems + problems,
+    )
+    updated = replace(result, decisions=applied, final=None)
+    updated.final = updated.plan  # counted now, once
+    return updated

@@ -504,9 +504,10 @@ def _rows(table: Table, advantage: bool) -> list[FairnessRow]:
     return rows
 
 
-def fairness_section(report: FairnessReport | None) -> FairnessSection:
+def fairness_section(report: FairnessReport | None, decided: bool = False) -> FairnessSection:
     """The summary's fairness block: one table per outcome (every grouping in it), flags
-    only where the outcome confers an advantage (counts only, no names)."""
+    only where the outcome confers an advantage (counts only, no names); ``decided``:
+    the report measured the panel's decisions (``fairness.fairness(decided=True)``)."""
     if report is None:
         return NO_FAIRNESS
     tables = []
@@ -534,8 +535,14 @@ def fairness_section(report: FairnessReport | None) -> FairnessSection:
             f"with a known category. A ratio below {report.threshold:.2f} is flagged "
             "(four-fifths rule) only for an outcome the rulebook declares an advantage "
             "(decisions.yaml and catalogue.yaml fairness); other outcomes show their rates. "
-            "The measures are the system's recommendations and allocation, before any "
-            "override. Read from the restricted Demographics sheet only; no rule reads it."
+            + (
+                "The measures are the panel's decisions as recorded so far (its overrides "
+                "and the plan with them counted). "
+                if decided
+                else "The measures are the system's recommendations and allocation, before "
+                "any override. "
+            )
+            + "Read from the restricted Demographics sheet only; no rule reads it."
         ),
         people=report.people,
         unknowns=(

@@ -1,0 +1,92 @@
+"""Starting the meeting: the state loaded, the socket bound, the links printed, then
+uvicorn serving until Ctrl-C."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+
+from talentrules.run import evaluate_workbook
+from talentrules.serve.app import create_app
+from talentrules.serve.auth import Tokens
+from talentrules.serve.state import PanelState
+from talentrules.session import default_session_path, open_session
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Links:
+    """The two links printed on start."""
+
+    panel: str
+    observer: str
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 takes a free one (the links name the real port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def links(host: str, port: int, tokens: Tokens) -> Links:
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}/"
+    return Links(f"{base}?token={tokens.panel}", f"{base}?token={tokens.observer}")
+
+
+def serve(
+    workbook: str,
+    rules_dir: Path | None = None,
+    session_path: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    reuse_session: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> None:
+    """Evaluate the workbook once, open its session, print the links and serve."""
+    result = evaluate_workbook(workbook, rules_dir)
+    path = session_path or default_session_path(workbook)
+    session = open_session(
+        path, result.panel.path.name, result.panel.sha256, result.rulebook.sha256, reuse_session
+    )
+    state = PanelState(result, session)
+    tokens = Tokens()
+    sock = bind(host, port)
+    real_port = int(sock.getsockname()[1])
+    if host not in LOCAL_HOSTS:
+        print(
+            f"warning: serving on {host}, not only this computer: anyone who can reach "
+            "it and has a link can see the session; the links carry the tokens",
+            file=err,
+            flush=True,
+        )
+    shown = links(host, real_port, tokens)
+    print(
+        f"talentrules serve: {len(result.results)} people from {result.panel.path.name}; "
+        f"session {path} ({session.last_seq} decisions so far)",
+        file=out,
+    )
+    print("Open this link to run the session (the panel's link: it may decide):", file=out)
+    print(shown.panel, file=out)
+    print(f"Read-only link for observers (view, never decide): {shown.observer}", file=out)
+    print("Stop with Ctrl-C; every decision is saved as it is taken.", file=out, flush=True)
+    config = uvicorn.Config(
+        create_app(state, tokens), log_level="warning", access_log=False, lifespan="off"
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        session.close()
+        sock.close()
