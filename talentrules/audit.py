@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from talentrules.errors import AuditError, RulebookError, RuleConflictError
+from talentrules.errors import AuditError, RulebookError, RuleConflictError, SessionError
 from talentrules.fairness import (
     FairnessReport,
     GroupFigure,
@@ -68,7 +68,8 @@ from talentrules.record import (
 )
 from talentrules.reference import replay
 from talentrules.rulefiles import open_rules
-from talentrules.run import RunResult, evaluate_workbook
+from talentrules.run import RunResult, apply_session, evaluate_workbook
+from talentrules.session import verify_session
 from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
 
 __all__ = [
@@ -241,6 +242,44 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
         report.checked.append(f"{len(recorded)} files match their SHA-256 in the manifest")
 
 
+def _session_file(manifest: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The session file a run applied (evaluate --session), from the manifest's options."""
+    session = as_object(as_object(manifest.get("options")).get("session"))
+    name = session.get("file")
+    if not session:
+        return None
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name[0] == ".":
+        raise AuditError(f"{MANIFEST}: options.session.file is not a file name of the folder")
+    return name, session
+
+
+def _check_session(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport) -> None:
+    """A session's copy in OUTDIR: its own chain, and its end where the manifest saw it."""
+    found = _session_file(manifest)
+    if found is None:
+        return
+    name, recorded = found
+    checked = verify_session(outdir / name)
+    report.problems += checked.problems
+    if not checked.ok:
+        return
+    if checked.decisions != recorded.get("decisions"):
+        report.problems.append(
+            f"{name}: {checked.decisions} decisions, the manifest records "
+            f"{recorded.get('decisions')}"
+        )
+    elif checked.last_hash != recorded.get("last_hash"):
+        report.problems.append(
+            f"{name}: its last decision is not the one the run applied (hash "
+            f"{checked.last_hash[:12]}, manifest {str(recorded.get('last_hash'))[:12]})"
+        )
+    else:
+        report.checked.append(
+            f"{name}: hash chain of {checked.decisions} session decisions intact, "
+            "ending where the run applied it"
+        )
+
+
 # recommendations.json field -> how to read the same thing from a trace line (read as
 # typed records: a line from elsewhere that lacks a key, or holds a wrong type, is named
 # as not a trace line, never a traceback)
@@ -398,6 +437,13 @@ def _replay(
     result = evaluate_workbook(
         workbook, rules_dir, allow_rejects=bool(options.get("allow_rejects", False))
     )
+    session = _session_file(manifest)
+    if session is not None:  # the run applied a session: so does the replay (its copy)
+        try:
+            result = apply_session(result, report.outdir / session[0], True, session[0])
+        except SessionError as error:
+            report.problems.append(f"replay: {error}")
+            return
     if result.rulebook.sha256 != book.get("sha256"):
         report.problems.append(
             f"{rules_dir}: not the rulebook of this run (sha256 {result.rulebook.sha256}, "
@@ -524,6 +570,7 @@ def verify(
     if people != len(raw):
         report.problems.append(f"{MANIFEST}: counts {people} people, {TRACE} has {len(raw)}")
     _check_files(outdir, manifest, report)
+    _check_session(outdir, manifest, report)
     _check_recommendations(outdir, records, report)
     if workbook is not None:
         _replay(

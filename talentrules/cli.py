@@ -36,6 +36,7 @@ from talentrules.errors import (
 
 if TYPE_CHECKING:  # the commands import the library when they run, for a quick --help
     from talentrules.rulebook import CheckReport
+    from talentrules.run import RunResult
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -370,6 +371,14 @@ _REJECTS_OPTION = click.option(
     help="Evaluate the usable rows of a workbook with errors; every rejected row is listed "
     "(a totals or notes row below the data is one: without this option it stops the run).",
 )
+_SESSION_REUSE = click.option(
+    "--reuse-session",
+    is_flag=True,
+    help="Apply a session recorded on another workbook or rulebook (each decision is "
+    "validated again; one that no longer fits is reported, not applied).",
+)
+
+
 _FORMAT_TRACE = _format_option(
     "text: the brief for a terminal (--templates applies); json: the trace line."
 )
@@ -392,6 +401,14 @@ _FORMAT_TRACE = _format_option(
 @_REJECTS_OPTION
 @click.option("--force", is_flag=True, help="Replace OUTDIR if it holds an earlier output.")
 @click.option(
+    "--session",
+    "session_path",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply the decisions of a talentrules serve session file as overrides.",
+)
+@_SESSION_REUSE
+@click.option(
     "--no-names",
     is_flag=True,
     help="Summary without names in its grids (the general edition, for wider circulation).",
@@ -408,6 +425,8 @@ def evaluate(
     force: bool,
     no_names: bool,
     output_format: str,
+    session_path: Path | None = None,
+    reuse_session: bool = False,
 ) -> None:
     """Evaluate a review WORKBOOK and write every recommendation, justified, to OUTDIR.
 
@@ -421,14 +440,18 @@ def evaluate(
     replaces only an earlier output holding nothing but what its manifest lists; one
     run at a time per OUTDIR; a run stopped by Ctrl-C, SIGTERM or SIGHUP removes its
     unfinished output and says whether OUTDIR was written (exit 0 if it was, else
-    128 + the signal).
+    128 + the signal). With --session FILE (a talentrules serve session), every output
+    has its decisions applied as overrides, each naming its session decision, and
+    OUTDIR also holds session.sqlite (checked by audit verify) and WORKBOOK's copy
+    with the decisions in its Overrides sheet (STEM.decided.xlsx).
 
     Example: talentrules evaluate sample_inputs/panel_review.xlsx -o review-out
     """
     from talentrules.interrupt import Interrupted, stop_signals
     from talentrules.outdir import claim_outdir
-    from talentrules.report import rulebook_label, write_outputs
-    from talentrules.run import evaluate_workbook
+    from talentrules.report import Hook, rulebook_label, write_outputs
+    from talentrules.report.decided import session_hooks
+    from talentrules.run import apply_session, evaluate_workbook
 
     _notice_local_rules(rules_dir)
     bars = _ProgressBars()
@@ -440,8 +463,12 @@ def evaluate(
                 click.echo(note, err=True)
             try:
                 result = evaluate_workbook(workbook, rules_dir, jobs, allow_rejects, bars)
+                hooks: Sequence[Hook] = ()
+                if session_path is not None:
+                    result = apply_session(result, session_path, reuse_session)
+                    hooks = session_hooks(session_path)
                 written = write_outputs(
-                    result, outdir, templates_dir, force, bars, jobs, names=not no_names
+                    result, outdir, templates_dir, force, bars, jobs, hooks, not no_names
                 )
             finally:
                 published[0] = claim.published
@@ -474,9 +501,23 @@ def evaluate(
         f"({rejected} rejected row{'s' if rejected != 1 else ''}, "
         f"{warnings} warning{'s' if warnings != 1 else ''}) with rulebook "
         f"{rulebook_label(result.rulebook)}: wrote {written.outdir}/ "
-        "(summary.html, briefs/, recommendations.xlsx, recommendations.json, trace.jsonl, "
-        "manifest.json)"
+        f"({', '.join(_written_files(result))})"
     )
+
+
+def _written_files(result: RunResult) -> list[str]:
+    """What evaluate wrote, as its closing line names it (with a session's files)."""
+    files = ["summary.html", "briefs/", "recommendations.xlsx", "recommendations.json"]
+    files += ["trace.jsonl", "manifest.json"]
+    if result.session is not None:
+        from talentrules.report.decided import decided_name
+
+        path = result.panel.path
+        count = result.session["decisions"]
+        files.append(f"{result.session['file']} with {count} decision{'s' if count != 1 else ''}")
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            files.append(decided_name(path))
+    return files
 
 
 def _stopped(stop: BaseException, outdir: Path, published: bool) -> NoReturn:
@@ -575,14 +616,6 @@ def explain(
     width = shutil.get_terminal_size((80, 24)).columns
     text = render_brief_text(result, employee_id, templates_dir, width=width, trace=show_trace)
     click.echo(text, nl=False)
-
-
-_SESSION_REUSE = click.option(
-    "--reuse-session",
-    is_flag=True,
-    help="Apply a session recorded on another workbook or rulebook (each decision is "
-    "validated again; one that no longer fits is reported, not applied).",
-)
 
 
 @cli.command()

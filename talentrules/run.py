@@ -45,6 +45,9 @@ class RunResult:
     # whether rejected rows were allowed, so a replay uses the same option.
     started: str = ""
     allow_rejects: bool = False
+    # With a session's decisions applied (``with_session``): its copy's name in OUTDIR,
+    # how many decisions it holds and the last one's hash, for the manifest and replay.
+    session: dict[str, object] | None = None
 
     @property
     def problems(self) -> list[Problem]:
@@ -167,13 +170,16 @@ def evaluate_workbook(
     )
 
 
-def with_session(result: RunResult, session: Sequence[Row]) -> RunResult:
+def with_session(
+    result: RunResult, session: Sequence[Row], info: dict[str, object] | None = None
+) -> RunResult:
     """``result`` with a session's decisions (``talentrules.session``, as Overrides rows)
     applied after the workbook's own overrides, and the plan counted again.
 
     Nothing before the overrides is re-run: the allocation does not depend on them
     (``decide``: the panel decides with the allocation in front of it). This is what
-    ``talentrules serve`` runs after each decision, and ``evaluate --session`` once."""
+    ``talentrules serve`` runs after each decision, and ``evaluate --session`` once;
+    ``info`` describes the session for the run's manifest."""
     decisions = result.decisions
     evaluations = [r.evaluation for r in result.results]
     recommendations, problems = decide.apply_overrides(
@@ -189,6 +195,23 @@ def with_session(result: RunResult, session: Sequence[Row]) -> RunResult:
         recommendations=recommendations,
         problems=decisions.catalogue.problems + decisions.allocation.problems + problems,
     )
-    updated = replace(result, decisions=applied, final=None)
+    updated = replace(result, decisions=applied, final=None, session=info)
     updated.final = updated.plan  # counted now, once
     return updated
+
+
+def apply_session(
+    result: RunResult, path: str | Path, reuse: bool = False, file: str = "session.sqlite"
+) -> RunResult:
+    """``result`` with the decisions of the session file at ``path`` applied (refused when
+    the session was recorded on another workbook or rulebook, unless ``reuse``); the
+    file is only read."""
+    from talentrules.session import read_session
+
+    meta, decisions = read_session(path, result.panel.sha256, result.rulebook.sha256, reuse)
+    info: dict[str, object] = {
+        "file": file,
+        "decisions": len(decisions),
+        "last_hash": decisions[-1].hash if decisions else meta.hash,
+    }
+    return with_session(result, [d.as_row() for d in decisions], info)

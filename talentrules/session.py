@@ -37,6 +37,7 @@ from talentrules.record import GENESIS, canonical, sha256_text
 
 FORMAT = "talentrules-session 1"
 SUFFIX = ".session.sqlite"
+SESSION_FILE = "session.sqlite"  # the session's copy in an output folder (evaluate --session)
 _SCHEMA = """
 CREATE TABLE meta (
     format TEXT NOT NULL,
@@ -313,6 +314,7 @@ def open_session(
     workbook_sha256: str,
     rulebook_sha256: str,
     reuse: bool = False,
+    create: bool = True,
 ) -> Session:
     """Open (or create) the session at ``path`` for this workbook and rulebook.
 
@@ -321,6 +323,8 @@ def open_session(
     longer fits is reported, not applied). The file's chain is checked on opening."""
     path = Path(path)
     fresh = not path.exists()
+    if fresh and not create:
+        raise SessionError(f"{path}: no session file there (talentrules serve makes one)")
     if not fresh and not path.is_file():
         raise SessionError(f"{path}: is not a file: give --session a file name")
     try:
@@ -344,20 +348,52 @@ def open_session(
         connection.close()
         raise SessionError(f"{path}: " + "; ".join(report.problems))
     meta, _ = _read_meta(connection, path)
-    if not reuse:
-        for what, recorded, given in (
-            ("workbook", meta.workbook_sha256, workbook_sha256),
-            ("rulebook", meta.rulebook_sha256, rulebook_sha256),
-        ):
-            if recorded != given:
-                connection.close()
-                raise SessionError(
-                    f"{path}: this session was recorded on another {what} (sha256 "
-                    f"{recorded[:12]}, this one {given[:12]}; the session began on "
-                    f"{meta.workbook}): give another --session file, or --reuse-session "
-                    "to apply its decisions to this one"
-                )
+    try:
+        check_binding(path, meta, workbook_sha256, rulebook_sha256, reuse)
+    except SessionError:
+        connection.close()
+        raise
     return Session(path, meta, list(_read_decisions(connection)), connection)
+
+
+def check_binding(
+    path: Path, meta: Meta, workbook_sha256: str, rulebook_sha256: str, reuse: bool
+) -> None:
+    """SessionError unless the session was recorded on this workbook and rulebook, or
+    the user asked to reuse it."""
+    if reuse:
+        return
+    for what, recorded, given in (
+        ("workbook", meta.workbook_sha256, workbook_sha256),
+        ("rulebook", meta.rulebook_sha256, rulebook_sha256),
+    ):
+        if recorded != given:
+            raise SessionError(
+                f"{path}: this session was recorded on another {what} (sha256 "
+                f"{recorded[:12]}, this one {given[:12]}; the session began on "
+                f"{meta.workbook}): give another --session file, or --reuse-session "
+                "to apply its decisions to this one"
+            )
+
+
+def read_session(
+    path: str | Path, workbook_sha256: str, rulebook_sha256: str, reuse: bool = False
+) -> tuple[Meta, list[SessionDecision]]:
+    """A session's decisions, read without writing to the file (evaluate, replay):
+    refused when its chain is broken, or it was recorded on another workbook or
+    rulebook unless ``reuse``."""
+    path = Path(path)
+    report = verify_session(path)
+    if not report.ok or report.meta is None:
+        raise SessionError(f"{path}: " + "; ".join(report.problems))
+    check_binding(path, report.meta, workbook_sha256, rulebook_sha256, reuse)
+    connection = _connect(path, readonly=True)
+    try:
+        return report.meta, list(_read_decisions(connection))
+    except sqlite3.Error as error:
+        raise _unreadable(path, error) from error
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -368,6 +404,7 @@ class SessionReport:
     decisions: int = 0
     problems: list[str] = field(default_factory=list)
     meta: Meta | None = None
+    last_hash: str = ""  # the last decision's hash (the meta row's when none)
 
     @property
     def ok(self) -> bool:
@@ -412,6 +449,7 @@ def verify_session(path: str | Path) -> SessionReport:
                     "does not match its content)"
                 )
             prev = decision.hash
+        report.last_hash = prev
         names = {
             str(row[0])
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type='trigger'")

@@ -165,6 +165,7 @@ def _write_all(
             "names": names,
             "jobs": jobs,
             "force": force,
+            **({"session": result.session} if result.session is not None else {}),
         },
         started=result.started or None,
     )
