@@ -377,7 +377,7 @@ def typed_row(
         if value is None or (isinstance(value, str) and not value.strip()):
             cells[column.name] = Cell(None, ref)
             if column.needed:
-                wrong.append((column.name, f"{column.name} is needed but is blank"))
+                wrong.append((column.name, f"the {column.name} is needed but is blank"))
             continue
         parsed = parser_for(column, CALENDAR_WINDOWS_1900)(value, "")
         if isinstance(parsed, Invalid):
