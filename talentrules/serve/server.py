@@ -3,6 +3,7 @@ uvicorn serving until Ctrl-C."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ def serve(
         path, result.panel.path.name, result.panel.sha256, result.rulebook.sha256, reuse_session
     )
     state = PanelState(result, session)
+    # The evaluated run is kept for the whole meeting and never freed: out of the
+    # collector's sight, a full collection no longer walks it in the middle of a decision.
+    gc.collect()
+    gc.freeze()
     tokens = Tokens()
     sock = bind(host, port)
     real_port = int(sock.getsockname()[1])

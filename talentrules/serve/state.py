@@ -29,6 +29,7 @@ from talentrules.contract import (
 )
 from talentrules.decide import Recommendation, read_override, recommend
 from talentrules.fairness import fairness
+from talentrules.model import Row
 from talentrules.report import ContextBuilder, Namer, fairness_section
 from talentrules.report.contexts import SummaryContext
 from talentrules.report.data import person_json
@@ -172,12 +173,14 @@ class PanelState:
             [r.evaluation for r in result.results], result.decisions.allocation
         )
         self._count_lock = threading.Lock()
+        self._rows: list[Row] = []  # the session's decisions as Overrides rows, read once
         self._snapshot = self._count()
 
     def _count(self) -> Snapshot:
         decisions = list(self.session.decisions)
         start = time.perf_counter()
-        result = with_session(self.base, [d.as_row() for d in decisions])
+        self._rows += [d.as_row() for d in decisions[len(self._rows) :]]
+        result = with_session(self.base, self._rows[: len(decisions)])
         seconds = time.perf_counter() - start
         seq = decisions[-1].seq if decisions else 0
         return Snapshot(seq, result, self.namer, seconds)
