@@ -156,7 +156,7 @@ class Site:
             snapshot = self.state.current()
             chosen = {k: v for k, v in request.query_params.items() if v}
             rows = people_rows(snapshot, self.state.session)
-            filters = people_filters(rows, chosen)
+            filters = people_filters(rows, chosen, snapshot.result.rulebook)
             shown = [
                 row
                 for row in rows

@@ -9,15 +9,19 @@ from urllib.parse import quote
 from talentrules.contract import ALLOCATION_FIELD, OVERRIDE_ROLES
 from talentrules.decide import STATUS_RANK
 from talentrules.report import shown
+from talentrules.rulebook import Rulebook
 from talentrules.serve.state import ACCEPTED, FIELDS, PanelState, Snapshot, field_value
 from talentrules.session import Session
 
-# The people list's filters: (GET parameter, label, row key).
+# The Overrides fields (the workbook's words) of the decisions the list shows and
+# filters on, found by the role each plays in the rulebook.
+_FIELD_OF_ROLE = {role: name for name, role in OVERRIDE_ROLES.items()}
+LISTED_ROLES = ("verdict", "development_track")
+# The people list's filters: (GET parameter and row key, label).
 FILTERS = (
     ("org_unit", "Org unit"),
     ("manager", "Manager"),
-    ("heart", "Heart verdict"),
-    ("track", "Track"),
+    *((_FIELD_OF_ROLE[role], role.replace("_", " ").capitalize()) for role in LISTED_ROLES),
     ("status", "Allocation"),
 )
 NO_INVESTMENT = "no investment"
@@ -51,8 +55,10 @@ def people_rows(snapshot: Snapshot, session: Session) -> list[dict[str, str]]:
                 "href": f"/people/{quote(eid, safe='')}",
                 "org_unit": shown(employee.get("org_unit")),
                 "manager": shown(manager.get("full_name")) if manager else shown(manager_id),
-                "heart": field_value(rec, result, "heart"),
-                "track": field_value(rec, result, "track"),
+                **{
+                    _FIELD_OF_ROLE[role]: field_value(rec, result, _FIELD_OF_ROLE[role])
+                    for role in LISTED_ROLES
+                },
                 "status": _status([e.status for e in result.plan.of(eid)]),
                 "decisions": str(counts.get(eid, 0)),
             }
@@ -60,13 +66,21 @@ def people_rows(snapshot: Snapshot, session: Session) -> list[dict[str, str]]:
     return rows
 
 
-def people_filters(rows: list[dict[str, str]], chosen: dict[str, str]) -> list[dict[str, Any]]:
-    """Each filter with its options (the values present) and the one chosen."""
+def people_filters(
+    rows: list[dict[str, str]], chosen: dict[str, str], rulebook: Rulebook
+) -> list[dict[str, Any]]:
+    """Each filter with its options (the values present) and the one chosen; a
+    decision's filter is labelled as the rulebook heads the decision."""
+    headings = {
+        _FIELD_OF_ROLE[role]: decision.heading
+        for role in LISTED_ROLES
+        if (decision := rulebook.role(role)) is not None
+    }
     return [
         {
             "name": name,
             "field": name,
-            "label": label,
+            "label": headings.get(name, label),
             "options": sorted({row[name] for row in rows}),
             "chosen": chosen.get(name, ""),
         }
