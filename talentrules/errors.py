@@ -45,4 +45,4 @@ class AuditError(TalentRulesError):
 
 
 class SessionError(TalentRulesError):
-    """A session file of ``talentrules serve`` cannot be used as asked."""
+    """A session of ``talentrules serve`` (its file, its server) cannot be used as asked."""

@@ -203,3 +203,19 @@ def test_evaluate_refuses_a_session_of_another_workbook(workbook: Path, tmp_path
     assert ran.exit_code == 1
     assert "recorded on another workbook" in ran.output and "--reuse-session" in ran.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_port_in_use_is_said_before_the_evaluation(workbook: Path) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = str(taken.getsockname()[1])
+        ran = CliRunner().invoke(cli, ["serve", str(workbook), "--port", port])
+    finally:
+        taken.close()
+    assert ran.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in ran.output and "--port 0" in ran.output
+    assert not workbook.with_name("panel_review.session.sqlite").exists()

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import uvicorn
 
+from talentrules.errors import SessionError
 from talentrules.run import evaluate_workbook
 from talentrules.serve.app import create_app
 from talentrules.serve.auth import Tokens
@@ -34,7 +35,14 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SessionError(
+            f"cannot listen on {host}:{port} ({error.strerror or error}): another program "
+            "may use that port; try --port 0 for a free one"
+        ) from error
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -57,6 +65,23 @@ def serve(
     err: TextIO = sys.stderr,
 ) -> None:
     """Evaluate the workbook once, open its session, print the links and serve."""
+    sock = bind(host, port)  # first: a port in use is said before a long evaluation
+    try:
+        _serve(sock, workbook, rules_dir, session_path, host, reuse_session, out, err)
+    finally:
+        sock.close()
+
+
+def _serve(
+    sock: socket.socket,
+    workbook: str,
+    rules_dir: Path | None,
+    session_path: Path | None,
+    host: str,
+    reuse_session: bool,
+    out: TextIO,
+    err: TextIO,
+) -> None:
     result = evaluate_workbook(workbook, rules_dir)
     path = session_path or default_session_path(workbook)
     session = open_session(
@@ -68,7 +93,6 @@ def serve(
     gc.collect()
     gc.freeze()
     tokens = Tokens()
-    sock = bind(host, port)
     real_port = int(sock.getsockname()[1])
     if host not in LOCAL_HOSTS:
         print(
@@ -94,4 +118,3 @@ def serve(
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         session.close()
-        sock.close()
