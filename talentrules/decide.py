@@ -1334,6 +1334,10 @@ def read_override(
     )
 
 
+# read_override's answer for one row: the Override, or each (ref, what is wrong).
+ReadOverride = Override | list[tuple[str, str]]
+
+
 def apply_overrides(
     recommendations: Mapping[str, Recommendation],
     panel: Panel,
@@ -1341,6 +1345,7 @@ def apply_overrides(
     catalogue: Catalogue,
     policy: AllocationPolicy,
     session: Sequence[Row] = (),
+    read: Callable[[Row], ReadOverride] | None = None,
 ) -> tuple[dict[str, Recommendation], tuple[Problem, ...]]:
     """Validate the Overrides sheet and record each valid one beside its recommendation.
 
@@ -1351,7 +1356,9 @@ def apply_overrides(
     ``session`` holds the decisions of a ``talentrules serve`` session as rows, in the
     order they were taken: each is later than every row of the sheet and than the
     session's decisions before it (their order is known to the second, a sheet's only
-    to the day), so the last one of a thing applies and never clashes.
+    to the day), so the last one of a thing applies and never clashes. ``read`` stands
+    in for ``read_override`` against these recommendations (``talentrules serve`` reads
+    each row once for the whole meeting).
     Allocation is not re-run for anyone else: the panel decides with the allocation
     in front of it; ``talentrules.plan`` counts its decisions against seats and budget
     and reports what goes past them.
@@ -1362,17 +1369,20 @@ def apply_overrides(
     rows = [(row, False) for row in panel.rows.get("Overrides", [])]
     rows += [(row, True) for row in session]
     for row, live in rows:
-        read = read_override(row, recommendations, decisions, catalogue, policy)
-        if isinstance(read, list):
+        if read is None:
+            answer = read_override(row, recommendations, decisions, catalogue, policy)
+        else:
+            answer = read(row)
+        if isinstance(answer, list):
             problems.extend(
                 _problem(panel, "error", ref, f"override not applied: {message}")
-                for ref, message in read
+                for ref, message in answer
             )
             continue
-        when = dt.date.min if live else read.decided_on or dt.date.min
+        when = dt.date.min if live else answer.decided_on or dt.date.min
         order = (int(live), when, row.number)
-        found.setdefault((read.employee_id, read.field, read.target), []).append(
-            (order, live, read)
+        found.setdefault((answer.employee_id, answer.field, answer.target), []).append(
+            (order, live, answer)
         )
 
     kept: dict[str, list[tuple[tuple[object, ...], Override]]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -171,7 +171,11 @@ def evaluate_workbook(
 
 
 def with_session(
-    result: RunResult, session: Sequence[Row], info: dict[str, object] | None = None
+    result: RunResult,
+    session: Sequence[Row],
+    info: dict[str, object] | None = None,
+    read: Callable[[Row], decide.ReadOverride] | None = None,
+    pristine: Mapping[str, decide.Recommendation] | None = None,
 ) -> RunResult:
     """``result`` with a session's decisions (``talentrules.session``, as Overrides rows)
     applied after the workbook's own overrides, and the plan counted again.
@@ -179,16 +183,21 @@ def with_session(
     Nothing before the overrides is re-run: the allocation does not depend on them
     (``decide``: the panel decides with the allocation in front of it). This is what
     ``talentrules serve`` runs after each decision, and ``evaluate --session`` once;
-    ``info`` describes the session for the run's manifest."""
+    ``info`` describes the session for the run's manifest; ``read`` stands in for
+    ``decide.read_override`` (a meeting reads each row once), ``pristine`` for the
+    recommendations before any override (``decide.recommend``, made once too)."""
     decisions = result.decisions
-    evaluations = [r.evaluation for r in result.results]
+    if pristine is None:
+        evaluations = [r.evaluation for r in result.results]
+        pristine = decide.recommend(evaluations, decisions.allocation)
     recommendations, problems = decide.apply_overrides(
-        decide.recommend(evaluations, decisions.allocation),
+        pristine,
         result.panel,
         result.rulebook.decisions,
         decisions.catalogue,
         decisions.policy,
         session,
+        read,
     )
     applied = replace(
         decisions,

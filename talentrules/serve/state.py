@@ -27,7 +27,7 @@ from talentrules.contract import (
     OVERRIDE_FIELDS,
     OVERRIDE_ROLES,
 )
-from talentrules.decide import Recommendation, read_override, recommend
+from talentrules.decide import ReadOverride, Recommendation, read_override, recommend
 from talentrules.fairness import fairness
 from talentrules.model import Row
 from talentrules.report import ContextBuilder, Namer, fairness_section
@@ -174,13 +174,28 @@ class PanelState:
         )
         self._count_lock = threading.Lock()
         self._rows: list[Row] = []  # the session's decisions as Overrides rows, read once
+        # Each row (the sheet's and the session's) checked once against the pristine
+        # recommendations, which do not change during the meeting: by the row's id.
+        self._read: dict[int, ReadOverride] = {}
         self._snapshot = self._count()
+
+    def _read_once(self, row: Row) -> ReadOverride:
+        answer = self._read.get(id(row))
+        if answer is None:
+            base = self.base.decisions
+            answer = read_override(
+                row, self.pristine, self.base.rulebook.decisions, base.catalogue, base.policy
+            )
+            self._read[id(row)] = answer
+        return answer
 
     def _count(self) -> Snapshot:
         decisions = list(self.session.decisions)
         start = time.perf_counter()
         self._rows += [d.as_row() for d in decisions[len(self._rows) :]]
-        result = with_session(self.base, self._rows[: len(decisions)])
+        result = with_session(
+            self.base, self._rows[: len(decisions)], read=self._read_once, pristine=self.pristine
+        )
         seconds = time.perf_counter() - start
         seq = decisions[-1].seq if decisions else 0
         return Snapshot(seq, result, self.namer, seconds)
