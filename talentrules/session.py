@@ -251,30 +251,33 @@ class Session:
         With ``against_seq`` (the person's latest decision the decider saw, 0 for
         none), a later decision for the person refuses it: StaleDecision carries that
         decision, to be shown and confirmed."""
-        with self._lock, self._transaction():
-            row = self._connection.execute(
-                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            seq, prev = (int(row["seq"]) + 1, str(row["hash"])) if row else (1, self.meta.hash)
-            if seq != self.last_seq + 1:
-                raise SessionError(
-                    f"{self.path}: another program wrote to this session (decision {seq - 1} "
-                    f"is not the last one read, {self.last_seq}): restart to read it"
+        with self._lock:
+            with self._transaction():
+                row = self._connection.execute(
+                    "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev = (int(row["seq"]) + 1, str(row["hash"])) if row else (1, self.meta.hash)
+                if seq != self.last_seq + 1:
+                    raise SessionError(
+                        f"{self.path}: another program wrote to this session (decision {seq - 1} "
+                        f"is not the last one read, {self.last_seq}): restart to read it"
+                    )
+                latest = self.latest_for(employee_id)
+                if against_seq is not None and latest is not None and latest.seq > against_seq:
+                    raise StaleDecision(latest)
+                draft = SessionDecision(
+                    seq, _now(), employee_id, field, value, reason, decided_by, against_seq
                 )
-            latest = self.latest_for(employee_id)
-            if against_seq is not None and latest is not None and latest.seq > against_seq:
-                raise StaleDecision(latest)
-            draft = SessionDecision(
-                seq, _now(), employee_id, field, value, reason, decided_by, against_seq
-            )
-            decision = replace(draft, prev=prev, hash=draft.digest(prev))
-            names = (*_DECISION_COLUMNS, "prev", "hash")
-            self._connection.execute(
-                f"INSERT INTO decisions ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})",
-                tuple(getattr(decision, name) for name in names),
-            )
-        self.decisions.append(decision)
+                decision = replace(draft, prev=prev, hash=draft.digest(prev))
+                names = (*_DECISION_COLUMNS, "prev", "hash")
+                self._connection.execute(
+                    f"INSERT INTO decisions ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    tuple(getattr(decision, name) for name in names),
+                )
+            # Inside the lock: the next writer must find this decision read, or it would
+            # take the file's last seq for another program's.
+            self.decisions.append(decision)
         return decision
 
     @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from talentrules.run import RunResult, evaluate_workbook
 from talentrules.serve.state import PanelState, Refused
 from talentrules.session import (
     Session,
+    SessionDecision,
     StaleDecision,
     default_session_path,
     open_session,
@@ -239,3 +241,28 @@ def test_decisions_move_the_plan_and_an_undo_is_a_new_decision(
     decide(state, field="investment", decision=undo, reason="back to the rules")
     assert state.current().totals()["committed"] == before["committed"]
     assert [d.seq for d in state.session.decisions] == [1, 2]
+
+
+def test_the_next_writer_waits_until_the_decision_before_is_read(tmp_path: Path) -> None:
+    # A decision is appended to the session's list after its commit; were that outside
+    # the lock, the next writer would take the file's last seq for another program's.
+    session = open_session(tmp_path / "s.sqlite", "w.xlsx", A, B)
+
+    class SlowList(list[SessionDecision]):
+        def append(self, item: SessionDecision) -> None:
+            time.sleep(0.05)
+            super().append(item)
+
+    session.decisions = SlowList()
+    threads = [
+        threading.Thread(
+            target=session.record, args=(f"0000{n}", "heart", "Emerging", "why", "A. Chair")
+        )
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [d.seq for d in session.decisions] == [1, 2, 3, 4]
+    session.close()

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from talentrules.errors import UnknownPersonError
+from talentrules.errors import SessionError, UnknownPersonError
 from talentrules.paths import default_templates_dir
 from talentrules.report import Renderer
 from talentrules.serve.auth import CSRF_FIELD, CSRF_HEADER, Role, Tokens, bearer
@@ -227,6 +227,9 @@ class Site:
             except Refused as refused:
                 extra = {"error": refused.sentence, "form": values}
                 return self._person(request, employee_id, extra, refused.status)
+            except SessionError as error:
+                extra = {"error": _sentence(str(error)), "form": values}
+                return self._person(request, employee_id, extra, 500)
             target = f"/people/{quote(employee_id, safe='')}?recorded=1#decide"
             response = RedirectResponse(target, 303)
             response.set_cookie(
@@ -315,6 +318,8 @@ class Site:
                 )
             except Refused as refused:
                 return _error(refused.status, refused.sentence, api=True)
+            except SessionError as error:  # the file cannot take it: say so, keep serving
+                return _error(500, _sentence(str(error)), api=True)
             return JSONResponse(
                 {
                     "decision": decision.as_json(),
