@@ -372,7 +372,15 @@ def grids(view: RunView) -> tuple[Grid, Grid]:
 
 
 def exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
-    """Whom the rulebook's exceptions ask the panel to look at, one group per outcome."""
+    """Whom the rulebook's exceptions ask the panel to look at, one group per outcome
+    (from the engine's results only: kept in ``view.shared``)."""
+    found: tuple[ExceptionGroup, ...] | None = view.shared.get("exceptions")
+    if found is None:
+        found = view.shared["exceptions"] = _exceptions(view)
+    return found
+
+
+def _exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
     decision = view.exceptions
     if decision is None:
         return ()

@@ -65,8 +65,13 @@ def group_rows(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
 class RunView:
     """What every context builder reads of a run, indexed once."""
 
-    def __init__(self, result: RunResult, namer: Namer | None = None) -> None:
+    def __init__(
+        self, result: RunResult, namer: Namer | None = None, shared: dict[str, Any] | None = None
+    ) -> None:
         self.result = result
+        # Parts built from the engine's results alone, which the panel's decisions do
+        # not change: ``talentrules serve`` shares them between the views of a meeting.
+        self.shared: dict[str, Any] = shared if shared is not None else {}
         self.rulebook = result.rulebook
         self.rules = {rule.id: rule for rule in result.rulebook.rules}
         self.namer = namer or Namer(result.employees)

@@ -71,11 +71,12 @@ class Snapshot:
     result: RunResult
     namer: PageNamer
     seconds: float  # how long applying the decisions and counting the plan took
+    shared: dict[str, Any] = field(default_factory=dict)  # RunView.shared of the meeting
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
     def builder(self) -> ContextBuilder:
-        return ContextBuilder(self.result, self.namer)
+        return ContextBuilder(self.result, self.namer, self.shared)
 
     @cached_property
     def summary(self) -> SummaryContext:
@@ -177,6 +178,7 @@ class PanelState:
         # Each row (the sheet's and the session's) checked once against the pristine
         # recommendations, which do not change during the meeting: by the row's id.
         self._read: dict[int, ReadOverride] = {}
+        self._shared: dict[str, Any] = {}  # what every snapshot's view shares (RunView)
         self._snapshot = self._count()
 
     def _read_once(self, row: Row) -> ReadOverride:
@@ -198,7 +200,7 @@ class PanelState:
         )
         seconds = time.perf_counter() - start
         seq = decisions[-1].seq if decisions else 0
-        return Snapshot(seq, result, self.namer, seconds)
+        return Snapshot(seq, result, self.namer, seconds, shared=self._shared)
 
     def current(self) -> Snapshot:
         """The snapshot with every recorded decision applied (counted now if needed)."""
