@@ -336,3 +336,16 @@ def test_person_page_has_the_brief_the_form_and_the_keys(
     assert script.headers["content-type"].startswith("text/javascript")
     assert '"j"' in script.text and '"k"' in script.text and "ArrowRight" in script.text
     assert client.get("/people/nobody").status_code == 404
+
+
+def test_the_printed_links_and_the_warning_beyond_localhost(tokens: Tokens) -> None:
+    from talentrules.serve.server import host_warning, links
+
+    shown = links("127.0.0.1", 40123, tokens)
+    assert shown.panel == f"http://127.0.0.1:40123/?token={tokens.panel}"
+    assert shown.observer == f"http://127.0.0.1:40123/?token={tokens.observer}"
+    assert links("::1", 8765, tokens).panel.startswith("http://[::1]:8765/?token=")
+    assert host_warning("127.0.0.1") is None and host_warning("localhost") is None
+    warning = host_warning("0.0.0.0")
+    assert warning is not None and "not only this computer" in warning
+    assert len({tokens.panel, tokens.observer, Tokens().panel}) == 3  # new at every start

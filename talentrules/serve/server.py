@@ -48,6 +48,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def host_warning(host: str) -> str | None:
+    """What to say when the server listens beyond this computer (None when it does not)."""
+    if host in LOCAL_HOSTS:
+        return None
+    return (
+        f"warning: serving on {host}, not only this computer: anyone who can reach it "
+        "and holds a link sees the session (the links carry the tokens)"
+    )
+
+
 def links(host: str, port: int, tokens: Tokens) -> Links:
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}/"
@@ -94,13 +104,9 @@ def _serve(
     gc.freeze()
     tokens = Tokens()
     real_port = int(sock.getsockname()[1])
-    if host not in LOCAL_HOSTS:
-        print(
-            f"warning: serving on {host}, not only this computer: anyone who can reach "
-            "it and has a link can see the session; the links carry the tokens",
-            file=err,
-            flush=True,
-        )
+    warning = host_warning(host)
+    if warning:
+        print(warning, file=err, flush=True)
     shown = links(host, real_port, tokens)
     print(
         f"talentrules serve: {len(result.results)} people from {result.panel.path.name}; "
