@@ -245,9 +245,9 @@ def _check_files(outdir: Path, manifest: Mapping[str, Any], report: VerifyReport
 def _session_file(manifest: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """The session file a run applied (evaluate --session), from the manifest's options."""
     session = as_object(as_object(manifest.get("options")).get("session"))
-    name = session.get("file")
     if not session:
         return None
+    name = session.get("file")
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name[0] == ".":
         raise AuditError(f"{MANIFEST}: options.session.file is not a file name of the folder")
     return name, session

@@ -1270,13 +1270,17 @@ def _problem(panel: Panel, severity: Literal["error", "warning"], ref: str, text
     return Problem(severity, panel.path.name, sheet or None, cell or None, text)
 
 
+# read_override's answer for one row: the Override, or each (ref, what is wrong).
+ReadOverride = Override | list[tuple[str, str]]
+
+
 def read_override(
     row: Row,
     recommendations: Mapping[str, Recommendation],
     decisions: Mapping[str, Decision],
     catalogue: Catalogue,
     policy: AllocationPolicy,
-) -> Override | list[tuple[str, str]]:
+) -> ReadOverride:
     """One Overrides row (from the sheet, or a decision taken in ``talentrules serve``)
     validated against the recommendations: the Override, or each (ref, what is wrong):
     an unknown person, a field that cannot be overridden, no reason or no decider, a
@@ -1334,10 +1338,6 @@ def read_override(
     )
 
 
-# read_override's answer for one row: the Override, or each (ref, what is wrong).
-ReadOverride = Override | list[tuple[str, str]]
-
-
 def apply_overrides(
     recommendations: Mapping[str, Recommendation],
     panel: Panel,
@@ -1355,8 +1355,8 @@ def apply_overrides(
     superseded; two on the same (or no) date that disagree apply neither.
     ``session`` holds the decisions of a ``talentrules serve`` session as rows, in the
     order they were taken: each is later than every row of the sheet and than the
-    session's decisions before it (their order is known to the second, a sheet's only
-    to the day), so the last one of a thing applies and never clashes. ``read`` stands
+    session's decisions before it (each has its number, where a sheet's row has only a
+    day), so the last one of a thing applies and never clashes. ``read`` stands
     in for ``read_override`` against these recommendations (``talentrules serve`` reads
     each row once for the whole meeting).
     Allocation is not re-run for anyone else: the panel decides with the allocation
