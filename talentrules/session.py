@@ -330,6 +330,7 @@ def open_session(
         raise SessionError(f"{path}: no session file there (talentrules serve makes one)")
     if not fresh and not path.is_file():
         raise SessionError(f"{path}: is not a file: give --session a file name")
+    connection: sqlite3.Connection | None = None
     try:
         connection = _connect(path)
         connection.execute("PRAGMA journal_mode=WAL")
@@ -345,13 +346,15 @@ def open_session(
             )
             connection.execute("COMMIT")
     except sqlite3.Error as error:
+        if connection is not None:
+            connection.close()
         raise SessionError(f"{path}: cannot be used as a session file ({error})") from error
     report = verify_session(path)
     if not report.ok:
         connection.close()
         raise SessionError(f"{path}: " + "; ".join(report.problems))
-    meta, _ = _read_meta(connection, path)
     try:
+        meta, _ = _read_meta(connection, path)
         check_binding(path, meta, workbook_sha256, rulebook_sha256, reuse)
     except SessionError:
         connection.close()

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from talentrules.paths import sample_workbook
 from talentrules.run import RunResult, evaluate_workbook
 from talentrules.serve.state import PanelState, Refused
 from talentrules.session import (
-    Session,
     SessionDecision,
     StaleDecision,
     default_session_path,
@@ -33,8 +33,14 @@ def sample() -> RunResult:
     return evaluate_workbook(sample_workbook())
 
 
-def session_for(result: RunResult, path: Path) -> Session:
-    return open_session(path, result.panel.path.name, result.panel.sha256, result.rulebook.sha256)
+@pytest.fixture
+def state(sample: RunResult, tmp_path: Path) -> Iterator[PanelState]:
+    """The meeting on the sample, with a new session file (closed after the test)."""
+    session = open_session(
+        tmp_path / "s.sqlite", sample.panel.path.name, sample.panel.sha256, sample.rulebook.sha256
+    )
+    yield PanelState(sample, session)
+    session.close()
 
 
 def decide(state: PanelState, **values: str | None) -> None:
@@ -63,6 +69,7 @@ def test_recorded_decisions_survive_reopening_and_chain(tmp_path: Path) -> None:
     report = verify_session(path)
     assert report.ok and report.decisions == 2 and report.last_hash == second.hash
     assert second.origin == "session decision 2 by B. Member"
+    again.close()
 
 
 def test_update_and_delete_are_refused(tmp_path: Path) -> None:
@@ -158,6 +165,7 @@ def test_a_later_decision_refuses_a_stale_one(tmp_path: Path) -> None:
     # Another person's decisions never make a page stale; confirming (the latest seq) works.
     session.record("00002", "heart", "Strong", "no", "B. Member", 0)
     assert session.record("00001", "heart", "Strong", "no", "B. Member", 1).seq == 3
+    session.close()
 
 
 def test_threads_recording_at_once_lose_and_repeat_nothing(tmp_path: Path) -> None:
@@ -206,9 +214,8 @@ def test_default_session_path(tmp_path: Path) -> None:
     ids=["person", "field", "reason", "decider", "value", "investment", "allocation"],
 )
 def test_refusals_name_what_is_wrong_in_one_sentence(
-    sample: RunResult, tmp_path: Path, values: dict[str, str], status: int, words: str
+    state: PanelState, values: dict[str, str], status: int, words: str
 ) -> None:
-    state = PanelState(sample, session_for(sample, tmp_path / "s.sqlite"))
     with pytest.raises(Refused) as refused:
         decide(state, **values)
     text = refused.value.sentence
@@ -218,8 +225,7 @@ def test_refusals_name_what_is_wrong_in_one_sentence(
     assert state.session.decisions == []
 
 
-def test_a_field_alias_is_read_as_the_sheet_reads_it(sample: RunResult, tmp_path: Path) -> None:
-    state = PanelState(sample, session_for(sample, tmp_path / "s.sqlite"))
+def test_a_field_alias_is_read_as_the_sheet_reads_it(state: PanelState) -> None:
     decide(state, field="Heart verdict", decision="emerging")
     recorded = state.session.decisions[0]
     assert (recorded.field, recorded.value) == ("heart", "emerging")
@@ -228,10 +234,7 @@ def test_a_field_alias_is_read_as_the_sheet_reads_it(sample: RunResult, tmp_path
     assert person["override"][0]["cells"]["decision"] == "session decision 1 by A. Chair"
 
 
-def test_decisions_move_the_plan_and_an_undo_is_a_new_decision(
-    sample: RunResult, tmp_path: Path
-) -> None:
-    state = PanelState(sample, session_for(sample, tmp_path / "s.sqlite"))
+def test_decisions_move_the_plan_and_an_undo_is_a_new_decision(state: PanelState) -> None:
     before = state.current().totals()
     decide(state, field="investment", decision="LEAD-STRETCH; LEAD-PROG; RET")
     after = state.current().totals()
