@@ -171,6 +171,12 @@ def test_the_form_records_a_decision_and_the_page_shows_it(
     assert re.search(r'id="history".*seen in the meeting', shown, re.S)
     assert 'name="against_seq" value="1"' in shown
     assert 'value="A. Chair"' in shown  # the decider's name is filled in next time
+    # A name in any script, as recorded and as filled in again.
+    page = client.get(f"/people/{PERSON}").text
+    data = form(page, decided_by="Zoë Ørsted 李", value="Strong")
+    assert client.post(f"/people/{PERSON}", data=data).status_code == 200
+    assert 'value="Zoë Ørsted 李"' in client.get(f"/people/{PERSON}").text
+    assert client.get("/api/session").json()["decisions"][-1]["decided_by"] == "Zoë Ørsted 李"
 
 
 def test_accept_records_the_rules_value(client: TestClient, tokens: Tokens) -> None:

@@ -13,7 +13,7 @@ import html
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -188,7 +188,7 @@ class Site:
         except UnknownPersonError as error:
             return _error(404, _sentence(str(error)), api=False)
         context = snapshot.builder.brief(index)
-        decider = request.cookies.get(DECIDER_COOKIE, "")
+        decider = unquote(request.cookies.get(DECIDER_COOKIE, ""))
         serve = self._bar(request, **person_extras(self.state, snapshot, employee_id, decider))
         if request.query_params.get("recorded"):
             latest = self.state.session.latest_for(employee_id)
@@ -232,9 +232,9 @@ class Site:
                 return self._person(request, employee_id, extra, 500)
             target = f"/people/{quote(employee_id, safe='')}?recorded=1#decide"
             response = RedirectResponse(target, 303)
-            response.set_cookie(
-                DECIDER_COOKIE, values["decided_by"][:200], httponly=True, samesite="strict"
-            )
+            # Percent-encoded: a name in any script, where a header takes Latin-1 only.
+            name = quote(values["decided_by"].strip()[:200], safe=" .'-")
+            response.set_cookie(DECIDER_COOKIE, name, httponly=True, samesite="strict")
             return response
 
         return await run_in_threadpool(work)
