@@ -639,6 +639,7 @@ def explain(
     "--port", default=8765, show_default=True, help="Port to listen on; 0 takes a free one."
 )
 @_SESSION_REUSE
+@_REJECTS_OPTION
 @user_errors
 def serve(
     workbook: str,
@@ -647,6 +648,7 @@ def serve(
     host: str,
     port: int,
     reuse_session: bool,
+    allow_rejects: bool,
 ) -> None:
     """Run the panel's meeting in the browser: a live session on WORKBOOK.
 
@@ -663,7 +665,7 @@ def serve(
     from talentrules.serve.server import serve as run_server
 
     _notice_local_rules(rules_dir)
-    run_server(workbook, rules_dir, session_path, host, port, reuse_session)
+    run_server(workbook, rules_dir, session_path, host, port, reuse_session, allow_rejects)
 
 
 @cli.group()

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -219,3 +220,37 @@ def test_a_port_in_use_is_said_before_the_evaluation(workbook: Path) -> None:
     assert ran.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in ran.output and "--port 0" in ran.output
     assert not workbook.with_name("panel_review.session.sqlite").exists()
+
+
+def test_a_workbook_with_errors_is_served_only_with_allow_rejects(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    shutil.copy(sample_workbook("panel_review_broken.xlsx"), broken)
+    ran = CliRunner().invoke(cli, ["serve", str(broken), "--port", "0"])
+    assert ran.exit_code == 1 and "NOT usable" in ran.output and "--allow-rejects" in ran.output
+    process = subprocess.Popen(
+        [sys.executable, "-m", "talentrules", "serve", str(broken), "--port", "0"]
+        + ["--allow-rejects"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    assert process.stdout is not None
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("talentrules serve: ") and "from broken.xlsx" in first, first
+        link = None
+        while link is None:
+            link = LINK.match(process.stdout.readline().strip())
+        server = Server(process, int(link.group(2)), link.group(3), "")
+        for _ in range(100):  # listening from the start; answering once uvicorn runs
+            try:
+                status, body = server.call("GET", "/api/summary")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200 and body["seq"] == 0
+    finally:
+        process.send_signal(signal.SIGTERM)  # as a service manager stops it: cleanly
+        process.communicate(timeout=30)
+    assert process.returncode == 0

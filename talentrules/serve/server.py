@@ -13,7 +13,8 @@ from typing import TextIO
 import uvicorn
 
 from talentrules.errors import SessionError
-from talentrules.run import evaluate_workbook
+from talentrules.interrupt import Interrupted, stop_signals
+from talentrules.run import RunResult, evaluate_workbook
 from talentrules.serve.app import create_app
 from talentrules.serve.auth import Tokens
 from talentrules.serve.state import PanelState
@@ -71,28 +72,29 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     reuse_session: bool = False,
+    allow_rejects: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> None:
     """Evaluate the workbook once, open its session, print the links and serve."""
     sock = bind(host, port)  # first: a port in use is said before a long evaluation
     try:
-        _serve(sock, workbook, rules_dir, session_path, host, reuse_session, out, err)
+        result = evaluate_workbook(workbook, rules_dir, allow_rejects=allow_rejects)
+        _serve(sock, result, workbook, session_path, host, reuse_session, out, err)
     finally:
         sock.close()
 
 
 def _serve(
     sock: socket.socket,
+    result: RunResult,
     workbook: str,
-    rules_dir: Path | None,
     session_path: Path | None,
     host: str,
     reuse_session: bool,
     out: TextIO,
     err: TextIO,
 ) -> None:
-    result = evaluate_workbook(workbook, rules_dir)
     path = session_path or default_session_path(workbook)
     session = open_session(
         path, result.panel.path.name, result.panel.sha256, result.rulebook.sha256, reuse_session
@@ -121,6 +123,13 @@ def _serve(
         create_app(state, tokens), log_level="warning", access_log=False, lifespan="off"
     )
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        # uvicorn stops on SIGINT and SIGTERM, then raises the signal again once its own
+        # handlers are gone: ours turn it into an exception here, so the stop is clean
+        # (exit 0, the file closed) rather than Click's "Aborted!" or death by SIGTERM.
+        with stop_signals():
+            uvicorn.Server(config).run(sockets=[sock])
+    except (KeyboardInterrupt, Interrupted):
+        pass
     finally:
         session.close()
+    print(f"stopped: {session.last_seq} decisions in {path}", file=out, flush=True)
