@@ -45,6 +45,7 @@ class LiveServer:
     observer_url: str
     stdout: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
     stderr: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
+    readers: list[threading.Thread] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -87,12 +88,21 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self._close_pipes()
         return self.process.returncode
 
     def kill9(self) -> None:
         """``kill -9``: no handler runs, nothing is flushed or closed by the server."""
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for reader in self.readers:  # they end at the pipes' end, the process's exit
+            reader.join(10)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def token_of(url: str) -> str:
@@ -136,8 +146,7 @@ def start(workbook: Path, session: Path, *extra: str, timeout: float = START_TIM
     lines: queue.Queue[str | None] = queue.Queue()
     # Both pipes are drained for the server's whole life: a full pipe (an access log
     # under load) would block the server on a write and look like slowness.
-    _drain(process.stdout, stdout, lines)
-    _drain(process.stderr, stderr, None)
+    readers = [_drain(process.stdout, stdout, lines), _drain(process.stderr, stderr, None)]
     links: list[tuple[str, str]] = []  # (line, link)
     deadline = time.monotonic() + timeout
     while len(links) < 2:
@@ -147,7 +156,7 @@ def start(workbook: Path, session: Path, *extra: str, timeout: float = START_TIM
         except queue.Empty:
             line = None
         if line is None:  # the server exited, or the time is up
-            _end(process)
+            _end(process, readers)
             raise ServerFailed(
                 f"talentrules serve gave no panel and observer links "
                 f"(exit status {process.returncode}):\nstdout:\n{''.join(stdout)}"
@@ -160,7 +169,7 @@ def start(workbook: Path, session: Path, *extra: str, timeout: float = START_TIM
     panel = [link for _, link in links if link not in observer]
     panel_url = panel[0] if panel else links[0][1]
     observer_url = observer[0] if observer else links[1][1]
-    return LiveServer(process, panel_url, observer_url, stdout, stderr)
+    return LiveServer(process, panel_url, observer_url, stdout, stderr, readers)
 
 
 @contextmanager
@@ -181,13 +190,20 @@ def _drain(pipe: Any, keep: collections.deque[str], lines: queue.Queue[str | Non
         if lines is not None:
             lines.put(None)
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return reader
 
 
-def _end(process: subprocess.Popen[str]) -> None:
+def _end(process: subprocess.Popen[str], readers: list[threading.Thread]) -> None:
     if process.poll() is None:
         process.kill()
     process.wait(10)
+    for reader in readers:
+        reader.join(10)
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 @dataclass
@@ -244,6 +260,12 @@ class Api:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def people(api: Api) -> list[dict[str, Any]]:
