@@ -7,8 +7,9 @@ person, record an allocation that moves seats, budget and waitlist, and see the
 summary move; go from person to person with the keyboard. As an observer would:
 open the read-only link, find no form, and have a forged decision refused.
 
-Skipped only when no chromium is installed (``apt-get install -y chromium``;
-``.ci/run`` installs it), saying so. ``TALENTRULES_CHROMIUM`` names another binary.
+Skipped only when no chromium is installed (``apt-get install -y chromium``),
+saying so; ``.ci/run`` installs it and sets ``TALENTRULES_REQUIRE_BROWSER``, which
+makes a missing chromium a failure. ``TALENTRULES_CHROMIUM`` names another binary.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ CHROMIUM = (
 PROJECTOR = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000  # a shared machine: pages are quick, but the machine may not be
 
+if CHROMIUM is None and os.environ.get("TALENTRULES_REQUIRE_BROWSER"):
+    pytest.fail(  # .ci/run sets it once it has installed chromium: CI never skips this
+        "TALENTRULES_REQUIRE_BROWSER is set but no chromium is on PATH", pytrace=False
+    )
 if CHROMIUM is None:  # before Playwright is imported: nothing to drive
     pytest.skip(
         "no chromium on PATH: the browser test drives the distribution's Chromium "
