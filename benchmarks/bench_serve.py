@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
+import os
 import sqlite3
 import statistics
 import sys
@@ -152,6 +153,15 @@ class Client(threading.Thread):
             api.close()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of a process so far (Linux's /proc), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
@@ -236,11 +246,15 @@ def run(people: int, clients: int, decisions: int, folder: Path, seed: int) -> i
         pool = [Client(n, server, work[n], go) for n in range(clients)]
         for client in pool:
             client.start()
+        load_before = os.getloadavg()[0]
+        cpu_before = cpu_seconds(server.process.pid)
         began = time.perf_counter()
         go.set()
         for client in pool:
             client.join()
         wall = time.perf_counter() - began
+        cpu_after = cpu_seconds(server.process.pid)
+        load_after = os.getloadavg()[0]
         latencies = [s for client in pool for s in client.latencies]
         sent = [d for client in pool for d in client.sent]
         refused = [r for client in pool for r in client.refused]
@@ -265,6 +279,16 @@ def run(people: int, clients: int, decisions: int, folder: Path, seed: int) -> i
         )
         verdict = "met" if p95 < GOAL_P95 * 1000 else "MISSED"
         print(f"goal p95 under {GOAL_P95 * 1000:.0f} ms: {verdict}")
+    if cpu_before is not None and cpu_after is not None and sent:
+        cpu = cpu_after - cpu_before
+        print(
+            f"server CPU: {cpu:.1f} s for the load, {cpu / len(sent) * 1000:.1f} ms a decision "
+            f"(a figure the machine's other work does not stretch)"
+        )
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at the start, "
+        f"{load_after:.1f} at the end (other work shares the cores)"
+    )
     print(f"lost or duplicated: {'none' if not problems else len(problems)}")
     for problem in problems:
         print(f"  PROBLEM: {problem}")
