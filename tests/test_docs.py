@@ -123,3 +123,11 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
     assert tests.endswith("python -m pytest -q")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f"\n{tests}\n" in ci
+
+
+def test_ci_installs_chromium_before_the_suites_so_the_browser_test_runs() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = ci.index("apt-get install -y -qq chromium")
+    required = ci.index("export TALENTRULES_REQUIRE_BROWSER=1")
+    first_suite = ci.index(".venv/bin/python -m pytest -q")
+    assert install < required < first_suite
