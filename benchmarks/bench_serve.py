@@ -21,7 +21,8 @@ file read directly (each row holding the hash of the row before), and
 session's copy in an OUTDIR. Every
 decision a client sent is there exactly once, with the seq its 201 answered, and
 the seqs are contiguous. Printed: latency p50, p95 and max of the decision POSTs,
-and throughput. Goal: p95 under 300 ms on 1,000 people (the machine is shared:
+throughput, the server's CPU a decision, and how long the summary, the people list
+and a person's page then take. Goal: p95 under 300 ms on 1,000 people (the machine is shared:
 say what else ran). Exit status 1 when a decision is lost, duplicated or refused.
 """
 
@@ -153,6 +154,22 @@ class Client(threading.Thread):
             api.close()
 
 
+def page_times(api: Any, employee_id: str) -> dict[str, tuple[float, float]]:
+    """Seconds for each page with every decision applied: the first request after the
+    last decision (which builds what the page shows) and the next (kept until a change)."""
+    times = {}
+    for name, path in (
+        ("summary", "/"),
+        ("people list", "/people"),
+        ("person", f"/people/{employee_id}"),
+    ):
+        first, second = api.get(path), api.get(path)
+        if first.status != 200 or second.status != 200:
+            raise SystemExit(f"GET {path}: {first.status} {str(first.body)[:200]}")
+        times[name] = (first.seconds, second.seconds)
+    return times
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User and system CPU seconds of a process so far (Linux's /proc), else None."""
     try:
@@ -259,6 +276,7 @@ def run(people: int, clients: int, decisions: int, folder: Path, seed: int) -> i
         sent = [d for client in pool for d in client.sent]
         refused = [r for client in pool for r in client.refused]
         listed = live_server.decisions(api)
+        pages = page_times(api, everyone[len(everyone) // 2]["employee_id"])
         api.close()
     finally:
         server.stop()
@@ -279,6 +297,10 @@ def run(people: int, clients: int, decisions: int, folder: Path, seed: int) -> i
         )
         verdict = "met" if p95 < GOAL_P95 * 1000 else "MISSED"
         print(f"goal p95 under {GOAL_P95 * 1000:.0f} ms: {verdict}")
+    shown = ", ".join(
+        f"{name} {a * 1000:.0f} ms then {b * 1000:.0f} ms" for name, (a, b) in pages.items()
+    )
+    print(f"pages with the {len(listed)} decisions applied (first request, then again): {shown}")
     if cpu_before is not None and cpu_after is not None and sent:
         cpu = cpu_after - cpu_before
         print(

@@ -1,5 +1,6 @@
 """benchmarks/bench_serve.py cannot rot: the load benchmark, at a tiny size (20 people,
-2 clients, 20 decisions), runs against the real server and finds nothing lost."""
+2 clients, 30 decisions: ten people decided twice, naming the decision they follow),
+runs against the real server and finds nothing lost."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ def test_the_load_benchmark_runs_small(tmp_path: Path, capsys: pytest.CaptureFix
     sys.modules.setdefault("bench_serve", bench)
     spec.loader.exec_module(bench)
     status = bench.main(
-        ["--people", "20", "--clients", "2", "--decisions", "20", "--keep", str(tmp_path)]
+        ["--people", "20", "--clients", "2", "--decisions", "30", "--keep", str(tmp_path)]
     )
     printed = capsys.readouterr().out
     assert status == 0, printed
-    assert "decisions: 20 recorded of 20 sent by 2 clients" in printed
+    assert "decisions: 30 recorded of 30 sent by 2 clients" in printed
     assert "lost or duplicated: none" in printed
-    for figure in ("p50", "p95", "max"):
+    for figure in ("p50", "p95", "max", "summary", "people list", "person"):
         assert f"{figure} " in printed
     assert (tmp_path / "session-20.sqlite").stat().st_size > 0

@@ -117,6 +117,8 @@ def _filter(page: Page, label: str, option: str) -> None:
 def test_the_panel_filters_decides_and_sees_the_budget_move(
     server: live_server.LiveServer, context: BrowserContext
 ) -> None:
+    with server.api() as api:
+        earlier = len(live_server.decisions(api))
     page = context.new_page()
     page.goto(server.panel_url)
     # The tokened link sets the cookie and lands on the summary, token gone from the URL.
@@ -181,14 +183,17 @@ def test_the_panel_filters_decides_and_sees_the_budget_move(
     expect(page.locator("h1")).to_have_text("Panel summary")
     assert _amount(_figure(page, "with the panel's decisions")) > committed_before
     assert int(_figure(page, "waitlist entries")) == waitlist_before - 1
-    expect(page.locator("nav.servebar")).to_contain_text("1 decision in the session")
+    count = earlier + 1
+    expect(page.locator("nav.servebar")).to_contain_text(
+        f"{count} decision{'s' if count != 1 else ''} in the session"
+    )
 
-    # The same state through the API, and one decision in the session.
+    # The same state through the API, and one decision more in the session.
     with server.api() as api:
         recorded = live_server.decisions(api)
         person = api.get(f"/api/people/{chosen['Employee']}").body
-    assert [(d["employee_id"], d["value"]) for d in recorded] == [
-        (chosen["Employee"], f"{code}: allocated")
+    assert [(d["employee_id"], d["value"], d["decided_by"]) for d in recorded[earlier:]] == [
+        (chosen["Employee"], f"{code}: allocated", "A. Moreau")
     ]
     assert person["decided"][f"allocation {code}"] == "allocated"
 
@@ -223,6 +228,58 @@ def test_next_and_previous_person_from_the_keyboard(
     page.keyboard.press("k")
     page.wait_for_timeout(300)
     assert page.url.endswith(f"/people/{ids[0]}")
+
+
+def test_two_panel_members_on_one_person_the_later_confirms(
+    server: live_server.LiveServer, browser: Browser
+) -> None:
+    with server.api() as api:
+        everyone = live_server.people(api)
+        earlier = len(live_server.decisions(api))
+    person = everyone[3]
+    verdicts = sorted({p["heart"] for p in everyone} - {person["heart"]})
+    url = f"{server.origin}/people/{person['employee_id']}"
+    members = [browser.new_context(viewport=PROJECTOR) for _ in range(2)]  # type: ignore[arg-type]
+    try:
+        pages = []
+        for member in members:
+            page = member.new_page()
+            page.goto(server.panel_url)
+            page.goto(url)  # both see the person before either decides
+            pages.append(page)
+
+        def decide(page: Page, who: str, verdict: str) -> None:
+            form = page.locator("form#decision")
+            form.locator("#decided_by").fill(who)
+            form.locator("#reason").fill(f"{who} heard the evidence")
+            form.locator("#field").select_option("heart")
+            form.locator("#value").fill(verdict)
+            form.get_by_role("button", name="Record the change").click()
+
+        decide(pages[0], "K. Osei", verdicts[0])
+        expect(pages[0].locator("#recorded")).to_be_visible()
+        # The later one is shown the earlier decision, and nothing of theirs is recorded.
+        decide(pages[1], "L. Fontaine", verdicts[-1])
+        stale = pages[1].locator("#stale")
+        expect(stale).to_contain_text("K. Osei")
+        expect(stale).to_contain_text(verdicts[0])
+        expect(pages[1].locator("#recorded")).to_have_count(0)
+        with server.api() as api:
+            assert len(live_server.decisions(api)) == earlier + 1
+        # Confirming records it: what they typed is still in the form.
+        expect(pages[1].locator("form#decision #value")).to_have_value(verdicts[-1])
+        pages[1].locator("form#decision").get_by_role("button", name="Record the change").click()
+        expect(pages[1].locator("#recorded")).to_be_visible()
+    finally:
+        for member in members:
+            member.close()
+    with server.api() as api:
+        mine = live_server.decisions(api)[earlier:]
+    assert [(d["decided_by"], d["value"]) for d in mine] == [
+        ("K. Osei", verdicts[0]),
+        ("L. Fontaine", verdicts[-1]),
+    ]
+    assert mine[1]["against_seq"] == mine[0]["seq"]
 
 
 def _forge(context: BrowserContext, url: str, form: dict[str, str]) -> Any:
