@@ -355,3 +355,33 @@ def test_the_printed_links_and_the_warning_beyond_localhost(tokens: Tokens) -> N
     warning = host_warning("0.0.0.0")
     assert warning is not None and "not only this computer" in warning
     assert len({tokens.panel, tokens.observer, Tokens().panel}) == 3  # new at every start
+
+
+def test_accepted_connections_send_at_once() -> None:
+    """asyncio (and so uvicorn) sets TCP_NODELAY only on a socket made with the TCP
+    protocol named; without it each answer on a kept-alive connection waited for
+    Nagle's ~40 ms."""
+    import asyncio
+    import socket
+
+    from talentrules.serve.server import bind
+
+    async def nodelay_of_accepted() -> int:
+        listening = bind("127.0.0.1", 0)
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted = writer.get_extra_info("socket")
+            seen.set_result(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listening)
+        port = listening.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        result = await asyncio.wait_for(seen, 5)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return result
+
+    assert asyncio.run(nodelay_of_accepted()) != 0
