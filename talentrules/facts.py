@@ -556,6 +556,26 @@ class DerivationPlan:
     def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
         self.vocabulary = vocabulary
         self._plan = _Plan(vocabulary)
+        self._evidence: dict[frozenset[str] | None, dict[object, list[_Facts]]] = {}
+
+    def evidence_groups(self, only: frozenset[str] | None) -> dict[object, list[_Facts]]:
+        """The Evidence groups by signal family (None: the facts over every row), each
+        with its facts of ``only`` (None: every fact); groups left without any are
+        dropped. Worked out once per ``only``."""
+        found = self._evidence.get(only)
+        if found is None:
+            found = {}
+            for group in self._plan.groups:
+                facts = tuple(f for f in group.facts if only is None or f[0].name in only)
+                if group.sheet == "Evidence" and facts:
+                    found.setdefault(group.member, []).append((group.need, facts))
+            self._evidence[only] = found
+        return found
+
+
+# The facts of one Evidence group: the row tests its rows pass, and each fact with
+# its derivation and matching tests.
+_Facts = tuple[int, tuple[tuple[FactSpec, Derivation, int], ...]]
 
 
 def with_changes(
@@ -574,7 +594,10 @@ def with_changes(
 
 class Changeable:
     """One person's facts and Evidence rows, read once, for the many what-if
-    derivations a brief asks of them (``changed``)."""
+    derivations a brief asks of them (``changed``, ``delta``).
+
+    With ``only``, a change derives again only those facts (the ones the rules read:
+    a what-if asks for outcomes, and no rule reads the others)."""
 
     def __init__(
         self,
@@ -582,34 +605,72 @@ class Changeable:
         plan: DerivationPlan,
         as_of: dt.date | None,
         evidence: Iterable[Row] = (),
+        only: Collection[str] | None = None,
     ) -> None:
         self.values, self.plan, self.as_of = values, plan, as_of
         self.lines = [_evidence_line(r, as_of) for r in evidence]
         plan._plan.test("Evidence", self.lines)
+        self._groups = plan.evidence_groups(None if only is None else frozenset(only))
+        # Per signal family (None: every row), per group: the person's own rows that
+        # pass its tests, found when a change first adds rows of the family.
+        self._passed: dict[object, list[list[_Line]]] = {}
+        # Each added row as a line, made and tested once: a search adds the same
+        # rows again and again. The row is kept with its line so its id stays its own.
+        self._added: dict[int, tuple[Row, _Line]] = {}
 
     def changed(
         self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
     ) -> dict[str, Value]:
         """The facts with the Employees values of ``employee`` set and the Evidence
-        rows ``added`` beside the person's own (``with_changes``). Only the facts the
+        rows ``added`` beside the person's own (``with_changes``)."""
+        return {**self.values, **self.delta(employee, added)}
+
+    def delta(
+        self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
+    ) -> dict[str, Value]:
+        """The facts ``changed`` sets (some may keep their value). Only the facts the
         added rows can move are derived again: every fact over all Evidence rows, and
         a signal family's facts for the codes added (the rest are the person's own,
         which ``compute_facts`` derived from the same rows)."""
-        person = _Person(dict(self.values))
-        for column, value in (employee or {}).items():
-            person.set(column, value, ())
-        if employee and {"performance", "performance_prior_1"} & set(employee):
-            current = person.values.get("performance")
-            prior = person.values.get("performance_prior_1")
+        found: dict[str, Value] = dict(employee or {})
+        if employee and ("performance" in employee or "performance_prior_1" in employee):
+            current = found.get("performance", self.values.get("performance"))
+            prior = found.get("performance_prior_1", self.values.get("performance_prior_1"))
             trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
-            person.set("performance_trend", trend, ())
-        extra = [_evidence_line(r, self.as_of) for r in added]
-        plan = self.plan._plan
-        if extra and "Evidence" in plan.sheets:
-            plan.test("Evidence", extra)
-            members = {line.values.get("signal") for line in extra}
-            _derive(person, plan, {"Evidence": self.lines + extra}, self.as_of, (), members)
-        return person.values
+            found["performance_trend"] = trend
+        extra = [self._line(row) for row in added]
+        if not extra:
+            return found
+        families: dict[object, list[_Line]] = {None: extra}
+        for line in extra:
+            families.setdefault(line.values.get("signal"), []).append(line)
+        for member, lines in families.items():
+            groups = self._groups.get(member, ())
+            if not groups:
+                continue
+            own = self._passed.get(member)
+            if own is None:
+                rows = self.lines if member is None else self._family(member)
+                own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
+                self._passed[member] = own
+            for (need, facts), passed in zip(groups, own, strict=True):
+                rows = passed + [line for line in lines if line.passed & need == need]
+                if not rows:
+                    continue  # each measure of no rows is its blank value: unchanged
+                for spec, derivation, matching in facts:
+                    found[spec.name] = _measure(spec, derivation, matching, rows, self.as_of, ())[0]
+        return found
+
+    def _family(self, member: object) -> list[_Line]:
+        return [line for line in self.lines if line.values.get("signal") == member]
+
+    def _line(self, row: Row) -> _Line:
+        made = self._added.get(id(row))
+        if made is None:
+            line = _evidence_line(row, self.as_of)
+            self.plan._plan.test("Evidence", [line])
+            made = self._added[id(row)] = (row, line)
+        return made[1]
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:

@@ -587,6 +587,9 @@ def what_would_change(
     """Per main decision (the verdict first), the nearest changes that would move it,
     found by evaluating the rulebook again on the person's changed data."""
     result = view.result
+    explained = [d.name for role in view.changes.explain if (d := view.rulebook.role(role))]
+    if not explained:
+        return ()
     person = Person(
         view.rulebook,
         view.derivation,
@@ -594,6 +597,7 @@ def what_would_change(
         result.facts[employee_id].values,
         view.evidence.get(employee_id, []),
         result.panel.as_of,
+        explained,
     )
     labels = {name: view.label(name) for name in view.rulebook.vocabulary}
     found = nearest(person, view.changes, outcomes, labels)
