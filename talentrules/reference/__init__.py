@@ -31,7 +31,13 @@ from talentrules.reference.evaluation import (
     evaluate_many,
     evaluation_from_fired,
 )
-from talentrules.reference.explanation import TRACE_VERSION, explain, fired, trace_facts
+from talentrules.reference.explanation import (
+    TRACE_VERSION,
+    explain,
+    fired,
+    near_misses,
+    trace_facts,
+)
 from talentrules.reference.traceline import record, replay
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "evaluation_from_fired",
     "explain",
     "fired",
+    "near_misses",
     "record",
     "replay",
     "trace_facts",

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
@@ -48,10 +48,11 @@ from talentrules.report.words import (
     shown,
 )
 from talentrules.rulebook import Compare, Evaluation, Rule, expr_facts
-from talentrules.trace import Leaf, PersonTrace
+from talentrules.trace import Leaf
 
 if TYPE_CHECKING:
     from talentrules.decide import Override, Recommendation
+    from talentrules.engine import Result
 
 NINE_BOX_BANDS = ("1-2", "3", "4-5")  # performance bands, the 9-box's columns left to right
 
@@ -70,7 +71,6 @@ def build_brief(view: RunView, index: int) -> BriefContext:
     row = result.employees[employee_id]
     values = result.facts[employee_id].values
     outcomes = res.evaluation.outcomes
-    trace = PersonTrace.read(res.trace)
     recommendation = result.decisions.recommendations.get(employee_id)
 
     person = person_header(view, row)
@@ -95,7 +95,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         gaps=gaps(view, row, values, outcomes),
         changes=what_would_change(view, employee_id, outcomes),
         contest=contest(view),
-        how=how_decided(view, trace, res.evaluation, values),
+        how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
         outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
@@ -710,17 +710,20 @@ def _actual(leaf: Leaf) -> object:
     return leaf.actual if isinstance(leaf.actual, bool) else leaf.shown
 
 
-def _cells(trace: PersonTrace, fact: str) -> str:
-    cells = trace.cells_of(fact)
+def _cells(cells_of: Mapping[str, Sequence[str]], fact: str) -> str:
+    cells = tuple(cells_of.get(fact, ()))
     return ", ".join(cells[:3]) + (f" +{len(cells) - 3} more" if len(cells) > 3 else "")
 
 
-def condition_words(view: RunView, rule: Rule, leaf: Leaf, trace: PersonTrace) -> str:
-    """What a condition needs and what was found, in words (no operators, no fact ids)."""
+def condition_words(
+    view: RunView, rule: Rule, leaf: Leaf, cells_of: Mapping[str, Sequence[str]]
+) -> str:
+    """What a condition needs and what was found, in words (no operators, no fact ids),
+    with the cells of the person's fact (``PersonFacts.cells``)."""
     compare = _comparisons(rule).get(leaf.condition)
     subject = _lower(fact_words(view, leaf.fact))
     shown_value = "blank" if leaf.actual is None else _value_words(_actual(leaf))
-    at = _cells(trace, leaf.fact)
+    at = _cells(cells_of, leaf.fact)
     found = f"it is {shown_value}" + (f" ({at})" if at else "")
     if compare is None:
         return f"{subject}: {found}"
@@ -739,21 +742,33 @@ def condition_words(view: RunView, rule: Rule, leaf: Leaf, trace: PersonTrace) -
     return f"needs {subject}: {need}; {found}"
 
 
-def how_decided(
-    view: RunView, trace: PersonTrace, evaluation: Evaluation, values: Mapping[str, Value]
-) -> HowDecided:
+def _leaf(data: Mapping[str, Any]) -> Leaf:
+    """A leaf of the trace as the reference builds it (well formed: ``Leaf.read``
+    checks a trace read from a file)."""
+    return Leaf(
+        data["condition"], data["fact"], data["negated"], data["actual"], data["shown"],
+        data["result"],
+    )  # fmt: skip
+
+
+def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowDecided:
     """The audit appendix: the rules that decided (and apart, those overruled) with
-    what they read in words and the cells, the defaults, and the near misses."""
+    what they read in words and the cells, the defaults, and the near misses.
+
+    Of the person's trace it reads only the fired rules and the near misses, worked
+    out now (``Result.fired``, ``Result.near_misses``), not the whole trace."""
+    evaluation, cells_of = res.evaluation, res.person.cells
     overruled = {r for ids in evaluation.overruled.values() for r in ids}
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
-    for entry in trace.fired:
-        rule = view.rules.get(entry.rule)
+    for entry in res.fired():
+        rule = view.rules.get(entry["rule"])
         if rule is None:
             continue
+        conditions = [_leaf(c) for c in entry["conditions"]]
         used = []
-        for c in entry.conditions:
-            at = _cells(trace, c.fact)
+        for c in conditions:
+            at = _cells(cells_of, c.fact)
             value = "blank" if c.actual is None else _value_words(_actual(c))
             used.append(f"{fact_words(view, c.fact)}: {value}" + (f" ({at})" if at else ""))
         fired = FiredRule(
@@ -762,7 +777,7 @@ def how_decided(
             outcome=rule.then,
             title=rule.title,
             rationale=rule.rationale,
-            message=view.message(rule, entry.conditions, values),
+            message=view.message(rule, conditions, values),
             values=tuple(dict.fromkeys(used)),
             where=f"{rule.file}:{rule.line}",
             overruled=rule.id in overruled,
@@ -773,20 +788,17 @@ def how_decided(
         for name in evaluation.defaulted
     )
     near = []
-    seen: set[str] = set()
-    for cf in trace.counterfactuals:
-        rule = view.rules.get(cf.rule)
-        if rule is None or rule.id in seen or not cf.changes_outcome:
+    for rule_id, failed in res.near_misses():
+        rule = view.rules.get(rule_id)
+        if rule is None:
             continue
-        seen.add(rule.id)
-        failed = trace.failed(rule.id)
         near.append(
             NearMiss(
                 rule.id,
                 view.label(rule.decision),
                 rule.then,
                 rule.title,
-                condition_words(view, rule, failed, trace) if failed else "",
+                condition_words(view, rule, _leaf(failed), cells_of) if failed else "",
             )
         )
     return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)
