@@ -337,10 +337,11 @@ def _observations(
     contexts = list(EVIDENCE.column("context").values)
     seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
+    # Every column's cell, then the ones each observation sets itself.
+    same = {column.name: Cell(row.get(column.name), "what-if") for column in EVIDENCE.columns}
     rows = []
     for n in range(count):
         values: dict[str, Value] = {
-            **row,
             "evidence_id": f"what-if-{code}-{n}",
             "employee_id": person.employee_id,
             "signal": code,
@@ -348,9 +349,7 @@ def _observations(
             "context": fresh[n % len(fresh)],
             "source_id": f"what-if-observer-{n}",
         }
-        cells = {
-            column.name: Cell(values.get(column.name), "what-if") for column in EVIDENCE.columns
-        }
+        cells = {**same, **{name: Cell(value, "what-if") for name, value in values.items()}}
         rows.append(Row("Evidence", 0, cells))
     return rows
 

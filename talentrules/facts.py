@@ -557,6 +557,35 @@ class DerivationPlan:
         self.vocabulary = vocabulary
         self._plan = _Plan(vocabulary)
         self._evidence: dict[frozenset[str] | None, dict[object, list[_Facts]]] = {}
+        # What an Evidence measure reads of a row beside its row tests' results: the
+        # date, and the columns whose distinct values are counted.
+        self.evidence_columns = ("observed_on", *sorted({
+            spec.derivation.column
+            for spec in vocabulary.values()
+            if spec.derivation is not None
+            and spec.derivation.rows.sheet == "Evidence"
+            and spec.derivation.column
+        }))  # fmt: skip
+        # The Evidence columns the row tests read: what a row's test results depend on.
+        self._tested = tuple(sorted({
+            test.column
+            for spec in vocabulary.values()
+            if spec.derivation is not None and spec.derivation.rows.sheet == "Evidence"
+            for test in (*spec.derivation.tests, *spec.derivation.matching)
+        }))  # fmt: skip
+        self._results: dict[tuple[object, ...], int] = {}
+
+    def test_evidence(self, line: _Line) -> None:
+        """Mark an Evidence line's row test results (``_Plan.test``), remembered by the
+        values of the columns tested: what-if rows of many people share them."""
+        key = tuple([line.values.get(column) for column in self._tested])
+        passed = self._results.get(key)
+        if passed is None:
+            self._plan.test("Evidence", [line])
+            if len(self._results) < _RESULTS_LIMIT:
+                self._results[key] = line.passed
+        else:
+            line.passed = passed
 
     def evidence_groups(self, only: frozenset[str] | None) -> dict[object, list[_Facts]]:
         """The Evidence groups by signal family (None: the facts over every row), each
@@ -572,6 +601,8 @@ class DerivationPlan:
             self._evidence[only] = found
         return found
 
+
+_RESULTS_LIMIT = 4096  # row test results remembered per run: memory stays flat
 
 # The facts of one Evidence group: the row tests its rows pass, and each fact with
 # its derivation and matching tests.
@@ -617,6 +648,10 @@ class Changeable:
         # Each added row as a line, made and tested once: a search adds the same
         # rows again and again. The row is kept with its line so its id stays its own.
         self._added: dict[int, tuple[Row, _Line]] = {}
+        # The facts over every row, by what the added rows are to them (their row
+        # tests' results and the columns measures read): observations of different
+        # signals are often the same to those facts.
+        self._over_all: dict[tuple[object, ...], dict[str, Value]] = {}
 
     def changed(
         self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
@@ -641,24 +676,37 @@ class Changeable:
         extra = [self._line(row) for row in added]
         if not extra:
             return found
-        families: dict[object, list[_Line]] = {None: extra}
+        families: dict[object, list[_Line]] = {}
         for line in extra:
             families.setdefault(line.values.get("signal"), []).append(line)
+        columns = self.plan.evidence_columns
+        key = tuple((line.passed, *[line.values.get(c) for c in columns]) for line in extra)
+        over_all = self._over_all.get(key)
+        if over_all is None:
+            over_all = self._over_all[key] = self._derive(None, extra)
+        found.update(over_all)
         for member, lines in families.items():
-            groups = self._groups.get(member, ())
-            if not groups:
-                continue
-            own = self._passed.get(member)
-            if own is None:
-                rows = self.lines if member is None else self._family(member)
-                own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
-                self._passed[member] = own
-            for (need, facts), passed in zip(groups, own, strict=True):
-                rows = passed + [line for line in lines if line.passed & need == need]
-                if not rows:
-                    continue  # each measure of no rows is its blank value: unchanged
-                for spec, derivation, matching in facts:
-                    found[spec.name] = _measure(spec, derivation, matching, rows, self.as_of, ())[0]
+            if member is not None:
+                found.update(self._derive(member, lines))
+        return found
+
+    def _derive(self, member: object, extra: list[_Line]) -> dict[str, Value]:
+        """The facts of a signal family (None: over every row) with ``extra`` added."""
+        found: dict[str, Value] = {}
+        groups = self._groups.get(member, ())
+        if not groups:
+            return found
+        own = self._passed.get(member)
+        if own is None:
+            rows = self.lines if member is None else self._family(member)
+            own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
+            self._passed[member] = own
+        for (need, facts), passed in zip(groups, own, strict=True):
+            rows = passed + [line for line in extra if line.passed & need == need]
+            if not rows:
+                continue  # each measure of no rows is its blank value: unchanged
+            for spec, derivation, matching in facts:
+                found[spec.name] = _measure(spec, derivation, matching, rows, self.as_of, ())[0]
         return found
 
     def _family(self, member: object) -> list[_Line]:
@@ -668,7 +716,7 @@ class Changeable:
         made = self._added.get(id(row))
         if made is None:
             line = _evidence_line(row, self.as_of)
-            self.plan._plan.test("Evidence", [line])
+            self.plan.test_evidence(line)
             made = self._added[id(row)] = (row, line)
         return made[1]
 

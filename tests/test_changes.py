@@ -152,7 +152,11 @@ def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult
         assert changeable.changed() == dict(values)
         for code in codes:
             added = _observations(person, code, 2, as_of, {"source_type": "Peer"})
-            everyone = {**sample.panel.rows, "Evidence": [*sample.panel.rows["Evidence"], *added]}
+            everyone = {  # the person alone, their rows and the added ones
+                **sample.panel.rows,
+                "Employees": [sample.employees[employee_id]],
+                "Evidence": [*rows, *added],
+            }
             panel = dataclasses.replace(sample.panel, rows=everyone)
             full = {p.employee_id: p for p in compute_facts(panel, vocabulary)}[employee_id]
             assert changeable.changed(added=added) == full.values, (employee_id, code)
@@ -182,7 +186,9 @@ def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
         a, b = draw.sample(people, 2)
         asked = draw.sample(names, draw.randint(0, 2))
         again = Reevaluation(rulebook, a, asked)
-        assert again.now == evaluate(rulebook, a).outcomes
+        now = evaluate(rulebook, a).outcomes
+        assert set(asked) <= set(again.now)
+        assert all(now[name] == outcomes for name, outcomes in again.now.items())
         changed = {n: b.values[n] for n in draw.sample(sorted(a.values), draw.randint(1, 12))}
         after = evaluate(rulebook, PersonFacts(a.employee_id, {**a.values, **changed}, {}))
         found = again.outcomes(changed)

@@ -235,7 +235,7 @@ class CompiledReference:
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
     reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
-    rule_reads: dict[str, frozenset[str]]  # rule id -> the facts and decisions it reads
+    read_set: frozenset[str]  # ``read`` as a set
 
 
 _Step = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
@@ -363,11 +363,8 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         name: frozenset(leaf.fact for cr in by_decision[name] for leaf in cr.leaves)
         for name in rulebook.decisions
     }
-    rule_reads = {
-        rule_id: frozenset(leaf.fact for leaf in cr.leaves) for rule_id, cr in rules.items()
-    }
     compiled = CompiledReference(
-        rulebook, levels, rules, level_of, date_facts, plan, tuple(read), reads_of, rule_reads
+        rulebook, levels, rules, level_of, date_facts, plan, tuple(read), reads_of, frozenset(read)
     )
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()

@@ -25,33 +25,32 @@ class Reevaluation:
     """One person's evaluation, asked again and again with a few facts changed: what a
     brief's what-if search does some thirty times a person.
 
-    Only ``decisions`` and the decisions they read are evaluated, and the person's
-    own truth of every rule is worked out once: a change checks again only the rules
-    that read a fact it moved (or a decision that moved), and resolves only their
-    decisions. ``outcomes`` then equals ``evaluate``'s for those decisions."""
+    Only ``decisions`` and the decisions they read are evaluated (all when none is
+    named), and the person's own truth of each of their rules is worked out once: a
+    change checks again only the rules that read a fact it moved (or a decision that
+    moved), and resolves only their decisions. ``now`` and ``outcomes`` hold those
+    decisions' outcomes, equal to ``evaluate``'s."""
 
     def __init__(
         self, rulebook: Rulebook, person: PersonFacts, decisions: Collection[str] = ()
     ) -> None:
         compiled = compile_rulebook(rulebook)
         self.employee_id = person.employee_id
+        self.read = compiled.read_set
         self.env: Env = dict(person.values)
-        self.now = _resolve(compiled, person.employee_id, self.env, set()).outcomes
-        self.read = frozenset(compiled.read)
+        self.now: dict[str, tuple[str, ...]] = {}
         # Per decision needed, in level order: the decision, what its rules read, and
         # per rule what it reads and whether it holds for the person as they are.
-        self.steps = [
-            (
-                decision,
-                compiled.reads_of[decision.name],
-                [(cr, compiled.rule_reads[cr.rule.id], cr.check(self.env) is True) for cr in rules],
-            )
-            for decision, rules in _needed(compiled, decisions)
-        ]
+        self.steps: list[tuple[Decision, frozenset[str], list[_Truth]]] = []
+        for decision, reads, rules in _needed(compiled, decisions):
+            truths = [(cr, rule_reads, cr.check(self.env) is True) for cr, rule_reads in rules]
+            hits = [cr.rule for cr, _, holds in truths if holds]
+            chosen = resolve(decision, hits, self.employee_id)[0]
+            self.env[decision.name] = self.now[decision.name] = chosen
+            self.steps.append((decision, reads, truths))
 
     def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes of the decisions asked for (and of those they read) with the
-        facts ``changed`` set (facts that no rule reads are ignored)."""
+        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
         env, now = self.env, self.now
         moved = {
             name
@@ -78,22 +77,39 @@ class Reevaluation:
         return outcomes
 
 
-def _needed(
-    compiled: CompiledReference, decisions: Collection[str]
-) -> list[tuple[Decision, tuple[CompiledRule, ...]]]:
+# A rule, what it reads, and whether it holds for the person as they are.
+_Truth = tuple[CompiledRule, frozenset[str], bool]
+_Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]]]]
+_NEEDED: dict[tuple[int, frozenset[str]], tuple[CompiledReference, _Needed]] = {}
+
+
+def _needed(compiled: CompiledReference, decisions: Collection[str]) -> _Needed:
     """``decisions`` and every decision they read, directly or not, in level order
-    (all of them when none is named)."""
+    (all of them when none is named), each with what its rules read and its rules
+    with what each reads. Worked out once per rulebook and decisions."""
+    key = (id(compiled), frozenset(decisions))
+    cached = _NEEDED.get(key)
+    if cached is not None and cached[0] is compiled:
+        return cached[1]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
             if decision.name in wanted:
                 wanted |= compiled.reads_of[decision.name] & compiled.level_of.keys()
-    return [
-        (decision, rules)
+    found = [
+        (
+            decision,
+            compiled.reads_of[decision.name],
+            [(cr, frozenset(leaf.fact for leaf in cr.leaves)) for cr in rules],
+        )
         for level in compiled.levels
         for decision, rules in level
         if decision.name in wanted
     ]
+    if len(_NEEDED) >= 16:  # a handful of rulebooks per process; never grow unbounded
+        _NEEDED.clear()
+    _NEEDED[key] = (compiled, found)
+    return found
 
 
 def evaluate_many(rulebook: Rulebook, people: Iterable[PersonFacts]) -> list[Evaluation]:

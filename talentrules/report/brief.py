@@ -338,15 +338,18 @@ def tally(
 ) -> tuple[tuple[str, int], ...]:
     """(label, count) for each vocabulary fact ``prefix.NAME``, labelled by the workbook
     value NAME stands for (``influence.rules`` -> 'Rules and monitoring')."""
-    found = []
-    for name in view.rulebook.vocabulary:
-        head, _, key = name.partition(".")
-        if head != prefix or not key:
-            continue
-        label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
-        if label is not None:
-            found.append((label, count(values.get(name))))
-    return tuple(found)
+    facts = view.tallies.get(prefix)
+    if facts is None:  # the same for every person: worked out once
+        found = []
+        for name in view.rulebook.vocabulary:
+            head, _, key = name.partition(".")
+            if head != prefix or not key:
+                continue
+            label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
+            if label is not None:
+                found.append((label, name))
+        facts = view.tallies[prefix] = tuple(found)
+    return tuple((label, count(values.get(name))) for label, name in facts)
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
@@ -599,8 +602,7 @@ def what_would_change(
         result.panel.as_of,
         explained,
     )
-    labels = {name: view.label(name) for name in view.rulebook.vocabulary}
-    found = nearest(person, view.changes, outcomes, labels)
+    found = nearest(person, view.changes, outcomes, view.fact_labels)
     sections = []
     for role in view.changes.explain:
         decision = view.rulebook.role(role)
@@ -677,6 +679,13 @@ def _comparisons(rule: Rule) -> dict[str, Compare]:
 def fact_words(view: RunView, name: str) -> str:
     """A fact or decision in words: a decision's label, else the fact's meaning (the
     rulebook's, without its closing full stop), else its name spaced."""
+    words = view.fact_words.get(name)
+    if words is None:  # the same in every brief: worked out once
+        words = view.fact_words[name] = _fact_words(view, name)
+    return words
+
+
+def _fact_words(view: RunView, name: str) -> str:
     if name in view.rulebook.decisions:
         return view.rulebook.decisions[name].heading
     spec = view.rulebook.vocabulary.get(name)

@@ -113,6 +113,12 @@ class RunView:
             currency=self.currency,
         )
         self._messages: dict[str, jinja2.Template] = {}
+        # Words every brief uses, worked out once per run: each fact's label, and
+        # (filled by the brief builders as they go) each fact in words and the facts
+        # each tally counts.
+        self.fact_labels = {name: self.label(name) for name in result.rulebook.vocabulary}
+        self.fact_words: dict[str, str] = {}
+        self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook
