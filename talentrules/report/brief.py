@@ -672,8 +672,12 @@ _OP_WORDS = {
 }
 
 
-def _comparisons(rule: Rule) -> dict[str, Compare]:
-    return {str(c): c for c in expr_facts(rule.when)}
+def _comparisons(view: RunView, rule: Rule) -> dict[str, Compare]:
+    """The rule's comparisons by their text (the same in every brief: worked out once)."""
+    found = view.comparisons.get(rule.id)
+    if found is None:
+        found = view.comparisons[rule.id] = {str(c): c for c in expr_facts(rule.when)}
+    return found
 
 
 def fact_words(view: RunView, name: str) -> str:
@@ -729,7 +733,7 @@ def condition_words(
 ) -> str:
     """What a condition needs and what was found, in words (no operators, no fact ids),
     with the cells of the person's fact (``PersonFacts.cells``)."""
-    compare = _comparisons(rule).get(leaf.condition)
+    compare = _comparisons(view, rule).get(leaf.condition)
     subject = _lower(fact_words(view, leaf.fact))
     shown_value = "blank" if leaf.actual is None else _value_words(_actual(leaf))
     at = _cells(cells_of, leaf.fact)
