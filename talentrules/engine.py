@@ -45,7 +45,6 @@ from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
 from talentrules.reference import fired as reference_fired
-from talentrules.reference import near_misses as reference_near_misses
 from talentrules.reference import record as reference_record
 from talentrules.rulebook import (
     AllOf,
@@ -138,11 +137,6 @@ class Result:
         """The full trace's ``fired`` alone (each fired rule's conditions with the
         values it read), built now, without the rest of the trace."""
         return reference_fired(self.rulebook, self.person, self.evaluation)
-
-    def near_misses(self) -> list[tuple[str, Any]]:
-        """The full trace's near misses alone (``reference.near_misses``): each rule
-        one change would make fire and change its decision, with its failing leaf."""
-        return reference_near_misses(self.rulebook, self.person, self.evaluation)
 
     @property
     def record(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from talentrules.paths import sample_workbook
 from talentrules.record import trace_record
-from talentrules.reference import replay
+from talentrules.reference import near_misses, replay
 from talentrules.rulebook import expr_facts
 from talentrules.run import RunResult, evaluate_workbook
 from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
@@ -107,6 +107,8 @@ def test_the_near_misses_alone_are_the_full_traces(result: RunResult) -> None:
             for decision in full["decisions"].values()
             for miss in decision["not_fired"]
         }
-        assert r.near_misses() == [(rule, failed[rule]) for rule in rules]
+        assert near_misses(r.rulebook, r.person, r.evaluation) == [
+            (rule, failed[rule]) for rule in rules
+        ]
         found += len(rules)
     assert found  # the sample has near misses

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
 from talentrules.model import Row, Value
@@ -769,12 +770,13 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     what they read in words and the cells, the defaults, and the near misses.
 
     Of the person's trace it reads only the fired rules and the near misses, worked
-    out now (``Result.fired``, ``Result.near_misses``), not the whole trace."""
-    evaluation, cells_of = res.evaluation, res.person.cells
+    out now from the person's facts (read once), not the whole trace."""
+    evaluation, person = res.evaluation, res.person
+    cells_of = person.cells
     overruled = {r for ids in evaluation.overruled.values() for r in ids}
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
-    for entry in res.fired():
+    for entry in reference.fired(res.rulebook, person, evaluation):
         rule = view.rules.get(entry["rule"])
         if rule is None:
             continue
@@ -801,7 +803,7 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         for name in evaluation.defaulted
     )
     near = []
-    for rule_id, failed in res.near_misses():
+    for rule_id, failed in reference.near_misses(res.rulebook, person, evaluation):
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
