@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from talentrules import facts as facts_module
 from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
-from talentrules.reference import evaluate, outcomes_after
+from talentrules.reference import Reevaluation, compile_rulebook
 from talentrules.rulebook import ROLES, Decision, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
@@ -307,27 +307,25 @@ class Person:
         values: Mapping[str, Value],
         evidence: Sequence[Row],
         as_of: dt.date | None,
+        decisions: Collection[str] = (),
     ) -> None:
         self.rulebook, self.plan, self.employee_id = rulebook, plan, employee_id
         self.values, self.evidence, self.as_of = values, list(evidence), as_of
         # The person's rows read once, and their outcomes worked out once: a brief
-        # asks for some thirty changes, each of which moves a few facts.
-        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence)
-        self._now = evaluate(rulebook, facts_module.PersonFacts(employee_id, dict(values), {}))
+        # asks for some thirty changes, each of which moves a few facts. Only the
+        # facts the rules read are derived again, and only ``decisions`` (all when
+        # none is named) and what they read are evaluated again.
+        read = compile_rulebook(rulebook).read
+        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read)
+        person = facts_module.PersonFacts(employee_id, dict(values), {})
+        self._again = Reevaluation(rulebook, person, decisions)
 
     def evaluate(
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes with the Employees values set and Evidence rows added."""
-        values = self._changeable.changed(cells, extra)
-        old = self.values
-        changed = [
-            name
-            for name, value in values.items()
-            if name not in old or type(old[name]) is not type(value) or old[name] != value
-        ]
-        person = facts_module.PersonFacts(self.employee_id, values, {})
-        return outcomes_after(self.rulebook, person, self._now.outcomes, changed)
+        """The outcomes with the Employees values set and Evidence rows added (of the
+        decisions asked for, and of those they read)."""
+        return self._again.outcomes(self._changeable.delta(cells, extra))
 
 
 def _observations(
@@ -339,10 +337,11 @@ def _observations(
     contexts = list(EVIDENCE.column("context").values)
     seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
+    # Every column's cell, then the ones each observation sets itself.
+    same = {column.name: Cell(row.get(column.name), "what-if") for column in EVIDENCE.columns}
     rows = []
     for n in range(count):
         values: dict[str, Value] = {
-            **row,
             "evidence_id": f"what-if-{code}-{n}",
             "employee_id": person.employee_id,
             "signal": code,
@@ -350,9 +349,7 @@ def _observations(
             "context": fresh[n % len(fresh)],
             "source_id": f"what-if-observer-{n}",
         }
-        cells = {
-            column.name: Cell(values.get(column.name), "what-if") for column in EVIDENCE.columns
-        }
+        cells = {**same, **{name: Cell(value, "what-if") for name, value in values.items()}}
         rows.append(Row("Evidence", 0, cells))
     return rows
 
@@ -439,15 +436,15 @@ def nearest(
             groups: dict[tuple[str, str, int], list[str]] = {}
             for code in change.signals:
                 # Most observations first: when even the most move nothing, fewer do not.
-                most = person.evaluate(
-                    extra=_observations(person, code, change.up_to, person.as_of, change.row)
-                )
+                # Fewer are the first of them.
+                rows = _observations(person, code, change.up_to, person.as_of, change.row)
+                most = person.evaluate(extra=rows)
                 if not any_move(most):
                     continue
                 open_ = {d.name for d, _ in decisions}
                 for count in range(1, change.up_to + 1):
-                    rows = _observations(person, code, count, person.as_of, change.row)
-                    for name, outcome in moved(person.evaluate(extra=rows)).items():
+                    after = most if count == change.up_to else person.evaluate(extra=rows[:count])
+                    for name, outcome in moved(after).items():
                         if name in open_:
                             groups.setdefault((name, outcome, count), []).append(code)
                             open_.discard(name)

@@ -556,6 +556,57 @@ class DerivationPlan:
     def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
         self.vocabulary = vocabulary
         self._plan = _Plan(vocabulary)
+        self._evidence: dict[frozenset[str] | None, dict[object, list[_Facts]]] = {}
+        # What an Evidence measure reads of a row beside its row tests' results: the
+        # date, and the columns whose distinct values are counted.
+        self.evidence_columns = ("observed_on", *sorted({
+            spec.derivation.column
+            for spec in vocabulary.values()
+            if spec.derivation is not None
+            and spec.derivation.rows.sheet == "Evidence"
+            and spec.derivation.column
+        }))  # fmt: skip
+        # The Evidence columns the row tests read: what a row's test results depend on.
+        self._tested = tuple(sorted({
+            test.column
+            for spec in vocabulary.values()
+            if spec.derivation is not None and spec.derivation.rows.sheet == "Evidence"
+            for test in (*spec.derivation.tests, *spec.derivation.matching)
+        }))  # fmt: skip
+        self._results: dict[tuple[object, ...], int] = {}
+
+    def test_evidence(self, line: _Line) -> None:
+        """Mark an Evidence line's row test results (``_Plan.test``), remembered by the
+        values of the columns tested: what-if rows of many people share them."""
+        key = tuple([line.values.get(column) for column in self._tested])
+        passed = self._results.get(key)
+        if passed is None:
+            self._plan.test("Evidence", [line])
+            if len(self._results) < _RESULTS_LIMIT:
+                self._results[key] = line.passed
+        else:
+            line.passed = passed
+
+    def evidence_groups(self, only: frozenset[str] | None) -> dict[object, list[_Facts]]:
+        """The Evidence groups by signal family (None: the facts over every row), each
+        with its facts of ``only`` (None: every fact); groups left without any are
+        dropped. Worked out once per ``only``."""
+        found = self._evidence.get(only)
+        if found is None:
+            found = {}
+            for group in self._plan.groups:
+                facts = tuple(f for f in group.facts if only is None or f[0].name in only)
+                if group.sheet == "Evidence" and facts:
+                    found.setdefault(group.member, []).append((group.need, facts))
+            self._evidence[only] = found
+        return found
+
+
+_RESULTS_LIMIT = 4096  # row test results remembered per run: memory stays flat
+
+# The facts of one Evidence group: the row tests its rows pass, and each fact with
+# its derivation and matching tests.
+_Facts = tuple[int, tuple[tuple[FactSpec, Derivation, int], ...]]
 
 
 def with_changes(
@@ -574,7 +625,10 @@ def with_changes(
 
 class Changeable:
     """One person's facts and Evidence rows, read once, for the many what-if
-    derivations a brief asks of them (``changed``)."""
+    derivations a brief asks of them (``changed``, ``delta``).
+
+    With ``only``, a change derives again only those facts (the ones the rules read:
+    a what-if asks for outcomes, and no rule reads the others)."""
 
     def __init__(
         self,
@@ -582,34 +636,89 @@ class Changeable:
         plan: DerivationPlan,
         as_of: dt.date | None,
         evidence: Iterable[Row] = (),
+        only: Collection[str] | None = None,
     ) -> None:
         self.values, self.plan, self.as_of = values, plan, as_of
         self.lines = [_evidence_line(r, as_of) for r in evidence]
         plan._plan.test("Evidence", self.lines)
+        self._groups = plan.evidence_groups(None if only is None else frozenset(only))
+        # Per signal family (None: every row), per group: the person's own rows that
+        # pass its tests, found when a change first adds rows of the family.
+        self._passed: dict[object, list[list[_Line]]] = {}
+        # Each added row as a line, made and tested once: a search adds the same
+        # rows again and again. The row is kept with its line so its id stays its own.
+        self._added: dict[int, tuple[Row, _Line]] = {}
+        # The facts over every row, by what the added rows are to them (their row
+        # tests' results and the columns measures read): observations of different
+        # signals are often the same to those facts.
+        self._over_all: dict[tuple[object, ...], dict[str, Value]] = {}
 
     def changed(
         self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
     ) -> dict[str, Value]:
         """The facts with the Employees values of ``employee`` set and the Evidence
-        rows ``added`` beside the person's own (``with_changes``). Only the facts the
+        rows ``added`` beside the person's own (``with_changes``)."""
+        return {**self.values, **self.delta(employee, added)}
+
+    def delta(
+        self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
+    ) -> dict[str, Value]:
+        """The facts ``changed`` sets (some may keep their value). Only the facts the
         added rows can move are derived again: every fact over all Evidence rows, and
         a signal family's facts for the codes added (the rest are the person's own,
         which ``compute_facts`` derived from the same rows)."""
-        person = _Person(dict(self.values))
-        for column, value in (employee or {}).items():
-            person.set(column, value, ())
-        if employee and {"performance", "performance_prior_1"} & set(employee):
-            current = person.values.get("performance")
-            prior = person.values.get("performance_prior_1")
+        found: dict[str, Value] = dict(employee or {})
+        if employee and ("performance" in employee or "performance_prior_1" in employee):
+            current = found.get("performance", self.values.get("performance"))
+            prior = found.get("performance_prior_1", self.values.get("performance_prior_1"))
             trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
-            person.set("performance_trend", trend, ())
-        extra = [_evidence_line(r, self.as_of) for r in added]
-        plan = self.plan._plan
-        if extra and "Evidence" in plan.sheets:
-            plan.test("Evidence", extra)
-            members = {line.values.get("signal") for line in extra}
-            _derive(person, plan, {"Evidence": self.lines + extra}, self.as_of, (), members)
-        return person.values
+            found["performance_trend"] = trend
+        extra = [self._line(row) for row in added]
+        if not extra:
+            return found
+        families: dict[object, list[_Line]] = {}
+        for line in extra:
+            families.setdefault(line.values.get("signal"), []).append(line)
+        columns = self.plan.evidence_columns
+        key = tuple((line.passed, *[line.values.get(c) for c in columns]) for line in extra)
+        over_all = self._over_all.get(key)
+        if over_all is None:
+            over_all = self._over_all[key] = self._derive(None, extra)
+        found.update(over_all)
+        for member, lines in families.items():
+            if member is not None:
+                found.update(self._derive(member, lines))
+        return found
+
+    def _derive(self, member: object, extra: list[_Line]) -> dict[str, Value]:
+        """The facts of a signal family (None: over every row) with ``extra`` added."""
+        found: dict[str, Value] = {}
+        groups = self._groups.get(member, ())
+        if not groups:
+            return found
+        own = self._passed.get(member)
+        if own is None:
+            rows = self.lines if member is None else self._family(member)
+            own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
+            self._passed[member] = own
+        for (need, facts), passed in zip(groups, own, strict=True):
+            rows = passed + [line for line in extra if line.passed & need == need]
+            if not rows:
+                continue  # each measure of no rows is its blank value: unchanged
+            for spec, derivation, matching in facts:
+                found[spec.name] = _measure(spec, derivation, matching, rows, self.as_of, ())[0]
+        return found
+
+    def _family(self, member: object) -> list[_Line]:
+        return [line for line in self.lines if line.values.get("signal") == member]
+
+    def _line(self, row: Row) -> _Line:
+        made = self._added.get(id(row))
+        if made is None:
+            line = _evidence_line(row, self.as_of)
+            self.plan.test_evidence(line)
+            made = self._added[id(row)] = (row, line)
+        return made[1]
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:

@@ -127,12 +127,18 @@ def test_a_rulebook_workbook_carries_the_changes_the_fairness_and_the_fallbacks(
 
 
 def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult) -> None:
-    """Changeable derives a signal family's facts only for the codes added; every fact
-    equals a derivation over all the person's rows and the added ones."""
-    from talentrules.changes import _observations
-    from talentrules.facts import Changeable, with_changes
+    """Changeable derives a signal family's facts only for the codes added, and with
+    ``only`` only those facts; every fact it gives equals compute_facts' over the
+    workbook's rows with the added ones."""
+    import dataclasses
 
-    plan = DerivationPlan(sample.rulebook.vocabulary)
+    from talentrules.changes import _observations
+    from talentrules.facts import Changeable, compute_facts
+    from talentrules.reference import compile_rulebook
+
+    vocabulary = sample.rulebook.vocabulary
+    plan = DerivationPlan(vocabulary)
+    read = compile_rulebook(sample.rulebook).read
     evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
     as_of = sample.panel.as_of
     assert as_of is not None
@@ -142,34 +148,50 @@ def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult
         values, rows = sample.facts[employee_id].values, evidence.get(employee_id, [])
         person = Person(sample.rulebook, plan, employee_id, values, rows, as_of)
         changeable = Changeable(values, plan, as_of, rows)
+        narrow = Changeable(values, plan, as_of, rows, read)
         assert changeable.changed() == dict(values)
         for code in codes:
             added = _observations(person, code, 2, as_of, {"source_type": "Peer"})
-            full = with_changes(values, plan, as_of, [*rows, *added])
-            assert changeable.changed(added=added) == full, (employee_id, code)
-            checked += full != dict(values)
+            everyone = {  # the person alone, their rows and the added ones
+                **sample.panel.rows,
+                "Employees": [sample.employees[employee_id]],
+                "Evidence": [*rows, *added],
+            }
+            panel = dataclasses.replace(sample.panel, rows=everyone)
+            full = {p.employee_id: p for p in compute_facts(panel, vocabulary)}[employee_id]
+            assert changeable.changed(added=added) == full.values, (employee_id, code)
+            delta = narrow.delta(added=added)
+            assert set(delta) <= set(read)
+            assert {name: full.values[name] for name in delta} == delta, (employee_id, code)
+            assert all(full.values[n] == values[n] for n in read if n not in delta)
+            checked += full.values != dict(values)
     assert checked  # the added rows moved facts
 
 
-def test_outcomes_after_a_change_are_evaluates(sample: RunResult) -> None:
-    """outcomes_after evaluates again only the decisions that read what changed; for
-    any set of changed facts its outcomes are evaluate's."""
+def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
+    """Reevaluation evaluates again only the rules that read what changed, and only the
+    decisions asked for and those they read; for any set of changed facts its
+    outcomes of those decisions are evaluate's."""
     import random
 
     from talentrules.facts import PersonFacts
-    from talentrules.reference import evaluate, outcomes_after
+    from talentrules.reference import Reevaluation, evaluate
 
     rulebook = sample.rulebook
     people = list(sample.facts.values())
+    names = list(rulebook.decisions)
     draw = random.Random(13)
     moved = 0
     for _ in range(300):
         a, b = draw.sample(people, 2)
-        before = evaluate(rulebook, a).outcomes
-        names = draw.sample(sorted(a.values), draw.randint(1, 12))
-        values = {**a.values, **{name: b.values[name] for name in names}}
-        after = evaluate(rulebook, PersonFacts(a.employee_id, values, {})).outcomes
-        found = outcomes_after(rulebook, PersonFacts(a.employee_id, values, {}), before, names)
-        assert found == after, names
-        moved += found != before
+        asked = draw.sample(names, draw.randint(0, 2))
+        again = Reevaluation(rulebook, a, asked)
+        now = evaluate(rulebook, a).outcomes
+        assert set(asked) <= set(again.now)
+        assert all(now[name] == outcomes for name, outcomes in again.now.items())
+        changed = {n: b.values[n] for n in draw.sample(sorted(a.values), draw.randint(1, 12))}
+        after = evaluate(rulebook, PersonFacts(a.employee_id, {**a.values, **changed}, {}))
+        found = again.outcomes(changed)
+        assert all(found[name] == after.outcomes[name] for name in asked or names), changed
+        moved += any(found[name] != again.now[name] for name in asked or names)
     assert moved > 20  # many of the changes moved a decision

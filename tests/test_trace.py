@@ -10,7 +10,7 @@ import pytest
 
 from talentrules.paths import sample_workbook
 from talentrules.record import trace_record
-from talentrules.reference import replay
+from talentrules.reference import near_misses, replay
 from talentrules.rulebook import expr_facts
 from talentrules.run import RunResult, evaluate_workbook
 from talentrules.trace import PersonTrace, TraceFormatError, TraceLine
@@ -92,3 +92,23 @@ def test_a_trace_line_holds_only_what_the_rules_read(result: RunResult) -> None:
 def test_the_fired_rules_alone_are_the_full_traces(result: RunResult) -> None:
     for r in result.results:
         assert r.fired() == r.trace["fired"]
+
+
+def test_the_near_misses_alone_are_the_full_traces(result: RunResult) -> None:
+    """What a brief reads of why-not: the rules of the counterfactuals that change an
+    outcome, in order, once each, with the first failing leaf the full trace gives."""
+    found = 0
+    for r in result.results:
+        full = r.trace
+        trace = PersonTrace.read(full)
+        rules = dict.fromkeys(c.rule for c in trace.counterfactuals if c.changes_outcome)
+        failed = {
+            miss["rule"]: miss["failed"]
+            for decision in full["decisions"].values()
+            for miss in decision["not_fired"]
+        }
+        assert near_misses(r.rulebook, r.person, r.evaluation) == [
+            (rule, failed[rule]) for rule in rules
+        ]
+        found += len(rules)
+    assert found  # the sample has near misses

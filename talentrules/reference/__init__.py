@@ -26,25 +26,32 @@ from __future__ import annotations
 
 from talentrules.reference.compiled import CompiledReference, CompiledRule, compile_rulebook
 from talentrules.reference.evaluation import (
+    Reevaluation,
     evaluate,
     evaluate_many,
     evaluation_from_fired,
-    outcomes_after,
 )
-from talentrules.reference.explanation import TRACE_VERSION, explain, fired, trace_facts
+from talentrules.reference.explanation import (
+    TRACE_VERSION,
+    explain,
+    fired,
+    near_misses,
+    trace_facts,
+)
 from talentrules.reference.traceline import record, replay
 
 __all__ = [
     "TRACE_VERSION",
     "CompiledReference",
     "CompiledRule",
+    "Reevaluation",
     "compile_rulebook",
     "evaluate",
     "evaluate_many",
     "evaluation_from_fired",
     "explain",
     "fired",
-    "outcomes_after",
+    "near_misses",
     "record",
     "replay",
     "trace_facts",

@@ -235,6 +235,7 @@ class CompiledReference:
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
     reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
+    read_set: frozenset[str]  # ``read`` as a set
 
 
 _Step = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
@@ -363,7 +364,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         for name in rulebook.decisions
     }
     compiled = CompiledReference(
-        rulebook, levels, rules, level_of, date_facts, plan, tuple(read), reads_of
+        rulebook, levels, rules, level_of, date_facts, plan, tuple(read), reads_of, frozenset(read)
     )
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()

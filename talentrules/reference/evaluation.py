@@ -3,12 +3,13 @@ Kleene three-valued logic, each decision's hit policy (``rulebook.resolve``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from talentrules.errors import RulebookError
 from talentrules.facts import PersonFacts
+from talentrules.model import Value
 from talentrules.reference.compiled import CompiledReference, CompiledRule, Env, compile_rulebook
-from talentrules.rulebook import Evaluation, Rulebook, resolve
+from talentrules.rulebook import Decision, Evaluation, Rulebook, resolve
 
 
 def evaluate(rulebook: Rulebook, person: PersonFacts) -> Evaluation:
@@ -20,34 +21,95 @@ def evaluate(rulebook: Rulebook, person: PersonFacts) -> Evaluation:
     return _resolve(compiled, person.employee_id, dict(person.values), set())
 
 
-def outcomes_after(
-    rulebook: Rulebook,
-    person: PersonFacts,
-    before: Mapping[str, tuple[str, ...]],
-    changed: Iterable[str],
-) -> dict[str, tuple[str, ...]]:
-    """``evaluate(rulebook, person).outcomes`` for a person whose facts differ only in
-    ``changed`` from those that gave the outcomes ``before``: a decision whose rules
-    read nothing that changed (no changed fact, no decision whose outcome moved) keeps
-    its outcome, the rest are evaluated as ``evaluate`` does. What-if searches ask
-    this some thirty times a person, each changing a few facts."""
-    compiled = compile_rulebook(rulebook)
-    env: Env = dict(person.values)
-    moved = set(changed)
-    outcomes: dict[str, tuple[str, ...]] = {}
-    for level in compiled.levels:
-        for decision, rules in level:
-            name = decision.name
-            if moved.isdisjoint(compiled.reads_of[name]):
-                chosen = before[name]
-            else:
-                hits = [r.rule for r in rules if r.check(env) is True]
-                chosen = resolve(decision, hits, person.employee_id)[0]
-                if chosen != before[name]:
-                    moved.add(name)
-            env[name] = chosen
-            outcomes[name] = chosen
-    return outcomes
+class Reevaluation:
+    """One person's evaluation, asked again and again with a few facts changed: what a
+    brief's what-if search does some thirty times a person.
+
+    Only ``decisions`` and the decisions they read are evaluated (all when none is
+    named), and the person's own truth of each of their rules is worked out once: a
+    change checks again only the rules that read a fact it moved (or a decision that
+    moved), and resolves only their decisions. ``now`` and ``outcomes`` hold those
+    decisions' outcomes, equal to ``evaluate``'s."""
+
+    def __init__(
+        self, rulebook: Rulebook, person: PersonFacts, decisions: Collection[str] = ()
+    ) -> None:
+        compiled = compile_rulebook(rulebook)
+        self.employee_id = person.employee_id
+        self.read = compiled.read_set
+        self.env: Env = dict(person.values)
+        self.now: dict[str, tuple[str, ...]] = {}
+        # Per decision needed, in level order: the decision, what its rules read, and
+        # per rule what it reads and whether it holds for the person as they are.
+        self.steps: list[tuple[Decision, frozenset[str], list[_Truth]]] = []
+        for decision, reads, rules in _needed(compiled, decisions):
+            truths = [(cr, rule_reads, cr.check(self.env) is True) for cr, rule_reads in rules]
+            hits = [cr.rule for cr, _, holds in truths if holds]
+            chosen = resolve(decision, hits, self.employee_id)[0]
+            self.env[decision.name] = self.now[decision.name] = chosen
+            self.steps.append((decision, reads, truths))
+
+    def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
+        env, now = self.env, self.now
+        moved = {
+            name
+            for name, value in changed.items()
+            if name in self.read
+            and (name not in env or type(env[name]) is not type(value) or env[name] != value)
+        }
+        if not moved:
+            return now
+        env = {**env, **changed}
+        outcomes = dict(now)
+        for decision, reads, rules in self.steps:
+            if moved.isdisjoint(reads):
+                continue
+            hits = [
+                cr.rule
+                for cr, rule_reads, holds in rules
+                if (cr.check(env) is True if not moved.isdisjoint(rule_reads) else holds)
+            ]
+            chosen = resolve(decision, hits, self.employee_id)[0]
+            if chosen != now[decision.name]:
+                env[decision.name] = outcomes[decision.name] = chosen
+                moved.add(decision.name)
+        return outcomes
+
+
+# A rule, what it reads, and whether it holds for the person as they are.
+_Truth = tuple[CompiledRule, frozenset[str], bool]
+_Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]]]]
+_NEEDED: dict[tuple[int, frozenset[str]], tuple[CompiledReference, _Needed]] = {}
+
+
+def _needed(compiled: CompiledReference, decisions: Collection[str]) -> _Needed:
+    """``decisions`` and every decision they read, directly or not, in level order
+    (all of them when none is named), each with what its rules read and its rules
+    with what each reads. Worked out once per rulebook and decisions."""
+    key = (id(compiled), frozenset(decisions))
+    cached = _NEEDED.get(key)
+    if cached is not None and cached[0] is compiled:
+        return cached[1]
+    wanted = set(decisions or compiled.level_of)
+    for level in reversed(compiled.levels):
+        for decision, _ in level:
+            if decision.name in wanted:
+                wanted |= compiled.reads_of[decision.name] & compiled.level_of.keys()
+    found = [
+        (
+            decision,
+            compiled.reads_of[decision.name],
+            [(cr, frozenset(leaf.fact for leaf in cr.leaves)) for cr in rules],
+        )
+        for level in compiled.levels
+        for decision, rules in level
+        if decision.name in wanted
+    ]
+    if len(_NEEDED) >= 16:  # a handful of rulebooks per process; never grow unbounded
+        _NEEDED.clear()
+    _NEEDED[key] = (compiled, found)
+    return found
 
 
 def evaluate_many(rulebook: Rulebook, people: Iterable[PersonFacts]) -> list[Evaluation]:

@@ -204,6 +204,39 @@ def fired(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> li
     return entries
 
 
+def near_misses(
+    rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
+) -> list[tuple[str, Json]]:
+    """What a brief reads of ``explain``'s why-not: each rule that did not fire but
+    would, and change its decision's outcome, with one fact changed (the rules of
+    ``counterfactuals``, in their order, once each), with its ``not_fired`` entry's
+    first failing leaf. The same memos as ``explain``; nothing else is built."""
+    compiled = compile_rulebook(rulebook)
+    env: Env = dict(person.values)
+    env.update(evaluation.outcomes)
+    fired_ids = set(evaluation.fired)
+    fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
+    for rule_id in evaluation.fired:
+        rule = compiled.rules[rule_id].rule
+        fired_by_decision[rule.decision].append(rule)
+    found: list[tuple[str, Json]] = []
+    for decision, _, steps in compiled.plan:
+        outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
+        fired_here = fired_by_decision[decision.name]
+        top = max([r.priority for r in fired_here]) if fired_here else None
+        for rule_id, reads, memo, cr in steps:
+            if rule_id in fired_ids:
+                continue
+            try:
+                answer = memo.get(key := reads(env))
+            except KeyError:  # a fact the person lacks: nothing to share, work it out
+                answer, key = None, _UNSHARED
+            entry, changes = answer or _why_not(cr, env, key)
+            if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+                found.append((rule_id, entry["failed"]))
+    return found
+
+
 def trace_facts(rulebook: Rulebook, person: PersonFacts) -> dict[str, Json]:
     """The trace's ``facts``: every value of the person, dates as YYYY-MM-DD."""
     # Only date facts hold dates (facts.py types every value by the vocabulary), so

@@ -11,8 +11,9 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
 from talentrules.model import Row, Value
@@ -48,10 +49,11 @@ from talentrules.report.words import (
     shown,
 )
 from talentrules.rulebook import Compare, Evaluation, Rule, expr_facts
-from talentrules.trace import Leaf, PersonTrace
+from talentrules.trace import Leaf
 
 if TYPE_CHECKING:
     from talentrules.decide import Override, Recommendation
+    from talentrules.engine import Result
 
 NINE_BOX_BANDS = ("1-2", "3", "4-5")  # performance bands, the 9-box's columns left to right
 
@@ -70,7 +72,6 @@ def build_brief(view: RunView, index: int) -> BriefContext:
     row = result.employees[employee_id]
     values = result.facts[employee_id].values
     outcomes = res.evaluation.outcomes
-    trace = PersonTrace.read(res.trace)
     recommendation = result.decisions.recommendations.get(employee_id)
 
     person = person_header(view, row)
@@ -95,7 +96,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         gaps=gaps(view, row, values, outcomes),
         changes=what_would_change(view, employee_id, outcomes),
         contest=contest(view),
-        how=how_decided(view, trace, res.evaluation, values),
+        how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
         outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
@@ -338,15 +339,18 @@ def tally(
 ) -> tuple[tuple[str, int], ...]:
     """(label, count) for each vocabulary fact ``prefix.NAME``, labelled by the workbook
     value NAME stands for (``influence.rules`` -> 'Rules and monitoring')."""
-    found = []
-    for name in view.rulebook.vocabulary:
-        head, _, key = name.partition(".")
-        if head != prefix or not key:
-            continue
-        label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
-        if label is not None:
-            found.append((label, count(values.get(name))))
-    return tuple(found)
+    facts = view.tallies.get(prefix)
+    if facts is None:  # the same for every person: worked out once
+        found = []
+        for name in view.rulebook.vocabulary:
+            head, _, key = name.partition(".")
+            if head != prefix or not key:
+                continue
+            label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
+            if label is not None:
+                found.append((label, name))
+        facts = view.tallies[prefix] = tuple(found)
+    return tuple((label, count(values.get(name))) for label, name in facts)
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
@@ -587,6 +591,9 @@ def what_would_change(
     """Per main decision (the verdict first), the nearest changes that would move it,
     found by evaluating the rulebook again on the person's changed data."""
     result = view.result
+    explained = [d.name for role in view.changes.explain if (d := view.rulebook.role(role))]
+    if not explained:
+        return ()
     person = Person(
         view.rulebook,
         view.derivation,
@@ -594,9 +601,9 @@ def what_would_change(
         result.facts[employee_id].values,
         view.evidence.get(employee_id, []),
         result.panel.as_of,
+        explained,
     )
-    labels = {name: view.label(name) for name in view.rulebook.vocabulary}
-    found = nearest(person, view.changes, outcomes, labels)
+    found = nearest(person, view.changes, outcomes, view.fact_labels)
     sections = []
     for role in view.changes.explain:
         decision = view.rulebook.role(role)
@@ -666,13 +673,24 @@ _OP_WORDS = {
 }
 
 
-def _comparisons(rule: Rule) -> dict[str, Compare]:
-    return {str(c): c for c in expr_facts(rule.when)}
+def _comparisons(view: RunView, rule: Rule) -> dict[str, Compare]:
+    """The rule's comparisons by their text (the same in every brief: worked out once)."""
+    found = view.comparisons.get(rule.id)
+    if found is None:
+        found = view.comparisons[rule.id] = {str(c): c for c in expr_facts(rule.when)}
+    return found
 
 
 def fact_words(view: RunView, name: str) -> str:
     """A fact or decision in words: a decision's label, else the fact's meaning (the
     rulebook's, without its closing full stop), else its name spaced."""
+    words = view.fact_words.get(name)
+    if words is None:  # the same in every brief: worked out once
+        words = view.fact_words[name] = _fact_words(view, name)
+    return words
+
+
+def _fact_words(view: RunView, name: str) -> str:
     if name in view.rulebook.decisions:
         return view.rulebook.decisions[name].heading
     spec = view.rulebook.vocabulary.get(name)
@@ -706,17 +724,20 @@ def _actual(leaf: Leaf) -> object:
     return leaf.actual if isinstance(leaf.actual, bool) else leaf.shown
 
 
-def _cells(trace: PersonTrace, fact: str) -> str:
-    cells = trace.cells_of(fact)
+def _cells(cells_of: Mapping[str, Sequence[str]], fact: str) -> str:
+    cells = tuple(cells_of.get(fact, ()))
     return ", ".join(cells[:3]) + (f" +{len(cells) - 3} more" if len(cells) > 3 else "")
 
 
-def condition_words(view: RunView, rule: Rule, leaf: Leaf, trace: PersonTrace) -> str:
-    """What a condition needs and what was found, in words (no operators, no fact ids)."""
-    compare = _comparisons(rule).get(leaf.condition)
+def condition_words(
+    view: RunView, rule: Rule, leaf: Leaf, cells_of: Mapping[str, Sequence[str]]
+) -> str:
+    """What a condition needs and what was found, in words (no operators, no fact ids),
+    with the cells of the person's fact (``PersonFacts.cells``)."""
+    compare = _comparisons(view, rule).get(leaf.condition)
     subject = _lower(fact_words(view, leaf.fact))
     shown_value = "blank" if leaf.actual is None else _value_words(_actual(leaf))
-    at = _cells(trace, leaf.fact)
+    at = _cells(cells_of, leaf.fact)
     found = f"it is {shown_value}" + (f" ({at})" if at else "")
     if compare is None:
         return f"{subject}: {found}"
@@ -735,21 +756,34 @@ def condition_words(view: RunView, rule: Rule, leaf: Leaf, trace: PersonTrace) -
     return f"needs {subject}: {need}; {found}"
 
 
-def how_decided(
-    view: RunView, trace: PersonTrace, evaluation: Evaluation, values: Mapping[str, Value]
-) -> HowDecided:
+def _leaf(data: Mapping[str, Any]) -> Leaf:
+    """A leaf of the trace as the reference builds it (well formed: ``Leaf.read``
+    checks a trace read from a file)."""
+    return Leaf(
+        data["condition"], data["fact"], data["negated"], data["actual"], data["shown"],
+        data["result"],
+    )  # fmt: skip
+
+
+def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowDecided:
     """The audit appendix: the rules that decided (and apart, those overruled) with
-    what they read in words and the cells, the defaults, and the near misses."""
+    what they read in words and the cells, the defaults, and the near misses.
+
+    Of the person's trace it reads only the fired rules and the near misses, worked
+    out now from the person's facts (read once), not the whole trace."""
+    evaluation, person = res.evaluation, res.person
+    cells_of = person.cells
     overruled = {r for ids in evaluation.overruled.values() for r in ids}
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
-    for entry in trace.fired:
-        rule = view.rules.get(entry.rule)
+    for entry in reference.fired(res.rulebook, person, evaluation):
+        rule = view.rules.get(entry["rule"])
         if rule is None:
             continue
+        conditions = [_leaf(c) for c in entry["conditions"]]
         used = []
-        for c in entry.conditions:
-            at = _cells(trace, c.fact)
+        for c in conditions:
+            at = _cells(cells_of, c.fact)
             value = "blank" if c.actual is None else _value_words(_actual(c))
             used.append(f"{fact_words(view, c.fact)}: {value}" + (f" ({at})" if at else ""))
         fired = FiredRule(
@@ -758,7 +792,7 @@ def how_decided(
             outcome=rule.then,
             title=rule.title,
             rationale=rule.rationale,
-            message=view.message(rule, entry.conditions, values),
+            message=view.message(rule, conditions, values),
             values=tuple(dict.fromkeys(used)),
             where=f"{rule.file}:{rule.line}",
             overruled=rule.id in overruled,
@@ -769,20 +803,17 @@ def how_decided(
         for name in evaluation.defaulted
     )
     near = []
-    seen: set[str] = set()
-    for cf in trace.counterfactuals:
-        rule = view.rules.get(cf.rule)
-        if rule is None or rule.id in seen or not cf.changes_outcome:
+    for rule_id, failed in reference.near_misses(res.rulebook, person, evaluation):
+        rule = view.rules.get(rule_id)
+        if rule is None:
             continue
-        seen.add(rule.id)
-        failed = trace.failed(rule.id)
         near.append(
             NearMiss(
                 rule.id,
                 view.label(rule.decision),
                 rule.then,
                 rule.title,
-                condition_words(view, rule, failed, trace) if failed else "",
+                condition_words(view, rule, _leaf(failed), cells_of) if failed else "",
             )
         )
     return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)

@@ -23,7 +23,7 @@ from talentrules.model import Row, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
 from talentrules.report.names import Namer
 from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
-from talentrules.rulebook import Decision, Rule, Rulebook
+from talentrules.rulebook import Compare, Decision, Rule, Rulebook
 from talentrules.trace import Leaf
 
 if TYPE_CHECKING:
@@ -113,6 +113,13 @@ class RunView:
             currency=self.currency,
         )
         self._messages: dict[str, jinja2.Template] = {}
+        # Words every brief uses, worked out once per run: each fact's label, and
+        # (filled by the brief builders as they go) each fact in words, the facts each
+        # tally counts and each rule's comparisons by their text.
+        self.fact_labels = {name: self.label(name) for name in result.rulebook.vocabulary}
+        self.fact_words: dict[str, str] = {}
+        self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.comparisons: dict[str, dict[str, Compare]] = {}
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook

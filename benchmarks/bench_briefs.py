@@ -1,0 +1,105 @@
+"""What a brief's context costs, section by section, in CPU milliseconds a person
+(templates and files apart: ``bench_evaluate.py`` measures the whole run).
+
+    .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p1000.xlsx
+
+The run is evaluated once (``evaluate_workbook``), the first 200 briefs are built to
+warm the per-run memos as a run would, then every brief is built three times and the
+best round is kept; each section's builder is timed inside it. Also printed: the
+what-if evaluations a person that "what would change" asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from talentrules import changes
+from talentrules.paths import sample_workbook
+from talentrules.report import brief
+from talentrules.report.builder import ContextBuilder
+from talentrules.run import evaluate_workbook
+
+SECTIONS = (
+    "person_header",
+    "headline",
+    "snapshot",
+    "heart_section",
+    "influence_section",
+    "aspiration",
+    "plan_items",
+    "plan_mix",
+    "plan_defaults",
+    "commitments",
+    "risks",
+    "gaps",
+    "what_would_change",
+    "contest",
+    "how_decided",
+    "override_items",
+)
+
+
+def _timed(name: str, builder: Callable[..., Any], spent: Counter[str]) -> Callable[..., Any]:
+    """``builder`` with its CPU time added to ``spent[name]``."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return builder(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - start
+
+    return timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workbook", type=Path, default=sample_workbook())
+    args = parser.parse_args()
+    result = evaluate_workbook(args.workbook, jobs=1)
+    view = ContextBuilder(result)
+    people = len(result.results)
+    for index in range(min(people, 200)):
+        view.brief(index)
+
+    whatifs = 0
+    evaluate = changes.Person.evaluate
+
+    def counted(self: changes.Person, *args: Any, **kwargs: Any) -> Any:
+        nonlocal whatifs
+        whatifs += 1
+        return evaluate(self, *args, **kwargs)
+
+    builders = {name: getattr(brief, name) for name in SECTIONS}
+    rounds: list[tuple[float, Counter[str]]] = []
+    for _ in range(3):
+        spent: Counter[str] = Counter()
+        for name, builder in builders.items():
+            setattr(brief, name, _timed(name, builder, spent))
+        start = time.process_time()
+        for index in range(people):
+            view.brief(index)
+        rounds.append((time.process_time() - start, spent))
+    for name, builder in builders.items():
+        setattr(brief, name, builder)
+    total, spent = min(rounds, key=lambda r: r[0])
+    changes.Person.evaluate = counted  # type: ignore[method-assign]
+    for index in range(people):
+        brief.what_would_change(
+            view, result.results[index].employee_id, result.results[index].evaluation.outcomes
+        )
+    print(f"{args.workbook.name}: {people} people, best of 3 rounds")
+    print(f"  brief contexts: {1000 * total / people:.2f} CPU ms a person")
+    for name, seconds in spent.most_common():
+        print(f"    {name:<20} {1000 * seconds / people:.3f}")
+    print(f"    {'(the rest)':<20} {1000 * (total - sum(spent.values())) / people:.3f}")
+    print(f"  what-if evaluations: {whatifs / people:.1f} a person")
+
+
+if __name__ == "__main__":
+    main()
