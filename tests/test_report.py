@@ -674,6 +674,11 @@ def test_xlsx_never_writes_a_formula(nasty_run: RunResult, tmp_path: Path) -> No
     for risky in ('=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1-2", "-3"):
         assert names[risky].data_type == "s", risky
         assert names[risky].quotePrefix, risky
+    # Cells share a style once it is registered: the mark stays on the risky cells.
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            risky = isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@"))
+            assert bool(cell.quotePrefix) == risky, cell.coordinate
     assert book.sheetnames == ["Recommendations", "Waitlist", "Budget", "Rejected rows", "Warnings"]
 
 
