@@ -5,9 +5,10 @@ trace and the manifest, built in a workspace beside OUTDIR and published all at 
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,9 +41,11 @@ class Written:
 
     outdir: Path
     briefs: int  # people with a brief (each in HTML and Markdown)
-    # "briefs" (with trace.jsonl), "summary", "files" -> wall seconds;
-    # "briefs_render_cpu", "briefs_write_cpu" -> CPU seconds summed over the workers;
-    # "trace_cpu" -> CPU seconds writing trace.jsonl.
+    # Wall seconds: "briefs" (all of it, with what this process writes meanwhile:
+    # "trace", "summary" and "files", recommendations.json and .xlsx; with one job
+    # after the briefs), "manifest" (hooks and manifest.json, last). CPU seconds:
+    # "trace_cpu", "summary_cpu", "files_cpu" of this process; "briefs_context_cpu",
+    # "briefs_render_cpu" (templates), "briefs_write_cpu" summed over the workers.
     timings: dict[str, float]
     # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
     notes: tuple[str, ...] = ()
@@ -57,24 +60,27 @@ def _start_renderer(state: dict[str, Any]) -> None:
     _RENDER.update(state)
 
 
-def _render_span(span: tuple[int, int]) -> tuple[int, float, float]:
-    """Build, render and write the briefs of people ``span``: (count, render s, write s),
-    in CPU seconds so that a busy machine does not distort the split."""
+def _render_span(span: tuple[int, int]) -> tuple[int, float, float, float]:
+    """Build, render and write the briefs of people ``span``: (count, contexts s,
+    templates s, write s), in CPU seconds so that a busy machine does not distort
+    the split."""
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
-    rendering = writing = 0.0
+    building = rendering = writing = 0.0
     for index in range(*span):
         start = time.process_time()
         context = builder.brief(index)
+        built = time.process_time()
         html = renderer.render("brief.html.j2", context)
         md = renderer.render("brief.md.j2", context)
-        middle = time.process_time()
+        rendered = time.process_time()
         (folder / context.files[0]).write_text(html, encoding="utf-8")
         (folder / context.files[1]).write_text(md, encoding="utf-8")
-        rendering += middle - start
-        writing += time.process_time() - middle
-    return span[1] - span[0], rendering, writing
+        building += built - start
+        rendering += rendered - built
+        writing += time.process_time() - rendered
+    return span[1] - span[0], building, rendering, writing
 
 
 def check_outdir(outdir: str | Path, force: bool = False) -> None:
@@ -138,21 +144,27 @@ def _write_all(
     namer = Namer(result.employees)
     builder = ContextBuilder(result, namer)
     (folder / "briefs").mkdir()
+
+    def summary() -> None:
+        context = builder.summary(panel_edition=names)
+        for name in ("summary.html", "summary.md"):
+            text = renderer.render(f"{name}.j2", context)
+            (folder / name).write_text(text, encoding="utf-8")
+
+    def files() -> None:
+        write_recommendations(result, namer, folder / RECOMMENDATIONS)
+        write_xlsx(result, folder / "recommendations.xlsx", namer)
+
+    # What the parent writes while the workers render the briefs (after them with one job).
+    meanwhile: list[tuple[str, Callable[[], object]]] = [
+        ("trace", lambda: _write_trace(result, folder)),
+        ("summary", summary),
+        ("files", files),
+    ]
     total = len(result.results)
-    rendering, writing, tracing = _render_briefs(builder, renderer, folder, total, jobs, progress)
+    timings.update(_render_briefs(builder, renderer, folder, total, jobs, progress, meanwhile))
     timings["briefs"] = time.perf_counter() - clock
-    timings["briefs_render_cpu"] = rendering
-    timings["briefs_write_cpu"] = writing
-    timings["trace_cpu"] = tracing
     clock = time.perf_counter()
-    summary = builder.summary(panel_edition=names)
-    for name in ("summary.html", "summary.md"):
-        text = renderer.render(f"{name}.j2", summary)
-        (folder / name).write_text(text, encoding="utf-8")
-    timings["summary"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    write_recommendations(result, namer, folder / RECOMMENDATIONS)
-    write_xlsx(result, folder / "recommendations.xlsx", namer)
     for hook in hooks:
         hook(folder, result)
     # Last: the manifest hashes every file written above (and marks the folder as ours).
@@ -169,7 +181,7 @@ def _write_all(
         },
         started=result.started or None,
     )
-    timings["files"] = time.perf_counter() - clock
+    timings["manifest"] = time.perf_counter() - clock
     return timings
 
 
@@ -180,17 +192,42 @@ def _render_briefs(
     total: int,
     jobs: int | None,
     progress: Progress | None,
-) -> tuple[float, float, float]:
-    """Every brief in both formats, and trace.jsonl; returns the CPU seconds spent
-    rendering and writing briefs (summed over the workers) and writing the trace."""
+    meanwhile: Sequence[tuple[str, Callable[[], object]]],
+) -> dict[str, float]:
+    """Every brief in both formats, and the ``meanwhile`` tasks in this process (while
+    the workers render, or after the briefs with one job). Returns the wall seconds of
+    each task and the CPU seconds this process spent on it ("trace_cpu"...), and the
+    CPU seconds spent building the briefs' contexts, rendering and writing them, summed
+    over the workers ("briefs_context_cpu", "briefs_render_cpu", "briefs_write_cpu")."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     size = max(1, min(250, -(-total // (jobs * 4))))
     spans = [(i, min(i + size, total)) for i in range(0, total, size)]
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
-    done, rendering, writing, tracing = 0, 0.0, 0.0, 0.0
+    done, building, rendering, writing = 0, 0.0, 0.0, 0.0
+    timings: dict[str, float] = {}
+
+    def count(batch: tuple[int, float, float, float]) -> None:
+        nonlocal done, building, rendering, writing
+        done += batch[0]
+        building += batch[1]
+        rendering += batch[2]
+        writing += batch[3]
+        if progress is not None:
+            progress("briefs", done, total)
+
+    def run_meanwhile(ready: Callable[[], None]) -> None:
+        for stage, task in meanwhile:
+            start, cpu = time.perf_counter(), time.process_time()
+            task()
+            timings[stage] = time.perf_counter() - start
+            timings[f"{stage}_cpu"] = time.process_time() - cpu
+            ready()  # count the batches done meanwhile: the progress bar moves on
+
     try:
         if jobs == 1:
-            batches: Iterable[tuple[int, float, float]] = map(_render_span, spans)
+            for span in spans:
+                count(_render_span(span))
+            run_meanwhile(lambda: None)
         else:
             # fork: workers inherit the run and the compiled templates instead of
             # unpickling them; results come back as small tuples. gc.freeze keeps the
@@ -203,33 +240,34 @@ def _render_briefs(
                 pool = pools.Pool(jobs, quiet_worker)
             else:
                 pool = pools.Pool(jobs, _start_renderer, (dict(_RENDER),))
-            batches = pool.imap_unordered(_render_span, spans)
-        try:
-            if jobs > 1:  # the parent would only wait: it writes the trace meanwhile
-                tracing = _write_trace(builder.result, folder)
-            for count, render_s, write_s in batches:
-                done += count
-                rendering += render_s
-                writing += write_s
-                if progress is not None:
-                    progress("briefs", done, total)
-            if jobs == 1:
-                tracing = _write_trace(builder.result, folder)
-        finally:
-            if jobs > 1:
+            try:
+                batches = pool.imap_unordered(_render_span, spans)
+
+                def ready() -> None:
+                    while True:
+                        try:
+                            count(batches.next(timeout=0))
+                        except (multiprocessing.TimeoutError, StopIteration):
+                            return
+
+                run_meanwhile(ready)  # the parent would only wait for the workers
+                for batch in batches:
+                    count(batch)
+            finally:
                 pool.terminate()
                 pool.join()
                 gc.unfreeze()  # a no-op when nothing was frozen
     finally:
         _RENDER.clear()
-    return rendering, writing, tracing
+    timings["briefs_context_cpu"] = building
+    timings["briefs_render_cpu"] = rendering
+    timings["briefs_write_cpu"] = writing
+    return timings
 
 
-def _write_trace(result: RunResult, folder: Path) -> float:
-    """Write trace.jsonl; returns the CPU seconds it took."""
-    start = time.process_time()
+def _write_trace(result: RunResult, folder: Path) -> None:
+    """Write trace.jsonl."""
     with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
         for line in record.trace_lines(result):
             handle.write(line)
             handle.write("\n")
-    return time.process_time() - start
