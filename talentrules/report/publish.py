@@ -125,7 +125,9 @@ def write_outputs(
     # The run (rows, facts, results) lives until the end: frozen, it is out of the
     # collector's full passes (1.2 of 1.5 CPU s of collection at 10,000 people) while
     # the outputs are made, in forked workers too, where those passes would also copy
-    # every page of the parent's heap into each worker.
+    # every page of the parent's heap into each worker. A caller's own freeze (serve
+    # freezes its run) is left as it was.
+    caller_froze = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         with claim_outdir(outdir, force) as claim:
@@ -142,7 +144,8 @@ def write_outputs(
                 discard(folder)
                 raise
     finally:
-        gc.unfreeze()
+        if not caller_froze:
+            gc.unfreeze()
     return Written(shown, len(result.results), timings, tuple(claim.notes))
 
 
