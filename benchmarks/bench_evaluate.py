@@ -11,9 +11,11 @@ For each workbook, each in a fresh interpreter (``--child``) so that peaks do no
   python-calamine reading every sheet, when it is installed);
 - **evaluate** with ``--jobs 1`` and with ``--jobs N`` (default: the machine's cores),
   every output written (briefs in HTML and Markdown, summary, recommendations.xlsx and
-  .json, trace.jsonl, manifest): wall seconds per stage (ingest, rulebook, facts,
-  engine, allocation from ``evaluate_workbook``; briefs, summary, files from
-  ``write_outputs``), the trace's CPU seconds, CPU over all processes, the peak
+  .json, trace.jsonl, manifest): wall seconds per stage (rulebook, ingest, facts,
+  engine, allocation from ``evaluate_workbook``; briefs, with the trace, summary and
+  results files the run's process writes meanwhile, and manifest from
+  ``write_outputs``), CPU seconds of the briefs' parts and of what the run's process
+  writes, CPU over all processes, the peak
   resident set of the run's process and of its largest worker
   (``resource.getrusage``), the output's size and the trace's bytes a person;
 - **ratios**, all from this one run: evaluate (jobs N) against openpyxl's read-only
@@ -40,7 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ("ingest", "rulebook", "facts", "engine", "allocation", "briefs", "summary", "files")
+STAGES = ("rulebook", "ingest", "facts", "engine", "allocation", "briefs", "manifest")
 
 
 def _usage() -> tuple[float, float, float]:
@@ -137,8 +139,11 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
         seconds = float(timings.get(stage, 0.0))
         lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
     lines.append(
-        f"    (in briefs: contexts and templates {timings['briefs_render_cpu']:.2f} CPU s, "
-        f"brief files {timings['briefs_write_cpu']:.2f}, trace.jsonl {timings['trace_cpu']:.2f})"
+        f"    (in briefs, CPU s: contexts {timings['briefs_context_cpu']:.2f}, templates "
+        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f}; "
+        f"this process {'meanwhile' if label != '--jobs 1' else 'after them'}: trace.jsonl "
+        f"{timings['trace_cpu']:.2f}, summary {timings['summary_cpu']:.2f}, "
+        f"recommendations .json and .xlsx {timings['files_cpu']:.2f})"
     )
     return lines
 

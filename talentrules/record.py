@@ -385,17 +385,22 @@ def run_counts(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _hash_files(folder: Path) -> tuple[dict[str, str], int, str]:
+def _hash_files(
+    folder: Path, known: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], int, str]:
     """Every file's SHA-256 (manifest.json aside), and the trace's line count and last
-    line's SHA-256, counted while its bytes are hashed: one read of each file."""
+    line's SHA-256, counted while its bytes are hashed: one read of each file. A file
+    in ``known`` (name -> SHA-256 of the bytes written, by whoever wrote them) is not
+    read again; every file present is listed either way."""
     files: dict[str, str] = {}
+    known = known or {}
     lines, last = 0, GENESIS
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.name == MANIFEST or path.name == PARTIAL:
             continue  # PARTIAL: the marker of a folder being built, removed on publishing
         name = path.relative_to(folder).as_posix()
         if name != TRACE:
-            files[name] = sha256_file(path)
+            files[name] = known.get(name) or sha256_file(path)
             continue
         digest = hashlib.sha256()
         tail = b""  # the bytes after the last newline read so far
@@ -425,11 +430,13 @@ def build_manifest(
     options: Mapping[str, Any] | None = None,
     started: str | None = None,
     run_id: str | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """manifest.json as data, from the result and the files already in ``folder``."""
+    """manifest.json as data, from the result and the files already in ``folder``
+    (``hashes``: the SHA-256 of files whose writer hashed the bytes it wrote)."""
     rules_dir = Path(result.rules_dir).absolute()
     packaged = rules_dir.resolve() == default_rules_dir().resolve()
-    files, lines, last = _hash_files(folder)
+    files, lines, last = _hash_files(folder, hashes)
     panel = result.panel
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -477,10 +484,11 @@ def write_manifest(
     templates_dir: str | Path | None = None,
     options: Mapping[str, Any] | None = None,
     started: str | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``folder/manifest.json``; call it last, once every other file is written."""
     data = build_manifest(
-        folder, result, templates_dir=templates_dir, options=options, started=started
+        folder, result, templates_dir=templates_dir, options=options, started=started, hashes=hashes
     )
     path = folder / MANIFEST
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)

@@ -43,6 +43,7 @@ from talentrules.report import (
     SummaryContext,
     write_outputs,
 )
+from talentrules.report.workbook import _FORMULA_START
 from talentrules.run import RunResult, evaluate_workbook
 
 NASTY = "<script>alert(1)</script> {{ 7*7 }} *bold* | pipe"
@@ -674,6 +675,11 @@ def test_xlsx_never_writes_a_formula(nasty_run: RunResult, tmp_path: Path) -> No
     for risky in ('=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1-2", "-3"):
         assert names[risky].data_type == "s", risky
         assert names[risky].quotePrefix, risky
+    # Cells share a style once it is registered: the mark stays on the risky cells.
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            risky = isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START)
+            assert bool(cell.quotePrefix) == risky, cell.coordinate
     assert book.sheetnames == ["Recommendations", "Waitlist", "Budget", "Rejected rows", "Warnings"]
 
 

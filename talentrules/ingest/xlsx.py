@@ -23,6 +23,7 @@ import datetime as dt
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
@@ -77,9 +78,9 @@ _NUM_FMT, _CELL_XFS, _XF, _WORKBOOK_PR = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RawCell:
-    """One cell as stored: its value (a cached one for formulas) and how it is shown."""
+class RawCell(NamedTuple):
+    """One cell as stored: its value (a cached one for formulas) and how it is shown.
+    (A tuple: made for every cell read, at half a frozen dataclass's cost.)"""
 
     value: object
     data_type: str  # n, s, b, e, d; "f" for a formula with no cached value
@@ -188,6 +189,10 @@ def read_rows(
     strings, formats, epoch = book.strings, book.formats, book.epoch
     general = formats[0]
     row_tags, cell_tags, value_tags, formula_tags, inline_tags = _ROW, _C, _V, _F, _IS
+    # Cell references' letters -> column, and style ids -> format, as met: a sheet
+    # repeats a few of each a hundred thousand times.
+    columns: dict[str, int] = {}
+    styles: dict[str | None, tuple[str, bool, bool]] = {}
     last = 0
     held = 0  # elements built since the last row ended
     after_row = False
@@ -223,18 +228,28 @@ def read_rows(
                 if c.tag not in cell_tags:
                     continue
                 ref = c.get("r")
-                try:
-                    column = column_index_from_string(ref.rstrip(_DIGITS)) if ref else column + 1
-                except ValueError as error:
-                    where = f"the cell reference {ref!r} in row {number}"
-                    raise DamagedCell(where, error) from error
+                if ref:
+                    letters = ref.rstrip(_DIGITS)
+                    found = columns.get(letters)
+                    if found is None:
+                        try:
+                            found = columns[letters] = column_index_from_string(letters)
+                        except ValueError as error:
+                            where = f"the cell reference {ref!r} in row {number}"
+                            raise DamagedCell(where, error) from error
+                    column = found
+                else:
+                    column += 1
                 if column > max_col:
                     continue
                 try:
                     kind = c.get("t", "n")
                     style = c.get("s")
-                    index = 0 if style is None else int(style)
-                    shown_as = formats[index] if index < len(formats) else general
+                    shown_as = styles.get(style)
+                    if shown_as is None:
+                        index = 0 if style is None else int(style)
+                        shown_as = formats[index] if index < len(formats) else general
+                        styles[style] = shown_as
                     text: str | None = None
                     formula = stored = False
                     inline: Element | None = None

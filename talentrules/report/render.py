@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
+from types import BuiltinMethodType, FrameType, MethodType
 from typing import Any, NoReturn
 
 import jinja2
@@ -118,6 +118,7 @@ class _TemplateTimeout(Exception):
 
 
 _DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
+_MISSING = object()
 
 
 def _time_up() -> NoReturn:
@@ -158,6 +159,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
     makes (loops, macros, filters' methods)."""
     _DEADLINE.at = time.thread_time() + seconds
     timer = threading.current_thread() is threading.main_thread()
+    _DEADLINE.poll = not timer  # reading the clock costs a system call: only without a timer
     if timer:
         previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
         os_signal.setitimer(os_signal.ITIMER_PROF, seconds)
@@ -168,6 +170,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
             os_signal.setitimer(os_signal.ITIMER_PROF, 0)
             os_signal.signal(os_signal.SIGPROF, previous)
         _DEADLINE.at = None
+        _DEADLINE.poll = False
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -188,10 +191,26 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
         return safe
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Jinja's own check, with its verdict kept (above): a template reads some 900
+        # attributes a brief. Only a method may need wrapping (str.format), and a name
+        # seen for the first time is judged by Jinja; both go the long way.
+        value = getattr(obj, attribute, _MISSING)
+        kind = type(value)
+        if (
+            value is not _MISSING
+            and kind is not MethodType
+            and kind is not BuiltinMethodType
+            and self._safe.get((type(obj), attribute))
+        ):
+            return value
+        return super().getattr(obj, attribute)
+
     def call(
         __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        _past_deadline()
+        if getattr(_DEADLINE, "poll", False):
+            _past_deadline()
         return super().call(__context, __obj, *args, **kwargs)
 
 

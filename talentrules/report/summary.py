@@ -215,9 +215,11 @@ def waitlist(view: RunView) -> tuple[WaitItem, ...]:
 def unseated(view: RunView) -> tuple[UnseatedLine, ...]:
     """People recommended an investment who hold no seat, each with a fallback."""
     lines = []
+    # Indexed once: RunResult.result scans the results (quadratic at 10,000 people).
+    evaluations = {r.employee_id: r.evaluation for r in view.result.results}
     for eid in view.plan.unseated():
         entries = [e for e in view.plan.of(eid) if e.status == "waitlisted"]
-        outcomes = view.result.result(eid).evaluation.outcomes
+        outcomes = evaluations[eid].outcomes
         note = f"{one(view.verdict, outcomes, '')}; {one(view.track, outcomes, '')}"
         offered = next((e for e in entries if e.fallback), None)
         fallback = (

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from talentrules.contract import INVESTMENT_FIELD
+from talentrules.decide import Allotment
 from talentrules.money import money
 from talentrules.record import ROLE_FIELDS, role_fields
 from talentrules.report.names import Namer
@@ -43,9 +44,12 @@ class _Sheet:
         from openpyxl.styles import Alignment, Font, PatternFill
         from openpyxl.utils import get_column_letter
 
-        self._cell = WriteOnlyCell
         self._link_font = Font(color="0563C1", underline="single")
         self._wrap = Alignment(vertical="top", wrap_text=True)
+        # Each style as the first cell that wore it registered it: later cells copy it
+        # instead of having openpyxl hash the Font or Alignment again (a third of the
+        # workbook's CPU). Registered in first use's order, so the file is unchanged.
+        self._styles: dict[str, Any] = {}
         self.ws = book.create_sheet(title)
         self.rows = 0
         self.width = len(columns)
@@ -70,19 +74,31 @@ class _Sheet:
         self.ws.append(header)
         self.last = get_column_letter(len(columns))
 
+    def _styled(self, value: str, kind: str, style: object) -> Any:
+        """A write-only cell holding ``value`` in the font or alignment ``style``."""
+        from openpyxl.cell import Cell
+        from openpyxl.styles.cell_style import StyleArray
+
+        known = self._styles.get(kind)
+        if known is not None:  # the Cell copies it: a quotePrefix stays this cell's
+            return Cell(self.ws, row=1, column=1, value=value, style_array=known)
+        cell: Any = Cell(self.ws, row=1, column=1, value=value)  # _style: no stub has it
+        setattr(cell, kind, style)
+        self._styles[kind] = StyleArray(cell._style)
+        return cell
+
     def add(self, values: Sequence[object]) -> None:
         row: list[object] = []
         for value in values:
             if isinstance(value, Link):
-                cell = self._cell(self.ws, value=_XLSX_ILLEGAL.sub("\ufffd", value.text))
+                text = _XLSX_ILLEGAL.sub("\ufffd", value.text)
+                cell = self._styled(text, "font", self._link_font)
                 cell.hyperlink = value.target
-                cell.font = self._link_font
                 row.append(cell)
                 continue
             if isinstance(value, str):
                 value = _XLSX_ILLEGAL.sub("\ufffd", value)
-                cell = self._cell(self.ws, value=value)
-                cell.alignment = self._wrap
+                cell = self._styled(value, "alignment", self._wrap)
                 if value.startswith(_FORMULA_START):
                     # Text from a workbook must never become a formula: store it as a
                     # string and mark it so Excel shows it as text (quotePrefix).
@@ -207,16 +223,17 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             ("brief", 16),
         ),
     )
+    # Each person's first allotment of each code, found once (a scan per waitlisted
+    # entry made this sheet quadratic: 10 s of CPU at 10,000 people).
+    first_allotment: dict[tuple[str, str], Allotment] = {}
+    for a in decisions.allocation.allotments:
+        first_allotment.setdefault((a.employee_id, a.code), a)
     for code in [c.code for c in plan.codes]:
         for eid, entries in plan.plans.items():
             for e in entries:
                 if e.code != code or e.status != "waitlisted":
                     continue
-                allotment = next(
-                    (a for a in decisions.allocation.allotments
-                     if a.employee_id == eid and a.code == code),
-                    None,
-                )  # fmt: skip
+                allotment = first_allotment.get((eid, code))
                 wait.add(
                     [
                         eid,
