@@ -365,7 +365,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _catalogue_from_rows(rows: list[Row], tab: str) -> Catalogue:
+def _catalogue_from_rows(rows: Sequence[Row], tab: str) -> Catalogue:
     found: dict[str, Investment] = {}
     for row in rows:
         code = str(row.get("investment_code"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -52,6 +54,38 @@ class Row:
 
     def ref(self, column: str) -> str:
         return self.cells[column].ref
+
+
+# The column naming whose row a person-keyed sheet's row is: a person's rows are found
+# by it (``Panel.about``), and ingestion keeps these sheets out of memory.
+PERSON_COLUMN = {
+    "Employees": "employee_id",
+    "Evidence": "employee_id",
+    "Nominations": "nominee_id",
+    "Teams": "manager_id",
+    "Development": "employee_id",
+    "Demographics": "employee_id",
+}
+
+
+class PersonRows(Sequence[Row]):
+    """A person-keyed sheet's loaded rows kept outside memory (``ingest.store``): read
+    in sheet order when iterated, or one person's at a time (``about``)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @abstractmethod
+    def about(self, person: str) -> list[Row]:
+        """The rows about ``person`` (by ``PERSON_COLUMN``), in sheet order."""
+
+    @abstractmethod
+    def people(self) -> list[str]:
+        """Whose rows there are (``PERSON_COLUMN``'s text values), in sheet order."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +157,9 @@ class Panel:
     path: Path
     sha256: str
     size: int
-    rows: dict[str, list[Row]]  # contract sheet name -> loaded rows (absent sheet: [])
+    # contract sheet name -> loaded rows (absent sheet: []); person-keyed sheets read
+    # from a file are PersonRows, kept on disk for the run
+    rows: dict[str, Sequence[Row]]
     problems: list[Problem]
     accounts: list[SheetAccount]
     rejected: list[RejectedRow]
@@ -140,6 +176,14 @@ class Panel:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    def about(self, sheet: str, person: str) -> list[Row]:
+        """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
+        rows = self.rows.get(sheet, [])
+        if isinstance(rows, PersonRows):
+            return rows.about(person)
+        column = PERSON_COLUMN[sheet]
+        return sorted((r for r in rows if r.get(column) == person), key=lambda r: r.number)
 
     @property
     def cycle(self) -> Row | None:
