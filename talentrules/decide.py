@@ -1459,6 +1459,16 @@ class Decisions:
         }
 
 
+def facts_read(rulebook: Rulebook) -> tuple[str, ...]:
+    """The facts the allocation and the plan read of every person (its order and its
+    eligibility rules name them), so that a run keeps only these of each person's."""
+    policy = load_policy(Path(rulebook.source))
+    names = [key.name for key in policy.order]
+    for rule in (*policy.by_track.values(), *policy.by_code.values()):
+        names.extend(name for option in rule.options for name in option)
+    return tuple(n for n in dict.fromkeys(names) if n in rulebook.vocabulary)
+
+
 def decide(
     panel: Panel,
     evaluations: Iterable[Evaluation],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -168,6 +168,9 @@ class Panel:
     # When the Cycle sheet gives no usable as_of: the latest Evidence.observed_on
     # (never today's clock); ingestion says so in a warning.
     fallback_as_of: dt.date | None = None
+    _grouped: dict[str, dict[str, list[Row]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def errors(self) -> list[Problem]:
@@ -182,8 +185,24 @@ class Panel:
         rows = self.rows.get(sheet, [])
         if isinstance(rows, PersonRows):
             return rows.about(person)
+        if sheet not in self._grouped:  # rows in memory (made in code): grouped once
+            column = PERSON_COLUMN[sheet]
+            grouped: dict[str, list[Row]] = {}
+            for row in sorted(rows, key=lambda r: r.number):
+                key = row.get(column)
+                if isinstance(key, str):
+                    grouped.setdefault(key, []).append(row)
+            self._grouped[sheet] = grouped
+        return list(self._grouped[sheet].get(person, ()))
+
+    def people(self, sheet: str) -> list[str]:
+        """Whose rows ``sheet`` holds (by ``PERSON_COLUMN``), in sheet order, repeated
+        for each row."""
+        rows = self.rows.get(sheet, [])
+        if isinstance(rows, PersonRows):
+            return rows.people()
         column = PERSON_COLUMN[sheet]
-        return sorted((r for r in rows if r.get(column) == person), key=lambda r: r.number)
+        return [key for r in rows if isinstance(key := r.get(column), str)]
 
     @property
     def cycle(self) -> Row | None:
@@ -194,3 +213,39 @@ class Panel:
     def as_of(self) -> dt.date | None:
         value = self.cycle.get("as_of") if self.cycle else None
         return value if isinstance(value, dt.date) else self.fallback_as_of
+
+
+class RowsAbout(Mapping[str, list[Row]]):
+    """A person-keyed sheet's rows by the person they are about, read when asked (the
+    rows stay where ingestion keeps them)."""
+
+    def __init__(self, panel: Panel, sheet: str) -> None:
+        self.panel, self.sheet = panel, sheet
+
+    def __getitem__(self, person: str) -> list[Row]:
+        rows = self.panel.about(self.sheet, person) if isinstance(person, str) else []
+        if not rows:
+            raise KeyError(person)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self.panel.people(self.sheet)))
+
+    def __len__(self) -> int:
+        return len(set(self.panel.people(self.sheet)))
+
+
+class RowAbout(Mapping[str, Row]):
+    """A sheet with one row a person (Employees, Teams) by the person, read when asked."""
+
+    def __init__(self, panel: Panel, sheet: str) -> None:
+        self.rows = RowsAbout(panel, sheet)
+
+    def __getitem__(self, person: str) -> Row:
+        return self.rows[person][-1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)

@@ -79,6 +79,16 @@ class RowStore:
             self._owner = os.getpid()
         return self._db
 
+    def __getstate__(self) -> dict[str, object]:
+        # To a spawned worker: the file's name and layout; it opens its own connection
+        # and never deletes the file (the finalizer stays with the process that made it).
+        return {"folder": self.folder, "path": self.path, "places": self.places}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._finalizer = weakref.finalize(self, _remove, self.folder, -1)  # never removes
+        self._owner, self._db, self._pending = -1, None, []
+
     def close(self) -> None:
         """Delete the file (the store is unusable after)."""
         if self._db is not None and self._owner == os.getpid():
