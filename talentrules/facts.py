@@ -508,6 +508,7 @@ class PanelDerivation:
         catalogue: Catalogue | None = None,
     ) -> None:
         check_vocabulary(vocabulary)
+        self.given = (panel, vocabulary, catalogue)
         self.panel = panel
         self.as_of = panel.as_of
         self.as_of_ref = _as_of_cells(panel, self.as_of)
@@ -521,6 +522,10 @@ class PanelDerivation:
         self.sheets: list[str] = [
             s for s in ("Evidence", "Development", "Nominations") if s in self.plan.sheets
         ]
+
+    def __reduce__(self) -> tuple[type[PanelDerivation], tuple[object, ...]]:
+        # To a spawned worker: what it was made from (its plan holds functions).
+        return (PanelDerivation, self.given)
 
     def person(self, row: Row) -> PersonFacts:
         """The facts of the person of Employees ``row`` (its employee_id is text)."""
