@@ -31,6 +31,7 @@ import math
 import os
 import pickle
 import re
+import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1016,6 +1017,30 @@ def _work(span: tuple[int, int]) -> bytes:
         return b"P" + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+# Tuples already seen in this run's evaluations (``_shared``), emptied when it ends.
+_TUPLES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _shared(value: Any) -> Any:
+    """``value`` with its strings interned and equal tuples of them made one: every
+    person's evaluation is kept for the run, and a worker's rule ids, decision names
+    and outcomes arrive as new copies for each, where one of each will do."""
+    kind = type(value)
+    if kind is str:
+        return sys.intern(value)
+    if kind is tuple:
+        items = tuple(_shared(v) for v in value)
+        try:
+            return _TUPLES.setdefault(items, items)
+        except TypeError:  # something unhashable inside: kept as it is
+            return items
+    if kind is list:
+        return [_shared(v) for v in value]
+    if kind is dict:
+        return {_shared(k): _shared(v) for k, v in value.items()}
+    return value
+
+
 def _unpack(
     chunk: bytes,
     rulebook: Rulebook,
@@ -1024,7 +1049,12 @@ def _unpack(
 ) -> list[Result]:
     """A worker's chunk as Results (``persons``: the chunk's persons, in order, or where
     they are derived again)."""
-    rows = marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
+    rows = [
+        (eid, *_shared(row))
+        for eid, *row in (
+            marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
+        )
+    ]
     sources: Sequence[PersonFacts | FactsOnDemand] = (
         [persons] * len(rows) if isinstance(persons, FactsOnDemand) else persons
     )
@@ -1121,6 +1151,7 @@ def run(
                 done(_unpack(chunk, rulebook, persons_of, keep))
     finally:
         _WORKER.clear()
+        _TUPLES.clear()
         if collecting:
             gc.enable()
     return results
