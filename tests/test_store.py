@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import openpyxl
@@ -110,6 +112,20 @@ def test_the_file_is_deleted_when_a_workbook_is_refused(tmp_path: Path) -> None:
         evaluate_workbook(write(tmp_path, {"Cycle": CYCLE, "Employees": people}))
     gc.collect()
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("talentrules-rows-*")) <= before
+
+
+def test_a_killed_runs_folder_is_removed_by_the_next_run() -> None:
+    live = RowStore()
+    stale = Path(tempfile.mkdtemp(prefix="talentrules-rows-"))
+    (stale / "lock").touch()  # nobody holds its lock: its run was killed
+    (stale / "rows.sqlite").write_bytes(b"rows")
+    old = time.time() - 3600
+    for folder in (stale, Path(live.folder)):
+        os.utime(folder, (old, old))
+    RowStore().close()
+    assert not stale.exists()
+    assert os.path.exists(live.path)  # a live run's lock is held: kept
+    live.close()
 
 
 def test_closing_the_store_deletes_it() -> None:

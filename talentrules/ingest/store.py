@@ -6,17 +6,22 @@ a row is its values, pickled, keyed by sheet and row number and indexed by the p
 it is about; its cells' refs are rebuilt from the sheet's layout (tab, column letter
 or CSV header, row number) when the row is read back. The file lives in a temporary
 folder of its own and is deleted when the store is closed or dropped, at the latest
-when the process that made it ends (also on error). Forked workers open their own
+when the process that made it ends (also on error); a run killed outright leaves it,
+and the next run removes it (its lock is free). Forked workers open their own
 connection to read it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import os
 import pickle
 import shutil
 import sqlite3
 import tempfile
+import time
 import unicodedata
 import weakref
 from collections.abc import Iterator
@@ -44,8 +49,33 @@ def fold(value: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
 
 
-def _remove(folder: str, owner: int) -> None:
+_PREFIX = "talentrules-rows-"
+_LOCK = "lock"  # held (flock) by the process that made the folder while it lives
+
+
+def _remove(folder: str, owner: int, lock: int) -> None:
     if os.getpid() == owner:  # never from a forked worker: the file is its parent's
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(lock)
+
+
+def _sweep() -> None:
+    """Remove the folders of runs that ended without removing theirs (killed with
+    SIGKILL, or a machine's crash): their lock is free. They hold a panel's rows."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), _PREFIX + "*")):
+        try:
+            if time.time() - os.stat(folder).st_mtime < 60:
+                continue  # just made: its lock may not be taken yet
+            fd = os.open(os.path.join(folder, _LOCK), os.O_RDWR)
+        except OSError:
+            continue  # being made, or not ours
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live run's
+        finally:
+            os.close(fd)  # (closing releases a lock just taken)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -53,9 +83,12 @@ class RowStore:
     """The rows of one reading of one workbook, on disk for the run."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="talentrules-rows-")
+        _sweep()
+        self.folder = tempfile.mkdtemp(prefix=_PREFIX)
         self.path = os.path.join(self.folder, "rows.sqlite")
-        self._finalizer = weakref.finalize(self, _remove, self.folder, os.getpid())
+        lock = os.open(os.path.join(self.folder, _LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._finalizer = weakref.finalize(self, _remove, self.folder, os.getpid(), lock)
         self._owner = -1
         self._db: sqlite3.Connection | None = None
         self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
@@ -86,7 +119,7 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._finalizer = weakref.finalize(self, _remove, self.folder, -1)  # never removes
+        self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1)  # never removes
         self._owner, self._db, self._pending = -1, None, []
 
     def close(self) -> None:
