@@ -365,7 +365,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _catalogue_from_rows(rows: list[Row], tab: str) -> Catalogue:
+def _catalogue_from_rows(rows: Sequence[Row], tab: str) -> Catalogue:
     found: dict[str, Investment] = {}
     for row in rows:
         code = str(row.get("investment_code"))
@@ -837,8 +837,11 @@ def _allocate_code(
     ]
     eligible = sum(1 for missed in misses if not missed)
     last: Case | None = None  # the weakest case given a seat so far
+    said: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}  # one per distinct case
     for (person, case, _), failed in zip(queue, misses, strict=True):
-        shown = tuple(f"{name} {value}" for name, value in case.values)
+        if case.values not in said:
+            said[case.values] = tuple(f"{name} {value}" for name, value in case.values)
+        shown = said[case.values]
         if rule is not None and failed:
             reason = (
                 f"invest wisely: {code} is only for {rule.describe()} ({rule.source}); "
@@ -987,9 +990,17 @@ def allocate(
     people = sorted(evaluations, key=lambda e: e.employee_id)
     cases: dict[str, Case] = {}
     wanted: dict[str, list[Evaluation]] = {}
+    # Everyone's case is kept for the run: equal parts are one object, not one a person.
+    shared: dict[tuple[object, ...], tuple[object, ...]] = {}
     for person in people:
         facts = persons_facts.get(person.employee_id, {})
-        cases[person.employee_id] = case_of(policy, person, facts, budget.cycle_id, labels)
+        case = case_of(policy, person, facts, budget.cycle_id, labels)
+        cases[person.employee_id] = Case(
+            shared.setdefault(case.values, case.values),  # type: ignore[arg-type]
+            shared.setdefault(case.ranks, case.ranks),  # type: ignore[arg-type]
+            case.tie,
+            shared.setdefault(case.labels, case.labels),  # type: ignore[arg-type]
+        )
         for code in policy.recommended(person.outcomes):
             wanted.setdefault(code, []).append(person)
 
@@ -1457,6 +1468,16 @@ class Decisions:
             "direction": Counter(f"{o.field} {o.direction}" for o in applied),
             "decider": Counter(o.decided_by for o in applied),
         }
+
+
+def facts_read(rulebook: Rulebook) -> tuple[str, ...]:
+    """The facts the allocation and the plan read of every person (its order and its
+    eligibility rules name them), so that a run keeps only these of each person's."""
+    policy = load_policy(Path(rulebook.source))
+    names = [key.name for key in policy.order]
+    for rule in (*policy.by_track.values(), *policy.by_code.values()):
+        names.extend(name for option in rule.options for name in option)
+    return tuple(n for n in dict.fromkeys(names) if n in rulebook.vocabulary)
 
 
 def decide(

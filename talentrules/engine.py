@@ -31,6 +31,7 @@ import math
 import os
 import pickle
 import re
+import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from typing import Any, cast
 
 from talentrules import processes
 from talentrules.errors import EngineError, RulebookError
-from talentrules.facts import PersonFacts
+from talentrules.facts import FactsOnDemand, PersonFacts
 from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
@@ -123,8 +124,17 @@ class Result:
 
     employee_id: str
     evaluation: Evaluation
-    person: PersonFacts = field(repr=False, compare=False)
+    # The person's facts, or where they are derived again when a trace is built
+    # (``facts.FactsOnDemand``: a run keeps nobody's facts).
+    source: PersonFacts | FactsOnDemand = field(repr=False, compare=False)
     rulebook: Rulebook = field(repr=False, compare=False)
+    # The facts the stages after the engine read across people (``run(keep=...)``).
+    kept: Mapping[str, Value] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def person(self) -> PersonFacts:
+        source = self.source
+        return source if isinstance(source, PersonFacts) else source[self.employee_id]
 
     @property
     def trace(self) -> dict[str, Any]:
@@ -964,65 +974,145 @@ _WORKER: dict[str, Any] = {}
 _BATCH = 128
 
 
-def _results(engine: Engine, persons: Sequence[PersonFacts]) -> list[Result]:
-    """Evaluate a batch with the engine (the traces are built later, on demand)."""
+def _results(
+    engine: Engine,
+    persons: Sequence[PersonFacts],
+    source: FactsOnDemand | None,
+    keep: Sequence[str],
+) -> list[Result]:
+    """Evaluate a batch with the engine (the traces are built later, on demand, from
+    ``source`` when given, else from the facts evaluated)."""
     rulebook = engine.rulebook
-    return [Result(p.employee_id, engine.evaluate(p), p, rulebook) for p in persons]
+    return [
+        Result(
+            p.employee_id,
+            engine.evaluate(p),
+            p if source is None else source,
+            rulebook,
+            {name: p.values.get(name) for name in keep},
+        )
+        for p in persons
+    ]
+
+
+def _span(
+    persons: Sequence[PersonFacts] | FactsOnDemand, start: int, end: int
+) -> Sequence[PersonFacts]:
+    return persons.span(start, end) if isinstance(persons, FactsOnDemand) else persons[start:end]
 
 
 def _work(span: tuple[int, int]) -> bytes:
-    """Evaluate a chunk in a worker; the evaluations as bytes for the parent (marshal
-    packs plain data in about half the time pickle takes)."""
+    """Evaluate a chunk in a worker; the evaluations (and the facts kept) as bytes for
+    the parent (marshal packs plain data in about half the time pickle takes)."""
     engine: Engine = _WORKER["engine"]
-    persons: Sequence[PersonFacts] = _WORKER["persons"]
-    rows = [
-        (e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted)
-        for e in map(engine.evaluate, persons[span[0] : span[1]])
-    ]
+    keep: Sequence[str] = _WORKER["keep"]
+    rows = []
+    for person in _span(_WORKER["persons"], *span):
+        e = engine.evaluate(person)
+        kept = tuple(person.values.get(name) for name in keep)
+        rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, kept))
     try:
         return b"M" + marshal.dumps(rows)
-    except ValueError:  # "unmarshallable object": an outcome that is not plain data
+    except ValueError:  # "unmarshallable object": an outcome or fact that is not plain data
         return b"P" + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(chunk: bytes, rulebook: Rulebook, persons: Sequence[PersonFacts]) -> list[Result]:
-    """A worker's chunk as Results (``persons``: the chunk's persons, in order)."""
-    rows = marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
+# Tuples already seen in this run's evaluations (``_shared``), emptied when it ends.
+_TUPLES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _shared(value: Any) -> Any:
+    """``value`` with its strings interned and equal tuples of them made one: every
+    person's evaluation is kept for the run, and a worker's rule ids, decision names
+    and outcomes arrive as new copies for each, where one of each will do."""
+    kind = type(value)
+    if kind is str:
+        return sys.intern(value)
+    if kind is tuple:
+        items = tuple(_shared(v) for v in value)
+        try:
+            return _TUPLES.setdefault(items, items)
+        except TypeError:  # something unhashable inside: kept as it is
+            return items
+    if kind is list:
+        return [_shared(v) for v in value]
+    if kind is dict:
+        return {_shared(k): _shared(v) for k, v in value.items()}
+    return value
+
+
+def _unpack(
+    chunk: bytes,
+    rulebook: Rulebook,
+    persons: Sequence[PersonFacts] | FactsOnDemand,
+    keep: Sequence[str],
+) -> list[Result]:
+    """A worker's chunk as Results (``persons``: the chunk's persons, in order, or where
+    they are derived again)."""
+    rows = [
+        (eid, *_shared(row))
+        for eid, *row in (
+            marshal.loads(chunk[1:]) if chunk[:1] == b"M" else pickle.loads(chunk[1:])
+        )
+    ]
+    sources: Sequence[PersonFacts | FactsOnDemand] = (
+        [persons] * len(rows) if isinstance(persons, FactsOnDemand) else persons
+    )
     return [
-        Result(eid, Evaluation(eid, outcomes, fired, overruled, defaulted), person, rulebook)
-        for person, (eid, outcomes, fired, overruled, defaulted) in zip(persons, rows, strict=True)
+        Result(
+            eid,
+            Evaluation(eid, outcomes, fired, overruled, defaulted),
+            source,
+            rulebook,
+            dict(zip(keep, kept, strict=True)),
+        )
+        for source, (eid, outcomes, fired, overruled, defaulted, kept) in zip(
+            sources, rows, strict=True
+        )
     ]
 
 
 def _start_worker(
-    rulebook: Rulebook | None = None, persons: Sequence[PersonFacts] | None = None
+    rulebook: Rulebook | None = None,
+    persons: Sequence[PersonFacts] | FactsOnDemand | None = None,
+    keep: Sequence[str] = (),
 ) -> None:
     """A worker's engine; under spawn the run arrives here, pickled (fork inherits it)."""
     quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
     if rulebook is not None and persons is not None:
         gc.disable()  # as the parent, which forked workers inherit
-        _WORKER.update(rulebook=rulebook, persons=persons)
+        _WORKER.update(rulebook=rulebook, persons=persons, keep=keep)
     _WORKER["engine"] = Engine(_WORKER["rulebook"])
 
 
 def run(
     rulebook: Rulebook,
-    persons: Sequence[PersonFacts],
+    persons: Sequence[PersonFacts] | FactsOnDemand,
     jobs: int | None = None,
     tracer: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    keep: Sequence[str] = (),
 ) -> list[Result]:
     """Evaluate every person; results in employee_id order, each able to build its trace.
 
     ``jobs`` processes (default: the machine's cores), one engine each; results and
     traces are identical for any ``jobs`` and any input order. ``tracer`` gets each
     trace, in employee_id order (built for it); ``progress`` the number of persons
-    done so far.
+    done so far; ``keep`` names the facts each Result keeps (``Result.kept``). Given
+    ``FactsOnDemand``, persons are derived a batch at a time (in the workers, when
+    there are several) and not kept: each Result derives its person again when asked.
     """
-    ordered = sorted(persons, key=lambda p: p.employee_id)
-    for a, b in itertools.pairwise(ordered):
-        if a.employee_id == b.employee_id:
-            raise EngineError(f"two persons have employee_id {a.employee_id!r}")
+    if isinstance(persons, FactsOnDemand):
+        ordered: Sequence[PersonFacts] | FactsOnDemand = persons
+        ids = persons.ids
+        source: FactsOnDemand | None = persons
+    else:
+        ordered = sorted(persons, key=lambda p: p.employee_id)
+        ids = [p.employee_id for p in ordered]
+        source = None
+    for a, b in itertools.pairwise(ids):
+        if a == b:
+            raise EngineError(f"two persons have employee_id {a!r}")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ordered) // 50 or 1))
     results: list[Result] = []
 
@@ -1043,7 +1133,8 @@ def run(
         if jobs == 1:
             with Engine(rulebook) as engine:
                 for start in range(0, len(ordered), _BATCH):
-                    done(_results(engine, ordered[start : start + _BATCH]))
+                    batch = _span(ordered, start, start + _BATCH)
+                    done(_results(engine, batch, source, keep))
             return results
         Engine(rulebook).close()  # compile errors surface here, not in a worker
         size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
@@ -1051,14 +1142,16 @@ def run(
         # fork: workers inherit the rulebook and persons instead of unpickling them;
         # spawn (no fork, or macOS): they are pickled once per worker.
         pools = processes.context()
-        _WORKER.update(rulebook=rulebook, persons=ordered)
+        _WORKER.update(rulebook=rulebook, persons=ordered, keep=keep)
         forked = pools.get_start_method() == "fork"
-        initargs = () if forked else (rulebook, ordered)
+        initargs = () if forked else (rulebook, ordered, keep)
         with pools.Pool(jobs, _start_worker, initargs) as pool:
             for (start, end), chunk in zip(spans, pool.imap(_work, spans), strict=True):
-                done(_unpack(chunk, rulebook, ordered[start:end]))
+                persons_of = ordered if source is not None else _span(ordered, start, end)
+                done(_unpack(chunk, rulebook, persons_of, keep))
     finally:
         _WORKER.clear()
+        _TUPLES.clear()
         if collecting:
             gc.enable()
     return results

@@ -23,10 +23,11 @@ Evidence) is left out of ``cells``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,18 +125,6 @@ def _number(value: Value) -> int | float | None:
 def _ref(row: Row, column: str) -> str:
     cell = row.cells.get(column)
     return cell.ref if cell is not None else f"{row.sheet}!row {row.number}"
-
-
-def _group(rows: Iterable[Row], column: str) -> dict[str, list[Row]]:
-    """Rows by the employee they are about, each group in sheet order."""
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        key = row.get(column)
-        if isinstance(key, str):
-            groups[key].append(row)
-    for group in groups.values():
-        group.sort(key=lambda r: r.number)
-    return groups
 
 
 def uncomputable(spec: FactSpec) -> str | None:
@@ -499,54 +488,121 @@ def compute_facts(
     Evidence, Nominations, Teams, Development and Investments sheets are read: never
     Demographics.
     """
-    check_vocabulary(vocabulary)
-    as_of = panel.as_of
-    as_of_ref = _as_of_cells(panel, as_of)
-    used_catalogue: Catalogue = {**(catalogue or {}), **catalogue_from_panel(panel)}
-    plan = _Plan(vocabulary)
-    grouped = {
-        "Evidence": _group(panel.rows.get("Evidence", []), "employee_id"),
-        "Nominations": _group(panel.rows.get("Nominations", []), "nominee_id"),
-        "Development": _group(panel.rows.get("Development", []), "employee_id"),
-    }
-    teams = _group(panel.rows.get("Teams", []), "manager_id")
-    blank = {**_BLANK_PERSON, **{name: blank_value(s) for name, s in vocabulary.items()}}
-    wanted = list(vocabulary)
-    everything = len(wanted) == len(blank) and set(wanted) == set(blank)
-
-    people: list[PersonFacts] = []
-    for row in panel.rows.get("Employees", []):
-        employee_id = row.get("employee_id")
-        if not isinstance(employee_id, str):
-            continue
-        person = _Person(blank)
-        _employee(person, row, as_of, as_of_ref)
-        if employee_id in teams:
-            # Teams has one row per manager (the contract's unique key).
-            _team(person, teams[employee_id][0])
-        lines: dict[str, list[_Line]] = {}
-        if "Evidence" in plan.sheets and employee_id in grouped["Evidence"]:
-            lines["Evidence"] = [_evidence_line(r, as_of) for r in grouped["Evidence"][employee_id]]
-        if "Development" in plan.sheets and employee_id in grouped["Development"]:
-            lines["Development"] = [
-                _development_line(r, used_catalogue) for r in grouped["Development"][employee_id]
-            ]
-        if "Nominations" in plan.sheets and employee_id in grouped["Nominations"]:
-            lines["Nominations"] = [
-                _nomination_line(r, employee_id) for r in grouped["Nominations"][employee_id]
-            ]
-        if lines:
-            for sheet, sheet_lines in lines.items():
-                plan.test(sheet, sheet_lines)
-            _derive(person, plan, lines, as_of, as_of_ref)
-        if everything:
-            values, cells = person.values, person.cells
-        else:
-            values = {name: person.values[name] for name in wanted}
-            cells = {name: person.cells[name] for name in wanted if name in person.cells}
-        people.append(PersonFacts(employee_id, values, cells))
+    derivation = PanelDerivation(panel, vocabulary, catalogue)
+    people = [
+        derivation.person(row)
+        for row in panel.rows.get("Employees", [])
+        if isinstance(row.get("employee_id"), str)
+    ]
     people.sort(key=lambda p: p.employee_id)
     return people
+
+
+class PanelDerivation:
+    """One panel's facts, derived a person at a time (``compute_facts`` for everyone)."""
+
+    def __init__(
+        self,
+        panel: Panel,
+        vocabulary: Mapping[str, FactSpec],
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        check_vocabulary(vocabulary)
+        self.given = (panel, vocabulary, catalogue)
+        self.panel = panel
+        self.as_of = panel.as_of
+        self.as_of_ref = _as_of_cells(panel, self.as_of)
+        self.catalogue: Catalogue = {**(catalogue or {}), **catalogue_from_panel(panel)}
+        self.plan = _Plan(vocabulary)
+        self.blank = {**_BLANK_PERSON, **{name: blank_value(s) for name, s in vocabulary.items()}}
+        self.wanted = list(vocabulary)
+        self.everything = len(self.wanted) == len(self.blank) and set(self.wanted) == set(
+            self.blank
+        )
+        self.sheets: list[str] = [
+            s for s in ("Evidence", "Development", "Nominations") if s in self.plan.sheets
+        ]
+
+    def __reduce__(self) -> tuple[type[PanelDerivation], tuple[object, ...]]:
+        # To a spawned worker: what it was made from (its plan holds functions).
+        return (PanelDerivation, self.given)
+
+    def person(self, row: Row) -> PersonFacts:
+        """The facts of the person of Employees ``row`` (its employee_id is text)."""
+        employee_id = str(row.get("employee_id"))
+        panel, as_of, as_of_ref = self.panel, self.as_of, self.as_of_ref
+        person = _Person(self.blank)
+        _employee(person, row, as_of, as_of_ref)
+        team = panel.about("Teams", employee_id)
+        if team:
+            # Teams has one row per manager (the contract's unique key).
+            _team(person, team[0])
+        # A person's rows are read when their facts are derived (ingest.store keeps
+        # them on disk), never grouped for everyone at once.
+        lines: dict[str, list[_Line]] = {}
+        for sheet in self.sheets:
+            rows = panel.about(sheet, employee_id)
+            if not rows:
+                continue
+            if sheet == "Evidence":
+                lines[sheet] = [_evidence_line(r, as_of) for r in rows]
+            elif sheet == "Development":
+                lines[sheet] = [_development_line(r, self.catalogue) for r in rows]
+            else:
+                lines[sheet] = [_nomination_line(r, employee_id) for r in rows]
+        if lines:
+            for sheet, sheet_lines in lines.items():
+                self.plan.test(sheet, sheet_lines)
+            _derive(person, self.plan, lines, as_of, as_of_ref)
+        if self.everything:
+            return PersonFacts(employee_id, person.values, person.cells)
+        values = {name: person.values[name] for name in self.wanted}
+        cells = {name: person.cells[name] for name in self.wanted if name in person.cells}
+        return PersonFacts(employee_id, values, cells)
+
+
+class FactsOnDemand(Mapping[str, PersonFacts]):
+    """Every evaluated person's facts by employee_id, derived when read and not kept
+    (but for the last few read: a brief reads its person's several times). What a
+    run keeps of everyone is far smaller than everyone's facts with their cells (about
+    9 KB a person), which follow from the panel's rows whenever needed."""
+
+    _KEEP = 4
+
+    def __init__(self, derivation: PanelDerivation) -> None:
+        self.derivation = derivation
+        self.ids = sorted(derivation.panel.people("Employees"))  # duplicates: the engine refuses
+        self._recent: dict[str, PersonFacts] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __contains__(self, employee_id: object) -> bool:
+        at = bisect.bisect_left(self.ids, employee_id) if isinstance(employee_id, str) else -1
+        return 0 <= at < len(self.ids) and self.ids[at] == employee_id
+
+    def __getitem__(self, employee_id: str) -> PersonFacts:
+        if employee_id in self._recent:
+            return self._recent[employee_id]
+        if employee_id not in self:
+            raise KeyError(employee_id)
+        (row, *_) = self.derivation.panel.about("Employees", employee_id)
+        person = self.derivation.person(row)
+        if len(self._recent) >= self._KEEP:
+            del self._recent[next(iter(self._recent))]
+        self._recent[employee_id] = person
+        return person
+
+    def span(self, start: int, end: int) -> list[PersonFacts]:
+        """The facts of the persons ``start`` to ``end`` in employee_id order, derived now
+        (not kept)."""
+        panel = self.derivation.panel
+        return [
+            self.derivation.person(panel.about("Employees", eid)[0]) for eid in self.ids[start:end]
+        ]
 
 
 class DerivationPlan:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -52,6 +54,38 @@ class Row:
 
     def ref(self, column: str) -> str:
         return self.cells[column].ref
+
+
+# The column naming whose row a person-keyed sheet's row is: a person's rows are found
+# by it (``Panel.about``), and ingestion keeps these sheets out of memory.
+PERSON_COLUMN = {
+    "Employees": "employee_id",
+    "Evidence": "employee_id",
+    "Nominations": "nominee_id",
+    "Teams": "manager_id",
+    "Development": "employee_id",
+    "Demographics": "employee_id",
+}
+
+
+class PersonRows(Sequence[Row]):
+    """A person-keyed sheet's loaded rows kept outside memory (``ingest.store``): read
+    in sheet order when iterated, or one person's at a time (``about``)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @abstractmethod
+    def about(self, person: str) -> list[Row]:
+        """The rows about ``person`` (by ``PERSON_COLUMN``), in sheet order."""
+
+    @abstractmethod
+    def people(self) -> list[str]:
+        """Whose rows there are (``PERSON_COLUMN``'s text values), in sheet order."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +157,9 @@ class Panel:
     path: Path
     sha256: str
     size: int
-    rows: dict[str, list[Row]]  # contract sheet name -> loaded rows (absent sheet: [])
+    # contract sheet name -> loaded rows (absent sheet: []); person-keyed sheets read
+    # from a file are PersonRows, kept on disk for the run
+    rows: dict[str, Sequence[Row]]
     problems: list[Problem]
     accounts: list[SheetAccount]
     rejected: list[RejectedRow]
@@ -132,6 +168,9 @@ class Panel:
     # When the Cycle sheet gives no usable as_of: the latest Evidence.observed_on
     # (never today's clock); ingestion says so in a warning.
     fallback_as_of: dt.date | None = None
+    _grouped: dict[str, dict[str, list[Row]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def errors(self) -> list[Problem]:
@@ -140,6 +179,30 @@ class Panel:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    def about(self, sheet: str, person: str) -> list[Row]:
+        """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
+        rows = self.rows.get(sheet, [])
+        if isinstance(rows, PersonRows):
+            return rows.about(person)
+        if sheet not in self._grouped:  # rows in memory (made in code): grouped once
+            column = PERSON_COLUMN[sheet]
+            grouped: dict[str, list[Row]] = {}
+            for row in sorted(rows, key=lambda r: r.number):
+                key = row.get(column)
+                if isinstance(key, str):
+                    grouped.setdefault(key, []).append(row)
+            self._grouped[sheet] = grouped
+        return list(self._grouped[sheet].get(person, ()))
+
+    def people(self, sheet: str) -> list[str]:
+        """Whose rows ``sheet`` holds (by ``PERSON_COLUMN``), in sheet order, repeated
+        for each row."""
+        rows = self.rows.get(sheet, [])
+        if isinstance(rows, PersonRows):
+            return rows.people()
+        column = PERSON_COLUMN[sheet]
+        return [key for r in rows if isinstance(key := r.get(column), str)]
 
     @property
     def cycle(self) -> Row | None:
@@ -150,3 +213,39 @@ class Panel:
     def as_of(self) -> dt.date | None:
         value = self.cycle.get("as_of") if self.cycle else None
         return value if isinstance(value, dt.date) else self.fallback_as_of
+
+
+class RowsAbout(Mapping[str, list[Row]]):
+    """A person-keyed sheet's rows by the person they are about, read when asked (the
+    rows stay where ingestion keeps them)."""
+
+    def __init__(self, panel: Panel, sheet: str) -> None:
+        self.panel, self.sheet = panel, sheet
+
+    def __getitem__(self, person: str) -> list[Row]:
+        rows = self.panel.about(self.sheet, person) if isinstance(person, str) else []
+        if not rows:
+            raise KeyError(person)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self.panel.people(self.sheet)))
+
+    def __len__(self) -> int:
+        return len(set(self.panel.people(self.sheet)))
+
+
+class RowAbout(Mapping[str, Row]):
+    """A sheet with one row a person (Employees, Teams) by the person, read when asked."""
+
+    def __init__(self, panel: Panel, sheet: str) -> None:
+        self.rows = RowsAbout(panel, sheet)
+
+    def __getitem__(self, person: str) -> Row:
+        return self.rows[person][-1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)

@@ -197,7 +197,7 @@ def person_facts(
         "employee_id": (person_id, spec.where),
         "full_name": (name, spec.where),
     }
-    rows: dict[str, list[Row]] = {
+    rows: dict[str, Sequence[Row]] = {
         "Cycle": [Row("Cycle", 2, {AS_OF: Cell(as_of, as_of_where)})],
         "Employees": [_row(EMPLOYEES, 2, employee, extra, signals)],
     }

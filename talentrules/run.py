@@ -17,7 +17,7 @@ from talentrules import decide, engine, facts, plan
 from talentrules.errors import UnknownPersonError, ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.report import ordered, problem_counts, tally
-from talentrules.model import Panel, Problem, Row
+from talentrules.model import Panel, Problem, Row, RowAbout
 from talentrules.paths import default_rules_dir
 from talentrules.rulebook import Rulebook, load_rulebook
 from talentrules.rulefiles import open_rules
@@ -33,10 +33,12 @@ class RunResult:
     panel: Panel
     rulebook: Rulebook
     rules_dir: Path
-    facts: dict[str, facts.PersonFacts]  # by employee_id
+    # by employee_id; a run's are derived when read (facts.FactsOnDemand), and what the
+    # allocation and plan read of everyone is kept in each result (Result.kept)
+    facts: Mapping[str, facts.PersonFacts]
     results: list[engine.Result]  # engine conclusions and traces, employee_id order
     decisions: decide.Decisions  # recommendations, allocation, catalogue, overrides
-    employees: dict[str, Row]  # the Employees row of each evaluated person
+    employees: Mapping[str, Row]  # the Employees row of each evaluated person
     # The plan with the panel's decisions counted: seats, money, over-commitments,
     # fallbacks (talentrules.plan); None only for a result built without one.
     final: plan.FinalPlan | None = None
@@ -63,7 +65,7 @@ class RunResult:
             self.final = plan.final_plan(
                 self.decisions,
                 {r.employee_id: r.evaluation for r in self.results},
-                {eid: p.values for eid, p in self.facts.items()},
+                {r.employee_id: r.kept for r in self.results},
                 self.panel.path.name,
             )
         return self.final
@@ -132,14 +134,14 @@ def evaluate_workbook(
     lap("ingest")
     if panel.errors and not allow_rejects:
         raise refusal(panel)
-    employees = {
-        row.get("employee_id"): row
-        for row in panel.rows.get("Employees", [])
-        if isinstance(row.get("employee_id"), str)
-    }
+    employees = RowAbout(panel, "Employees")
     if not employees:
         raise ValidationError(f"{panel.path.name}: no usable Employees row to evaluate")
-    people = facts.compute_facts(panel, rulebook.vocabulary, default_catalogue)
+    # Nobody's facts are kept: they are derived in the engine's batches, and again when
+    # a person's trace or brief is built; the results keep what the allocation reads.
+    people = facts.FactsOnDemand(
+        facts.PanelDerivation(panel, rulebook.vocabulary, default_catalogue)
+    )
     lap("facts")
     total = len(people)
     results = engine.run(
@@ -147,9 +149,10 @@ def evaluate_workbook(
         people,
         jobs=jobs,
         progress=None if progress is None else lambda done: progress("engine", done, total),
+        keep=decide.facts_read(rulebook),
     )
     lap("engine")
-    values = {p.employee_id: p.values for p in people}
+    values = {r.employee_id: r.kept for r in results}
     decisions = decide.decide(panel, [r.evaluation for r in results], values, rulebook)
     final = plan.final_plan(
         decisions, {r.employee_id: r.evaluation for r in results}, values, panel.path.name
@@ -159,10 +162,10 @@ def evaluate_workbook(
         panel=panel,
         rulebook=rulebook,
         rules_dir=folder,
-        facts={p.employee_id: p for p in people},
+        facts=people,
         results=results,
         decisions=decisions,
-        employees={k: v for k, v in employees.items() if isinstance(k, str)},
+        employees=employees,
         final=final,
         timings=timings,
         started=started,

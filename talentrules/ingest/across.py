@@ -5,14 +5,11 @@ references to people who are not in Employees."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from collections import defaultdict
 
 from talentrules.contract import EMPLOYEES, EVIDENCE, normalize
-from talentrules.ingest.drafts import Draft, ProblemLog, SheetRead, a1
+from talentrules.ingest.drafts import ProblemLog, SheetRead, a1
 from talentrules.ingest.sources import Source
 from talentrules.ingest.values import as_text
-from talentrules.model import Value
 
 
 class AcrossSheets:
@@ -33,7 +30,7 @@ class AcrossSheets:
         evidence = reads.get(EVIDENCE.name)
         dates = [
             value
-            for d in (evidence.drafts if evidence else [])
+            for d in (evidence.each() if evidence else [])
             if isinstance(value := d.row.get("observed_on"), dt.date)
         ]
         where = "no Cycle sheet" if cycle is None else "no usable as_of date in the Cycle sheet"
@@ -79,7 +76,9 @@ class AcrossSheets:
 
     def _dates_after(self, read: SheetRead, as_of: dt.date) -> None:
         columns = [c.name for c in read.sheet.columns if c.not_after_as_of]
-        for draft in read.drafts:
+        if not columns:
+            return
+        for draft in read.each():
             for name in columns:
                 value = draft.row.get(name)
                 if isinstance(value, dt.date) and value > as_of:
@@ -97,7 +96,7 @@ class AcrossSheets:
     def _development_dates(self, read: SheetRead | None) -> None:
         if read is None:
             return
-        for draft in read.drafts:
+        for draft in read.each():
             started, ended = draft.row.get("started"), draft.row.get("ended")
             if isinstance(started, dt.date) and isinstance(ended, dt.date) and ended < started:
                 draft.problems.append(
@@ -116,43 +115,33 @@ class AcrossSheets:
         They are read as two people (or two observations), as written; a panel typing
         'Café' on one machine and 'Café' (decomposed) on another means one.
         """
-        groups: dict[str, dict[str, list[Draft]]] = defaultdict(lambda: defaultdict(list))
-        for draft in read.drafts:
-            value = draft.row.get(name)
-            if isinstance(value, str):
-                key = unicodedata.normalize("NFC", value).casefold()
-                groups[unicodedata.normalize("NFC", key)][value].append(draft)
-        for spellings in groups.values():
-            if len(spellings) < 2:
-                continue
-            for value, drafts in spellings.items():
-                others = [
-                    f"{ascii(v)} in {a1(d[0].row.ref(name))}"
-                    for v, d in spellings.items()
-                    if v != value
-                ]
-                for draft in drafts:
+        for group in read.lookalikes():
+            spellings: dict[str, list[int]] = {}
+            for value, number in group:
+                spellings.setdefault(value, []).append(number)
+            first = {
+                value: a1(read.draft(numbers[0]).row.ref(name))
+                for value, numbers in spellings.items()
+            }
+            for value, numbers in spellings.items():
+                others = [f"{ascii(v)} in {ref}" for v, ref in first.items() if v != value]
+                for number in numbers:
                     self.problem(
                         "warning",
                         f"{name} {ascii(value)} differs from {', '.join(others)} only in "
                         "Unicode form or letter case: they are read as different; make them "
                         "identical if they mean the same",
                         read.tab,
-                        a1(draft.row.ref(name)),
+                        a1(read.draft(number).row.ref(name)),
                         value=value,
                     )
 
     def _duplicates(self, read: SheetRead, name: str) -> None:
         """Every row sharing a unique key is rejected, each naming the others' cells."""
-        groups: dict[Value, list[Draft]] = defaultdict(list)
-        for draft in read.drafts:
-            value = draft.row.get(name)
-            if value is not None:
-                groups[value].append(draft)
-        for value, drafts in groups.items():
-            if len(drafts) < 2:
-                continue
+        for numbers in read.duplicates():
+            drafts = [read.draft(number) for number in numbers]
             refs = [a1(d.row.ref(name)) for d in drafts]
+            value = drafts[0].row.get(name)
             for draft, ref in zip(drafts, refs, strict=True):
                 others = ", ".join(self.source.mention(r) for r in refs if r != ref)
                 draft.problems.append(
@@ -176,11 +165,13 @@ class AcrossSheets:
         people = reads.get(EMPLOYEES.name)
         if people is None or "employee_id" not in people.present:
             return  # the missing sheet or column is the error; every reference would fail
-        known = {d.row.get("employee_id") for d in people.drafts} - {None}
+        known = {d.row.get("employee_id") for d in people.each()} - {None}
         loose = {normalize(str(k)).lstrip("0"): str(k) for k in known}
         for read in reads.values():
             columns = [c.name for c in read.sheet.columns if c.refers_to_employee]
-            for draft in read.drafts:
+            if not columns:
+                continue
+            for draft in read.each():
                 for name in columns:
                     value = draft.row.get(name)
                     if value is None or value in known:
@@ -197,7 +188,7 @@ class AcrossSheets:
                         )
                     )
         nominations = reads.get("Nominations")
-        for draft in nominations.drafts if nominations else []:
+        for draft in nominations.each() if nominations else []:
             who = draft.row.get("nominator_id")
             if who is not None and who == draft.row.get("nominee_id"):
                 draft.problems.append(

@@ -3,9 +3,11 @@ own, and where each contract column sits in its sheet."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from talentrules.contract import Column, Sheet
+from talentrules.ingest.store import RowStore, fold
 from talentrules.ingest.values import Parser, as_text
 from talentrules.model import Problem, RejectedRow, Row, Severity, SheetAccount, split_ref
 
@@ -59,14 +61,83 @@ class Slot:
 
 @dataclass
 class SheetRead:
+    """One sheet as read. A person-keyed sheet's rows go to ``store`` as they are read;
+    only those with a problem stay in memory (``flagged``), so the checks across rows
+    walk the store (``each``) rather than a list."""
+
     sheet: Sheet
     tab: str
-    drafts: list[Draft]
+    drafts: list[Draft]  # the rows, when not in a store
     account: SheetAccount
     trailers: list[RejectedRow]
     present: set[str] = field(default_factory=set)  # contract columns found in the header
     every_row: list[Problem] = field(default_factory=list)  # header errors: every row fails
     merge_problems: dict[str, Problem] = field(default_factory=dict)
+    store: RowStore | None = None
+    flagged: dict[int, Draft] = field(default_factory=dict)  # row number -> a draft with problems
+
+    def add(self, draft: Draft) -> None:
+        if self.store is None:
+            self.drafts.append(draft)
+            return
+        self.store.add(draft.row, self.sheet.unique)
+        if draft.problems:
+            self.flagged[draft.row.number] = draft
+
+    def each(self) -> Iterator[Draft]:
+        """Every data row read, in sheet order; a problem added to a draft sticks."""
+        if self.store is None:
+            yield from self.drafts
+            return
+        for row in self.store.rows(self.sheet.name):
+            draft = self.flagged.get(row.number) or Draft(row)
+            yield draft
+            if draft.problems:
+                self.flagged[row.number] = draft
+
+    def draft(self, number: int) -> Draft:
+        """The draft of row ``number`` (kept: the caller is adding a problem to it)."""
+        if self.store is None:
+            return next(d for d in self.drafts if d.row.number == number)
+        if number not in self.flagged:
+            self.flagged[number] = Draft(self.store.get(self.sheet.name, number))
+        return self.flagged[number]
+
+    def duplicates(self) -> list[list[int]]:
+        """Rows sharing a value of the sheet's unique column: each group's row numbers in
+        sheet order, groups in the order their first row comes."""
+        name = self.sheet.unique
+        if name is None:
+            return []
+        if self.store is not None:
+            return self.store.duplicates(self.sheet.name)
+        groups: dict[object, list[int]] = {}
+        for draft in self.drafts:
+            value = draft.row.get(name)
+            if value is not None:
+                groups.setdefault(value, []).append(draft.row.number)
+        return [numbers for numbers in groups.values() if len(numbers) > 1]
+
+    def lookalikes(self) -> list[list[tuple[str, int]]]:
+        """Values of the unique column spelled more than one way (``store.fold``): each
+        group's (value, row number) in sheet order, groups in first-row order."""
+        name = self.sheet.unique
+        if name is None:
+            return []
+        if self.store is not None:
+            return self.store.lookalikes(self.sheet.name)
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for draft in self.drafts:
+            value = draft.row.get(name)
+            if isinstance(value, str):
+                groups.setdefault(fold(value), []).append((value, draft.row.number))
+        return [g for g in groups.values() if len({value for value, _ in g}) > 1]
+
+    def failed(self) -> list[Draft]:
+        """The rows rejected, in sheet order."""
+        if self.store is None:
+            return [d for d in self.drafts if d.failed]
+        return [self.flagged[n] for n in sorted(self.flagged) if self.flagged[n].failed]
 
 
 def a1(ref: str) -> str:

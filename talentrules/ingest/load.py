@@ -24,7 +24,7 @@ import difflib
 import gc
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl.utils.cell import range_boundaries
@@ -45,10 +45,11 @@ from talentrules.ingest.csvdir import scan_folder
 from talentrules.ingest.drafts import Draft, ProblemLog, SheetRead, Slot
 from talentrules.ingest.files import SheetScan, scan_file, unreadable, why
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
+from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
 from talentrules.ingest.values import EXCEL_ERRORS, Invalid, as_text, is_example, parser_for
 from talentrules.ingest.xlsx import RawCell, ReadLimitError, read_book
-from talentrules.model import Cell, Panel, RejectedRow, Row, SheetAccount
+from talentrules.model import PERSON_COLUMN, Cell, Panel, RejectedRow, Row, SheetAccount
 from talentrules.vocabulary import signal_catalogue
 
 _EMPTY = RawCell(None, "n", "General")  # stands in for a cell the row does not have
@@ -124,6 +125,8 @@ class _Reader:
         self.scan = source.scan
         self.problem = ProblemLog(given)
         self.problems = self.problem.problems
+        # The person-keyed sheets' rows go to disk as they are read (store.py).
+        self.store = RowStore()
 
     # -- the whole workbook -------------------------------------------------------------
 
@@ -140,7 +143,7 @@ class _Reader:
         across = AcrossSheets(self.problem, self.source)
         fallback = across.as_of(reads)
         across.check(reads, check_dates=fallback is None)
-        rows: dict[str, list[Row]] = {}
+        rows: dict[str, Sequence[Row]] = {}
         accounts: list[SheetAccount] = []
         rejected: list[RejectedRow] = []
         for sheet in self.sheets:
@@ -149,7 +152,7 @@ class _Reader:
                 rows[sheet.name] = []
                 accounts.append(SheetAccount(sheet.name, None))
                 continue
-            loaded = [d.row for d in read.drafts if not d.failed]
+            drafts = read.failed()
             failed = [
                 RejectedRow(
                     sheet.name,
@@ -157,11 +160,14 @@ class _Reader:
                     tuple(p for p in d.problems if p.severity == "error"),
                     _who(d.row),
                 )
-                for d in read.drafts
-                if d.failed
+                for d in drafts
             ]
-            rows[sheet.name] = loaded
-            read.account.loaded = len(loaded)
+            if read.store is not None:
+                read.store.drop(sheet.name, [d.row.number for d in drafts])
+                rows[sheet.name] = StoredRows(read.store, sheet.name)
+            else:
+                rows[sheet.name] = [d.row for d in read.drafts if not d.failed]
+            read.account.loaded = len(rows[sheet.name])
             read.account.rejected = len(failed) + len(read.trailers)
             accounts.append(read.account)
             rejected.extend(sorted(failed + read.trailers, key=lambda r: r.number))
@@ -180,6 +186,7 @@ class _Reader:
                 "no usable row: nobody to evaluate (fill in one row per person under review)",
                 tab,
             )
+        self.store.done()
         panel = Panel(
             path=self.file,
             sha256=self.scan.sha256,
@@ -258,6 +265,15 @@ class _Reader:
                     continue
                 header_number, header_position, last = number, position, position
                 slots, blanks, width = self._header(result, number, cells)
+                if sheet.name in PERSON_COLUMN:
+                    result.store = self.store
+                    self.store.begin(
+                        sheet.name,
+                        (
+                            *(Place(name, "", "", cell.ref) for name, cell in blanks.items()),
+                            *(Place(s.column.name, s.prefix, s.after) for s in slots),
+                        ),
+                    )
                 result.present = {s.column.name for s in slots}
                 keys = key_slots(sheet, slots)
                 needed = [s for s in slots if s.column.needed]
@@ -574,7 +590,7 @@ class _Reader:
                     merged,
                 )
             draft.problems.append(result.merge_problems[merged])
-        result.drafts.append(draft)
+        result.add(draft)
 
 
 def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | None:

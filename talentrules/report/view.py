@@ -19,7 +19,7 @@ from talentrules import __version__
 from talentrules.changes import load_changes
 from talentrules.decide import default_catalogue
 from talentrules.facts import DerivationPlan
-from talentrules.model import Row, Value
+from talentrules.model import Row, RowAbout, RowsAbout, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
 from talentrules.report.names import Namer
 from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
@@ -76,10 +76,11 @@ class RunView:
         self.rules = {rule.id: rule for rule in result.rulebook.rules}
         self.namer = namer or Namer(result.employees)
         panel = result.panel
-        self.evidence = group_rows(panel.rows.get("Evidence", []), "employee_id")
-        self.nominations = group_rows(panel.rows.get("Nominations", []), "nominee_id")
-        self.development = group_rows(panel.rows.get("Development", []), "employee_id")
-        self.teams = {str(row.get("manager_id")): row for row in panel.rows.get("Teams", [])}
+        # A person's rows, read when their brief is built (not held for everyone).
+        self.evidence = RowsAbout(panel, "Evidence")
+        self.nominations = RowsAbout(panel, "Nominations")
+        self.development = RowsAbout(panel, "Development")
+        self.teams = RowAbout(panel, "Teams")
         self.catalogue = result.decisions.catalogue
         # The rulebook's own catalogue: its measures of success stand in for a workbook
         # catalogue's, code by code.

@@ -1,0 +1,297 @@
+"""Where a run keeps the person-keyed sheets' rows: an SQLite file, not memory.
+
+At 100,000 people a workbook holds about 1.2 million such rows; as ``Row`` objects,
+each cell with its ref, they took about 28 KB a person, most of a run's memory. Here
+a row is its values, pickled, keyed by sheet and row number and indexed by the person
+it is about; its cells' refs are rebuilt from the sheet's layout (tab, column letter
+or CSV header, row number) when the row is read back. The file lives in a temporary
+folder of its own and is deleted when the store is closed or dropped, at the latest
+when the process that made it ends (also on error); a run killed outright leaves it,
+and the next run removes it (its lock is free). Forked workers open their own
+connection to read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import os
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import time
+import unicodedata
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import overload
+
+from talentrules.model import PERSON_COLUMN, Cell, PersonRows, Row, Value
+
+_BATCH = 5000  # rows written at once
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one contract column's cells are: ``prefix + row number + after``, or one
+    ref for every row (a column absent from the sheet points at its name)."""
+
+    column: str
+    prefix: str
+    after: str
+    fixed: str | None = None
+
+
+def fold(value: str) -> str:
+    """The key under which spellings differing only in Unicode form or case meet."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
+
+
+_PREFIX = "talentrules-rows-"
+_LOCK = "lock"  # held (flock) by the process that made the folder while it lives
+
+
+def _remove(folder: str, owner: int, lock: int) -> None:
+    if os.getpid() == owner:  # never from a forked worker: the file is its parent's
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(lock)
+
+
+def _sweep() -> None:
+    """Remove the folders of runs that ended without removing theirs (killed with
+    SIGKILL, or a machine's crash): their lock is free. They hold a panel's rows."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), _PREFIX + "*")):
+        try:
+            if time.time() - os.stat(folder).st_mtime < 60:
+                continue  # just made: its lock may not be taken yet
+            fd = os.open(os.path.join(folder, _LOCK), os.O_RDWR)
+        except OSError:
+            continue  # being made, or not ours
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live run's
+        finally:
+            os.close(fd)  # (closing releases a lock just taken)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class RowStore:
+    """The rows of one reading of one workbook, on disk for the run."""
+
+    def __init__(self) -> None:
+        _sweep()
+        self.folder = tempfile.mkdtemp(prefix=_PREFIX)
+        self.path = os.path.join(self.folder, "rows.sqlite")
+        lock = os.open(os.path.join(self.folder, _LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._finalizer = weakref.finalize(self, _remove, self.folder, os.getpid(), lock)
+        self._owner = -1
+        self._db: sqlite3.Connection | None = None
+        self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
+        self._pending: list[tuple[str, int, str | None, Value, str | None, bytes]] = []
+        self.db.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE row (
+                sheet TEXT NOT NULL, number INTEGER NOT NULL, person TEXT, key, fold TEXT,
+                data BLOB NOT NULL, PRIMARY KEY (sheet, number)
+            ) WITHOUT ROWID;
+            """
+        )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This process's connection (a forked worker opens its own)."""
+        if self._db is None or self._owner != os.getpid():
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
+            self._owner = os.getpid()
+        return self._db
+
+    def __getstate__(self) -> dict[str, object]:
+        # To a spawned worker: the file's name and layout; it opens its own connection
+        # and never deletes the file (the finalizer stays with the process that made it).
+        return {"folder": self.folder, "path": self.path, "places": self.places}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1)  # never removes
+        self._owner, self._db, self._pending = -1, None, []
+
+    def close(self) -> None:
+        """Delete the file (the store is unusable after)."""
+        if self._db is not None and self._owner == os.getpid():
+            self._db.close()
+        self._db = None
+        self._finalizer()
+
+    # -- writing, while a sheet is read -----------------------------------------------
+
+    def begin(self, sheet: str, places: tuple[Place, ...]) -> None:
+        self.places[sheet] = places
+
+    def add(self, row: Row, unique: str | None) -> None:
+        """Keep ``row`` (its cells in the order of the sheet's places); ``unique`` is the
+        sheet's unique column, kept beside it for the checks of duplicates."""
+        person = row.get(PERSON_COLUMN[row.sheet])
+        key = row.get(unique) if unique is not None else None
+        self._pending.append(
+            (
+                row.sheet,
+                row.number,
+                person if isinstance(person, str) else None,
+                key if isinstance(key, str | int | float) else None,
+                fold(key) if isinstance(key, str) else None,
+                pickle.dumps(tuple(c.value for c in row.cells.values()), protocol=5),
+            )
+        )
+        if len(self._pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+            self._pending.clear()
+
+    def drop(self, sheet: str, numbers: list[int]) -> None:
+        """Rejected rows leave the store."""
+        self.flush()
+        self.db.executemany(
+            "DELETE FROM row WHERE sheet = ? AND number = ?", [(sheet, n) for n in numbers]
+        )
+
+    def done(self) -> None:
+        """Every sheet written: index the rows by person and commit (workers read it)."""
+        self.flush()
+        self.db.execute("CREATE INDEX row_person ON row (sheet, person, number)")
+        self.db.commit()
+
+    # -- reading --------------------------------------------------------------------
+
+    def row(self, sheet: str, number: int, data: bytes) -> Row:
+        text = str(number)
+        values = pickle.loads(data)
+        return Row(
+            sheet,
+            number,
+            {
+                p.column: Cell(v, p.fixed if p.fixed is not None else p.prefix + text + p.after)
+                for p, v in zip(self.places[sheet], values, strict=True)
+            },
+        )
+
+    def rows(self, sheet: str, where: str = "", *args: object) -> Iterator[Row]:
+        """The sheet's rows in sheet order (``where``: an extra SQL condition)."""
+        self.flush()
+        cursor = self.db.execute(
+            f"SELECT number, data FROM row WHERE sheet = ? {where} ORDER BY number", (sheet, *args)
+        )
+        while batch := cursor.fetchmany(1000):
+            for number, data in batch:
+                yield self.row(sheet, number, data)
+
+    def about(self, sheet: str, person: str) -> list[Row]:
+        """The sheet's rows about ``person``, in sheet order."""
+        # Named: without statistics SQLite would walk the sheet by its primary key.
+        found = self.db.execute(
+            "SELECT number, data FROM row INDEXED BY row_person"
+            " WHERE sheet = ? AND person = ? ORDER BY number",
+            (sheet, person),
+        )
+        return [self.row(sheet, number, data) for number, data in found]
+
+    def get(self, sheet: str, number: int) -> Row:
+        self.flush()
+        (data,) = self.db.execute(
+            "SELECT data FROM row WHERE sheet = ? AND number = ?", (sheet, number)
+        ).fetchone()
+        return self.row(sheet, number, data)
+
+    def count(self, sheet: str) -> int:
+        self.flush()
+        (count,) = self.db.execute("SELECT COUNT(*) FROM row WHERE sheet = ?", (sheet,)).fetchone()
+        return int(count)
+
+    def duplicates(self, sheet: str) -> list[list[int]]:
+        """Rows sharing a unique key: each group's row numbers, groups in the order their
+        first row comes."""
+        self.flush()
+        found: dict[object, list[int]] = {}
+        for key, number in self.db.execute(
+            """
+            SELECT key, number FROM row WHERE sheet = ?1 AND key IN (
+                SELECT key FROM row WHERE sheet = ?1 AND key IS NOT NULL
+                GROUP BY key HAVING COUNT(*) > 1
+            ) ORDER BY number
+            """,
+            (sheet,),
+        ):
+            found.setdefault(key, []).append(number)
+        return list(found.values())
+
+    def lookalikes(self, sheet: str) -> list[list[tuple[str, int]]]:
+        """Keys spelled more than one way (``fold``): each group's (key, row number) in
+        sheet order, groups in the order their first row comes."""
+        self.flush()
+        found: dict[str, list[tuple[str, int]]] = {}
+        for folded, key, number in self.db.execute(
+            """
+            SELECT fold, key, number FROM row WHERE sheet = ?1 AND fold IN (
+                SELECT fold FROM row WHERE sheet = ?1 AND fold IS NOT NULL
+                GROUP BY fold HAVING COUNT(DISTINCT key) > 1
+            ) ORDER BY number
+            """,
+            (sheet,),
+        ):
+            found.setdefault(folded, []).append((key, number))
+        return list(found.values())
+
+
+class StoredRows(PersonRows):
+    """One sheet's loaded rows in a ``RowStore``."""
+
+    def __init__(self, store: RowStore, sheet: str) -> None:
+        self.store = store
+        self.sheet = sheet
+        self._count = store.count(sheet)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Row]:
+        return self.store.rows(self.sheet)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        number, data = self.store.db.execute(
+            "SELECT number, data FROM row WHERE sheet = ? ORDER BY number LIMIT 1 OFFSET ?",
+            (self.sheet, index),
+        ).fetchone()
+        return self.store.row(self.sheet, number, data)
+
+    def about(self, person: str) -> list[Row]:
+        return self.store.about(self.sheet, person)
+
+    def people(self) -> list[str]:
+        return [
+            person
+            for (person,) in self.store.db.execute(
+                "SELECT person FROM row WHERE sheet = ? AND person IS NOT NULL ORDER BY number",
+                (self.sheet,),
+            )
+        ]

@@ -1,0 +1,170 @@
+"""Memory flat in N (issue 13): a run holds neither the person-keyed sheets' rows (they
+are in an SQLite file for the run, ``ingest.store``) nor anyone's facts (derived when
+read, ``facts.FactsOnDemand``). These tests check the rows and facts read back are the
+ones a reading in memory gives, down to each cell's ref, and that the file goes away."""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from test_ingest import AS_OF, CYCLE, PEOPLE, write
+
+from talentrules import decide, facts
+from talentrules.errors import ValidationError
+from talentrules.ingest import load_workbook
+from talentrules.ingest.store import RowStore, StoredRows
+from talentrules.model import PERSON_COLUMN, Panel, PersonRows
+from talentrules.paths import sample_workbook
+from talentrules.run import evaluate_workbook
+
+EVIDENCE = [
+    ["employee_id", "signal", "observed_on", "source_type", "context"],
+    ["E2", "H-DEV", AS_OF, "Peer", "Project"],
+    ["E1", "H-DEV", AS_OF, "Peer", None],
+    ["E2", "H-RSP", AS_OF, "Manager", "Crisis"],
+]
+
+
+def in_memory(panel: Panel) -> Panel:
+    """The same panel with every sheet's rows read out into lists."""
+    return Panel(
+        panel.path,
+        panel.sha256,
+        panel.size,
+        {sheet: list(rows) for sheet, rows in panel.rows.items()},
+        panel.problems,
+        panel.accounts,
+        panel.rejected,
+        panel.ignored_sheets,
+        panel.found,
+        panel.fallback_as_of,
+    )
+
+
+def test_person_rows_are_stored_and_read_back_with_their_cells(tmp_path: Path) -> None:
+    sheets = {"Cycle": CYCLE, "Employees": PEOPLE, "Evidence": EVIDENCE}
+    panel = load_workbook(write(tmp_path, sheets))
+    assert not panel.errors
+    for sheet in ("Employees", "Evidence"):
+        assert isinstance(panel.rows[sheet], StoredRows)
+    assert isinstance(panel.rows["Cycle"], list)  # a small sheet stays in memory
+    evidence = panel.rows["Evidence"]
+    assert len(evidence) == 3 and [r.number for r in evidence] == [2, 3, 4]
+    first = evidence[0]
+    assert first.get("signal") == "H-DEV" and first.get("observed_on") == AS_OF
+    assert first.ref("signal") == "Evidence!B2" and first.ref("context") == "Evidence!E2"
+    # A contract column absent from the sheet points at its name, as when read.
+    absent = [c for c in first.cells if c not in EVIDENCE[0]]
+    assert absent and first.ref(absent[0]) == f"Evidence!{absent[0]}"
+    about = panel.about("Evidence", "E2")
+    assert [(r.number, r.get("signal")) for r in about] == [(2, "H-DEV"), (4, "H-RSP")]
+    assert about == in_memory(panel).about("Evidence", "E2")
+    assert panel.about("Evidence", "nobody") == []
+    assert evidence[-1].number == 4 and evidence[1:] == list(evidence)[1:]
+
+
+def test_rejected_rows_leave_the_store_and_the_account_balances(tmp_path: Path) -> None:
+    evidence = [*EVIDENCE, ["E9", "H-DEV", AS_OF, "Peer", None]]  # E9 is nobody
+    panel = load_workbook(
+        write(tmp_path, {"Cycle": CYCLE, "Employees": PEOPLE, "Evidence": evidence})
+    )
+    (error,) = panel.errors
+    assert error.cell == "A5" and "E9" in error.message
+    assert [r.number for r in panel.rows["Evidence"]] == [2, 3, 4]
+    account = next(a for a in panel.accounts if a.sheet == "Evidence")
+    assert (account.read, account.loaded, account.rejected) == (4, 3, 1)
+    assert panel.rejected[0].number == 5 and panel.rejected[0].who == "E9"
+
+
+def test_csv_rows_keep_file_line_and_header(tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name, rows in {"Cycle": CYCLE, "Employees": PEOPLE, "Evidence": EVIDENCE}.items():
+        text = "\n".join(",".join("" if v is None else str(v) for v in row) for row in rows)
+        (folder / f"{name}.csv").write_text(text + "\n", encoding="utf-8")
+    panel = load_workbook(folder)
+    assert not panel.errors
+    (row, _) = panel.about("Evidence", "E2")
+    assert row.ref("signal") == "Evidence.csv:2:signal" and row.number == 2
+
+
+def test_the_file_is_deleted_when_the_run_is_dropped(tmp_path: Path) -> None:
+    panel = load_workbook(write(tmp_path, {"Cycle": CYCLE, "Employees": PEOPLE}))
+    rows = panel.rows["Employees"]
+    assert isinstance(rows, StoredRows)
+    folder = rows.store.folder
+    assert os.path.exists(rows.store.path)
+    del panel, rows
+    gc.collect()
+    assert not os.path.exists(folder)
+
+
+def test_the_file_is_deleted_when_a_workbook_is_refused(tmp_path: Path) -> None:
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("talentrules-rows-*"))
+    people = [*PEOPLE, ["E2", "Bo again", None]]  # a duplicate id: an error
+    with pytest.raises(ValidationError):
+        evaluate_workbook(write(tmp_path, {"Cycle": CYCLE, "Employees": people}))
+    gc.collect()
+    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("talentrules-rows-*")) <= before
+
+
+def test_a_killed_runs_folder_is_removed_by_the_next_run() -> None:
+    live = RowStore()
+    stale = Path(tempfile.mkdtemp(prefix="talentrules-rows-"))
+    (stale / "lock").touch()  # nobody holds its lock: its run was killed
+    (stale / "rows.sqlite").write_bytes(b"rows")
+    old = time.time() - 3600
+    for folder in (stale, Path(live.folder)):
+        os.utime(folder, (old, old))
+    RowStore().close()
+    assert not stale.exists()
+    assert os.path.exists(live.path)  # a live run's lock is held: kept
+    live.close()
+
+
+def test_closing_the_store_deletes_it() -> None:
+    store = RowStore()
+    assert os.path.isdir(store.folder)
+    store.close()
+    assert not os.path.exists(store.folder)
+
+
+def test_a_run_keeps_nobodys_facts_and_derives_the_same_ones() -> None:
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    assert isinstance(result.facts, facts.FactsOnDemand)
+    everyone = facts.compute_facts(
+        in_memory(result.panel),
+        result.rulebook.vocabulary,
+        facts.load_catalogue(result.rules_dir / facts.CATALOGUE_FILE),
+    )
+    assert [p.employee_id for p in everyone] == [r.employee_id for r in result.results]
+    kept = decide.facts_read(result.rulebook)
+    assert kept  # the allocation ranks on facts (readiness, ...)
+    for person, r in zip(everyone, result.results, strict=True):
+        assert result.facts[person.employee_id] == person
+        assert r.person == person
+        assert r.kept == {name: person.values[name] for name in kept}
+
+
+def test_workers_derive_the_facts_the_parent_would() -> None:
+    one = evaluate_workbook(sample_workbook(), jobs=1)
+    two = evaluate_workbook(sample_workbook(), jobs=2)
+    assert [(r.evaluation, r.kept) for r in one.results] == [
+        (r.evaluation, r.kept) for r in two.results
+    ]
+
+
+def test_every_person_keyed_sheet_is_stored(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(sample_workbook(), read_only=True)
+    tabs = set(wb.sheetnames)
+    wb.close()
+    panel = load_workbook(sample_workbook())
+    for sheet in PERSON_COLUMN:
+        if sheet in tabs:
+            assert isinstance(panel.rows[sheet], PersonRows), sheet
