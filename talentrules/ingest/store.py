@@ -53,8 +53,17 @@ _PREFIX = "talentrules-rows-"
 _LOCK = "lock"  # held (flock) by the process that made the folder while it lives
 
 
-def _remove(folder: str, owner: int, lock: int) -> None:
-    if os.getpid() == owner:  # never from a forked worker: the file is its parent's
+def _remove(
+    folder: str, owner: int, lock: int, connections: list[tuple[int, sqlite3.Connection]]
+) -> None:
+    # Each process closes the connections it opened (Python 3.13 warns of one left to
+    # the collector); one inherited through a fork is its parent's to close.
+    pid = os.getpid()
+    for opened_by, connection in connections:
+        if opened_by == pid:
+            connection.close()
+    connections.clear()
+    if pid == owner:  # never from a forked worker: the file is its parent's
         shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.close(lock)
@@ -88,7 +97,10 @@ class RowStore:
         self.path = os.path.join(self.folder, "rows.sqlite")
         lock = os.open(os.path.join(self.folder, _LOCK), os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._finalizer = weakref.finalize(self, _remove, self.folder, os.getpid(), lock)
+        self._connections: list[tuple[int, sqlite3.Connection]] = []
+        self._finalizer = weakref.finalize(
+            self, _remove, self.folder, os.getpid(), lock, self._connections
+        )
         self._owner = -1
         self._db: sqlite3.Connection | None = None
         self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
@@ -110,6 +122,7 @@ class RowStore:
         if self._db is None or self._owner != os.getpid():
             self._db = sqlite3.connect(self.path, check_same_thread=False)
             self._owner = os.getpid()
+            self._connections.append((self._owner, self._db))
         return self._db
 
     def __getstate__(self) -> dict[str, object]:
@@ -119,13 +132,14 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1)  # never removes
+        self._connections = []
+        # Closes this worker's connection, never removes the file.
+        self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
         self._owner, self._db, self._pending = -1, None, []
 
     def close(self) -> None:
-        """Delete the file (the store is unusable after)."""
-        if self._db is not None and self._owner == os.getpid():
-            self._db.close()
+        """Close this process's connection and delete the file (the store is unusable
+        after)."""
         self._db = None
         self._finalizer()
 
