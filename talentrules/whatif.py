@@ -290,10 +290,9 @@ def what_if(
         files = _Parameters(open_rules(real.rules_dir), parameters)
         rulebook = load_rulebook(files)
         catalogue = facts_module.load_catalogue(files) if files.has(CATALOGUE_FILE) else None
-        derived = {
-            p.employee_id: p
-            for p in facts_module.compute_facts(real.panel, rulebook.vocabulary, catalogue)
-        }[employee_id]
+        # Only this person's facts under the changed parameters, not everyone's.
+        derivation = facts_module.PanelDerivation(real.panel, rulebook.vocabulary, catalogue)
+        derived = derivation.person(real.employees[employee_id])
         for name, number in parameters.items():
             old = real.rulebook.parameters[name].value
             changes.append(Change(f"${name}", _shown(old), _shown(number), True))
