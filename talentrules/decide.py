@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -991,15 +991,15 @@ def allocate(
     cases: dict[str, Case] = {}
     wanted: dict[str, list[Evaluation]] = {}
     # Everyone's case is kept for the run: equal parts are one object, not one a person.
-    shared: dict[tuple[object, ...], tuple[object, ...]] = {}
+    shared: dict[tuple[Any, ...], Any] = {}
     for person in people:
         facts = persons_facts.get(person.employee_id, {})
         case = case_of(policy, person, facts, budget.cycle_id, labels)
         cases[person.employee_id] = Case(
-            shared.setdefault(case.values, case.values),  # type: ignore[arg-type]
-            shared.setdefault(case.ranks, case.ranks),  # type: ignore[arg-type]
+            shared.setdefault(case.values, case.values),
+            shared.setdefault(case.ranks, case.ranks),
             case.tie,
-            shared.setdefault(case.labels, case.labels),  # type: ignore[arg-type]
+            shared.setdefault(case.labels, case.labels),
         )
         for code in policy.recommended(person.outcomes):
             wanted.setdefault(code, []).append(person)
