@@ -192,12 +192,11 @@ class Panel:
         """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
         rows = self.rows.get(sheet, [])
         if isinstance(rows, PersonRows):
-            key = (sheet, person)
-            found = self._recent.get(key)
+            found = self._recent.get((sheet, person))
             if found is None:
                 if len(self._recent) >= _RECENT:
                     self._recent.clear()
-                found = self._recent[key] = tuple(rows.about(person))
+                found = self._recent[sheet, person] = tuple(rows.about(person))
             return list(found)
         if sheet not in self._grouped:  # rows in memory (made in code): grouped once
             column = PERSON_COLUMN[sheet]
