@@ -244,9 +244,11 @@ def _render_briefs(
     """Every brief in both formats, and the ``meanwhile`` tasks in this process (while
     the workers render, or after the briefs with one job). Returns the wall seconds of
     each task and the CPU seconds this process spent on it ("summary_cpu"...), and the
-    CPU seconds spent building the briefs' contexts, rendering and writing them, summed
-    over the workers ("briefs_context_cpu", "briefs_render_cpu", "briefs_write_cpu");
-    and the SHA-256 of every brief file, by its name in the folder."""
+    CPU seconds spent building the briefs' contexts, rendering and writing them and
+    making the trace lines, summed over the workers ("briefs_context_cpu",
+    "briefs_render_cpu", "briefs_write_cpu", "briefs_trace_cpu"); and the SHA-256 of
+    every brief file, by its name in the folder. Each span's trace lines are left in
+    the folder's TRACE_PARTS for ``_write_trace``."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     size = max(1, min(250, -(-total // (jobs * 4))))
     spans = [(i, min(i + size, total)) for i in range(0, total, size)]
