@@ -12,10 +12,10 @@ For each workbook, each in a fresh interpreter (``--child``) so that peaks do no
 - **evaluate** with ``--jobs 1`` and with ``--jobs N`` (default: the machine's cores),
   every output written (briefs in HTML and Markdown, summary, recommendations.xlsx and
   .json, trace.jsonl, manifest): wall seconds per stage (rulebook, ingest, facts,
-  engine, allocation from ``evaluate_workbook``; briefs, with the trace, summary and
-  results files the run's process writes meanwhile, and manifest from
-  ``write_outputs``), CPU seconds of the briefs' parts and of what the run's process
-  writes, CPU over all processes, the peak
+  engine, allocation from ``evaluate_workbook``; briefs and their trace lines, with the
+  summary and results files the run's process writes meanwhile and trace.jsonl chained
+  after, and manifest from ``write_outputs``), CPU seconds of the briefs' parts and of
+  what the run's process writes, CPU over all processes, the peak
   resident set of the run's process and of its largest worker
   (``resource.getrusage``), the output's size and the trace's bytes a person;
 - **ratios**, all from this one run: evaluate (jobs N) against openpyxl's read-only
@@ -140,10 +140,12 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
         lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
     lines.append(
         f"    (in briefs, CPU s: contexts {timings['briefs_context_cpu']:.2f}, templates "
-        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f}; "
-        f"this process {'meanwhile' if label != '--jobs 1' else 'after them'}: trace.jsonl "
-        f"{timings['trace_cpu']:.2f}, summary {timings['summary_cpu']:.2f}, "
-        f"recommendations .json and .xlsx {timings['files_cpu']:.2f})"
+        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f}, "
+        f"trace lines {timings.get('briefs_trace_cpu', 0.0):.2f}; "
+        f"this process {'meanwhile' if label != '--jobs 1' else 'after them'}: "
+        f"summary {timings['summary_cpu']:.2f}, "
+        f"recommendations .json and .xlsx {timings['files_cpu']:.2f}; "
+        f"then trace.jsonl chained {timings['trace_cpu']:.2f})"
     )
     return lines
 

@@ -16,6 +16,7 @@ Nothing here reads Excel or runs durable_rules: report calls it per brief.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -334,24 +335,37 @@ def _observations(
     """``count`` new observations of ``code``: on the cycle's as_of date, each by
     someone new, in a context the person's rows for the code do not have yet, and
     otherwise as changes.yaml's ``as`` says (by whom, with what energy and outcome)."""
-    contexts = list(EVIDENCE.column("context").values)
+    contexts = _CONTEXTS
     seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
     # Every column's cell, then the ones each observation sets itself.
-    same = {column.name: Cell(row.get(column.name), "what-if") for column in EVIDENCE.columns}
+    same = _same_cells(tuple(row.items()))
+    employee = Cell(person.employee_id, "what-if")
+    signal, observed_on = Cell(code, "what-if"), Cell(as_of, "what-if")
     rows = []
     for n in range(count):
-        values: dict[str, Value] = {
-            "evidence_id": f"what-if-{code}-{n}",
-            "employee_id": person.employee_id,
-            "signal": code,
-            "observed_on": as_of,
-            "context": fresh[n % len(fresh)],
-            "source_id": f"what-if-observer-{n}",
+        cells = {
+            **same,
+            "evidence_id": Cell(f"what-if-{code}-{n}", "what-if"),
+            "employee_id": employee,
+            "signal": signal,
+            "observed_on": observed_on,
+            "context": Cell(fresh[n % len(fresh)], "what-if"),
+            "source_id": Cell(f"what-if-observer-{n}", "what-if"),
         }
-        cells = {**same, **{name: Cell(value, "what-if") for name, value in values.items()}}
         rows.append(Row("Evidence", 0, cells))
     return rows
+
+
+_CONTEXTS: list[Value] = list(EVIDENCE.column("context").values)
+
+
+@functools.lru_cache(maxsize=64)
+def _same_cells(row: tuple[tuple[str, str], ...]) -> dict[str, Cell]:
+    """The cells every new observation of a change shares (``as``; the rest blank),
+    made once per change: a brief makes some thirty such rows."""
+    given = dict(row)
+    return {column.name: Cell(given.get(column.name), "what-if") for column in EVIDENCE.columns}
 
 
 def _fill(says: str, **values: object) -> str:

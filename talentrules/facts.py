@@ -292,10 +292,14 @@ def _measure(
     lines: list[_Line],
     as_of: dt.date | None,
     as_of_ref: Cells,
+    refs: bool = True,
 ) -> tuple[Value, Cells]:
-    """The fact's value over the rows that passed its tests, and the cells it read."""
+    """The fact's value over the rows that passed its tests, and the cells it read
+    (``refs=False``: none, for a what-if, which keeps only the value)."""
     measure = derivation.measure
     if measure == "count":
+        if not refs:
+            return len(lines), ()
         column = (
             derivation.where[-1].column if derivation.where else KEY_COLUMN[derivation.rows.sheet]
         )
@@ -304,14 +308,14 @@ def _measure(
         column = derivation.column or ""
         known = [line for line in lines if line.values.get(column) is not None]
         distinct = len({line.values[column] for line in known})
-        return distinct, tuple([line.ref(column) for line in known])
+        return distinct, tuple([line.ref(column) for line in known]) if refs else ()
     if measure == "percent":
         if not lines:
             return 0, ()
         matched = sum(line.passed & matching == matching for line in lines)
         column = derivation.matching[-1].column
         share = round(100.0 * matched / len(lines), 2)
-        return _number(share), tuple([line.ref(column) for line in lines])
+        return _number(share), tuple([line.ref(column) for line in lines]) if refs else ()
     dated = [line for line in lines if isinstance(line.values.get("observed_on"), dt.date)]
     if not dated:
         return blank_value(spec), ()
@@ -321,10 +325,14 @@ def _measure(
     first, last = oldest.values["observed_on"], newest.values["observed_on"]
     assert isinstance(first, dt.date) and isinstance(last, dt.date)
     if measure == "months_spanned":
-        refs = tuple(dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on"))))
-        return whole_months(first, last), refs
+        if not refs:
+            return whole_months(first, last), ()
+        cells = tuple(dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on"))))
+        return whole_months(first, last), cells
     if as_of is None:
         return None, ()
+    if not refs:
+        return whole_months(last, as_of), ()
     return whole_months(last, as_of), (newest.ref("observed_on"), *as_of_ref)
 
 
@@ -762,7 +770,9 @@ class Changeable:
             if not rows:
                 continue  # each measure of no rows is its blank value: unchanged
             for spec, derivation, matching in facts:
-                found[spec.name] = _measure(spec, derivation, matching, rows, self.as_of, ())[0]
+                found[spec.name] = _measure(
+                    spec, derivation, matching, rows, self.as_of, (), refs=False
+                )[0]
         return found
 
     def _family(self, member: object) -> list[_Line]:

@@ -150,6 +150,9 @@ class RejectedRow:
     who: str = ""
 
 
+_RECENT = 16  # (sheet, person) reads Panel.about remembers: a person's sheets, twice over
+
+
 @dataclass
 class Panel:
     """Everything read from one workbook: the only input later stages need."""
@@ -171,6 +174,11 @@ class Panel:
     _grouped: dict[str, dict[str, list[Row]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The last few persons' rows read from disk: a brief, its facts and its trace line
+    # read the same person's rows some fourteen times (cleared when full: flat).
+    _recent: dict[tuple[str, str], tuple[Row, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def errors(self) -> list[Problem]:
@@ -184,7 +192,12 @@ class Panel:
         """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
         rows = self.rows.get(sheet, [])
         if isinstance(rows, PersonRows):
-            return rows.about(person)
+            found = self._recent.get((sheet, person))
+            if found is None:
+                if len(self._recent) >= _RECENT:
+                    self._recent.clear()
+                found = self._recent[sheet, person] = tuple(rows.about(person))
+            return list(found)
         if sheet not in self._grouped:  # rows in memory (made in code): grouped once
             column = PERSON_COLUMN[sheet]
             grouped: dict[str, list[Row]] = {}

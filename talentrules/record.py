@@ -288,6 +288,28 @@ def trace_lines(result: RunResult) -> Iterator[str]:
     return chain(trace_record(result, i) for i in range(len(result.results)))
 
 
+def unchained_line(result: RunResult, index: int) -> tuple[str, int]:
+    """The index-th person's trace.jsonl line as ``chain`` writes it, but with ``prev``
+    left ``GENESIS``, and where that ``prev`` starts in it: ``rechain`` puts in the
+    hash of the line before. So the lines can be made out of order, in the processes
+    that render the briefs, and chained in order after."""
+    line = canonical({**trace_record(result, index), CHAIN_KEY: {"line": index + 1, "prev": ""}})
+    # A JSON string holds no bare '"', so the chain's text is found where it is: at
+    # the top level, its key sorted among the others.
+    marker = f'"{CHAIN_KEY}":{{"line":{index + 1},"prev":"'
+    at = line.index(marker) + len(marker)
+    return line[:at] + GENESIS + line[at:], at
+
+
+def rechain(lines: Iterable[tuple[str, int]], prev: str = GENESIS) -> Iterator[str]:
+    """``unchained_line``'s lines, in order, each with the hash of the one before: the
+    lines ``chain`` writes."""
+    for text, at in lines:
+        line = text[:at] + prev + text[at + len(GENESIS) :]
+        prev = sha256_text(line)
+        yield line
+
+
 # --------------------------------------------------------------------------------------
 # The manifest
 # --------------------------------------------------------------------------------------

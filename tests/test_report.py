@@ -830,3 +830,26 @@ def test_recommendations_json_is_written_as_the_data_dumps(tmp_path: Path) -> No
     write_recommendations(result, namer, tmp_path / "r.json")
     expected = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     assert (tmp_path / "r.json").read_text(encoding="utf-8") == expected
+
+
+def test_trace_lines_made_by_the_workers_chain_as_the_run_does(tmp_path: Path) -> None:
+    # The brief workers make each person's trace line with "prev" left blank and the
+    # parent chains them in order: the file must be the chain record.trace_lines makes,
+    # also with ids that hold the chain's own text, quotes, tabs and line breaks.
+    from talentrules import record
+
+    tricky = ['T"chain":{"line":1,"prev":"', "T\tab", "T\nline", "T\\", "Tñ\u2028x"]
+    ids = [*tricky, *(f"P{n:04d}" for n in range(150))]
+    employees = [person(i, f"Person {n}") for n, i in enumerate(ids)]
+    evidence = [e for n, i in enumerate(ids[::4]) for e in evidence_for(i, 10 * n)]
+    run = evaluate_workbook(write_workbook(tmp_path / "tricky.xlsx", employees, evidence), jobs=1)
+    expected = [*record.trace_lines(run)]
+    assert {json.loads(line)["employee_id"] for line in expected} >= set(tricky)
+    parts = [record.unchained_line(run, i) for i in range(len(run.results))]
+    assert [*record.rechain(parts)] == expected
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        write_outputs(run, out, jobs=jobs)
+        text = (out / "trace.jsonl").read_text(encoding="utf-8")
+        assert text == "".join(f"{line}\n" for line in expected)
+        assert not (out / ".trace-parts").exists()

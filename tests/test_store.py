@@ -69,6 +69,24 @@ def test_person_rows_are_stored_and_read_back_with_their_cells(tmp_path: Path) -
     assert evidence[-1].number == 4 and evidence[1:] == list(evidence)[1:]
 
 
+def test_rows_read_again_are_the_stored_ones_whatever_the_reader_did() -> None:
+    # Panel.about remembers the last few (sheet, person) reads (a brief asks for the
+    # same person's rows some fourteen times): every read, in any order, past what it
+    # remembers too, gives what the store holds, and a list a reader changed does not.
+    import random
+
+    panel = load_workbook(sample_workbook())
+    memory = in_memory(panel)
+    people = sorted(set(panel.people("Employees")))
+    reads = [(sheet, p) for p in people for sheet in ("Employees", "Evidence", "Teams")]
+    random.Random(13).shuffle(reads)
+    for sheet, person in reads * 2:
+        got = panel.about(sheet, person)
+        assert got == memory.about(sheet, person), (sheet, person)
+        got.clear()  # the caller's list is its own
+        assert panel.about(sheet, person) == memory.about(sheet, person)
+
+
 def test_rejected_rows_leave_the_store_and_the_account_balances(tmp_path: Path) -> None:
     evidence = [*EVIDENCE, ["E9", "H-DEV", AS_OF, "Peer", None]]  # E9 is nobody
     panel = load_workbook(

@@ -9,7 +9,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,10 +43,12 @@ class Written:
     outdir: Path
     briefs: int  # people with a brief (each in HTML and Markdown)
     # Wall seconds: "briefs" (all of it, with what this process writes meanwhile:
-    # "trace", "summary" and "files", recommendations.json and .xlsx; with one job
-    # after the briefs), "manifest" (hooks and manifest.json, last). CPU seconds:
-    # "trace_cpu", "summary_cpu", "files_cpu" of this process; "briefs_context_cpu",
-    # "briefs_render_cpu" (templates), "briefs_write_cpu" summed over the workers.
+    # "summary" and "files", recommendations.json and .xlsx; with one job after the
+    # briefs; then "trace", trace.jsonl chained from the workers' lines), "manifest"
+    # (hooks and manifest.json, last). CPU seconds: "trace_cpu", "summary_cpu",
+    # "files_cpu" of this process; "briefs_context_cpu", "briefs_render_cpu"
+    # (templates), "briefs_write_cpu", "briefs_trace_cpu" (the trace lines) summed
+    # over the workers.
     timings: dict[str, float]
     # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
     notes: tuple[str, ...] = ()
@@ -62,19 +64,24 @@ def _start_renderer(state: dict[str, Any]) -> None:
 
 
 # What a worker sends back for a span of people: how many, CPU seconds building the
-# contexts, rendering and writing, and each file written with the SHA-256 of its bytes.
-Batch = tuple[int, float, float, float, list[tuple[str, str]]]
+# contexts, rendering, writing and making the trace lines, and each file written with
+# the SHA-256 of its bytes.
+Batch = tuple[int, float, float, float, float, list[tuple[str, str]]]
+TRACE_PARTS = ".trace-parts"  # in the workspace: each span's trace lines, until chained
 
 
 def _render_span(span: tuple[int, int]) -> Batch:
     """Build, render and write the briefs of people ``span``, in CPU seconds so that a
     busy machine does not distort the split. Each file is hashed as it is written, so
-    that the manifest need not read 20,000 files back at the end of the run."""
+    that the manifest need not read 20,000 files back at the end of the run. The
+    span's trace lines are made here too, while the person's facts are at hand (a
+    brief derives them), and left in a file of the span for ``_write_trace``."""
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
-    building = rendering = writing = 0.0
+    building = rendering = writing = tracing = 0.0
     hashes: list[tuple[str, str]] = []
+    lines: list[str] = []
     for index in range(*span):
         start = time.process_time()
         context = builder.brief(index)
@@ -88,10 +95,21 @@ def _render_span(span: tuple[int, int]) -> Batch:
             data = text.encode("utf-8")
             (folder / name).write_bytes(data)
             hashes.append((name, hashlib.sha256(data).hexdigest()))
+        written = time.process_time()
+        line, at = record.unchained_line(builder.result, index)
+        lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
         building += built - start
         rendering += rendered - built
-        writing += time.process_time() - rendered
-    return span[1] - span[0], building, rendering, writing, hashes
+        writing += written - rendered
+        tracing += time.process_time() - written
+    start = time.process_time()
+    _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
+    tracing += time.process_time() - start
+    return span[1] - span[0], building, rendering, writing, tracing, hashes
+
+
+def _trace_part(folder: Path, start: int) -> Path:
+    return folder / TRACE_PARTS / f"{start:012d}.txt"
 
 
 def check_outdir(outdir: str | Path, force: bool = False) -> None:
@@ -181,13 +199,16 @@ def _write_all(
 
     # What the parent writes while the workers render the briefs (after them with one job).
     meanwhile: list[tuple[str, Callable[[], object]]] = [
-        ("trace", lambda: _write_trace(result, folder)),
         ("summary", summary),
         ("files", files),
     ]
     total = len(result.results)
     briefs, hashes = _render_briefs(builder, renderer, folder, total, jobs, progress, meanwhile)
     timings.update(briefs)
+    start, cpu = time.perf_counter(), time.process_time()
+    _write_trace(folder, total)
+    timings["trace"] = time.perf_counter() - start
+    timings["trace_cpu"] = time.process_time() - cpu
     timings["briefs"] = time.perf_counter() - clock
     clock = time.perf_counter()
     for hook in hooks:
@@ -222,25 +243,29 @@ def _render_briefs(
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Every brief in both formats, and the ``meanwhile`` tasks in this process (while
     the workers render, or after the briefs with one job). Returns the wall seconds of
-    each task and the CPU seconds this process spent on it ("trace_cpu"...), and the
-    CPU seconds spent building the briefs' contexts, rendering and writing them, summed
-    over the workers ("briefs_context_cpu", "briefs_render_cpu", "briefs_write_cpu");
-    and the SHA-256 of every brief file, by its name in the folder."""
+    each task and the CPU seconds this process spent on it ("summary_cpu"...), and the
+    CPU seconds spent building the briefs' contexts, rendering and writing them and
+    making the trace lines, summed over the workers ("briefs_context_cpu",
+    "briefs_render_cpu", "briefs_write_cpu", "briefs_trace_cpu"); and the SHA-256 of
+    every brief file, by its name in the folder. Each span's trace lines are left in
+    the folder's TRACE_PARTS for ``_write_trace``."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     size = max(1, min(250, -(-total // (jobs * 4))))
     spans = [(i, min(i + size, total)) for i in range(0, total, size)]
+    (folder / TRACE_PARTS).mkdir()
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
-    done, building, rendering, writing = 0, 0.0, 0.0, 0.0
+    done, building, rendering, writing, tracing = 0, 0.0, 0.0, 0.0, 0.0
     timings: dict[str, float] = {}
     hashes: dict[str, str] = {}  # each brief's SHA-256, as its worker wrote it
 
     def count(batch: Batch) -> None:
-        nonlocal done, building, rendering, writing
+        nonlocal done, building, rendering, writing, tracing
         done += batch[0]
         building += batch[1]
         rendering += batch[2]
         writing += batch[3]
-        hashes.update(batch[4])
+        tracing += batch[4]
+        hashes.update(batch[5])
         if progress is not None:
             progress("briefs", done, total)
 
@@ -287,12 +312,29 @@ def _render_briefs(
     timings["briefs_context_cpu"] = building
     timings["briefs_render_cpu"] = rendering
     timings["briefs_write_cpu"] = writing
+    timings["briefs_trace_cpu"] = tracing
     return timings, hashes
 
 
-def _write_trace(result: RunResult, folder: Path) -> None:
-    """Write trace.jsonl."""
-    with open(folder / "trace.jsonl", "w", encoding="utf-8", newline="\n") as handle:
-        for line in record.trace_lines(result):
+def _write_trace(folder: Path, total: int) -> None:
+    """Write trace.jsonl: the spans' lines (``_render_span``) in order, chained
+    (``record.rechain``); the spans' files are removed."""
+    parts = sorted((folder / TRACE_PARTS).iterdir())
+
+    def unchained() -> Iterator[tuple[str, int]]:
+        for part in parts:
+            with open(part, encoding="utf-8", newline="\n") as lines:
+                for text in lines:
+                    at, line = text.rstrip("\n").split("\t", 1)
+                    yield line, int(at)
+            part.unlink()
+
+    written = 0
+    with open(folder / record.TRACE, "w", encoding="utf-8", newline="\n") as handle:
+        for line in record.rechain(unchained()):
             handle.write(line)
             handle.write("\n")
+            written += 1
+    (folder / TRACE_PARTS).rmdir()
+    if written != total:  # a span lost: never a short trace
+        raise OutputError(f"trace.jsonl: {written} lines made for {total} people")
