@@ -1167,9 +1167,7 @@ def recommend(
     for allotment in allocation.allotments:
         mine.setdefault(allotment.employee_id, []).append(allotment)
     return {
-        e.employee_id: Recommendation(
-            e.employee_id, dict(e.outcomes), tuple(mine.get(e.employee_id, ()))
-        )
+        e.employee_id: Recommendation(e.employee_id, e.outcomes, tuple(mine.get(e.employee_id, ())))
         for e in sorted(evaluations, key=lambda e: e.employee_id)
     }
 

@@ -513,8 +513,11 @@ def write_manifest(
         folder, result, templates_dir=templates_dir, options=options, started=started, hashes=hashes
     )
     path = folder / MANIFEST
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    # json.dump writes the text as it is encoded (the bytes json.dumps gives): at
+    # 100,000 people the manifest lists 200,000 files, 25 MB of text not held at once.
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+        handle.write("\n")
     return path
 
 
