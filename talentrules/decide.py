@@ -649,7 +649,7 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
 # --- allocation ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Case:
     """How strong one person's case is, as the allocation policy ranks it."""
 
@@ -670,7 +670,7 @@ class Case:
         return ", ".join(f"{self.label(n)} {v}" for n, (_, v) in enumerate(self.values))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Allotment:
     """One recommended investment for one person, and what became of it."""
 
@@ -1128,7 +1128,7 @@ class Override:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Recommendation:
     """What the system recommends for one person, and beside it what the panel decided."""
 

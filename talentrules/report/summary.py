@@ -52,12 +52,13 @@ EMPLOYEE_ENUMS = {
 
 class Names:
     """Each person's name as the summary shows it, read from the Employees rows once
-    (they are on disk, ``ingest.store``), and equal notes made one string."""
+    (they are on disk, ``ingest.store``), and equal texts (notes, investments' names,
+    fallbacks) made one string."""
 
     def __init__(self, employees: Mapping[str, Row], namer: Namer) -> None:
         self.employees, self.namer = employees, namer
         self.names: dict[str, str] = {}
-        self.notes: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
 
     def name(self, employee_id: str) -> str:
         name = self.names.get(employee_id)
@@ -67,8 +68,8 @@ class Names:
             self.names[employee_id] = name
         return name
 
-    def note(self, note: str) -> str:
-        return self.notes.setdefault(note, note)
+    def text(self, text: str) -> str:
+        return self.texts.setdefault(text, text)
 
     def ref(self, employee_id: str, note: str) -> PersonRef:
         """As ``RunView.ref`` makes it."""
@@ -91,7 +92,7 @@ class People(Sequence[PersonRef]):
     def add(self, employee_id: str, note: str = "") -> None:
         self._names.name(employee_id)
         self._ids.append(employee_id)
-        self._notes.append(self._names.note(note))
+        self._notes.append(self._names.text(note))
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -122,6 +123,13 @@ class People(Sequence[PersonRef]):
 
     def __repr__(self) -> str:
         return f"People({len(self)} people)"
+
+
+def _ref(view: RunView, employee_id: str, note: str = "") -> PersonRef:
+    """``view.ref``, its name and note shared with the summary's other lists."""
+    names = names_of(view)
+    names.name(employee_id)
+    return names.ref(employee_id, names.text(note))
 
 
 def names_of(view: RunView) -> Names:
@@ -170,7 +178,7 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         exceptions=exceptions(view),
         balance=balance_lines(view),
         overrides=tuple(
-            OverrideLine(view.ref(o.employee_id), override_item(o, view.investment_name))
+            OverrideLine(_ref(view, o.employee_id), override_item(o, view.investment_name))
             for o in decisions.overrides
         ),
         override_directions=tuple(sorted(counts["direction"].items())),
@@ -279,17 +287,18 @@ def waitlist(view: RunView) -> tuple[WaitItem, ...]:
     """Everyone waitlisted with the panel's decisions counted: what decided it, and the
     fallback."""
     items = []
+    text = names_of(view).text
     for code in [c.code for c in view.plan.codes]:
         for eid, entries in view.plan.plans.items():
             for entry in entries:
                 if entry.code == code and entry.status == "waitlisted":
                     items.append(
                         WaitItem(
-                            view.ref(eid),
+                            _ref(view, eid),
                             code,
-                            view.investment_name(code),
+                            text(view.investment_name(code)),
                             entry.short or entry.reason,
-                            _fallback_words(view, entry.fallback, entry.fallback_reason),
+                            text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
                         )
                     )
     return tuple(items)
@@ -312,8 +321,8 @@ def unseated(view: RunView) -> tuple[UnseatedLine, ...]:
         )
         lines.append(
             UnseatedLine(
-                view.ref(eid, note),
-                tuple(view.investment_name(e.code) for e in entries),
+                _ref(view, eid, note),
+                tuple(names_of(view).text(view.investment_name(e.code)) for e in entries),
                 fallback,
             )
         )
@@ -519,7 +528,7 @@ def balance_lines(view: RunView) -> tuple[BalanceLine, ...]:
             continue
         lines.append(
             BalanceLine(
-                person=view.ref(r.employee_id),
+                person=_ref(view, r.employee_id),
                 team_size=shown(team.get("team_size")) if team else UNKNOWN,
                 on_time_rate=percent(team.get("on_time_rate")) if team else UNKNOWN,
                 policy_incidents=shown(team.get("policy_incidents")) if team else UNKNOWN,
