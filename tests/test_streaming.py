@@ -102,3 +102,18 @@ def test_equal_evaluations_share_their_parts() -> None:
         engine._DICTS.clear()
     assert a is b and a == c and a is not c and list(c) == ["track", "verdict"]
     assert d == {"verdict": ["not", "hashable"]}
+
+
+def test_the_manifest_lists_files_in_the_order_of_sorted_paths(tmp_path: Path) -> None:
+    # The manifest's files were listed as sorted(folder.rglob("*")); they are listed as
+    # names now (200,000 Path objects at 100,000 people), in the same order.
+    from talentrules.record import _file_names
+
+    for name in ("a", "a-b", "a.b", "briefs/x.md", "briefs/x-y.md", "briefs.x", "b/c/d", "b-c"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    expected = [
+        p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*")) if p.is_file()
+    ]
+    assert _file_names(tmp_path) == expected and "briefs/x.md" in expected
