@@ -983,16 +983,20 @@ def _results(
     """Evaluate a batch with the engine (the traces are built later, on demand, from
     ``source`` when given, else from the facts evaluated)."""
     rulebook = engine.rulebook
-    return [
-        Result(
-            p.employee_id,
-            engine.evaluate(p),
-            p if source is None else source,
-            rulebook,
-            {name: p.values.get(name) for name in keep},
+    results = []
+    for p in persons:
+        e = engine.evaluate(p)
+        shared = _shared((e.outcomes, e.fired, e.overruled, e.defaulted))  # as _unpack's
+        results.append(
+            Result(
+                p.employee_id,
+                Evaluation(e.employee_id, *shared),
+                p if source is None else source,
+                rulebook,
+                _shared({name: p.values.get(name) for name in keep}),
+            )
         )
-        for p in persons
-    ]
+    return results
 
 
 def _span(
