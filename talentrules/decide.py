@@ -649,7 +649,7 @@ def catalogue_problems(rulebook: Rulebook) -> list[str]:
 # --- allocation ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Case:
     """How strong one person's case is, as the allocation policy ranks it."""
 
@@ -670,7 +670,7 @@ class Case:
         return ", ".join(f"{self.label(n)} {v}" for n, (_, v) in enumerate(self.values))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Allotment:
     """One recommended investment for one person, and what became of it."""
 
@@ -1128,7 +1128,7 @@ class Override:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class Recommendation:
     """What the system recommends for one person, and beside it what the panel decided."""
 
@@ -1167,9 +1167,7 @@ def recommend(
     for allotment in allocation.allotments:
         mine.setdefault(allotment.employee_id, []).append(allotment)
     return {
-        e.employee_id: Recommendation(
-            e.employee_id, dict(e.outcomes), tuple(mine.get(e.employee_id, ()))
-        )
+        e.employee_id: Recommendation(e.employee_id, e.outcomes, tuple(mine.get(e.employee_id, ())))
         for e in sorted(evaluations, key=lambda e: e.employee_id)
     }
 

@@ -113,7 +113,7 @@ MAX_LIVE_SESSIONS = 1024  # per ruleset; we keep one
 SENTINEL = "s"  # the durable rule that fires for every person (see _Compiler.compile)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one a person, kept for the run
 class Result:
     """One person's conclusions, and the trace that justifies them on demand.
 
@@ -983,16 +983,20 @@ def _results(
     """Evaluate a batch with the engine (the traces are built later, on demand, from
     ``source`` when given, else from the facts evaluated)."""
     rulebook = engine.rulebook
-    return [
-        Result(
-            p.employee_id,
-            engine.evaluate(p),
-            p if source is None else source,
-            rulebook,
-            {name: p.values.get(name) for name in keep},
+    results = []
+    for p in persons:
+        e = engine.evaluate(p)
+        shared = _shared((e.outcomes, e.fired, e.overruled, e.defaulted))  # as _unpack's
+        results.append(
+            Result(
+                p.employee_id,
+                Evaluation(e.employee_id, *shared),
+                p if source is None else source,
+                rulebook,
+                _shared({name: p.values.get(name) for name in keep}),
+            )
         )
-        for p in persons
-    ]
+    return results
 
 
 def _span(
@@ -1017,14 +1021,18 @@ def _work(span: tuple[int, int]) -> bytes:
         return b"P" + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-# Tuples already seen in this run's evaluations (``_shared``), emptied when it ends.
+# Tuples and dicts already seen in this run's evaluations (``_shared``; a dict by its
+# items), emptied when it ends.
 _TUPLES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_DICTS: dict[tuple[Any, ...], dict[Any, Any]] = {}
 
 
 def _shared(value: Any) -> Any:
-    """``value`` with its strings interned and equal tuples of them made one: every
-    person's evaluation is kept for the run, and a worker's rule ids, decision names
-    and outcomes arrive as new copies for each, where one of each will do."""
+    """``value`` with its strings interned and equal tuples and dicts of them made one:
+    every person's evaluation is kept for the run, and a worker's rule ids, decision
+    names and outcomes arrive as new copies for each, where one of each will do (most
+    people share their outcomes, a dict of some 600 bytes, with many others; nothing
+    changes an evaluation once made)."""
     kind = type(value)
     if kind is str:
         return sys.intern(value)
@@ -1037,7 +1045,11 @@ def _shared(value: Any) -> Any:
     if kind is list:
         return [_shared(v) for v in value]
     if kind is dict:
-        return {_shared(k): _shared(v) for k, v in value.items()}
+        made = {_shared(k): _shared(v) for k, v in value.items()}
+        try:
+            return _DICTS.setdefault(tuple(made.items()), made)
+        except TypeError:  # something unhashable inside: kept as it is
+            return made
     return value
 
 
@@ -1064,7 +1076,7 @@ def _unpack(
             Evaluation(eid, outcomes, fired, overruled, defaulted),
             source,
             rulebook,
-            dict(zip(keep, kept, strict=True)),
+            _shared(dict(zip(keep, kept, strict=True))),
         )
         for source, (eid, outcomes, fired, overruled, defaulted, kept) in zip(
             sources, rows, strict=True
@@ -1152,6 +1164,7 @@ def run(
     finally:
         _WORKER.clear()
         _TUPLES.clear()
+        _DICTS.clear()
         if collecting:
             gc.enable()
     return results

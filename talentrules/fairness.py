@@ -8,7 +8,7 @@ the workbook (for Demographics only), is all it reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -47,7 +47,7 @@ UNKNOWN_CATEGORIES = frozenset(
 UNKNOWN = "Unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one a person
 class Subject:
     """One evaluated person as the fairness monitor sees them."""
 
@@ -237,10 +237,13 @@ def fairness_of(
 
 
 def _demographics(panel: Panel) -> dict[str, tuple[str, str]]:
+    # Equal pairs made one: a whole company's people fall into a few dozen groups.
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
     return {
-        str(row.get("employee_id")): (category(row.get("sex")), category(row.get("race_ethnicity")))
+        str(row.get("employee_id")): pairs.setdefault(pair, pair)
         for row in panel.rows.get("Demographics", [])
         if row.get("employee_id") is not None
+        for pair in [(category(row.get("sex")), category(row.get("race_ethnicity")))]
     }
 
 
@@ -259,12 +262,13 @@ class Selection:
 
 def _subjects(
     panel: Panel,
-    selections: Sequence[Selection],
+    selections: Iterable[Selection],
     rulebook: Rulebook,
     advantage_tracks: Sequence[str],
 ) -> tuple[list[Subject], int]:
     demographics = _demographics(panel)
     subjects = []
+    kinds: dict[frozenset[str], frozenset[str]] = {}  # equal selections made one
     missing = 0
     monitored = [d for d in rulebook.decisions.values() if d.fairness]
     for s in selections:
@@ -279,7 +283,8 @@ def _subjects(
             for _, track, status in s.investments
         ):
             chosen.add(allocated_measure(advantage_tracks))
-        subjects.append(Subject(s.employee_id, sex, race, frozenset(chosen)))
+        selected = frozenset(chosen)
+        subjects.append(Subject(s.employee_id, sex, race, kinds.setdefault(selected, selected)))
     return subjects, missing
 
 
@@ -295,18 +300,18 @@ def fairness(
     if not has_demographics(result.panel):
         return None
     catalogue = result.decisions.catalogue
-    selections = []
-    for r in result.results:
-        recommendation = result.decisions.recommendations.get(r.employee_id)
-        if decided and recommendation is not None:
-            outcomes = _decided_outcomes(result.rulebook, r.evaluation.outcomes, recommendation)
-            statuses = [(e.code, e.status) for e in result.plan.of(r.employee_id)]
-        else:
-            outcomes = r.evaluation.outcomes
-            allotments = recommendation.allocation if recommendation else ()
-            statuses = [(a.code, a.status) for a in allotments]
-        selections.append(
-            Selection(
+
+    def selections() -> Iterator[Selection]:  # one at a time: made for everyone
+        for r in result.results:
+            recommendation = result.decisions.recommendations.get(r.employee_id)
+            if decided and recommendation is not None:
+                outcomes = _decided_outcomes(result.rulebook, r.evaluation.outcomes, recommendation)
+                statuses = [(e.code, e.status) for e in result.plan.of(r.employee_id)]
+            else:
+                outcomes = r.evaluation.outcomes
+                allotments = recommendation.allocation if recommendation else ()
+                statuses = [(a.code, a.status) for a in allotments]
+            yield Selection(
                 r.employee_id,
                 outcomes,
                 tuple(
@@ -314,9 +319,9 @@ def fairness(
                     for code, status in statuses
                 ),
             )
-        )
+
     tracks = result.decisions.policy.advantage
-    subjects, missing = _subjects(result.panel, selections, result.rulebook, tracks)
+    subjects, missing = _subjects(result.panel, selections(), result.rulebook, tracks)
     return fairness_of(subjects, measures_of(result.rulebook, tracks), min_group, missing)
 
 

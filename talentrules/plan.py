@@ -25,6 +25,7 @@ Choices, and why:
 from __future__ import annotations
 
 import functools
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -49,7 +50,7 @@ PlanStatus = Literal["allocated", "waitlisted", "refused", "unavailable", "remov
 NEXT_CYCLE = "priority next cycle"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one or more a person, kept for the run
 class PlanEntry:
     """One investment in a person's plan once the panel's decisions are counted."""
 
@@ -365,7 +366,8 @@ def _with_fallbacks(
                 code, why = _fallback(
                     entry.code, have, policy, catalogue, budget, left, money, evaluation, facts
                 )
-                entry = replace(entry, fallback=code, fallback_reason=why)
+                # interned: most waitlisted people share their fallback's reason
+                entry = replace(entry, fallback=code, fallback_reason=sys.intern(why))
             updated.append(entry)
         plans[eid] = tuple(updated)
     return replace(plan, plans=plans)

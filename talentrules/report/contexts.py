@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,7 +417,7 @@ class GridCell:
     """One cell of a grid: a count and the people in it."""
 
     count: int = described("People in the cell.")
-    people: tuple[PersonRef, ...] = described("The people (names shown in the panel edition only).")
+    people: Sequence[PersonRef] = described("The people (names shown in the panel edition only).")
 
 
 @dataclass(frozen=True)
@@ -431,7 +431,7 @@ class Grid:
     cols: tuple[str, ...] = described("Column labels, left first.")
     cells: tuple[tuple[GridCell, ...], ...] = described("cells[row][col].")
     outside: int = described("People not placed because a rating is blank.")
-    unplaced: tuple[PersonRef, ...] = described(
+    unplaced: Sequence[PersonRef] = described(
         "Who is not placed, each note saying which rating is blank."
     )
 
@@ -513,7 +513,7 @@ class ExceptionGroup:
 
     title: str = described("The outcome, e.g. 'Ratings and evidence disagree'.")
     meaning: str = described("What it means and asks of the panel (its outcome text).")
-    people: tuple[PersonRef, ...] = described("Who has it; each note is the rule's message.")
+    people: Sequence[PersonRef] = described("Who has it; each note is the rule's message.")
 
 
 @dataclass(frozen=True)
@@ -671,7 +671,7 @@ class SummaryContext:
     warnings: tuple[str, ...] = described(
         "Every warning, naming its sheet and cell (the workbook is named once, above)."
     )
-    roster: tuple[PersonRef, ...] = described(
+    roster: Sequence[PersonRef] = described(
         "Everyone evaluated, with a link to their brief; the note holds heart verdict and track."
     )
     rules: tuple[RuleLine, ...] = described("The rule catalogue (appendix), in rulebook order.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,31 +41,33 @@ def recommendations_json(result: RunResult, namer: Namer) -> dict[str, Any]:
 
 def write_recommendations(result: RunResult, namer: Namer, path: Path) -> None:
     """Write recommendations.json as ``json.dumps(recommendations_json(...), indent=2,
-    ensure_ascii=False)`` writes it, byte for byte, one person at a time: the whole
-    document as objects and text is about 15 KB a person, and a run's memory must not
-    grow with the people it writes (issue 13)."""
-    text = json.dumps(_document(result, _PEOPLE), indent=2, ensure_ascii=False, allow_nan=False)
-    before, marker, after = text.partition(json.dumps(_PEOPLE[0]))
-    if not marker or after.find(marker) >= 0:
-        raise AssertionError("recommendations.json: the people's place was not found once")
+    ensure_ascii=False)`` writes it, byte for byte, as it is encoded: the people and the
+    waitlist are made one entry at a time (``_Entries``). The whole document as objects
+    and text is about 15 KB a person, and a run's memory must not grow with the people
+    it writes (issue 13)."""
+    total = len(result.results)
+    people = _Entries(lambda: (person_json(result, namer, i) for i in range(total)), total)
+    document = _document(result, people, lazy=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(before.removesuffix("[\n    "))
-        total = len(result.results)
-        if total == 0:
-            handle.write("[]")
-        for index in range(total):
-            person = json.dumps(
-                person_json(result, namer, index), indent=2, ensure_ascii=False, allow_nan=False
-            )
-            handle.write(("[\n    " if index == 0 else ",\n    ") + person.replace("\n", "\n    "))
-        if total:
-            handle.write("\n  ]")
-        handle.write(after.removeprefix("\n  ]"))
+        # json.dump with an indent encodes in Python, chunk by chunk: the same text as
+        # json.dumps, written as it comes (the C encoder, indent=None only, is not used).
+        json.dump(document, handle, indent=2, ensure_ascii=False, allow_nan=False)
         handle.write("\n")
 
 
-# Where write_recommendations puts the people: a text no value of a run can hold.
-_PEOPLE: list[Any] = ["\x00people\x00"]
+class _Entries(list[Any]):
+    """A JSON array made as it is written: json's encoder asks a list whether it is
+    empty and iterates it, and this one makes its entries then (``count`` of them)."""
+
+    def __init__(self, make: Callable[[], Iterator[Any]], count: int) -> None:
+        super().__init__()
+        self.make, self.length = make, count
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.make()
 
 
 def person_json(result: RunResult, namer: Namer, index: int) -> dict[str, Any]:
@@ -99,14 +102,34 @@ def person_json(result: RunResult, namer: Namer, index: int) -> dict[str, Any]:
     }
 
 
-def _document(result: RunResult, people: list[Any]) -> dict[str, Any]:
-    """The whole document around ``people``."""
+def _document(result: RunResult, people: list[Any], lazy: bool = False) -> dict[str, Any]:
+    """The whole document around ``people``; ``lazy``: the waitlist made as it is
+    written (``_Entries``), not as a list."""
     decisions = result.decisions
     policy = decisions.policy
     cycle = result.panel.cycle
     allocation = decisions.allocation
     plan = result.plan
     loads = {load.code: load for load in plan.codes}
+
+    def waiting() -> Iterator[dict[str, Any]]:
+        return (
+            {
+                "employee_id": e.employee_id,
+                "code": e.code,
+                "position": _position(result, e.employee_id, e.code),
+                "reason": e.reason,
+                "by": e.by,
+                "fallback": e.fallback,
+                "fallback_reason": e.fallback_reason,
+            }
+            for code in [c.code for c in plan.codes]
+            for es in plan.plans.values()
+            for e in es
+            if e.code == code and e.status == "waitlisted"
+        )
+
+    waitlist = _Entries(waiting, sum(1 for _ in waiting())) if lazy else list(waiting())
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "talentrules", "version": __version__},
@@ -149,21 +172,7 @@ def _document(result: RunResult, people: list[Any]) -> dict[str, Any]:
             for t in allocation.totals
         ],
         # With the panel's decisions counted: what the panel acts on.
-        "waitlist": [
-            {
-                "employee_id": e.employee_id,
-                "code": e.code,
-                "position": _position(result, e.employee_id, e.code),
-                "reason": e.reason,
-                "by": e.by,
-                "fallback": e.fallback,
-                "fallback_reason": e.fallback_reason,
-            }
-            for code in [c.code for c in plan.codes]
-            for es in plan.plans.values()
-            for e in es
-            if e.code == code and e.status == "waitlisted"
-        ],
+        "waitlist": waitlist,
         "unseated": [
             {
                 "employee_id": eid,

@@ -190,8 +190,7 @@ def _write_all(
     def summary() -> None:
         context = builder.summary(panel_edition=names)
         for name in ("summary.html", "summary.md"):
-            text = renderer.render(f"{name}.j2", context)
-            (folder / name).write_text(text, encoding="utf-8")
+            renderer.write(f"{name}.j2", context, folder / name)  # streamed: not one string
 
     def files() -> None:
         write_recommendations(result, namer, folder / RECOMMENDATIONS)

@@ -344,12 +344,33 @@ class Renderer:
     def render(self, name: str, context: BriefContext | SummaryContext, **extra: Any) -> str:
         """Render ``name`` with the context's fields as top-level variables (and
         ``extra``, e.g. the terminal's ``width`` for ``explain``)."""
+        template, variables = self._prepared(name, context, extra)
+        with self._rendering(name):
+            return template.render(variables)
+
+    def write(self, name: str, context: SummaryContext | BriefContext, path: Path) -> None:
+        """Render ``name`` into the file ``path`` piece by piece, as Jinja produces it
+        (``Template.generate``): the same bytes as ``render`` gives, without the whole
+        document in memory at once (a 100,000-person summary is tens of MB of text).
+        A failure leaves a partial file: write into a run's workspace (``outdir``)."""
+        template, variables = self._prepared(name, context, {})
+        with self._rendering(name), path.open("w", encoding="utf-8") as handle:
+            handle.writelines(template.generate(variables))
+
+    def _prepared(
+        self, name: str, context: BriefContext | SummaryContext, extra: dict[str, Any]
+    ) -> tuple[jinja2.Template, dict[str, Any]]:
         variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
         variables.update(extra)
-        template = self.template(name)
+        return self.template(name), variables
+
+    @contextlib.contextmanager
+    def _rendering(self, name: str) -> Iterator[None]:
+        """Render inside: within TEMPLATE_SECONDS of CPU, and a template's error an
+        OutputError naming its file and line."""
         try:
             with _time_limit(TEMPLATE_SECONDS):
-                return template.render(variables)
+                yield
         except OutputError:  # a template file that cannot be read (an include)
             raise
         except _TemplateTimeout as error:

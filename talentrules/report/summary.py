@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from talentrules.contract import EMPLOYEES
 from talentrules.decide import tie_break_words
@@ -39,6 +39,7 @@ from talentrules.report.contexts import (
     UnseatedLine,
     WaitItem,
 )
+from talentrules.report.names import Namer
 from talentrules.report.view import RunView, heading, one
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
 from talentrules.rulebook import Decision, Evaluation
@@ -47,6 +48,96 @@ from talentrules.trace import Fired
 EMPLOYEE_ENUMS = {
     column.name: tuple(column.values) for column in EMPLOYEES.columns if column.kind == "enum"
 }
+
+
+class Names:
+    """Each person's name as the summary shows it, read from the Employees rows once
+    (they are on disk, ``ingest.store``), and equal texts (notes, investments' names,
+    fallbacks) made one string."""
+
+    def __init__(self, employees: Mapping[str, Row], namer: Namer) -> None:
+        self.employees, self.namer = employees, namer
+        self.names: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+
+    def name(self, employee_id: str) -> str:
+        name = self.names.get(employee_id)
+        if name is None:
+            row = self.employees.get(employee_id)
+            name = shown(row.get("full_name")) if row else employee_id
+            self.names[employee_id] = name
+        return name
+
+    def text(self, text: str) -> str:
+        return self.texts.setdefault(text, text)
+
+    def ref(self, employee_id: str, note: str) -> PersonRef:
+        """As ``RunView.ref`` makes it."""
+        return PersonRef(
+            employee_id, self.names[employee_id], self.namer.brief(employee_id, "html"), note
+        )
+
+
+class People(Sequence[PersonRef]):
+    """People named in one of the summary's lists, held as ids and notes and made
+    ``PersonRef`` as a template reads them. The roster and the grids name everyone:
+    a PersonRef each, with a name, brief path and note of its own, was about 250 bytes
+    a person a list, and a 100,000-person run must stay within its memory (issue 13)."""
+
+    def __init__(self, names: Names) -> None:
+        self._names = names
+        self._ids: list[str] = []
+        self._notes: list[str] = []
+
+    def add(self, employee_id: str, note: str = "") -> None:
+        self._names.name(employee_id)
+        self._ids.append(employee_id)
+        self._notes.append(self._names.text(note))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> PersonRef: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PersonRef, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PersonRef | tuple[PersonRef, ...]:
+        if isinstance(index, slice):
+            pairs = zip(self._ids[index], self._notes[index], strict=True)
+            return tuple(self._names.ref(e, n) for e, n in pairs)
+        return self._names.ref(self._ids[index], self._notes[index])
+
+    def __iter__(self) -> Iterator[PersonRef]:
+        ref = self._names.ref
+        for employee_id, note in zip(self._ids, self._notes, strict=True):
+            yield ref(employee_id, note)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple, so not hashable
+
+    def __repr__(self) -> str:
+        return f"People({len(self)} people)"
+
+
+def _ref(view: RunView, employee_id: str, note: str = "") -> PersonRef:
+    """``view.ref``, its name and note shared with the summary's other lists."""
+    names = names_of(view)
+    names.name(employee_id)
+    return names.ref(employee_id, names.text(note))
+
+
+def names_of(view: RunView) -> Names:
+    """The run's ``Names``, made once (``view.shared``: a meeting's views share them)."""
+    found: Names | None = view.shared.get("names")
+    if found is None or found.namer is not view.namer:
+        found = view.shared["names"] = Names(view.result.employees, view.namer)
+    return found
 
 
 def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
@@ -87,7 +178,7 @@ def build_summary(view: RunView, panel_edition: bool = True) -> SummaryContext:
         exceptions=exceptions(view),
         balance=balance_lines(view),
         overrides=tuple(
-            OverrideLine(view.ref(o.employee_id), override_item(o, view.investment_name))
+            OverrideLine(_ref(view, o.employee_id), override_item(o, view.investment_name))
             for o in decisions.overrides
         ),
         override_directions=tuple(sorted(counts["direction"].items())),
@@ -196,17 +287,18 @@ def waitlist(view: RunView) -> tuple[WaitItem, ...]:
     """Everyone waitlisted with the panel's decisions counted: what decided it, and the
     fallback."""
     items = []
+    text = names_of(view).text
     for code in [c.code for c in view.plan.codes]:
         for eid, entries in view.plan.plans.items():
             for entry in entries:
                 if entry.code == code and entry.status == "waitlisted":
                     items.append(
                         WaitItem(
-                            view.ref(eid),
+                            _ref(view, eid),
                             code,
-                            view.investment_name(code),
+                            text(view.investment_name(code)),
                             entry.short or entry.reason,
-                            _fallback_words(view, entry.fallback, entry.fallback_reason),
+                            text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
                         )
                     )
     return tuple(items)
@@ -229,8 +321,8 @@ def unseated(view: RunView) -> tuple[UnseatedLine, ...]:
         )
         lines.append(
             UnseatedLine(
-                view.ref(eid, note),
-                tuple(view.investment_name(e.code) for e in entries),
+                _ref(view, eid, note),
+                tuple(names_of(view).text(view.investment_name(e.code)) for e in entries),
                 fallback,
             )
         )
@@ -302,8 +394,8 @@ def _grid(
     title: str,
     rows: Sequence[str],
     cols: Sequence[str],
-    cells: list[list[list[PersonRef]]],
-    unplaced: list[PersonRef],
+    cells: list[list[People]],
+    unplaced: People,
     axes: tuple[str, str],
 ) -> Grid:
     return Grid(
@@ -312,7 +404,7 @@ def _grid(
         col_axis=axes[1],
         rows=tuple(rows),
         cols=tuple(cols),
-        cells=tuple(tuple(GridCell(len(c), tuple(c)) for c in line) for line in cells),
+        cells=tuple(tuple(GridCell(len(c), c) for c in line) for line in cells),
         outside=len(unplaced),
         unplaced=tuple(unplaced),
     )
@@ -328,31 +420,33 @@ def grids(view: RunView) -> tuple[Grid, Grid]:
     """The 9-box (potential up, performance right), and the verdict against performance;
     who is not placed is named, with the blank rating."""
     result = view.result
-    nine: list[list[list[PersonRef]]] = [[[] for _ in range(3)] for _ in range(3)]
-    nine_out: list[PersonRef] = []
+    names = names_of(view)
+    nine = [[People(names) for _ in range(3)] for _ in range(3)]
+    nine_out = People(names)
     hearts = list(view.verdict.outcomes) if view.verdict else []
-    heart_cells: list[list[list[PersonRef]]] = [[[] for _ in range(5)] for _ in hearts]
-    heart_out: list[PersonRef] = []
+    heart_cells = [[People(names) for _ in range(5)] for _ in hearts]
+    heart_out = People(names)
     for r in result.results:
-        row = result.employees[r.employee_id]
+        eid = r.employee_id
+        row = result.employees[eid]
         outcomes = r.evaluation.outcomes
         heart = one(view.verdict, outcomes, "")
         track = one(view.track, outcomes, "")
-        ref = view.ref(r.employee_id, f"{heart}; {track}")
+        note = f"{heart}; {track}"
         performance, potential = row.get("performance"), row.get("potential")
         column = band(performance)
         if column is None or not isinstance(potential, int | float):
-            nine_out.append(view.ref(r.employee_id, _blank(row, ("performance", "potential"))))
+            nine_out.add(eid, _blank(row, ("performance", "potential")))
         else:
-            nine[3 - int(potential)][column].append(ref)
+            nine[3 - int(potential)][column].add(eid, note)
         if (
             isinstance(performance, int | float)
             and not isinstance(performance, bool)
             and heart in hearts
         ):
-            heart_cells[hearts.index(heart)][int(performance) - 1].append(ref)
+            heart_cells[hearts.index(heart)][int(performance) - 1].add(eid, note)
         else:
-            heart_out.append(view.ref(r.employee_id, _blank(row, ("performance",))))
+            heart_out.add(eid, _blank(row, ("performance",)))
     return (
         _grid(
             "9-box: potential against performance",
@@ -386,12 +480,13 @@ def _exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
     decision = view.exceptions
     if decision is None:
         return ()
-    flagged: dict[str, list[PersonRef]] = {}
+    names = names_of(view)
+    flagged = {outcome: People(names) for outcome in decision.outcomes}
     for r in view.result.results:
         for outcome, note in person_exceptions(view, r.evaluation, r.fired).items():
-            flagged.setdefault(outcome, []).append(view.ref(r.employee_id, note))
+            flagged.setdefault(outcome, People(names)).add(r.employee_id, note)
     return tuple(
-        ExceptionGroup(outcome, decision.text(outcome, "meaning"), tuple(flagged.get(outcome, ())))
+        ExceptionGroup(outcome, decision.text(outcome, "meaning"), flagged[outcome])
         for outcome in decision.outcomes
         if outcome != decision.default
     )
@@ -433,7 +528,7 @@ def balance_lines(view: RunView) -> tuple[BalanceLine, ...]:
             continue
         lines.append(
             BalanceLine(
-                person=view.ref(r.employee_id),
+                person=_ref(view, r.employee_id),
                 team_size=shown(team.get("team_size")) if team else UNKNOWN,
                 on_time_rate=percent(team.get("on_time_rate")) if team else UNKNOWN,
                 policy_incidents=shown(team.get("policy_incidents")) if team else UNKNOWN,
@@ -445,15 +540,15 @@ def balance_lines(view: RunView) -> tuple[BalanceLine, ...]:
     return tuple(lines)
 
 
-def roster(view: RunView) -> tuple[PersonRef, ...]:
+def roster(view: RunView) -> People:
     """Everyone evaluated, with the heart verdict and track."""
-    refs = []
+    refs = People(names_of(view))
     for r in view.result.results:
         outcomes = r.evaluation.outcomes
         heart = one(view.verdict, outcomes, "")
         track = one(view.track, outcomes, "")
-        refs.append(view.ref(r.employee_id, f"{heart}; {track}"))
-    return tuple(refs)
+        refs.add(r.employee_id, f"{heart}; {track}")
+    return refs
 
 
 def rule_catalogue(view: RunView) -> tuple[RuleLine, ...]:

@@ -11,7 +11,7 @@ from talentrules.errors import RuleConflictError
 from talentrules.rulebook.model import AllOf, Compare, Decision, Expr, Not, Rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one a person, kept for the run
 class Evaluation:
     """What evaluating one person gives, whichever evaluator produced it.
 
