@@ -34,7 +34,7 @@ from openpyxl.utils.datetime import (
     from_excel,
 )
 
-from talentrules.ingest.files import EXCEL_COLUMNS, EXCEL_ROWS, MAX_TEXT_EXPANSION
+from talentrules.ingest.files import EXCEL_COLUMNS, EXCEL_ROWS
 
 _NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -172,21 +172,66 @@ class DamagedCell(ValueError):
         self.error = error
 
 
-def read_rows(
-    archive: zipfile.ZipFile,
-    member: str,
+def cell_value(
+    kind: str,
+    text: str | None,
+    stored: bool,
+    formula: bool,
+    inline: str | None,
+    shown_as: tuple[str, bool, bool],
     book: Book,
-    max_col: int,
-    budget: TextBudget | None = None,
-) -> Iterator[tuple[int, list[RawCell | None]]]:
-    """(row number, cells by column from A) for every row element, in order.
+) -> tuple[object, str, int]:
+    """A stored cell -> (value, data type, characters shown from shared strings).
+
+    ``text`` is the <v>'s text (``stored``: there was a <v>), ``inline`` the text of an
+    <is>. Raises ValueError, IndexError, KeyError or OverflowError for a value that
+    cannot be what its type says; the caller names the cell.
+    """
+    if kind == "inlineStr":
+        return inline, "s", 0
+    if text is None:
+        if formula and not (stored and kind == "str"):  # str: "" was the result
+            return None, "f", 0  # Excel saves the value with the formula; this never was
+        return None, kind, 0
+    if kind == "s":
+        shared = book.strings[int(text)]
+        return shared, "s", len(shared)
+    if kind == "str":
+        return text, "s", 0
+    if kind == "b":
+        return text.strip() in ("1", "true"), "b", 0
+    if kind == "e":
+        return text, "e", 0
+    if kind == "d":
+        return dt.datetime.fromisoformat(text.rstrip("Z")), "d", 0
+    value, number_kind = numeric(text, shown_as, book.epoch)
+    return value, number_kind, 0
+
+
+def numeric(text: str, shown_as: tuple[str, bool, bool], epoch: dt.datetime) -> tuple[object, str]:
+    """A number cell's value: a date or duration when its format says so."""
+    number = _number(text)
+    if not shown_as[1]:
+        return number, "n"
+    try:
+        return from_excel(number, epoch, timedelta=shown_as[2]), "d"
+    except (OverflowError, ValueError):
+        return "#VALUE!", "e"
+
+
+def exact_rows(
+    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+) -> Iterator[tuple[int, list[RawCell | None], int]]:
+    """(row number, cells by column from A, characters shown from shared strings) for
+    every row element, in order: the reader for any well-formed sheet (``sheetrows``
+    scans the common case faster and falls back to this).
 
     Cells right of ``max_col`` are skipped (the scan counted them); a row holds
     ``None`` where it has no cell. Reading stops at the end of <sheetData>: what
     follows (merged ranges, hyperlinks, ...) is the scan's business, and would
     otherwise pile up in memory. Raises ``ReadLimitError`` past a limit.
     """
-    strings, formats, epoch = book.strings, book.formats, book.epoch
+    formats = book.formats
     general = formats[0]
     row_tags, cell_tags, value_tags, formula_tags, inline_tags = _ROW, _C, _V, _F, _IS
     # Cell references' letters -> column, and style ids -> format, as met: a sheet
@@ -196,7 +241,6 @@ def read_rows(
     last = 0
     held = 0  # elements built since the last row ended
     after_row = False
-    shown = 0  # characters shown by shared-string cells, charged to the budget per row
     with archive.open(member) as fh:
         for _, node in iterparse(fh):
             if node.tag not in row_tags:
@@ -224,6 +268,7 @@ def read_rows(
             last = number
             cells: list[RawCell | None] = []
             column = 0
+            shown = 0
             for c in node:
                 if c.tag not in cell_tags:
                     continue
@@ -243,7 +288,6 @@ def read_rows(
                 if column > max_col:
                     continue
                 try:
-                    kind = c.get("t", "n")
                     style = c.get("s")
                     shown_as = styles.get(style)
                     if shown_as is None:
@@ -252,40 +296,18 @@ def read_rows(
                         styles[style] = shown_as
                     text: str | None = None
                     formula = stored = False
-                    inline: Element | None = None
+                    inline: str | None = None
                     for part in c:
                         if part.tag in value_tags:
                             text, stored = part.text, True
                         elif part.tag in formula_tags:
                             formula = True
                         elif part.tag in inline_tags:
-                            inline = part
-                    value: object = None
-                    if kind == "inlineStr":
-                        value, kind = (_text(inline) if inline is not None else None), "s"
-                    elif text is None:
-                        if formula and not (stored and kind == "str"):  # str: "" was the result
-                            kind = "f"  # Excel saves the value with the formula; this never was
-                    elif kind == "s":
-                        value = strings[int(text)]
-                        shown += len(value)
-                    elif kind == "str":
-                        value, kind = text, "s"
-                    elif kind == "b":
-                        value = text.strip() in ("1", "true")
-                    elif kind == "e":
-                        value = text
-                    elif kind == "d":
-                        value = dt.datetime.fromisoformat(text.rstrip("Z"))
-                    else:
-                        number_value = _number(text)
-                        value, kind = number_value, "n"
-                        if shown_as[1]:
-                            try:
-                                value = from_excel(number_value, epoch, timedelta=shown_as[2])
-                                kind = "d"
-                            except (OverflowError, ValueError):
-                                value, kind = "#VALUE!", "e"
+                            inline = _text(part)
+                    value, kind, chars = cell_value(
+                        c.get("t", "n"), text, stored, formula, inline, shown_as, book
+                    )
+                    shown += chars
                 except (ValueError, IndexError, KeyError, OverflowError) as error:
                     # A stored value that cannot be what its type says (a shared string
                     # index out of range, a date that is not ISO, a style that is not a
@@ -297,14 +319,5 @@ def read_rows(
                     cells.append(RawCell(value, kind, shown_as[0]))
                 else:  # a cell repeated out of order: the later one wins, as in Excel
                     cells[column - 1] = RawCell(value, kind, shown_as[0])
-            if budget is not None and shown:
-                budget.left -= shown
-                shown = 0
-                if budget.left < 0:
-                    raise ReadLimitError(
-                        f"by row {number:,} its cells repeat shared strings into more than "
-                        f"{budget.allowed:,} characters, {MAX_TEXT_EXPANSION} times the text "
-                        "the file holds (a zip bomb?)"
-                    )
-            yield number, cells
+            yield number, cells, shown
             node.clear()  # keep memory flat: an emptied row element is all that stays
