@@ -58,14 +58,13 @@ _TOKENS = re.compile(
     f"{_WS}(?:"
     f"<row((?:{_ATTR})*+){_WS}(/?)>"
     "|(</row>)"
-    f'|<c(?: r="([A-Z]{{1,3}})[0-9]*+")?(?: s="([0-9]++)")?(?: t="([A-Za-z]++)")?'
+    f'|(<c)(?: r="([A-Z]{{1,3}})[0-9]*+")?(?: s="([0-9]++)")?(?: t="([A-Za-z]++)")?'
     "(?: ?/>|>"
     f"(<f(?:{_ATTR})*+ ?(?:/>|>{_TEXT}</f>))?"  # a formula: only whether there is one
-    f"(?:<v>(?!<)({_TEXT})</v>)?"  # (?!<): an empty <v></v> is not read here
+    f"(?:<v>(?!<)({_TEXT})</v>|(<v ?/>|<v></v>))?"  # a value, or an empty one
     f'(?:<is><t(?: xml:space="preserve")?>(?!<)({_TEXT})</t></is>)?'
     "</c>)"
-    "|(.))",
-    re.S,
+    "|([^ \t\n]))",  # (space no token takes is skipped: space between tokens is allowed)
 )
 _ROW_ATTR = re.compile(f'[ \t\n]+((?:({_NAME}):)?{_NAME})="([^"]*)"')
 _JUST_R = re.compile('[ ]r="([0-9]+)"')
@@ -191,23 +190,17 @@ def _scan(
                     attributes,
                     empty,
                     row_end,
+                    cell,
                     letters,
                     style,
                     kind,
                     formula,
                     text,
+                    no_text,
                     inline,
                     other,
                 ) in _TOKENS.findall(part):
-                    if (
-                        letters
-                        or kind
-                        or text
-                        or inline
-                        or formula
-                        or not (other or row_end or attributes or empty)
-                    ):
-                        # A cell (or "<c/>", whose groups are all empty).
+                    if cell:
                         if not in_row:
                             raise Unusual("a cell outside a row")
                         if letters:
@@ -237,7 +230,7 @@ def _scan(
                             value, kind, chars = cell_value(
                                 kind or "n",
                                 _unescape(text) if text else None,
-                                bool(text),
+                                bool(text or no_text),
                                 bool(formula),
                                 _unescape(inline) if inline else None,
                                 shown_as,
