@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -311,3 +311,71 @@ def test_random_sheets_read_alike(rows: list[list[bytes]], at: int, junk: bytes)
     body = body[:spot] + junk + body[spot:]
     ours, exact, _ = _both(_xlsx(body))
     assert ours == exact
+
+
+# Shared strings: scanned when plain, else (rich text, phonetic hints, damage) read by the
+# exact reader; the same strings, or the same error, either way.
+STRINGS = {
+    "plain": (b"<si><t>Ana</t></si><si><t>R&amp;D</t></si><si><t></t></si><si><t/></si>", True),
+    "preserved space": (b'<si><t xml:space="preserve"> a </t></si>\n<si><t>b</t></si>\n', True),
+    "unicode": ("<si><t>Zoë 🙂</t></si>".encode(), True),
+    "rich text": (b"<si><r><rPr><b/></rPr><t>Ana </t></r><r><t>B</t></r></si>", False),
+    "phonetic hints": (b'<si><t>A</t><rPh sb="0" eb="1"><t>hint</t></rPh></si>', False),
+    "character reference": (b"<si><t>caf&#233;</t></si>", False),
+    "damaged": (b"<si><t>Ana</t></si><si><t>B</si>", False),
+    "bare ampersand": (b"<si><t>R&D</t></si>", False),
+    "not UTF-8": (b"<si><t>caf\xe9</t></si>", False),
+}
+
+
+@pytest.mark.parametrize(("table", "scanned"), STRINGS.values(), ids=STRINGS.keys())
+def test_shared_strings_read_as_the_exact_reader_reads_them(table: bytes, scanned: bool) -> None:
+    from talentrules.ingest.sheetrows import _scan_strings, read_strings
+    from talentrules.ingest.xlsx import exact_strings
+
+    body = io.BytesIO()
+    with zipfile.ZipFile(body, "w") as archive:
+        archive.writestr(
+            "s.xml", f'<?xml version="1.0"?>\n<sst xmlns="{_MAIN}">'.encode() + table + b"</sst>"
+        )
+    with zipfile.ZipFile(body) as archive:
+
+        def outcome(read: Callable[[zipfile.ZipFile, str], list[str]]) -> object:
+            try:
+                return read(archive, "s.xml")
+            except Exception as error:  # noqa: BLE001
+                return f"{type(error).__name__}: {error}"
+
+        assert outcome(read_strings) == outcome(exact_strings)
+        try:
+            _scan_strings(archive, "s.xml")
+            assert scanned
+        except Exception:  # noqa: BLE001
+            assert not scanned
+
+
+def test_a_whole_workbook_with_shared_strings_loads_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample workbook rewritten as Excel stores text reads to the same rows whether
+    its strings are scanned or read by the exact reader."""
+    import test_ingest
+
+    from talentrules.ingest import load as load_module
+    from talentrules.ingest import load_workbook
+    from talentrules.ingest.xlsx import exact_strings
+
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(sample_workbook("panel_review_broken.xlsx").read_bytes())
+    assert test_ingest.to_shared_strings(path) > 100
+
+    def rows() -> list[object]:
+        panel = load_workbook(path)
+        return [(p.severity, p.sheet, p.cell, p.message) for p in panel.problems] + [
+            (r.number, r.cells) for sheet in panel.rows.values() for r in sheet
+        ]
+
+    scanned = rows()
+    monkeypatch.setattr(load_module, "read_strings", exact_strings)
+    exact = rows()
+    assert scanned == exact and len(scanned) > 100

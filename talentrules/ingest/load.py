@@ -44,6 +44,7 @@ from talentrules.ingest.across import AcrossSheets
 from talentrules.ingest.csvdir import scan_folder
 from talentrules.ingest.drafts import ProblemLog, SheetRead, Slot
 from talentrules.ingest.files import SheetScan, scan_file, unreadable, why
+from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
@@ -90,7 +91,9 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
             raise WorkbookError(f"{given}: cannot be read ({unreadable(error)})") from error
         with archive:
             try:
-                book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
+                book = read_book(
+                    archive, scan.strings, scan.styles, "xl/workbook.xml", read_strings
+                )
             except READ_ERRORS as error:
                 raise WorkbookError(
                     f"{given}: the workbook is damaged and cannot be read ({why(error)})"

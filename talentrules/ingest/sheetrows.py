@@ -32,6 +32,7 @@ from openpyxl.utils.cell import column_index_from_string
 from talentrules.ingest.files import EXCEL_ROWS, MAX_TEXT_EXPANSION
 from talentrules.ingest.xlsx import (
     _SHEET_DATA,
+    _SST,
     MAX_ROW_ELEMENTS,
     Book,
     RawCell,
@@ -39,6 +40,8 @@ from talentrules.ingest.xlsx import (
     TextBudget,
     cell_value,
     exact_rows,
+    exact_strings,
+    number_value,
     numeric,
 )
 
@@ -66,6 +69,12 @@ _TOKENS = re.compile(
     "</c>)"
     "|([^ \t\n]))",  # (space no token takes is skipped: space between tokens is allowed)
 )
+# The shared strings: plain text (no rich text, no phonetic hints), else a character the
+# scanner does not read.
+_STRINGS = re.compile(
+    f'{_WS}(?:<si><t(?: xml:space="preserve")?>({_TEXT})</t></si>|<si><t ?/></si>|([^ \t\n]))'
+)
+_SST_START = re.compile(rb"<sst[ \t\n>]")
 _ROW_ATTR = re.compile(f'[ \t\n]+((?:({_NAME}):)?{_NAME})="([^"]*)"')
 _JUST_R = re.compile('[ ]r="([0-9]+)"')
 _F_START = re.compile(f"<f((?:{_ATTR})*)")
@@ -136,6 +145,51 @@ def fast_rows(
         raise Unusual(str(error)) from error
 
 
+def read_strings(archive: zipfile.ZipFile, member: str) -> list[str]:
+    """The shared strings as ``xlsx.exact_strings`` reads them: scanned when they are
+    plain text, else read by it (from the start: whatever it finds, it reports)."""
+    try:
+        return _scan_strings(archive, member)
+    except Exception:  # noqa: BLE001 (unusual or damaged: the exact reader says which)
+        return exact_strings(archive, member)
+
+
+def _scan_strings(archive: zipfile.ZipFile, member: str) -> list[str]:
+    strings: list[str] = []
+    with archive.open(member) as fh:
+        head = fh.read(_CHUNK)
+        start = _SST_START.search(head)
+        if start is None:
+            raise Unusual("no <sst> start")
+        at = head.index(b">", start.start()) + 1
+        tags = _well_formed_head(head[:at])
+        if len(tags) != 1 or tags[0] not in _SST:
+            raise Unusual("<sst> is not the root")
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        data, tail, pending = head[at:], b"", ""
+        while True:
+            if not _plain(tail + data):
+                raise Unusual("characters XML forbids or rewrites")
+            tail = data[-2:]
+            pending += decoder.decode(data, final=not data)
+            end = pending.find("</sst>")
+            cut = end if end >= 0 else _after(pending, "</si>")
+            for text, other in _STRINGS.findall(pending, 0, cut):
+                if other:
+                    raise Unusual(f"{other!r} after shared string {len(strings)}")
+                strings.append(_unescape(text))
+            pending = pending[cut:]
+            if end >= 0:
+                if pending.rstrip(" \t\n") != "</sst>" or fh.read(1):
+                    raise Unusual("something after </sst>")
+                return strings
+            if not data:
+                raise Unusual("the part ends inside <sst>")
+            if len(pending) > _MAX_PENDING:
+                raise Unusual("a long shared string")
+            data = fh.read(_CHUNK)
+
+
 def _plain(data: bytes) -> bool:
     """No character XML forbids or rewrites, no "]]>" (``data`` overlaps the chunk
     before by two bytes, so none hides across the cut)."""
@@ -161,7 +215,8 @@ def _scan(
     rows = 0
     cells: list[RawCell | None] = []
     in_row = False
-    column = shown = number = 0
+    column = shown = number = count = 0  # count: the row's cells so far
+    dates: dict[tuple[str, tuple[str, bool, bool]], tuple[object, str]] = {}
     with archive.open(member) as fh:
         head = b""
         while (at := head.find(b"<sheetData>")) < 0:
@@ -203,6 +258,7 @@ def _scan(
                     if cell:
                         if not in_row:
                             raise Unusual("a cell outside a row")
+                        count += 1
                         if letters:
                             at_column = columns.get(letters)
                             if at_column is None:
@@ -219,13 +275,21 @@ def _scan(
                             styles[style] = shown_as
                         value: object
                         if kind == "inlineStr":
-                            value, kind = (_unescape(inline) if inline else None), "s"
-                        elif text and (kind == "s" or kind == "n" or not kind):
-                            if kind == "s":
-                                value = strings[int(text)]
-                                shown += len(value)
+                            value = (inline if "&" not in inline else _unescape(inline)) or None
+                            kind = "s"
+                        elif text and kind == "s":
+                            value = strings[int(text)]
+                            shown += len(value)
+                        elif text and (kind == "n" or not kind):
+                            if "&" in text:
+                                text = _unescape(text)
+                            if shown_as[1]:  # a date: the same few thousand, again and again
+                                known = dates.get((text, shown_as))
+                                if known is None:
+                                    known = dates[text, shown_as] = numeric(text, shown_as, epoch)
+                                value, kind = known
                             else:
-                                value, kind = numeric(_unescape(text), shown_as, epoch)
+                                value, kind = number_value(text), "n"
                         else:
                             value, kind, chars = cell_value(
                                 kind or "n",
@@ -239,17 +303,20 @@ def _scan(
                             shown += chars
                         if formula and "=" in formula:
                             _formula_attributes(formula)
-                        if len(cells) < column - 1:
-                            cells.extend([None] * (column - 1 - len(cells)))
-                        if len(cells) == column - 1:
-                            cells.append(_new(RawCell, (value, kind, shown_as[0])))
+                        raw = _new(RawCell, (value, kind, shown_as[0]))
+                        held = len(cells)
+                        if held == column - 1:
+                            cells.append(raw)
+                        elif held < column - 1:
+                            cells.extend([None] * (column - 1 - held))
+                            cells.append(raw)
                         else:  # a cell repeated out of order: the later one wins, as in Excel
-                            cells[column - 1] = _new(RawCell, (value, kind, shown_as[0]))
-                        if len(cells) * 5 > MAX_ROW_ELEMENTS:
-                            raise Unusual("a row of more elements than the limit")
+                            cells[column - 1] = raw
                     elif row_end:
                         if not in_row:
                             raise Unusual("a row's end without its start")
+                        if count * 5 > MAX_ROW_ELEMENTS:  # (at most 5 elements a cell)
+                            raise Unusual("a row of more elements than the limit")
                         in_row = False
                         yield number, cells, shown
                     elif other:
@@ -264,13 +331,15 @@ def _scan(
                             raise Unusual("a row number outside Excel's grid")
                         last = number
                         rows += 1
-                        cells, column, shown = [], 0, 0
+                        cells, column, shown, count = [], 0, 0, 0
                         if empty:
                             yield number, cells, shown
                         else:
                             in_row = True
             elif len(pending) > _MAX_PENDING:
                 raise Unusual("a long row")
+            if count * 5 > MAX_ROW_ELEMENTS:
+                raise Unusual("a row of more elements than the limit")
             if end >= 0:
                 if rows and not in_row:
                     return  # what follows </sheetData> is not the reader's business
@@ -284,6 +353,16 @@ def _scan(
 def _bound_prefixes(head: bytes) -> dict[str, str]:
     """The namespace prefixes in force at <sheetData>, when the part up to it is
     well-formed, UTF-8 and <sheetData> is the worksheet's own; else ``Unusual``."""
+    bound: list[dict[str, str]] = []
+    tags = _well_formed_head(head, bound)
+    if len(tags) != 2 or tags[-1] not in _SHEET_DATA:
+        raise Unusual("<sheetData> is not the worksheet's")
+    return bound[-1]
+
+
+def _well_formed_head(head: bytes, bound: list[dict[str, str]] | None = None) -> list[str]:
+    """The elements open at the end of ``head`` (a part's start), outermost first, when
+    it is well-formed and UTF-8; ``bound`` gets the namespace prefixes in force in each."""
     declared = _ENCODING.match(head)
     if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
         raise Unusual("not UTF-8")
@@ -293,7 +372,7 @@ def _bound_prefixes(head: bytes) -> dict[str, str]:
     stack: list[dict[str, str]] = [{"xml": "http://www.w3.org/XML/1998/namespace"}]
     declared_here: dict[str, str] = {}
     tags: list[str] = []
-    for event, item in events:  # raises ParseError: Unusual (fast_rows)
+    for event, item in events:  # raises ParseError: the exact reader reports it
         if isinstance(item, tuple):  # start-ns: (prefix, uri)
             declared_here[item[0]] = item[1]
         elif event == "start" and isinstance(item, Element):
@@ -303,9 +382,9 @@ def _bound_prefixes(head: bytes) -> dict[str, str]:
         else:
             stack.pop()
             tags.pop()
-    if len(tags) != 2 or tags[-1] not in _SHEET_DATA:
-        raise Unusual("<sheetData> is not the worksheet's")
-    return stack[-1]
+    if bound is not None:
+        bound.extend(stack[1:])
+    return tags
 
 
 def _row_number(attributes: str, bound: dict[str, str]) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 from xml.etree.ElementTree import Element, iterparse
@@ -47,8 +47,8 @@ def _tags(local: str) -> frozenset[str]:
     return frozenset(f"{{{ns}}}{local}" for ns in _NAMESPACES)
 
 
-_ROW, _C, _V, _F, _IS, _T, _R, _SI, _SHEET_DATA = (
-    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si", "sheetData")
+_ROW, _C, _V, _F, _IS, _T, _R, _SI, _SHEET_DATA, _SST = (
+    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si", "sheetData", "sst")
 )
 # Elements one row (or one shared string) may hold while it is built: Excel's 16,384
 # cells, each a <c> with a value, a formula and some room for rich text.
@@ -107,29 +107,36 @@ def _text(node: Element) -> str:
     return "".join(parts)
 
 
+def exact_strings(archive: zipfile.ZipFile, member: str) -> list[str]:
+    """The shared strings, in order (``sheetrows.read_strings`` scans the common case)."""
+    strings: list[str] = []
+    with archive.open(member) as fh:
+        held = 0
+        for _, node in iterparse(fh):
+            if node.tag in _SI:
+                strings.append(_text(node))
+                node.clear()
+                held = 0
+            else:
+                held += 1
+                if held > MAX_ROW_ELEMENTS:
+                    raise ReadLimitError(
+                        f"shared string {len(strings) + 1:,} holds more than "
+                        f"{MAX_ROW_ELEMENTS:,} elements, more than any cell's text"
+                    )
+    return strings
+
+
 def read_book(
     archive: zipfile.ZipFile,
     strings_member: str | None,
     styles_member: str | None,
     workbook_member: str,
+    read_strings: Callable[[zipfile.ZipFile, str], list[str]] = exact_strings,
 ) -> Book:
-    """Shared strings, number formats by style, and the date epoch."""
-    strings: list[str] = []
-    if strings_member:
-        with archive.open(strings_member) as fh:
-            held = 0
-            for _, node in iterparse(fh):
-                if node.tag in _SI:
-                    strings.append(_text(node))
-                    node.clear()
-                    held = 0
-                else:
-                    held += 1
-                    if held > MAX_ROW_ELEMENTS:
-                        raise ReadLimitError(
-                            f"shared string {len(strings) + 1:,} holds more than "
-                            f"{MAX_ROW_ELEMENTS:,} elements, more than any cell's text"
-                        )
+    """Shared strings (read by ``read_strings``), number formats by style, and the date
+    epoch."""
+    strings = read_strings(archive, strings_member) if strings_member else []
     formats: list[tuple[str, bool, bool]] = []
     if styles_member:
         custom: dict[int, str] = {}
@@ -154,7 +161,7 @@ def read_book(
     return Book(strings, formats or [("General", False, False)], epoch)
 
 
-def _number(text: str) -> int | float:
+def number_value(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
     try:
@@ -210,7 +217,7 @@ def cell_value(
 
 def numeric(text: str, shown_as: tuple[str, bool, bool], epoch: dt.datetime) -> tuple[object, str]:
     """A number cell's value: a date or duration when its format says so."""
-    number = _number(text)
+    number = number_value(text)
     if not shown_as[1]:
         return number, "n"
     try:
