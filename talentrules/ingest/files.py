@@ -14,9 +14,10 @@ The limits bound what a bomb exploits, not how big an honest review may be:
 - memory: the rows actually present (counted on the raw XML, the declared
   ``<dimension>`` is never trusted) times what a row costs once read, against the
   memory this machine has (``read_memory_limit``).
-While reading, ``xlsx.read_rows`` enforces the rest: a row holds at most Excel's
-16,384 cells, row numbers stay inside Excel's grid, and repeated shared strings
-may not show more than ``MAX_TEXT_EXPANSION`` times the text the file holds.
+While reading, ``xlsx.exact_rows`` enforces the rest (the scanner of
+``sheetrows.py`` hands it any sheet that comes near a limit): a row holds at most
+Excel's 16,384 cells, row numbers stay inside Excel's grid, and repeated shared
+strings may not show more than ``MAX_TEXT_EXPANSION`` times the text the file holds.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 How it reads, and why: ``files.scan_file`` first checks the raw bytes (type,
 limits, no DOCTYPE) and, with regexes over each sheet's XML, learns its cell
 count and merged ranges (known before the rows, so a row inside a merged range
-is caught as it is read). Then ``xlsx.read_rows`` streams each sheet's cells with
-the standard library's C XML parser, one row at a time: several times faster
-than openpyxl's read-only mode (see xlsx.py), in flat memory, and one pass gives
-both a formula's cached value and whether it has one.
+is caught as it is read). Then ``sheetrows.read_rows`` streams each sheet's cells,
+one row at a time: scanned with regular expressions where the XML is what writers
+write, else with the standard library's C XML parser (``xlsx.exact_rows``); several
+times faster than openpyxl's read-only mode, in flat memory, and one pass gives both
+a formula's cached value and whether it has one.
 
 Validation never stops at the first problem: each becomes a ``Problem``; a row
 with an error is rejected (with all its reasons), a row with warnings is loaded.

@@ -1,5 +1,7 @@
 """A small streaming reader for the cells of an .xlsx sheet: values, number formats,
-formulas, nothing else.
+formulas, nothing else. It is the exact reader, for any well-formed sheet;
+``sheetrows.py`` scans the XML that writers write faster, with this module's value
+conversion (``cell_value``), and hands this reader anything else.
 
 Why not openpyxl's read-only mode: with defusedxml installed (it must be, for
 safety) openpyxl parses every XML part through a pure-Python parser, and on
