@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from talentrules.contract import Column, Sheet
 from talentrules.ingest.store import Place, RowStore, fold, row_of
 from talentrules.ingest.values import Parser, as_text
-from talentrules.model import Problem, RejectedRow, Row, Severity, SheetAccount, Value, split_ref
+from talentrules.model import (
+    PERSON_COLUMN,
+    Problem,
+    RejectedRow,
+    Row,
+    Severity,
+    SheetAccount,
+    Value,
+    split_ref,
+)
 
 
 class ProblemLog:
@@ -96,6 +105,12 @@ class SheetRead:
         if self.store is None:
             for draft in self.drafts:
                 yield draft.row.number, tuple(draft.row.get(c) for c in columns)
+            return
+        person = PERSON_COLUMN[self.sheet.name]
+        if columns == [person] and self.sheet.column(person).kind == "id":
+            # An id is text or blank: the store holds it as the row's person, so no row
+            # need be unpickled to read it.
+            yield from self.store.people_of(self.sheet.name)
             return
         yield from self.store.values(self.sheet.name, columns)
 

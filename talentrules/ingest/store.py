@@ -231,6 +231,17 @@ class RowStore:
                 values = loads(data)
                 yield number, tuple([values[i] for i in at])
 
+    def people_of(self, sheet: str) -> Iterator[tuple[int, tuple[str | None]]]:
+        """(row number, (the person it is about,)) of the sheet's rows in sheet order:
+        the person column's value when it is text, else None."""
+        self.flush()
+        cursor = self.db.execute(
+            "SELECT number, person FROM row WHERE sheet = ? ORDER BY number", (sheet,)
+        )
+        while batch := cursor.fetchmany(1000):
+            for number, person in batch:
+                yield number, (person,)
+
     def about(self, sheet: str, person: str) -> list[Row]:
         """The sheet's rows about ``person``, in sheet order."""
         # Named: without statistics SQLite would walk the sheet by its primary key.
