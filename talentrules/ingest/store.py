@@ -147,6 +147,9 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
+        self._index, self._person = {}, {}
+        for sheet, places in self.places.items():
+            self.begin(sheet, places)
         self._connections = []
         # Closes this worker's connection, never removes the file.
         self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
