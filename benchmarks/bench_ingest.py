@@ -91,7 +91,7 @@ def measure(mode: str, path: Path, against: Path | None) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workbook", type=Path)
+    parser.add_argument("workbook", type=Path, nargs="?")
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the best of each is shown")
     parser.add_argument("--against", type=Path, help="another checkout to measure beside this one")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
@@ -99,6 +99,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(*args.child)))
         return
+    if args.workbook is None:
+        parser.error("the workbook to read is needed")
     runs: list[tuple[str, str, Path | None]] = [(mode, mode, None) for mode in MODES]
     if args.against is not None:
         runs.insert(1, (f"ingest of {args.against}", "ingest", args.against))
