@@ -80,7 +80,7 @@ _JUST_R = re.compile('[ ]r="([0-9]+)"')
 _F_START = re.compile(f"<f((?:{_ATTR})*)")
 # Bytes of characters XML forbids (and \r, which it rewrites); "]]>" and U+FFFE/FFFF too.
 _FORBIDDEN = bytes([*range(0, 9), 11, 12, *range(14, 32), 13])
-_FORBIDDEN_RUNS = (b"]]>", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_FFFX = b"\xef\xbf"  # how U+FFC0 to U+FFFF start in UTF-8
 _ENTITY = re.compile("&(lt|gt|amp|quot|apos);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _ENCODING = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)")
@@ -193,9 +193,9 @@ def _scan_strings(archive: zipfile.ZipFile, member: str) -> list[str]:
 def _plain(data: bytes) -> bool:
     """No character XML forbids or rewrites, no "]]>" (``data`` overlaps the chunk
     before by two bytes, so none hides across the cut)."""
-    return len(data.translate(None, _FORBIDDEN)) == len(data) and not any(
-        run in data for run in _FORBIDDEN_RUNS
-    )
+    if len(data.translate(None, _FORBIDDEN)) != len(data) or b"]]>" in data:
+        return False
+    return _FFFX not in data or (b"\xef\xbf\xbe" not in data and b"\xef\xbf\xbf" not in data)
 
 
 def _after(text: str, tag: str) -> int:
