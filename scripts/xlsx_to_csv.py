@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from talentrules.ingest.files import MAX_COLUMNS, scan_file  # noqa: E402
-from talentrules.ingest.xlsx import RawCell, read_book, read_rows  # noqa: E402
+from talentrules.ingest.sheetrows import read_rows  # noqa: E402
+from talentrules.ingest.xlsx import RawCell, read_book  # noqa: E402
 
 _ZEROS = re.compile(r"0+")  # an id format such as 00000: the number padded with zeros
 

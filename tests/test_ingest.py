@@ -976,7 +976,8 @@ def test_rich_text_shared_string_drops_phonetic_hints(tmp_path: Path) -> None:
 def test_reader_values_match_openpyxl_on_every_cell(tmp_path: Path) -> None:
     """Every stored cell of the shipped samples reads as openpyxl reads it."""
     from talentrules.ingest.files import scan_file
-    from talentrules.ingest.xlsx import read_book, read_rows
+    from talentrules.ingest.sheetrows import read_rows
+    from talentrules.ingest.xlsx import read_book
     from talentrules.paths import sample_workbook
 
     for name in (

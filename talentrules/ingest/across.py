@@ -30,8 +30,8 @@ class AcrossSheets:
         evidence = reads.get(EVIDENCE.name)
         dates = [
             value
-            for d in (evidence.each() if evidence else [])
-            if isinstance(value := d.row.get("observed_on"), dt.date)
+            for _, (value,) in (evidence.values(["observed_on"]) if evidence else [])
+            if isinstance(value, dt.date)
         ]
         where = "no Cycle sheet" if cycle is None else "no usable as_of date in the Cycle sheet"
         if not dates:
@@ -78,10 +78,10 @@ class AcrossSheets:
         columns = [c.name for c in read.sheet.columns if c.not_after_as_of]
         if not columns:
             return
-        for draft in read.each():
-            for name in columns:
-                value = draft.row.get(name)
+        for number, values in read.values(columns):
+            for name, value in zip(columns, values, strict=True):
                 if isinstance(value, dt.date) and value > as_of:
+                    draft = read.draft(number)
                     draft.problems.append(
                         self.problem(
                             "error",
@@ -96,9 +96,9 @@ class AcrossSheets:
     def _development_dates(self, read: SheetRead | None) -> None:
         if read is None:
             return
-        for draft in read.each():
-            started, ended = draft.row.get("started"), draft.row.get("ended")
+        for number, (started, ended) in read.values(["started", "ended"]):
             if isinstance(started, dt.date) and isinstance(ended, dt.date) and ended < started:
+                draft = read.draft(number)
                 draft.problems.append(
                     self.problem(
                         "error",
@@ -165,17 +165,17 @@ class AcrossSheets:
         people = reads.get(EMPLOYEES.name)
         if people is None or "employee_id" not in people.present:
             return  # the missing sheet or column is the error; every reference would fail
-        known = {d.row.get("employee_id") for d in people.each()} - {None}
+        known = {value for _, (value,) in people.values(["employee_id"])} - {None}
         loose = {normalize(str(k)).lstrip("0"): str(k) for k in known}
         for read in reads.values():
             columns = [c.name for c in read.sheet.columns if c.refers_to_employee]
             if not columns:
                 continue
-            for draft in read.each():
-                for name in columns:
-                    value = draft.row.get(name)
+            for number, values in read.values(columns):
+                for name, value in zip(columns, values, strict=True):
                     if value is None or value in known:
                         continue
+                    draft = read.draft(number)
                     draft.problems.append(
                         self.problem(
                             "error",
@@ -188,14 +188,16 @@ class AcrossSheets:
                         )
                     )
         nominations = reads.get("Nominations")
-        for draft in nominations.each() if nominations else []:
-            who = draft.row.get("nominator_id")
-            if who is not None and who == draft.row.get("nominee_id"):
+        if nominations is None:
+            return
+        for number, (who, nominee) in nominations.values(["nominator_id", "nominee_id"]):
+            if who is not None and who == nominee:
+                draft = nominations.draft(number)
                 draft.problems.append(
                     self.problem(
                         "warning",
                         "a self-nomination says nothing about inspiring others",
-                        nominations.tab if nominations else None,
+                        nominations.tab,
                         a1(draft.row.ref("nominee_id")),
                         value=who,
                     )

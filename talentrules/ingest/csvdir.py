@@ -7,7 +7,7 @@ value is text, parsed as a text cell of a workbook is; a blank field is unknown.
 
 ``scan_folder`` plays the part of ``files.scan_file``: it lists the files, hashes
 them and weighs their lines against memory before any is parsed. ``read_rows``
-yields each record's cells as ``xlsx.read_rows`` yields a row's, with the line the
+yields each record's cells as ``sheetrows.read_rows`` yields a row's, with the line the
 record starts on, so ``load`` validates both the same way. A file that is not UTF-8
 or not well-formed CSV is refused with its file, line and column (``CsvError``).
 """

@@ -7,9 +7,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from talentrules.contract import Column, Sheet
-from talentrules.ingest.store import RowStore, fold
+from talentrules.ingest.store import Place, RowStore, fold, row_of
 from talentrules.ingest.values import Parser, as_text
-from talentrules.model import Problem, RejectedRow, Row, Severity, SheetAccount, split_ref
+from talentrules.model import (
+    PERSON_COLUMN,
+    Problem,
+    RejectedRow,
+    Row,
+    Severity,
+    SheetAccount,
+    Value,
+    split_ref,
+)
 
 
 class ProblemLog:
@@ -63,7 +72,7 @@ class Slot:
 class SheetRead:
     """One sheet as read. A person-keyed sheet's rows go to ``store`` as they are read;
     only those with a problem stay in memory (``flagged``), so the checks across rows
-    walk the store (``each``) rather than a list."""
+    walk the store (``values``) rather than a list."""
 
     sheet: Sheet
     tab: str
@@ -75,25 +84,35 @@ class SheetRead:
     merge_problems: dict[str, Problem] = field(default_factory=dict)
     store: RowStore | None = None
     flagged: dict[int, Draft] = field(default_factory=dict)  # row number -> a draft with problems
+    places: tuple[Place, ...] = ()  # where each contract column's cells are, in value order
 
-    def add(self, draft: Draft) -> None:
+    def add(self, number: int, values: list[Value], problems: list[Problem]) -> None:
+        """A data row read: its values in the order of ``places``, and its problems so
+        far. Only a row with problems is made a ``Row`` here; the store keeps values."""
+        if self.store is not None:
+            self.store.add(self.sheet.name, number, values, self.sheet.unique)
+            if not problems:
+                return
+        draft = Draft(row_of(self.sheet.name, number, values, self.places), problems)
         if self.store is None:
             self.drafts.append(draft)
-            return
-        self.store.add(draft.row, self.sheet.unique)
-        if draft.problems:
-            self.flagged[draft.row.number] = draft
+        else:
+            self.flagged[number] = draft
 
-    def each(self) -> Iterator[Draft]:
-        """Every data row read, in sheet order; a problem added to a draft sticks."""
+    def values(self, columns: list[str]) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """(row number, the values of ``columns``) of every data row read, in sheet order;
+        a check that finds a problem adds it to ``draft(number)``."""
         if self.store is None:
-            yield from self.drafts
+            for draft in self.drafts:
+                yield draft.row.number, tuple(draft.row.get(c) for c in columns)
             return
-        for row in self.store.rows(self.sheet.name):
-            draft = self.flagged.get(row.number) or Draft(row)
-            yield draft
-            if draft.problems:
-                self.flagged[row.number] = draft
+        person = PERSON_COLUMN[self.sheet.name]
+        if columns == [person] and self.sheet.column(person).kind == "id":
+            # An id is text or blank: the store holds it as the row's person, so no row
+            # need be unpickled to read it.
+            yield from self.store.people_of(self.sheet.name)
+            return
+        yield from self.store.values(self.sheet.name, columns)
 
     def draft(self, number: int) -> Draft:
         """The draft of row ``number`` (kept: the caller is adding a problem to it)."""

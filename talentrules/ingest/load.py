@@ -3,10 +3,11 @@
 How it reads, and why: ``files.scan_file`` first checks the raw bytes (type,
 limits, no DOCTYPE) and, with regexes over each sheet's XML, learns its cell
 count and merged ranges (known before the rows, so a row inside a merged range
-is caught as it is read). Then ``xlsx.read_rows`` streams each sheet's cells with
-the standard library's C XML parser, one row at a time: several times faster
-than openpyxl's read-only mode (see xlsx.py), in flat memory, and one pass gives
-both a formula's cached value and whether it has one.
+is caught as it is read). Then ``sheetrows.read_rows`` streams each sheet's cells,
+one row at a time: scanned with regular expressions where the XML is what writers
+write, else with the standard library's C XML parser (``xlsx.exact_rows``); several
+times faster than openpyxl's read-only mode, in flat memory, and one pass gives both
+a formula's cached value and whether it has one.
 
 Validation never stops at the first problem: each becomes a ``Problem``; a row
 with an error is rejected (with all its reasons), a row with warnings is loaded.
@@ -42,14 +43,15 @@ from talentrules.contract import (
 from talentrules.errors import WorkbookError
 from talentrules.ingest.across import AcrossSheets
 from talentrules.ingest.csvdir import scan_folder
-from talentrules.ingest.drafts import Draft, ProblemLog, SheetRead, Slot
+from talentrules.ingest.drafts import ProblemLog, SheetRead, Slot
 from talentrules.ingest.files import SheetScan, scan_file, unreadable, why
+from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
 from talentrules.ingest.values import EXCEL_ERRORS, Invalid, as_text, is_example, parser_for
 from talentrules.ingest.xlsx import RawCell, ReadLimitError, read_book
-from talentrules.model import PERSON_COLUMN, Cell, Panel, RejectedRow, Row, SheetAccount
+from talentrules.model import PERSON_COLUMN, Cell, Panel, RejectedRow, Row, SheetAccount, Value
 from talentrules.vocabulary import signal_catalogue
 
 _EMPTY = RawCell(None, "n", "General")  # stands in for a cell the row does not have
@@ -90,7 +92,9 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
             raise WorkbookError(f"{given}: cannot be read ({unreadable(error)})") from error
         with archive:
             try:
-                book = read_book(archive, scan.strings, scan.styles, "xl/workbook.xml")
+                book = read_book(
+                    archive, scan.strings, scan.styles, "xl/workbook.xml", read_strings
+                )
             except READ_ERRORS as error:
                 raise WorkbookError(
                     f"{given}: the workbook is damaged and cannot be read ({why(error)})"
@@ -265,15 +269,14 @@ class _Reader:
                     continue
                 header_number, header_position, last = number, position, position
                 slots, blanks, width = self._header(result, number, cells)
+                # A row's values: the absent columns' (blank), then the slots', in order.
+                result.places = (
+                    *(Place(name, "", "", cell.ref) for name, cell in blanks.items()),
+                    *(Place(s.column.name, s.prefix, s.after) for s in slots),
+                )
                 if sheet.name in PERSON_COLUMN:
                     result.store = self.store
-                    self.store.begin(
-                        sheet.name,
-                        (
-                            *(Place(name, "", "", cell.ref) for name, cell in blanks.items()),
-                            *(Place(s.column.name, s.prefix, s.after) for s in slots),
-                        ),
-                    )
+                    self.store.begin(sheet.name, result.places)
                 result.present = {s.column.name for s in slots}
                 keys = key_slots(sheet, slots)
                 needed = [s for s in slots if s.column.needed]
@@ -474,22 +477,23 @@ class _Reader:
         unheaded: dict[int, int],
         width: int,
     ) -> None:
-        """One data row -> a draft Row with a typed Cell for every contract column."""
+        """One data row -> its typed values, one a contract column (``result.places``),
+        and its problems, each naming the cell."""
         tab = result.tab
-        typed: dict[str, Cell] = dict(blanks)
-        draft = Draft(Row(result.sheet.name, number, typed), list(result.every_row))
+        problem = self.problem
+        problems = list(result.every_row)
+        values: list[Value] = [None] * len(blanks)
         size = len(cells)
         row_number = str(number)
         for slot in slots:
             column = slot.column
-            ref = slot.prefix + row_number + slot.after
             cell = (cells[slot.index] if slot.index < size else None) or _EMPTY
             raw = cell.value
             if raw is None or (type(raw) is str and not raw.strip()):
-                typed[column.name] = Cell(None, ref)
+                values.append(None)
                 if cell.data_type == "f":
-                    draft.problems.append(
-                        self.problem(
+                    problems.append(
+                        problem(
                             "error",
                             f"{column.name}: formula with no cached value: open and save "
                             "the workbook in Excel",
@@ -497,10 +501,9 @@ class _Reader:
                             slot.letter + row_number + slot.after,
                         )
                     )
-                    continue
-                if column.needed:
-                    draft.problems.append(
-                        self.problem(
+                elif column.needed:
+                    problems.append(
+                        problem(
                             "error",
                             f"{column.name} is needed on every row but is blank",
                             tab,
@@ -511,9 +514,9 @@ class _Reader:
             if cell.data_type == "e" or (
                 type(raw) is str and raw[:1] == "#" and raw.strip() in EXCEL_ERRORS
             ):
-                typed[column.name] = Cell(None, ref)
-                draft.problems.append(
-                    self.problem(
+                values.append(None)
+                problems.append(
+                    problem(
                         "error",
                         f"{column.name}: Excel error {as_text(raw)} in the cell; fix the formula "
                         "or enter the value",
@@ -525,9 +528,9 @@ class _Reader:
                 continue
             value = slot.parse(raw, cell.number_format if slot.wants_format else "")
             if isinstance(value, Invalid):
-                typed[column.name] = Cell(None, ref)
-                draft.problems.append(
-                    self.problem(
+                values.append(None)
+                problems.append(
+                    problem(
                         "error",
                         value.message,
                         tab,
@@ -537,11 +540,24 @@ class _Reader:
                     )
                 )
                 continue
-            typed[column.name] = Cell(value, ref)
+            values.append(value)
+            if value is None:
+                if column.needed:
+                    problems.append(
+                        problem(
+                            "error",
+                            f"{column.name} is needed on every row but is blank",
+                            tab,
+                            slot.letter + row_number + slot.after,
+                        )
+                    )
+                continue
+            if type(value) is str or type(value) is int or type(value) is bool:
+                continue  # the common case: none of the checks below concern it
             if isinstance(value, dt.date) and value.year < 1900:
                 # A date cell holding 0 or a negative number reads as 1899 or earlier.
-                draft.problems.append(
-                    self.problem(
+                problems.append(
+                    problem(
                         "warning",
                         f"{column.name}: {value.isoformat()} is before 1900; check the cell "
                         "(a date cell holding 0 or a negative number shows as 1899)",
@@ -555,8 +571,8 @@ class _Reader:
                     # A fraction typed into a plain cell: 0.92 reads as 0.92 %, and was
                     # most likely meant as 92 % (a cell formatted as % would say so).
                     shown = _tidy_percent(raw * 100)
-                    draft.problems.append(
-                        self.problem(
+                    problems.append(
+                        problem(
                             "warning",
                             f"{column.name}: {raw:g} is read as {raw:g} %; if {shown} % was "
                             f"meant, enter {shown} or format the cell as a percentage",
@@ -565,15 +581,6 @@ class _Reader:
                             value=raw,
                         )
                     )
-            if value is None and column.needed:
-                draft.problems.append(
-                    self.problem(
-                        "error",
-                        f"{column.name} is needed on every row but is blank",
-                        tab,
-                        slot.letter + row_number + slot.after,
-                    )
-                )
         if size > width:
             for index in range(width, size):
                 extra = cells[index]
@@ -583,14 +590,14 @@ class _Reader:
         if merged is not None:
             # One Problem per range, reported once, carried by every row it covers.
             if merged not in result.merge_problems:
-                result.merge_problems[merged] = self.problem(
+                result.merge_problems[merged] = problem(
                     "error",
                     f"merged cells {merged} inside the data: unmerge them and fill every cell",
                     tab,
                     merged,
                 )
-            draft.problems.append(result.merge_problems[merged])
-        result.add(draft)
+            problems.append(result.merge_problems[merged])
+        result.add(number, values, problems)
 
 
 def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | None:

@@ -18,14 +18,8 @@ from talentrules.ingest.csvdir import SUFFIX as CSV_SUFFIX
 from talentrules.ingest.csvdir import CsvError
 from talentrules.ingest.csvdir import read_rows as read_csv_rows
 from talentrules.ingest.files import MAX_COLUMNS, MAX_TEXT_EXPANSION, FileScan, SheetScan, why
-from talentrules.ingest.xlsx import (
-    Book,
-    DamagedCell,
-    RawCell,
-    ReadLimitError,
-    TextBudget,
-    read_rows,
-)
+from talentrules.ingest.sheetrows import read_rows
+from talentrules.ingest.xlsx import Book, DamagedCell, RawCell, ReadLimitError, TextBudget
 
 # What a damaged part raises while it is streamed; caught only around the reading.
 READ_ERRORS = (

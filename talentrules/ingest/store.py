@@ -24,7 +24,7 @@ import tempfile
 import time
 import unicodedata
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -47,6 +47,19 @@ class Place:
 def fold(value: str) -> str:
     """The key under which spellings differing only in Unicode form or case meet."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
+
+
+def row_of(sheet: str, number: int, values: Sequence[Value], places: tuple[Place, ...]) -> Row:
+    """The row of ``values`` (one a place), each cell with its ref."""
+    text = str(number)
+    return Row(
+        sheet,
+        number,
+        {
+            p.column: Cell(v, p.fixed if p.fixed is not None else p.prefix + text + p.after)
+            for p, v in zip(places, values, strict=True)
+        },
+    )
 
 
 _PREFIX = "talentrules-rows-"
@@ -104,6 +117,8 @@ class RowStore:
         self._owner = -1
         self._db: sqlite3.Connection | None = None
         self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
+        self._index: dict[str, dict[str, int]] = {}  # sheet -> column -> place
+        self._person: dict[str, int] = {}  # sheet -> the place of its person column
         self._pending: list[tuple[str, int, str | None, Value, str | None, bytes]] = []
         self.db.executescript(
             """
@@ -132,6 +147,9 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
+        self._index, self._person = {}, {}
+        for sheet, places in self.places.items():
+            self.begin(sheet, places)
         self._connections = []
         # Closes this worker's connection, never removes the file.
         self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
@@ -147,20 +165,23 @@ class RowStore:
 
     def begin(self, sheet: str, places: tuple[Place, ...]) -> None:
         self.places[sheet] = places
+        self._index[sheet] = {p.column: i for i, p in enumerate(places)}
+        self._person[sheet] = self._index[sheet][PERSON_COLUMN[sheet]]
 
-    def add(self, row: Row, unique: str | None) -> None:
-        """Keep ``row`` (its cells in the order of the sheet's places); ``unique`` is the
-        sheet's unique column, kept beside it for the checks of duplicates."""
-        person = row.get(PERSON_COLUMN[row.sheet])
-        key = row.get(unique) if unique is not None else None
+    def add(self, sheet: str, number: int, values: list[Value], unique: str | None) -> None:
+        """Keep row ``number``'s ``values`` (in the order of the sheet's places);
+        ``unique`` is the sheet's unique column, kept beside it for the checks of
+        duplicates."""
+        person = values[self._person[sheet]]
+        key = values[self._index[sheet][unique]] if unique is not None else None
         self._pending.append(
             (
-                row.sheet,
-                row.number,
+                sheet,
+                number,
                 person if isinstance(person, str) else None,
                 key if isinstance(key, str | int | float) else None,
                 fold(key) if isinstance(key, str) else None,
-                pickle.dumps(tuple(c.value for c in row.cells.values()), protocol=5),
+                pickle.dumps(tuple(values), protocol=5),
             )
         )
         if len(self._pending) >= _BATCH:
@@ -187,16 +208,7 @@ class RowStore:
     # -- reading --------------------------------------------------------------------
 
     def row(self, sheet: str, number: int, data: bytes) -> Row:
-        text = str(number)
-        values = pickle.loads(data)
-        return Row(
-            sheet,
-            number,
-            {
-                p.column: Cell(v, p.fixed if p.fixed is not None else p.prefix + text + p.after)
-                for p, v in zip(self.places[sheet], values, strict=True)
-            },
-        )
+        return row_of(sheet, number, pickle.loads(data), self.places[sheet])
 
     def rows(self, sheet: str, where: str = "", *args: object) -> Iterator[Row]:
         """The sheet's rows in sheet order (``where``: an extra SQL condition)."""
@@ -207,6 +219,31 @@ class RowStore:
         while batch := cursor.fetchmany(1000):
             for number, data in batch:
                 yield self.row(sheet, number, data)
+
+    def values(self, sheet: str, columns: list[str]) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """(row number, the values of ``columns``) of the sheet's rows in sheet order:
+        what the checks across rows read, without building the rows."""
+        self.flush()
+        at = [self._index[sheet][column] for column in columns]
+        cursor = self.db.execute(
+            "SELECT number, data FROM row WHERE sheet = ? ORDER BY number", (sheet,)
+        )
+        loads = pickle.loads
+        while batch := cursor.fetchmany(1000):
+            for number, data in batch:
+                values = loads(data)
+                yield number, tuple([values[i] for i in at])
+
+    def people_of(self, sheet: str) -> Iterator[tuple[int, tuple[str | None]]]:
+        """(row number, (the person it is about,)) of the sheet's rows in sheet order:
+        the person column's value when it is text, else None."""
+        self.flush()
+        cursor = self.db.execute(
+            "SELECT number, person FROM row WHERE sheet = ? ORDER BY number", (sheet,)
+        )
+        while batch := cursor.fetchmany(1000):
+            for number, person in batch:
+                yield number, (person,)
 
     def about(self, sheet: str, person: str) -> list[Row]:
         """The sheet's rows about ``person``, in sheet order."""

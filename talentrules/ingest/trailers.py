@@ -50,12 +50,13 @@ def not_a_person(
     id goes, without the values a row needs.
     """
     labelled = _TRAILER.match(text) is not None
+    keyed = not keys or any(_filled(cells, slot) for slot in keys)
+    if keyed and not labelled:
+        return None  # a person's row, as nearly every row is: no need to look further
     present = [c.value for c in cells if c is not None and has_value(c.value)]
-    if keys and not any(_filled(cells, slot) for slot in keys):
+    if not keyed:
         if labelled or len(present) == 1 or not any(isinstance(v, str) for v in present):
             return f"no {keys[0].column.name}"
-        return None
-    if not labelled:
         return None
     if sum(isinstance(v, str) for v in present) == 1:  # the label, then numbers
         return f"the label {text[:30]!r} and numbers only"

@@ -1,5 +1,7 @@
 """A small streaming reader for the cells of an .xlsx sheet: values, number formats,
-formulas, nothing else.
+formulas, nothing else. It is the exact reader, for any well-formed sheet;
+``sheetrows.py`` scans the XML that writers write faster, with this module's value
+conversion (``cell_value``), and hands this reader anything else.
 
 Why not openpyxl's read-only mode: with defusedxml installed (it must be, for
 safety) openpyxl parses every XML part through a pure-Python parser, and on
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 from xml.etree.ElementTree import Element, iterparse
@@ -34,7 +36,7 @@ from openpyxl.utils.datetime import (
     from_excel,
 )
 
-from talentrules.ingest.files import EXCEL_COLUMNS, EXCEL_ROWS, MAX_TEXT_EXPANSION
+from talentrules.ingest.files import EXCEL_COLUMNS, EXCEL_ROWS
 
 _NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -47,8 +49,8 @@ def _tags(local: str) -> frozenset[str]:
     return frozenset(f"{{{ns}}}{local}" for ns in _NAMESPACES)
 
 
-_ROW, _C, _V, _F, _IS, _T, _R, _SI, _SHEET_DATA = (
-    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si", "sheetData")
+_ROW, _C, _V, _F, _IS, _T, _R, _SI, _SHEET_DATA, _SST = (
+    _tags(n) for n in ("row", "c", "v", "f", "is", "t", "r", "si", "sheetData", "sst")
 )
 # Elements one row (or one shared string) may hold while it is built: Excel's 16,384
 # cells, each a <c> with a value, a formula and some room for rich text.
@@ -107,29 +109,36 @@ def _text(node: Element) -> str:
     return "".join(parts)
 
 
+def exact_strings(archive: zipfile.ZipFile, member: str) -> list[str]:
+    """The shared strings, in order (``sheetrows.read_strings`` scans the common case)."""
+    strings: list[str] = []
+    with archive.open(member) as fh:
+        held = 0
+        for _, node in iterparse(fh):
+            if node.tag in _SI:
+                strings.append(_text(node))
+                node.clear()
+                held = 0
+            else:
+                held += 1
+                if held > MAX_ROW_ELEMENTS:
+                    raise ReadLimitError(
+                        f"shared string {len(strings) + 1:,} holds more than "
+                        f"{MAX_ROW_ELEMENTS:,} elements, more than any cell's text"
+                    )
+    return strings
+
+
 def read_book(
     archive: zipfile.ZipFile,
     strings_member: str | None,
     styles_member: str | None,
     workbook_member: str,
+    read_strings: Callable[[zipfile.ZipFile, str], list[str]] = exact_strings,
 ) -> Book:
-    """Shared strings, number formats by style, and the date epoch."""
-    strings: list[str] = []
-    if strings_member:
-        with archive.open(strings_member) as fh:
-            held = 0
-            for _, node in iterparse(fh):
-                if node.tag in _SI:
-                    strings.append(_text(node))
-                    node.clear()
-                    held = 0
-                else:
-                    held += 1
-                    if held > MAX_ROW_ELEMENTS:
-                        raise ReadLimitError(
-                            f"shared string {len(strings) + 1:,} holds more than "
-                            f"{MAX_ROW_ELEMENTS:,} elements, more than any cell's text"
-                        )
+    """Shared strings (read by ``read_strings``), number formats by style, and the date
+    epoch."""
+    strings = read_strings(archive, strings_member) if strings_member else []
     formats: list[tuple[str, bool, bool]] = []
     if styles_member:
         custom: dict[int, str] = {}
@@ -154,7 +163,7 @@ def read_book(
     return Book(strings, formats or [("General", False, False)], epoch)
 
 
-def _number(text: str) -> int | float:
+def number_value(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
     try:
@@ -172,21 +181,66 @@ class DamagedCell(ValueError):
         self.error = error
 
 
-def read_rows(
-    archive: zipfile.ZipFile,
-    member: str,
+def cell_value(
+    kind: str,
+    text: str | None,
+    stored: bool,
+    formula: bool,
+    inline: str | None,
+    shown_as: tuple[str, bool, bool],
     book: Book,
-    max_col: int,
-    budget: TextBudget | None = None,
-) -> Iterator[tuple[int, list[RawCell | None]]]:
-    """(row number, cells by column from A) for every row element, in order.
+) -> tuple[object, str, int]:
+    """A stored cell -> (value, data type, characters shown from shared strings).
+
+    ``text`` is the <v>'s text (``stored``: there was a <v>), ``inline`` the text of an
+    <is>. Raises ValueError, IndexError, KeyError or OverflowError for a value that
+    cannot be what its type says; the caller names the cell.
+    """
+    if kind == "inlineStr":
+        return inline, "s", 0
+    if text is None:
+        if formula and not (stored and kind == "str"):  # str: "" was the result
+            return None, "f", 0  # Excel saves the value with the formula; this never was
+        return None, kind, 0
+    if kind == "s":
+        shared = book.strings[int(text)]
+        return shared, "s", len(shared)
+    if kind == "str":
+        return text, "s", 0
+    if kind == "b":
+        return text.strip() in ("1", "true"), "b", 0
+    if kind == "e":
+        return text, "e", 0
+    if kind == "d":
+        return dt.datetime.fromisoformat(text.rstrip("Z")), "d", 0
+    value, number_kind = numeric(text, shown_as, book.epoch)
+    return value, number_kind, 0
+
+
+def numeric(text: str, shown_as: tuple[str, bool, bool], epoch: dt.datetime) -> tuple[object, str]:
+    """A number cell's value: a date or duration when its format says so."""
+    number = number_value(text)
+    if not shown_as[1]:
+        return number, "n"
+    try:
+        return from_excel(number, epoch, timedelta=shown_as[2]), "d"
+    except (OverflowError, ValueError):
+        return "#VALUE!", "e"
+
+
+def exact_rows(
+    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+) -> Iterator[tuple[int, list[RawCell | None], int]]:
+    """(row number, cells by column from A, characters shown from shared strings) for
+    every row element, in order: the reader for any well-formed sheet (``sheetrows``
+    scans the common case faster and falls back to this).
 
     Cells right of ``max_col`` are skipped (the scan counted them); a row holds
     ``None`` where it has no cell. Reading stops at the end of <sheetData>: what
     follows (merged ranges, hyperlinks, ...) is the scan's business, and would
     otherwise pile up in memory. Raises ``ReadLimitError`` past a limit.
     """
-    strings, formats, epoch = book.strings, book.formats, book.epoch
+    formats = book.formats
     general = formats[0]
     row_tags, cell_tags, value_tags, formula_tags, inline_tags = _ROW, _C, _V, _F, _IS
     # Cell references' letters -> column, and style ids -> format, as met: a sheet
@@ -196,7 +250,6 @@ def read_rows(
     last = 0
     held = 0  # elements built since the last row ended
     after_row = False
-    shown = 0  # characters shown by shared-string cells, charged to the budget per row
     with archive.open(member) as fh:
         for _, node in iterparse(fh):
             if node.tag not in row_tags:
@@ -224,6 +277,7 @@ def read_rows(
             last = number
             cells: list[RawCell | None] = []
             column = 0
+            shown = 0
             for c in node:
                 if c.tag not in cell_tags:
                     continue
@@ -243,7 +297,6 @@ def read_rows(
                 if column > max_col:
                     continue
                 try:
-                    kind = c.get("t", "n")
                     style = c.get("s")
                     shown_as = styles.get(style)
                     if shown_as is None:
@@ -252,40 +305,18 @@ def read_rows(
                         styles[style] = shown_as
                     text: str | None = None
                     formula = stored = False
-                    inline: Element | None = None
+                    inline: str | None = None
                     for part in c:
                         if part.tag in value_tags:
                             text, stored = part.text, True
                         elif part.tag in formula_tags:
                             formula = True
                         elif part.tag in inline_tags:
-                            inline = part
-                    value: object = None
-                    if kind == "inlineStr":
-                        value, kind = (_text(inline) if inline is not None else None), "s"
-                    elif text is None:
-                        if formula and not (stored and kind == "str"):  # str: "" was the result
-                            kind = "f"  # Excel saves the value with the formula; this never was
-                    elif kind == "s":
-                        value = strings[int(text)]
-                        shown += len(value)
-                    elif kind == "str":
-                        value, kind = text, "s"
-                    elif kind == "b":
-                        value = text.strip() in ("1", "true")
-                    elif kind == "e":
-                        value = text
-                    elif kind == "d":
-                        value = dt.datetime.fromisoformat(text.rstrip("Z"))
-                    else:
-                        number_value = _number(text)
-                        value, kind = number_value, "n"
-                        if shown_as[1]:
-                            try:
-                                value = from_excel(number_value, epoch, timedelta=shown_as[2])
-                                kind = "d"
-                            except (OverflowError, ValueError):
-                                value, kind = "#VALUE!", "e"
+                            inline = _text(part)
+                    value, kind, chars = cell_value(
+                        c.get("t", "n"), text, stored, formula, inline, shown_as, book
+                    )
+                    shown += chars
                 except (ValueError, IndexError, KeyError, OverflowError) as error:
                     # A stored value that cannot be what its type says (a shared string
                     # index out of range, a date that is not ISO, a style that is not a
@@ -297,14 +328,5 @@ def read_rows(
                     cells.append(RawCell(value, kind, shown_as[0]))
                 else:  # a cell repeated out of order: the later one wins, as in Excel
                     cells[column - 1] = RawCell(value, kind, shown_as[0])
-            if budget is not None and shown:
-                budget.left -= shown
-                shown = 0
-                if budget.left < 0:
-                    raise ReadLimitError(
-                        f"by row {number:,} its cells repeat shared strings into more than "
-                        f"{budget.allowed:,} characters, {MAX_TEXT_EXPANSION} times the text "
-                        "the file holds (a zip bomb?)"
-                    )
-            yield number, cells
+            yield number, cells, shown
             node.clear()  # keep memory flat: an emptied row element is all that stays
