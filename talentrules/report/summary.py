@@ -40,7 +40,7 @@ from talentrules.report.contexts import (
     WaitItem,
 )
 from talentrules.report.names import Namer
-from talentrules.report.view import RunView, heading, one
+from talentrules.report.view import RunView, heading, one, person_name
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
 from talentrules.rulebook import Decision, Evaluation
 from talentrules.trace import Fired
@@ -63,9 +63,7 @@ class Names:
     def name(self, employee_id: str) -> str:
         name = self.names.get(employee_id)
         if name is None:
-            row = self.employees.get(employee_id)
-            name = shown(row.get("full_name")) if row else employee_id
-            self.names[employee_id] = name
+            name = self.names[employee_id] = person_name(self.employees, employee_id)
         return name
 
     def text(self, text: str) -> str:

@@ -54,6 +54,12 @@ def heading(decision: Decision | None, fallback: str) -> str:
     return decision.heading if decision is not None else fallback
 
 
+def person_name(employees: Mapping[str, Row], employee_id: str) -> str:
+    """A person's name as lists show it: the Employees row's full name, else the id."""
+    row = employees.get(employee_id)
+    return shown(row.get("full_name")) if row else employee_id
+
+
 def group_rows(rows: Sequence[Row], column: str) -> dict[str, list[Row]]:
     """Rows by the text of one column (an employee id), in sheet order."""
     grouped: dict[str, list[Row]] = {}
@@ -152,8 +158,7 @@ class RunView:
 
     def ref(self, employee_id: str, note: str = "") -> PersonRef:
         """A person named in a list, with the link to their brief."""
-        row = self.result.employees.get(employee_id)
-        name = shown(row.get("full_name")) if row else employee_id
+        name = person_name(self.result.employees, employee_id)
         return PersonRef(employee_id, name, self.namer.brief(employee_id, "html"), note)
 
     def message(
