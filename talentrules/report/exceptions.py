@@ -89,10 +89,11 @@ class ExceptionNotes:
             return {}
         notes: dict[str, str] = {}
         facts = values()
-        for entry in (Fired.read(f, "trace.fired") for f in fired()):
-            rule = self.rules.get(entry.rule)
+        for found in fired():
+            rule = self.rules.get(found.get("rule"))  # type: ignore[arg-type]
             if rule is None or rule.decision != decision.name or rule.then not in wanted:
-                continue
+                continue  # read in full only the entries that set an exception
+            entry = Fired.read(found, "trace.fired")
             note = self.messages(rule, entry.conditions, facts) or rule.title
             notes[rule.then] = f"{notes[rule.then]}; {note}" if rule.then in notes else note
         return {outcome: notes.get(outcome, "") for outcome in wanted}
