@@ -36,6 +36,7 @@ AWKWARD: list[Sequence[object]] = [
     [],
     ["=", "-", 123456789012345678, float("nan")],
     ["last", None, False, Link("open the brief", "briefs/Z%C3%B6e.html")],
+    ["wider", "than", "the", "header", "by one"],
 ]
 
 
@@ -111,6 +112,7 @@ def test_awkward_values_read_back_as_the_openpyxl_writer_wrote_them(tmp_path: Pa
     assert ws["C4"].value is True and ws["B4"].value == pytest.approx(0.3)
     assert ws["A9"].value == "2026-10-31" and ws["D9"].value == "2026-01-02T03:04:00"
     assert ws.auto_filter.ref == f"A1:D{len(AWKWARD) + 1}"
+    assert ws[f"E{len(AWKWARD) + 1}"].value == "by one"
 
 
 def test_a_formula_looking_text_is_text_in_the_file(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ of its sheet, and each link's relationship into a temporary file beside it. It
 writes what openpyxl wrote for the same calls (the same XML for every cell, the
 same sheets, column widths, frozen header, filter, print set-up and hyperlinks),
 with a fixed table of five cell styles; tests/test_sheetml.py compares the two
-cell by cell as openpyxl reads them back.
+cell by cell as openpyxl reads them back. One difference, meant: a text equal to an
+error code (``#N/A``) stays text, where openpyxl wrote an error cell.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class XlsxSheet:
     ) -> None:
         self.book, self.number, self.title = book, number, title
         self.rows = 0
-        self.letters = [get_column_letter(n) for n in range(1, max(len(columns), 1) + 1)]
+        self.columns = len(columns)
+        self.letters = [get_column_letter(n) for n in range(1, len(columns) + 1)]
         self.last = get_column_letter(len(columns))
         self.links = 0
         # Each link's <hyperlink> and relationship wait here until the rows are written.
@@ -134,7 +136,10 @@ class XlsxSheet:
         for column, value in enumerate(values):
             if value is None:
                 continue
-            ref = f"{self.letters[column]}{number}"
+            letter = (
+                self.letters[column] if column < self.columns else get_column_letter(column + 1)
+            )
+            ref = f"{letter}{number}"
             if isinstance(value, str):
                 text = ILLEGAL.sub("\ufffd", value)[:MAX_TEXT]
                 style = AS_TEXT if text.startswith(FORMULA_START) else WRAP
@@ -214,7 +219,7 @@ class XlsxBook:
         return self.open
 
     def closed(self, sheet: XlsxSheet) -> None:
-        self.sheets.append((sheet.title, sheet.rows, len(sheet.letters)))
+        self.sheets.append((sheet.title, sheet.rows, sheet.columns))
         self.open = None
 
     def abandon(self) -> None:
