@@ -130,6 +130,9 @@ class Result:
     rulebook: Rulebook = field(repr=False, compare=False)
     # The facts the stages after the engine read across people (``run(keep=...)``).
     kept: Mapping[str, Value] = field(default_factory=dict, repr=False, compare=False)
+    # What ``run(note=...)`` made of the person's facts and evaluation while both were
+    # at hand (None without a note): saves deriving the facts again for it.
+    noted: Any = field(default=None, repr=False, compare=False)
 
     @property
     def person(self) -> PersonFacts:
@@ -969,6 +972,8 @@ def compile_problems(rulebook: Rulebook) -> list[str]:
 # --- runs over many persons -----------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
+# ``run(note=...)``: something made of each person's facts and evaluation, kept.
+Note = Callable[[PersonFacts, Evaluation], Any]
 
 # Persons per batch in one process: how often ``progress`` is told.
 _BATCH = 128
@@ -979,6 +984,7 @@ def _results(
     persons: Sequence[PersonFacts],
     source: FactsOnDemand | None,
     keep: Sequence[str],
+    note: Note | None = None,
 ) -> list[Result]:
     """Evaluate a batch with the engine (the traces are built later, on demand, from
     ``source`` when given, else from the facts evaluated)."""
@@ -987,13 +993,15 @@ def _results(
     for p in persons:
         e = engine.evaluate(p)
         shared = _shared((e.outcomes, e.fired, e.overruled, e.defaulted))  # as _unpack's
+        evaluation = Evaluation(e.employee_id, *shared)
         results.append(
             Result(
                 p.employee_id,
-                Evaluation(e.employee_id, *shared),
+                evaluation,
                 p if source is None else source,
                 rulebook,
                 _shared({name: p.values.get(name) for name in keep}),
+                None if note is None else _shared(note(p, evaluation)),
             )
         )
     return results
@@ -1010,11 +1018,13 @@ def _work(span: tuple[int, int]) -> bytes:
     the parent (marshal packs plain data in about half the time pickle takes)."""
     engine: Engine = _WORKER["engine"]
     keep: Sequence[str] = _WORKER["keep"]
+    note: Note | None = _WORKER.get("note")
     rows = []
     for person in _span(_WORKER["persons"], *span):
         e = engine.evaluate(person)
         kept = tuple(person.values.get(name) for name in keep)
-        rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, kept))
+        noted = None if note is None else note(person, e)
+        rows.append((e.employee_id, e.outcomes, e.fired, e.overruled, e.defaulted, kept, noted))
     try:
         return b"M" + marshal.dumps(rows)
     except ValueError:  # "unmarshallable object": an outcome or fact that is not plain data
@@ -1077,8 +1087,9 @@ def _unpack(
             source,
             rulebook,
             _shared(dict(zip(keep, kept, strict=True))),
+            noted,
         )
-        for source, (eid, outcomes, fired, overruled, defaulted, kept) in zip(
+        for source, (eid, outcomes, fired, overruled, defaulted, kept, noted) in zip(
             sources, rows, strict=True
         )
     ]
@@ -1088,12 +1099,13 @@ def _start_worker(
     rulebook: Rulebook | None = None,
     persons: Sequence[PersonFacts] | FactsOnDemand | None = None,
     keep: Sequence[str] = (),
+    note: Note | None = None,
 ) -> None:
     """A worker's engine; under spawn the run arrives here, pickled (fork inherits it)."""
     quiet_worker()  # Ctrl-C is the parent's to handle: no traceback from a worker
     if rulebook is not None and persons is not None:
         gc.disable()  # as the parent, which forked workers inherit
-        _WORKER.update(rulebook=rulebook, persons=persons, keep=keep)
+        _WORKER.update(rulebook=rulebook, persons=persons, keep=keep, note=note)
     _WORKER["engine"] = Engine(_WORKER["rulebook"])
 
 
@@ -1104,13 +1116,16 @@ def run(
     tracer: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int], None] | None = None,
     keep: Sequence[str] = (),
+    note: Note | None = None,
 ) -> list[Result]:
     """Evaluate every person; results in employee_id order, each able to build its trace.
 
     ``jobs`` processes (default: the machine's cores), one engine each; results and
     traces are identical for any ``jobs`` and any input order. ``tracer`` gets each
     trace, in employee_id order (built for it); ``progress`` the number of persons
-    done so far; ``keep`` names the facts each Result keeps (``Result.kept``). Given
+    done so far; ``keep`` names the facts each Result keeps (``Result.kept``); ``note`` makes
+    each Result's ``noted`` from the person's facts and evaluation, where the facts are
+    derived anyway (plain data: it travels back from a worker). Given
     ``FactsOnDemand``, persons are derived a batch at a time (in the workers, when
     there are several) and not kept: each Result derives its person again when asked.
     """
@@ -1146,7 +1161,7 @@ def run(
             with Engine(rulebook) as engine:
                 for start in range(0, len(ordered), _BATCH):
                     batch = _span(ordered, start, start + _BATCH)
-                    done(_results(engine, batch, source, keep))
+                    done(_results(engine, batch, source, keep, note))
             return results
         Engine(rulebook).close()  # compile errors surface here, not in a worker
         size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
@@ -1154,9 +1169,9 @@ def run(
         # fork: workers inherit the rulebook and persons instead of unpickling them;
         # spawn (no fork, or macOS): they are pickled once per worker.
         pools = processes.context()
-        _WORKER.update(rulebook=rulebook, persons=ordered, keep=keep)
+        _WORKER.update(rulebook=rulebook, persons=ordered, keep=keep, note=note)
         forked = pools.get_start_method() == "fork"
-        initargs = () if forked else (rulebook, ordered, keep)
+        initargs = () if forked else (rulebook, ordered, keep, note)
         with pools.Pool(jobs, _start_worker, initargs) as pool:
             for (start, end), chunk in zip(spans, pool.imap(_work, spans), strict=True):
                 persons_of = ordered if source is not None else _span(ordered, start, end)

@@ -19,6 +19,7 @@ from talentrules.ingest import load_workbook
 from talentrules.ingest.report import ordered, problem_counts, tally
 from talentrules.model import Panel, Problem, Row, RowAbout
 from talentrules.paths import default_rules_dir
+from talentrules.report.exceptions import ExceptionNotes
 from talentrules.rulebook import Rulebook, load_rulebook
 from talentrules.rulefiles import open_rules
 
@@ -150,6 +151,8 @@ def evaluate_workbook(
         jobs=jobs,
         progress=None if progress is None else lambda done: progress("engine", done, total),
         keep=decide.facts_read(rulebook),
+        # The summary's exception notes need the facts: made where they are derived.
+        note=ExceptionNotes(rulebook),
     )
     lap("engine")
     values = {r.employee_id: r.kept for r in results}

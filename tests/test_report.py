@@ -43,7 +43,7 @@ from talentrules.report import (
     SummaryContext,
     write_outputs,
 )
-from talentrules.report.workbook import _FORMULA_START
+from talentrules.report.sheetml import FORMULA_START as _FORMULA_START
 from talentrules.run import RunResult, evaluate_workbook
 
 NASTY = "<script>alert(1)</script> {{ 7*7 }} *bold* | pipe"

@@ -43,7 +43,6 @@ from talentrules.report.names import Namer
 from talentrules.report.view import RunView, heading, one, person_name
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
 from talentrules.rulebook import Decision, Evaluation
-from talentrules.trace import Fired
 
 EMPLOYEE_ENUMS = {
     column.name: tuple(column.values) for column in EMPLOYEES.columns if column.kind == "enum"
@@ -481,7 +480,11 @@ def _exceptions(view: RunView) -> tuple[ExceptionGroup, ...]:
     names = names_of(view)
     flagged = {outcome: People(names) for outcome in decision.outcomes}
     for r in view.result.results:
-        for outcome, note in person_exceptions(view, r.evaluation, r.fired).items():
+        # Made by the engine where the person's facts were at hand (run.py), or now.
+        noted = r.noted if isinstance(r.noted, dict) else None
+        if noted is None:
+            noted = person_exceptions(view, r.evaluation, r.fired)
+        for outcome, note in noted.items():
             flagged.setdefault(outcome, People(names)).add(r.employee_id, note)
     return tuple(
         ExceptionGroup(outcome, decision.text(outcome, "meaning"), flagged[outcome])
@@ -496,21 +499,9 @@ def person_exceptions(
     """The person's exception outcomes, each with the message of the rule that set it
     (its title when it has no message); ``fired`` gives the trace's fired rules (built
     only for a person with an exception)."""
-    decision = view.exceptions
-    if decision is None:
-        return {}
-    wanted = [o for o in evaluation.outcomes.get(decision.name, ()) if o != decision.default]
-    if not wanted:
-        return {}
-    notes: dict[str, str] = {}
-    values = view.result.facts[evaluation.employee_id].values
-    for entry in (Fired.read(f, "trace.fired") for f in fired()):
-        rule = view.rules.get(entry.rule)
-        if rule is None or rule.decision != decision.name or rule.then not in wanted:
-            continue
-        note = view.message(rule, entry.conditions, values) or rule.title
-        notes[rule.then] = f"{notes[rule.then]}; {note}" if rule.then in notes else note
-    return {outcome: notes.get(outcome, "") for outcome in wanted}
+    return view.exception_notes.notes(
+        evaluation, fired, lambda: view.result.facts[evaluation.employee_id].values
+    )
 
 
 def balance_lines(view: RunView) -> tuple[BalanceLine, ...]:

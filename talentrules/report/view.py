@@ -12,15 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
-
 from talentrules import __version__
 from talentrules.changes import load_changes
 from talentrules.decide import default_catalogue
 from talentrules.facts import DerivationPlan
 from talentrules.model import Row, RowAbout, RowsAbout, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
+from talentrules.report.exceptions import ExceptionNotes, Messages
 from talentrules.report.names import Namer
 from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
 from talentrules.rulebook import Compare, Decision, Rule, Rulebook
@@ -119,7 +117,6 @@ class RunView:
             else (),
             currency=self.currency,
         )
-        self._messages: dict[str, jinja2.Template] = {}
         # Words every brief uses, worked out once per run: each fact's label, and
         # (filled by the brief builders as they go) each fact in words, the facts each
         # tally counts and each rule's comparisons by their text.
@@ -127,7 +124,7 @@ class RunView:
         self.fact_words: dict[str, str] = {}
         self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
         self.comparisons: dict[str, dict[str, Compare]] = {}
-        self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self._messages = Messages()
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook
         self.verdict = rulebook.role("verdict")
@@ -138,6 +135,7 @@ class RunView:
         self.balance = rulebook.role("team_balance")
         self.track = rulebook.role("development_track")
         self.exceptions = rulebook.role("panel_exceptions")
+        self.exception_notes = ExceptionNotes(rulebook)
         self.signals = rulebook.signals
         self.investments = rulebook.role("investments")
         self.cycle = cycle
@@ -169,15 +167,4 @@ class RunView:
     ) -> str:
         """The rule's message, rendered in a sandbox with the values its conditions read
         (by their last name part: ``episodes``), and every fact of the person as ``facts``."""
-        if not rule.message:
-            return ""
-        variables: dict[str, Any] = {}
-        for c in conditions:
-            variables.setdefault(c.fact.rsplit(".", 1)[-1].replace("-", "_"), c.actual)
-        variables["facts"] = {**(values or {}), **{c.fact: c.actual for c in conditions}}
-        try:
-            if rule.id not in self._messages:
-                self._messages[rule.id] = self._sandbox.from_string(rule.message)
-            return self._messages[rule.id].render(variables)
-        except jinja2.TemplateError as error:
-            return f"(message of rule {rule.id} could not be rendered: {error})"
+        return self._messages(rule, conditions, values)

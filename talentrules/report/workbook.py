@@ -2,117 +2,36 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from talentrules.contract import INVESTMENT_FIELD
 from talentrules.decide import Allotment
 from talentrules.money import money
 from talentrules.record import ROLE_FIELDS, role_fields
 from talentrules.report.names import Namer
+from talentrules.report.sheetml import Link, XlsxBook
 
 if TYPE_CHECKING:
     from talentrules.run import RunResult
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+class Book(Protocol):
+    """Where the sheets go: ``sheetml.XlsxBook`` (the reference writer in the tests has
+    the same two calls)."""
+
+    def sheet(self, title: str, columns: Sequence[tuple[str, int]]) -> Sheet: ...
+
+    def save(self) -> None: ...
+
+    def abandon(self) -> None: ...
 
 
-def _cell_text(value: dt.date | list[object] | tuple[object, ...]) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str([v.isoformat() if isinstance(v, dt.date) else v for v in value])
+class Sheet(Protocol):
+    def add(self, values: Sequence[object]) -> None: ...
 
-
-class Link:
-    """A cell that links to a file beside the workbook (a brief), shown as its text."""
-
-    def __init__(self, text: str, target: str) -> None:
-        self.text, self.target = text, target
-
-
-class _Sheet:
-    """One write-only sheet: bold header, frozen, filtered, sized, printed landscape on
-    A4 fitted to the page width with the header repeated; text never a formula."""
-
-    def __init__(self, book: Any, title: str, columns: Sequence[tuple[str, int]]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        self._link_font = Font(color="0563C1", underline="single")
-        self._wrap = Alignment(vertical="top", wrap_text=True)
-        # Each style as the first cell that wore it registered it: later cells copy it
-        # instead of having openpyxl hash the Font or Alignment again (a third of the
-        # workbook's CPU). Registered in first use's order, so the file is unchanged.
-        self._styles: dict[str, Any] = {}
-        self.ws = book.create_sheet(title)
-        self.rows = 0
-        self.width = len(columns)
-        for n, (_, width) in enumerate(columns, start=1):
-            self.ws.column_dimensions[get_column_letter(n)].width = width
-        self.ws.freeze_panes = "A2"
-        # Print: landscape A4, every column on the page, the header on every page.
-        self.ws.page_setup.orientation = "landscape"
-        self.ws.page_setup.paperSize = 9  # A4
-        self.ws.page_setup.fitToWidth = 1
-        self.ws.page_setup.fitToHeight = 0
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.ws.print_title_rows = "1:1"
-        self.ws.print_options.gridLines = True
-        header = []
-        for name, _ in columns:
-            cell = WriteOnlyCell(self.ws, value=name)
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor="1F4E79")
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-            header.append(cell)
-        self.ws.append(header)
-        self.last = get_column_letter(len(columns))
-
-    def _styled(self, value: str, kind: str, style: object) -> Any:
-        """A write-only cell holding ``value`` in the font or alignment ``style``."""
-        from openpyxl.cell import Cell
-        from openpyxl.styles.cell_style import StyleArray
-
-        known = self._styles.get(kind)
-        if known is not None:  # the Cell copies it: a quotePrefix stays this cell's
-            return Cell(self.ws, row=1, column=1, value=value, style_array=known)
-        cell: Any = Cell(self.ws, row=1, column=1, value=value)  # _style: no stub has it
-        setattr(cell, kind, style)
-        self._styles[kind] = StyleArray(cell._style)
-        return cell
-
-    def add(self, values: Sequence[object]) -> None:
-        row: list[object] = []
-        for value in values:
-            if isinstance(value, Link):
-                text = _XLSX_ILLEGAL.sub("\ufffd", value.text)
-                cell = self._styled(text, "font", self._link_font)
-                cell.hyperlink = value.target
-                row.append(cell)
-                continue
-            if isinstance(value, str):
-                value = _XLSX_ILLEGAL.sub("\ufffd", value)
-                cell = self._styled(value, "alignment", self._wrap)
-                if value.startswith(_FORMULA_START):
-                    # Text from a workbook must never become a formula: store it as a
-                    # string and mark it so Excel shows it as text (quotePrefix).
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-                value = cell
-            elif isinstance(value, dt.date | list | tuple):
-                value = _cell_text(value)
-            row.append(value)
-        self.ws.append(row)
-        self.rows += 1
-
-    def close(self) -> None:
-        self.ws.auto_filter.ref = f"A1:{self.last}{self.rows + 1}"
+    def close(self) -> None: ...
 
 
 _STATUS = {
@@ -124,17 +43,29 @@ _STATUS = {
 }
 
 
-def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
+def write_xlsx(
+    result: RunResult,
+    path: Path,
+    namer: Namer,
+    book_of: Callable[[Path], Book] = XlsxBook,
+) -> None:
     """recommendations.xlsx: Recommendations (one row per person, a link to the brief),
-    Waitlist, Budget, Rejected rows and Warnings; every sheet prints on A4."""
-    from openpyxl import Workbook
+    Waitlist, Budget, Rejected rows and Warnings; every sheet prints on A4. Written by
+    ``book_of(path)`` (``sheetml.XlsxBook``, streamed row by row)."""
+    book = book_of(path)
+    try:
+        _write_sheets(book, result, namer)
+    except BaseException:
+        book.abandon()  # the file handles closed: the run's folder is discarded
+        raise
+    book.save()
 
+
+def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
     from talentrules.report.brief import NINE_BOX_BANDS
     from talentrules.report.words import band, shown
 
-    book = Workbook(write_only=True)
-    main = _Sheet(
-        book,
+    main = book.sheet(
         "Recommendations",
         (
             ("employee_id", 11),
@@ -210,8 +141,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             ]
         )
     main.close()
-    wait = _Sheet(
-        book,
+    wait = book.sheet(
         "Waitlist",
         (
             ("employee_id", 11),
@@ -247,8 +177,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
                 )
     wait.close()
     budget_sheet(book, result)
-    rejected = _Sheet(
-        book,
+    rejected = book.sheet(
         "Rejected rows",
         (("sheet", 14), ("row", 7), ("who", 26), ("reason", 100)),
     )
@@ -262,7 +191,7 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             reason = str(p).removeprefix(f"{p.file}: ")
             rejected.add([rejected_row.sheet, rejected_row.number, who, reason])
     rejected.close()
-    warnings = _Sheet(book, "Warnings", (("where", 40), ("warning", 100)))
+    warnings = book.sheet("Warnings", (("where", 40), ("warning", 100)))
     for p in result.problems:
         if p.severity == "warning":
             # As in Rejected rows: the sheet and cell, not the workbook's path again; a
@@ -270,17 +199,15 @@ def write_xlsx(result: RunResult, path: Path, namer: Namer) -> None:
             where = p.where.removeprefix(f"{p.file}: ") if p.sheet else Path(p.file).name
             warnings.add([where, p.message])
     warnings.close()
-    book.save(path)
 
 
-def budget_sheet(book: Any, result: RunResult) -> None:
+def budget_sheet(book: Book, result: RunResult) -> None:
     """Budget: seats and money per investment, the rules' allocation beside the
     panel's, and the cycle's totals (numbers, so a panel can add and check them)."""
     plan = result.plan
     totals = {t.code: t for t in result.decisions.allocation.totals}
     catalogue = result.decisions.catalogue
-    sheet = _Sheet(
-        book,
+    sheet = book.sheet(
         "Budget",
         (
             ("code", 16),

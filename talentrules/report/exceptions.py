@@ -1,0 +1,99 @@
+"""Rules' messages, and whom the rulebook's exceptions ask the panel to look at.
+
+A person's exception notes need the rules that set them with the values their
+conditions read, so the person's facts: ``ExceptionNotes`` is handed to the engine
+(``engine.run(note=...)``, from ``run.evaluate_workbook``), which makes each
+person's notes where the facts are derived anyway; the summary reads them from the
+results (``Result.noted``) instead of deriving everyone's facts again (about 2 CPU s
+of the run's own process at 10,000 people, while the briefs render).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from talentrules.facts import PersonFacts
+from talentrules.model import Value
+from talentrules.reference import fired as reference_fired
+from talentrules.rulebook import Evaluation, Rule, Rulebook
+from talentrules.trace import Fired, Leaf
+
+
+class Messages:
+    """Rules' messages, each compiled once in a sandbox."""
+
+    def __init__(self) -> None:
+        self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def __call__(
+        self, rule: Rule, conditions: Sequence[Leaf], values: Mapping[str, Value] | None = None
+    ) -> str:
+        """The rule's message, rendered with the values its conditions read (by their
+        last name part: ``episodes``), and every fact of the person as ``facts``."""
+        if not rule.message:
+            return ""
+        variables: dict[str, Any] = {}
+        for c in conditions:
+            variables.setdefault(c.fact.rsplit(".", 1)[-1].replace("-", "_"), c.actual)
+        variables["facts"] = {**(values or {}), **{c.fact: c.actual for c in conditions}}
+        try:
+            if rule.id not in self._templates:
+                self._templates[rule.id] = self._sandbox.from_string(rule.message)
+            return self._templates[rule.id].render(variables)
+        except jinja2.TemplateError as error:
+            return f"(message of rule {rule.id} could not be rendered: {error})"
+
+
+class ExceptionNotes:
+    """A person's exception outcomes (the ``panel_exceptions`` decision's, bar its
+    default), each with the message of the rule that set it (its title when it has no
+    message). Called with a person's facts and evaluation (``engine.run``'s note)."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self.decision = rulebook.role("panel_exceptions")
+        self.rules = {rule.id: rule for rule in rulebook.rules}
+        self.messages = Messages()
+
+    def __getstate__(self) -> dict[str, Any]:  # a spawned worker compiles its own
+        return {"rulebook": self.rulebook}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["rulebook"])  # type: ignore[misc]
+
+    def __call__(self, person: PersonFacts, evaluation: Evaluation) -> dict[str, str]:
+        return self.notes(
+            evaluation,
+            lambda: reference_fired(self.rulebook, person, evaluation),
+            lambda: person.values,
+        )
+
+    def notes(
+        self,
+        evaluation: Evaluation,
+        fired: Callable[[], Sequence[Mapping[str, Any]]],
+        values: Callable[[], Mapping[str, Value]],
+    ) -> dict[str, str]:
+        """The notes, by outcome; ``fired`` gives the trace's fired rules and ``values``
+        the person's facts (asked for only when the person has an exception)."""
+        decision = self.decision
+        if decision is None:
+            return {}
+        wanted = [o for o in evaluation.outcomes.get(decision.name, ()) if o != decision.default]
+        if not wanted:
+            return {}
+        notes: dict[str, str] = {}
+        facts = values()
+        for found in fired():
+            rule = self.rules.get(found.get("rule"))  # type: ignore[arg-type]
+            if rule is None or rule.decision != decision.name or rule.then not in wanted:
+                continue  # read in full only the entries that set an exception
+            entry = Fired.read(found, "trace.fired")
+            note = self.messages(rule, entry.conditions, facts) or rule.title
+            notes[rule.then] = f"{notes[rule.then]}; {note}" if rule.then in notes else note
+        return {outcome: notes.get(outcome, "") for outcome in wanted}
