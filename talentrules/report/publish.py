@@ -72,10 +72,13 @@ TRACE_PARTS = ".trace-parts"  # in the workspace: each span's trace lines, until
 
 def _render_span(span: tuple[int, int]) -> Batch:
     """Build, render and write the briefs of people ``span``, in CPU seconds so that a
-    busy machine does not distort the split. Each file is hashed as it is written, so
-    that the manifest need not read 20,000 files back at the end of the run. The
-    span's trace lines are made here too, while the person's facts are at hand (a
-    brief derives them), and left in a file of the span for ``_write_trace``."""
+    busy machine does not distort the split: the thread's clock, since the process's
+    moves in scheduler ticks while a render's CPU time limit (an ITIMER_PROF) is
+    armed, and so charged part of each context to the render after it. Each file is
+    hashed as it is written, so that the manifest need not read 20,000 files back at
+    the end of the run. The span's trace lines are made here too, while the person's
+    facts are at hand (a brief derives them), and left in a file of the span for
+    ``_write_trace``."""
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
@@ -83,28 +86,28 @@ def _render_span(span: tuple[int, int]) -> Batch:
     hashes: list[tuple[str, str]] = []
     lines: list[str] = []
     for index in range(*span):
-        start = time.process_time()
+        start = time.thread_time()
         context = builder.brief(index)
-        built = time.process_time()
+        built = time.thread_time()
         texts = (
             renderer.render("brief.html.j2", context),
             renderer.render("brief.md.j2", context),
         )
-        rendered = time.process_time()
+        rendered = time.thread_time()
         for name, text in zip(context.files, texts, strict=True):
             data = text.encode("utf-8")
             (folder / name).write_bytes(data)
             hashes.append((name, hashlib.sha256(data).hexdigest()))
-        written = time.process_time()
+        written = time.thread_time()
         line, at = record.unchained_line(builder.result, index)
         lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
         building += built - start
         rendering += rendered - built
         writing += written - rendered
-        tracing += time.process_time() - written
-    start = time.process_time()
+        tracing += time.thread_time() - written
+    start = time.thread_time()
     _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
-    tracing += time.process_time() - start
+    tracing += time.thread_time() - start
     return span[1] - span[0], building, rendering, writing, tracing, hashes
 
 
