@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from talentrules.changes import (
+    _OBSERVATION_SET,
     Changes,
     Person,
     _observations,
@@ -266,3 +269,56 @@ def test_the_search_is_straightforward_on_a_generated_workbook(tmp_path: Path) -
     module.make_workbook(tmp_path / "generated.xlsx", 300, seed=17)
     result = evaluate_workbook(tmp_path / "generated.xlsx", jobs=1)
     assert _same_search(result) > 100
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_any_observation_searched_is_the_straightforward_search(
+    sample: RunResult, data: st.DataObject
+) -> None:
+    """For random people and random variants of the rulebook's changes (how many new
+    observations, what each records, which signals), the search names exactly what
+    the straightforward one names."""
+    import dataclasses
+
+    from talentrules.contract import EVIDENCE
+
+    changes = load_changes(sample.rulebook)
+    settable = {
+        c.name: sorted(c.values)
+        for c in EVIDENCE.columns
+        if c.kind == "enum" and c.name not in _OBSERVATION_SET
+    }
+    variant = []
+    for change in changes.changes:
+        if change.kind == "observe":
+            columns = data.draw(st.lists(st.sampled_from(sorted(settable)), unique=True))
+            row = {name: data.draw(st.sampled_from(settable[name])) for name in columns}
+            signals = data.draw(
+                st.lists(st.sampled_from(sorted(sample.rulebook.signals)), min_size=1, unique=True)
+            )
+            up_to = data.draw(st.integers(1, 4))
+            change = dataclasses.replace(change, row=row, signals=tuple(signals), up_to=up_to)
+        variant.append(change)
+    changed = dataclasses.replace(changes, changes=tuple(variant))
+    plan = DerivationPlan(sample.rulebook.vocabulary)
+    evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
+    for employee_id in data.draw(
+        st.lists(st.sampled_from(sorted(sample.facts)), min_size=1, max_size=8)
+    ):
+        given_ = (
+            sample.rulebook,
+            plan,
+            employee_id,
+            sample.facts[employee_id].values,
+            evidence.get(employee_id, []),
+            sample.panel.as_of,
+        )
+        now = sample.result(employee_id).evaluation.outcomes
+        assert nearest(Person(*given_), changed, now) == nearest(
+            _Straightforward(*given_), changed, now
+        )
