@@ -642,7 +642,7 @@ class DerivationPlan:
         # one person's own; else the same rows serve every person (``added_line``).
         self.reads_person = "employee_id" in (*self._tested, *self.evidence_columns)
         # Across people: what-if rows as lines, and a signal family's facts by what
-        # its rows are to them (see Changeable._derive). Bounded: memory stays flat.
+        # its rows are to them (see Changeable._family). Bounded: memory stays flat.
         self._lines: dict[tuple[int, dt.date | None], tuple[Row, _Line, _LineKey]] = {}
         self._families: dict[tuple[object, ...], dict[str, Value]] = {}
 
@@ -693,7 +693,7 @@ class DerivationPlan:
 
 _RESULTS_LIMIT = 4096  # row test results remembered per run: memory stays flat
 _LINES_LIMIT = 4096  # what-if lines remembered per run
-_FAMILIES_LIMIT = 1 << 15  # signal families' what-if facts remembered per run
+_FAMILIES_LIMIT = 1 << 13  # signal families' what-if facts remembered per run
 
 _LineKey = tuple[object, ...]
 
