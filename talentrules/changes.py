@@ -321,6 +321,22 @@ class Person:
         person = facts_module.PersonFacts(employee_id, dict(values), {})
         self._again = Reevaluation(rulebook, person, decisions)
 
+    def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
+        """``_observations`` on the cycle's as_of date; the same rows for every person
+        whose own rows leave the same situations fresh, when the person's id is
+        read by no row test or measure."""
+        assert self.as_of is not None
+        contexts = _fresh(self, code, count)
+        if self.plan.reads_person:
+            return _new_rows(self.employee_id, code, contexts, self.as_of, row)
+        key = (code, contexts, self.as_of, tuple(row.items()))
+        rows = _SHARED.get(key)
+        if rows is None:
+            if len(_SHARED) >= _SHARED_LIMIT:
+                _SHARED.clear()
+            rows = _SHARED[key] = _new_rows(self.employee_id, code, contexts, self.as_of, row)
+        return rows
+
     def evaluate(
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
@@ -335,26 +351,50 @@ def _observations(
     """``count`` new observations of ``code``: on the cycle's as_of date, each by
     someone new, in a context the person's rows for the code do not have yet, and
     otherwise as changes.yaml's ``as`` says (by whom, with what energy and outcome)."""
+    return _new_rows(person.employee_id, code, _fresh(person, code, count), as_of, row)
+
+
+def _fresh(person: Person, code: str, count: int) -> tuple[Value, ...]:
+    """The situation of each of ``count`` new observations of ``code``: those the
+    person's rows for the code do not have yet, in the contract's order, round again
+    when there are fewer."""
     contexts = _CONTEXTS
     seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
     fresh = [c for c in contexts if c not in seen] or contexts
+    return tuple(fresh[n % len(fresh)] for n in range(count))
+
+
+def _new_rows(
+    employee_id: str,
+    code: str,
+    contexts: tuple[Value, ...],
+    as_of: dt.date,
+    row: Mapping[str, str],
+) -> list[Row]:
     # Every column's cell, then the ones each observation sets itself.
     same = _same_cells(tuple(row.items()))
-    employee = Cell(person.employee_id, "what-if")
+    employee = Cell(employee_id, "what-if")
     signal, observed_on = Cell(code, "what-if"), Cell(as_of, "what-if")
     rows = []
-    for n in range(count):
+    for n, context in enumerate(contexts):
         cells = {
             **same,
             "evidence_id": Cell(f"what-if-{code}-{n}", "what-if"),
             "employee_id": employee,
             "signal": signal,
             "observed_on": observed_on,
-            "context": Cell(fresh[n % len(fresh)], "what-if"),
+            "context": Cell(context, "what-if"),
             "source_id": Cell(f"what-if-observer-{n}", "what-if"),
         }
         rows.append(Row("Evidence", 0, cells))
     return rows
+
+
+# What-if rows shared by every person (when no row test or measure reads whose row it
+# is), by signal, situations, date and ``as``: a run adds the same few rows for
+# thousands of people, and each is made and tested once.
+_SHARED: dict[tuple[object, ...], list[Row]] = {}
+_SHARED_LIMIT = 1024
 
 
 _CONTEXTS: list[Value] = list(EVIDENCE.column("context").values)
@@ -451,7 +491,7 @@ def nearest(
             for code in change.signals:
                 # Most observations first: when even the most move nothing, fewer do not.
                 # Fewer are the first of them.
-                rows = _observations(person, code, change.up_to, person.as_of, change.row)
+                rows = person.observations(code, change.up_to, change.row)
                 most = person.evaluate(extra=rows)
                 if not any_move(most):
                     continue

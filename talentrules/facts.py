@@ -638,6 +638,13 @@ class DerivationPlan:
             for test in (*spec.derivation.tests, *spec.derivation.matching)
         }))  # fmt: skip
         self._results: dict[tuple[object, ...], int] = {}
+        # Does a row test or a measure read whose row it is? Then a what-if row is
+        # one person's own; else the same rows serve every person (``added_line``).
+        self.reads_person = "employee_id" in (*self._tested, *self.evidence_columns)
+        # Across people: what-if rows as lines, and a signal family's facts by what
+        # its rows are to them (see Changeable._family). Bounded: memory stays flat.
+        self._lines: dict[tuple[int, dt.date | None], tuple[Row, _Line, _LineKey]] = {}
+        self._families: dict[tuple[object, ...], dict[str, Value]] = {}
 
     def test_evidence(self, line: _Line) -> None:
         """Mark an Evidence line's row test results (``_Plan.test``), remembered by the
@@ -650,6 +657,24 @@ class DerivationPlan:
                 self._results[key] = line.passed
         else:
             line.passed = passed
+
+    def added_line(self, row: Row, as_of: dt.date | None) -> tuple[_Line, _LineKey]:
+        """A what-if Evidence row as a line, tested, and what it is to the measures
+        (``line_key``): made once per row, whoever's what-if adds it. The row is
+        kept with its line so that its id stays its own."""
+        made = self._lines.get((id(row), as_of))
+        if made is None:
+            line = _evidence_line(row, as_of)
+            self.test_evidence(line)
+            if len(self._lines) >= _LINES_LIMIT:
+                self._lines.clear()
+            made = self._lines[(id(row), as_of)] = (row, line, self.line_key(line))
+        return made[1], made[2]
+
+    def line_key(self, line: _Line) -> _LineKey:
+        """All an Evidence measure of ``refs=False`` reads of a line: which row tests it
+        passes, its date and the columns whose distinct values are counted."""
+        return (line.passed, *[line.values.get(c) for c in self.evidence_columns])
 
     def evidence_groups(self, only: frozenset[str] | None) -> dict[object, list[_Facts]]:
         """The Evidence groups by signal family (None: the facts over every row), each
@@ -667,6 +692,10 @@ class DerivationPlan:
 
 
 _RESULTS_LIMIT = 4096  # row test results remembered per run: memory stays flat
+_LINES_LIMIT = 4096  # what-if lines remembered per run
+_FAMILIES_LIMIT = 1 << 13  # signal families' what-if facts remembered per run
+
+_LineKey = tuple[object, ...]
 
 # The facts of one Evidence group: the row tests its rows pass, and each fact with
 # its derivation and matching tests.
@@ -705,13 +734,13 @@ class Changeable:
         self.values, self.plan, self.as_of = values, plan, as_of
         self.lines = [_evidence_line(r, as_of) for r in evidence]
         plan._plan.test("Evidence", self.lines)
-        self._groups = plan.evidence_groups(None if only is None else frozenset(only))
+        self.only = None if only is None else frozenset(only)
+        self._groups = plan.evidence_groups(self.only)
         # Per signal family (None: every row), per group: the person's own rows that
         # pass its tests, found when a change first adds rows of the family.
         self._passed: dict[object, list[list[_Line]]] = {}
-        # Each added row as a line, made and tested once: a search adds the same
-        # rows again and again. The row is kept with its line so its id stays its own.
-        self._added: dict[int, tuple[Row, _Line]] = {}
+        # Per signal family: what the person's own rows of it are to the measures.
+        self._own: dict[object, tuple[_LineKey, ...]] = {}
         # The facts over every row, by what the added rows are to them (their row
         # tests' results and the columns measures read): observations of different
         # signals are often the same to those facts.
@@ -737,21 +766,41 @@ class Changeable:
             prior = found.get("performance_prior_1", self.values.get("performance_prior_1"))
             trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
             found["performance_trend"] = trend
-        extra = [self._line(row) for row in added]
+        extra = [self.plan.added_line(row, self.as_of) for row in added]
         if not extra:
             return found
-        families: dict[object, list[_Line]] = {}
-        for line in extra:
-            families.setdefault(line.values.get("signal"), []).append(line)
-        columns = self.plan.evidence_columns
-        key = tuple((line.passed, *[line.values.get(c) for c in columns]) for line in extra)
+        families: dict[object, list[tuple[_Line, _LineKey]]] = {}
+        for made in extra:
+            families.setdefault(made[0].values.get("signal"), []).append(made)
+        key = tuple([made[1] for made in extra])
         over_all = self._over_all.get(key)
         if over_all is None:
-            over_all = self._over_all[key] = self._derive(None, extra)
+            over_all = self._over_all[key] = self._derive(None, [line for line, _ in extra])
         found.update(over_all)
-        for member, lines in families.items():
+        for member, made_lines in families.items():
             if member is not None:
-                found.update(self._derive(member, lines))
+                found.update(self._family(member, made_lines))
+        return found
+
+    def _family(self, member: object, extra: list[tuple[_Line, _LineKey]]) -> dict[str, Value]:
+        """A signal family's facts with ``extra`` added. They follow from what its rows
+        (the person's own and the added) are to the measures (``line_key``) and the
+        as_of date alone, so people whose rows of the family are the same to them (most
+        often: none) share them."""
+        own = self._own.get(member)
+        if own is None:
+            line_key = self.plan.line_key
+            own = self._own[member] = tuple(
+                [line_key(line) for line in self.lines if line.values.get("signal") == member]
+            )
+        key = (self.only, member, self.as_of, own, tuple([k for _, k in extra]))
+        memo = self.plan._families
+        found = memo.get(key)
+        if found is None:
+            found = self._derive(member, [line for line, _ in extra])
+            if len(memo) >= _FAMILIES_LIMIT:
+                memo.clear()
+            memo[key] = found
         return found
 
     def _derive(self, member: object, extra: list[_Line]) -> dict[str, Value]:
@@ -762,7 +811,11 @@ class Changeable:
             return found
         own = self._passed.get(member)
         if own is None:
-            rows = self.lines if member is None else self._family(member)
+            rows = (
+                self.lines
+                if member is None
+                else [line for line in self.lines if line.values.get("signal") == member]
+            )
             own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
             self._passed[member] = own
         for (need, facts), passed in zip(groups, own, strict=True):
@@ -774,17 +827,6 @@ class Changeable:
                     spec, derivation, matching, rows, self.as_of, (), refs=False
                 )[0]
         return found
-
-    def _family(self, member: object) -> list[_Line]:
-        return [line for line in self.lines if line.values.get("signal") == member]
-
-    def _line(self, row: Row) -> _Line:
-        made = self._added.get(id(row))
-        if made is None:
-            line = _evidence_line(row, self.as_of)
-            self.plan.test_evidence(line)
-            made = self._added[id(row)] = (row, line)
-        return made[1]
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:
