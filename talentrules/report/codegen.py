@@ -7,8 +7,8 @@ each printed value to ``escape(value)`` (HTML) or ``str(environment.finalize(val
 (Markdown), another Python call or two. Here the compiled template takes a shortcut
 only where the result is known to be the same:
 
-- ``obj.name`` is read directly when ``(type(obj), name)`` is in the environment's
-  ``fast_attributes``: pairs registered beforehand as data the sandbox allows (the
+- ``obj.name`` is read directly when ``type(obj)`` is in the environment's
+  ``fast_types(name)``: types registered beforehand as data the sandbox allows (the
   fields of the context dataclasses, a loop's counters). Any other read, including
   every one a template could use to reach Python, goes through the sandbox as before.
 - A value that is exactly ``str`` is printed with the environment's ``escape_text``
@@ -35,21 +35,26 @@ class FastCodeGenerator(CodeGenerator):
     """Used by ``render._Sandbox`` (its ``code_generator_class``)."""
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
-        # The shortcuts' tables, read once as module globals of the compiled template.
-        self.writeline("tr_fast = environment.fast_attributes")
+        # The shortcuts' tables, module globals of the compiled template: for each
+        # attribute name the template reads, the types whose field it is (tr_f_NAME).
         self.writeline("tr_escape = environment.escape_text")
         self.writeline("tr_finalize = environment.finalize_text")
+        self._fast_names = sorted(
+            {n.attr for n in node.find_all(nodes.Getattr) if _plain_name(n.attr)}
+        )
+        for name in self._fast_names:
+            self.writeline(f"tr_f_{name} = environment.fast_types({name!r})")
         super().visit_Template(node, frame)
 
     @optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
-        if self.environment.is_async or not _plain_name(node.attr):
+        name = node.attr
+        if self.environment.is_async or name not in getattr(self, "_fast_names", ()):
             super().visit_Getattr(node, frame)
             return
-        name = node.attr
-        self.write(f"(tr_o.{name} if (type(tr_o := ")
+        self.write(f"(tr_o.{name} if type(tr_o := ")
         self.visit(node.node, frame)
-        self.write(f"), {name!r}) in tr_fast else environment.getattr(tr_o, {name!r}))")
+        self.write(f") in tr_f_{name} else environment.getattr(tr_o, {name!r}))")
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         # Jinja yields each piece of an output node ("<td>", a value, "</td>"...) on its

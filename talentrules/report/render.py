@@ -227,6 +227,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self.escape_text: Callable[[str], str] | None = _escape_str
         self.finalize_text = finalize_text
 
+    def fast_types(self, name: str) -> frozenset[type]:
+        """The types whose attribute ``name`` a compiled template reads directly."""
+        return frozenset(kind for kind, attr in self.fast_attributes if attr == name)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Every attribute a template reads goes through here; Jinja's verdict depends
         # only on the object's type and the name (underscores, internals of functions,
