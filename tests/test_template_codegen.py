@@ -8,9 +8,9 @@ from pathlib import Path
 
 import markupsafe
 import pytest
+from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
-from jinja2 import StrictUndefined
 from jinja2.runtime import LoopContext
 from test_report import nasty_run  # noqa: F401 (a fixture)
 
@@ -53,7 +53,8 @@ def test_the_shortcuts_give_the_bytes_jinjas_code_gives(
 
 
 ODD_HTML = """{% extends "default/brief.html.j2" %}
-{% block body %}{% for s in evidence.signals %}{{ loop.index }}{{ loop.cycle('a', 'b') }}{{ s.code }}{% endfor %}
+{% block body %}{% for s in evidence.signals %}
+{{ loop.index }}{{ loop.cycle("a", "b") }}{{ s.code }}{% endfor %}
 {{ person.full_name }}|{{ person.full_name|safe }}|{{ "<b>"|safe }}|{{ 5 }}|{{ 2.5 }}|{{ none }}
 {% autoescape false %}{{ "<i>" ~ person.full_name }}{% endautoescape %}|{{ evidence.signals }}
 {{ person.class is defined }}|{{ person.for is defined }}|{{ {"a": "<x>"}.a }}|{{ doc.panel }}
@@ -102,9 +103,9 @@ def test_a_shortcut_is_per_type_an_unsafe_attribute_of_the_same_name_is_refused(
     env = _Sandbox(autoescape=True, undefined=StrictUndefined)
     env.fast_attributes = env.fast_attributes | {(Holder, "pop")}
     template = env.from_string("{{ h.pop }}|{{ p.pop }}|{{ d.pop }}")
-    assert "tr_o.pop if type(tr_o := " in env.compile(
-        "{{ h.pop }}", raw=True
-    ), "the shortcut is compiled in"
+    assert "tr_o.pop if type(tr_o := " in env.compile("{{ h.pop }}", raw=True), (
+        "the shortcut is compiled in"
+    )
     # Holder.pop (registered) and Plain.pop (judged safe, then remembered) are read;
     # dict.pop, of the same name, changes the data: refused all the same.
     with pytest.raises(SecurityError, match="'pop' of 'dict' object is unsafe"):
