@@ -14,8 +14,11 @@ only where the result is known to be the same:
 - A value that is exactly ``str`` is printed with the environment's ``escape_text``
   (autoescaped output) or ``finalize_text`` (finalized output): functions of a string
   giving the same text as the long way. Anything else goes the long way.
+- The pieces of one output node are yielded as one string, not each through the
+  generators of every block and layout around it.
 
-Each shortcut names the value once (``tr_v := value``); the code is otherwise Jinja's.
+Each shortcut names the value once (``tr_v := value``); the code is otherwise Jinja's,
+and ``tests/test_template_codegen.py`` holds its output to the bytes Jinja's own gives.
 """
 
 from __future__ import annotations
