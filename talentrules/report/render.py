@@ -24,12 +24,16 @@ from types import BuiltinMethodType, FrameType, MethodType
 from typing import Any, NoReturn
 
 import jinja2
+import markupsafe
 from jinja2.loaders import split_template_path
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from talentrules.errors import OutputError
 from talentrules.paths import default_templates_dir
+from talentrules.report import contexts
+from talentrules.report.codegen import FastCodeGenerator
 from talentrules.report.contexts import BriefContext, SummaryContext
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -173,13 +177,59 @@ def _time_limit(seconds: float) -> Iterator[None]:
         _DEADLINE.poll = False
 
 
+def _escaped_text(text: str) -> str:
+    return str(markupsafe.escape(text))
+
+
+# HTML-escaping a plain str, as markupsafe.escape does it, without making a Markup of it.
+_escape_str: Callable[[str], str] = getattr(markupsafe, "_escape_inner", _escaped_text)
+
+# A loop's counters: numbers and booleans (loop.cycle and loop.changed are methods).
+_LOOP_COUNTERS = ("index", "index0", "revindex", "revindex0", "first", "last", "length")
+
+
+def _data_attributes() -> frozenset[tuple[type, str]]:
+    """What a template reads most, known to be plain data: the fields of every context
+    dataclass (built by our code from the workbook: strings, numbers, tuples and other
+    contexts, never a function) and a loop's counters."""
+    pairs: set[tuple[type, str]] = {(LoopContext, name) for name in _LOOP_COUNTERS}
+    for kind in vars(contexts).values():
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            pairs.update((kind, f.name) for f in dataclasses.fields(kind))
+    return frozenset(pairs)
+
+
+_DATA_ATTRIBUTES = _data_attributes()
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox (no access to Python internals, no changing the data
-    handed in), with the deadline checked at every call a template makes."""
+    handed in), with the deadline checked at every call a template makes.
 
-    def __init__(self, **options: Any) -> None:
+    Its templates are compiled by ``codegen.FastCodeGenerator``: a read of a field of
+    the context's data (``fast_attributes``) skips the sandbox's call, whose verdict
+    for it is known (every pair is checked with Jinja's own test here), and a plain
+    string is escaped (``escape_text``) or finalized (``finalize_text``) directly."""
+
+    code_generator_class = FastCodeGenerator
+
+    def __init__(self, finalize_text: Callable[[str], str] | None = None, **options: Any) -> None:
         super().__init__(**options)
         self._safe: dict[tuple[type, str], bool] = {}
+        judge = ImmutableSandboxedEnvironment.is_safe_attribute
+        self.fast_attributes = frozenset(
+            (kind, name)
+            for kind, name in _DATA_ATTRIBUTES
+            if judge(self, object.__new__(kind), name, None)
+        )
+        # Used where output is autoescaped; finalize_text where output is finalized
+        # (it must give what str(finalize(text)) gives).
+        self.escape_text: Callable[[str], str] | None = _escape_str
+        self.finalize_text = finalize_text
+
+    def fast_types(self, name: str) -> frozenset[type]:
+        """The types whose attribute ``name`` a compiled template reads directly."""
+        return frozenset(kind for kind, attr in self.fast_attributes if attr == name)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Every attribute a template reads goes through here; Jinja's verdict depends
@@ -296,7 +346,9 @@ class Renderer:
         }
         self.html = _Sandbox(autoescape=True, **common)
         # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
-        self.markdown = _Sandbox(autoescape=False, finalize=_md_finalize, **common)
+        self.markdown = _Sandbox(
+            autoescape=False, finalize=_md_finalize, finalize_text=_md_cached, **common
+        )
         self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
             env.filters["wrap"] = _wrap

@@ -1,0 +1,141 @@
+"""The templates' compiled shortcuts (report/codegen.py): the same bytes as Jinja's own
+code, and the sandbox refusing what it refused (issue 13: templates' CPU)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import markupsafe
+import pytest
+from jinja2 import StrictUndefined
+from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
+from test_report import nasty_run  # noqa: F401 (a fixture)
+
+from talentrules import report
+from talentrules.paths import sample_workbook
+from talentrules.report import contexts
+from talentrules.report.render import Renderer, _escape_str, _md_finalize, _Sandbox
+from talentrules.run import RunResult, evaluate_workbook
+
+TEMPLATES = ("brief.html.j2", "brief.md.j2", "brief.txt.j2")
+
+
+@pytest.fixture(scope="module")
+def sample_run() -> RunResult:
+    return evaluate_workbook(sample_workbook())
+
+
+def jinjas_own(templates: Path | None = None) -> Renderer:
+    """A renderer whose templates Jinja compiles with its own code generator."""
+    renderer = Renderer(templates)
+    for env in (renderer.html, renderer.markdown, renderer.text):
+        env.code_generator_class = CodeGenerator
+    return renderer
+
+
+def test_the_shortcuts_give_the_bytes_jinjas_code_gives(
+    sample_run: RunResult,
+    nasty_run: RunResult,  # noqa: F811
+) -> None:
+    fast, plain = Renderer(), jinjas_own()
+    for run in (sample_run, nasty_run):
+        builder = report.ContextBuilder(run)
+        for index in range(len(run.results)):
+            context = builder.brief(index)
+            for name in TEMPLATES:
+                assert fast.render(name, context) == plain.render(name, context), name
+        summary = builder.summary()
+        for name in ("summary.html.j2", "summary.md.j2"):
+            assert fast.render(name, summary) == plain.render(name, summary), name
+
+
+ODD_HTML = """{% extends "default/brief.html.j2" %}
+{% block body %}{% for s in evidence.signals %}
+{{ loop.index }}{{ loop.cycle("a", "b") }}{{ s.code }}{% endfor %}
+{{ person.full_name }}|{{ person.full_name|safe }}|{{ "<b>"|safe }}|{{ 5 }}|{{ 2.5 }}|{{ none }}
+{% autoescape false %}{{ "<i>" ~ person.full_name }}{% endautoescape %}|{{ evidence.signals }}
+{{ person.class is defined }}|{{ person.for is defined }}|{{ {"a": "<x>"}.a }}|{{ doc.panel }}
+{% set note %}<{{ person.full_name }}>{% endset %}{{ note }}{{ super() }}{% endblock %}
+"""
+
+ODD_MD = """{% extends "default/brief.md.j2" %}
+{% block header %}{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
+{% autoescape true %}{{ "<i>" }}{% endautoescape %}|{{ {"a": "# x"}.a }}|{{ loop is defined }}
+{% endblock %}
+"""
+
+
+def test_a_panels_template_gives_the_same_bytes_with_the_shortcuts(
+    tmp_path: Path,
+    nasty_run: RunResult,  # noqa: F811
+) -> None:
+    # Values that are not plain strings (Markup, numbers, None, tuples), an escape mode
+    # changed inside the template, attribute names that are Python keywords, a loop's
+    # counters and methods, dicts read with a dot: each takes the long way or the
+    # shortcut, and gives what Jinja's own code gives.
+    (tmp_path / "brief.html.j2").write_text(ODD_HTML, encoding="utf-8")
+    (tmp_path / "brief.md.j2").write_text(ODD_MD, encoding="utf-8")
+    builder = report.ContextBuilder(nasty_run)
+    index = next(i for i, r in enumerate(nasty_run.results) if r.employee_id == "E1")
+    context = builder.brief(index)  # named NASTY: markup, Markdown and Jinja in a name
+    for name in ("brief.html.j2", "brief.md.j2"):
+        fast = Renderer(tmp_path).render(name, context)
+        assert fast == jinjas_own(tmp_path).render(name, context)
+    html = Renderer(tmp_path).render("brief.html.j2", context)
+    body = html.split("</style>")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # escaped, but
+    assert "<i><script>alert(1)</script>" in body  # not where the template said so
+
+
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    pop: str
+
+
+class Plain:
+    pop = "a plain attribute"
+
+
+def test_a_shortcut_is_per_type_an_unsafe_attribute_of_the_same_name_is_refused() -> None:
+    env = _Sandbox(autoescape=True, undefined=StrictUndefined)
+    env.fast_attributes = env.fast_attributes | {(Holder, "pop")}
+    template = env.from_string("{{ h.pop }}|{{ p.pop }}|{{ d.pop }}")
+    assert "tr_o.pop if type(tr_o := " in env.compile("{{ h.pop }}", raw=True), (
+        "the shortcut is compiled in"
+    )
+    # Holder.pop (registered) and Plain.pop (judged safe, then remembered) are read;
+    # dict.pop, of the same name, changes the data: refused all the same.
+    with pytest.raises(SecurityError, match="'pop' of 'dict' object is unsafe"):
+        template.render(h=Holder("held"), p=Plain(), d={"pop": 1})
+    assert env.from_string("{{ h.pop }}|{{ p.pop }}").render(h=Holder("held"), p=Plain()) == (
+        "held|a plain attribute"
+    )
+    with pytest.raises(SecurityError):
+        env.from_string("{{ p.pop }}{{ d.pop }}").render(p=Plain(), d={})
+
+
+def test_only_the_contexts_fields_and_a_loops_counters_take_the_shortcut() -> None:
+    env = Renderer().html
+    assert isinstance(env, _Sandbox)
+    for kind, name in env.fast_attributes:
+        assert not name.startswith("_")
+        if kind is LoopContext:
+            assert name in ("index", "index0", "revindex", "revindex0", "first", "last", "length")
+        else:
+            assert vars(contexts).get(kind.__name__) is kind
+            assert name in {f.name for f in dataclasses.fields(kind)}
+    assert (contexts.FiredRule, "title") in env.fast_attributes
+    assert not any(kind in (dict, list, str, tuple) for kind, _ in env.fast_attributes)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain", "<a href='x'>&amp;\"</a>", "é ü 中 \x00\x7f", "{{ 7*7 }} *b* | #"]
+)
+def test_a_plain_string_is_escaped_and_finalized_as_the_long_way_does(text: str) -> None:
+    assert _escape_str(text) == str(markupsafe.escape(text))
+    env = Renderer().markdown
+    assert isinstance(env, _Sandbox) and env.finalize_text is not None
+    assert env.finalize_text(text) == str(_md_finalize(text))
