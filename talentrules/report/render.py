@@ -62,20 +62,33 @@ def md_escape(value: object) -> str:
     return text
 
 
+# Texts kept escaped for Markdown: only short ones (a long text, an observation or a
+# statement, seldom repeats), so the cache holds at most about 64 MB (65,536 texts of
+# up to 256 characters), however long the cells.
+_MD_KEPT_LENGTH = 256
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _md_cached(text: str) -> str:
     return md_escape(text)
+
+
+def _md_text(text: str) -> str:
+    """A plain str escaped for Markdown: short texts from the cache."""
+    return _md_cached(text) if len(text) <= _MD_KEPT_LENGTH else md_escape(text)
 
 
 def _md_finalize(value: object) -> object:
     # Runs on every {{ }} of a Markdown template: workbook text comes out escaped.
     # Text marked safe (|safe, Markup) passes unchanged; workbook values repeat a lot
     # (contexts, sources, outcomes), hence the cache.
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    if type(value) is int:
-        return value
-    return _md_cached(value if type(value) is str else str(value))
+    if type(value) is not str:
+        if type(value) is int:
+            return value
+        if hasattr(value, "__html__"):
+            return value.__html__()
+        value = str(value)
+    return _md_text(value)
 
 
 def strip_controls(text: str) -> str:
@@ -347,7 +360,7 @@ class Renderer:
         self.html = _Sandbox(autoescape=True, **common)
         # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
         self.markdown = _Sandbox(
-            autoescape=False, finalize=_md_finalize, finalize_text=_md_cached, **common
+            autoescape=False, finalize=_md_finalize, finalize_text=_md_text, **common
         )
         self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
