@@ -113,10 +113,11 @@ def _key(key_of: Callable[[Env], object], env: Env) -> object:
         return _UNSHARED
 
 
-# Per decision, the outcomes remembered by the values its rules read: a few tens of
-# thousands of what-ifs a run share most of theirs. Bounded, so memory stays flat
-# (a key holds the few dozen values read: some MB per decision at most).
-_OUTCOMES_LIMIT = 1 << 15
+# Per decision, the outcomes remembered by the values its rules read: a run's
+# what-ifs share most of theirs. Bounded, so a brief worker's memory stays flat: a
+# key holds the few dozen values read, some 0.5 KB; 4,096 entries for each of the
+# sample's 7 decisions and as many family facts (facts.py) were 17 MB, 32,768 some 70.
+_OUTCOMES_LIMIT = 1 << 12
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
 # env -> the values a decision's rules read, and the decision's outcome by them.
