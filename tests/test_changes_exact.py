@@ -54,6 +54,10 @@ class Plain(Person):
             changed = {c: Cell(v, "what-if") for c, v in cells.items()}
             employee = Row(employee.sheet, employee.number, {**employee.cells, **changed})
         rows["Employees"] = [employee]
+        # The person's own new rows (a search may share rows made for another person
+        # when no row test or measure reads whose they are).
+        mine = Cell(self.employee_id, "what-if")
+        extra = [Row(r.sheet, r.number, {**r.cells, "employee_id": mine}) for r in extra]
         rows["Evidence"] = [*rows["Evidence"], *extra]
         alone = dataclasses.replace(panel, rows=rows)
         catalogue = self.result.facts.derivation.given[2]  # type: ignore[attr-defined]
