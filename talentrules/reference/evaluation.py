@@ -115,8 +115,8 @@ def _key(key_of: Callable[[Env], object], env: Env) -> object:
 
 # Per decision, the outcomes remembered by the values its rules read: a run's
 # what-ifs share most of theirs. Bounded, so a brief worker's memory stays flat: a
-# key holds the few dozen values read, some 0.5 KB; 4,096 entries for each of the
-# sample's 7 decisions and as many family facts (facts.py) were 17 MB, 32,768 some 70.
+# key holds the few dozen values read; 4,096 entries for each of the sample
+# rulebook's 7 decisions are about 6 MB (p10000.xlsx), 32,768 were some 50.
 _OUTCOMES_LIMIT = 1 << 12
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
