@@ -116,8 +116,11 @@ def _key(key_of: Callable[[Env], object], env: Env) -> object:
 # Per decision, the outcomes remembered by the values its rules read: a run's
 # what-ifs share most of theirs. Bounded, so a brief worker's memory stays flat: a
 # key holds the few dozen values read; 4,096 entries for each of the sample
-# rulebook's 7 decisions are about 6 MB (p10000.xlsx), 32,768 were some 50.
-_OUTCOMES_LIMIT = 1 << 12
+# rulebook's 7 decisions were about 6 MB, 32,768 about 50 (an estimate, 8 times
+# that). At 4,096 the memos are full by 3,000 people and no longer pay for their
+# keys (p10000.xlsx, what would change 0.94 CPU ms a person against 0.89 without);
+# at 32,768, 0.63.
+_OUTCOMES_LIMIT = 1 << 15
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
 # env -> the values a decision's rules read, and the decision's outcome by them.
