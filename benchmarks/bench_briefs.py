@@ -2,11 +2,14 @@
 (templates and files apart: ``bench_evaluate.py`` measures the whole run).
 
     .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p1000.xlsx
+    .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p10000.xlsx --people 3000
 
 The run is evaluated once (``evaluate_workbook``), the first 200 briefs are built to
 warm the per-run memos as a run would, then every brief is built three times and the
 best round is kept; each section's builder is timed inside it. Also printed: the
-what-if evaluations a person that "what would change" asks for.
+what-if evaluations a person that "what would change" asks for. ``--people N`` builds
+only the first N people's briefs (the whole workbook is still evaluated, and the
+run-wide memos see only those N).
 """
 
 from __future__ import annotations
@@ -60,10 +63,13 @@ def _timed(name: str, builder: Callable[..., Any], spent: Counter[str]) -> Calla
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workbook", type=Path, default=sample_workbook())
+    parser.add_argument("--people", type=int, default=0, help="only the first N briefs")
     args = parser.parse_args()
     result = evaluate_workbook(args.workbook, jobs=1)
     view = ContextBuilder(result)
     people = len(result.results)
+    if args.people > 0:
+        people = min(people, args.people)
     for index in range(min(people, 200)):
         view.brief(index)
 
@@ -93,7 +99,7 @@ def main() -> None:
         brief.what_would_change(
             view, result.results[index].employee_id, result.results[index].evaluation.outcomes
         )
-    print(f"{args.workbook.name}: {people} people, best of 3 rounds")
+    print(f"{args.workbook.name}: {people} of {len(result.results)} people, best of 3 rounds")
     print(f"  brief contexts: {1000 * total / people:.2f} CPU ms a person")
     for name, seconds in spent.most_common():
         print(f"    {name:<20} {1000 * seconds / people:.3f}")

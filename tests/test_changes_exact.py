@@ -1,0 +1,200 @@
+"""The what-if search's shortcuts (talentrules/changes.py, facts.Changeable,
+reference.Reevaluation: only the facts and rules a change moves, outcomes and family
+facts remembered across people) give exactly what the straightforward search gives:
+every candidate change made to the person's own rows, all their facts derived again
+by compute_facts and the whole rulebook evaluated again, nothing remembered."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from talentrules.changes import (
+    SETTABLE,
+    Person,
+    _all_values,
+    _observations,
+    load_changes,
+    nearest,
+)
+from talentrules.contract import EVIDENCE
+from talentrules.facts import DerivationPlan, compute_facts
+from talentrules.model import PERSON_COLUMN, Cell, Row, Value
+from talentrules.paths import sample_workbook
+from talentrules.reference import evaluate
+from talentrules.report.view import group_rows
+from talentrules.run import RunResult, evaluate_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Plain(Person):
+    """A Person whose every what-if is worked out from scratch: the person's rows
+    changed, compute_facts over them, reference.evaluate of every decision."""
+
+    result: RunResult
+
+    def evaluate(
+        self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
+    ) -> Mapping[str, tuple[str, ...]]:
+        panel = self.result.panel
+        rows: dict[str, Sequence[Row]] = {
+            sheet: list(found) for sheet, found in panel.rows.items() if sheet not in PERSON_COLUMN
+        }
+        for sheet in PERSON_COLUMN:
+            rows[sheet] = panel.about(sheet, self.employee_id)
+        (employee,) = rows["Employees"]
+        if cells:
+            changed = {c: Cell(v, "what-if") for c, v in cells.items()}
+            employee = Row(employee.sheet, employee.number, {**employee.cells, **changed})
+        rows["Employees"] = [employee]
+        # The person's own new rows (a search may share rows made for another person
+        # when no row test or measure reads whose they are).
+        mine = Cell(self.employee_id, "what-if")
+        extra = [Row(r.sheet, r.number, {**r.cells, "employee_id": mine}) for r in extra]
+        rows["Evidence"] = [*rows["Evidence"], *extra]
+        alone = dataclasses.replace(panel, rows=rows)
+        catalogue = self.result.facts.derivation.given[2]  # type: ignore[attr-defined]
+        (facts,) = compute_facts(alone, self.rulebook.vocabulary, catalogue)
+        return evaluate(self.rulebook, facts).outcomes
+
+
+def _people(result: RunResult, plan: DerivationPlan, kind: type[Person]) -> list[Person]:
+    explained = [
+        d.name
+        for role in load_changes(result.rulebook).explain
+        if (d := result.rulebook.role(role))
+    ]
+    evidence = group_rows(result.panel.rows["Evidence"], "employee_id")
+    found = []
+    for employee_id in result.facts:
+        person = kind(
+            result.rulebook,
+            plan,
+            employee_id,
+            result.facts[employee_id].values,
+            evidence.get(employee_id, []),
+            result.panel.as_of,
+            () if kind is Plain else explained,
+        )
+        if isinstance(person, Plain):
+            person.result = result
+        found.append(person)
+    return found
+
+
+def _same_search(result: RunResult) -> int:
+    """nearest with the shortcuts equals nearest from scratch for every person; the
+    number of changes named."""
+    changes = load_changes(result.rulebook)
+    assert changes.explain and changes.changes
+    labels = {name: name.replace("_", " ") for name in result.rulebook.vocabulary}
+    plan = DerivationPlan(result.rulebook.vocabulary)  # one a run: its memos are shared
+    quick = _people(result, plan, Person)
+    plain = _people(result, DerivationPlan(result.rulebook.vocabulary), Plain)
+    named = 0
+    for fast, slow in zip(quick, plain, strict=True):
+        now = result.result(fast.employee_id).evaluation.outcomes
+        expected = nearest(slow, changes, now, labels)
+        assert nearest(fast, changes, now, labels) == expected, fast.employee_id
+        named += sum(len(items) for items in expected.values())
+    return named
+
+
+@pytest.fixture(scope="module")
+def sample() -> RunResult:
+    return evaluate_workbook(sample_workbook(), jobs=1)
+
+
+def test_the_search_equals_the_straightforward_one_on_the_sample(sample: RunResult) -> None:
+    assert _same_search(sample) > 20
+
+
+def test_the_search_equals_the_straightforward_one_on_the_vendor_export() -> None:
+    result = evaluate_workbook(ROOT / "sample_inputs" / "panel_review_vendor_export.xlsx", jobs=1)
+    assert _same_search(result) > 0
+
+
+def test_the_search_equals_the_straightforward_one_on_a_generated_workbook(
+    tmp_path: Path,
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_workbook(tmp_path / "generated.xlsx", 120, seed=23)
+    result = evaluate_workbook(tmp_path / "generated.xlsx", jobs=1)
+    assert len(result.results) == 120
+    assert _same_search(result) > 50
+
+
+@pytest.fixture(scope="module")
+def pairs(sample: RunResult) -> list[tuple[Person, Person]]:
+    plan = DerivationPlan(sample.rulebook.vocabulary)
+    plain = _people(sample, DerivationPlan(sample.rulebook.vocabulary), Plain)
+    return list(zip(_people(sample, plan, Person), plain, strict=True))
+
+
+_EVIDENCE_ENUMS = {c.name: sorted(c.values) for c in EVIDENCE.columns if c.kind == "enum"}
+_AS = ("source_type", "influence_base", "initiated_by", "frequency", "energy")
+
+
+_ANY = st.integers(0, 10**6)  # an index into a list not known yet, taken modulo its length
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    who=_ANY,
+    cells=st.lists(st.tuples(_ANY, _ANY), max_size=3),
+    observed=st.lists(
+        st.tuples(_ANY, st.integers(1, 3), st.lists(st.tuples(_ANY, _ANY), max_size=5)),
+        max_size=2,
+    ),
+)
+def test_any_change_is_evaluated_as_from_scratch(
+    sample: RunResult,
+    pairs: list[tuple[Person, Person]],
+    who: int,
+    cells: list[tuple[int, int]],
+    observed: list[tuple[int, int, list[tuple[int, int]]]],
+) -> None:
+    """Any Employees values set and any observations added (of any signal, any number,
+    recorded any way), in any order of people: the explained decisions' outcomes are
+    those of evaluating from scratch, however warm the memos are."""
+    fast, slow = pairs[who % len(pairs)]
+    vocabulary = sample.rulebook.vocabulary
+    settable = [name for name in SETTABLE if name in vocabulary and _all_values(vocabulary[name])]
+    changed: dict[str, Value] = {}
+    for name_at, value_at in cells:
+        name = settable[name_at % len(settable)]
+        values = [None, *_all_values(vocabulary[name])]
+        changed[name] = values[value_at % len(values)]
+    as_of = sample.panel.as_of
+    assert as_of is not None
+    codes = sorted(sample.rulebook.signals)
+    extra: list[Row] = []
+    for code_at, count, recorded in observed:
+        columns = [c for c in _AS if c in _EVIDENCE_ENUMS]
+        row: dict[str, str] = {}
+        for column_at, value_at in recorded:
+            column = columns[column_at % len(columns)]
+            row[column] = _EVIDENCE_ENUMS[column][value_at % len(_EVIDENCE_ENUMS[column])]
+        extra += _observations(fast, codes[code_at % len(codes)], count, as_of, row)
+    expected = slow.evaluate(changed, extra)
+    found = fast.evaluate(changed, extra)
+    explained = [
+        d.name
+        for role in load_changes(sample.rulebook).explain
+        if (d := sample.rulebook.role(role))
+    ]
+    assert {n: found[n] for n in explained} == {n: expected[n] for n in explained}
