@@ -6,16 +6,12 @@ make that move the verdict the way the rulebook names, heart first."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from talentrules.changes import (
-    _OBSERVATION_SET,
     Changes,
     Person,
     _observations,
@@ -24,8 +20,7 @@ from talentrules.changes import (
     nearest,
 )
 from talentrules.cli import EXIT_RULES, cli
-from talentrules.facts import DerivationPlan, PersonFacts, with_changes
-from talentrules.model import Row, Value
+from talentrules.facts import DerivationPlan, PersonFacts
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.reference import evaluate
 from talentrules.report.view import group_rows
@@ -145,7 +140,6 @@ def test_a_what_if_derives_again_only_what_the_added_rows_move(sample: RunResult
     workbook's rows with the added ones."""
     import dataclasses
 
-    from talentrules.changes import _observations
     from talentrules.facts import Changeable, compute_facts
     from talentrules.reference import compile_rulebook
 
@@ -187,8 +181,7 @@ def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
     outcomes of those decisions are evaluate's."""
     import random
 
-    from talentrules.facts import PersonFacts
-    from talentrules.reference import Reevaluation, evaluate
+    from talentrules.reference import Reevaluation
 
     rulebook = sample.rulebook
     people = list(sample.facts.values())
@@ -208,117 +201,3 @@ def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
         assert all(found[name] == after.outcomes[name] for name in asked or names), changed
         moved += any(found[name] != again.now[name] for name in asked or names)
     assert moved > 20  # many of the changes moved a decision
-
-
-class _Straightforward(Person):
-    """The search done plainly: every candidate's facts derived again from all of the
-    person's rows (their own and fresh added ones, made for them alone) and the whole
-    rulebook evaluated again, nothing remembered."""
-
-    def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
-        assert self.as_of is not None
-        return _observations(self, code, count, self.as_of, row)
-
-    def evaluate(
-        self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
-    ) -> Mapping[str, tuple[str, ...]]:
-        values = with_changes(self.values, self.plan, self.as_of, [*self.evidence, *extra], cells)
-        return evaluate(self.rulebook, PersonFacts(self.employee_id, values, {})).outcomes
-
-
-def _same_search(result: RunResult, limit: int | None = None) -> int:
-    """Assert that the search finds, for every person (the first ``limit``), exactly
-    what the straightforward one finds; return how many changes were named."""
-    changes = load_changes(result.rulebook)
-    plan = DerivationPlan(result.rulebook.vocabulary)
-    evidence = group_rows(result.panel.rows["Evidence"], "employee_id")
-    named = 0
-    for employee_id in list(result.facts)[:limit]:
-        given = (
-            result.rulebook,
-            plan,
-            employee_id,
-            result.facts[employee_id].values,
-            evidence.get(employee_id, []),
-            result.panel.as_of,
-        )
-        now = result.result(employee_id).evaluation.outcomes
-        fast = nearest(Person(*given), changes, now)
-        plain = nearest(_Straightforward(*given), changes, now)
-        assert fast == plain, employee_id
-        named += sum(len(items) for items in fast.values())
-    return named
-
-
-def test_the_search_names_what_the_straightforward_one_names(sample: RunResult) -> None:
-    """The what-if rows shared by everyone, the facts remembered across people and
-    the rules evaluated again only where a change reaches change nothing named: the
-    same changes, sentences and order as deriving and evaluating everything again."""
-    assert _same_search(sample) > 10
-
-
-def test_the_search_is_straightforward_on_a_generated_workbook(tmp_path: Path) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_workbook", Path(__file__).parent.parent / "benchmarks" / "make_workbook.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_workbook(tmp_path / "generated.xlsx", 300, seed=17)
-    result = evaluate_workbook(tmp_path / "generated.xlsx", jobs=1)
-    assert _same_search(result) > 100
-
-
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(data=st.data())
-def test_any_observation_searched_is_the_straightforward_search(
-    sample: RunResult, data: st.DataObject
-) -> None:
-    """For random people and random variants of the rulebook's changes (how many new
-    observations, what each records, which signals), the search names exactly what
-    the straightforward one names."""
-    import dataclasses
-
-    from talentrules.contract import EVIDENCE
-
-    changes = load_changes(sample.rulebook)
-    settable = {
-        c.name: sorted(c.values)
-        for c in EVIDENCE.columns
-        if c.kind == "enum" and c.name not in _OBSERVATION_SET
-    }
-    variant = []
-    for change in changes.changes:
-        if change.kind == "observe":
-            columns = data.draw(st.lists(st.sampled_from(sorted(settable)), unique=True))
-            row = {name: data.draw(st.sampled_from(settable[name])) for name in columns}
-            signals = data.draw(
-                st.lists(st.sampled_from(sorted(sample.rulebook.signals)), min_size=1, unique=True)
-            )
-            up_to = data.draw(st.integers(1, 4))
-            change = dataclasses.replace(change, row=row, signals=tuple(signals), up_to=up_to)
-        variant.append(change)
-    changed = dataclasses.replace(changes, changes=tuple(variant))
-    plan = DerivationPlan(sample.rulebook.vocabulary)
-    evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
-    for employee_id in data.draw(
-        st.lists(st.sampled_from(sorted(sample.facts)), min_size=1, max_size=8)
-    ):
-        given_ = (
-            sample.rulebook,
-            plan,
-            employee_id,
-            sample.facts[employee_id].values,
-            evidence.get(employee_id, []),
-            sample.panel.as_of,
-        )
-        now = sample.result(employee_id).evaluation.outcomes
-        assert nearest(Person(*given_), changed, now) == nearest(
-            _Straightforward(*given_), changed, now
-        )

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from talentrules.changes import (
+    _OBSERVATION_SET,
     SETTABLE,
     Person,
     _all_values,
@@ -198,3 +199,38 @@ def test_any_change_is_evaluated_as_from_scratch(
         if (d := sample.rulebook.role(role))
     ]
     assert {n: found[n] for n in explained} == {n: expected[n] for n in explained}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_any_observation_searched_is_the_straightforward_search(
+    sample: RunResult, pairs: list[tuple[Person, Person]], data: st.DataObject
+) -> None:
+    """For random people and random variants of the rulebook's changes (how many new
+    observations, what each records, which signals), the search names exactly what
+    the straightforward one names."""
+    changes = load_changes(sample.rulebook)
+    settable = {
+        c.name: sorted(c.values)
+        for c in EVIDENCE.columns
+        if c.kind == "enum" and c.name not in _OBSERVATION_SET
+    }
+    variant = []
+    for change in changes.changes:
+        if change.kind == "observe":
+            columns = data.draw(st.lists(st.sampled_from(sorted(settable)), unique=True))
+            row = {name: data.draw(st.sampled_from(settable[name])) for name in columns}
+            signals = data.draw(
+                st.lists(st.sampled_from(sorted(sample.rulebook.signals)), min_size=1, unique=True)
+            )
+            up_to = data.draw(st.integers(1, 4))
+            change = dataclasses.replace(change, row=row, signals=tuple(signals), up_to=up_to)
+        variant.append(change)
+    changed = dataclasses.replace(changes, changes=tuple(variant))
+    for fast, slow in data.draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=8)):
+        now = sample.result(fast.employee_id).evaluation.outcomes
+        assert nearest(fast, changed, now) == nearest(slow, changed, now), fast.employee_id
