@@ -31,6 +31,7 @@ from talentrules.errors import (
     OutputError,
     RulebookError,
     RuleConflictError,
+    SettingError,
     TalentRulesError,
 )
 
@@ -52,6 +53,7 @@ EXIT_ENGINE = 6  # durable_rules failed, or cannot be imported on this Python
 # Error class -> (exit status, kind); the first class the error is an instance of
 # decides, so subclasses go before their bases and TalentRulesError comes last.
 EXIT_CODES: tuple[tuple[type[TalentRulesError], int, str], ...] = (
+    (SettingError, EXIT_USAGE, "usage"),
     (RulebookError, EXIT_RULES, "rulebook"),
     (RuleConflictError, EXIT_RULES, "rulebook"),
     (OutputError, EXIT_OUTPUT, "output"),
@@ -68,7 +70,10 @@ EXIT_STATUSES: tuple[tuple[int | str, str], ...] = (
         "an input refused: not a workbook, a missing file, a workbook with errors, "
         "an unknown employee_id, an OUTDIR that cannot be audited",
     ),
-    (EXIT_USAGE, "bad arguments or options (click's usage error)"),
+    (
+        EXIT_USAGE,
+        "bad arguments or options (click's usage error; a --set value the rulebook refuses)",
+    ),
     (
         EXIT_RULES,
         "a rulebook problem: it will not load, `rules check` found errors, a rule test "

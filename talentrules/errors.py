@@ -24,6 +24,11 @@ class ValidationError(TalentRulesError):
     """The workbook was read, but has errors that make rows unusable."""
 
 
+class SettingError(TalentRulesError):
+    """An option's value the rulebook does not allow (explain --set FACT=VALUE): the
+    command was asked wrongly, the rulebook is fine."""
+
+
 class RulebookError(TalentRulesError):
     """The rulebook cannot be loaded, checked or compiled."""
 

@@ -23,7 +23,7 @@ import yaml
 
 from talentrules import facts as facts_module
 from talentrules.engine import Engine
-from talentrules.errors import RulebookError
+from talentrules.errors import SettingError
 from talentrules.facts import CATALOGUE_FILE, PersonFacts
 from talentrules.model import Value
 from talentrules.rulebook import Evaluation, Rulebook, load_rulebook
@@ -113,14 +113,14 @@ def split_settings(settings: Sequence[str]) -> tuple[dict[str, str], dict[str, s
         name, equals, value = setting.partition("=")
         name = name.strip()
         if not equals or not name:
-            raise RulebookError(
+            raise SettingError(
                 f"--set {setting!r}: write FACT=VALUE (performance=4) or $PARAMETER=NUMBER "
                 "('$habit_months=18')"
             )
         target = named if name.startswith("$") else found
         key = name.lstrip("$")
         if key in target:
-            raise RulebookError(f"--set {name}: given twice")
+            raise SettingError(f"--set {name}: given twice")
         target[key] = value.strip()
     return found, named
 
@@ -130,29 +130,29 @@ def _fact_value(rulebook: Rulebook, fact: str, text: str) -> Value:
     spec = rulebook.vocabulary.get(fact)
     if spec is None:
         if fact in rulebook.decisions:
-            raise RulebookError(
+            raise SettingError(
                 f"--set {fact}: '{fact}' is a decision, decided by its rules; set the facts "
                 "they read instead"
             )
         close = difflib.get_close_matches(fact, list(rulebook.vocabulary), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise RulebookError(f"--set {fact}: no fact '{fact}' in the rulebook's vocabulary{hint}")
+        raise SettingError(f"--set {fact}: no fact '{fact}' in the rulebook's vocabulary{hint}")
     if text.strip().casefold() in UNKNOWN:
         return None
     names = Names(dict(rulebook.parameters), dict(rulebook.sets))
     value = parse_literal(text, spec.type, spec.values, fact, names)
     if isinstance(value, Bad):
-        raise RulebookError(f"--set {fact}={text}: {value.reason}")
+        raise SettingError(f"--set {fact}={text}: {value.reason}")
     if isinstance(value, tuple):
-        raise RulebookError(f"--set {fact}={text}: one value, not a set")
+        raise SettingError(f"--set {fact}={text}: one value, not a set")
     if spec.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         low, high = spec.minimum, spec.maximum
         if (low is not None and value < low) or (high is not None and value > high):
-            raise RulebookError(
+            raise SettingError(
                 f"--set {fact}={text}: outside the range of '{fact}' [{show(low)}, {show(high)}]"
             )
         if spec.whole and not float(value).is_integer():
-            raise RulebookError(f"--set {fact}={text}: '{fact}' is a whole number")
+            raise SettingError(f"--set {fact}={text}: '{fact}' is a whole number")
     return value
 
 
@@ -239,10 +239,10 @@ def _parameter_values(rulebook: Rulebook, given: Mapping[str, str]) -> dict[str,
         if name not in rulebook.parameters:
             close = difflib.get_close_matches(name, list(rulebook.parameters), n=1)
             hint = f"; did you mean '${close[0]}'?" if close else ""
-            raise RulebookError(f"--set ${name}: no parameter '{name}' in the rulebook{hint}")
+            raise SettingError(f"--set ${name}: no parameter '{name}' in the rulebook{hint}")
         value = number_of(text)
         if value is None or not math.isfinite(value) or abs(value) >= MAX_LITERAL:
-            raise RulebookError(f"--set ${name}={text}: a parameter's value is a number")
+            raise SettingError(f"--set ${name}={text}: a parameter's value is a number")
         found[name] = value
     return found
 

@@ -261,6 +261,7 @@ def test_every_error_class_has_an_exit_status() -> None:
         errors.UnknownPersonError: EXIT_INPUT,
         errors.AuditError: EXIT_INPUT,
         errors.SessionError: EXIT_INPUT,
+        errors.SettingError: EXIT_USAGE,
         errors.RulebookError: EXIT_RULES,
         errors.RuleConflictError: EXIT_RULES,
         errors.OutputError: EXIT_OUTPUT,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from talentrules.cli import cli
-from talentrules.errors import RulebookError
+from talentrules.errors import SettingError
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.rulexlsx import export_rulebook
 from talentrules.run import RunResult, evaluate_workbook
@@ -116,12 +116,25 @@ def test_unknown_is_written_empty(sample: RunResult) -> None:
 def test_a_setting_is_checked_against_the_rulebook(
     sample: RunResult, setting: str, message: str
 ) -> None:
-    with pytest.raises(RulebookError, match=message):
+    with pytest.raises(SettingError, match=message):
         what_if("00001", sample_workbook(), [setting], result=sample)
 
 
+def test_a_bad_setting_is_a_usage_error_not_a_rulebook_problem() -> None:
+    code, stdout, stderr = run(
+        "explain", "00001", str(sample_workbook()), "--set", "readiness=Ready soon"
+    )
+    assert code == 2 and "--set readiness=Ready soon: 'Ready soon' is not a value" in stderr
+    assert "Traceback" not in stderr
+    code, stdout, stderr = run(
+        "explain", "00001", str(sample_workbook()), "--set", "nosuch=1", "--format", "json"
+    )
+    error = json.loads(stdout)["error"]
+    assert code == 2 and error["exit_code"] == 2 and error["kind"] == "usage"
+
+
 def test_setting_twice_and_unknown_people_are_refused(sample: RunResult) -> None:
-    with pytest.raises(RulebookError, match="given twice"):
+    with pytest.raises(SettingError, match="given twice"):
         what_if("00001", sample_workbook(), ["potential=1", "potential=2"], result=sample)
     code, stdout, stderr = run("explain", "99999", str(sample_workbook()), "--set", "potential=1")
     assert code == 1 and "no evaluated person has employee_id '99999'" in stderr
