@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from talentrules.rulefiles import Report, did_you_mean, show
+from talentrules.rulefiles import MAX_LITERAL, Report, did_you_mean, show
 from talentrules.vocabulary.model import FactSpec, Formula, Operation, Term, calculate
 from talentrules.vocabulary.values import Names
 
@@ -42,6 +42,7 @@ _TOKEN = re.compile(
 )
 _HELP = "a formula holds number facts, numbers, $parameters, + - * / and parentheses"
 MAX_NESTING = 20  # parentheses and signs inside each other
+MAX_PARTS = 200  # facts, numbers and signs: computed (recursively) for every person
 
 
 class _Problem(Exception):
@@ -65,6 +66,8 @@ class _Parser:
             kind = match.lastgroup or ""
             self.tokens.append((kind, match.group(kind)))
             at = match.end()
+            if len(self.tokens) > MAX_PARTS:
+                raise _Problem(f"longer than {MAX_PARTS} parts (facts, numbers and signs)")
         self.at = 0
         self.depth = 0
         self.reads: list[str] = []
@@ -106,7 +109,9 @@ class _Parser:
         self.at += 1
         if kind == "number":
             number = float(text)
-            return int(number) if number.is_integer() and "." not in text else number
+            if number > MAX_LITERAL:
+                raise _Problem(f"{text} is larger than {MAX_LITERAL:.0e}")
+            return int(text) if "." not in text else number
         if kind == "named":
             parameter = self.names.number(text)
             if parameter is not None:
@@ -156,8 +161,8 @@ def _combine(op: str, left: Term, right: Term) -> Term:
 def parse(text: str, line: int, names: Names) -> Formula | str:
     """The formula written ``text`` (its facts not looked up yet: ``resolve``), or why
     it cannot be read."""
-    parser = _Parser(text, names)
     try:
+        parser = _Parser(text, names)
         term = parser.parse()
     except _Problem as problem:
         return f"formula '{text.strip()}': {problem}"
@@ -259,13 +264,17 @@ def resolve(facts: dict[str, FactSpec], report: Report) -> None:
         for read in formula.reads if formula is not None else ():
             found = facts.get(read)
             if found is None:
-                hint = did_you_mean(read, facts)
-                if not hint and "-" in read:
-                    hint = " (a fact's name may hold '-': write spaces around a minus)"
+                parts = read.split("-")
+                hint = (
+                    " (a fact's name may hold '-': write spaces around a minus)"
+                    if len(parts) > 1 and any(part in facts for part in parts)
+                    else did_you_mean(read, facts)
+                )
                 problem = f"formula reads unknown fact '{read}'{hint}"
             elif found.type != "number":
+                article = "an" if found.type == "enum" else "a"
                 problem = (
-                    f"formula reads '{read}', a {found.type} fact; "
+                    f"formula reads '{read}', {article} {found.type} fact; "
                     "a formula reads number facts only"
                 )
             else:
