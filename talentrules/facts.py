@@ -5,8 +5,9 @@ read by ``talentrules.vocabulary``) names them. What the Employees and Teams row
 is computed here in code (``COMPUTED``); every evidence, nomination and development
 fact is derived as the vocabulary declares it: a measure (count, distinct, months,
 percent) over a named row set (``observed``: reported by others, not stale), so which
-rows count for what is data a panel can read. Rows are grouped by employee first;
-the Demographics sheet is never read.
+rows count for what is data a panel can read; and a fact with a ``formula`` is
+computed from the person's other facts (``performance_trend``), last. Rows are
+grouped by employee first; the Demographics sheet is never read.
 
 Values: numbers are ``int`` when whole, else ``float``; enums are their canonical
 strings; booleans; dates; ``None`` is unknown. Counts of rows are 0, never unknown,
@@ -17,8 +18,9 @@ Provenance (``PersonFacts.cells``): a value read from one cell carries that cell
 blank or not (``Employees!N5``); a count carries the deciding cell of every row it
 counted (``H-DEV.drained`` -> the ``energy`` cells of the drained rows); a derived
 value carries every cell it was computed from (``tenure_months`` -> ``hire_date`` and
-the Cycle's ``as_of``). A fact that came from no cell (a count of 0, a person with no
-Evidence) is left out of ``cells``.
+the Cycle's ``as_of``; a formula's fact, the cells of the facts it reads). A fact
+that came from no cell (a count of 0, a person with no Evidence) is left out of
+``cells``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import difflib
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections import ChainMap, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -37,7 +40,14 @@ from talentrules import rulefiles
 from talentrules.errors import RulebookError
 from talentrules.model import Panel, Row, Value
 from talentrules.rulefiles import Report, RuleFiles, where
-from talentrules.vocabulary import UNKNOWN_WITHOUT_ROWS, Derivation, FactSpec, RowTest
+from talentrules.vocabulary import (
+    UNKNOWN_WITHOUT_ROWS,
+    Derivation,
+    FactSpec,
+    RowTest,
+    formula_facts,
+    reads_through,
+)
 
 CATALOGUE_FILE = "catalogue.yaml"  # the rulebook's default investment catalogue
 
@@ -71,11 +81,10 @@ TEAM = {
 
 # Every fact this module computes in code: what the Employees and Teams rows say. All
 # the others (evidence, nominations, development) are derived from rows as
-# vocabulary.yaml declares them, so which rows count for what is data.
+# vocabulary.yaml declares them, so which rows count for what is data, or computed
+# from other facts by the formula it declares.
 COMPUTED: tuple[str, ...] = (
-    *PERSON_NUMBERS[:3],
-    "performance_trend",
-    *PERSON_NUMBERS[3:],
+    *PERSON_NUMBERS,
     *PERSON_ENUMS,
     "is_people_manager",
     "tenure_months",
@@ -129,13 +138,14 @@ def _ref(row: Row, column: str) -> str:
 
 def uncomputable(spec: FactSpec) -> str | None:
     """Why a declared fact would always be unknown (None when it can be computed)."""
-    if spec.derivation is not None or spec.name in COMPUTED:
+    if spec.derivation is not None or spec.formula is not None or spec.name in COMPUTED:
         return None
     close = difflib.get_close_matches(spec.name, COMPUTED, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return (
         f"fact '{spec.name}' is not one talentrules computes from the workbook{hint} "
-        "(declare how it is derived: 'rows' and 'measure', see docs/rules.md)"
+        "(declare how it is derived: 'rows' and 'measure', or a 'formula' over other facts; "
+        "see docs/rules.md)"
     )
 
 
@@ -159,7 +169,8 @@ _BLANK_PERSON = _blank_person()
 
 
 def blank_value(spec: FactSpec) -> Value:
-    """The fact's value for a person with no data: counts of rows are 0, the rest unknown."""
+    """The fact's value for a person with no data: counts of rows are 0, the rest unknown
+    (a formula's fact: see ``blank_values``, which computes it from the others)."""
     if spec.derivation is not None:
         return None if spec.derivation.measure in UNKNOWN_WITHOUT_ROWS else 0
     return _BLANK_PERSON.get(spec.name)
@@ -168,7 +179,33 @@ def blank_value(spec: FactSpec) -> Value:
 def blank_values(vocabulary: Mapping[str, FactSpec]) -> dict[str, Value]:
     """The value of each vocabulary fact for a person with no data at all."""
     check_vocabulary(vocabulary)
-    return {name: blank_value(spec) for name, spec in vocabulary.items()}
+    values = {name: blank_value(spec) for name, spec in vocabulary.items()}
+    values.update(follow_formulas(values, formula_facts(vocabulary), values))
+    return values
+
+
+def follow_formulas(
+    values: Mapping[str, Value],
+    formulas: Iterable[FactSpec],
+    changed: Mapping[str, Value],
+    given: Collection[str] = (),
+) -> dict[str, Value]:
+    """A person's facts computed by ``formulas`` (in the order ``formula_facts`` gives)
+    that read a fact ``changed`` sets, directly or through another formula, computed
+    again over ``changed`` and the person's ``values``; a fact in ``given`` keeps its
+    value (it was set as given)."""
+    found: dict[str, Value] = {}
+    moved = set(changed)
+    # Only read: each formula sees what is found so far, over the changes, over values.
+    seen = ChainMap(found, cast("MutableMapping[str, Value]", changed))
+    seen.maps.append(cast("MutableMapping[str, Value]", values))
+    for spec in formulas:
+        formula = spec.formula
+        if formula is None or spec.name in given or moved.isdisjoint(formula.reads):
+            continue
+        found[spec.name] = formula.value(seen)
+        moved.add(spec.name)
+    return found
 
 
 # --------------------------------------------------------------------------------------
@@ -393,13 +430,6 @@ def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells
         manager if isinstance(manager, bool) else None,
         (_ref(row, "is_people_manager"),),
     )
-    current, prior = person.values["performance"], person.values["performance_prior_1"]
-    trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
-    person.set(
-        "performance_trend",
-        trend,
-        (_ref(row, "performance"), _ref(row, "performance_prior_1")),
-    )
     for fact, column in (("tenure_months", "hire_date"), ("months_in_role", "date_in_role")):
         start = row.get(column)
         months = (
@@ -412,6 +442,17 @@ def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells
         isinstance(statement, str) and bool(statement.strip()),
         (_ref(row, "aspiration_statement"),),
     )
+
+
+def _formulas(person: _Person, formulas: Iterable[FactSpec]) -> None:
+    """The facts computed from the person's other facts, each after those it reads; each
+    carries the cells of the facts it read."""
+    cells = person.cells
+    for spec in formulas:
+        formula = spec.formula
+        assert formula is not None
+        read = tuple(dict.fromkeys([c for name in formula.reads for c in cells.get(name, ())]))
+        person.set(spec.name, formula.value(person.values), read)
 
 
 def _team(person: _Person, row: Row) -> None:
@@ -522,6 +563,7 @@ class PanelDerivation:
         self.as_of_ref = _as_of_cells(panel, self.as_of)
         self.catalogue: Catalogue = {**(catalogue or {}), **catalogue_from_panel(panel)}
         self.plan = _Plan(vocabulary)
+        self.formulas = formula_facts(vocabulary)
         self.blank = {**_BLANK_PERSON, **{name: blank_value(s) for name, s in vocabulary.items()}}
         self.wanted = list(vocabulary)
         self.everything = len(self.wanted) == len(self.blank) and set(self.wanted) == set(
@@ -562,6 +604,7 @@ class PanelDerivation:
             for sheet, sheet_lines in lines.items():
                 self.plan.test(sheet, sheet_lines)
             _derive(person, self.plan, lines, as_of, as_of_ref)
+        _formulas(person, self.formulas)
         if self.everything:
             return PersonFacts(employee_id, person.values, person.cells)
         values = {name: person.values[name] for name in self.wanted}
@@ -638,6 +681,10 @@ class DerivationPlan:
             for test in (*spec.derivation.tests, *spec.derivation.matching)
         }))  # fmt: skip
         self._results: dict[tuple[object, ...], int] = {}
+        # The facts computed by formulas, in order; and per set of facts a what-if
+        # asks for, those and every fact their formulas read (``wanted``).
+        self.formulas = formula_facts(vocabulary)
+        self._wanted: dict[frozenset[str], tuple[frozenset[str], tuple[FactSpec, ...]]] = {}
         # Does a row test or a measure read whose row it is? Then a what-if row is
         # one person's own; else the same rows serve every person (``added_line``).
         self.reads_person = "employee_id" in (*self._tested, *self.evidence_columns)
@@ -645,6 +692,21 @@ class DerivationPlan:
         # its rows are to them (see Changeable._family). Bounded: memory stays flat.
         self._lines: dict[tuple[int, dt.date | None], tuple[Row, _Line, _LineKey]] = {}
         self._families: dict[tuple[object, ...], dict[str, Value]] = {}
+
+    def wanted(
+        self, only: frozenset[str] | None
+    ) -> tuple[frozenset[str] | None, tuple[FactSpec, ...]]:
+        """The facts a what-if asking for ``only`` (None: every fact) must derive again,
+        and the formulas among them, in order: a fact read by a formula asked for is
+        needed too (``performance_trend`` needs ``performance``)."""
+        if only is None or not self.formulas:
+            return only, self.formulas
+        found = self._wanted.get(only)
+        if found is None:
+            needed = frozenset(reads_through(self.formulas, only))
+            formulas = tuple(spec for spec in self.formulas if spec.name in needed)
+            found = self._wanted[only] = (needed, formulas)
+        return found
 
     def test_evidence(self, line: _Line) -> None:
         """Mark an Evidence line's row test results (``_Plan.test``), remembered by the
@@ -734,7 +796,7 @@ class Changeable:
         self.values, self.plan, self.as_of = values, plan, as_of
         self.lines = [_evidence_line(r, as_of) for r in evidence]
         plan._plan.test("Evidence", self.lines)
-        self.only = None if only is None else frozenset(only)
+        self.only, self.formulas = plan.wanted(None if only is None else frozenset(only))
         self._groups = plan.evidence_groups(self.only)
         # Per signal family (None: every row), per group: the person's own rows that
         # pass its tests, found when a change first adds rows of the family.
@@ -761,13 +823,10 @@ class Changeable:
         a signal family's facts for the codes added (the rest are the person's own,
         which ``compute_facts`` derived from the same rows)."""
         found: dict[str, Value] = dict(employee or {})
-        if employee and ("performance" in employee or "performance_prior_1" in employee):
-            current = found.get("performance", self.values.get("performance"))
-            prior = found.get("performance_prior_1", self.values.get("performance_prior_1"))
-            trend = current - prior if isinstance(current, int) and isinstance(prior, int) else None
-            found["performance_trend"] = trend
         extra = [self.plan.added_line(row, self.as_of) for row in added]
         if not extra:
+            if found and self.formulas:
+                found.update(follow_formulas(self.values, self.formulas, found))
             return found
         families: dict[object, list[tuple[_Line, _LineKey]]] = {}
         for made in extra:
@@ -780,6 +839,8 @@ class Changeable:
         for member, made_lines in families.items():
             if member is not None:
                 found.update(self._family(member, made_lines))
+        if self.formulas:
+            found.update(follow_formulas(self.values, self.formulas, found))
         return found
 
     def _family(self, member: object, extra: list[tuple[_Line, _LineKey]]) -> dict[str, Value]:
@@ -876,15 +937,20 @@ def facts_from_mapping(
     """A made-up person for a rule test: the given facts over a person with no data.
 
     Facts not given take their value for a person with no data (counts 0, the rest
-    unknown); ``None`` makes a fact unknown. ``where`` names the place in errors
+    unknown), but for a formula's, computed from the facts given; ``None`` makes a
+    fact unknown. ``where`` names the place in errors
     (``rules/tests/heart.yaml:12``).
     """
     values = blank_values(vocabulary)
+    given: dict[str, Value] = {}
     for name, value in mapping.items():
         spec = vocabulary.get(name)
         if spec is None:
             close = difflib.get_close_matches(name, list(vocabulary), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise RulebookError(f"{where}: unknown fact '{name}'{hint}")
-        values[name] = _typed(spec, value, where)
+        given[name] = _typed(spec, value, where)
+    values.update(given)
+    # A formula's fact not given follows the facts given (a trend from the ratings).
+    values.update(follow_formulas(values, formula_facts(vocabulary), given, given))
     return PersonFacts(employee_id, values, {})

@@ -37,7 +37,7 @@ from talentrules.rulebook import (
 )
 from talentrules.rulefiles import Report, RuleFiles, line_of, open_rules, show, where
 from talentrules.ruletests import RuleTest, check_test, load_rule_tests
-from talentrules.vocabulary import NAMED, SIGNAL_FIELDS
+from talentrules.vocabulary import NAMED, SIGNAL_FIELDS, FactSpec, formula_facts, reads_through
 
 TEMPLATE = "handbook.html.j2"
 SIGNAL = "SIGNAL"  # stands for each member's code in a rule declared for each signal
@@ -139,7 +139,8 @@ class HandbookContext:
     parameters: tuple[ParameterView, ...]
     signals: tuple[tuple[str, str, str, str, str], ...]  # code, name, kind, description, why/route
     rows: tuple[tuple[str, str, str, str], ...]  # name, sheet, tests, meaning
-    facts: tuple[tuple[str, str], ...]  # every fact a rule reads, with its meaning
+    # every fact a rule reads (or a formula of one reads): its meaning, how it is computed
+    facts: tuple[tuple[str, str, str], ...]
     tests: tuple[TestView, ...]
     coverage: Coverage
 
@@ -517,7 +518,10 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
                 )
             )
     read = sorted(
-        {c.fact for r in rulebook.rules for c in _compares(r.when)} - set(rulebook.decisions)
+        reads_through(
+            formula_facts(rulebook.vocabulary),
+            {c.fact for r in rulebook.rules for c in _compares(r.when)} - set(rulebook.decisions),
+        )
     )
     unfired = tuple(r.id for r in rulebook.rules if not results.fired[r.id])
     unreached = tuple(
@@ -550,7 +554,11 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
             (r.name, r.sheet, "; ".join(t.text for t in r.where) or "every row", r.meaning)
             for r in rulebook.rows.values()
         ),
-        facts=tuple((f, rulebook.vocabulary[f].meaning) for f in read if f in rulebook.vocabulary),
+        facts=tuple(
+            (f, rulebook.vocabulary[f].meaning, _computed(rulebook.vocabulary[f]))
+            for f in read
+            if f in rulebook.vocabulary
+        ),
         tests=tuple(results.views),
         coverage=Coverage(
             tests=len(tests),
@@ -561,6 +569,15 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
             unreached=unreached,
         ),
     )
+
+
+def _computed(spec: FactSpec) -> str:
+    """How a fact is computed, in words: its formula, its measure of rows, or the cells."""
+    if spec.formula is not None:
+        return spec.formula.text
+    if spec.derivation is not None:
+        return spec.derivation.describe()
+    return "from the person's Employees (or Teams) row"
 
 
 def render_handbook(context: HandbookContext, templates_dir: Path | None = None) -> str:

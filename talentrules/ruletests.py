@@ -28,6 +28,7 @@ from talentrules.facts import (
     Catalogue,
     PersonFacts,
     facts_from_mapping,
+    follow_formulas,
     load_catalogue,
 )
 from talentrules.model import Value
@@ -44,6 +45,7 @@ from talentrules.rulefiles import (
     open_rules,
 )
 from talentrules.rulefiles import where as place
+from talentrules.vocabulary import formula_facts
 
 NULL_TAG = "tag:yaml.org,2002:null"
 TEST_KEYS = ("name", "person", "facts", "expect", "absent", "fired", "not_fired")
@@ -298,10 +300,14 @@ def _read_test(item: yaml.Node, reading: _Reading) -> RuleTest:
     else:
         person = facts_from_mapping(name, {}, rulebook.vocabulary)
     if "facts" in parts:
-        # Facts given beside a person replace what was derived for them.
+        # Facts given beside a person replace what was derived for them, and a
+        # formula's fact not given follows them (the trend follows the ratings given).
         given = _facts(parts["facts"], reading, name)
-        cells = {k: v for k, v in person.cells.items() if k not in given}
-        person = PersonFacts(name, {**person.values, **given}, cells)
+        values = {**person.values, **given}
+        followed = follow_formulas(values, formula_facts(rulebook.vocabulary), given, given)
+        values.update(followed)
+        cells = {k: v for k, v in person.cells.items() if k not in given and k not in followed}
+        person = PersonFacts(name, values, cells)
     rule_ids = {rule.id for rule in rulebook.rules}
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("fired", "not_fired"):

@@ -17,9 +17,9 @@ from talentrules import decide, engine, facts, plan
 from talentrules.errors import UnknownPersonError, ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.report import ordered, problem_counts, tally
+from talentrules.messages import ExceptionNotes
 from talentrules.model import Panel, Problem, Row, RowAbout
 from talentrules.paths import default_rules_dir
-from talentrules.report.exceptions import ExceptionNotes
 from talentrules.rulebook import Rulebook, load_rulebook
 from talentrules.rulefiles import open_rules
 

@@ -4,10 +4,12 @@
 the workbook has them, then again with the changes, through the durable_rules engine
 both times, and shows the changed facts beside the real ones and which decisions
 moved. A fact is set as given: the facts derived from the same rows are not derived
-again (set those too). A parameter (``--set '$habit_months=18'``) is changed in the
-rulebook for this evaluation only: every rule and every fact derivation that reads it
-follows, so the facts it changes are derived again from the workbook's rows. Nothing
-is written and nothing is recorded: a what-if is a question, not a run.
+again (set those too), but a fact computed by a formula from it follows it
+(``performance`` moves ``performance_trend``) unless it is set too. A parameter
+(``--set '$habit_months=18'``) is changed in the rulebook for this evaluation only:
+every rule and every fact derivation that reads it follows, so the facts it changes
+are derived again from the workbook's rows. Nothing is written and nothing is
+recorded: a what-if is a question, not a run.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from talentrules.rulefiles import (
     show,
 )
 from talentrules.run import RunResult, evaluate_workbook
-from talentrules.vocabulary import PARAMETERS_FILE, Names, parse_literal
+from talentrules.vocabulary import PARAMETERS_FILE, Names, formula_facts, parse_literal
 
 UNKNOWN = ("", "~", "unknown")  # what --set FACT= or FACT=~ means: a blank cell
 
@@ -306,6 +308,14 @@ def what_if(
     for fact, set_to in given.items():
         changes.append(Change(fact, _shown(person.values.get(fact)), _shown(set_to), True))
         values[fact] = set_to
+    # A fact computed by a formula from a fact set follows it (unless set too).
+    followed = facts_module.follow_formulas(
+        values, formula_facts(rulebook.vocabulary), given, given
+    )
+    for fact, anew in followed.items():
+        if values.get(fact) != anew:
+            changes.append(Change(fact, _shown(values.get(fact)), _shown(anew), False))
+        values[fact] = anew
     if any(rulebook.vocabulary[f].derivation is not None for f in given):
         notes.append(
             "Facts are set as given: the facts derived from the same rows are not derived "

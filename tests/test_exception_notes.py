@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,22 @@ def test_engine_notes_equal_the_traces(
         (g.title, g.meaning, list(g.people)) for g in again
     ]
     assert any(p.note for g in made for p in g.people)
+
+
+def test_the_engine_stage_never_loads_the_report_stage() -> None:
+    """The notes are made in the engine's workers (talentrules.messages): evaluating a
+    workbook, and unpickling the notes in a spawned worker, import nothing of
+    talentrules.report, so data flows one way, engine to report."""
+    code = (
+        "import pickle, sys\n"
+        "from talentrules.messages import ExceptionNotes\n"
+        "from talentrules.run import evaluate_workbook\n"
+        "from talentrules.paths import sample_workbook\n"
+        "result = evaluate_workbook(sample_workbook())\n"
+        "pickle.loads(pickle.dumps(ExceptionNotes(result.rulebook)))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('talentrules.report')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]", done.stdout

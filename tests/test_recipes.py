@@ -101,6 +101,23 @@ def test_change_a_threshold_is_one_line(tmp_path: Path) -> None:
     assert '"habit_months": 18' in manifest
 
 
+def test_change_how_the_trend_is_computed_is_one_line(tmp_path: Path) -> None:
+    """The trend against the rating two cycles ago: a formula in vocabulary.yaml."""
+    rules = copy_rules(tmp_path)
+    edit(
+        rules / "vocabulary.yaml",
+        "    formula: performance - performance_prior_1\n",
+        "    formula: performance - performance_prior_2\n",
+    )
+    before = check_test_evaluate(
+        copy_rules(tmp_path / "before"), workbook(tmp_path), tmp_path / "a"
+    )
+    out = check_test_evaluate(rules, workbook(tmp_path), tmp_path / "out")
+    # 00001 was rated 3, then 4 and 4: steady against last cycle, up 1 against two ago.
+    assert "| Performance, last three cycles | 3, 4, 4; trend steady |" in brief(before, "00001")
+    assert "| Performance, last three cycles | 3, 4, 4; trend up 1 |" in brief(out, "00001")
+
+
 def test_add_a_signal_needs_no_python_and_no_copied_rule(tmp_path: Path) -> None:
     rules = copy_rules(tmp_path)
     edit(

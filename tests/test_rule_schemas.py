@@ -269,6 +269,7 @@ SCHEMA_REJECTS = {
     "control-character": "rules.yaml",  # a control character in a condition
     "empty-condition-list": "rules.yaml",  # when: []
     "empty-file": "more.yaml",  # nothing: not a mapping with rules:
+    "formula-with-rows": "vocabulary.yaml",  # a fact computed by a formula and from rows
     "list-without-parentheses": "rules.yaml",  # readiness in Ready now
     "missing-key": "rules.yaml",  # a rule without title
     "unknown-fact-type": "vocabulary.yaml",  # type: integer

@@ -474,11 +474,14 @@ facts:
   is_people_manager: {type: boolean, meaning: Manages people.}
   note: {type: text, meaning: A note.}
   hired_on: {type: date, meaning: Hire date.}
+  against_high: {type: number, range: [-2, 2], meaning: To it., formula: performance - $high + 1}
+  mean: {type: number, meaning: A mean., formula: (performance + score) / 2}
 families:
   signal:
     members: [$signals]
     facts:
       episodes: {type: number, range: [0, 100], meaning: "Episodes of $code ($name)."}
+      twice: {type: number, meaning: "Twice $code.", formula: $code.episodes * 2}
 protected: [postcode]
 proxies:
   - {contains: birth, attribute: age, why: a date of birth is age}
@@ -614,6 +617,18 @@ def test_every_construct_of_the_language_round_trips(tmp_path: Path) -> None:
     import_rulebook(book, back)
     before, after = load_rulebook(folder), load_rulebook(back)
     assert rule_hashes(after) == rule_hashes(before)
+    # Facts computed by a formula come back as the same formula (read from the cell).
+    for name in ("against_high", "mean", "S-ONE.twice", "C-BAD.twice"):
+        formula, again = before.vocabulary[name].formula, after.vocabulary[name].formula
+        assert formula is not None and again is not None
+        assert (again.text, again.term, again.reads, again.whole) == (
+            formula.text,
+            formula.term,
+            formula.reads,
+            formula.whole,
+        )
+    assert after.vocabulary["S-ONE.twice"].formula.reads == ("S-ONE.episodes",)  # type: ignore[union-attr]
+    assert after.vocabulary["mean"].formula.whole is False  # type: ignore[union-attr]
     assert [(r.id, r.file.split("/")[-1]) for r in after.rules] == [
         (r.id, r.file.split("/")[-1]) for r in before.rules
     ]

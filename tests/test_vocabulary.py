@@ -151,7 +151,8 @@ def test_a_declared_fact_nothing_computes_is_refused_with_its_line(rules: Path) 
     found = diagnostics(rules)
     assert (
         f"rules/vocabulary.yaml:{line + 1}: fact 'years_to_go' is not one talentrules computes "
-        "from the workbook (declare how it is derived: 'rows' and 'measure', see docs/rules.md)"
+        "from the workbook (declare how it is derived: 'rows' and 'measure', or a 'formula' "
+        "over other facts; see docs/rules.md)"
     ) in found
     code, stdout, stderr = check(rules)
     assert code == EXIT_RULES and "years_to_go" in stderr

@@ -16,9 +16,9 @@ from talentrules import __version__
 from talentrules.changes import load_changes
 from talentrules.decide import default_catalogue
 from talentrules.facts import DerivationPlan
+from talentrules.messages import ExceptionNotes, Messages
 from talentrules.model import Row, RowAbout, RowsAbout, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
-from talentrules.report.exceptions import ExceptionNotes, Messages
 from talentrules.report.names import Namer
 from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
 from talentrules.rulebook import Compare, Decision, Rule, Rulebook

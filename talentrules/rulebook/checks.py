@@ -11,7 +11,7 @@ from talentrules.rulebook.limits import DURABLE_MAX_RULES_PER_FIELD
 from talentrules.rulebook.logic import expr_facts, rule_reads
 from talentrules.rulebook.model import Decision, Rule
 from talentrules.rulefiles import Report, show, where
-from talentrules.vocabulary import FactSpec, Vocabulary
+from talentrules.vocabulary import FactSpec, Vocabulary, formula_facts, reads_through
 
 
 def check_computed(vocabulary: Mapping[str, FactSpec], report: Report) -> None:
@@ -25,10 +25,27 @@ def check_computed(vocabulary: Mapping[str, FactSpec], report: Report) -> None:
 
 def check_proxies(rules: list[Rule], words: Vocabulary, report: Report) -> None:
     """Warn, naming the attribute, where a rule reads a known proxy of a protected one
-    (vocabulary.yaml ``proxies``); a proxy used only to recognise newcomers is allowed."""
+    (vocabulary.yaml ``proxies``), or a fact a formula computes from one; a proxy used
+    only to recognise newcomers is allowed."""
+    formulas = formula_facts(words.facts)
     for rule in rules:
         for compare in expr_facts(rule.when):
             for proxy in words.proxies:
+                through = sorted(
+                    f
+                    for f in reads_through(formulas, (compare.fact,)) - {compare.fact}
+                    if proxy.matches(f)
+                )
+                if through and not proxy.matches(compare.fact):
+                    report.warning(
+                        compare.file,
+                        compare.line,
+                        f"'{compare}' reads {compare.fact}, computed by a formula from "
+                        f"{', '.join(through)}, a proxy for {proxy.attribute} ({proxy.why}; "
+                        f"{where(proxy.file, proxy.line)})",
+                        rule.id,
+                    )
+                    continue
                 if not proxy.matches(compare.fact):
                     continue
                 value = compare.value

@@ -175,8 +175,9 @@ FACTS_TABLE = Table(
     FACTS,
     "Every fact rules may read. What the Employees and Teams rows say is computed by "
     "talentrules; every other fact is derived from rows as declared here: a measure over "
-    "a row set (Rows sheet), narrowed by 'where'. A fact with a family is declared once "
-    "for every member of the family (Families sheet), named MEMBER.NAME.",
+    "a row set (Rows sheet), narrowed by 'where'; or computed from the person's other "
+    "facts by a formula. A fact with a family is declared once for every member of the "
+    "family (Families sheet), named MEMBER.NAME.",
     (
         Col("name", "The fact's name (letters, digits, _, - and .).", 30),
         Col("family", "Blank, or the family it is declared for (Families sheet).", 10),
@@ -185,6 +186,13 @@ FACTS_TABLE = Table(
         Col("min", "number: the smallest value it can take.", 8),
         Col("max", "number: the largest value it can take.", 8),
         Col("values", f"enum: the values it can take. {LIST_HELP}", 24, lines=True),
+        Col(
+            "formula",
+            "A fact computed from other facts of the person: number facts, numbers and "
+            "$parameters added and subtracted, multiplied or divided by numbers, e.g. "
+            "performance - performance_prior_1. Unknown when a fact it reads is unknown.",
+            30,
+        ),
         Col("rows", "Derived facts: the row set it measures (Rows sheet).", 16),
         Col(
             "where", f"Derived facts: row tests narrowing the row set. {LIST_HELP}", 30, lines=True

@@ -11,7 +11,8 @@ against it), so data flows one way. It reads:
   named sets of codes (``$core_signals``);
 - ``vocabulary.yaml``: every fact rules may read; the row sets that say which
   rows count for what (``observed``: reported by others, not stale), and for each
-  evidence fact the rows and the measure it is derived from; the protected
+  evidence fact the rows and the measure it is derived from; the facts computed by a
+  formula from other facts of the person (``performance_trend``); the protected
   attributes rules may never read, and the proxies of them the checker warns about.
 
 The YAML is composed into nodes (never constructed), so every scalar keeps the text
@@ -24,7 +25,8 @@ This package's front door is ``load_vocabulary`` (and ``read_vocabulary``); its 
 - parameters:     parameters.yaml;
 - signals:        signals.yaml;
 - rowsets:        the row sets of vocabulary.yaml and the columns their tests may read;
-- declared_facts: the facts of vocabulary.yaml, their derivations, protected names, proxies.
+- declared_facts: the facts of vocabulary.yaml, their derivations, protected names, proxies;
+- formulas:       facts computed from other facts (``formula``), read and checked.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from talentrules.errors import RulebookError
 from talentrules.rulefiles import Report, RuleFiles, open_rules
 from talentrules.vocabulary.declared_facts import VOCABULARY_FILE, Loading, load_facts
+from talentrules.vocabulary.formulas import formula_facts, reads_through
 from talentrules.vocabulary.model import (
     ALL_SIGNALS,
     MEASURES,
@@ -42,6 +45,7 @@ from talentrules.vocabulary.model import (
     UNKNOWN_WITHOUT_ROWS,
     Derivation,
     FactSpec,
+    Formula,
     Parameter,
     Proxy,
     RowSet,
@@ -65,6 +69,7 @@ __all__ = [  # what the other stages use of the rulebook's words
     "VOCABULARY_FILE",
     "Derivation",
     "FactSpec",
+    "Formula",
     "Names",
     "Parameter",
     "RowSet",
@@ -72,9 +77,11 @@ __all__ = [  # what the other stages use of the rulebook's words
     "Signal",
     "Vocabulary",
     "expand",
+    "formula_facts",
     "load_vocabulary",
     "parse_literal",
     "read_vocabulary",
+    "reads_through",
     "signal_catalogue",
 ]
 

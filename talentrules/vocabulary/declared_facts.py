@@ -1,5 +1,6 @@
 """vocabulary.yaml's facts: each declared fact (or family of facts, one per signal), its
-derivation from row sets, the protected attributes and their proxies."""
+derivation from row sets or its formula over other facts, the protected attributes and
+their proxies."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from talentrules.rulefiles import (
     text_of,
     texts_of,
 )
+from talentrules.vocabulary import formulas
 from talentrules.vocabulary.model import (
     MEASURES,
     Derivation,
     FactSpec,
+    Formula,
     Proxy,
     RowSet,
     RowTest,
@@ -38,7 +41,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 
 
 _FACT_REQUIRED = ("type", "meaning")
-_FACT_OPTIONAL = ("range", "values", "rows", "where", "measure", "column", "matching")
+_FACT_OPTIONAL = ("range", "values", "rows", "where", "measure", "column", "matching", "formula")
 _DERIVATION_KEYS = ("rows", "where", "measure", "column", "matching")
 _FACT_TYPES: tuple[str, ...] = ("number", "enum", "boolean", "date", "text")
 
@@ -115,7 +118,12 @@ def _fact_spec(name: str, node: yaml.Node, at: Loading, member: _Member | None) 
         report.error(file, line_of(entries["values"][1]), f"{what}: only an enum fact takes values")
         return None
     derivation = None
-    if any(k in entries for k in _DERIVATION_KEYS):
+    formula = None
+    if "formula" in entries:
+        formula = _formula(name, entries, kind, at, member)
+        if formula is None:
+            return None
+    elif any(k in entries for k in _DERIVATION_KEYS):
         derivation = _derivation(name, entries, node, kind, at, member)
         if derivation is None:
             return None
@@ -129,7 +137,44 @@ def _fact_spec(name: str, node: yaml.Node, at: Loading, member: _Member | None) 
         derivation,
         file,
         line_of(node),
+        formula,
     )
+
+
+def _formula(
+    name: str,
+    entries: dict[str, tuple[yaml.Node, yaml.Node]],
+    kind: str,
+    at: Loading,
+    member: _Member | None,
+) -> Formula | None:
+    """A fact computed from other facts: its formula read (the facts it reads are
+    looked up once every fact is declared, ``formulas.resolve``)."""
+    file, report = at.file, at.report
+    what = f"fact '{name}'"
+    node = entries["formula"][1]
+    mixed = [k for k in _DERIVATION_KEYS if k in entries]
+    if mixed:
+        report.error(
+            file,
+            line_of(entries[mixed[0]][0]),
+            f"{what}: a fact is computed by a formula or derived from rows, not both "
+            f"(remove '{mixed[0]}' or 'formula')",
+        )
+        return None
+    if kind != "number":
+        report.error(file, line_of(entries["type"][1]), f"{what}: a formula's fact is a number")
+        return None
+    text = text_of(node, file, f"{what} formula", report)
+    if text is None:
+        return None
+    if member is not None:
+        text = expand(text, member.fields)  # $code.episodes -> H-DEV.episodes
+    formula = formulas.parse(text, line_of(node), at.names)
+    if isinstance(formula, str):
+        report.error(file, line_of(node), f"{what}: {formula}")
+        return None
+    return formula
 
 
 def _derivation(
@@ -357,6 +402,7 @@ def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Prox
             for member in members:
                 for fact, (fact_key, spec_node) in specs.items():
                     add(f"{member.code}.{fact}", spec_node, line_of(fact_key), member)
+    formulas.resolve(at.facts, report)
     return frozenset(protected), proxies_found
 
 

@@ -1,5 +1,6 @@
-"""What the vocabulary holds: parameters, signals, row sets, fact declarations (and how
-an evidence fact is derived from rows), and the proxies of protected attributes."""
+"""What the vocabulary holds: parameters, signals, row sets, fact declarations (how an
+evidence fact is derived from rows, or a fact computed by a formula from other facts of
+the person), and the proxies of protected attributes."""
 
 from __future__ import annotations
 
@@ -168,6 +169,64 @@ class Derivation:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One step of a formula: ``left OP right`` (a minus sign alone is ``0 - right``)."""
+
+    op: str  # + - * /
+    left: Term
+    right: Term
+
+
+# A part of a formula: a fact's name, a number, or an operation on two parts.
+Term = str | int | float | Operation
+
+
+def calculate(term: Term, values: Mapping[str, object]) -> int | float | None:
+    """``term`` over a person's facts, unrounded; None when a fact it reads is unknown."""
+    if isinstance(term, str):
+        value = values.get(term)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None  # unknown (or not a number): the formula is unknown
+        return value
+    if not isinstance(term, Operation):
+        return term
+    left = calculate(term.left, values)
+    right = calculate(term.right, values) if left is not None else None
+    if left is None or right is None:
+        return None
+    if term.op == "+":
+        return left + right
+    if term.op == "-":
+        return left - right
+    if term.op == "*":
+        return left * right
+    return left / right if right else None  # the divisor is a number, never 0 (checked)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """How a fact is computed from other facts of the same person (vocabulary.yaml
+    ``formula``), e.g. ``performance - performance_prior_1``: number facts, numbers and
+    parameters added and subtracted, multiplied or divided by numbers. Unknown when a
+    fact it reads is unknown, never 0; a fraction is rounded to two decimals."""
+
+    text: str  # as written
+    term: Term
+    reads: tuple[str, ...]  # the facts it reads, in the order written, each once
+    line: int  # where it is written (a line, or a workbook's cell)
+    whole: bool = True  # only whole values: whole facts and numbers, no division
+
+    def value(self, values: Mapping[str, object]) -> int | float | None:
+        """The formula over a person's facts (``values``: fact -> value)."""
+        result = calculate(self.term, values)
+        if isinstance(result, float):
+            result = round(result, 2)
+            if result.is_integer():
+                return int(result)
+        return result
+
+
+@dataclass(frozen=True)
 class FactSpec:
     """One fact rules may read: its type, range or values, and meaning."""
 
@@ -180,12 +239,15 @@ class FactSpec:
     derivation: Derivation | None = None  # evidence facts: declared, not coded
     file: str = ""
     line: int = 0
+    formula: Formula | None = None  # a fact computed from other facts of the person
 
     @property
     def whole(self) -> bool:
         """True when a number fact only takes whole values (counts, months, ratings)."""
         if self.derivation is not None:
             return self.derivation.measure not in FRACTIONAL_MEASURES
+        if self.formula is not None:
+            return self.formula.whole
         return self.name not in FRACTIONAL_FACTS
 
 

@@ -1,11 +1,15 @@
 """Rules' messages, and whom the rulebook's exceptions ask the panel to look at.
 
-A person's exception notes need the rules that set them with the values their
-conditions read, so the person's facts: ``ExceptionNotes`` is handed to the engine
-(``engine.run(note=...)``, from ``run.evaluate_workbook``), which makes each
-person's notes where the facts are derived anyway; the summary reads them from the
-results (``Result.noted``) instead of deriving everyone's facts again (about 2 CPU s
-of the run's own process at 10,000 people, while the briefs render).
+A stage of its own between the engine and the report: it reads the rulebook, a
+person's facts and their evaluation; ``run`` hands it to the engine and ``report``
+reads it. A person's exception notes need the rules that set them with the values
+their conditions read, so the person's facts: ``ExceptionNotes`` is handed to the
+engine (``engine.run(note=...)``, from ``run.evaluate_workbook``), which makes each
+person's notes in its workers where the facts are derived anyway; the summary reads
+them from the results (``Result.noted``) instead of deriving everyone's facts again
+(about 2 CPU s of the run's own process at 10,000 people, while the briefs render).
+Briefs render rules' messages with ``Messages`` too (``report.view``). Nothing here
+imports the report stage, so the engine's workers never load it.
 """
 
 from __future__ import annotations
