@@ -780,7 +780,8 @@ def _leaf(data: Mapping[str, Any]) -> Leaf:
 # The audit appendix in words, remembered by rule and the values the rule read: an
 # entry of ``reference.appendix`` is a function of those, and so are its words; only
 # the cells are the person's own (added per person). Bounded per run (per worker):
-# WORDS_LIMIT entries in each of the two memos, about ... MB full.
+# WORDS_LIMIT entries in each of the two memos, about 17 and 6 MB full (measured at
+# 40,000 people, where 18,000 fired and 34,000 near-miss words are distinct).
 WORDS_LIMIT = 16_384
 
 
@@ -789,9 +790,9 @@ class _FiredWords:
     """A fired rule's entry in words, bar the person's cells."""
 
     decision: str
-    conditions: tuple[Leaf, ...]
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
     message: str | None  # None: it reads more than its conditions, rendered per person
+    conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -815,8 +816,11 @@ def _fired_words(
         )
         for c in conditions
     )
-    message = view.message(rule, conditions, values) if view.message_by_conditions(rule) else None
-    return _FiredWords(view.label(rule.decision), conditions, read, message)
+    if view.message_by_conditions(rule):
+        return _FiredWords(
+            view.label(rule.decision), read, view.message(rule, conditions, values), ()
+        )
+    return _FiredWords(view.label(rule.decision), read, None, conditions)
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
