@@ -18,12 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from talentrules.facts import PersonFacts
 from talentrules.model import Value
 from talentrules.reference import fired as reference_fired
-from talentrules.rulebook import Evaluation, Rule, Rulebook
+from talentrules.rulebook import Evaluation, Rule, Rulebook, expr_facts
 from talentrules.trace import Fired, Leaf
 
 
@@ -33,6 +34,7 @@ class Messages:
     def __init__(self) -> None:
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         self._templates: dict[str, jinja2.Template] = {}
+        self._conditions_only: dict[str, bool] = {}
 
     def __call__(
         self, rule: Rule, conditions: Sequence[Leaf], values: Mapping[str, Value] | None = None
@@ -51,6 +53,26 @@ class Messages:
             return self._templates[rule.id].render(variables)
         except jinja2.TemplateError as error:
             return f"(message of rule {rule.id} could not be rendered: {error})"
+
+    def reads_conditions_only(self, rule: Rule) -> bool:
+        """Does the rule's message read nothing but its conditions' values (no ``facts``,
+        no global such as ``lipsum``, no ``random`` filter)? Then the same values give the
+        same message."""
+        found = self._conditions_only.get(rule.id)
+        if found is None:
+            names = {c.fact.rsplit(".", 1)[-1].replace("-", "_") for c in expr_facts(rule.when)}
+            try:
+                parsed = self._sandbox.parse(rule.message or "")
+            except jinja2.TemplateError:  # rendered (to its error) every time
+                found = False
+            else:
+                found = (
+                    meta.find_undeclared_variables(parsed) <= names
+                    and not any(n.name == "lipsum" for n in parsed.find_all(nodes.Name))
+                    and not any(f.name == "random" for f in parsed.find_all(nodes.Filter))
+                )
+            self._conditions_only[rule.id] = found
+        return found
 
 
 class ExceptionNotes:

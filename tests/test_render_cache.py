@@ -74,19 +74,38 @@ def test_html_escapes_a_text_the_same_every_time_and_leaves_markup_alone(
     assert template.render(a=Markup(text), b=text, n=None) == f"{text}|{escaped}|{text}|None"
 
 
-def test_markdown_escapes_a_long_text_without_keeping_it(tmp_path: Path) -> None:
+def test_markdown_escapes_a_long_text_without_keeping_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The Markdown cache holds short texts only (about 64 MB at most, whatever the
     cells), and a long one is escaped all the same."""
     folder = folder_with(tmp_path, "x.md.j2", "{{ short }}|{{ long }}|{{ short }}")
     template = Renderer(folder).template("x.md.j2")
     short, long = "a <b> & c #1", "a <b> & c " * 100
-    before = render._md_cached.cache_info()
+    render._md_texts.pop(short, None)
+    made = []
+    escape = render.md_escape
+    monkeypatch.setattr(render, "md_escape", lambda text: made.append(text) or escape(text))
     text = template.render(short=short, long=long)
-    after = render._md_cached.cache_info()
-    assert text == f"{render.md_escape(short)}|{render.md_escape(long)}|{render.md_escape(short)}"
+    assert text == f"{escape(short)}|{escape(long)}|{escape(short)}"
     assert r"a \<b\> \& c" in text
-    # The short text looked up twice (made, then found); the long one never.
-    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+    # The short text escaped once, then found; the long one escaped each time, never kept.
+    assert made == [short, long]
+    assert render._md_texts[short] == escape(short) and long not in render._md_texts
+    template.render(short=short, long=long)
+    assert made == [short, long, long]
+
+
+def test_markdown_cache_stops_keeping_when_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = folder_with(tmp_path, "x.md.j2", "{{ a }}")
+    template = Renderer(folder).template("x.md.j2")
+    text = "not kept *yet*"
+    render._md_texts.pop(text, None)
+    monkeypatch.setattr(render, "_MD_KEPT", len(render._md_texts))
+    assert template.render(a=text) == render.md_escape(text)
+    assert text not in render._md_texts
 
 
 def test_markdown_leaves_markup_alone_though_an_equal_text_is_kept(tmp_path: Path) -> None:

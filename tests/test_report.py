@@ -14,7 +14,9 @@ import openpyxl
 import pytest
 
 from talentrules import contract, report
+from talentrules.engine import Result
 from talentrules.errors import OutputError
+from talentrules.facts import PersonFacts
 from talentrules.paths import sample_workbook
 from talentrules.report import (
     Aspiration,
@@ -41,9 +43,11 @@ from talentrules.report import (
     SignalLine,
     Snapshot,
     SummaryContext,
+    brief,
     write_outputs,
 )
 from talentrules.report.sheetml import FORMULA_START as _FORMULA_START
+from talentrules.rulebook import expr_facts
 from talentrules.run import RunResult, evaluate_workbook
 
 NASTY = "<script>alert(1)</script> {{ 7*7 }} *bold* | pipe"
@@ -782,6 +786,70 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
     assert "could not be rendered" in view.message(evil, conditions)
     typo = dataclasses.replace(base, id="typo", message="{{ sorces }}")
     assert "could not be rendered" in view.message(typo, conditions)
+
+
+@pytest.mark.parametrize(
+    ("message", "by_conditions"),
+    [
+        ("{{ episodes }} observations by {{ observers }}", True),
+        ("{% if episodes > 2 %}many{% endif %}", True),
+        ("", True),
+        ("{{ facts['H-DEV.observers'] }}", False),  # any fact of the person
+        ("{{ episodes }} {{ sorces }}", False),  # not a condition's: rendered to its error
+        ("{{ lipsum(1) }}", False),  # a global: random words
+        ("{{ [episodes, 1] | random }}", False),
+        ("{{ episodes ", False),  # does not parse
+    ],
+)
+def test_a_message_follows_from_its_conditions_only_when_it_reads_nothing_else(
+    nasty_run: RunResult, message: str, by_conditions: bool
+) -> None:
+    """The brief remembers a rule's message by the values its conditions read only
+    when the message reads nothing else (brief.how_decided)."""
+    view = report.RunView(nasty_run)
+    base = next(r for r in nasty_run.rulebook.rules if r.id == "habitual-H-DEV")
+    assert {"episodes", "observers"} <= {c.fact.rsplit(".")[-1] for c in expr_facts(base.when)}
+    rule = dataclasses.replace(base, id="msg", message=message)
+    assert view.message_by_conditions(rule) is by_conditions
+
+
+def _how(view: report.RunView, r: Result) -> HowDecided:
+    return brief.how_decided(view, r, r.person.values)
+
+
+def test_the_audit_appendix_words_are_remembered_by_all_they_depend_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """how_decided remembers each fired rule's and near miss's words by the rule and
+    the values it reads; the person's cells, and a message reading more than its
+    conditions, are never taken from another person with the same values."""
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    shared = report.RunView(result)
+    with monkeypatch.context() as patch:
+        patch.setattr(brief, "WORDS_LIMIT", 0)  # nothing remembered: worked out per person
+        expected = [_how(report.RunView(result), r) for r in result.results]
+    assert [_how(shared, r) for r in result.results] == expected
+    assert shared.fired_words and shared.near_words  # people shared words
+
+    # The same values with other cells, and other facts than the conditions read.
+    res = next(r for r in result.results if "exception-high-risk-of-loss" in r.evaluation.fired)
+    first = _how(shared, res)
+    assert any(n.failed for n in first.near)
+    person = res.person
+    cells = {
+        fact: tuple(f"Elsewhere!Z{n}" for n, _ in enumerate(at))
+        for fact, at in person.cells.items()
+    }
+    values = {**person.values, "impact_of_loss": "Low"}
+    other = dataclasses.replace(res, source=PersonFacts(res.employee_id, values, cells))
+    second = _how(shared, other)
+    fresh = _how(report.RunView(result), other)
+    assert second == fresh
+    assert second != first
+    said = {r.id: r for r in second.decided}
+    assert "impact of loss Low" in said["exception-high-risk-of-loss"].message
+    assert any("Elsewhere!Z0" in n.failed for n in second.near)
+    assert any("Elsewhere!Z0" in "".join(r.values) for r in second.decided)
 
 
 def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Path) -> None:

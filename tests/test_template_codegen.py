@@ -12,6 +12,7 @@ from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from test_report import nasty_run  # noqa: F401 (a fixture)
 
 from talentrules import report
@@ -139,3 +140,37 @@ def test_a_plain_string_is_escaped_and_finalized_as_the_long_way_does(text: str)
     env = Renderer().markdown
     assert isinstance(env, _Sandbox) and env.finalize_text is not None
     assert env.finalize_text(text) == str(_md_finalize(text))
+
+
+MACROS = (
+    '{% macro row(a, b="<b>", c=none) %}<{{ a }}|{{ b }}|{{ varargs|join(",") }}|{{ c }}|'
+    '{{ kwargs }}|{{ caller() if caller is defined else "" }}>{% endmacro %}'
+    """{% macro empty() %}{% endmacro %}
+{% for s in items %}{{ row(s) }}{{ row(s, "x", loop.index, 1, 2, d="<d>") }}{% endfor %}
+{% call row("called") %}<{{ items|length }}>{% endcall %}{{ empty() }}{{ row(a="by name") }}
+{% set m = row %}{{ m("again") }}|{{ row is callable }}|{{ row.name }}|{{ row.arguments }}
+"""
+)
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_macros_are_called_as_jinjas_sandbox_calls_them(autoescape: bool) -> None:
+    # _Sandbox.call calls a template's own macro directly: positional, keyword, default,
+    # extra and caller arguments give what Jinja's own sandbox gives, and a wrong call
+    # fails the same way.
+    ours = _Sandbox(autoescape=autoescape, undefined=StrictUndefined)
+    theirs = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    items = ["<i>", "plain", 3]
+    assert ours.from_string(MACROS).render(items=items) == (
+        theirs.from_string(MACROS).render(items=items)
+    )
+    for call in ("{{ empty(1) }}", "{{ row() }}", "{{ row(1, a=2) }}", "{{ row(1, 2, x=3) }}"):
+        source = "{% macro empty() %}{% endmacro %}{% macro row(a) %}{{ a }}{% endmacro %}" + call
+        assert _outcome(ours, source) == _outcome(theirs, source), call
+
+
+def _outcome(env: ImmutableSandboxedEnvironment, source: str) -> tuple[str, str]:
+    try:
+        return "rendered", env.from_string(source).render()
+    except Exception as error:  # the same error, with the same words, either way
+        return type(error).__name__, str(error)

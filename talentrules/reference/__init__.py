@@ -33,6 +33,8 @@ from talentrules.reference.evaluation import (
 )
 from talentrules.reference.explanation import (
     TRACE_VERSION,
+    UNSHARED,
+    appendix,
     explain,
     fired,
     near_misses,
@@ -42,9 +44,11 @@ from talentrules.reference.traceline import record, replay
 
 __all__ = [
     "TRACE_VERSION",
+    "UNSHARED",
     "CompiledReference",
     "CompiledRule",
     "Reevaluation",
+    "appendix",
     "compile_rulebook",
     "evaluate",
     "evaluate_many",

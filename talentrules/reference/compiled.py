@@ -208,6 +208,7 @@ class CompiledRule:
     flat: bool
     templates: tuple[dict[str, Json], ...]
     changeable: tuple[bool, ...]
+    changeable_any: bool  # any(changeable): else no single change makes it fire
     candidates: dict[str, tuple[Value, ...]]
     decision: Decision
     reads: Callable[[Env], object]  # env -> the values the rule reads (a memo key)
@@ -302,6 +303,7 @@ def _compile_rule(
         flat,
         templates,
         changeable,
+        any(changeable),
         candidates,
         decisions[rule.decision],
         _getter(tuple(dict.fromkeys(leaf.fact for leaf in leaves))),

@@ -26,6 +26,7 @@ _BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
 
 # A memo key for a person who lacks a fact a rule reads: never stored.
 _UNSHARED = object()
+_NOT_GIVEN = object()  # _fired_entry: the caller did not look the key up
 
 
 def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
@@ -92,13 +93,16 @@ def _leaf(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
     return leaf
 
 
-def _fired_entry(cr: CompiledRule, env: Env, level: int) -> dict[str, Json]:
+def _fired_entry(
+    cr: CompiledRule, env: Env, level: int, key: object = _NOT_GIVEN
+) -> dict[str, Json]:
     """A fired rule's entry with every leaf and the value it read, remembered by the
-    values the rule reads."""
-    try:
-        key = cr.reads(env)
-    except KeyError:  # a fact the person lacks: nothing to share, work it out
-        key = _UNSHARED
+    values the rule reads (``key``, when the caller has them)."""
+    if key is _NOT_GIVEN:
+        try:
+            key = cr.reads(env)
+        except KeyError:  # a fact the person lacks: nothing to share, work it out
+            key = _UNSHARED
     found = cr.fired_memo.get(key) if key is not _UNSHARED else None
     if found is None:
         rule = cr.rule
@@ -211,30 +215,57 @@ def near_misses(
     would, and change its decision's outcome, with one fact changed (the rules of
     ``counterfactuals``, in their order, once each), with its ``not_fired`` entry's
     first failing leaf. The same memos as ``explain``; nothing else is built."""
+    return [(rule_id, failed) for rule_id, failed, _ in appendix(rulebook, person, evaluation)[1]]
+
+
+# ``appendix``'s key for an entry worked out for a person who lacks a fact it reads.
+UNSHARED = _UNSHARED
+
+
+def appendix(
+    rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
+) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json, object]]]:
+    """``fired`` and ``near_misses`` of one person in one pass, each entry with the values
+    of the person its rule reads (``UNSHARED``: the person lacks one): what the entry
+    says is a function of those, so a reader may remember what it makes of an entry
+    by them (the brief's audit appendix does, in words)."""
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
+    level_of, rules = compiled.level_of, compiled.rules
     fired_ids = set(evaluation.fired)
     fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
+    fired: list[tuple[str, dict[str, Json], object]] = []
     for rule_id in evaluation.fired:
-        rule = compiled.rules[rule_id].rule
-        fired_by_decision[rule.decision].append(rule)
-    found: list[tuple[str, Json]] = []
+        cr = rules[rule_id]
+        fired_by_decision[cr.rule.decision].append(cr.rule)
+        try:
+            key = cr.reads(env)
+        except KeyError:
+            key = _UNSHARED
+        fired.append((rule_id, _fired_entry(cr, env, level_of[cr.rule.decision], key), key))
+    near: list[tuple[str, Json, object]] = []
     for decision, _, steps in compiled.plan:
         outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
         fired_here = fired_by_decision[decision.name]
         top = max([r.priority for r in fired_here]) if fired_here else None
         for rule_id, reads, memo, cr in steps:
-            if rule_id in fired_ids:
+            # Whether it could change the outcome first: that is cheaper than its why-not
+            # (a quarter of the rules fail it); a rule without a fact to change never can.
+            if (
+                rule_id in fired_ids
+                or not cr.changeable_any
+                or not _changes_outcome(decision, fired_here, top, cr.rule, outcomes)
+            ):
                 continue
             try:
                 answer = memo.get(key := reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
                 answer, key = None, _UNSHARED
             entry, changes = answer or _why_not(cr, env, key)
-            if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
-                found.append((rule_id, entry["failed"]))
-    return found
+            if changes:
+                near.append((rule_id, entry["failed"], key))
+    return fired, near
 
 
 def trace_facts(rulebook: Rulebook, person: PersonFacts) -> dict[str, Json]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import re
 import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
 import stat
@@ -26,7 +25,7 @@ from typing import Any, NoReturn
 import jinja2
 import markupsafe
 from jinja2.loaders import split_template_path
-from jinja2.runtime import LoopContext
+from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -64,18 +63,24 @@ def md_escape(value: object) -> str:
 
 # Texts kept escaped for Markdown: only short ones (a long text, an observation or a
 # statement, seldom repeats), so the cache holds at most about 64 MB (65,536 texts of
-# up to 256 characters), however long the cells.
+# up to 256 characters), however long the cells. Once full it keeps what it has.
 _MD_KEPT_LENGTH = 256
+_MD_KEPT = 1 << 16
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _md_cached(text: str) -> str:
-    return md_escape(text)
+class _MarkdownTexts(dict[str, str]):
+    """Texts escaped for Markdown, by the text: a text seen before is found by the
+    dict's own lookup, with no Python call (Markdown templates print some 180 a brief)."""
+
+    def __missing__(self, text: str) -> str:
+        escaped = md_escape(text)
+        if len(text) <= _MD_KEPT_LENGTH and len(self) < _MD_KEPT:
+            self[text] = escaped
+        return escaped
 
 
-def _md_text(text: str) -> str:
-    """A plain str escaped for Markdown: short texts from the cache."""
-    return _md_cached(text) if len(text) <= _MD_KEPT_LENGTH else md_escape(text)
+_md_texts = _MarkdownTexts()
+_md_text: Callable[[str], str] = _md_texts.__getitem__  # a plain str escaped for Markdown
 
 
 def _md_finalize(value: object) -> object:
@@ -274,6 +279,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     ) -> Any:
         if getattr(_DEADLINE, "poll", False):
             _past_deadline()
+        if type(__obj) is Macro:
+            # A template's own macro (an HTML brief calls some fifteen): what Jinja's
+            # sandbox and Context.call do for one, without their checks, whose verdict
+            # is known (a macro is safely callable and takes no context).
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __context.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception"
+                )
         return super().call(__context, __obj, *args, **kwargs)
 
 
