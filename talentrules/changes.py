@@ -29,7 +29,7 @@ from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import Reevaluation, compile_rulebook
-from talentrules.rulebook import ROLES, Decision, Rulebook
+from talentrules.rulebook import ROLES, Decision, Evaluation, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
 
@@ -309,17 +309,20 @@ class Person:
         evidence: Sequence[Row],
         as_of: dt.date | None,
         decisions: Collection[str] = (),
+        evaluation: Evaluation | None = None,
     ) -> None:
         self.rulebook, self.plan, self.employee_id = rulebook, plan, employee_id
         self.values, self.evidence, self.as_of = values, list(evidence), as_of
         # The person's rows read once, and their outcomes worked out once: a brief
         # asks for some thirty changes, each of which moves a few facts. Only the
         # facts the rules read are derived again, and only ``decisions`` (all when
-        # none is named) and what they read are evaluated again.
+        # none is named) and what they read are evaluated again. ``evaluation`` (the
+        # person's own, when at hand) saves working out again which rules hold now.
         read = compile_rulebook(rulebook).read
-        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read)
+        lines = plan.own_lines(employee_id, as_of, self.evidence)
+        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read, lines)
         person = facts_module.PersonFacts(employee_id, dict(values), {})
-        self._again = Reevaluation(rulebook, person, decisions)
+        self._again = Reevaluation(rulebook, person, decisions, evaluation)
 
     def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
         """``_observations`` on the cycle's as_of date; the same rows for every person
