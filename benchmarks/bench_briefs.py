@@ -3,11 +3,14 @@
 
     .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p1000.xlsx
     .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p10000.xlsx --people 3000
+    .venv/bin/python benchmarks/bench_briefs.py --workbook /tmp/scale/p10000.xlsx --once
 
 The run is evaluated once (``evaluate_workbook``), the first 200 briefs are built to
 warm the per-run memos as a run would, then every brief is built three times and the
 best round is kept; each section's builder is timed inside it. Also printed: the
-what-if evaluations a person that "what would change" asks for. ``--people N`` builds
+what-if evaluations a person that "what would change" asks for. ``--once`` builds each
+brief after the warm ones once, as a run does (the rounds above re-use memos warmed by
+the same people, which a run never does). ``--people N`` builds
 only the first N people's briefs (the whole workbook is still evaluated, and the
 run-wide memos see only those N).
 """
@@ -64,6 +67,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workbook", type=Path, default=sample_workbook())
     parser.add_argument("--people", type=int, default=0, help="only the first N briefs")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="each brief after the 200 warm ones built once, as a run builds it (the "
+        "memos see each person once), not the best of 3 rounds over them all",
+    )
     args = parser.parse_args()
     result = evaluate_workbook(args.workbook, jobs=1)
     view = ContextBuilder(result)
@@ -72,6 +81,7 @@ def main() -> None:
         people = min(people, args.people)
     for index in range(min(people, 200)):
         view.brief(index)
+    first = min(people, 200) if args.once else 0
 
     whatifs = 0
     evaluate = changes.Person.evaluate
@@ -83,23 +93,24 @@ def main() -> None:
 
     builders = {name: getattr(brief, name) for name in SECTIONS}
     rounds: list[tuple[float, Counter[str]]] = []
-    for _ in range(3):
+    for _ in range(1 if args.once else 3):
         spent: Counter[str] = Counter()
         for name, builder in builders.items():
             setattr(brief, name, _timed(name, builder, spent))
         start = time.process_time()
-        for index in range(people):
+        for index in range(first, people):
             view.brief(index)
         rounds.append((time.process_time() - start, spent))
     for name, builder in builders.items():
         setattr(brief, name, builder)
     total, spent = min(rounds, key=lambda r: r[0])
     changes.Person.evaluate = counted  # type: ignore[method-assign]
-    for index in range(people):
-        brief.what_would_change(
-            view, result.results[index].employee_id, result.results[index].evaluation.outcomes
-        )
-    print(f"{args.workbook.name}: {people} of {len(result.results)} people, best of 3 rounds")
+    for index in range(first, people):
+        res = result.results[index]
+        brief.what_would_change(view, res.employee_id, res.evaluation.outcomes, res.evaluation)
+    how = f"people {first + 1}-{people} once" if args.once else "best of 3 rounds"
+    print(f"{args.workbook.name}: {people} of {len(result.results)} people, {how}")
+    people -= first
     print(f"  brief contexts: {1000 * total / people:.2f} CPU ms a person")
     for name, seconds in spent.most_common():
         print(f"    {name:<20} {1000 * seconds / people:.3f}")

@@ -29,7 +29,7 @@ from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import Reevaluation, compile_rulebook
-from talentrules.rulebook import ROLES, Decision, Rulebook
+from talentrules.rulebook import ROLES, Evaluation, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
 
@@ -309,17 +309,24 @@ class Person:
         evidence: Sequence[Row],
         as_of: dt.date | None,
         decisions: Collection[str] = (),
+        evaluation: Evaluation | None = None,
     ) -> None:
         self.rulebook, self.plan, self.employee_id = rulebook, plan, employee_id
         self.values, self.evidence, self.as_of = values, list(evidence), as_of
         # The person's rows read once, and their outcomes worked out once: a brief
         # asks for some thirty changes, each of which moves a few facts. Only the
         # facts the rules read are derived again, and only ``decisions`` (all when
-        # none is named) and what they read are evaluated again.
+        # none is named) and what they read are evaluated again. ``evaluation`` (the
+        # person's own, when at hand) saves working out again which rules hold now.
         read = compile_rulebook(rulebook).read
-        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read)
+        lines = plan.own_lines(employee_id, as_of, self.evidence)
+        self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read, lines)
         person = facts_module.PersonFacts(employee_id, dict(values), {})
-        self._again = Reevaluation(rulebook, person, decisions)
+        self._again = Reevaluation(rulebook, person, decisions, evaluation)
+        # Per signal, the situations the person's own rows of it were seen in.
+        self.contexts_seen: dict[Value, set[Value]] = {}
+        for row in self.evidence:
+            self.contexts_seen.setdefault(row.get("signal"), set()).add(row.get("context"))
 
     def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
         """``_observations`` on the cycle's as_of date; the same rows for every person
@@ -359,7 +366,7 @@ def _fresh(person: Person, code: str, count: int) -> tuple[Value, ...]:
     person's rows for the code do not have yet, in the contract's order, round again
     when there are fewer."""
     contexts = _CONTEXTS
-    seen = {r.get("context") for r in person.evidence if r.get("signal") == code}
+    seen = person.contexts_seen.get(code, ())
     fresh = [c for c in contexts if c not in seen] or contexts
     return tuple(fresh[n % len(fresh)] for n in range(count))
 
@@ -426,24 +433,19 @@ def _listing(says: str, values: Sequence[Value]) -> str:
     return says[: found.start()] + listed + says[found.end() :]
 
 
-def _toward(
-    decision: Decision,
-    wanted: tuple[str, ...] | None,
-    before: tuple[str, ...],
-    after: tuple[str, ...],
-) -> bool:
-    """Is ``after`` a change worth naming for ``decision``? Any change when the rulebook
-    lists no outcomes for it; else a move to a listed outcome that comes before the
-    current one in the list (a current outcome not listed comes after every one)."""
-    if after == before:
-        return False
-    if wanted is None:
-        return True
-    if len(after) != 1 or after[0] not in wanted:
-        return False
-    rank = {outcome: n for n, outcome in enumerate(wanted)}
-    now = min((rank.get(o, len(wanted)) for o in before), default=len(wanted))
-    return rank[after[0]] < now
+class _Wanted:
+    """The outcomes a change of a decision is named toward, best first, and the current
+    one's place among them (one not listed comes after every one): worked out once per
+    search. A change is worth naming when it moves the decision to a listed outcome
+    that comes before the current one (any change, for a decision that lists none)."""
+
+    def __init__(self, wanted: tuple[str, ...], before: tuple[str, ...]) -> None:
+        self.rank = {outcome: n for n, outcome in enumerate(wanted)}
+        self.now = min((self.rank.get(o, len(wanted)) for o in before), default=len(wanted))
+
+    def better(self, after: tuple[str, ...]) -> bool:
+        """Is ``after`` (not the current outcome) one listed before the current one?"""
+        return len(after) == 1 and self.rank.get(after[0], self.now) < self.now
 
 
 def nearest(
@@ -467,20 +469,31 @@ def nearest(
     def any_move(outcomes: Mapping[str, tuple[str, ...]]) -> bool:
         return any(outcomes.get(d.name, ()) != now.get(d.name, ()) for d, _ in decisions)
 
+    # Per decision: its name, its outcome now, and the outcomes a change is named toward.
+    ranked = [
+        (
+            d.name,
+            now.get(d.name, ()),
+            None if wanted is None else _Wanted(wanted, now.get(d.name, ())),
+        )
+        for d, wanted in decisions
+    ]
+
     def moved(outcomes: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
         """Decision -> its new outcome, for each decision the change moves as wanted.
-        A change that moves a ranked decision (the verdict) anywhere but up is named for
-        no decision: more courage observed that makes the evidence conflict and drops
-        the verdict is not a change a person would make to move their track."""
-        for d, wanted in decisions:
-            before, after = now.get(d.name, ()), outcomes.get(d.name, ())
-            if wanted is not None and after != before and not _toward(d, wanted, before, after):
+        A change that moves a ranked decision (the verdict) anywhere but
+        up is named for no decision: more courage observed that makes the evidence
+        conflict and drops the verdict is not a change a person would make to move
+        their track."""
+        found = {}
+        for name, before, wanted in ranked:
+            after = outcomes.get(name, ())
+            if after == before:
+                continue
+            if wanted is not None and not wanted.better(after):
                 return {}
-        return {
-            d.name: ", ".join(outcomes.get(d.name, ()))
-            for d, wanted in decisions
-            if _toward(d, wanted, now.get(d.name, ()), outcomes.get(d.name, ()))
-        }
+            found[name] = ", ".join(after)
+        return found
 
     for order, change in enumerate(changes.changes):
         if change.kind == "observe":

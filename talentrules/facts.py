@@ -29,7 +29,15 @@ import bisect
 import datetime as dt
 import difflib
 from collections import ChainMap, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -572,6 +580,9 @@ class PanelDerivation:
         self.sheets: list[str] = [
             s for s in ("Evidence", "Development", "Nominations") if s in self.plan.sheets
         ]
+        # The last person's Evidence lines, tested: a brief's what-if search starts
+        # from the same lines (``DerivationPlan.own_lines``), so they are made once.
+        self.last_lines: tuple[str, list[_Line]] | None = None
 
     def __reduce__(self) -> tuple[type[PanelDerivation], tuple[object, ...]]:
         # To a spawned worker: what it was made from (its plan holds functions).
@@ -605,6 +616,7 @@ class PanelDerivation:
                 self.plan.test(sheet, sheet_lines)
             _derive(person, self.plan, lines, as_of, as_of_ref)
         _formulas(person, self.formulas)
+        self.last_lines = (employee_id, lines.get("Evidence", []))
         if self.everything:
             return PersonFacts(employee_id, person.values, person.cells)
         values = {name: person.values[name] for name in self.wanted}
@@ -660,9 +672,14 @@ class DerivationPlan:
     """How a vocabulary's derived facts are computed, built once and reused (what-if
     searches derive one person's facts many times)."""
 
-    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
+    def __init__(
+        self, vocabulary: Mapping[str, FactSpec], panel: PanelDerivation | None = None
+    ) -> None:
         self.vocabulary = vocabulary
-        self._plan = _Plan(vocabulary)
+        # With ``panel`` (the run's derivation of the same vocabulary): its row tests,
+        # so that the lines it made for a person serve the person's what-ifs too.
+        self._panel = panel if panel is not None and panel.given[1] is vocabulary else None
+        self._plan = self._panel.plan if self._panel is not None else _Plan(vocabulary)
         self._evidence: dict[frozenset[str] | None, dict[object, list[_Facts]]] = {}
         # What an Evidence measure reads of a row beside its row tests' results: the
         # date, and the columns whose distinct values are counted.
@@ -692,6 +709,23 @@ class DerivationPlan:
         # its rows are to them (see Changeable._family). Bounded: memory stays flat.
         self._lines: dict[tuple[int, dt.date | None], tuple[Row, _Line, _LineKey]] = {}
         self._families: dict[tuple[object, ...], dict[str, Value]] = {}
+
+    def own_lines(
+        self, employee_id: str, as_of: dt.date | None, evidence: Sequence[Row]
+    ) -> list[_Line] | None:
+        """The lines of ``evidence`` (the person's own Evidence rows), tested, when the
+        run's derivation made them last (for the facts a brief reads first); else None."""
+        panel = self._panel
+        if panel is None or panel.last_lines is None or panel.as_of != as_of:
+            return None
+        whose, lines = panel.last_lines
+        if whose != employee_id:
+            return None
+        if len(lines) != len(evidence) or any(
+            line.number != row.number for line, row in zip(lines, evidence, strict=True)
+        ):
+            return None
+        return lines
 
     def wanted(
         self, only: frozenset[str] | None
@@ -792,10 +826,15 @@ class Changeable:
         as_of: dt.date | None,
         evidence: Iterable[Row] = (),
         only: Collection[str] | None = None,
+        lines: list[_Line] | None = None,
     ) -> None:
+        """``lines``: the lines of ``evidence`` as ``plan`` made and tested them
+        (``DerivationPlan.own_lines``), when at hand."""
         self.values, self.plan, self.as_of = values, plan, as_of
-        self.lines = [_evidence_line(r, as_of) for r in evidence]
-        plan._plan.test("Evidence", self.lines)
+        if lines is None:
+            lines = [_evidence_line(r, as_of) for r in evidence]
+            plan._plan.test("Evidence", lines)
+        self.lines = lines
         self.only, self.formulas = plan.wanted(None if only is None else frozenset(only))
         self._groups = plan.evidence_groups(self.only)
         # Per signal family (None: every row), per group: the person's own rows that

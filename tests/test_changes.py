@@ -191,8 +191,11 @@ def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
     for _ in range(300):
         a, b = draw.sample(people, 2)
         asked = draw.sample(names, draw.randint(0, 2))
-        again = Reevaluation(rulebook, a, asked)
-        now = evaluate(rulebook, a).outcomes
+        # Half the time with the person's evaluation: the rules that hold now read
+        # from it, not worked out again.
+        evaluation = evaluate(rulebook, a)
+        again = Reevaluation(rulebook, a, asked, evaluation if draw.random() < 0.5 else None)
+        now = evaluation.outcomes
         assert set(asked) <= set(again.now)
         assert all(now[name] == outcomes for name, outcomes in again.now.items())
         changed = {n: b.values[n] for n in draw.sample(sorted(a.values), draw.randint(1, 12))}
@@ -201,3 +204,39 @@ def test_a_reevaluation_is_evaluate(sample: RunResult) -> None:
         assert all(found[name] == after.outcomes[name] for name in asked or names), changed
         moved += any(found[name] != again.now[name] for name in asked or names)
     assert moved > 20  # many of the changes moved a decision
+
+
+def test_a_what_if_starts_from_the_lines_the_run_derived_only_for_that_person(
+    sample: RunResult,
+) -> None:
+    """A brief's search takes the person's Evidence lines from the derivation of their
+    facts just made, and only when they are that person's, on that as_of, of those
+    rows; else it makes its own. Either way the lines are the same."""
+    import datetime as dt
+
+    from talentrules.facts import Changeable, FactsOnDemand
+
+    facts = sample.facts
+    assert isinstance(facts, FactsOnDemand)
+    plan = DerivationPlan(sample.rulebook.vocabulary, facts.derivation)
+    evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
+    as_of = sample.panel.as_of
+    assert as_of is not None
+    who = [e for e in facts if len(evidence.get(e, [])) > 1][:3]
+    for employee_id in who:
+        rows = evidence[employee_id]
+        facts.derivation.person(sample.employees[employee_id])
+        lines = plan.own_lines(employee_id, as_of, rows)
+        assert lines is not None and [line.number for line in lines] == [r.number for r in rows]
+        made = Changeable(facts[employee_id].values, plan, as_of, rows).lines
+        assert [(line.values, line.cells, line.passed) for line in lines] == [
+            (line.values, line.cells, line.passed) for line in made
+        ]
+        other = next(e for e in who if e != employee_id)
+        assert plan.own_lines(other, as_of, evidence[other]) is None
+        assert plan.own_lines(employee_id, as_of + dt.timedelta(days=1), rows) is None
+        assert plan.own_lines(employee_id, as_of, rows[:-1]) is None
+        assert plan.own_lines(employee_id, as_of, rows[::-1]) is None
+    # A plan of its own (another vocabulary object) never takes the run's lines.
+    alone = DerivationPlan(dict(sample.rulebook.vocabulary), facts.derivation)
+    assert alone.own_lines(who[-1], as_of, evidence[who[-1]]) is None

@@ -25,7 +25,7 @@ from talentrules.changes import (
     nearest,
 )
 from talentrules.contract import EVIDENCE
-from talentrules.facts import DerivationPlan, compute_facts
+from talentrules.facts import DerivationPlan, FactsOnDemand, PanelDerivation, compute_facts
 from talentrules.model import PERSON_COLUMN, Cell, Row, Value
 from talentrules.paths import sample_workbook
 from talentrules.reference import evaluate
@@ -75,6 +75,8 @@ def _people(result: RunResult, plan: DerivationPlan, kind: type[Person]) -> list
     evidence = group_rows(result.panel.rows["Evidence"], "employee_id")
     found = []
     for employee_id in result.facts:
+        # The quick search as a brief runs it: with the person's evaluation (the rules
+        # that hold now) and the Evidence lines the run's derivation of their facts made.
         person = kind(
             result.rulebook,
             plan,
@@ -83,6 +85,7 @@ def _people(result: RunResult, plan: DerivationPlan, kind: type[Person]) -> list
             evidence.get(employee_id, []),
             result.panel.as_of,
             () if kind is Plain else explained,
+            None if kind is Plain else result.result(employee_id).evaluation,
         )
         if isinstance(person, Plain):
             person.result = result
@@ -96,7 +99,8 @@ def _same_search(result: RunResult) -> int:
     changes = load_changes(result.rulebook)
     assert changes.explain and changes.changes
     labels = {name: name.replace("_", " ") for name in result.rulebook.vocabulary}
-    plan = DerivationPlan(result.rulebook.vocabulary)  # one a run: its memos are shared
+    # One a run: its memos are shared; its row tests are the run's derivation's.
+    plan = DerivationPlan(result.rulebook.vocabulary, _derivation(result))
     quick = _people(result, plan, Person)
     plain = _people(result, DerivationPlan(result.rulebook.vocabulary), Plain)
     named = 0
@@ -106,6 +110,11 @@ def _same_search(result: RunResult) -> int:
         assert nearest(fast, changes, now, labels) == expected, fast.employee_id
         named += sum(len(items) for items in expected.values())
     return named
+
+
+def _derivation(result: RunResult) -> PanelDerivation:
+    assert isinstance(result.facts, FactsOnDemand)
+    return result.facts.derivation
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +148,7 @@ def test_the_search_equals_the_straightforward_one_on_a_generated_workbook(
 
 @pytest.fixture(scope="module")
 def pairs(sample: RunResult) -> list[tuple[Person, Person]]:
-    plan = DerivationPlan(sample.rulebook.vocabulary)
+    plan = DerivationPlan(sample.rulebook.vocabulary, _derivation(sample))
     plain = _people(sample, DerivationPlan(sample.rulebook.vocabulary), Plain)
     return list(zip(_people(sample, plan, Person), plain, strict=True))
 

@@ -36,7 +36,11 @@ class Reevaluation:
     outcomes, equal to ``evaluate``'s."""
 
     def __init__(
-        self, rulebook: Rulebook, person: PersonFacts, decisions: Collection[str] = ()
+        self,
+        rulebook: Rulebook,
+        person: PersonFacts,
+        decisions: Collection[str] = (),
+        evaluation: Evaluation | None = None,
     ) -> None:
         compiled = compile_rulebook(rulebook)
         self.employee_id = person.employee_id
@@ -50,35 +54,53 @@ class Reevaluation:
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first misses the decision's memo (self.env is never changed
         # after this loop, so the truths are the same whenever they are worked out).
-        self.truths: list[list[bool] | None] = []
-        for n, (decision, _, rules, (key_of, memo)) in enumerate(self.steps):
-            key = _key(key_of, self.env)
-            chosen = memo.get(key) if key is not _UNSHARED else None
-            self.truths.append(None)
-            if chosen is None:
-                holds = self._truths(n)
-                hits = [cr.rule for (cr, _), held in zip(rules, holds, strict=True) if held]
-                chosen = resolve(decision, hits, self.employee_id)[0]
-                if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
-                    memo[key] = chosen
+        self.truths: list[list[bool] | None] = [None] * len(self.steps)
+        # The person's evaluation, when given, says both: its outcomes, and the rules
+        # that held (``fired`` holds every rule whose condition is true).
+        self._held = frozenset(evaluation.fired) if evaluation is not None else None
+        for n, (decision, *_) in enumerate(self.steps):
+            if evaluation is not None:
+                chosen = evaluation.outcomes[decision.name]
+            else:
+                chosen = self._own_outcome(n)
             self.env[decision.name] = self.now[decision.name] = chosen
+
+    def _own_outcome(self, step: int) -> tuple[str, ...]:
+        """The outcome of ``step``'s decision for the person as they are (self.env holds
+        the decisions before it)."""
+        decision, _, rules, (key_of, memo) = self.steps[step]
+        key = _key(key_of, self.env)
+        chosen = memo.get(key) if key is not _UNSHARED else None
+        if chosen is None:
+            holds = self._truths(step)
+            hits = [cr.rule for (cr, _), held in zip(rules, holds, strict=True) if held]
+            chosen = resolve(decision, hits, self.employee_id)[0]
+            if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
+                memo[key] = chosen
+        return chosen
 
     def _truths(self, step: int) -> list[bool]:
         """Whether each rule of ``step`` holds for the person as they are."""
         found = self.truths[step]
         if found is None:
-            env = self.env
-            found = self.truths[step] = [cr.check(env) is True for cr, _ in self.steps[step][2]]
+            rules = self.steps[step][2]
+            held = self._held
+            if held is not None:
+                found = [cr.rule.id in held for cr, _ in rules]
+            else:
+                env = self.env
+                found = [cr.check(env) is True for cr, _ in rules]
+            self.truths[step] = found
         return found
 
     def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
-        env, now = self.env, self.now
+        env, now, read, get = self.env, self.now, self.read, self.env.get
         moved = {
             name
             for name, value in changed.items()
-            if name in self.read
-            and (name not in env or type(env[name]) is not type(value) or env[name] != value)
+            if name in read
+            and ((old := get(name, _ABSENT)) != value or type(old) is not type(value))
         }
         if not moved:
             return now
@@ -87,7 +109,10 @@ class Reevaluation:
         for n, (decision, reads, rules, (key_of, memo)) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
-            key = _key(key_of, env)
+            try:
+                key = key_of(env)
+            except KeyError:  # a value the person lacks: nothing to share
+                key = _UNSHARED
             chosen = memo.get(key) if key is not _UNSHARED else None
             if chosen is None:
                 hits = [
@@ -123,6 +148,7 @@ def _key(key_of: Callable[[Env], object], env: Env) -> object:
 _OUTCOMES_LIMIT = 1 << 15
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
+_ABSENT = object()  # a fact the person's env lacks
 # env -> the values a decision's rules read, and the decision's outcome by them.
 _Memo = tuple[Callable[[Env], object], dict[object, tuple[str, ...]]]
 

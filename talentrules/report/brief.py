@@ -95,7 +95,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         commitments=commitments(view, employee_id),
         risks=risks(view, values, outcomes),
         gaps=gaps(view, row, values, outcomes),
-        changes=what_would_change(view, employee_id, outcomes),
+        changes=what_would_change(view, employee_id, outcomes, res.evaluation),
         contest=contest(view),
         how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
@@ -587,10 +587,14 @@ def gaps(
 
 
 def what_would_change(
-    view: RunView, employee_id: str, outcomes: Mapping[str, tuple[str, ...]]
+    view: RunView,
+    employee_id: str,
+    outcomes: Mapping[str, tuple[str, ...]],
+    evaluation: Evaluation | None = None,
 ) -> tuple[DecisionChanges, ...]:
     """Per main decision (the verdict first), the nearest changes that would move it,
-    found by evaluating the rulebook again on the person's changed data."""
+    found by evaluating the rulebook again on the person's changed data (``evaluation``:
+    the person's, whose ``outcomes`` these are)."""
     result = view.result
     explained = [d.name for role in view.changes.explain if (d := view.rulebook.role(role))]
     if not explained:
@@ -603,6 +607,7 @@ def what_would_change(
         view.evidence.get(employee_id, []),
         result.panel.as_of,
         explained,
+        evaluation,
     )
     found = nearest(person, view.changes, outcomes, view.fact_labels)
     sections = []

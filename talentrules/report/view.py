@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from talentrules import __version__
 from talentrules.changes import load_changes
 from talentrules.decide import default_catalogue
-from talentrules.facts import DerivationPlan
+from talentrules.facts import DerivationPlan, FactsOnDemand
 from talentrules.messages import ExceptionNotes, Messages
 from talentrules.model import Row, RowAbout, RowsAbout, Value
 from talentrules.report.contexts import DocumentInfo, PersonRef
@@ -93,7 +93,11 @@ class RunView:
         # What would change the outcome: the rulebook's changes, and the facts' derivation
         # built once for the searches (talentrules.changes).
         self.changes = load_changes(result.rulebook)
-        self.derivation = DerivationPlan(result.rulebook.vocabulary)
+        facts = result.facts
+        self.derivation = DerivationPlan(
+            result.rulebook.vocabulary,
+            facts.derivation if isinstance(facts, FactsOnDemand) else None,
+        )
         budget = result.decisions.allocation.budget
         self.budget = budget
         self.currency = budget.currency or result.decisions.catalogue.currency or ""

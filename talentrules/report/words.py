@@ -36,6 +36,8 @@ PERFORMANCE_WORDS = {
 
 def shown(value: object) -> str:
     """A workbook value as a person reads it; blank is 'not recorded'."""
+    if type(value) is str:  # most values: a brief shows some hundred and twenty
+        return value or UNKNOWN
     if value is None or value == "":
         return UNKNOWN
     if isinstance(value, bool):
