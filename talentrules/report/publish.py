@@ -4,6 +4,7 @@ trace and the manifest, built in a workspace beside OUTDIR and published all at 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import multiprocessing
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from talentrules import processes, record
 from talentrules.errors import OutputError
+from talentrules.ingest.store import RowTable, StoredRows
 from talentrules.interrupt import quiet_worker
+from talentrules.model import RowAbout
 from talentrules.outdir import claim_outdir, discard, publish, workspace
 from talentrules.report.builder import ContextBuilder
 from talentrules.report.data import write_recommendations
@@ -272,12 +275,13 @@ def _render_briefs(
             progress("briefs", done, total)
 
     def run_meanwhile(ready: Callable[[], None]) -> None:
-        for stage, task in meanwhile:
-            start, cpu = time.perf_counter(), time.process_time()
-            task()
-            timings[stage] = time.perf_counter() - start
-            timings[f"{stage}_cpu"] = time.process_time() - cpu
-            ready()  # count the batches done meanwhile: the progress bar moves on
+        with _employees_at_hand(builder.result):
+            for stage, task in meanwhile:
+                start, cpu = time.perf_counter(), time.process_time()
+                task()
+                timings[stage] = time.perf_counter() - start
+                timings[f"{stage}_cpu"] = time.process_time() - cpu
+                ready()  # count the batches done meanwhile: the progress bar moves on
 
     try:
         if jobs == 1:
@@ -316,6 +320,24 @@ def _render_briefs(
     timings["briefs_write_cpu"] = writing
     timings["briefs_trace_cpu"] = tracing
     return timings, hashes
+
+
+@contextlib.contextmanager
+def _employees_at_hand(result: RunResult) -> Iterator[None]:
+    """While this process writes the summary and the results files: everyone's
+    Employees row read in one query (``store.RowTable``), not one query a read. Set
+    after the workers have started (they read theirs as they go) and put back after."""
+    employees = result.employees
+    about = employees.rows if isinstance(employees, RowAbout) else None
+    rows = about.panel.rows.get(about.sheet) if about is not None else None
+    if about is None or about.sheet != "Employees" or not isinstance(rows, StoredRows):
+        yield
+        return
+    result.employees = RowTable(rows)
+    try:
+        yield
+    finally:
+        result.employees = employees
 
 
 def _write_trace(folder: Path, total: int) -> None:
