@@ -384,10 +384,21 @@ def _now() -> str:
 
 def run_counts(result: RunResult) -> dict[str, Any]:
     """People, rows per sheet (read/loaded/rejected/blank), outcomes, allocation, overrides."""
-    outcomes: dict[str, Counter[str]] = {name: Counter() for name in result.rulebook.decisions}
+    # Equal evaluations share one outcomes dict (engine._shared): each counted once,
+    # times the people who have it, in the order people first have it.
+    shared: dict[int, tuple[Mapping[str, Sequence[str]], int]] = {}
     for r in result.results:
-        for name, values in r.evaluation.outcomes.items():
-            outcomes.setdefault(name, Counter()).update(values)
+        held = r.evaluation.outcomes
+        known = shared.get(id(held))
+        shared[id(held)] = (held, known[1] + 1 if known is not None else 1)
+    outcomes: dict[str, Counter[str]] = {name: Counter() for name in result.rulebook.decisions}
+    for seen, people in shared.values():
+        for name, values in seen.items():
+            tally = outcomes.get(name)
+            if tally is None:
+                tally = outcomes[name] = Counter()
+            for value in values:
+                tally[value] += people
     statuses: Counter[str] = Counter(a.status for a in result.decisions.allocation.allotments)
     counts = result.decisions.override_counts()
     return {

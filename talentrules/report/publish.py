@@ -197,14 +197,21 @@ def _write_all(
     builder = ContextBuilder(result, namer)
     (folder / "briefs").mkdir()
 
+    # The SHA-256 of what this process writes meanwhile, taken while the workers render
+    # rather than by the manifest at the end, when the other core has nothing to do.
+    written: dict[str, str] = {}
+
     def summary() -> None:
         context = builder.summary(panel_edition=names)
         for name in ("summary.html", "summary.md"):
             renderer.write(f"{name}.j2", context, folder / name)  # streamed: not one string
+            written[name] = record.sha256_file(folder / name)
 
     def files() -> None:
         write_recommendations(result, namer, folder / RECOMMENDATIONS)
         write_xlsx(result, folder / "recommendations.xlsx", namer)
+        for name in (RECOMMENDATIONS, "recommendations.xlsx"):
+            written[name] = record.sha256_file(folder / name)
 
     # What the parent writes while the workers render the briefs (after them with one job).
     meanwhile: list[tuple[str, Callable[[], object]]] = [
@@ -238,7 +245,7 @@ def _write_all(
             **({"session": result.session} if result.session is not None else {}),
         },
         started=result.started or None,
-        hashes=hashes,
+        hashes={**hashes, **written},
         trace=trace,
     )
     timings["manifest"] = time.perf_counter() - clock
