@@ -15,6 +15,11 @@ with an error is rejected (with all its reasons), a row with warnings is loaded.
 The reader below matches tabs and headers and types every cell; where its rows come
 from is ``sources.py``, the rows it is building ``drafts.py``, what is not a person's
 row ``trailers.py``, and the checks that need every sheet read ``across.py``.
+
+A large workbook's largest person-keyed sheet (Evidence) is read by a forked helper
+process (``_Helper``) while this one reads the others: the same reading, its problems
+put back in sheet order; anything unusual and the workbook is read again, one sheet
+after another, so that what a panel is told never depends on the helper.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import pickle
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from openpyxl.utils.cell import range_boundaries
@@ -672,8 +676,8 @@ class _Helper:
     def __init__(self, sheet: Sheet, scan: SheetScan, path: str) -> None:
         self.sheet, self.scan, self.path = sheet, scan, path
         context = multiprocessing.get_context("fork")  # only where processes fork
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._main, args=(send,), daemon=True)
+        self.receive, self.send = context.Pipe(duplex=False)
+        self.process = context.Process(target=self._main, daemon=True)
         self._reader: _Reader | None = None
 
     @classmethod
@@ -695,11 +699,13 @@ class _Helper:
         helper._reader = reader  # forked as it is now: nothing read yet
         helper.process.start()
         helper._reader = None
+        helper.send.close()  # the helper's end: a helper that dies is then an end of file
         return helper
 
-    def _main(self, send: Connection) -> None:
+    def _main(self) -> None:
         """In the helper: read the sheet as the run's process would; send what it made."""
         quiet_worker()
+        self.receive.close()
         reader = self._reader
         assert reader is not None and isinstance(reader.source, WorkbookSource)
         try:
@@ -723,8 +729,9 @@ class _Helper:
             )
         except BaseException:  # the run's process reads the workbook again, alone
             sent = b""
-        send.send_bytes(sent)
-        send.close()
+        with contextlib.suppress(OSError):  # the run's process may have stopped
+            self.send.send_bytes(sent)
+        self.send.close()
 
     def result(self, reader: _Reader) -> tuple[SheetRead, list[Problem]]:
         """The sheet as the helper read it, its rows now in ``reader``'s store."""
