@@ -1095,6 +1095,19 @@ def _unpack(
     ]
 
 
+def _spans(total: int, jobs: int) -> list[tuple[int, int]]:
+    """The persons' chunks, in order: each about an eighth of what is left for ``jobs``
+    workers, at most 500 and at least 25 persons, so that the last are short and the
+    workers finish together."""
+    spans = []
+    start = 0
+    while start < total:
+        size = max(25, min(500, math.ceil((total - start) / (jobs * 4))))
+        spans.append((start, min(start + size, total)))
+        start += size
+    return spans
+
+
 def _start_worker(
     rulebook: Rulebook | None = None,
     persons: Sequence[PersonFacts] | FactsOnDemand | None = None,
@@ -1164,8 +1177,7 @@ def run(
                     done(_results(engine, batch, source, keep, note))
             return results
         Engine(rulebook).close()  # compile errors surface here, not in a worker
-        size = max(1, min(500, math.ceil(len(ordered) / (jobs * 4))))
-        spans = [(i, min(i + size, len(ordered))) for i in range(0, len(ordered), size)]
+        spans = _spans(len(ordered), jobs)
         # fork: workers inherit the rulebook and persons instead of unpickling them;
         # spawn (no fork, or macOS): they are pickled once per worker.
         pools = processes.context()

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from talentrules import __version__
+from talentrules import __version__, jsontext
 from talentrules.errors import AuditError
 from talentrules.outdir import PARTIAL
 from talentrules.paths import default_rules_dir, default_templates_dir
@@ -384,10 +384,21 @@ def _now() -> str:
 
 def run_counts(result: RunResult) -> dict[str, Any]:
     """People, rows per sheet (read/loaded/rejected/blank), outcomes, allocation, overrides."""
-    outcomes: dict[str, Counter[str]] = {name: Counter() for name in result.rulebook.decisions}
+    # Equal evaluations share one outcomes dict (engine._shared): each counted once,
+    # times the people who have it, in the order people first have it.
+    shared: dict[int, tuple[Mapping[str, Sequence[str]], int]] = {}
     for r in result.results:
-        for name, values in r.evaluation.outcomes.items():
-            outcomes.setdefault(name, Counter()).update(values)
+        held = r.evaluation.outcomes
+        known = shared.get(id(held))
+        shared[id(held)] = (held, known[1] + 1 if known is not None else 1)
+    outcomes: dict[str, Counter[str]] = {name: Counter() for name in result.rulebook.decisions}
+    for seen, people in shared.values():
+        for name, values in seen.items():
+            tally = outcomes.get(name)
+            if tally is None:
+                tally = outcomes[name] = Counter()
+            for value in values:
+                tally[value] += people
     statuses: Counter[str] = Counter(a.status for a in result.decisions.allocation.allotments)
     counts = result.decisions.override_counts()
     return {
@@ -412,31 +423,50 @@ def _file_names(folder: Path) -> list[str]:
     ``sorted(folder.rglob("*"))`` (part by part: "/" sorts before any character of a
     name). Names, not Path objects: a 100,000-person run writes 200,000 briefs."""
     names: list[str] = []
-    for top, _, found in os.walk(folder):
-        prefix = Path(top).relative_to(folder).as_posix()
-        prefix = "" if prefix == "." else prefix + "/"
-        names.extend(prefix + n for n in found if os.path.isfile(os.path.join(top, n)))
+
+    def walk(top: str, prefix: str) -> None:
+        # As os.walk then os.path.isfile: links to files count, links to folders are
+        # not entered, a folder that cannot be read is passed over.
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    walk(entry.path, prefix + entry.name + "/")
+            elif entry.is_file():
+                names.append(prefix + entry.name)
+
+    walk(os.fspath(folder), "")
     names.sort(key=lambda name: name.replace("/", "\0"))
     return names
 
 
 def _hash_files(
-    folder: Path, known: Mapping[str, str] | None = None
+    folder: Path,
+    known: Mapping[str, str] | None = None,
+    trace: tuple[str, int, str] | None = None,
 ) -> tuple[dict[str, str], int, str]:
     """Every file's SHA-256 (manifest.json aside), and the trace's line count and last
     line's SHA-256, counted while its bytes are hashed: one read of each file. A file
     in ``known`` (name -> SHA-256 of the bytes written, by whoever wrote them) is not
-    read again; every file present is listed either way."""
+    read again, nor the trace when ``trace`` gives its SHA-256, line count and last
+    line's hash as its writer counted them; every file present is listed either way."""
     files: dict[str, str] = {}
     known = known or {}
     lines, last = 0, GENESIS
     for name in _file_names(folder):
-        path = folder / name
-        if path.name == MANIFEST or path.name == PARTIAL:
+        base = name.rpartition("/")[2]
+        if base == MANIFEST or base == PARTIAL:
             continue  # PARTIAL: the marker of a folder being built, removed on publishing
         if name != TRACE:
-            files[name] = known.get(name) or sha256_file(path)
+            files[name] = known.get(name) or sha256_file(folder / name)
             continue
+        if trace is not None:
+            files[name], lines, last = trace
+            continue
+        path = folder / name
         digest = hashlib.sha256()
         tail = b""  # the bytes after the last newline read so far
         line = b""  # the last complete line
@@ -466,12 +496,14 @@ def build_manifest(
     started: str | None = None,
     run_id: str | None = None,
     hashes: Mapping[str, str] | None = None,
+    trace: tuple[str, int, str] | None = None,
 ) -> dict[str, Any]:
     """manifest.json as data, from the result and the files already in ``folder``
-    (``hashes``: the SHA-256 of files whose writer hashed the bytes it wrote)."""
+    (``hashes``: the SHA-256 of files whose writer hashed the bytes it wrote; ``trace``:
+    trace.jsonl's SHA-256, lines and last line's hash, as its writer counted them)."""
     rules_dir = Path(result.rules_dir).absolute()
     packaged = rules_dir.resolve() == default_rules_dir().resolve()
-    files, lines, last = _hash_files(folder, hashes)
+    files, lines, last = _hash_files(folder, hashes, trace)
     panel = result.panel
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -520,16 +552,23 @@ def write_manifest(
     options: Mapping[str, Any] | None = None,
     started: str | None = None,
     hashes: Mapping[str, str] | None = None,
+    trace: tuple[str, int, str] | None = None,
 ) -> Path:
     """Write ``folder/manifest.json``; call it last, once every other file is written."""
     data = build_manifest(
-        folder, result, templates_dir=templates_dir, options=options, started=started, hashes=hashes
+        folder,
+        result,
+        templates_dir=templates_dir,
+        options=options,
+        started=started,
+        hashes=hashes,
+        trace=trace,
     )
     path = folder / MANIFEST
-    # json.dump writes the text as it is encoded (the bytes json.dumps gives): at
-    # 100,000 people the manifest lists 200,000 files, 25 MB of text not held at once.
+    # json.dump's text (indent=2), written as it is encoded (jsontext): at 100,000
+    # people the manifest lists 200,000 files, 25 MB of text not held at once.
     with path.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+        jsontext.dump(data, handle)
         handle.write("\n")
     return path
 

@@ -18,8 +18,8 @@ from test_ingest import AS_OF, CYCLE, PEOPLE, write
 from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
-from talentrules.ingest.store import RowStore, StoredRows
-from talentrules.model import PERSON_COLUMN, Panel, PersonRows
+from talentrules.ingest.store import RowStore, RowTable, StoredRows
+from talentrules.model import PERSON_COLUMN, Panel, PersonRows, RowAbout
 from talentrules.paths import sample_workbook
 from talentrules.run import evaluate_workbook
 
@@ -192,3 +192,44 @@ def test_every_person_keyed_sheet_is_stored(tmp_path: Path) -> None:
     for sheet in PERSON_COLUMN:
         if sheet in tabs:
             assert isinstance(panel.rows[sheet], PersonRows), sheet
+
+
+def test_a_row_table_gives_what_row_about_gives(tmp_path: Path) -> None:
+    """store.RowTable (everyone's Employees row in one query, for the summary and the
+    results files) answers as model.RowAbout: the same rows, ids, order and misses; a
+    person with two rows gets the last, as RowAbout gives it."""
+    panel = load_workbook(sample_workbook())
+    about, table = RowAbout(panel, "Employees"), RowTable(panel.rows["Employees"])
+    assert list(table) == list(about) and len(table) == len(about)
+    for eid in about:
+        assert table[eid] == about[eid] and table[eid] == table[eid]
+        assert table.get(eid) == about.get(eid)
+    for missing in ("nobody", "", 1, None):
+        assert missing not in table and missing not in about
+        assert table.get(missing) is None
+
+    store = RowStore()
+    places = store.places["Employees"] = panel.rows["Employees"].store.places["Employees"]
+    store.begin("Employees", places)
+    first = next(iter(panel.rows["Employees"]))
+    values = [first.get(p.column) for p in places]
+    at = [p.column for p in places].index("employee_id")
+    for number, eid in ((2, "E1"), (3, "E2"), (4, "E1"), (5, None)):
+        store.add("Employees", number, [*values[:at], eid, *values[at + 1 :]], None)
+    store.done()
+    twice = in_memory(panel)
+    twice.rows["Employees"] = StoredRows(store, "Employees")
+    about, table = RowAbout(twice, "Employees"), RowTable(StoredRows(store, "Employees"))
+    assert list(table) == list(about) == ["E1", "E2"]
+    assert table["E1"].number == about["E1"].number == 4
+    assert table["E1"] == about["E1"] and table["E2"] == about["E2"]
+    store.close()
+
+
+def test_writing_the_outputs_leaves_the_runs_employees_as_they_were(tmp_path: Path) -> None:
+    from talentrules.report import write_outputs
+
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    employees = result.employees
+    write_outputs(result, tmp_path / "out", jobs=2)
+    assert result.employees is employees

@@ -24,7 +24,7 @@ import tempfile
 import time
 import unicodedata
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -69,6 +69,14 @@ _set_value: Callable[[Cell, Value], None] = vars(Cell)["value"].__set__
 _set_ref: Callable[[Cell, str], None] = vars(Cell)["ref"].__set__
 
 
+_SCHEMA = """
+    PRAGMA journal_mode = OFF;
+    PRAGMA synchronous = OFF;
+    CREATE TABLE row (
+        sheet TEXT NOT NULL, number INTEGER NOT NULL, person TEXT, key, fold TEXT,
+        data BLOB NOT NULL, PRIMARY KEY (sheet, number)
+    ) WITHOUT ROWID;
+"""
 _PREFIX = "talentrules-rows-"
 _LOCK = "lock"  # held (flock) by the process that made the folder while it lives
 
@@ -127,16 +135,7 @@ class RowStore:
         self._index: dict[str, dict[str, int]] = {}  # sheet -> column -> place
         self._person: dict[str, int] = {}  # sheet -> the place of its person column
         self._pending: list[tuple[str, int, str | None, Value, str | None, bytes]] = []
-        self.db.executescript(
-            """
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
-            CREATE TABLE row (
-                sheet TEXT NOT NULL, number INTEGER NOT NULL, person TEXT, key, fold TEXT,
-                data BLOB NOT NULL, PRIMARY KEY (sheet, number)
-            ) WITHOUT ROWID;
-            """
-        )
+        self.db.executescript(_SCHEMA)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -198,6 +197,23 @@ class RowStore:
         if self._pending:
             self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?)", self._pending)
             self._pending.clear()
+
+    def divert(self, path: str) -> None:
+        """In a helper process reading one sheet (``ingest.load``): this process's rows
+        go to a file of their own at ``path``, which ``merge`` brings into the store."""
+        self.path, self._db, self._pending = path, None, []
+        self.db.executescript(_SCHEMA)
+
+    def merge(self, path: str, sheet: str, places: tuple[Place, ...]) -> None:
+        """The rows of ``sheet`` a helper wrote at ``path`` (``divert``) join the store."""
+        self.flush()
+        self.db.commit()  # SQLite attaches a file outside a transaction only
+        self.db.execute("ATTACH DATABASE ? AS helper", (path,))
+        self.db.execute("INSERT INTO row SELECT * FROM helper.row")
+        self.db.commit()
+        self.db.execute("DETACH DATABASE helper")
+        os.remove(path)
+        self.begin(sheet, places)
 
     def drop(self, sheet: str, numbers: list[int]) -> None:
         """Rejected rows leave the store."""
@@ -353,3 +369,40 @@ class StoredRows(PersonRows):
                 (self.sheet,),
             )
         ]
+
+
+class RowTable(Mapping[str, Row]):
+    """A sheet of one row a person (Employees) by the person, as ``model.RowAbout`` gives
+    it (the person's last row in sheet order), read in one query and kept as stored: the
+    pickled values, about 0.4 KB a person, each Row made when asked. The results files
+    and the summary read everyone's Employees row some seven times over: one query a
+    read cost about twice the Row it returned."""
+
+    def __init__(self, rows: StoredRows) -> None:
+        self.sheet = rows.sheet
+        self.places = rows.store.places[rows.sheet]
+        # Later rows replace earlier ones; a person keeps the place of their first row.
+        self.stored: dict[str, tuple[int, bytes]] = {
+            person: (number, data)
+            for person, number, data in rows.store.db.execute(
+                "SELECT person, number, data FROM row WHERE sheet = ? AND person IS NOT NULL"
+                " ORDER BY number",
+                (rows.sheet,),
+            )
+        }
+        self.last: tuple[str, Row] | None = None  # a person's row is often read twice running
+
+    def __getitem__(self, person: str) -> Row:
+        last = self.last
+        if last is not None and last[0] == person:
+            return last[1]
+        number, data = self.stored[person]  # KeyError for whom the sheet does not hold
+        row = row_of(self.sheet, number, pickle.loads(data), self.places)
+        self.last = (person, row)
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored)

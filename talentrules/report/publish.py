@@ -4,6 +4,7 @@ trace and the manifest, built in a workspace beside OUTDIR and published all at 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import multiprocessing
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from talentrules import processes, record
 from talentrules.errors import OutputError
+from talentrules.ingest.store import RowTable, StoredRows
 from talentrules.interrupt import quiet_worker
+from talentrules.model import RowAbout
 from talentrules.outdir import claim_outdir, discard, publish, workspace
 from talentrules.report.builder import ContextBuilder
 from talentrules.report.data import write_recommendations
@@ -44,8 +47,9 @@ class Written:
     briefs: int  # people with a brief (each in HTML and Markdown)
     # Wall seconds: "briefs" (all of it, with what this process writes meanwhile:
     # "summary" and "files", recommendations.json and .xlsx; with one job after the
-    # briefs; then "trace", trace.jsonl chained from the workers' lines), "manifest"
-    # (hooks and manifest.json, last). CPU seconds: "trace_cpu", "summary_cpu",
+    # briefs; then "trace", what was left of trace.jsonl to chain from the workers'
+    # lines after the last brief), "manifest" (hooks and manifest.json, last). CPU
+    # seconds: "trace_cpu" (all the chaining), "summary_cpu",
     # "files_cpu" of this process; "briefs_context_cpu", "briefs_render_cpu"
     # (templates), "briefs_write_cpu", "briefs_trace_cpu" (the trace lines) summed
     # over the workers.
@@ -63,11 +67,14 @@ def _start_renderer(state: dict[str, Any]) -> None:
     _RENDER.update(state)
 
 
-# What a worker sends back for a span of people: how many, CPU seconds building the
-# contexts, rendering, writing and making the trace lines, and each file written with
-# the SHA-256 of its bytes.
-Batch = tuple[int, float, float, float, float, list[tuple[str, str]]]
+# What a worker sends back for a span of people: where it starts, how many, CPU seconds
+# building the contexts, rendering, writing and making the trace lines, and each file
+# written with the SHA-256 of its bytes.
+Batch = tuple[int, int, float, float, float, float, list[tuple[str, str]]]
 TRACE_PARTS = ".trace-parts"  # in the workspace: each span's trace lines, until chained
+# People a span: at most _SPAN (about a second of a worker's time), fewer towards the
+# end so that the workers finish together, and at least _SPAN_END.
+_SPAN, _SPAN_END = 250, 10
 
 
 def _render_span(span: tuple[int, int]) -> Batch:
@@ -108,7 +115,7 @@ def _render_span(span: tuple[int, int]) -> Batch:
     start = time.thread_time()
     _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
     tracing += time.thread_time() - start
-    return span[1] - span[0], building, rendering, writing, tracing, hashes
+    return span[0], span[1] - span[0], building, rendering, writing, tracing, hashes
 
 
 def _trace_part(folder: Path, start: int) -> Path:
@@ -190,14 +197,21 @@ def _write_all(
     builder = ContextBuilder(result, namer)
     (folder / "briefs").mkdir()
 
+    # The SHA-256 of what this process writes meanwhile, taken while the workers render
+    # rather than by the manifest at the end, when the other core has nothing to do.
+    written: dict[str, str] = {}
+
     def summary() -> None:
         context = builder.summary(panel_edition=names)
         for name in ("summary.html", "summary.md"):
             renderer.write(f"{name}.j2", context, folder / name)  # streamed: not one string
+            written[name] = record.sha256_file(folder / name)
 
     def files() -> None:
         write_recommendations(result, namer, folder / RECOMMENDATIONS)
         write_xlsx(result, folder / "recommendations.xlsx", namer)
+        for name in (RECOMMENDATIONS, "recommendations.xlsx"):
+            written[name] = record.sha256_file(folder / name)
 
     # What the parent writes while the workers render the briefs (after them with one job).
     meanwhile: list[tuple[str, Callable[[], object]]] = [
@@ -205,12 +219,15 @@ def _write_all(
         ("files", files),
     ]
     total = len(result.results)
-    briefs, hashes = _render_briefs(builder, renderer, folder, total, jobs, progress, meanwhile)
-    timings.update(briefs)
-    start, cpu = time.perf_counter(), time.process_time()
-    _write_trace(folder, total)
-    timings["trace"] = time.perf_counter() - start
-    timings["trace_cpu"] = time.process_time() - cpu
+    with _TraceChain(folder) as chain:
+        briefs, hashes = _render_briefs(
+            builder, renderer, folder, total, jobs, progress, meanwhile, chain
+        )
+        timings.update(briefs)
+        start = time.perf_counter()
+        trace = chain.finish(total)
+    timings["trace"] = time.perf_counter() - start  # what was left after the last brief
+    timings["trace_cpu"] = chain.cpu
     timings["briefs"] = time.perf_counter() - clock
     clock = time.perf_counter()
     for hook in hooks:
@@ -228,7 +245,8 @@ def _write_all(
             **({"session": result.session} if result.session is not None else {}),
         },
         started=result.started or None,
-        hashes=hashes,
+        hashes={**hashes, **written},
+        trace=trace,
     )
     timings["manifest"] = time.perf_counter() - clock
     return timings
@@ -242,6 +260,7 @@ def _render_briefs(
     jobs: int | None,
     progress: Progress | None,
     meanwhile: Sequence[tuple[str, Callable[[], object]]],
+    chain: _TraceChain,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Every brief in both formats, and the ``meanwhile`` tasks in this process (while
     the workers render, or after the briefs with one job). Returns the wall seconds of
@@ -250,11 +269,10 @@ def _render_briefs(
     making the trace lines, summed over the workers ("briefs_context_cpu",
     "briefs_render_cpu", "briefs_write_cpu", "briefs_trace_cpu"); and the SHA-256 of
     every brief file, by its name in the folder. Each span's trace lines are left in
-    the folder's TRACE_PARTS for ``_write_trace``."""
+    the folder's TRACE_PARTS for ``chain``, which chains them while the workers render
+    the spans after."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
-    size = max(1, min(250, -(-total // (jobs * 4))))
-    spans = [(i, min(i + size, total)) for i in range(0, total, size)]
-    (folder / TRACE_PARTS).mkdir()
+    spans = _spans(total, jobs)
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
     done, building, rendering, writing, tracing = 0, 0.0, 0.0, 0.0, 0.0
     timings: dict[str, float] = {}
@@ -262,22 +280,24 @@ def _render_briefs(
 
     def count(batch: Batch) -> None:
         nonlocal done, building, rendering, writing, tracing
-        done += batch[0]
-        building += batch[1]
-        rendering += batch[2]
-        writing += batch[3]
-        tracing += batch[4]
-        hashes.update(batch[5])
+        chain.add(batch[0], batch[1])
+        done += batch[1]
+        building += batch[2]
+        rendering += batch[3]
+        writing += batch[4]
+        tracing += batch[5]
+        hashes.update(batch[6])
         if progress is not None:
             progress("briefs", done, total)
 
     def run_meanwhile(ready: Callable[[], None]) -> None:
-        for stage, task in meanwhile:
-            start, cpu = time.perf_counter(), time.process_time()
-            task()
-            timings[stage] = time.perf_counter() - start
-            timings[f"{stage}_cpu"] = time.process_time() - cpu
-            ready()  # count the batches done meanwhile: the progress bar moves on
+        with _employees_at_hand(builder.result):
+            for stage, task in meanwhile:
+                start, cpu = time.perf_counter(), time.process_time()
+                task()
+                timings[stage] = time.perf_counter() - start
+                timings[f"{stage}_cpu"] = time.process_time() - cpu
+                ready()  # count the batches done meanwhile: the progress bar moves on
 
     try:
         if jobs == 1:
@@ -306,6 +326,7 @@ def _render_briefs(
                 run_meanwhile(ready)  # the parent would only wait for the workers
                 for batch in batches:
                     count(batch)
+                    chain.chain()  # trace.jsonl as far as the spans in allow
             finally:
                 pool.terminate()
                 pool.join()
@@ -318,25 +339,88 @@ def _render_briefs(
     return timings, hashes
 
 
-def _write_trace(folder: Path, total: int) -> None:
-    """Write trace.jsonl: the spans' lines (``_render_span``) in order, chained
-    (``record.rechain``); the spans' files are removed."""
-    parts = sorted((folder / TRACE_PARTS).iterdir())
+@contextlib.contextmanager
+def _employees_at_hand(result: RunResult) -> Iterator[None]:
+    """While this process writes the summary and the results files: everyone's
+    Employees row read in one query (``store.RowTable``), not one query a read. Set
+    after the workers have started (they read theirs as they go) and put back after."""
+    employees = result.employees
+    about = employees.rows if isinstance(employees, RowAbout) else None
+    rows = about.panel.rows.get(about.sheet) if about is not None else None
+    if about is None or about.sheet != "Employees" or not isinstance(rows, StoredRows):
+        yield
+        return
+    result.employees = RowTable(rows)
+    try:
+        yield
+    finally:
+        result.employees = employees
 
-    def unchained() -> Iterator[tuple[str, int]]:
-        for part in parts:
+
+def _spans(total: int, jobs: int) -> list[tuple[int, int]]:
+    """The people's spans, in order: each about an eighth of what is left for ``jobs``
+    workers (at most _SPAN, at least _SPAN_END people), so that the last spans are
+    short and no worker renders alone at the end while the other core idles."""
+    spans = []
+    start = 0
+    while start < total:
+        size = max(_SPAN_END, min(_SPAN, -(-(total - start) // (jobs * 4))))
+        spans.append((start, min(start + size, total)))
+        start += size
+    return spans
+
+
+class _TraceChain:
+    """trace.jsonl from the spans' lines (``_render_span``), in order, each line with
+    the hash of the one before (``record.rechain``): a span is chained as soon as the
+    spans before it are in, while the workers render the rest, so that little is left
+    to chain after the last brief. The bytes are hashed as they are written, and the
+    lines counted, for the manifest (which need not read the file back)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        (folder / TRACE_PARTS).mkdir()
+        self.handle = open(folder / record.TRACE, "wb")  # closed by __exit__ or finish
+        self.digest = hashlib.sha256()
+        self.prev = record.GENESIS  # the hash of the last line written
+        self.lines = 0
+        self.ends: dict[int, int] = {}  # spans rendered, not yet chained: start -> end
+        self.next = 0  # where the next span to chain starts
+        self.cpu = 0.0  # CPU seconds spent chaining
+
+    def __enter__(self) -> _TraceChain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+    def add(self, start: int, count: int) -> None:
+        """The span of ``count`` people from ``start`` has its lines in its part."""
+        self.ends[start] = start + count
+
+    def chain(self) -> None:
+        """Chain every span whose turn has come; their parts are removed."""
+        cpu = time.process_time()
+        while self.next in self.ends:
+            start, self.next = self.next, self.ends.pop(self.next)
+            part = _trace_part(self.folder, start)
             with open(part, encoding="utf-8", newline="\n") as lines:
-                for text in lines:
-                    at, line = text.rstrip("\n").split("\t", 1)
-                    yield line, int(at)
+                unchained = [text.rstrip("\n").split("\t", 1) for text in lines]
             part.unlink()
+            chained = list(record.rechain(((line, int(at)) for at, line in unchained), self.prev))
+            if chained:
+                data = "".join(line + "\n" for line in chained).encode("utf-8")
+                self.handle.write(data)
+                self.digest.update(data)
+                self.lines += len(chained)
+                self.prev = record.sha256_text(chained[-1])
+        self.cpu += time.process_time() - cpu
 
-    written = 0
-    with open(folder / record.TRACE, "w", encoding="utf-8", newline="\n") as handle:
-        for line in record.rechain(unchained()):
-            handle.write(line)
-            handle.write("\n")
-            written += 1
-    (folder / TRACE_PARTS).rmdir()
-    if written != total:  # a span lost: never a short trace
-        raise OutputError(f"trace.jsonl: {written} lines made for {total} people")
+    def finish(self, total: int) -> tuple[str, int, str]:
+        """Chain what is left; trace.jsonl's SHA-256, line count and last line's hash."""
+        self.chain()
+        self.handle.close()
+        if self.ends or self.lines != total:  # a span lost: never a short trace
+            raise OutputError(f"trace.jsonl: {self.lines} lines made for {total} people")
+        (self.folder / TRACE_PARTS).rmdir()
+        return self.digest.hexdigest(), self.lines, self.prev
