@@ -14,7 +14,8 @@ only where the result is known to be the same:
 - A value that is exactly ``str`` is printed with the environment's ``escape_text``
   (autoescaped output) or ``finalize_text`` (finalized output): functions of a string
   giving the same text as the long way; one that is exactly ``int`` as ``str()`` gives
-  it (autoescaped, or where the finalize keeps an int). Anything else goes the long way.
+  it (autoescaped, or where the finalize keeps an int), and exactly ``Markup`` as it is
+  where output is autoescaped. Anything else goes the long way.
 - The pieces of one output node are yielded as one string (``''.join`` of a tuple),
   not each through the generators of every block and layout around it.
 - An included template of text only is printed as its text, without a new context.
@@ -150,9 +151,12 @@ class FastCodeGenerator(CodeGenerator):
             return
         self.write(") is str else ")
         # An exact int prints as its digits: escape() gives them as they are, and a
-        # finalize that keeps an int (``int_kept``) leaves them to str().
+        # finalize that keeps an int (``int_kept``) leaves them to str(). Markup (a
+        # macro's result) is escaped as itself.
         if shortcut == "tr_escape" or getattr(self.environment, "int_kept", False):
             self.write("str(tr_v) if type(tr_v) is int else ")
+        if shortcut == "tr_escape":
+            self.write("tr_v if type(tr_v) is Markup else ")
         super()._output_child_pre(node, frame, finalize)
         self.write("tr_v")
         super()._output_child_post(node, frame, finalize)

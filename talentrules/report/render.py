@@ -223,6 +223,9 @@ def _data_attributes() -> frozenset[tuple[type, str]]:
 _DATA_ATTRIBUTES = _data_attributes()
 
 
+_ONLY_STR = frozenset({str})
+
+
 @jinja2.pass_eval_context
 def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None) -> str:
     """Jinja's ``join`` filter; a tuple or list of plain strings joined by a plain
@@ -232,7 +235,7 @@ def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None)
         attribute is None
         and type(d) is str
         and type(value) in (tuple, list)
-        and all(type(item) is str for item in value)
+        and _ONLY_STR.issuperset(map(type, value))
     ):
         return d.join(value)
     return sync_do_join(eval_ctx, value, d, attribute)
