@@ -140,7 +140,8 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
         lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
     lines.append(
         f"    (in briefs, CPU s: contexts {timings['briefs_context_cpu']:.2f}, templates "
-        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f}, "
+        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f} "
+        f"(kernel {timings.get('briefs_write_kernel_cpu', 0.0):.2f}), "
         f"trace lines {timings.get('briefs_trace_cpu', 0.0):.2f}; "
         f"this process {'meanwhile' if label != '--jobs 1' else 'after them'}: "
         f"summary {timings['summary_cpu']:.2f}, "
