@@ -121,6 +121,9 @@ def _render_span(span: tuple[int, int]) -> Batch:
     return span[0], span[1] - span[0], building, rendering, writing, tracing, kernel, hashes
 
 
+_RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
+
+
 def _system_seconds() -> float:
     """This thread's CPU seconds in the kernel, where the system has the count (Linux):
     a brief's files cost more there (creating them) than in encoding and hashing them,
@@ -128,9 +131,6 @@ def _system_seconds() -> float:
     if _RUSAGE_THREAD is None:
         return 0.0
     return resource.getrusage(_RUSAGE_THREAD).ru_stime
-
-
-_RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
 
 
 # Opened as Path.write_bytes opens (same mode, same permissions under the umask), but
