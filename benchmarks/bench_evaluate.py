@@ -140,7 +140,8 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
         lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
     lines.append(
         f"    (in briefs, CPU s: contexts {timings['briefs_context_cpu']:.2f}, templates "
-        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f}, "
+        f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f} "
+        f"(kernel {timings.get('briefs_write_kernel_cpu', 0.0):.2f}), "
         f"trace lines {timings.get('briefs_trace_cpu', 0.0):.2f}; "
         f"this process {'meanwhile' if label != '--jobs 1' else 'after them'}: "
         f"summary {timings['summary_cpu']:.2f}, "
@@ -167,9 +168,14 @@ def report(workbook: Path, jobs: int, outdir: Path) -> str:
     else:
         lines.append("  floor: python-calamine not installed (pip install python-calamine)")
     runs = {}
+    # Each run writes a folder of its own, all removed at the end: on ext4 without a
+    # journal (these machines) the kernel skips, at every file it creates, each inode
+    # freed in the last one to six minutes, so a run right after 20,000 files were
+    # removed pays seconds of CPU for the removal (docs/scale.md, ninth part).
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
     for n in sorted({1, jobs}):
-        shutil.rmtree(outdir, ignore_errors=True)
-        figures = _run_child("evaluate", str(workbook), str(outdir), str(n))
+        figures = _run_child("evaluate", str(workbook), str(outdir / f"jobs{n}"), str(n))
         assert figures is not None
         runs[n] = figures
         lines += _stages(figures, f"--jobs {n}")

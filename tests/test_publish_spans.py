@@ -4,6 +4,7 @@ manifest figures the same whatever order the spans finish in."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from talentrules.report.publish import (
     _spans,
     _trace_part,
     _TraceChain,
+    _write_new,
 )
 
 
@@ -80,3 +82,20 @@ def test_a_span_lost_is_never_a_short_trace(tmp_path: Path) -> None:
             chain.chain()
         with pytest.raises(OutputError, match="lines made for 500 people"):
             chain.finish(500)
+
+
+def test_a_brief_file_is_written_as_path_write_bytes_writes_it(tmp_path: Path) -> None:
+    # The workers write each brief through a plain descriptor: the same bytes, the same
+    # permissions under the umask, and a file already there is replaced, not appended to.
+    data = "brief “quoted” · text\n".encode() * 5000
+    ours, theirs = tmp_path / "ours.html", tmp_path / "theirs.html"
+    old = os.umask(0o027)
+    try:
+        _write_new(ours, b"an older and longer text" * 10_000)
+        _write_new(ours, data)
+        theirs.write_bytes(data)
+    finally:
+        os.umask(old)
+    assert ours.read_bytes() == data
+    assert ours.stat().st_mode == theirs.stat().st_mode
+    assert oct(ours.stat().st_mode & 0o777) == "0o640"

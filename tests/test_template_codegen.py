@@ -59,12 +59,17 @@ ODD_HTML = """{% extends "default/brief.html.j2" %}
 {{ person.full_name }}|{{ person.full_name|safe }}|{{ "<b>"|safe }}|{{ 5 }}|{{ 2.5 }}|{{ none }}
 {% autoescape false %}{{ "<i>" ~ person.full_name }}{% endautoescape %}|{{ evidence.signals }}
 {{ person.class is defined }}|{{ person.for is defined }}|{{ {"a": "<x>"}.a }}|{{ doc.panel }}
-{% set note %}<{{ person.full_name }}>{% endset %}{{ note }}{{ super() }}{% endblock %}
+{% set note %}<{{ person.full_name }}>{% endset %}{{ note }}{{ super() }}
+{{ evidence.signals|length }}|{{ evidence.signals|length > 0 }}|{{ "a" }}b|{% include "text.j2" %}
+{{ doc.panel|join("<br>") }}|{{ [person.full_name, "<b>"|safe]|join(", ") }}|{% include "none.j2" %}
+{% set held %}{% include "text.j2" %}{% include "value.j2" %}{% endset %}{{ held }}{% endblock %}
 """
 
 ODD_MD = """{% extends "default/brief.md.j2" %}
 {% block header %}{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
 {% autoescape true %}{{ "<i>" }}{% endautoescape %}|{{ {"a": "# x"}.a }}|{{ loop is defined }}
+{{ evidence.signals|length }}|{{ evidence.signals|length > 0 }}|{{ -3 + evidence.signals|length }}
+{{ "a" }}b|{{ doc.panel|join(" *and* ") }}|{{ [person.full_name, 2]|join("<br>") }}
 {% endblock %}
 """
 
@@ -79,6 +84,10 @@ def test_a_panels_template_gives_the_same_bytes_with_the_shortcuts(
     # shortcut, and gives what Jinja's own code gives.
     (tmp_path / "brief.html.j2").write_text(ODD_HTML, encoding="utf-8")
     (tmp_path / "brief.md.j2").write_text(ODD_MD, encoding="utf-8")
+    # Included: text only (printed as it is), nothing, and text with a value.
+    (tmp_path / "text.j2").write_text("<p>{# a note #}text & more</p>\n", encoding="utf-8")
+    (tmp_path / "none.j2").write_text("", encoding="utf-8")
+    (tmp_path / "value.j2").write_text("<{{ person.full_name }}>", encoding="utf-8")
     builder = report.ContextBuilder(nasty_run)
     index = next(i for i, r in enumerate(nasty_run.results) if r.employee_id == "E1")
     context = builder.brief(index)  # named NASTY: markup, Markdown and Jinja in a name
@@ -149,6 +158,8 @@ MACROS = (
 {% for s in items %}{{ row(s) }}{{ row(s, "x", loop.index, 1, 2, d="<d>") }}{% endfor %}
 {% call row("called") %}<{{ items|length }}>{% endcall %}{{ empty() }}{{ row(a="by name") }}
 {% set m = row %}{{ m("again") }}|{{ row is callable }}|{{ row.name }}|{{ row.arguments }}
+{% autoescape true %}{{ row("<a>", "<b>", "<c>") }}{{ empty() }}{% endautoescape %}
+{% autoescape false %}{{ row("<a>", "<b>", "<c>") }}{{ empty() }}{% endautoescape %}
 """
 )
 
@@ -174,3 +185,34 @@ def _outcome(env: ImmutableSandboxedEnvironment, source: str) -> tuple[str, str]
         return "rendered", env.from_string(source).render()
     except Exception as error:  # the same error, with the same words, either way
         return type(error).__name__, str(error)
+
+
+JOINS = [
+    (["a", "<b>", ""], ", "),
+    (("a", "b"), "<br>"),
+    ([], "-"),
+    (["a", 1, None], "; "),
+    ([markupsafe.Markup("<i>x</i>"), "<b>"], ", "),
+    (["a", "<b>"], markupsafe.Markup("<br>")),
+    ("a generator", "|"),
+    ("abc", "-"),
+]
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize(("value", "separator"), JOINS)
+def test_the_join_filter_gives_what_jinjas_gives(
+    autoescape: bool, value: object, separator: str
+) -> None:
+    # The sandbox's join takes a tuple or list of plain strings at once; anything else
+    # (Markup, numbers, a generator, a string, attribute=) is Jinja's own join.
+    source = "{{ value|join(separator) }}|{{ value|join }}|{{ rows|join(', ', attribute='x') }}"
+    rows = [{"x": "<1>"}, {"x": 2}]
+    results = []
+    for env in (
+        _Sandbox(autoescape=autoescape, undefined=StrictUndefined),
+        ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined),
+    ):
+        given = ("x" for _ in range(2)) if value == "a generator" else value
+        results.append(env.from_string(source).render(value=given, separator=separator, rows=rows))
+    assert results[0] == results[1]

@@ -13,9 +13,12 @@ only where the result is known to be the same:
   every one a template could use to reach Python, goes through the sandbox as before.
 - A value that is exactly ``str`` is printed with the environment's ``escape_text``
   (autoescaped output) or ``finalize_text`` (finalized output): functions of a string
-  giving the same text as the long way. Anything else goes the long way.
-- The pieces of one output node are yielded as one string, not each through the
-  generators of every block and layout around it.
+  giving the same text as the long way; one that is exactly ``int`` as ``str()`` gives
+  it (autoescaped, or where the finalize keeps an int), and exactly ``Markup`` as it is
+  where output is autoescaped. Anything else goes the long way.
+- The pieces of one output node are yielded as one string (``''.join`` of a tuple),
+  not each through the generators of every block and layout around it.
+- An included template of text only is printed as its text, without a new context.
 
 Each shortcut names the value once (``tr_v := value``); the code is otherwise Jinja's,
 and ``tests/test_template_codegen.py`` holds its output to the bytes Jinja's own gives.
@@ -28,6 +31,9 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+
+# The buffer name an output node is compiled with here: no name, a mark for writeline.
+_YIELD_JOINED = "\x00tr_yield_joined"
 
 
 def _plain_name(name: str) -> bool:
@@ -47,7 +53,42 @@ class FastCodeGenerator(CodeGenerator):
         )
         for name in self._fast_names:
             self.writeline(f"tr_f_{name} = environment.fast_types({name!r})")
+        # A template of text only (no tag, no value: the brief's style sheet) renders
+        # the same whatever the context: its text, for an include (visit_Include).
+        outputs = [child for child in node.body if isinstance(child, nodes.Output)]
+        pieces = [piece for output in outputs for piece in output.nodes]
+        if len(outputs) == len(node.body) and all(
+            isinstance(piece, nodes.TemplateData) for piece in pieces
+        ):
+            text = "".join(piece.data for piece in pieces if isinstance(piece, nodes.TemplateData))
+            self.writeline(f"tr_static = {text!r}")
         super().visit_Template(node, frame)
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        # Jinja renders an included template in a new context made from every variable
+        # of the including one; a template of text only needs none.
+        simple = (
+            node.with_context
+            and not node.ignore_missing
+            and not self.environment.is_async
+            and isinstance(node.template, nodes.Const)
+            and isinstance(node.template.value, str)
+        )
+        if not simple:
+            super().visit_Include(node, frame)
+            return
+        self.writeline("template = environment.get_template(", node)
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r})")
+        self.writeline("tr_s = template.root_render_func.__globals__.get('tr_static')")
+        self.writeline("if tr_s is not None:")
+        self.indent()
+        self.simple_write("tr_s", frame)
+        self.outdent()
+        self.writeline("else:")
+        self.indent()
+        super().visit_Include(node, frame)  # gets the template again: from the cache
+        self.outdent()
 
     @optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
@@ -71,13 +112,19 @@ class FastCodeGenerator(CodeGenerator):
         ):
             super().visit_Output(node, frame)
             return
-        self.writeline("tr_pieces = []")
-        frame.buffer = "tr_pieces"
+        # Jinja writes the pieces into a buffer (``BUFFER.extend((...))``, or
+        # ``BUFFER.append(...)`` for one); writeline turns that into a yield of their join.
+        frame.buffer = _YIELD_JOINED
         try:
             super().visit_Output(node, frame)
         finally:
             frame.buffer = None
-        self.writeline("yield ''.join(tr_pieces)")
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        if x.startswith(_YIELD_JOINED):
+            call = x[len(_YIELD_JOINED) :]
+            x = {".extend((": "yield ''.join((", ".append(": "yield str("}[call]
+        super().writeline(x, node, extra)
 
     def _shortcut(self, frame: Frame, finalize: Any) -> str | None:
         """The function printing an exact str in this frame, if there is one."""
@@ -98,10 +145,18 @@ class FastCodeGenerator(CodeGenerator):
             self.write(f"({shortcut}(tr_v) if type(tr_v := ")
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if self._shortcut(frame, finalize) is None:
+        shortcut = self._shortcut(frame, finalize)
+        if shortcut is None:
             super()._output_child_post(node, frame, finalize)
             return
         self.write(") is str else ")
+        # An exact int prints as its digits: escape() gives them as they are, and a
+        # finalize that keeps an int (``int_kept``) leaves them to str(). Markup (a
+        # macro's result) is escaped as itself.
+        if shortcut == "tr_escape" or getattr(self.environment, "int_kept", False):
+            self.write("str(tr_v) if type(tr_v) is int else ")
+        if shortcut == "tr_escape":
+            self.write("tr_v if type(tr_v) is Markup else ")
         super()._output_child_pre(node, frame, finalize)
         self.write("tr_v")
         super()._output_child_post(node, frame, finalize)

@@ -9,6 +9,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,8 +52,8 @@ class Written:
     # lines after the last brief), "manifest" (hooks and manifest.json, last). CPU
     # seconds: "trace_cpu" (all the chaining), "summary_cpu",
     # "files_cpu" of this process; "briefs_context_cpu", "briefs_render_cpu"
-    # (templates), "briefs_write_cpu", "briefs_trace_cpu" (the trace lines) summed
-    # over the workers.
+    # (templates), "briefs_write_cpu" (of which "briefs_write_kernel_cpu" in the
+    # kernel), "briefs_trace_cpu" (the trace lines) summed over the workers.
     timings: dict[str, float]
     # What was done beside OUTDIR: leftovers of interrupted runs removed or restored.
     notes: tuple[str, ...] = ()
@@ -68,9 +69,9 @@ def _start_renderer(state: dict[str, Any]) -> None:
 
 
 # What a worker sends back for a span of people: where it starts, how many, CPU seconds
-# building the contexts, rendering, writing and making the trace lines, and each file
-# written with the SHA-256 of its bytes.
-Batch = tuple[int, int, float, float, float, float, list[tuple[str, str]]]
+# building the contexts, rendering, writing and making the trace lines, the kernel's
+# part of the writing, and each file written with the SHA-256 of its bytes.
+Batch = tuple[int, int, float, float, float, float, float, list[tuple[str, str]]]
 TRACE_PARTS = ".trace-parts"  # in the workspace: each span's trace lines, until chained
 # People a span: at most _SPAN (about a second of a worker's time), fewer towards the
 # end so that the workers finish together, and at least _SPAN_END.
@@ -89,7 +90,7 @@ def _render_span(span: tuple[int, int]) -> Batch:
     builder: ContextBuilder = _RENDER["builder"]
     renderer: Renderer = _RENDER["renderer"]
     folder: Path = _RENDER["folder"]
-    building = rendering = writing = tracing = 0.0
+    building = rendering = writing = tracing = kernel = 0.0
     hashes: list[tuple[str, str]] = []
     lines: list[str] = []
     for index in range(*span):
@@ -101,11 +102,13 @@ def _render_span(span: tuple[int, int]) -> Batch:
             renderer.render("brief.md.j2", context),
         )
         rendered = time.thread_time()
+        system = _system_seconds()
         for name, text in zip(context.files, texts, strict=True):
             data = text.encode("utf-8")
-            (folder / name).write_bytes(data)
+            _write_new(folder / name, data)
             hashes.append((name, hashlib.sha256(data).hexdigest()))
         written = time.thread_time()
+        kernel += _system_seconds() - system
         line, at = record.unchained_line(builder.result, index)
         lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
         building += built - start
@@ -115,7 +118,36 @@ def _render_span(span: tuple[int, int]) -> Batch:
     start = time.thread_time()
     _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
     tracing += time.thread_time() - start
-    return span[0], span[1] - span[0], building, rendering, writing, tracing, hashes
+    return span[0], span[1] - span[0], building, rendering, writing, tracing, kernel, hashes
+
+
+_RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
+
+
+def _system_seconds() -> float:
+    """This thread's CPU seconds in the kernel, where the system has the count (Linux):
+    a brief's files cost more there (creating them) than in encoding and hashing them,
+    and how much depends on the file system's state (docs/scale.md, ninth part)."""
+    if _RUSAGE_THREAD is None:
+        return 0.0
+    return resource.getrusage(_RUSAGE_THREAD).ru_stime
+
+
+# Opened as Path.write_bytes opens (same mode, same permissions under the umask), but
+# as a plain descriptor: Python's buffered file object costs three more system calls
+# (fstat, ioctl, lseek) and its own setting up, for a file written in one call.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_BINARY", 0)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` into the file ``path``, created or truncated."""
+    descriptor = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:  # a regular file takes it in one write; a signal may cut it short
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def _trace_part(folder: Path, start: int) -> Path:
@@ -267,26 +299,28 @@ def _render_briefs(
     each task and the CPU seconds this process spent on it ("summary_cpu"...), and the
     CPU seconds spent building the briefs' contexts, rendering and writing them and
     making the trace lines, summed over the workers ("briefs_context_cpu",
-    "briefs_render_cpu", "briefs_write_cpu", "briefs_trace_cpu"); and the SHA-256 of
+    "briefs_render_cpu", "briefs_write_cpu" and its "briefs_write_kernel_cpu",
+    "briefs_trace_cpu"); and the SHA-256 of
     every brief file, by its name in the folder. Each span's trace lines are left in
     the folder's TRACE_PARTS for ``chain``, which chains them while the workers render
     the spans after."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, total // 100 or 1))
     spans = _spans(total, jobs)
     _RENDER.update(builder=builder, renderer=renderer, folder=folder)
-    done, building, rendering, writing, tracing = 0, 0.0, 0.0, 0.0, 0.0
+    done, building, rendering, writing, tracing, kernel = 0, 0.0, 0.0, 0.0, 0.0, 0.0
     timings: dict[str, float] = {}
     hashes: dict[str, str] = {}  # each brief's SHA-256, as its worker wrote it
 
     def count(batch: Batch) -> None:
-        nonlocal done, building, rendering, writing, tracing
+        nonlocal done, building, rendering, writing, tracing, kernel
         chain.add(batch[0], batch[1])
         done += batch[1]
         building += batch[2]
         rendering += batch[3]
         writing += batch[4]
         tracing += batch[5]
-        hashes.update(batch[6])
+        kernel += batch[6]
+        hashes.update(batch[7])
         if progress is not None:
             progress("briefs", done, total)
 
@@ -336,6 +370,7 @@ def _render_briefs(
     timings["briefs_render_cpu"] = rendering
     timings["briefs_write_cpu"] = writing
     timings["briefs_trace_cpu"] = tracing
+    timings["briefs_write_kernel_cpu"] = kernel
     return timings, hashes
 
 

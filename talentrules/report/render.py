@@ -24,7 +24,9 @@ from typing import Any, NoReturn
 
 import jinja2
 import markupsafe
+from jinja2.filters import sync_do_join
 from jinja2.loaders import split_template_path
+from jinja2.nodes import EvalContext
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -73,7 +75,8 @@ class _MarkdownTexts(dict[str, str]):
     dict's own lookup, with no Python call (Markdown templates print some 180 a brief)."""
 
     def __missing__(self, text: str) -> str:
-        escaped = md_escape(text)
+        # Most texts met once (a person's own cells, dates, observations) need nothing.
+        escaped = text if _MD_PLAIN.fullmatch(text) else md_escape(text)
         if len(text) <= _MD_KEPT_LENGTH and len(self) < _MD_KEPT:
             self[text] = escaped
         return escaped
@@ -220,6 +223,24 @@ def _data_attributes() -> frozenset[tuple[type, str]]:
 _DATA_ATTRIBUTES = _data_attributes()
 
 
+_ONLY_STR = frozenset({str})
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None) -> str:
+    """Jinja's ``join`` filter; a tuple or list of plain strings joined by a plain
+    string at once, which is what Jinja's filter gives for them, escaped or not (a
+    brief joins some thirty: a rule's values read, the habitual signals)."""
+    if (
+        attribute is None
+        and type(d) is str
+        and type(value) in (tuple, list)
+        and _ONLY_STR.issuperset(map(type, value))
+    ):
+        return d.join(value)
+    return sync_do_join(eval_ctx, value, d, attribute)
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox (no access to Python internals, no changing the data
     handed in), with the deadline checked at every call a template makes.
@@ -231,8 +252,14 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     code_generator_class = FastCodeGenerator
 
-    def __init__(self, finalize_text: Callable[[str], str] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        finalize_text: Callable[[str], str] | None = None,
+        int_kept: bool = False,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
+        self.filters["join"] = _join
         self._safe: dict[tuple[type, str], bool] = {}
         judge = ImmutableSandboxedEnvironment.is_safe_attribute
         self.fast_attributes = frozenset(
@@ -244,6 +271,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         # (it must give what str(finalize(text)) gives).
         self.escape_text: Callable[[str], str] | None = _escape_str
         self.finalize_text = finalize_text
+        self.int_kept = int_kept  # finalize returns an exact int as it is
 
     def fast_types(self, name: str) -> frozenset[type]:
         """The types whose attribute ``name`` a compiled template reads directly."""
@@ -282,11 +310,21 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if type(__obj) is Macro:
             # A template's own macro (an HTML brief calls some fifteen): what Jinja's
             # sandbox and Context.call do for one, without their checks, whose verdict
-            # is known (a macro is safely callable and takes no context).
+            # is known (a macro is safely callable and takes the caller's eval context).
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
+            autoescape = __context.eval_ctx.autoescape
             try:
-                return __obj(*args, **kwargs)
+                if (
+                    not kwargs
+                    and len(args) == __obj._argument_count
+                    and not (__obj.caller or __obj.catch_kwargs or __obj.catch_varargs)
+                    and not __obj._environment.is_async
+                ):
+                    # Every argument given in order: what Macro.__call__ ends in.
+                    result = __obj._func(*args)
+                    return Markup(result) if autoescape else result
+                return __obj(__context.eval_ctx, *args, **kwargs)
             except StopIteration:
                 return __context.environment.undefined(
                     "value was undefined because a callable raised a StopIteration exception"
@@ -377,7 +415,7 @@ class Renderer:
         self.html = _Sandbox(autoescape=True, **common)
         # Markdown: no HTML autoescape; finalize escapes each value once, for Markdown.
         self.markdown = _Sandbox(
-            autoescape=False, finalize=_md_finalize, finalize_text=_md_text, **common
+            autoescape=False, finalize=_md_finalize, finalize_text=_md_text, int_kept=True, **common
         )
         self.text = _Sandbox(autoescape=False, finalize=_text_finalize, **common)
         for env in (self.html, self.markdown, self.text):
@@ -442,7 +480,7 @@ class Renderer:
     def _prepared(
         self, name: str, context: BriefContext | SummaryContext, extra: dict[str, Any]
     ) -> tuple[jinja2.Template, dict[str, Any]]:
-        variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+        variables = {name: getattr(context, name) for name in _field_names(type(context))}
         variables.update(extra)
         return self.template(name), variables
 
@@ -483,6 +521,17 @@ class Renderer:
             if line is not None:
                 return f"{line[0]}, line {line[1]}"
         return name
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type[BriefContext | SummaryContext]) -> tuple[str, ...]:
+    # A context's fields, the template's top-level variables (two renders a brief).
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
 
 
 def _first_line(error: BaseException) -> str:
