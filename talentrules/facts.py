@@ -140,8 +140,10 @@ def _number(value: Value) -> int | float | None:
 
 
 def _ref(row: Row, column: str) -> str:
-    cell = row.cells.get(column)
-    return cell.ref if cell is not None else f"{row.sheet}!row {row.number}"
+    try:
+        return row.ref(column)
+    except KeyError:  # a column the sheet does not have
+        return f"{row.sheet}!row {row.number}"
 
 
 def uncomputable(spec: FactSpec) -> str | None:
@@ -222,22 +224,29 @@ def follow_formulas(
 
 
 class _Line:
-    """One row as row tests read it: contract values plus derived columns, its cells,
-    and which of the plan's row tests it passes (a bit each)."""
+    """One row as row tests read it: contract values plus derived columns, where each
+    came from, and which of the plan's row tests it passes (a bit each)."""
 
-    __slots__ = ("values", "cells", "number", "passed")
+    __slots__ = ("values", "row", "refs", "number", "passed")
 
     def __init__(self, row: Row, extra: dict[str, tuple[Value, str]]) -> None:
-        self.values: dict[str, Value] = {c: cell.value for c, cell in row.cells.items()}
-        self.cells: dict[str, str] = {c: cell.ref for c, cell in row.cells.items()}
+        self.values: dict[str, Value] = row.values()
+        self.row = row  # the contract columns' refs, made when a measure cites them
+        self.refs: dict[str, str] = {}  # the derived columns'
         for column, (value, ref) in extra.items():
             self.values[column] = value
-            self.cells[column] = ref
+            self.refs[column] = ref
         self.number = row.number
         self.passed = 0
 
     def ref(self, column: str) -> str:
-        return self.cells.get(column) or f"row {self.number}"
+        ref = self.refs.get(column)
+        if ref is None:
+            try:
+                ref = self.row.ref(column)
+            except KeyError:  # a column the sheet does not have
+                ref = ""
+        return ref or f"row {self.number}"
 
 
 def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:

@@ -92,26 +92,27 @@ def _render_span(span: tuple[int, int]) -> Batch:
     building = rendering = writing = tracing = 0.0
     hashes: list[tuple[str, str]] = []
     lines: list[str] = []
-    for index in range(*span):
-        start = time.thread_time()
-        context = builder.brief(index)
-        built = time.thread_time()
-        texts = (
-            renderer.render("brief.html.j2", context),
-            renderer.render("brief.md.j2", context),
-        )
-        rendered = time.thread_time()
-        for name, text in zip(context.files, texts, strict=True):
-            data = text.encode("utf-8")
-            (folder / name).write_bytes(data)
-            hashes.append((name, hashlib.sha256(data).hexdigest()))
-        written = time.thread_time()
-        line, at = record.unchained_line(builder.result, index)
-        lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
-        building += built - start
-        rendering += rendered - built
-        writing += written - rendered
-        tracing += time.thread_time() - written
+    with builder.reading(*span):
+        for index in range(*span):
+            start = time.thread_time()
+            context = builder.brief(index)
+            built = time.thread_time()
+            texts = (
+                renderer.render("brief.html.j2", context),
+                renderer.render("brief.md.j2", context),
+            )
+            rendered = time.thread_time()
+            for name, text in zip(context.files, texts, strict=True):
+                data = text.encode("utf-8")
+                (folder / name).write_bytes(data)
+                hashes.append((name, hashlib.sha256(data).hexdigest()))
+            written = time.thread_time()
+            line, at = record.unchained_line(builder.result, index)
+            lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
+            building += built - start
+            rendering += rendered - built
+            writing += written - rendered
+            tracing += time.thread_time() - written
     start = time.thread_time()
     _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
     tracing += time.thread_time() - start
