@@ -227,25 +227,30 @@ class _Line:
     """One row as row tests read it: contract values plus derived columns, where each
     came from, and which of the plan's row tests it passes (a bit each)."""
 
-    __slots__ = ("values", "row", "refs", "number", "passed")
+    __slots__ = ("values", "row", "cites", "refs", "number", "passed")
 
-    def __init__(self, row: Row, extra: dict[str, tuple[Value, str]]) -> None:
+    def __init__(self, row: Row, extra: dict[str, Value], cites: dict[str, str]) -> None:
+        """``extra``: the derived columns' values; ``cites``: for each, the row's
+        column whose cell it cites."""
         self.values: dict[str, Value] = row.values()
-        self.row = row  # the contract columns' refs, made when a measure cites them
-        self.number = row.number
-        self.refs: dict[str, str] = {}  # the derived columns', and those made so far
-        for column, (value, ref) in extra.items():
-            self.values[column] = value
-            self.refs[column] = ref or f"row {self.number}"
+        self.values.update(extra)
+        self.row, self.cites, self.number = row, cites, row.number
+        # Each cell's ref, made when a measure first cites it (the facts over a row
+        # cite its key cell many times, most of its other cells never).
+        self.refs: dict[str, str] = {}
         self.passed = 0
 
     def ref(self, column: str) -> str:
         ref = self.refs.get(column)
-        if ref is None:  # made once: the facts over a row cite its key cell many times
-            try:
-                ref = self.row.ref(column) or f"row {self.number}"
-            except KeyError:  # a column the sheet does not have
-                ref = f"row {self.number}"
+        if ref is None:
+            cited = self.cites.get(column)
+            if cited is not None:
+                ref = _ref(self.row, cited) or f"row {self.number}"
+            else:
+                try:
+                    ref = self.row.ref(column) or f"row {self.number}"
+                except KeyError:  # a column the sheet does not have
+                    ref = f"row {self.number}"
             self.refs[column] = ref
         return ref
 
@@ -261,13 +266,13 @@ def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
     source_id = row.get("source_id")
     if isinstance(source_id, str) and source_id.strip():
         source: Value = f"id:{source_id.strip()}"
-        source_ref = _ref(row, "source_id")
+        cited = "source_id"
     else:
         source_type = row.get("source_type")
         source = f"type:{source_type}" if source_type is not None else None
-        source_ref = _ref(row, "source_type")
+        cited = "source_type"
     return _Line(
-        row, {"age_months": (age, _ref(row, "observed_on")), "source": (source, source_ref)}
+        row, {"age_months": age, "source": source}, {"age_months": "observed_on", "source": cited}
     )
 
 
@@ -275,13 +280,18 @@ def _development_line(row: Row, catalogue: Catalogue) -> _Line:
     # The investment's track and mode: the Investments sheet's columns, joined by code.
     code = row.get("investment_code")
     track, mode = catalogue.get(code, (None, None)) if isinstance(code, str) else (None, None)
-    ref = _ref(row, "investment_code")
-    return _Line(row, {"track": (track, ref), "mode": (mode, ref)})
+    return _Line(row, {"track": track, "mode": mode}, _DEVELOPMENT_CITES)
+
+
+_DEVELOPMENT_CITES = {"track": "investment_code", "mode": "investment_code"}
 
 
 def _nomination_line(row: Row, employee_id: str) -> _Line:
     by_self = row.get("nominator_id") == employee_id
-    return _Line(row, {"nominator_is_person": (by_self, _ref(row, "nominator_id"))})
+    return _Line(row, {"nominator_is_person": by_self}, _NOMINATION_CITES)
+
+
+_NOMINATION_CITES = {"nominator_is_person": "nominator_id"}
 
 
 RowCheck = Callable[[Mapping[str, object]], bool]
@@ -303,14 +313,17 @@ class _Plan:
 
     def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
         bits: dict[RowTest, int] = {}
-        self.checks: dict[str, list[tuple[int, RowCheck]]] = {}
+        # Per sheet, per column tested: the tests on it (each reads its column alone),
+        # and the bits of those a value passes, by the value (``test``).
+        self.checks: dict[str, dict[str, _Column]] = {}
 
         def mask(sheet: str, tests: tuple[RowTest, ...]) -> int:
             found = 0
             for test in tests:
                 if test not in bits:
                     bits[test] = 1 << len(bits)
-                    self.checks.setdefault(sheet, []).append((bits[test], test.passes()))
+                    column = self.checks.setdefault(sheet, {}).setdefault(test.column, ([], {}))
+                    column[0].append((bits[test], test.passes()))
                 found |= bits[test]
             return found
 
@@ -338,14 +351,29 @@ class _Plan:
                 self.families[group.member].append(at)
 
     def test(self, sheet: str, lines: Iterable[_Line]) -> None:
-        """Mark on each line the row tests it passes (a test on a blank does not pass)."""
-        checks = self.checks.get(sheet, [])
+        """Mark on each line the row tests it passes (a test on a blank does not pass).
+        A column's tests are run once per value it takes (a few each: a signal code, an
+        energy, an age in months), their results remembered by the value."""
+        columns = self.checks.get(sheet, {})
         for line in lines:
             values, passed = line.values, 0
-            for bit, passes in checks:
-                if passes(values):
-                    passed |= bit
+            for column, (checks, known) in columns.items():
+                value = values.get(column)
+                found = known.get(value)
+                if found is None:
+                    found = 0
+                    for bit, passes in checks:
+                        if passes(values):
+                            found |= bit
+                    if len(known) < _VALUES_LIMIT:
+                        known[value] = found
+                passed |= found
             line.passed = passed
+
+
+# A column's row tests (each with its bit), and the bits a value passes, by the value.
+_Column = tuple[list[tuple[int, RowCheck]], dict[Value, int]]
+_VALUES_LIMIT = 1024  # values remembered per column tested, per run: memory stays flat
 
 
 # A fact's measure over the lines that passed its row tests, given the as_of date and
@@ -392,14 +420,23 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
     spanned = measure == "months_spanned"  # else the newest row's age
 
     def months(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
-        dated = [line for line in lines if isinstance(line.values.get("observed_on"), dt.date)]
-        if not dated:
+        # The oldest and the newest dated line; ties on the date go to the earlier row
+        # (the first of those), so the cells never depend on luck.
+        oldest = newest = None
+        first = last = dt.date.min
+        for line in lines:
+            day = line.values.get("observed_on")
+            if not isinstance(day, dt.date):
+                continue
+            if oldest is None or newest is None:
+                oldest, newest, first, last = line, line, day, day
+                continue
+            if day < first or (day == first and line.number < oldest.number):
+                oldest, first = line, day
+            if day > last or (day == last and line.number < newest.number):
+                newest, last = line, day
+        if oldest is None or newest is None:
             return blank, ()
-        # Ties on the date go to the earlier row, so the cells never depend on luck.
-        oldest = min(dated, key=lambda line: (line.values["observed_on"], line.number))
-        newest = max(dated, key=lambda line: (line.values["observed_on"], -line.number))
-        first, last = oldest.values["observed_on"], newest.values["observed_on"]
-        assert isinstance(first, dt.date) and isinstance(last, dt.date)
         if spanned:
             if not refs:
                 return whole_months(first, last), ()
