@@ -280,10 +280,8 @@ def _development_line(row: Row, catalogue: Catalogue) -> _Line:
     # The investment's track and mode: the Investments sheet's columns, joined by code.
     code = row.get("investment_code")
     track, mode = catalogue.get(code, (None, None)) if isinstance(code, str) else (None, None)
-    return _Line(row, {"track": track, "mode": mode}, _DEVELOPMENT_CITES)
-
-
-_DEVELOPMENT_CITES = {"track": "investment_code", "mode": "investment_code"}
+    extra: dict[str, Value] = {"track": track, "mode": mode}
+    return _Line(row, extra, dict.fromkeys(extra, "investment_code"))  # both cite the code
 
 
 def _nomination_line(row: Row, employee_id: str) -> _Line:
