@@ -140,8 +140,10 @@ def _number(value: Value) -> int | float | None:
 
 
 def _ref(row: Row, column: str) -> str:
-    cell = row.cells.get(column)
-    return cell.ref if cell is not None else f"{row.sheet}!row {row.number}"
+    try:
+        return row.ref(column)
+    except KeyError:  # a column the sheet does not have
+        return f"{row.sheet}!row {row.number}"
 
 
 def uncomputable(spec: FactSpec) -> str | None:
@@ -222,22 +224,35 @@ def follow_formulas(
 
 
 class _Line:
-    """One row as row tests read it: contract values plus derived columns, its cells,
-    and which of the plan's row tests it passes (a bit each)."""
+    """One row as row tests read it: contract values plus derived columns, where each
+    came from, and which of the plan's row tests it passes (a bit each)."""
 
-    __slots__ = ("values", "cells", "number", "passed")
+    __slots__ = ("values", "row", "cites", "refs", "number", "passed")
 
-    def __init__(self, row: Row, extra: dict[str, tuple[Value, str]]) -> None:
-        self.values: dict[str, Value] = {c: cell.value for c, cell in row.cells.items()}
-        self.cells: dict[str, str] = {c: cell.ref for c, cell in row.cells.items()}
-        for column, (value, ref) in extra.items():
-            self.values[column] = value
-            self.cells[column] = ref
-        self.number = row.number
+    def __init__(self, row: Row, extra: dict[str, Value], cites: dict[str, str]) -> None:
+        """``extra``: the derived columns' values; ``cites``: for each, the row's
+        column whose cell it cites."""
+        self.values: dict[str, Value] = row.values()
+        self.values.update(extra)
+        self.row, self.cites, self.number = row, cites, row.number
+        # Each cell's ref, made when a measure first cites it (the facts over a row
+        # cite its key cell many times, most of its other cells never).
+        self.refs: dict[str, str] = {}
         self.passed = 0
 
     def ref(self, column: str) -> str:
-        return self.cells.get(column) or f"row {self.number}"
+        ref = self.refs.get(column)
+        if ref is None:
+            cited = self.cites.get(column)
+            if cited is not None:
+                ref = _ref(self.row, cited) or f"row {self.number}"
+            else:
+                try:
+                    ref = self.row.ref(column) or f"row {self.number}"
+                except KeyError:  # a column the sheet does not have
+                    ref = f"row {self.number}"
+            self.refs[column] = ref
+        return ref
 
 
 def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
@@ -251,13 +266,13 @@ def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
     source_id = row.get("source_id")
     if isinstance(source_id, str) and source_id.strip():
         source: Value = f"id:{source_id.strip()}"
-        source_ref = _ref(row, "source_id")
+        cited = "source_id"
     else:
         source_type = row.get("source_type")
         source = f"type:{source_type}" if source_type is not None else None
-        source_ref = _ref(row, "source_type")
+        cited = "source_type"
     return _Line(
-        row, {"age_months": (age, _ref(row, "observed_on")), "source": (source, source_ref)}
+        row, {"age_months": age, "source": source}, {"age_months": "observed_on", "source": cited}
     )
 
 
@@ -265,13 +280,16 @@ def _development_line(row: Row, catalogue: Catalogue) -> _Line:
     # The investment's track and mode: the Investments sheet's columns, joined by code.
     code = row.get("investment_code")
     track, mode = catalogue.get(code, (None, None)) if isinstance(code, str) else (None, None)
-    ref = _ref(row, "investment_code")
-    return _Line(row, {"track": (track, ref), "mode": (mode, ref)})
+    extra: dict[str, Value] = {"track": track, "mode": mode}
+    return _Line(row, extra, dict.fromkeys(extra, "investment_code"))  # both cite the code
 
 
 def _nomination_line(row: Row, employee_id: str) -> _Line:
     by_self = row.get("nominator_id") == employee_id
-    return _Line(row, {"nominator_is_person": (by_self, _ref(row, "nominator_id"))})
+    return _Line(row, {"nominator_is_person": by_self}, _NOMINATION_CITES)
+
+
+_NOMINATION_CITES = {"nominator_is_person": "nominator_id"}
 
 
 RowCheck = Callable[[Mapping[str, object]], bool]
@@ -284,7 +302,7 @@ class _Group:
     sheet: str
     member: str | None  # a family's signal code: only that signal's rows
     need: int  # the bits of the row tests every row must pass
-    facts: tuple[tuple[FactSpec, Derivation, int], ...]  # each with its matching bits
+    facts: tuple[tuple[str, Measure], ...]  # each fact's name and measure
 
 
 class _Plan:
@@ -293,92 +311,142 @@ class _Plan:
 
     def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
         bits: dict[RowTest, int] = {}
-        self.checks: dict[str, list[tuple[int, RowCheck]]] = {}
+        # Per sheet, per column tested: the tests on it (each reads its column alone),
+        # and the bits of those a value passes, by the value (``test``).
+        self.checks: dict[str, dict[str, _Column]] = {}
 
         def mask(sheet: str, tests: tuple[RowTest, ...]) -> int:
             found = 0
             for test in tests:
                 if test not in bits:
                     bits[test] = 1 << len(bits)
-                    self.checks.setdefault(sheet, []).append((bits[test], test.passes()))
+                    column = self.checks.setdefault(sheet, {}).setdefault(test.column, ([], {}))
+                    column[0].append((bits[test], test.passes()))
                 found |= bits[test]
             return found
 
-        grouped: dict[tuple[str, str | None, int], list[tuple[FactSpec, Derivation, int]]] = (
-            defaultdict(list)
-        )
+        grouped: dict[tuple[str, str | None, int], list[tuple[str, Measure]]] = defaultdict(list)
         for spec in vocabulary.values():
             derivation = spec.derivation
             if derivation is not None:
                 sheet = derivation.rows.sheet
                 key = (sheet, derivation.member, mask(sheet, derivation.tests))
-                grouped[key].append((spec, derivation, mask(sheet, derivation.matching)))
+                matching = mask(sheet, derivation.matching)
+                grouped[key].append((spec.name, _measurer(spec, derivation, matching)))
         self.groups = tuple(
             _Group(sheet, member, need, tuple(facts))
             for (sheet, member, need), facts in grouped.items()
         )
         self.sheets = {group.sheet for group in self.groups}
+        # Where each group is in ``groups``: those over every row of a sheet, by sheet,
+        # and a signal family's, by its code. A person has rows of a few families only.
+        self.whole: dict[str, list[int]] = defaultdict(list)
+        self.families: dict[object, list[int]] = defaultdict(list)
+        for at, group in enumerate(self.groups):
+            if group.member is None:
+                self.whole[group.sheet].append(at)
+            else:
+                self.families[group.member].append(at)
 
     def test(self, sheet: str, lines: Iterable[_Line]) -> None:
-        """Mark on each line the row tests it passes (a test on a blank does not pass)."""
-        checks = self.checks.get(sheet, [])
+        """Mark on each line the row tests it passes (a test on a blank does not pass).
+        A column's tests are run once per value it takes (a few each: a signal code, an
+        energy, an age in months), their results remembered by the value."""
+        columns = self.checks.get(sheet, {})
         for line in lines:
             values, passed = line.values, 0
-            for bit, passes in checks:
-                if passes(values):
-                    passed |= bit
+            for column, (checks, known) in columns.items():
+                value = values.get(column)
+                found = known.get(value)
+                if found is None:
+                    found = 0
+                    for bit, passes in checks:
+                        if passes(values):
+                            found |= bit
+                    if len(known) < _VALUES_LIMIT:
+                        known[value] = found
+                passed |= found
             line.passed = passed
 
 
-def _measure(
-    spec: FactSpec,
-    derivation: Derivation,
-    matching: int,
-    lines: list[_Line],
-    as_of: dt.date | None,
-    as_of_ref: Cells,
-    refs: bool = True,
-) -> tuple[Value, Cells]:
-    """The fact's value over the rows that passed its tests, and the cells it read
-    (``refs=False``: none, for a what-if, which keeps only the value)."""
+# A column's row tests (each with its bit), and the bits a value passes, by the value.
+_Column = tuple[list[tuple[int, RowCheck]], dict[Value, int]]
+_VALUES_LIMIT = 1024  # values remembered per column tested, per run: memory stays flat
+
+
+# A fact's measure over the lines that passed its row tests, given the as_of date and
+# its cells: the value and the cells it read (none when its last argument is False:
+# a what-if keeps only the value). Made once per run for each fact (``_measurer``).
+Measured = tuple[Value, Cells]
+Measure = Callable[[list["_Line"], dt.date | None, Cells, bool], Measured]
+
+
+def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
+    """The fact's measure (``Measure``), specialised once: a person's facts take some
+    forty measures, and a brief's what-ifs about eighty more."""
     measure = derivation.measure
     if measure == "count":
-        if not refs:
-            return len(lines), ()
-        column = (
+        counted = (
             derivation.where[-1].column if derivation.where else KEY_COLUMN[derivation.rows.sheet]
         )
-        return len(lines), tuple([line.ref(column) for line in lines])
+
+        def count(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+            return len(lines), tuple([line.ref(counted) for line in lines]) if refs else ()
+
+        return count
     if measure == "distinct":
         column = derivation.column or ""
-        known = [line for line in lines if line.values.get(column) is not None]
-        distinct = len({line.values[column] for line in known})
-        return distinct, tuple([line.ref(column) for line in known]) if refs else ()
+
+        def distinct(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+            known = [line for line in lines if line.values.get(column) is not None]
+            value = len({line.values[column] for line in known})
+            return value, tuple([line.ref(column) for line in known]) if refs else ()
+
+        return distinct
     if measure == "percent":
-        if not lines:
-            return 0, ()
-        matched = sum(line.passed & matching == matching for line in lines)
-        column = derivation.matching[-1].column
-        share = round(100.0 * matched / len(lines), 2)
-        return _number(share), tuple([line.ref(column) for line in lines]) if refs else ()
-    dated = [line for line in lines if isinstance(line.values.get("observed_on"), dt.date)]
-    if not dated:
-        return blank_value(spec), ()
-    # Ties on the date go to the earlier row, so the cells never depend on luck.
-    oldest = min(dated, key=lambda line: (line.values["observed_on"], line.number))
-    newest = max(dated, key=lambda line: (line.values["observed_on"], -line.number))
-    first, last = oldest.values["observed_on"], newest.values["observed_on"]
-    assert isinstance(first, dt.date) and isinstance(last, dt.date)
-    if measure == "months_spanned":
+        cited = derivation.matching[-1].column
+
+        def percent(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+            if not lines:
+                return 0, ()
+            matched = len([line for line in lines if line.passed & matching == matching])
+            share = round(100.0 * matched / len(lines), 2)
+            return _number(share), tuple([line.ref(cited) for line in lines]) if refs else ()
+
+        return percent
+    blank = blank_value(spec)
+    spanned = measure == "months_spanned"  # else the newest row's age
+
+    def months(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+        # The oldest and the newest dated line; ties on the date go to the earlier row
+        # (the first of those), so the cells never depend on luck.
+        oldest = newest = None
+        first = last = dt.date.min
+        for line in lines:
+            day = line.values.get("observed_on")
+            if not isinstance(day, dt.date):
+                continue
+            if oldest is None or newest is None:
+                oldest, newest, first, last = line, line, day, day
+                continue
+            if day < first or (day == first and line.number < oldest.number):
+                oldest, first = line, day
+            if day > last or (day == last and line.number < newest.number):
+                newest, last = line, day
+        if oldest is None or newest is None:
+            return blank, ()
+        if spanned:
+            if not refs:
+                return whole_months(first, last), ()
+            cells = tuple(dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on"))))
+            return whole_months(first, last), cells
+        if as_of is None:
+            return None, ()
         if not refs:
-            return whole_months(first, last), ()
-        cells = tuple(dict.fromkeys((oldest.ref("observed_on"), newest.ref("observed_on"))))
-        return whole_months(first, last), cells
-    if as_of is None:
-        return None, ()
-    if not refs:
-        return whole_months(last, as_of), ()
-    return whole_months(last, as_of), (newest.ref("observed_on"), *as_of_ref)
+            return whole_months(last, as_of), ()
+        return whole_months(last, as_of), (newest.ref("observed_on"), *at)
+
+    return months
 
 
 def _derive(
@@ -387,28 +455,31 @@ def _derive(
     lines: Mapping[str, list[_Line]],
     as_of: dt.date | None,
     as_of_ref: Cells,
-    members: Collection[object] | None = None,
 ) -> None:
     """Every derived fact of one person, from the rows of each sheet about them (the
-    lines' row tests already marked, ``_Plan.test``); with ``members``, of the signal
-    families only those codes' facts (the others keep their values)."""
-    by_signal: dict[object, list[_Line]] = defaultdict(list)
+    lines' row tests already marked, ``_Plan.test``)."""
+    by_signal: dict[object, list[_Line]] = {}
     for line in lines.get("Evidence", ()):
-        by_signal[line.values.get("signal")].append(line)
-    for group in plan.groups:
+        by_signal.setdefault(line.values.get("signal"), []).append(line)
+    # Only the groups with rows to read (the others' facts keep their blank values: 0
+    # rows, or unknown), in the plan's order.
+    at = [i for sheet, some in lines.items() if some for i in plan.whole.get(sheet, ())]
+    at += [i for member in by_signal for i in plan.families.get(member, ())]
+    at.sort()
+    values, cells = person.values, person.cells
+    groups = plan.groups
+    for group in map(groups.__getitem__, at):
         member = group.member
-        if members is not None and member is not None and member not in members:
-            continue
-        rows = by_signal.get(member, []) if member is not None else lines.get(group.sheet, [])
-        if not rows:
-            continue  # every fact keeps its blank value: 0 rows, or unknown
+        rows = by_signal[member] if member is not None else lines[group.sheet]
         need = group.need
         passed = [line for line in rows if line.passed & need == need]
         if not passed:
             continue  # each measure of no rows is its blank value
-        for spec, derivation, matching in group.facts:
-            value, cells = _measure(spec, derivation, matching, passed, as_of, as_of_ref)
-            person.set(spec.name, value, cells)
+        for name, measure in group.facts:
+            value, read = measure(passed, as_of, as_of_ref, True)
+            values[name] = value
+            if read:  # only a fact that came from cells has an entry (``_Person``)
+                cells[name] = read
 
 
 class _Person:
@@ -780,7 +851,7 @@ class DerivationPlan:
         if found is None:
             found = {}
             for group in self._plan.groups:
-                facts = tuple(f for f in group.facts if only is None or f[0].name in only)
+                facts = tuple(f for f in group.facts if only is None or f[0] in only)
                 if group.sheet == "Evidence" and facts:
                     found.setdefault(group.member, []).append((group.need, facts))
             self._evidence[only] = found
@@ -793,9 +864,9 @@ _FAMILIES_LIMIT = 1 << 13  # signal families' what-if facts remembered per run
 
 _LineKey = tuple[object, ...]
 
-# The facts of one Evidence group: the row tests its rows pass, and each fact with
-# its derivation and matching tests.
-_Facts = tuple[int, tuple[tuple[FactSpec, Derivation, int], ...]]
+# The facts of one Evidence group: the row tests its rows pass, and each fact's name
+# and measure.
+_Facts = tuple[int, tuple[tuple[str, Measure], ...]]
 
 
 def with_changes(
@@ -922,10 +993,8 @@ class Changeable:
             rows = passed + [line for line in extra if line.passed & need == need]
             if not rows:
                 continue  # each measure of no rows is its blank value: unchanged
-            for spec, derivation, matching in facts:
-                found[spec.name] = _measure(
-                    spec, derivation, matching, rows, self.as_of, (), refs=False
-                )[0]
+            for name, measure in facts:
+                found[name] = measure(rows, self.as_of, (), False)[0]
         return found
 
 

@@ -4,13 +4,14 @@ problems and the row account. Plain data, no Excel.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 Value = str | int | float | bool | dt.date | None
 Severity = Literal["error", "warning", "info"]
@@ -40,20 +41,122 @@ class Cell:
         return self.value is not None
 
 
-@dataclass(frozen=True)
+class RowLayout(Protocol):
+    """How a stored sheet's row values become its cells (``ingest.store``): the
+    position of each column's value, and each cell's ref."""
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """Contract column -> the position of its value in a row's values, in order."""
+
+    def cells(self, number: int, values: Sequence[Value]) -> dict[str, Cell]: ...
+
+    def ref(self, number: int, at: int) -> str: ...
+
+
 class Row:
-    """One data row of a contract sheet, keyed by contract column name."""
+    """One data row of a contract sheet, keyed by contract column name.
+
+    A row read back from where ingestion keeps it (``Row.stored``) holds its values
+    and its sheet's layout, and makes its cells only when they are asked for: a brief
+    reads some fourteen rows, most of them a few cells at a time, and making every
+    cell of each cost more than reading the rows. Never changed once made."""
+
+    __slots__ = ("sheet", "number", "_cells", "_values", "_layout")
 
     sheet: str  # contract sheet name (``Evidence``), whatever the tab was called
     number: int  # Excel row number; in a CSV file, the line the record starts on
-    cells: dict[str, Cell]  # every contract column of the sheet; blank -> Cell(None, ref)
+    # Every contract column of the sheet; blank -> Cell(None, ref). A stored row's
+    # are _UNMADE until asked for; until then its values and layout stand for them.
+    _cells: dict[str, Cell]
+    _values: Sequence[Value]  # a stored row's values, in its layout's order
+    _layout: RowLayout | None
+
+    def __init__(self, sheet: str, number: int, cells: dict[str, Cell]) -> None:
+        _set_sheet(self, sheet)
+        _set_number(self, number)
+        _set_cells(self, cells)
+        _set_values(self, ())
+        _set_layout(self, None)
+
+    @classmethod
+    def stored(cls, sheet: str, number: int, values: Sequence[Value], layout: RowLayout) -> Row:
+        """Row ``number`` of ``values`` (one a column of ``layout``), its cells made
+        when asked for."""
+        row = _new_row(cls)
+        _set_sheet(row, sheet)
+        _set_number(row, number)
+        _set_cells(row, _UNMADE)
+        _set_values(row, values)
+        _set_layout(row, layout)
+        return row
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Row is never changed (tried to set {name})")
+
+    @property
+    def cells(self) -> dict[str, Cell]:
+        cells = self._cells
+        if cells is _UNMADE and self._layout is not None:
+            cells = self._layout.cells(self.number, self._values)
+            _set_cells(self, cells)
+        return cells
 
     def get(self, column: str) -> Value:
-        cell = self.cells.get(column)
-        return None if cell is None else cell.value
+        layout = self._layout
+        if layout is None:
+            cell = self._cells.get(column)
+            return None if cell is None else cell.value
+        at = layout.index.get(column)
+        return None if at is None else self._values[at]
 
     def ref(self, column: str) -> str:
-        return self.cells[column].ref
+        """The column's cell ref (KeyError for a column the sheet does not have)."""
+        layout = self._layout
+        if layout is None:
+            return self._cells[column].ref
+        return layout.ref(self.number, layout.index[column])
+
+    def cell(self, column: str) -> Cell | None:
+        """The column's cell (None for a column the sheet does not have)."""
+        layout = self._layout
+        if layout is None or self._cells is not _UNMADE:
+            return self._cells.get(column)
+        at = layout.index.get(column)
+        return None if at is None else Cell(self._values[at], layout.ref(self.number, at))
+
+    def values(self) -> dict[str, Value]:
+        """Column -> value, for every column of the sheet, in cell order."""
+        layout = self._layout
+        if layout is None:
+            return {column: cell.value for column, cell in self._cells.items()}
+        return dict(zip(layout.index, self._values, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Row):
+            return NotImplemented
+        return (self.sheet, self.number, self.cells) == (other.sheet, other.number, other.cells)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Row(sheet={self.sheet!r}, number={self.number!r}, cells={self.cells!r})"
+
+    def __reduce__(self) -> tuple[Callable[..., Row], tuple[object, ...]]:
+        # A stored row pickles as stored (its layout with it), any other with its cells.
+        if self._layout is not None:
+            return Row.stored, (self.sheet, self.number, self._values, self._layout)
+        return Row, (self.sheet, self.number, self.cells)
+
+
+_UNMADE: dict[str, Cell] = {}  # a stored row's cells before they are asked for (never filled)
+_new_row = object.__new__
+# The slots are set directly (``__setattr__`` refuses): made some fourteen times a brief.
+_set_sheet: Callable[[Row, str], None] = vars(Row)["sheet"].__set__
+_set_number: Callable[[Row, int], None] = vars(Row)["number"].__set__
+_set_cells: Callable[[Row, dict[str, Cell]], None] = vars(Row)["_cells"].__set__
+_set_values: Callable[[Row, Sequence[Value]], None] = vars(Row)["_values"].__set__
+_set_layout: Callable[[Row, RowLayout | None], None] = vars(Row)["_layout"].__set__
 
 
 # The column naming whose row a person-keyed sheet's row is: a person's rows are found
@@ -82,6 +185,10 @@ class PersonRows(Sequence[Row]):
     @abstractmethod
     def about(self, person: str) -> list[Row]:
         """The rows about ``person`` (by ``PERSON_COLUMN``), in sheet order."""
+
+    def about_each(self, people: Collection[str]) -> dict[str, list[Row]]:
+        """The rows about each of ``people`` who has any, each's in sheet order."""
+        return {person: rows for person in people if (rows := self.about(person))}
 
     @abstractmethod
     def people(self) -> list[str]:
@@ -179,6 +286,11 @@ class Panel:
     _recent: dict[tuple[str, str], tuple[Row, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # While a span of people's documents is made (``reading``): those people, and each
+    # person-keyed sheet's rows about them, read when the sheet is first asked for.
+    _reading: tuple[frozenset[str], dict[str, dict[str, list[Row]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def errors(self) -> list[Problem]:
@@ -188,10 +300,28 @@ class Panel:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    @contextlib.contextmanager
+    def reading(self, people: Iterable[str]) -> Iterator[None]:
+        """While the documents of ``people`` are made (a span of at most a few hundred:
+        their rows are held meanwhile): each person-keyed sheet's rows about them are
+        read at once when first asked for, not one query a person and sheet."""
+        before = self._reading
+        self._reading = (frozenset(people), {})
+        try:
+            yield
+        finally:
+            self._reading = before
+
     def about(self, sheet: str, person: str) -> list[Row]:
         """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
         rows = self.rows.get(sheet, [])
         if isinstance(rows, PersonRows):
+            reading = self._reading
+            if reading is not None and person in reading[0]:
+                held = reading[1].get(sheet)
+                if held is None:
+                    held = reading[1][sheet] = rows.about_each(reading[0])
+                return list(held.get(person, ()))
             found = self._recent.get((sheet, person))
             if found is None:
                 if len(self._recent) >= _RECENT:

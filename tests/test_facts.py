@@ -538,3 +538,36 @@ def test_facts_from_a_panel_built_in_memory(vocabulary: dict[str, FactSpec]) -> 
     assert values["H-DEV.episodes"] == 1 and values["H-DEV.observers"] == 1
     assert values["evidence.observers"] == 3
     assert values["tenure_months"] == 0
+
+
+def test_row_tests_remembered_by_value_give_what_running_them_gives(
+    vocabulary: dict[str, FactSpec],
+) -> None:
+    """A row's test results are remembered per column by the column's value, across
+    people (``_Plan.test``): the key must hold all a result depends on. Rows whose
+    values are shuffled between columns, sheets and people, blanks, equal values of
+    other types, get the bits every test run on them gives."""
+    from talentrules import facts
+
+    plan = facts._Plan(vocabulary)
+    tested = {sheet: list(columns) for sheet, columns in plan.checks.items()}
+    every = {
+        sheet: [check for checks, _ in columns.values() for check in checks]
+        for sheet, columns in plan.checks.items()
+    }
+    pool: list[Any] = [None, "", 0, 1, 1.0, True, False, 2, 25, 24.5, AS_OF, "Self", "x"]
+    for spec in vocabulary.values():
+        for test in (*spec.derivation.tests, *spec.derivation.matching) if spec.derivation else ():
+            pool.extend(test.value if isinstance(test.value, tuple) else [test.value])
+    shuffle = random.Random(13)
+    for _ in range(3000):
+        sheet = shuffle.choice(sorted(tested))
+        values: dict[str, Any] = {c: shuffle.choice(pool) for c in tested[sheet]}
+        cells = {c: Cell(v, f"{sheet}!A1") for c, v in values.items()}
+        line = facts._Line(Row(sheet, 2, cells), {}, {})
+        plan.test(sheet, [line])
+        expected = 0
+        for bit, passes in every[sheet]:
+            if passes(line.values):
+                expected |= bit
+        assert line.passed == expected, (sheet, values)

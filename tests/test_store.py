@@ -18,8 +18,8 @@ from test_ingest import AS_OF, CYCLE, PEOPLE, write
 from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
-from talentrules.ingest.store import RowStore, RowTable, StoredRows
-from talentrules.model import PERSON_COLUMN, Panel, PersonRows, RowAbout
+from talentrules.ingest.store import RowStore, RowTable, StoredRows, cells_of
+from talentrules.model import PERSON_COLUMN, Panel, PersonRows, Row, RowAbout
 from talentrules.paths import sample_workbook
 from talentrules.run import evaluate_workbook
 
@@ -85,6 +85,83 @@ def test_rows_read_again_are_the_stored_ones_whatever_the_reader_did() -> None:
         assert got == memory.about(sheet, person), (sheet, person)
         got.clear()  # the caller's list is its own
         assert panel.about(sheet, person) == memory.about(sheet, person)
+
+
+def test_a_stored_row_is_the_row_of_its_cells() -> None:
+    """A row read back keeps its values and makes its cells only when asked for (a
+    brief reads a few cells of each row): each way of reading it gives what the row of
+    its cells gives, for every column and one the sheet lacks; it pickles as it was
+    and is never changed."""
+    import pickle
+
+    panel = load_workbook(sample_workbook())
+    for sheet in ("Employees", "Evidence", "Teams"):
+        stored = panel.rows[sheet]
+        assert isinstance(stored, StoredRows)
+        places = stored.store.places[sheet]
+        for row in list(stored)[:6]:
+            values = [row.get(p.column) for p in places]
+            made = Row(sheet, row.number, cells_of(row.number, values, places))
+            for column in [p.column for p in places]:
+                assert row.get(column) == made.get(column), (sheet, column)
+                assert row.ref(column) == made.ref(column)
+                assert row.cell(column) == made.cell(column) == made.cells[column]
+            assert row.get("no such column") is None and row.cell("no such column") is None
+            with pytest.raises(KeyError):
+                row.ref("no such column")
+            assert row.values() == made.values() and list(row.values()) == list(made.cells)
+            again = pickle.loads(pickle.dumps(row))
+            assert again == row == made and repr(again) == repr(made)
+            assert row.cells == made.cells and again.get("employee_id") == made.get("employee_id")
+            with pytest.raises(AttributeError):
+                row.number = 0  # type: ignore[misc]
+            with pytest.raises(TypeError):
+                hash(row)
+
+
+def test_a_span_of_people_has_its_rows_read_in_one_query_a_sheet() -> None:
+    """While a span of people's briefs is built (``Panel.reading``), each sheet's rows
+    about them are read in one query: every read gives what the store holds, for the
+    span's people, people outside it and nobody, in any order, and a list a reader
+    changed does not change what the next reader gets."""
+    import random
+
+    panel = load_workbook(sample_workbook())
+    memory = in_memory(panel)
+    people = sorted(set(panel.people("Employees")))
+    span, outside = people[5:20], [*people[:5], *people[20:], "nobody"]
+    reads = [(sheet, p) for p in [*span, *outside] for sheet in ("Employees", "Evidence", "Teams")]
+    random.Random(13).shuffle(reads)
+    queries: list[str] = []
+    store = panel.rows["Evidence"]
+    assert isinstance(store, StoredRows)
+    store.store.db.set_trace_callback(queries.append)
+    with panel.reading(span):
+        for sheet, person in reads * 2:
+            got = panel.about(sheet, person)
+            assert got == memory.about(sheet, person), (sheet, person)
+            got.clear()  # the caller's list is its own
+            assert panel.about(sheet, person) == memory.about(sheet, person)
+    store.store.db.set_trace_callback(None)
+    spans = [q for q in queries if " IN (" in q]
+    assert len(spans) == 3  # one a sheet, for the whole span
+    assert not any(f"person = '{p}'" in q for q in queries for p in span)
+    assert panel._reading is None  # after the span, one person at a time again
+    assert panel.about("Evidence", span[0]) == memory.about("Evidence", span[0])
+
+
+def test_the_rows_of_many_people_at_once_are_the_rows_of_each() -> None:
+    """``StoredRows.about_each`` asks for at most 500 people a query (SQLite's bound on
+    a statement's values): more people give the same rows, each's in sheet order."""
+    panel = load_workbook(sample_workbook())
+    evidence = panel.rows["Evidence"]
+    assert isinstance(evidence, StoredRows)
+    people = [*sorted(set(panel.people("Employees"))), *[f"X{n}" for n in range(1200)]]
+    found = evidence.about_each(people)
+    assert found == {p: rows for p in people if (rows := evidence.about(p))}
+    assert all(
+        [r.number for r in rows] == sorted(r.number for r in rows) for rows in found.values()
+    )
 
 
 def test_rejected_rows_leave_the_store_and_the_account_balances(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from talentrules.contract import Column, Sheet
-from talentrules.ingest.store import Place, RowStore, fold, row_of
+from talentrules.ingest.store import Place, RowStore, cells_of, fold
 from talentrules.ingest.values import Parser, as_text
 from talentrules.model import (
     PERSON_COLUMN,
@@ -93,7 +93,8 @@ class SheetRead:
             self.store.add(self.sheet.name, number, values, self.sheet.unique)
             if not problems:
                 return
-        draft = Draft(row_of(self.sheet.name, number, values, self.places), problems)
+        row = Row(self.sheet.name, number, cells_of(number, values, self.places))
+        draft = Draft(row, problems)
         if self.store is None:
             self.drafts.append(draft)
         else:

@@ -24,13 +24,14 @@ import tempfile
 import time
 import unicodedata
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
 from talentrules.model import PERSON_COLUMN, Cell, PersonRows, Row, Value
 
 _BATCH = 5000  # rows written at once
+_PEOPLE_A_QUERY = 500  # people whose rows one query reads (SQLite's bound: 999 values)
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,39 @@ def fold(value: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
 
 
-def row_of(sheet: str, number: int, values: Sequence[Value], places: tuple[Place, ...]) -> Row:
-    """The row of ``values`` (one a place), each cell with its ref."""
+class Layout:
+    """A sheet's places as a row's values are kept (``model.RowLayout``): the position
+    of each column's value, and each cell's ref."""
+
+    def __init__(self, places: tuple[Place, ...]) -> None:
+        self.places = places
+        self.index = {place.column: at for at, place in enumerate(places)}
+
+    def __reduce__(self) -> tuple[type[Layout], tuple[tuple[Place, ...]]]:
+        return (Layout, (self.places,))
+
+    def ref(self, number: int, at: int) -> str:
+        place = self.places[at]
+        fixed = place.fixed
+        return fixed if fixed is not None else place.prefix + str(number) + place.after
+
+    def cells(self, number: int, values: Sequence[Value]) -> dict[str, Cell]:
+        return cells_of(number, values, self.places)
+
+
+def cells_of(number: int, values: Sequence[Value], places: tuple[Place, ...]) -> dict[str, Cell]:
+    """The cells of row ``number``'s ``values`` (one a place), by column."""
     text = str(number)
     cells: dict[str, Cell] = {}
-    # A brief reads some fourteen rows back, every cell of each: the cells are made
-    # with their slots set directly, a third of the cost of Cell's frozen __init__.
+    # The cells are made with their slots set directly, a third of the cost of Cell's
+    # frozen __init__.
     for place, value in zip(places, values, strict=True):
         cell = _new_cell(Cell)
         _set_value(cell, value)
         fixed = place.fixed
         _set_ref(cell, fixed if fixed is not None else place.prefix + text + place.after)
         cells[place.column] = cell
-    return Row(sheet, number, cells)
+    return cells
 
 
 _new_cell = Cell.__new__
@@ -132,6 +153,7 @@ class RowStore:
         self._owner = -1
         self._db: sqlite3.Connection | None = None
         self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
+        self.layouts: dict[str, Layout] = {}  # sheet -> its places as rows are read back
         self._index: dict[str, dict[str, int]] = {}  # sheet -> column -> place
         self._person: dict[str, int] = {}  # sheet -> the place of its person column
         self._pending: list[tuple[str, int, str | None, Value, str | None, bytes]] = []
@@ -153,7 +175,7 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._index, self._person = {}, {}
+        self._index, self._person, self.layouts = {}, {}, {}
         for sheet, places in self.places.items():
             self.begin(sheet, places)
         self._connections = []
@@ -171,7 +193,8 @@ class RowStore:
 
     def begin(self, sheet: str, places: tuple[Place, ...]) -> None:
         self.places[sheet] = places
-        self._index[sheet] = {p.column: i for i, p in enumerate(places)}
+        self.layouts[sheet] = Layout(places)
+        self._index[sheet] = self.layouts[sheet].index
         self._person[sheet] = self._index[sheet][PERSON_COLUMN[sheet]]
 
     def add(self, sheet: str, number: int, values: list[Value], unique: str | None) -> None:
@@ -231,7 +254,8 @@ class RowStore:
     # -- reading --------------------------------------------------------------------
 
     def row(self, sheet: str, number: int, data: bytes) -> Row:
-        return row_of(sheet, number, pickle.loads(data), self.places[sheet])
+        """Row ``number`` of its stored ``data``, its cells made when asked for."""
+        return Row.stored(sheet, number, pickle.loads(data), self.layouts[sheet])
 
     def rows(self, sheet: str, where: str = "", *args: object) -> Iterator[Row]:
         """The sheet's rows in sheet order (``where``: an extra SQL condition)."""
@@ -277,6 +301,22 @@ class RowStore:
             (sheet, person),
         )
         return [self.row(sheet, number, data) for number, data in found]
+
+    def about_each(self, sheet: str, people: Collection[str]) -> dict[str, list[Row]]:
+        """The sheet's rows about each of ``people`` who has any, each's in sheet order:
+        one query for a span of people instead of one a person."""
+        found: dict[str, list[Row]] = {}
+        wanted = list(people)
+        for start in range(0, len(wanted), _PEOPLE_A_QUERY):
+            some = wanted[start : start + _PEOPLE_A_QUERY]
+            for person, number, data in self.db.execute(
+                "SELECT person, number, data FROM row INDEXED BY row_person"
+                f" WHERE sheet = ? AND person IN ({','.join('?' * len(some))})"
+                " ORDER BY person, number",
+                (sheet, *some),
+            ):
+                found.setdefault(person, []).append(self.row(sheet, number, data))
+        return found
 
     def get(self, sheet: str, number: int) -> Row:
         self.flush()
@@ -361,6 +401,9 @@ class StoredRows(PersonRows):
     def about(self, person: str) -> list[Row]:
         return self.store.about(self.sheet, person)
 
+    def about_each(self, people: Collection[str]) -> dict[str, list[Row]]:
+        return self.store.about_each(self.sheet, people)
+
     def people(self) -> list[str]:
         return [
             person
@@ -380,7 +423,7 @@ class RowTable(Mapping[str, Row]):
 
     def __init__(self, rows: StoredRows) -> None:
         self.sheet = rows.sheet
-        self.places = rows.store.places[rows.sheet]
+        self.layout = rows.store.layouts[rows.sheet]
         # Later rows replace earlier ones; a person keeps the place of their first row.
         self.stored: dict[str, tuple[int, bytes]] = {
             person: (number, data)
@@ -397,7 +440,7 @@ class RowTable(Mapping[str, Row]):
         if last is not None and last[0] == person:
             return last[1]
         number, data = self.stored[person]  # KeyError for whom the sheet does not hold
-        row = row_of(self.sheet, number, pickle.loads(data), self.places)
+        row = Row.stored(self.sheet, number, pickle.loads(data), self.layout)
         self.last = (person, row)
         return row
 

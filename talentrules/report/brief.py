@@ -262,7 +262,7 @@ def evidence_item(view: RunView, row: Row) -> EvidenceItem:
     """One Evidence row, cited by its observation cell."""
     code = str(row.get("signal"))
     signal = view.signals.get(code)
-    observation = row.cells.get("observation")
+    observation = row.cell("observation")
     cell = observation.ref if observation is not None and observation.known else row.ref("signal")
     source = " ".join(
         shown(v) for v in (row.get("source_type"), row.get("source_id")) if v is not None
@@ -373,8 +373,8 @@ def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str)
             " The rules read the recorded interest only, not their own words above; where"
             " the two differ, their own words come first."
         )
-    cell = row.cells.get("aspiration_statement")
-    interest_cell = row.cells.get(decision.interest) if decision and decision.interest else None
+    cell = row.cell("aspiration_statement")
+    interest_cell = row.cell(decision.interest) if decision and decision.interest else None
     return Aspiration(
         career_interest=shown(interest),
         interest_cell=interest_cell.ref if interest_cell is not None else "",
@@ -574,7 +574,7 @@ def gaps(
         if (text := decision.text(outcome, "gap"))
     ]
     for column in ("performance", "potential", "readiness", "career_interest"):
-        cell = row.cells.get(column)
+        cell = row.cell(column)
         if cell is not None and not cell.known:
             found.append(f"{column.replace('_', ' ').capitalize()} is not recorded ({cell.ref}).")
     if values.get("has_aspiration_statement") is False:

@@ -93,28 +93,29 @@ def _render_span(span: tuple[int, int]) -> Batch:
     building = rendering = writing = tracing = kernel = 0.0
     hashes: list[tuple[str, str]] = []
     lines: list[str] = []
-    for index in range(*span):
-        start = time.thread_time()
-        context = builder.brief(index)
-        built = time.thread_time()
-        texts = (
-            renderer.render("brief.html.j2", context),
-            renderer.render("brief.md.j2", context),
-        )
-        rendered = time.thread_time()
-        system = _system_seconds()
-        for name, text in zip(context.files, texts, strict=True):
-            data = text.encode("utf-8")
-            _write_new(folder / name, data)
-            hashes.append((name, hashlib.sha256(data).hexdigest()))
-        written = time.thread_time()
-        kernel += _system_seconds() - system
-        line, at = record.unchained_line(builder.result, index)
-        lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
-        building += built - start
-        rendering += rendered - built
-        writing += written - rendered
-        tracing += time.thread_time() - written
+    with builder.reading(*span):
+        for index in range(*span):
+            start = time.thread_time()
+            context = builder.brief(index)
+            built = time.thread_time()
+            texts = (
+                renderer.render("brief.html.j2", context),
+                renderer.render("brief.md.j2", context),
+            )
+            rendered = time.thread_time()
+            system = _system_seconds()
+            for name, text in zip(context.files, texts, strict=True):
+                data = text.encode("utf-8")
+                _write_new(folder / name, data)
+                hashes.append((name, hashlib.sha256(data).hexdigest()))
+            written = time.thread_time()
+            kernel += _system_seconds() - system
+            line, at = record.unchained_line(builder.result, index)
+            lines.append(f"{at}\t{line}\n")  # JSON text holds no tab or line break
+            building += built - start
+            rendering += rendered - built
+            writing += written - rendered
+            tracing += time.thread_time() - written
     start = time.thread_time()
     _trace_part(folder, span[0]).write_text("".join(lines), encoding="utf-8", newline="\n")
     tracing += time.thread_time() - start

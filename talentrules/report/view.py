@@ -8,6 +8,7 @@ be built for any one person, in any order, from the same view.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,6 +147,12 @@ class RunView:
         self.signals = rulebook.signals
         self.investments = rulebook.role("investments")
         self.cycle = cycle
+
+    def reading(self, start: int, end: int) -> contextlib.AbstractContextManager[None]:
+        """While the briefs of the people ``start`` to ``end`` (employee_id order) are
+        built: their rows are read a sheet at a time (``Panel.reading``)."""
+        people = [r.employee_id for r in self.result.results[start:end]]
+        return self.result.panel.reading(people)
 
     def label(self, name: str) -> str:
         """How documents name a decision (its label) or a fact (its name, spaced)."""
