@@ -185,10 +185,27 @@ class NotShape:
 
 Shape = LeafShape | AllShape | AnyShape | NotShape
 
-# Why a rule did not fire, for one set of values read: its ``not_fired`` entry (the
-# first failing leaf, None when no leaf fails) and the single changes that would make
-# the rule fire. Shared by every person who gives the rule the same values.
-WhyNot = tuple[dict[str, Json], tuple[dict[str, Json], ...]]
+
+@dataclass(slots=True)
+class WhyNot:
+    """Why a rule did not fire, for one set of values read: its ``not_fired`` entry (the
+    first failing leaf, None when no leaf fails) and the single changes that would make
+    the rule fire. Shared by every person who gives the rule the same values, so its
+    canonical JSON text is kept too, made when first asked for (``explain_text``)."""
+
+    entry: dict[str, Json]
+    changes: tuple[dict[str, Json], ...]
+    entry_text: str | None = None
+    changes_text: str | None = None  # each change's text, comma-joined ("" for none)
+
+
+@dataclass(slots=True)
+class FiredEntry:
+    """A fired rule's trace entry for one set of values read, with its canonical JSON
+    text once asked for (shared like ``WhyNot``)."""
+
+    entry: dict[str, Json]
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +232,7 @@ class CompiledRule:
     # explain's memos (see explanation._why_not): by the values read, by the leaves' truths, and
     # by the leaves' truths with one fact's value; each bounded, so memory stays flat.
     memo: dict[object, WhyNot]
-    fired_memo: dict[object, dict[str, Json]]
+    fired_memo: dict[object, FiredEntry]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
     changes: dict[tuple[object, ...], dict[str, Json] | None]
     bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
