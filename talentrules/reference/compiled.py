@@ -195,6 +195,9 @@ class WhyNot:
 
     entry: dict[str, Json]
     changes: tuple[dict[str, Json], ...]
+    # What the answer is a function of: the leaves' truths, the value the failing leaf
+    # read and those of the facts worth changing (``CompiledRule.answers``' key).
+    key: tuple[object, ...]
     entry_text: str | None = None
     changes_text: str | None = None  # each change's text, comma-joined ("" for none)
 
@@ -229,11 +232,13 @@ class CompiledRule:
     candidates: dict[str, tuple[Value, ...]]
     decision: Decision
     reads: Callable[[Env], object]  # env -> the values the rule reads (a memo key)
-    # explain's memos (see explanation._why_not): by the values read, by the leaves' truths, and
-    # by the leaves' truths with one fact's value; each bounded, so memory stays flat.
+    # explain's memos (see explanation._why_not): by the values read, by the leaves' truths,
+    # by those with the values an answer reads, and by the leaves' truths with one fact's
+    # value; each bounded, so memory stays flat.
     memo: dict[object, WhyNot]
     fired_memo: dict[object, FiredEntry]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
+    answers: dict[tuple[object, ...], WhyNot]  # by WhyNot.key
     changes: dict[tuple[object, ...], dict[str, Json] | None]
     bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
 
@@ -324,6 +329,7 @@ def _compile_rule(
         candidates,
         decisions[rule.decision],
         _getter(tuple(dict.fromkeys(leaf.fact for leaf in leaves))),
+        {},
         {},
         {},
         {},

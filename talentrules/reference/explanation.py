@@ -33,6 +33,7 @@ TRACE_VERSION = 3
 _MEMO_LIMIT = 1024  # by the values a rule reads
 _RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
 _BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
+_ANSWERS_LIMIT = 1024  # a why-not by the truths and the values it reads
 
 # A memo key for a person who lacks a fact a rule reads: never stored.
 _UNSHARED = object()
@@ -45,8 +46,10 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
 
     All of it depends only on the values the rule reads (``key``), so the answer is
     remembered by them; ``explain`` looks there first. Worked out, the blamed leaf
-    and the facts worth changing depend only on the leaves' truths, and each change
-    on those and one value: remembered too.
+    and the facts worth changing depend only on the leaves' truths, the entry on
+    those and the value the blamed leaf read, and each change on the truths and one
+    value: the answer is also remembered by those (far fewer than the values a rule
+    reads), and each change too.
     """
     results = tuple([check(env) for check in cr.leaf_checks])
     shape = cr.by_results.get(results)
@@ -55,10 +58,17 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
         if len(cr.by_results) < _RESULTS_LIMIT:
             cr.by_results[results] = shape
     blamed, facts = shape
-    failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
-    entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
-    found = [nearest_change(cr, f, env, results) for f in facts]
-    answer = WhyNot(entry, tuple(change for change in found if change is not None))
+    # env.get: an absent fact reads as unknown everywhere below (leaves, changes).
+    read = None if blamed is None else env.get(cr.leaves[blamed].fact)
+    said = (results, read, tuple([env.get(f) for f in facts]))
+    answer = cr.answers.get(said)
+    if answer is None:
+        failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
+        entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
+        found = [nearest_change(cr, f, env, results) for f in facts]
+        answer = WhyNot(entry, tuple(change for change in found if change is not None), said)
+        if len(cr.answers) < _ANSWERS_LIMIT:
+            cr.answers[said] = answer
     if key is not _UNSHARED and len(cr.memo) < _MEMO_LIMIT:
         cr.memo[key] = answer
     return answer
@@ -264,11 +274,11 @@ def explain_text(
                 name,
                 f'{{"defaulted":{"true" if name in defaulted else "false"}'
                 f',"fired":{_texts([r.id for r in fired_here])}'
-                f',"level":{canonical(level)}'
+                f',"level":{int.__repr__(level)}'
                 f',"not_fired":[{missed}]'
                 f',"outcomes":{_texts(outcomes)}'
                 f',"overruled":{_texts(lost)}'
-                f',"policy":{canonical(decision.policy)}}}',
+                f',"policy":{encode_basestring(decision.policy)}}}',
             )
         )
         for answer in changing:
@@ -294,9 +304,12 @@ def explain_text(
 
 def _texts(items: Sequence[str]) -> str:
     """``canonical`` of a list of texts, without an encoder's set-up for each."""
-    if all(type(item) is str for item in items):
+    if not items:
+        return "[]"
+    try:
         return "[" + ",".join([encode_basestring(item) for item in items]) + "]"
-    return canonical(items)
+    except TypeError:  # not all texts (json's own function takes only text)
+        return canonical(items)
 
 
 def _entry_text(answer: WhyNot) -> str:
