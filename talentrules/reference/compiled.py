@@ -256,6 +256,9 @@ class CompiledReference:
     # For explain's inner loop: per decision in level order, its level and, per rule,
     # (id, values read, memo, compiled rule), so as to look up nothing per person.
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
+    # decision -> its rules a single change could make fire (``changeable_any``), in
+    # rulebook order: the only ones that can be near misses or have counterfactuals
+    changeable: dict[str, tuple[CompiledRule, ...]]
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
     reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
     read_set: frozenset[str]  # ``read`` as a set
@@ -384,6 +387,10 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         for level in levels
         for decision, decision_rules in level
     )
+    changeable = {
+        name: tuple(cr for cr in by_decision[name] if cr.changeable_any)
+        for name in rulebook.decisions
+    }
     read = sorted(
         {leaf.fact for cr in rules.values() for leaf in cr.leaves} - set(rulebook.decisions)
     )
@@ -398,6 +405,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         level_of,
         date_facts,
         plan,
+        changeable,
         tuple(read),
         reads_of,
         frozenset(read),

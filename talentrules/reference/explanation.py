@@ -74,18 +74,21 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
     return answer
 
 
-def _changes_outcome(
-    decision: Decision, fired: list[Rule], top: int | None, rule: Rule, now: tuple[str, ...]
-) -> bool:
-    """Would ``rule`` firing as well change the decision's outcome? (``resolve``, unrolled:
-    this runs for every rule that did not fire, for every person.)"""
+def _changers(
+    decision: Decision, fired: list[Rule], now: tuple[str, ...], rules: tuple[CompiledRule, ...]
+) -> list[CompiledRule]:
+    """Those of ``rules`` (which did not fire) whose firing as well would change the
+    decision's outcome ``now`` (``resolve``, unrolled: this runs for every decision of
+    every person)."""
     if decision.policy == "collect":
-        return rule.then not in now
+        return [cr for cr in rules if cr.rule.then not in now]
     if not fired:
-        return rule.then != decision.default
+        default = decision.default
+        return [cr for cr in rules if cr.rule.then != default]
     if decision.policy == "unique":
-        return False  # a second rule of a unique decision is a conflict, not an outcome
-    return top is not None and rule.priority > top and rule.then != now[0]
+        return []  # a second rule of a unique decision is a conflict, not an outcome
+    top, first = max([r.priority for r in fired]), now[0]
+    return [cr for cr in rules if cr.rule.priority > top and cr.rule.then != first]
 
 
 def _leaf(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
@@ -172,12 +175,16 @@ def _explained(
         fired.append(_fired_entry(cr, env, level_of[cr.rule.decision]))
 
     explained: _Explained = []
+    changeable = compiled.changeable
     for decision, level, steps in compiled.plan:
         outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
         fired_here = fired_by_decision[decision.name]
+        changers = {
+            cr.rule.id
+            for cr in _changers(decision, fired_here, outcomes, changeable[decision.name])
+        }
         not_fired: list[WhyNot] = []
         changing: list[WhyNot] = []
-        top = max([r.priority for r in fired_here]) if fired_here else None
         for rule_id, reads, memo, cr in steps:
             if rule_id in fired_ids:
                 continue
@@ -188,7 +195,7 @@ def _explained(
                 found, key = None, _UNSHARED
             answer = found or _why_not(cr, env, key)
             not_fired.append(answer)
-            if answer.changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
+            if answer.changes and rule_id in changers:
                 changing.append(answer)
         explained.append((decision, level, outcomes, fired_here, not_fired, changing))
     return fired, explained
@@ -357,10 +364,12 @@ UNSHARED = _UNSHARED
 def appendix(
     rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
 ) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json, object]]]:
-    """``fired`` and ``near_misses`` of one person in one pass, each entry with the values
-    of the person its rule reads (``UNSHARED``: the person lacks one): what the entry
-    says is a function of those, so a reader may remember what it makes of an entry
-    by them (the brief's audit appendix does, in words)."""
+    """``fired`` and ``near_misses`` of one person in one pass, each entry with a key
+    that what it says is a function of: for a fired rule, the values of the person
+    it reads (``UNSHARED``: the person lacks one); for a near miss, its leaves'
+    truths and the values its why-not reads (``WhyNot.key``). A reader may remember
+    what it makes of an entry by its rule and key (the brief's audit appendix does,
+    in words)."""
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
@@ -378,26 +387,23 @@ def appendix(
         entry = _fired_entry(cr, env, level_of[cr.rule.decision], key).entry
         fired.append((rule_id, entry, key))
     near: list[tuple[str, Json, object]] = []
-    for decision, _, steps in compiled.plan:
-        outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
-        fired_here = fired_by_decision[decision.name]
-        top = max([r.priority for r in fired_here]) if fired_here else None
-        for rule_id, reads, memo, cr in steps:
-            # Whether it could change the outcome first: that is cheaper than its why-not
-            # (a quarter of the rules fail it); a rule without a fact to change never can.
-            if (
-                rule_id in fired_ids
-                or not cr.changeable_any
-                or not _changes_outcome(decision, fired_here, top, cr.rule, outcomes)
-            ):
+    changeable = compiled.changeable
+    for decision, _, _ in compiled.plan:
+        name = decision.name
+        outcomes = evaluation.outcomes.get(name, (decision.default,))
+        # Whether a rule could change the outcome first: that is cheaper than its
+        # why-not (a quarter of the rules fail it).
+        for cr in _changers(decision, fired_by_decision[name], outcomes, changeable[name]):
+            rule_id = cr.rule.id
+            if rule_id in fired_ids:
                 continue
             try:
-                found = memo.get(key := reads(env))
+                found = cr.memo.get(key := cr.reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
                 found, key = None, _UNSHARED
             answer = found or _why_not(cr, env, key)
             if answer.changes:
-                near.append((rule_id, answer.entry["failed"], key))
+                near.append((rule_id, answer.entry["failed"], answer.key))
     return fired, near
 
 

@@ -891,10 +891,10 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
-        found = near_memo.get((rule_id, key)) if key is not reference.UNSHARED else None
+        found = near_memo.get((rule_id, key))
         if found is None:
             found = _near_words(view, rule, failed)
-            if key is not reference.UNSHARED and len(near_memo) < WORDS_LIMIT:
+            if len(near_memo) < WORDS_LIMIT:
                 near_memo[(rule_id, key)] = found
         near.append(
             NearMiss(
