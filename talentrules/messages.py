@@ -34,7 +34,7 @@ class Messages:
     def __init__(self) -> None:
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         self._templates: dict[str, jinja2.Template] = {}
-        self._conditions_only: dict[str, bool] = {}
+        self._facts_read: dict[str, tuple[str, ...] | None] = {}
 
     def __call__(
         self, rule: Rule, conditions: Sequence[Leaf], values: Mapping[str, Value] | None = None
@@ -54,25 +54,52 @@ class Messages:
         except jinja2.TemplateError as error:
             return f"(message of rule {rule.id} could not be rendered: {error})"
 
-    def reads_conditions_only(self, rule: Rule) -> bool:
-        """Does the rule's message read nothing but its conditions' values (no ``facts``,
-        no global such as ``lipsum``, no ``random`` filter)? Then the same values give the
-        same message."""
-        found = self._conditions_only.get(rule.id)
-        if found is None:
-            names = {c.fact.rsplit(".", 1)[-1].replace("-", "_") for c in expr_facts(rule.when)}
-            try:
-                parsed = self._sandbox.parse(rule.message or "")
-            except jinja2.TemplateError:  # rendered (to its error) every time
-                found = False
-            else:
-                found = (
-                    meta.find_undeclared_variables(parsed) <= names
-                    and not any(n.name == "lipsum" for n in parsed.find_all(nodes.Name))
-                    and not any(f.name == "random" for f in parsed.find_all(nodes.Filter))
-                )
-            self._conditions_only[rule.id] = found
-        return found
+    def facts_read(self, rule: Rule) -> tuple[str, ...] | None:
+        """What the rule's message reads besides its conditions' values: the facts it
+        names as ``facts.NAME`` or ``facts['NAME']``, when it reads nothing else (no
+        other use of ``facts``, no global such as ``lipsum``, no ``random`` filter);
+        None when it does. The same values of both then give the same message."""
+        if rule.id not in self._facts_read:
+            self._facts_read[rule.id] = self._named_facts(rule)
+        return self._facts_read[rule.id]
+
+    def _named_facts(self, rule: Rule) -> tuple[str, ...] | None:
+        names = {c.fact.rsplit(".", 1)[-1].replace("-", "_") for c in expr_facts(rule.when)}
+        try:
+            parsed = self._sandbox.parse(rule.message or "")
+        except jinja2.TemplateError:  # rendered (to its error) every time
+            return None
+        if (
+            not meta.find_undeclared_variables(parsed) <= names | {"facts"}
+            or any(n.name == "lipsum" for n in parsed.find_all(nodes.Name))
+            or any(f.name == "random" for f in parsed.find_all(nodes.Filter))
+        ):
+            return None
+        # Every use of ``facts`` must be a lookup of a name written in the message.
+        read: dict[str, None] = {}
+        lookups = 0
+        for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+            if not isinstance(node, nodes.Getattr | nodes.Getitem):
+                continue
+            inner = node.node
+            if not (isinstance(inner, nodes.Name) and inner.name == "facts"):
+                continue
+            lookups += 1
+            name: str | None = (
+                node.attr if isinstance(node, nodes.Getattr) else _constant_text(node.arg)
+            )
+            # A name that is also a dict's attribute (facts.items) reads that, not a fact.
+            if name is None or hasattr(dict, name):
+                return None
+            read[name] = None
+        used = sum(1 for n in parsed.find_all(nodes.Name) if n.name == "facts" and n.ctx == "load")
+        if used != lookups:  # ``facts`` read whole somewhere (a loop, a filter)
+            return None
+        return tuple(read)
+
+
+def _constant_text(node: nodes.Node) -> str | None:
+    return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
 class ExceptionNotes:

@@ -789,28 +789,35 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
 
 
 @pytest.mark.parametrize(
-    ("message", "by_conditions"),
+    ("message", "named"),
     [
-        ("{{ episodes }} observations by {{ observers }}", True),
-        ("{% if episodes > 2 %}many{% endif %}", True),
-        ("", True),
-        ("{{ facts['H-DEV.observers'] }}", False),  # any fact of the person
-        ("{{ episodes }} {{ sorces }}", False),  # not a condition's: rendered to its error
-        ("{{ lipsum(1) }}", False),  # a global: random words
-        ("{{ [episodes, 1] | random }}", False),
-        ("{{ episodes ", False),  # does not parse
+        ("{{ episodes }} observations by {{ observers }}", ()),
+        ("{% if episodes > 2 %}many{% endif %}", ()),
+        ("", ()),
+        ("{{ facts['H-DEV.observers'] }}", ("H-DEV.observers",)),  # a fact by name
+        ("{{ facts.performance or facts['x'] }} {{ facts.performance }}", ("performance", "x")),
+        ("{{ facts }}", None),  # every fact of the person
+        ("{% for k in facts %}{{ k }}{% endfor %}", None),
+        ("{{ facts[episodes] }}", None),  # a name worked out per person
+        ("{{ facts.items() }}", None),  # a dict's method, not a fact
+        ("{{ facts | length }}", None),
+        ("{{ episodes }} {{ sorces }}", None),  # not a condition's: rendered to its error
+        ("{{ lipsum(1) }}", None),  # a global: random words
+        ("{{ [episodes, 1] | random }}", None),
+        ("{{ episodes ", None),  # does not parse
     ],
 )
-def test_a_message_follows_from_its_conditions_only_when_it_reads_nothing_else(
-    nasty_run: RunResult, message: str, by_conditions: bool
+def test_a_message_follows_from_its_conditions_and_the_facts_it_names(
+    nasty_run: RunResult, message: str, named: tuple[str, ...] | None
 ) -> None:
-    """The brief remembers a rule's message by the values its conditions read only
-    when the message reads nothing else (brief.how_decided)."""
+    """The brief remembers a rule's message by the values its conditions read and
+    those of the facts it names, only when the message reads nothing else
+    (brief.how_decided)."""
     view = report.RunView(nasty_run)
     base = next(r for r in nasty_run.rulebook.rules if r.id == "habitual-H-DEV")
     assert {"episodes", "observers"} <= {c.fact.rsplit(".")[-1] for c in expr_facts(base.when)}
     rule = dataclasses.replace(base, id="msg", message=message)
-    assert view.message_by_conditions(rule) is by_conditions
+    assert view.message_facts(rule) == named
 
 
 def _how(view: report.RunView, r: Result) -> HowDecided:

@@ -782,9 +782,10 @@ def _leaf(data: Mapping[str, Any]) -> Leaf:
     )  # fmt: skip
 
 
-# The audit appendix in words, remembered by rule and the values the rule read: an
-# entry of ``reference.appendix`` is a function of those, and so are its words; only
-# the cells are the person's own (added per person). Bounded per run (per worker):
+# The audit appendix in words, remembered by rule and the key ``reference.appendix``
+# gives each entry (what the entry is a function of; for a fired rule whose message
+# names facts besides its conditions, their values too); only the cells are the
+# person's own (added per person). Bounded per run (per worker):
 # WORDS_LIMIT entries in each of the two memos, about 17 and 6 MB full (measured at
 # 40,000 people, where 18,000 fired and 34,000 near-miss words are distinct).
 WORDS_LIMIT = 16_384
@@ -796,7 +797,7 @@ class _FiredWords:
 
     decision: str
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
-    message: str | None  # None: it reads more than its conditions, rendered per person
+    message: str | None  # None: it reads more than facts by name, rendered per person
     conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
 
 
@@ -821,11 +822,20 @@ def _fired_words(
         )
         for c in conditions
     )
-    if view.message_by_conditions(rule):
+    if view.message_facts(rule) is not None:
         return _FiredWords(
             view.label(rule.decision), read, view.message(rule, conditions, values), ()
         )
     return _FiredWords(view.label(rule.decision), read, None, conditions)
+
+
+_ABSENT = object()  # a fact the person's values lack
+
+
+def _named(values: Mapping[str, Value], names: tuple[str, ...]) -> tuple[object, ...]:
+    """The values of ``names`` with their types (1, 1.0 and True are equal keys but
+    different words), for a memo key."""
+    return tuple([(type(v), v) for v in [values.get(name, _ABSENT) for name in names]])
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
@@ -861,11 +871,15 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
-        words = memo.get((rule_id, key)) if key is not reference.UNSHARED else None
+        said: tuple[object, ...] = (rule_id, key)
+        named = view.message_facts(rule)
+        if named:  # its message reads facts besides its conditions: their values too
+            said = (rule_id, key, _named(values, named))
+        words = memo.get(said) if key is not reference.UNSHARED else None
         if words is None:
             words = _fired_words(view, rule, entry, values)
             if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
-                memo[(rule_id, key)] = words
+                memo[said] = words
         message = words.message
         if message is None:
             message = view.message(rule, words.conditions, values)
