@@ -788,6 +788,37 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
     assert "could not be rendered" in view.message(typo, conditions)
 
 
+def test_a_rendered_message_is_remembered_by_all_it_reads(nasty_run: RunResult) -> None:
+    """Messages remembers a rendering by the conditions' values its message uses and the
+    facts it names (with their types): each of those changed gives a new rendering, a
+    value it does not use does not."""
+    from talentrules.messages import Messages
+    from talentrules.trace import Leaf
+
+    base = next(r for r in nasty_run.rulebook.rules if r.id == "habitual-H-DEV")
+    rule = dataclasses.replace(
+        base, id="msg", message="{{ episodes }} seen; {{ facts.performance }} rated"
+    )
+
+    def leaves(episodes: object, observers: object) -> list[Leaf]:
+        return [
+            Leaf("H-DEV.episodes >= 3", "H-DEV.episodes", False, episodes, "", True),
+            Leaf("H-DEV.observers >= 2", "H-DEV.observers", False, observers, "", True),
+        ]
+
+    messages = Messages()
+    first = messages(rule, leaves(3, 2), {"performance": 4})
+    assert first == "3 seen; 4 rated"
+    assert messages(rule, leaves(3, 9), {"performance": 4, "other": 1}) is first  # unused
+    assert messages(rule, leaves(4, 2), {"performance": 4}) == "4 seen; 4 rated"
+    assert messages(rule, leaves(3.0, 2), {"performance": 4}) == "3.0 seen; 4 rated"
+    assert messages(rule, leaves(3, 2), {"performance": 5}) == "3 seen; 5 rated"
+    assert messages(rule, leaves(3, 2), {"performance": True}) == "3 seen; True rated"
+    assert "could not be rendered" in messages(rule, leaves(3, 2), {})
+    other = dataclasses.replace(rule, message="{{ episodes }} again")  # same id, new words
+    assert messages(other, leaves(3, 2), {"performance": 4}) == "3 again"
+
+
 @pytest.mark.parametrize(
     ("message", "named"),
     [

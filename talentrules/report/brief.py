@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
+from talentrules.messages import typed
 from talentrules.model import Row, Value
 from talentrules.report.contexts import (
     Aspiration,
@@ -833,9 +834,8 @@ _ABSENT = object()  # a fact the person's values lack
 
 
 def _named(values: Mapping[str, Value], names: tuple[str, ...]) -> tuple[object, ...]:
-    """The values of ``names`` with their types (1, 1.0 and True are equal keys but
-    different words), for a memo key."""
-    return tuple([(type(v), v) for v in [values.get(name, _ABSENT) for name in names]])
+    """The values of ``names`` with their types, for a memo key."""
+    return tuple([typed(values.get(name, _ABSENT)) for name in names])
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
