@@ -746,6 +746,8 @@ def condition_words(
 
 def _cited(cells_of: Mapping[str, Sequence[str]], fact: str) -> str:
     """' (Evidence!C2, ...)' after a value: the cells of the person's fact, if any."""
+    if not cells_of.get(fact):  # most facts a rule reads have none (decisions, counts of 0)
+        return ""
     at = _cells(cells_of, fact)
     return f" ({at})" if at else ""
 
