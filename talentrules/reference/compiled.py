@@ -195,9 +195,6 @@ class WhyNot:
 
     entry: dict[str, Json]
     changes: tuple[dict[str, Json], ...]
-    # What the answer is a function of: the leaves' truths, the value the failing leaf
-    # read and those of the facts worth changing (``CompiledRule.answers``' key).
-    key: tuple[object, ...]
     entry_text: str | None = None
     changes_text: str | None = None  # each change's text, comma-joined ("" for none)
 
@@ -238,7 +235,9 @@ class CompiledRule:
     memo: dict[object, WhyNot]
     fired_memo: dict[object, FiredEntry]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
-    answers: dict[tuple[object, ...], WhyNot]  # by WhyNot.key
+    # by the leaves' truths, the value the failing leaf read and those of the facts
+    # worth changing: what a why-not is a function of
+    answers: dict[tuple[object, ...], WhyNot]
     changes: dict[tuple[object, ...], dict[str, Json] | None]
     bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
 

@@ -66,7 +66,7 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
         failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
         entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
         found = [nearest_change(cr, f, env, results) for f in facts]
-        answer = WhyNot(entry, tuple(change for change in found if change is not None), said)
+        answer = WhyNot(entry, tuple(change for change in found if change is not None))
         if len(cr.answers) < _ANSWERS_LIMIT:
             cr.answers[said] = answer
     if key is not _UNSHARED and len(cr.memo) < _MEMO_LIMIT:
@@ -354,7 +354,7 @@ def near_misses(
     would, and change its decision's outcome, with one fact changed (the rules of
     ``counterfactuals``, in their order, once each), with its ``not_fired`` entry's
     first failing leaf. The same memos as ``explain``; nothing else is built."""
-    return [(rule_id, failed) for rule_id, failed, _ in appendix(rulebook, person, evaluation)[1]]
+    return appendix(rulebook, person, evaluation)[1]
 
 
 # ``appendix``'s key for an entry worked out for a person who lacks a fact it reads.
@@ -363,13 +363,11 @@ UNSHARED = _UNSHARED
 
 def appendix(
     rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
-) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json, object]]]:
-    """``fired`` and ``near_misses`` of one person in one pass, each entry with a key
-    that what it says is a function of: for a fired rule, the values of the person
-    it reads (``UNSHARED``: the person lacks one); for a near miss, its leaves'
-    truths and the values its why-not reads (``WhyNot.key``). A reader may remember
-    what it makes of an entry by its rule and key (the brief's audit appendix does,
-    in words)."""
+) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json]]]:
+    """``fired`` and ``near_misses`` of one person in one pass, each fired rule's entry
+    with the values of the person its rule reads (``UNSHARED``: the person lacks
+    one): what the entry says is a function of those, so a reader may remember what
+    it makes of an entry by them (the brief's audit appendix does, in words)."""
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
@@ -386,7 +384,7 @@ def appendix(
             key = _UNSHARED
         entry = _fired_entry(cr, env, level_of[cr.rule.decision], key).entry
         fired.append((rule_id, entry, key))
-    near: list[tuple[str, Json, object]] = []
+    near: list[tuple[str, Json]] = []
     changeable = compiled.changeable
     for decision, _, _ in compiled.plan:
         name = decision.name
@@ -403,7 +401,7 @@ def appendix(
                 found, key = None, _UNSHARED
             answer = found or _why_not(cr, env, key)
             if answer.changes:
-                near.append((rule_id, answer.entry["failed"], answer.key))
+                near.append((rule_id, answer.entry["failed"]))
     return fired, near
 
 

@@ -785,9 +785,9 @@ def _leaf(data: Mapping[str, Any]) -> Leaf:
     )  # fmt: skip
 
 
-# The audit appendix in words, remembered by rule and the key ``reference.appendix``
-# gives each entry (what the entry is a function of; for a fired rule whose message
-# names facts besides its conditions, their values too); only the cells are the
+# The audit appendix in words, remembered by rule and what they read: a fired rule's,
+# the values its rule read (``reference.appendix``'s key; and those of the facts its
+# message names), a near miss's, its failing condition; only the cells are the
 # person's own (added per person). Bounded per run (per worker):
 # WORDS_LIMIT entries in each of the two memos, about 17 and 6 MB full (measured at
 # 40,000 people, where 18,000 fired and 34,000 near-miss words are distinct).
@@ -838,6 +838,19 @@ _ABSENT = object()  # a fact the person's values lack
 def _named(values: Mapping[str, Value], names: tuple[str, ...]) -> tuple[object, ...]:
     """The values of ``names`` with their types, for a memo key."""
     return tuple([typed(values.get(name, _ABSENT)) for name in names])
+
+
+def _failed_read(failed: Mapping[str, Any] | None) -> tuple[object, ...]:
+    """What ``_near_words`` reads of a near miss's failing condition, as a memo key."""
+    if not failed:
+        return ()
+    return (
+        failed["condition"],
+        failed["fact"],
+        failed["negated"],
+        typed(failed["actual"]),
+        failed["shown"],
+    )
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
@@ -903,15 +916,17 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     )
     near = []
     near_memo = view.near_words
-    for rule_id, failed, key in near_misses:
+    for rule_id, failed in near_misses:
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
-        found = near_memo.get((rule_id, key))
+        # Its words read the failing condition alone (_near_words): remembered by it.
+        read = _failed_read(failed)
+        found = near_memo.get((rule_id, read))
         if found is None:
             found = _near_words(view, rule, failed)
             if len(near_memo) < WORDS_LIMIT:
-                near_memo[(rule_id, key)] = found
+                near_memo[(rule_id, read)] = found
         near.append(
             NearMiss(
                 rule.id,
