@@ -149,7 +149,7 @@ class Result:
 
     def trace_text(self) -> str:
         """The full trace as canonical JSON (``record.canonical(self.trace)``, the same
-        bytes), built now from the text its shared entries keep: a third of the time."""
+        bytes), built now from the text its shared entries keep: about 0.6 of the time."""
         return reference_explain_text(
             self.rulebook, self.person, self.evaluation, {"engine": ENGINE_RECORD}
         )
