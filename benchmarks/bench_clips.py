@@ -529,6 +529,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             rb = fresh()
             rate, results[label] = timed(label, n, lambda work=work, rb=rb: work(rb))
             best[label] = max(best.get(label, 0.0), rate)
+    texts_differ = [
+        r.employee_id
+        for r in engine.run(rulebook, persons, jobs=1)
+        if r.trace_text() != canonical(r.trace)
+    ]
     clips_engine.close()
     (a, with_trace), (a2, full), (a1, without), (c, from_clips) = (
         (best[label], results[label]) for label, _ in rows
@@ -541,11 +546,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     differences = (
         _same(from_clips, with_trace) + _same(without, with_trace) + _same(full, with_trace)
     )
-    texts_differ = [
-        r.employee_id
-        for r in engine.run(rulebook, persons, jobs=1)
-        if r.trace_text() != canonical(r.trace)
-    ]
     print(f"  (a2)'s text is canonical(trace), byte for byte, for all {n:,}: {not texts_differ}")
     print(
         f"  identical decisions (outcomes, fired, overruled, defaulted) for all {n:,}: "
