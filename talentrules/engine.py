@@ -45,6 +45,7 @@ from talentrules.facts import FactsOnDemand, PersonFacts
 from talentrules.interrupt import quiet_worker
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
+from talentrules.reference import explain_text as reference_explain_text
 from talentrules.reference import fired as reference_fired
 from talentrules.reference import record as reference_record
 from talentrules.rulebook import (
@@ -145,6 +146,13 @@ class Result:
         trace = reference_explain(self.rulebook, self.person, self.evaluation)
         trace["engine"] = dict(ENGINE_RECORD)
         return trace
+
+    def trace_text(self) -> str:
+        """The full trace as canonical JSON (``record.canonical(self.trace)``, the same
+        bytes), built now from the text its shared entries keep: about 0.6 of the time."""
+        return reference_explain_text(
+            self.rulebook, self.person, self.evaluation, {"engine": ENGINE_RECORD}
+        )
 
     def fired(self) -> list[dict[str, Any]]:
         """The full trace's ``fired`` alone (each fired rule's conditions with the

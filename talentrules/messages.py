@@ -27,14 +27,30 @@ from talentrules.reference import fired as reference_fired
 from talentrules.rulebook import Evaluation, Rule, Rulebook, expr_facts
 from talentrules.trace import Fired, Leaf
 
+# Rendered messages remembered by what they read (``Messages``): a few thousand short
+# texts, well under a megabyte full.
+MESSAGES_LIMIT = 4096
+_ABSENT = object()  # a fact the person's values lack
+
+
+def typed(value: object) -> object:
+    """``value`` with its type, and its items' in a tuple, as a memo key: 1, 1.0 and
+    True are equal keys but different words."""
+    if type(value) is tuple:
+        return (tuple, tuple([typed(v) for v in value]))
+    return (type(value), value)
+
 
 class Messages:
-    """Rules' messages, each compiled once in a sandbox."""
+    """Rules' messages, each compiled once in a sandbox, each rendering remembered by the
+    values it reads (when it reads nothing else: ``facts_read``)."""
 
     def __init__(self) -> None:
         self._sandbox = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-        self._templates: dict[str, jinja2.Template] = {}
-        self._conditions_only: dict[str, bool] = {}
+        self._templates: dict[str, jinja2.Template] = {}  # by the message's words
+        # per rule and message: the conditions' variables it uses and the facts it names
+        self._reads: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+        self._said: dict[tuple[object, ...], str] = {}
 
     def __call__(
         self, rule: Rule, conditions: Sequence[Leaf], values: Mapping[str, Value] | None = None
@@ -46,33 +62,90 @@ class Messages:
         variables: dict[str, Any] = {}
         for c in conditions:
             variables.setdefault(c.fact.rsplit(".", 1)[-1].replace("-", "_"), c.actual)
-        variables["facts"] = {**(values or {}), **{c.fact: c.actual for c in conditions}}
-        try:
-            if rule.id not in self._templates:
-                self._templates[rule.id] = self._sandbox.from_string(rule.message)
-            return self._templates[rule.id].render(variables)
-        except jinja2.TemplateError as error:
-            return f"(message of rule {rule.id} could not be rendered: {error})"
-
-    def reads_conditions_only(self, rule: Rule) -> bool:
-        """Does the rule's message read nothing but its conditions' values (no ``facts``,
-        no global such as ``lipsum``, no ``random`` filter)? Then the same values give the
-        same message."""
-        found = self._conditions_only.get(rule.id)
-        if found is None:
-            names = {c.fact.rsplit(".", 1)[-1].replace("-", "_") for c in expr_facts(rule.when)}
+        facts = {c.fact: c.actual for c in conditions}
+        reads = self._read_by(rule)
+        key: tuple[object, ...] | None = None
+        if reads is not None:
+            used, named = reads
+            given = values or {}
+            key = (
+                rule.id,
+                rule.message,
+                tuple([typed(variables.get(name, _ABSENT)) for name in used]),
+                tuple([typed(facts.get(n, given.get(n, _ABSENT))) for n in named]),
+            )
             try:
-                parsed = self._sandbox.parse(rule.message or "")
-            except jinja2.TemplateError:  # rendered (to its error) every time
-                found = False
-            else:
-                found = (
-                    meta.find_undeclared_variables(parsed) <= names
-                    and not any(n.name == "lipsum" for n in parsed.find_all(nodes.Name))
-                    and not any(f.name == "random" for f in parsed.find_all(nodes.Filter))
-                )
-            self._conditions_only[rule.id] = found
-        return found
+                found = self._said.get(key)
+            except TypeError:  # a value that is no key (a list): rendered
+                found, key = None, None
+            if found is not None:
+                return found
+        variables["facts"] = {**(values or {}), **facts}
+        try:
+            template = self._templates.get(rule.message)
+            if template is None:
+                template = self._templates[rule.message] = self._sandbox.from_string(rule.message)
+            text = template.render(variables)
+        except jinja2.TemplateError as error:
+            text = f"(message of rule {rule.id} could not be rendered: {error})"
+        if key is not None and len(self._said) < MESSAGES_LIMIT:
+            self._said[key] = text
+        return text
+
+    def facts_read(self, rule: Rule) -> tuple[str, ...] | None:
+        """What the rule's message reads besides its conditions' values: the facts it
+        names as ``facts.NAME`` or ``facts['NAME']``, when it reads nothing else (no
+        other use of ``facts``, no global such as ``lipsum``, no ``random`` filter);
+        None when it does. The same values of both then give the same message."""
+        reads = self._read_by(rule)
+        return None if reads is None else reads[1]
+
+    def _read_by(self, rule: Rule) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        key = (rule.id, rule.message or "")
+        if key not in self._reads:
+            self._reads[key] = self._what_it_reads(rule)
+        return self._reads[key]
+
+    def _what_it_reads(self, rule: Rule) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """The conditions' variables the message uses and the facts it names; None when
+        it reads anything else."""
+        names = {c.fact.rsplit(".", 1)[-1].replace("-", "_") for c in expr_facts(rule.when)}
+        try:
+            parsed = self._sandbox.parse(rule.message or "")
+        except jinja2.TemplateError:  # rendered (to its error) every time
+            return None
+        undeclared = meta.find_undeclared_variables(parsed)
+        if (
+            not undeclared <= names | {"facts"}
+            or any(n.name == "lipsum" for n in parsed.find_all(nodes.Name))
+            or any(f.name == "random" for f in parsed.find_all(nodes.Filter))
+        ):
+            return None
+        # Every use of ``facts`` must be a lookup of a name written in the message.
+        read: dict[str, None] = {}
+        lookups = 0
+        for node in parsed.find_all((nodes.Getattr, nodes.Getitem)):
+            if not isinstance(node, nodes.Getattr | nodes.Getitem):
+                continue
+            inner = node.node
+            if not (isinstance(inner, nodes.Name) and inner.name == "facts"):
+                continue
+            lookups += 1
+            name: str | None = (
+                node.attr if isinstance(node, nodes.Getattr) else _constant_text(node.arg)
+            )
+            # A name that is also a dict's attribute (facts.items) reads that, not a fact.
+            if name is None or hasattr(dict, name):
+                return None
+            read[name] = None
+        used = sum(1 for n in parsed.find_all(nodes.Name) if n.name == "facts" and n.ctx == "load")
+        if used != lookups:  # ``facts`` read whole somewhere (a loop, a filter)
+            return None
+        return tuple(sorted(undeclared - {"facts"})), tuple(read)
+
+
+def _constant_text(node: nodes.Node) -> str | None:
+    return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
 class ExceptionNotes:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from talentrules import __version__, jsontext
 from talentrules.errors import AuditError
+from talentrules.jsontext import canonical as canonical  # re-exported: the record's JSON
+from talentrules.jsontext import plain_json as plain_json
 from talentrules.outdir import PARTIAL
 from talentrules.paths import default_rules_dir, default_templates_dir
 from talentrules.reference import TRACE_VERSION
@@ -72,29 +74,6 @@ def role_fields(
 # --------------------------------------------------------------------------------------
 # Canonical JSON and the hash chain
 # --------------------------------------------------------------------------------------
-
-
-def plain_json(value: object) -> object:
-    """``json.dumps``' default for what the record holds: dates as ISO, tuples and sets
-    as lists."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    raise TypeError(f"not JSON data: {type(value).__name__}")
-
-
-def canonical(data: object) -> str:
-    """The one text of a JSON value that hashes are taken over: keys sorted, no
-    spaces, UTF-8 characters as themselves (``ensure_ascii=False``), dates ISO."""
-    return json.dumps(
-        data,
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=plain_json,
-        allow_nan=False,  # strict JSON: NaN and Infinity are not JSON, parsers refuse them
-    )
 
 
 def sha256_text(text: str) -> str:

@@ -520,7 +520,7 @@ def test_why_not_under_any_and_not(near: Rulebook) -> None:
     assert (why["noder"]["result"], why["noder"]["negated"]) == (True, True)
 
 
-_MEMOS = ("memo", "fired_memo", "by_results", "changes", "bases")
+_MEMOS = ("memo", "fired_memo", "by_results", "answers", "changes", "bases")
 
 
 def _forget(rb: Rulebook) -> None:
@@ -568,3 +568,42 @@ def test_remembered_traces_equal_traces_worked_out_afresh(tmp_path: Path) -> Non
     shared = {id(miss) for t in forward for d in t["decisions"].values() for miss in d["not_fired"]}
     misses = sum(len(d["not_fired"]) for t in forward for d in t["decisions"].values())
     assert len(shared) < misses / 2
+
+
+def test_the_trace_text_is_the_canonical_json_of_the_trace(tmp_path: Path) -> None:
+    # explain_text joins the text each shared entry keeps: its bytes must be those of
+    # canonical(explain(...)) for every person, whether the entries were remembered
+    # or worked out afresh, and for a person who lacks facts the rules read.
+    import importlib.util
+
+    from talentrules.facts import compute_facts, load_catalogue
+    from talentrules.ingest import load_workbook
+    from talentrules.jsontext import canonical
+    from talentrules.reference import explain_text
+
+    script = Path(__file__).parents[1] / "benchmarks" / "make_workbook.py"
+    spec = importlib.util.spec_from_file_location("make_workbook", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_workbook(tmp_path / "generated.xlsx", 150, seed=7)
+    rb = load_rulebook(default_rules_dir())
+    catalogue = load_catalogue(default_rules_dir() / "catalogue.yaml")
+    people = compute_facts(load_workbook(tmp_path / "generated.xlsx"), rb.vocabulary, catalogue)
+    lacking = people[0]
+    gone = next(name for name in lacking.values if name in compile_rulebook(rb).read_set)
+    people.append(
+        PersonFacts(
+            "lacking",
+            {k: v for k, v in lacking.values.items() if k != gone},
+            dict(lacking.cells),
+        )
+    )
+    extra = {"engine": {"name": "x", "version": "1"}, "zz": [1, 2.5, None]}
+    _forget(rb)
+    for rounds in range(2):  # worked out afresh, then remembered
+        for p in people:
+            ev = evaluate(rb, p)
+            expected = canonical({**explain(rb, p, ev), **extra})
+            assert explain_text(rb, p, ev, extra) == expected, (rounds, p.employee_id)
+            assert explain_text(rb, p, ev) == canonical(explain(rb, p, ev))

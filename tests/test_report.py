@@ -788,29 +788,67 @@ def test_rule_message_rendered_in_a_sandbox(nasty_run: RunResult) -> None:
     assert "could not be rendered" in view.message(typo, conditions)
 
 
+def test_a_rendered_message_is_remembered_by_all_it_reads(nasty_run: RunResult) -> None:
+    """Messages remembers a rendering by the conditions' values its message uses and the
+    facts it names (with their types): each of those changed gives a new rendering, a
+    value it does not use does not."""
+    from talentrules.messages import Messages
+    from talentrules.trace import Leaf
+
+    base = next(r for r in nasty_run.rulebook.rules if r.id == "habitual-H-DEV")
+    rule = dataclasses.replace(
+        base, id="msg", message="{{ episodes }} seen; {{ facts.performance }} rated"
+    )
+
+    def leaves(episodes: object, observers: object) -> list[Leaf]:
+        return [
+            Leaf("H-DEV.episodes >= 3", "H-DEV.episodes", False, episodes, "", True),
+            Leaf("H-DEV.observers >= 2", "H-DEV.observers", False, observers, "", True),
+        ]
+
+    messages = Messages()
+    first = messages(rule, leaves(3, 2), {"performance": 4})
+    assert first == "3 seen; 4 rated"
+    assert messages(rule, leaves(3, 9), {"performance": 4, "other": 1}) is first  # unused
+    assert messages(rule, leaves(4, 2), {"performance": 4}) == "4 seen; 4 rated"
+    assert messages(rule, leaves(3.0, 2), {"performance": 4}) == "3.0 seen; 4 rated"
+    assert messages(rule, leaves(3, 2), {"performance": 5}) == "3 seen; 5 rated"
+    assert messages(rule, leaves(3, 2), {"performance": True}) == "3 seen; True rated"
+    assert "could not be rendered" in messages(rule, leaves(3, 2), {})
+    other = dataclasses.replace(rule, message="{{ episodes }} again")  # same id, new words
+    assert messages(other, leaves(3, 2), {"performance": 4}) == "3 again"
+
+
 @pytest.mark.parametrize(
-    ("message", "by_conditions"),
+    ("message", "named"),
     [
-        ("{{ episodes }} observations by {{ observers }}", True),
-        ("{% if episodes > 2 %}many{% endif %}", True),
-        ("", True),
-        ("{{ facts['H-DEV.observers'] }}", False),  # any fact of the person
-        ("{{ episodes }} {{ sorces }}", False),  # not a condition's: rendered to its error
-        ("{{ lipsum(1) }}", False),  # a global: random words
-        ("{{ [episodes, 1] | random }}", False),
-        ("{{ episodes ", False),  # does not parse
+        ("{{ episodes }} observations by {{ observers }}", ()),
+        ("{% if episodes > 2 %}many{% endif %}", ()),
+        ("", ()),
+        ("{{ facts['H-DEV.observers'] }}", ("H-DEV.observers",)),  # a fact by name
+        ("{{ facts.performance or facts['x'] }} {{ facts.performance }}", ("performance", "x")),
+        ("{{ facts }}", None),  # every fact of the person
+        ("{% for k in facts %}{{ k }}{% endfor %}", None),
+        ("{{ facts[episodes] }}", None),  # a name worked out per person
+        ("{{ facts.items() }}", None),  # a dict's method, not a fact
+        ("{{ facts | length }}", None),
+        ("{{ episodes }} {{ sorces }}", None),  # not a condition's: rendered to its error
+        ("{{ lipsum(1) }}", None),  # a global: random words
+        ("{{ [episodes, 1] | random }}", None),
+        ("{{ episodes ", None),  # does not parse
     ],
 )
-def test_a_message_follows_from_its_conditions_only_when_it_reads_nothing_else(
-    nasty_run: RunResult, message: str, by_conditions: bool
+def test_a_message_follows_from_its_conditions_and_the_facts_it_names(
+    nasty_run: RunResult, message: str, named: tuple[str, ...] | None
 ) -> None:
-    """The brief remembers a rule's message by the values its conditions read only
-    when the message reads nothing else (brief.how_decided)."""
+    """The brief remembers a rule's message by the values its conditions read and
+    those of the facts it names, only when the message reads nothing else
+    (brief.how_decided)."""
     view = report.RunView(nasty_run)
     base = next(r for r in nasty_run.rulebook.rules if r.id == "habitual-H-DEV")
     assert {"episodes", "observers"} <= {c.fact.rsplit(".")[-1] for c in expr_facts(base.when)}
     rule = dataclasses.replace(base, id="msg", message=message)
-    assert view.message_by_conditions(rule) is by_conditions
+    assert view.message_facts(rule) == named
 
 
 def _how(view: report.RunView, r: Result) -> HowDecided:

@@ -185,10 +185,27 @@ class NotShape:
 
 Shape = LeafShape | AllShape | AnyShape | NotShape
 
-# Why a rule did not fire, for one set of values read: its ``not_fired`` entry (the
-# first failing leaf, None when no leaf fails) and the single changes that would make
-# the rule fire. Shared by every person who gives the rule the same values.
-WhyNot = tuple[dict[str, Json], tuple[dict[str, Json], ...]]
+
+@dataclass(slots=True)
+class WhyNot:
+    """Why a rule did not fire, for one set of values read: its ``not_fired`` entry (the
+    first failing leaf, None when no leaf fails) and the single changes that would make
+    the rule fire. Shared by every person who gives the rule the same values, so its
+    canonical JSON text is kept too, made when first asked for (``explain_text``)."""
+
+    entry: dict[str, Json]
+    changes: tuple[dict[str, Json], ...]
+    entry_text: str | None = None
+    changes_text: str | None = None  # each change's text, comma-joined ("" for none)
+
+
+@dataclass(slots=True)
+class FiredEntry:
+    """A fired rule's trace entry for one set of values read, with its canonical JSON
+    text once asked for (shared like ``WhyNot``)."""
+
+    entry: dict[str, Json]
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,11 +229,15 @@ class CompiledRule:
     candidates: dict[str, tuple[Value, ...]]
     decision: Decision
     reads: Callable[[Env], object]  # env -> the values the rule reads (a memo key)
-    # explain's memos (see explanation._why_not): by the values read, by the leaves' truths, and
-    # by the leaves' truths with one fact's value; each bounded, so memory stays flat.
+    # explain's memos (see explanation._why_not): by the values read, by the leaves' truths,
+    # by those with the values an answer reads, and by the leaves' truths with one fact's
+    # value; each bounded, so memory stays flat.
     memo: dict[object, WhyNot]
-    fired_memo: dict[object, dict[str, Json]]
+    fired_memo: dict[object, FiredEntry]
     by_results: dict[tuple[Truth, ...], tuple[int | None, tuple[str, ...]]]
+    # by the leaves' truths, the value the failing leaf read and those of the facts
+    # worth changing: what a why-not is a function of
+    answers: dict[tuple[object, ...], WhyNot]
     changes: dict[tuple[object, ...], dict[str, Json] | None]
     bases: dict[tuple[int, Truth, object], dict[str, Json]]  # (leaf, truth, value) -> JSON
 
@@ -234,6 +255,9 @@ class CompiledReference:
     # For explain's inner loop: per decision in level order, its level and, per rule,
     # (id, values read, memo, compiled rule), so as to look up nothing per person.
     plan: tuple[tuple[Decision, int, tuple[_Step, ...]], ...]
+    # decision -> its rules a single change could make fire (``changeable_any``), in
+    # rulebook order: the only ones that can be near misses or have counterfactuals
+    changeable: dict[str, tuple[CompiledRule, ...]]
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
     reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
     read_set: frozenset[str]  # ``read`` as a set
@@ -312,6 +336,7 @@ def _compile_rule(
         {},
         {},
         {},
+        {},
     )
 
 
@@ -361,6 +386,10 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         for level in levels
         for decision, decision_rules in level
     )
+    changeable = {
+        name: tuple(cr for cr in by_decision[name] if cr.changeable_any)
+        for name in rulebook.decisions
+    }
     read = sorted(
         {leaf.fact for cr in rules.values() for leaf in cr.leaves} - set(rulebook.decisions)
     )
@@ -375,6 +404,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         level_of,
         date_facts,
         plan,
+        changeable,
         tuple(read),
         reads_of,
         frozenset(read),

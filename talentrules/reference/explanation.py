@@ -6,9 +6,19 @@ is remembered per rule (bounded memos, shared JSON pieces every trace copies).""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring  # json's own, as canonical uses it
 
 from talentrules.facts import PersonFacts
-from talentrules.reference.compiled import CompiledRule, Env, Truth, WhyNot, compile_rulebook
+from talentrules.jsontext import canonical
+from talentrules.reference.compiled import (
+    CompiledRule,
+    Env,
+    FiredEntry,
+    Truth,
+    WhyNot,
+    compile_rulebook,
+)
 from talentrules.reference.counterfactuals import first_failing, nearest_change, one_change_facts
 from talentrules.reference.values import Json, as_json, shown_value
 from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook
@@ -23,6 +33,7 @@ TRACE_VERSION = 3
 _MEMO_LIMIT = 1024  # by the values a rule reads
 _RESULTS_LIMIT = 1024  # by its leaves' truths (tiny entries; most rules have a few dozen)
 _BASES_LIMIT = 1024  # a leaf's JSON by its truth and value
+_ANSWERS_LIMIT = 1024  # a why-not by the truths and the values it reads
 
 # A memo key for a person who lacks a fact a rule reads: never stored.
 _UNSHARED = object()
@@ -35,8 +46,10 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
 
     All of it depends only on the values the rule reads (``key``), so the answer is
     remembered by them; ``explain`` looks there first. Worked out, the blamed leaf
-    and the facts worth changing depend only on the leaves' truths, and each change
-    on those and one value: remembered too.
+    and the facts worth changing depend only on the leaves' truths, the entry on
+    those and the value the blamed leaf read, and each change on the truths and one
+    value: the answer is also remembered by those (far fewer than the values a rule
+    reads), and each change too.
     """
     results = tuple([check(env) for check in cr.leaf_checks])
     shape = cr.by_results.get(results)
@@ -45,27 +58,37 @@ def _why_not(cr: CompiledRule, env: Env, key: object) -> WhyNot:
         if len(cr.by_results) < _RESULTS_LIMIT:
             cr.by_results[results] = shape
     blamed, facts = shape
-    failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
-    entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
-    found = [nearest_change(cr, f, env, results) for f in facts]
-    answer = (entry, tuple(change for change in found if change is not None))
+    # env.get: an absent fact reads as unknown everywhere below (leaves, changes).
+    read = None if blamed is None else env.get(cr.leaves[blamed].fact)
+    said = (results, read, tuple([env.get(f) for f in facts]))
+    answer = cr.answers.get(said)
+    if answer is None:
+        failed = None if blamed is None else _leaf(cr, blamed, results[blamed], env)
+        entry: dict[str, Json] = {"rule": cr.rule.id, "then": cr.rule.then, "failed": failed}
+        found = [nearest_change(cr, f, env, results) for f in facts]
+        answer = WhyNot(entry, tuple(change for change in found if change is not None))
+        if len(cr.answers) < _ANSWERS_LIMIT:
+            cr.answers[said] = answer
     if key is not _UNSHARED and len(cr.memo) < _MEMO_LIMIT:
         cr.memo[key] = answer
     return answer
 
 
-def _changes_outcome(
-    decision: Decision, fired: list[Rule], top: int | None, rule: Rule, now: tuple[str, ...]
-) -> bool:
-    """Would ``rule`` firing as well change the decision's outcome? (``resolve``, unrolled:
-    this runs for every rule that did not fire, for every person.)"""
+def _changers(
+    decision: Decision, fired: list[Rule], now: tuple[str, ...], rules: tuple[CompiledRule, ...]
+) -> list[CompiledRule]:
+    """Those of ``rules`` (which did not fire) whose firing as well would change the
+    decision's outcome ``now`` (``resolve``, unrolled: this runs for every decision of
+    every person)."""
     if decision.policy == "collect":
-        return rule.then not in now
+        return [cr for cr in rules if cr.rule.then not in now]
     if not fired:
-        return rule.then != decision.default
+        default = decision.default
+        return [cr for cr in rules if cr.rule.then != default]
     if decision.policy == "unique":
-        return False  # a second rule of a unique decision is a conflict, not an outcome
-    return top is not None and rule.priority > top and rule.then != now[0]
+        return []  # a second rule of a unique decision is a conflict, not an outcome
+    top, first = max([r.priority for r in fired]), now[0]
+    return [cr for cr in rules if cr.rule.priority > top and cr.rule.then != first]
 
 
 def _leaf(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
@@ -93,9 +116,7 @@ def _leaf(cr: CompiledRule, n: int, result: Truth, env: Env) -> dict[str, Json]:
     return leaf
 
 
-def _fired_entry(
-    cr: CompiledRule, env: Env, level: int, key: object = _NOT_GIVEN
-) -> dict[str, Json]:
+def _fired_entry(cr: CompiledRule, env: Env, level: int, key: object = _NOT_GIVEN) -> FiredEntry:
     """A fired rule's entry with every leaf and the value it read, remembered by the
     values the rule reads (``key``, when the caller has them)."""
     if key is _NOT_GIVEN:
@@ -106,21 +127,33 @@ def _fired_entry(
     found = cr.fired_memo.get(key) if key is not _UNSHARED else None
     if found is None:
         rule = cr.rule
-        found = {
-            "rule": rule.id,
-            "decision": rule.decision,
-            "then": rule.then,
-            "level": level,
-            "where": f"{place(rule.file, rule.line)}",
-            "conditions": [_leaf(cr, n, check(env), env) for n, check in enumerate(cr.leaf_checks)],
-        }
+        found = FiredEntry(
+            {
+                "rule": rule.id,
+                "decision": rule.decision,
+                "then": rule.then,
+                "level": level,
+                "where": f"{place(rule.file, rule.line)}",
+                "conditions": [
+                    _leaf(cr, n, check(env), env) for n, check in enumerate(cr.leaf_checks)
+                ],
+            }
+        )
         if key is not _UNSHARED and len(cr.fired_memo) < _MEMO_LIMIT:
             cr.fired_memo[key] = found
     return found
 
 
-def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
-    """The per-person trace body (docs/trace.md, ``trace_version`` 2), as JSON data.
+# Per decision, in level order: the decision, its level, its outcomes, the rules of it
+# that fired, why each of the others did not, and those of them whose single changes
+# would change its outcome (the trace's counterfactuals).
+_Explained = list[tuple[Decision, int, tuple[str, ...], list[Rule], list[WhyNot], list[WhyNot]]]
+
+
+def _explained(
+    rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
+) -> tuple[list[FiredEntry], _Explained]:
+    """What ``explain`` and ``explain_text`` say, as the shared answers of the memos.
 
     Decisions' outcomes are taken from ``evaluation`` (whichever evaluator made it),
     never recomputed; the rules' leaf conditions are read against those outcomes.
@@ -134,34 +167,24 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
     fired_ids = set(evaluation.fired)
     level_of = compiled.level_of
 
-    fired_json: list[Json] = []
+    fired: list[FiredEntry] = []
     fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
     for rule_id in evaluation.fired:
         cr = compiled.rules[rule_id]
         fired_by_decision[cr.rule.decision].append(cr.rule)
-        fired_json.append(_fired_entry(cr, env, level_of[cr.rule.decision]))
+        fired.append(_fired_entry(cr, env, level_of[cr.rule.decision]))
 
-    conclusions: list[dict[str, Json]] = []
-    decisions_json: dict[str, Json] = {}
-    counterfactuals: list[Json] = []
-    defaulted = set(evaluation.defaulted)
+    explained: _Explained = []
+    changeable = compiled.changeable
     for decision, level, steps in compiled.plan:
-        name = decision.name
-        outcomes = evaluation.outcomes.get(name, (decision.default,))
-        lost = evaluation.overruled.get(name, ())
-        fired_here = fired_by_decision[name]
-        won = [r for r in fired_here if r.id not in lost]
-        for outcome in outcomes:
-            conclusions.append(
-                {
-                    "decision": name,
-                    "outcome": outcome,
-                    "rules": [r.id for r in won if r.then == outcome],
-                    "defaulted": name in defaulted,
-                }
-            )
-        not_fired: list[Json] = []
-        top = max([r.priority for r in fired_here]) if fired_here else None
+        outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
+        fired_here = fired_by_decision[decision.name]
+        changers = {
+            cr.rule.id
+            for cr in _changers(decision, fired_here, outcomes, changeable[decision.name])
+        }
+        not_fired: list[WhyNot] = []
+        changing: list[WhyNot] = []
         for rule_id, reads, memo, cr in steps:
             if rule_id in fired_ids:
                 continue
@@ -170,10 +193,44 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
                 found = memo.get(key := reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
                 found, key = None, _UNSHARED
-            entry, changes = found or _why_not(cr, env, key)
-            not_fired.append(entry)
-            if changes and _changes_outcome(decision, fired_here, top, cr.rule, outcomes):
-                counterfactuals += changes
+            answer = found or _why_not(cr, env, key)
+            not_fired.append(answer)
+            if answer.changes and rule_id in changers:
+                changing.append(answer)
+        explained.append((decision, level, outcomes, fired_here, not_fired, changing))
+    return fired, explained
+
+
+def _conclusions(
+    decision: Decision, outcomes: tuple[str, ...], won: list[Rule], defaulted: bool
+) -> list[dict[str, Json]]:
+    return [
+        {
+            "decision": decision.name,
+            "outcome": outcome,
+            "rules": [r.id for r in won if r.then == outcome],
+            "defaulted": defaulted,
+        }
+        for outcome in outcomes
+    ]
+
+
+def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> dict[str, Json]:
+    """The per-person trace body (docs/trace.md, ``trace_version`` 2), as JSON data.
+
+    Its entries are shared with every person who gives a rule the same values (see
+    ``_explained``): a trace is read-only.
+    """
+    fired, explained = _explained(rulebook, person, evaluation)
+    conclusions: list[dict[str, Json]] = []
+    decisions_json: dict[str, Json] = {}
+    counterfactuals: list[Json] = []
+    defaulted = set(evaluation.defaulted)
+    for decision, level, outcomes, fired_here, not_fired, changing in explained:
+        name = decision.name
+        lost = evaluation.overruled.get(name, ())
+        won = [r for r in fired_here if r.id not in lost]
+        conclusions += _conclusions(decision, outcomes, won, name in defaulted)
         decisions_json[name] = {
             "policy": decision.policy,
             "level": level,
@@ -181,18 +238,100 @@ def explain(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> 
             "defaulted": name in defaulted,
             "fired": [r.id for r in fired_here],
             "overruled": lost,
-            "not_fired": not_fired,
+            "not_fired": [answer.entry for answer in not_fired],
         }
+        for answer in changing:
+            counterfactuals += answer.changes
     return {
         "trace_version": TRACE_VERSION,
         "employee_id": person.employee_id,
         "facts": trace_facts(rulebook, person),
         "cells": person.cells,  # shared: the trace is read-only
-        "fired": fired_json,
+        "fired": [entry.entry for entry in fired],
         "conclusions": conclusions,
         "decisions": decisions_json,
         "counterfactuals": counterfactuals,
     }
+
+
+def explain_text(
+    rulebook: Rulebook,
+    person: PersonFacts,
+    evaluation: Evaluation,
+    extra: Mapping[str, Json] | None = None,
+) -> str:
+    """``canonical({**explain(...), **extra})``: the same bytes, in a fraction of the
+    time. Most of a trace is entries shared between people (``_explained``), and each
+    keeps its canonical text once made: a trace's text is theirs joined, with only
+    what is the person's own (facts, cells, outcomes) encoded anew."""
+    fired, explained = _explained(rulebook, person, evaluation)
+    conclusions: list[dict[str, Json]] = []
+    decisions: list[tuple[str, str]] = []
+    counterfactuals: list[str] = []
+    defaulted = set(evaluation.defaulted)
+    for decision, level, outcomes, fired_here, not_fired, changing in explained:
+        name = decision.name
+        lost = evaluation.overruled.get(name, ())
+        won = [r for r in fired_here if r.id not in lost]
+        conclusions += _conclusions(decision, outcomes, won, name in defaulted)
+        missed = ",".join([a.entry_text or _entry_text(a) for a in not_fired])
+        # explain's decision object, its keys in canonical (sorted) order.
+        decisions.append(
+            (
+                name,
+                f'{{"defaulted":{"true" if name in defaulted else "false"}'
+                f',"fired":{_texts([r.id for r in fired_here])}'
+                f',"level":{int.__repr__(level)}'
+                f',"not_fired":[{missed}]'
+                f',"outcomes":{_texts(outcomes)}'
+                f',"overruled":{_texts(lost)}'
+                f',"policy":{encode_basestring(decision.policy)}}}',
+            )
+        )
+        for answer in changing:
+            counterfactuals.append(
+                answer.changes_text if answer.changes_text is not None else _changes_text(answer)
+            )
+    parts = {
+        "trace_version": canonical(TRACE_VERSION),
+        "employee_id": canonical(person.employee_id),
+        "facts": canonical(trace_facts(rulebook, person)),
+        "cells": canonical(person.cells),
+        "fired": "[" + ",".join([f.text or _fired_text(f) for f in fired]) + "]",
+        "conclusions": canonical(conclusions),
+        "decisions": "{"
+        + ",".join([encode_basestring(name) + ":" + text for name, text in sorted(decisions)])
+        + "}",
+        "counterfactuals": "[" + ",".join(counterfactuals) + "]",
+    }
+    for key, value in (extra or {}).items():
+        parts[key] = canonical(value)
+    return "{" + ",".join([encode_basestring(k) + ":" + v for k, v in sorted(parts.items())]) + "}"
+
+
+def _texts(items: Sequence[str]) -> str:
+    """``canonical`` of a list of texts, without an encoder's set-up for each."""
+    if not items:
+        return "[]"
+    try:
+        return "[" + ",".join([encode_basestring(item) for item in items]) + "]"
+    except TypeError:  # not all texts (json's own function takes only text)
+        return canonical(items)
+
+
+def _entry_text(answer: WhyNot) -> str:
+    answer.entry_text = text = canonical(answer.entry)
+    return text
+
+
+def _changes_text(answer: WhyNot) -> str:
+    answer.changes_text = text = ",".join([canonical(change) for change in answer.changes])
+    return text
+
+
+def _fired_text(fired: FiredEntry) -> str:
+    fired.text = text = canonical(fired.entry)
+    return text
 
 
 def fired(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> list[Json]:
@@ -204,7 +343,7 @@ def fired(rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation) -> li
     entries = []
     for rule_id in evaluation.fired:
         cr = compiled.rules[rule_id]
-        entries.append(_fired_entry(cr, env, compiled.level_of[cr.rule.decision]))
+        entries.append(_fired_entry(cr, env, compiled.level_of[cr.rule.decision]).entry)
     return entries
 
 
@@ -215,7 +354,7 @@ def near_misses(
     would, and change its decision's outcome, with one fact changed (the rules of
     ``counterfactuals``, in their order, once each), with its ``not_fired`` entry's
     first failing leaf. The same memos as ``explain``; nothing else is built."""
-    return [(rule_id, failed) for rule_id, failed, _ in appendix(rulebook, person, evaluation)[1]]
+    return appendix(rulebook, person, evaluation)[1]
 
 
 # ``appendix``'s key for an entry worked out for a person who lacks a fact it reads.
@@ -224,11 +363,11 @@ UNSHARED = _UNSHARED
 
 def appendix(
     rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
-) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json, object]]]:
-    """``fired`` and ``near_misses`` of one person in one pass, each entry with the values
-    of the person its rule reads (``UNSHARED``: the person lacks one): what the entry
-    says is a function of those, so a reader may remember what it makes of an entry
-    by them (the brief's audit appendix does, in words)."""
+) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json]]]:
+    """``fired`` and ``near_misses`` of one person in one pass, each fired rule's entry
+    with the values of the person its rule reads (``UNSHARED``: the person lacks
+    one): what the entry says is a function of those, so a reader may remember what
+    it makes of an entry by them (the brief's audit appendix does, in words)."""
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
@@ -243,28 +382,26 @@ def appendix(
             key = cr.reads(env)
         except KeyError:
             key = _UNSHARED
-        fired.append((rule_id, _fired_entry(cr, env, level_of[cr.rule.decision], key), key))
-    near: list[tuple[str, Json, object]] = []
-    for decision, _, steps in compiled.plan:
-        outcomes = evaluation.outcomes.get(decision.name, (decision.default,))
-        fired_here = fired_by_decision[decision.name]
-        top = max([r.priority for r in fired_here]) if fired_here else None
-        for rule_id, reads, memo, cr in steps:
-            # Whether it could change the outcome first: that is cheaper than its why-not
-            # (a quarter of the rules fail it); a rule without a fact to change never can.
-            if (
-                rule_id in fired_ids
-                or not cr.changeable_any
-                or not _changes_outcome(decision, fired_here, top, cr.rule, outcomes)
-            ):
+        entry = _fired_entry(cr, env, level_of[cr.rule.decision], key).entry
+        fired.append((rule_id, entry, key))
+    near: list[tuple[str, Json]] = []
+    changeable = compiled.changeable
+    for decision, _, _ in compiled.plan:
+        name = decision.name
+        outcomes = evaluation.outcomes.get(name, (decision.default,))
+        # Whether a rule could change the outcome first: that is cheaper than its
+        # why-not (a quarter of the rules fail it).
+        for cr in _changers(decision, fired_by_decision[name], outcomes, changeable[name]):
+            rule_id = cr.rule.id
+            if rule_id in fired_ids:
                 continue
             try:
-                answer = memo.get(key := reads(env))
+                found = cr.memo.get(key := cr.reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
-                answer, key = None, _UNSHARED
-            entry, changes = answer or _why_not(cr, env, key)
-            if changes:
-                near.append((rule_id, entry["failed"], key))
+                found, key = None, _UNSHARED
+            answer = found or _why_not(cr, env, key)
+            if answer.changes:
+                near.append((rule_id, answer.entry["failed"]))
     return fired, near
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
+from talentrules.messages import typed
 from talentrules.model import Row, Value
 from talentrules.report.contexts import (
     Aspiration,
@@ -745,6 +746,8 @@ def condition_words(
 
 def _cited(cells_of: Mapping[str, Sequence[str]], fact: str) -> str:
     """' (Evidence!C2, ...)' after a value: the cells of the person's fact, if any."""
+    if not cells_of.get(fact):  # most facts a rule reads have none (decisions, counts of 0)
+        return ""
     at = _cells(cells_of, fact)
     return f" ({at})" if at else ""
 
@@ -782,9 +785,10 @@ def _leaf(data: Mapping[str, Any]) -> Leaf:
     )  # fmt: skip
 
 
-# The audit appendix in words, remembered by rule and the values the rule read: an
-# entry of ``reference.appendix`` is a function of those, and so are its words; only
-# the cells are the person's own (added per person). Bounded per run (per worker):
+# The audit appendix in words, remembered by rule and what they read: a fired rule's,
+# the values its rule read (``reference.appendix``'s key; and those of the facts its
+# message names), a near miss's, its failing condition; only the cells are the
+# person's own (added per person). Bounded per run (per worker):
 # WORDS_LIMIT entries in each of the two memos, about 17 and 6 MB full (measured at
 # 40,000 people, where 18,000 fired and 34,000 near-miss words are distinct).
 WORDS_LIMIT = 16_384
@@ -796,7 +800,7 @@ class _FiredWords:
 
     decision: str
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
-    message: str | None  # None: it reads more than its conditions, rendered per person
+    message: str | None  # None: it reads more than facts by name, rendered per person
     conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
 
 
@@ -821,11 +825,32 @@ def _fired_words(
         )
         for c in conditions
     )
-    if view.message_by_conditions(rule):
+    if view.message_facts(rule) is not None:
         return _FiredWords(
             view.label(rule.decision), read, view.message(rule, conditions, values), ()
         )
     return _FiredWords(view.label(rule.decision), read, None, conditions)
+
+
+_ABSENT = object()  # a fact the person's values lack
+
+
+def _named(values: Mapping[str, Value], names: tuple[str, ...]) -> tuple[object, ...]:
+    """The values of ``names`` with their types, for a memo key."""
+    return tuple([typed(values.get(name, _ABSENT)) for name in names])
+
+
+def _failed_read(failed: Mapping[str, Any] | None) -> tuple[object, ...]:
+    """What ``_near_words`` reads of a near miss's failing condition, as a memo key."""
+    if not failed:
+        return ()
+    return (
+        failed["condition"],
+        failed["fact"],
+        failed["negated"],
+        typed(failed["actual"]),
+        failed["shown"],
+    )
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
@@ -861,11 +886,15 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
-        words = memo.get((rule_id, key)) if key is not reference.UNSHARED else None
+        said: tuple[object, ...] = (rule_id, key)
+        named = view.message_facts(rule)
+        if named:  # its message reads facts besides its conditions: their values too
+            said = (rule_id, key, _named(values, named))
+        words = memo.get(said) if key is not reference.UNSHARED else None
         if words is None:
             words = _fired_words(view, rule, entry, values)
             if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
-                memo[(rule_id, key)] = words
+                memo[said] = words
         message = words.message
         if message is None:
             message = view.message(rule, words.conditions, values)
@@ -887,15 +916,17 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     )
     near = []
     near_memo = view.near_words
-    for rule_id, failed, key in near_misses:
+    for rule_id, failed in near_misses:
         rule = view.rules.get(rule_id)
         if rule is None:
             continue
-        found = near_memo.get((rule_id, key)) if key is not reference.UNSHARED else None
+        # Its words read the failing condition alone (_near_words): remembered by it.
+        read = _failed_read(failed)
+        found = near_memo.get((rule_id, read))
         if found is None:
             found = _near_words(view, rule, failed)
-            if key is not reference.UNSHARED and len(near_memo) < WORDS_LIMIT:
-                near_memo[(rule_id, key)] = found
+            if len(near_memo) < WORDS_LIMIT:
+                near_memo[(rule_id, read)] = found
         near.append(
             NearMiss(
                 rule.id,

@@ -129,9 +129,9 @@ class RunView:
         self.fact_words: dict[str, str] = {}
         self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
         self.comparisons: dict[str, dict[str, Compare]] = {}
-        # The audit appendix's words by (rule, values it read): brief.how_decided.
-        self.fired_words: dict[tuple[str, object], Any] = {}
-        self.near_words: dict[tuple[str, object], Any] = {}
+        # The audit appendix's words by rule and what they follow from: brief.how_decided.
+        self.fired_words: dict[tuple[object, ...], Any] = {}
+        self.near_words: dict[tuple[object, ...], Any] = {}
         self._messages = Messages()
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook
@@ -183,6 +183,7 @@ class RunView:
         (by their last name part: ``episodes``), and every fact of the person as ``facts``."""
         return self._messages(rule, conditions, values)
 
-    def message_by_conditions(self, rule: Rule) -> bool:
-        """Does the rule's message follow from its conditions' values alone?"""
-        return self._messages.reads_conditions_only(rule)
+    def message_facts(self, rule: Rule) -> tuple[str, ...] | None:
+        """The facts the rule's message reads besides its conditions' values (None: it
+        reads more, and is rendered for each person)."""
+        return self._messages.facts_read(rule)
