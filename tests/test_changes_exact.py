@@ -243,3 +243,50 @@ def test_any_observation_searched_is_the_straightforward_search(
     for fast, slow in data.draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=8)):
         now = sample.result(fast.employee_id).evaluation.outcomes
         assert nearest(fast, changed, now) == nearest(slow, changed, now), fast.employee_id
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    who=_ANY,
+    observed=st.lists(
+        st.tuples(_ANY, st.integers(1, 4), st.lists(st.tuples(_ANY, _ANY), max_size=5)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_signals_observed_that_add_nothing_leave_the_outcomes_of_the_rest(
+    sample: RunResult,
+    pairs: list[tuple[Person, Person]],
+    who: int,
+    observed: list[tuple[int, int, list[tuple[int, int]]]],
+) -> None:
+    """The search's shortcut for new observations: when the observed signals' own facts
+    are shown to add nothing (``Beside.adds_nothing``) to the facts over every row
+    moved, the outcomes are those of the facts over every row alone; checked against
+    evaluating from scratch with every fact (each signal's too) moved."""
+    fast, slow = pairs[who % len(pairs)]
+    as_of = sample.panel.as_of
+    assert as_of is not None
+    codes = sorted(sample.rulebook.signals)
+    extra: list[Row] = []
+    for code_at, count, recorded in observed:
+        columns = [c for c in _AS if c in _EVIDENCE_ENUMS]
+        row: dict[str, str] = {}
+        for column_at, value_at in recorded:
+            column = columns[column_at % len(columns)]
+            row[column] = _EVIDENCE_ENUMS[column][value_at % len(_EVIDENCE_ENUMS[column])]
+        extra += _observations(fast, codes[code_at % len(codes)], count, as_of, row)
+    parts = fast._changeable.parts(None, extra)
+    assert parts[0].lasting and all(part.lasting for part in parts)
+    more: dict[str, Value] = {}
+    for part in parts[1:]:
+        more.update(part.facts)
+    beside = fast._again.beside(parts[0].facts)
+    expected = slow.evaluate(None, extra)
+    if beside.adds_nothing(more):
+        alone = beside.outcomes()
+        assert {n: alone[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+    found = fast.evaluate(None, extra)
+    assert {n: found[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
