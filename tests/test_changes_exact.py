@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from talentrules.changes import (
 from talentrules.contract import EVIDENCE
 from talentrules.facts import DerivationPlan, FactsOnDemand, PanelDerivation, compute_facts
 from talentrules.model import PERSON_COLUMN, Cell, Row, Value
-from talentrules.paths import sample_workbook
+from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.reference import evaluate
 from talentrules.report.view import group_rows
 from talentrules.run import RunResult, evaluate_workbook
@@ -290,3 +291,33 @@ def test_signals_observed_that_add_nothing_leave_the_outcomes_of_the_rest(
         assert {n: alone[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
     found = fast.evaluate(None, extra)
     assert {n: found[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+
+
+def test_the_search_equals_the_straightforward_one_with_a_formula_over_evidence(
+    tmp_path: Path,
+) -> None:
+    """A formula over facts derived from Evidence rows, read by a rule the verdict
+    depends on: new observations move it, so the shortcut for observations does not
+    apply (``Changeable.parts`` gives the formula's part) and the search still names
+    exactly what the straightforward one names."""
+    rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    net = (
+        "  evidence.net:\n    type: number\n    range: [-100000, 100000]\n"
+        "    meaning: Observations by others less the person's own reports.\n"
+        "    formula: evidence.observed - evidence.self_reports\n"
+    )
+    assert text.count("  evidence.observed:\n") == 1
+    vocabulary.write_text(text.replace("  evidence.observed:\n", net + "  evidence.observed:\n"))
+    evidence = rules / "15-evidence.yaml"
+    text = evidence.read_text(encoding="utf-8")
+    assert text.count("      - evidence.observers == 1\n") == 1
+    evidence.write_text(
+        text.replace(
+            "      - evidence.observers == 1\n",
+            "      - evidence.observers == 1\n      - evidence.net >= 1\n",
+        )
+    )
+    result = evaluate_workbook(sample_workbook(), rules, jobs=1)
+    assert _same_search(result) > 20
