@@ -29,6 +29,7 @@ from talentrules.contract import EVIDENCE
 from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import Reevaluation, compile_rulebook
+from talentrules.reference.evaluation import Beside
 from talentrules.rulebook import ROLES, Evaluation, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
@@ -323,6 +324,9 @@ class Person:
         self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read, lines)
         person = facts_module.PersonFacts(employee_id, dict(values), {})
         self._again = Reevaluation(rulebook, person, decisions, evaluation)
+        # id(facts over every row moved) -> (those facts, kept so that the id stays
+        # theirs; what more facts beside them do)
+        self._over_all: dict[int, tuple[Mapping[str, Value], Beside]] = {}
         # Per signal, the situations the person's own rows of it were seen in.
         self.contexts_seen: dict[Value, set[Value]] = {}
         for row in self.evidence:
@@ -348,8 +352,30 @@ class Person:
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the Employees values set and Evidence rows added (of the
-        decisions asked for, and of those they read)."""
-        return self._again.outcomes(self._changeable.delta(cells, extra))
+        decisions asked for, and of those they read).
+
+        New observations move the facts over every Evidence row, which are the same
+        for every signal observed (``Changeable.parts``), and the observed signal's
+        own facts, which most often change no rule's truth: then the outcomes are
+        those of the facts over every row moved alone, worked out once a person for
+        each way they move (not once for each signal and count)."""
+        parts = self._changeable.parts(cells, extra)
+        # Only rows' parts (no Employees value set, no formula reading what moved): the
+        # first is the facts over every row, the others signal families'.
+        if len(parts) >= 2 and all(part.lasting for part in parts):
+            over_all, others = parts[0].facts, parts[1:]
+            more: dict[str, Value] = {}
+            for part in others:
+                more.update(part.facts)
+            seen = self._over_all.get(id(over_all))
+            if seen is None:
+                seen = self._over_all[id(over_all)] = (over_all, self._again.beside(over_all))
+            if seen[1].adds_nothing(more):
+                return seen[1].outcomes()
+        changed: dict[str, Value] = {}
+        for part in parts:
+            changed.update(part.facts)
+        return self._again.outcomes(changed)
 
 
 def _observations(

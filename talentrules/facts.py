@@ -40,7 +40,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 import yaml
 
@@ -883,6 +883,13 @@ def with_changes(
     return Changeable(values, plan, as_of).changed(employee, evidence)
 
 
+class Part(NamedTuple):
+    """Some of the facts a what-if sets (``Changeable.parts``)."""
+
+    facts: Mapping[str, Value]
+    lasting: bool  # remembered: the same object, unchanged, for the same rows
+
+
 class Changeable:
     """One person's facts and Evidence rows, read once, for the many what-if
     derivations a brief asks of them (``changed``, ``delta``).
@@ -907,6 +914,10 @@ class Changeable:
             plan._plan.test("Evidence", lines)
         self.lines = lines
         self.only, self.formulas = plan.wanted(None if only is None else frozenset(only))
+        # The facts some formula reads (directly: follow_formulas follows the rest).
+        self._formulas_read = frozenset(
+            name for spec in self.formulas if spec.formula for name in spec.formula.reads
+        )
         self._groups = plan.evidence_groups(self.only)
         # Per signal family (None: every row), per group: the person's own rows that
         # pass its tests, found when a change first adds rows of the family.
@@ -932,25 +943,38 @@ class Changeable:
         added rows can move are derived again: every fact over all Evidence rows, and
         a signal family's facts for the codes added (the rest are the person's own,
         which ``compute_facts`` derived from the same rows)."""
-        found: dict[str, Value] = dict(employee or {})
+        found: dict[str, Value] = {}
+        for part in self.parts(employee, added):
+            found.update(part.facts)
+        return found
+
+    def parts(
+        self, employee: Mapping[str, Value] | None = None, added: Iterable[Row] = ()
+    ) -> list[Part]:
+        """``delta`` in parts, no two setting one fact: ``employee``, the facts over
+        every Evidence row, each signal family's added to, and the formulas' facts.
+        A part derived from rows is remembered (for the person or the run): it is the
+        same object whenever the same rows are added (``lasting``), and its consumers
+        may remember what they work out of it by its identity."""
+        found: list[Part] = [Part(employee, False)] if employee else []
         extra = [self.plan.added_line(row, self.as_of) for row in added]
-        if not extra:
-            if found and self.formulas:
-                found.update(follow_formulas(self.values, self.formulas, found))
-            return found
-        families: dict[object, list[tuple[_Line, _LineKey]]] = {}
-        for made in extra:
-            families.setdefault(made[0].values.get("signal"), []).append(made)
-        key = tuple([made[1] for made in extra])
-        over_all = self._over_all.get(key)
-        if over_all is None:
-            over_all = self._over_all[key] = self._derive(None, [line for line, _ in extra])
-        found.update(over_all)
-        for member, made_lines in families.items():
-            if member is not None:
-                found.update(self._family(member, made_lines))
-        if self.formulas:
-            found.update(follow_formulas(self.values, self.formulas, found))
+        if extra:
+            families: dict[object, list[tuple[_Line, _LineKey]]] = {}
+            for made in extra:
+                families.setdefault(made[0].values.get("signal"), []).append(made)
+            key = tuple([made[1] for made in extra])
+            over_all = self._over_all.get(key)
+            if over_all is None:
+                over_all = self._over_all[key] = self._derive(None, [line for line, _ in extra])
+            found.append(Part(over_all, True))
+            for member, made_lines in families.items():
+                if member is not None:
+                    found.append(Part(self._family(member, made_lines), True))
+        if self.formulas and any(not self._formulas_read.isdisjoint(p.facts) for p in found):
+            moved: dict[str, Value] = {}
+            for part in found:
+                moved.update(part.facts)
+            found.append(Part(follow_formulas(self.values, self.formulas, moved), False))
         return found
 
     def _family(self, member: object, extra: list[tuple[_Line, _LineKey]]) -> dict[str, Value]:

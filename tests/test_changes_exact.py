@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from talentrules.changes import (
 from talentrules.contract import EVIDENCE
 from talentrules.facts import DerivationPlan, FactsOnDemand, PanelDerivation, compute_facts
 from talentrules.model import PERSON_COLUMN, Cell, Row, Value
-from talentrules.paths import sample_workbook
+from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.reference import evaluate
 from talentrules.report.view import group_rows
 from talentrules.run import RunResult, evaluate_workbook
@@ -243,3 +244,80 @@ def test_any_observation_searched_is_the_straightforward_search(
     for fast, slow in data.draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=8)):
         now = sample.result(fast.employee_id).evaluation.outcomes
         assert nearest(fast, changed, now) == nearest(slow, changed, now), fast.employee_id
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    who=_ANY,
+    observed=st.lists(
+        st.tuples(_ANY, st.integers(1, 4), st.lists(st.tuples(_ANY, _ANY), max_size=5)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_signals_observed_that_add_nothing_leave_the_outcomes_of_the_rest(
+    sample: RunResult,
+    pairs: list[tuple[Person, Person]],
+    who: int,
+    observed: list[tuple[int, int, list[tuple[int, int]]]],
+) -> None:
+    """The search's shortcut for new observations: when the observed signals' own facts
+    are shown to add nothing (``Beside.adds_nothing``) to the facts over every row
+    moved, the outcomes are those of the facts over every row alone; checked against
+    evaluating from scratch with every fact (each signal's too) moved."""
+    fast, slow = pairs[who % len(pairs)]
+    as_of = sample.panel.as_of
+    assert as_of is not None
+    codes = sorted(sample.rulebook.signals)
+    extra: list[Row] = []
+    for code_at, count, recorded in observed:
+        columns = [c for c in _AS if c in _EVIDENCE_ENUMS]
+        row: dict[str, str] = {}
+        for column_at, value_at in recorded:
+            column = columns[column_at % len(columns)]
+            row[column] = _EVIDENCE_ENUMS[column][value_at % len(_EVIDENCE_ENUMS[column])]
+        extra += _observations(fast, codes[code_at % len(codes)], count, as_of, row)
+    parts = fast._changeable.parts(None, extra)
+    assert parts[0].lasting and all(part.lasting for part in parts)
+    more: dict[str, Value] = {}
+    for part in parts[1:]:
+        more.update(part.facts)
+    beside = fast._again.beside(parts[0].facts)
+    expected = slow.evaluate(None, extra)
+    if beside.adds_nothing(more):
+        alone = beside.outcomes()
+        assert {n: alone[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+    found = fast.evaluate(None, extra)
+    assert {n: found[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+
+
+def test_the_search_equals_the_straightforward_one_with_a_formula_over_evidence(
+    tmp_path: Path,
+) -> None:
+    """A formula over facts derived from Evidence rows, read by a rule the verdict
+    depends on: new observations move it, so the shortcut for observations does not
+    apply (``Changeable.parts`` gives the formula's part) and the search still names
+    exactly what the straightforward one names."""
+    rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    net = (
+        "  evidence.net:\n    type: number\n    range: [-100000, 100000]\n"
+        "    meaning: Observations by others less the person's own reports.\n"
+        "    formula: evidence.observed - evidence.self_reports\n"
+    )
+    assert text.count("  evidence.observed:\n") == 1
+    vocabulary.write_text(text.replace("  evidence.observed:\n", net + "  evidence.observed:\n"))
+    evidence = rules / "15-evidence.yaml"
+    text = evidence.read_text(encoding="utf-8")
+    assert text.count("      - evidence.observers == 1\n") == 1
+    evidence.write_text(
+        text.replace(
+            "      - evidence.observers == 1\n",
+            "      - evidence.observers == 1\n      - evidence.net >= 1\n",
+        )
+    )
+    result = evaluate_workbook(sample_workbook(), rules, jobs=1)
+    assert _same_search(result) > 20

@@ -9,7 +9,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from talentrules.errors import RulebookError
 from talentrules.facts import PersonFacts
 from talentrules.model import Value
-from talentrules.reference.compiled import CompiledReference, CompiledRule, Env, compile_rulebook
+from talentrules.reference.compiled import (
+    Check,
+    CompiledReference,
+    CompiledRule,
+    Env,
+    compile_rulebook,
+)
 from talentrules.rulebook import Decision, Evaluation, Rulebook, resolve
 
 
@@ -50,7 +56,7 @@ class Reevaluation:
         # Per decision needed, in level order: the decision, what its rules read, its
         # rules each with what it reads, and the decision's memo with the values read
         # as its key.
-        self.steps = _needed(compiled, decisions)
+        self.steps, self._readers = _needed(compiled, decisions)
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first misses the decision's memo (self.env is never changed
         # after this loop, so the truths are the same whenever they are worked out).
@@ -93,6 +99,10 @@ class Reevaluation:
             self.truths[step] = found
         return found
 
+    def beside(self, given: Mapping[str, Value]) -> Beside:
+        """The change ``given``, to ask what more facts set beside it do."""
+        return Beside(self, given)
+
     def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
         env, now, read, get = self.env, self.now, self.read, self.env.get
@@ -129,6 +139,66 @@ class Reevaluation:
         return outcomes
 
 
+class Beside:
+    """A change (``given``), for the question whether more facts set beside it leave
+    its outcomes as they are (``adds_nothing``): asked for many, with one env."""
+
+    def __init__(self, again: Reevaluation, given: Mapping[str, Value]) -> None:
+        self.again, self.given = again, given
+        self.env: Env = {**again.env, **given}
+        self._outcomes: Mapping[str, tuple[str, ...]] | None = None
+        self._holds: dict[int, bool] = {}  # rule index -> holds with ``given``
+
+    def outcomes(self) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes of ``given`` alone (worked out once)."""
+        if self._outcomes is None:
+            self._outcomes = self.again.outcomes(self.given)
+        return self._outcomes
+
+    def adds_nothing(self, more: Mapping[str, Value]) -> bool:
+        """Do the facts ``more`` (none of them in ``given``) leave the outcomes of
+        ``given`` as they are? Yes when every rule that reads one that moves keeps its
+        truth: a rule reading only facts is checked with and without them; for a rule
+        that also reads a decision, the leaves on the fact must keep the person's
+        truths (then, level by level, every rule and decision keeps its own). No
+        means only: not shown so."""
+        env, again = self.env, self.again
+        read, readers, own = again.read, again._readers, again.env
+        moved = [
+            (name, value)
+            for name, value in more.items()
+            if name in read
+            and ((old := own.get(name, _ABSENT)) != value or type(old) is not type(value))
+        ]
+        if not moved:
+            return True
+        checks: dict[int, Check] = {}
+        for name, value in moved:
+            plain, leaves = readers.get(name, ((), ()))
+            if leaves:
+                one, was = {name: value}, {name: own.get(name)}
+                if any(leaf(one) != leaf(was) for leaf in leaves):
+                    return False
+            for index, check in plain:
+                checks[index] = check
+        if not checks:
+            return True
+        holds = self._holds
+        for index, check in checks.items():
+            if index not in holds:
+                holds[index] = check(env) is True
+        # The facts set in the env itself and put back after: a copy costs more.
+        try:
+            env.update(moved)
+            return all((check(env) is True) is holds[i] for i, check in checks.items())
+        finally:
+            for name, _ in moved:
+                if (was := own.get(name, _ABSENT)) is _ABSENT:
+                    del env[name]
+                else:
+                    env[name] = was
+
+
 def _key(key_of: Callable[[Env], object], env: Env) -> object:
     """The values a decision's rules read, as its memo's key (``_UNSHARED`` when the
     person lacks one: nothing to share)."""
@@ -154,17 +224,21 @@ _Memo = tuple[Callable[[Env], object], dict[object, tuple[str, ...]]]
 
 
 _Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _Memo]]
-_NEEDED: dict[tuple[int, frozenset[str]], tuple[CompiledReference, _Needed]] = {}
+# fact -> the rules reading only facts that read it (each with its index in the
+# rulebook and its check), and the leaves on it of the rules that also read a decision
+_Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
+_NEEDED: dict[tuple[int, frozenset[str]], tuple[CompiledReference, _Needed, _Readers]] = {}
 
 
-def _needed(compiled: CompiledReference, decisions: Collection[str]) -> _Needed:
+def _needed(compiled: CompiledReference, decisions: Collection[str]) -> tuple[_Needed, _Readers]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
-    with what each reads. Worked out once per rulebook and decisions."""
+    with what each reads; and who reads each fact among those rules. Worked out once
+    per rulebook and decisions."""
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1]
+        return cached[1], cached[2]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -186,8 +260,23 @@ def _needed(compiled: CompiledReference, decisions: Collection[str]) -> _Needed:
     ]
     if len(_NEEDED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _NEEDED.clear()
-    _NEEDED[key] = (compiled, found)
-    return found
+    plain: dict[str, list[tuple[int, Check]]] = {}
+    leaves: dict[str, list[Check]] = {}
+    for _, _, rules, _ in found:
+        for cr, reads in rules:
+            if reads.isdisjoint(compiled.level_of):
+                for fact in reads:
+                    plain.setdefault(fact, []).append((cr.index, cr.check))
+                continue
+            for leaf, check in zip(cr.leaves, cr.leaf_checks, strict=True):
+                if leaf.fact not in compiled.level_of:
+                    leaves.setdefault(leaf.fact, []).append(check)
+    readers = {
+        fact: (tuple(plain.get(fact, ())), tuple(leaves.get(fact, ())))
+        for fact in plain.keys() | leaves.keys()
+    }
+    _NEEDED[key] = (compiled, found, readers)
+    return found, readers
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
