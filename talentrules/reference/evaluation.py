@@ -56,7 +56,7 @@ class Reevaluation:
         # Per decision needed, in level order: the decision, what its rules read, its
         # rules each with what it reads, and the decision's memo with the values read
         # as its key.
-        self.steps, self._readers, self._verdicts = _needed(compiled, decisions)
+        self.steps, self._readers, self._verdicts, self._places = _needed(compiled, decisions)
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first misses the decision's memo (self.env is never changed
         # after this loop, so the truths are the same whenever they are worked out).
@@ -143,11 +143,15 @@ class Reevaluation:
                 key = _UNSHARED
             chosen = memo.get(key) if key is not _UNSHARED else None
             if chosen is None:
-                hits = [
-                    cr.rule
-                    for (cr, rule_reads), holds in zip(rules, self._truths(n), strict=True)
-                    if (cr.check(env) is True if not moved.isdisjoint(rule_reads) else holds)
-                ]
+                # The person's truths, but for the rules reading what moved: checked.
+                truths = self._truths(n)
+                places = self._places[n]
+                again = {at for name in moved if name in places for at in places[name]}
+                if again:
+                    truths = truths.copy()
+                    for at in again:
+                        truths[at] = rules[at][0].check(env) is True
+                hits = [cr.rule for (cr, _), holds in zip(rules, truths, strict=True) if holds]
                 chosen = resolve(decision, hits, self.employee_id)[0]
                 if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
                     memo[key] = chosen
@@ -304,22 +308,26 @@ _Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozense
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
+# Per step, fact or decision -> the places of the step's rules that read it.
+_Places = list[dict[str, tuple[int, ...]]]
 _NEEDED: dict[
-    tuple[int, frozenset[str]], tuple[CompiledReference, _Needed, _Readers, _Verdicts]
+    tuple[int, frozenset[str]],
+    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places],
 ] = {}
 
 
 def _needed(
     compiled: CompiledReference, decisions: Collection[str]
-) -> tuple[_Needed, _Readers, _Verdicts]:
+) -> tuple[_Needed, _Readers, _Verdicts, _Places]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
-    with what each reads; who reads each fact among those rules; and the run's
-    ``adds_nothing`` answers for them. Worked out once per rulebook and decisions."""
+    with what each reads; who reads each fact among those rules; the run's
+    ``adds_nothing`` answers for them; and per decision, which of its rules read
+    each fact or decision. Worked out once per rulebook and decisions."""
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2], cached[3]
+        return cached[1], cached[2], cached[3], cached[4]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -357,9 +365,16 @@ def _needed(
         for fact in plain.keys() | leaves.keys()
     }
     by_index = {cr.index: rule_reads for _, _, rules, _ in found for cr, rule_reads in rules}
+    places: _Places = []
+    for _, _, rules, _ in found:
+        step: dict[str, list[int]] = {}
+        for at, (_, rule_reads) in enumerate(rules):
+            for name in rule_reads:
+                step.setdefault(name, []).append(at)
+        places.append({name: tuple(ats) for name, ats in step.items()})
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
-    _NEEDED[key] = (compiled, found, readers, verdicts)
-    return found, readers, verdicts
+    _NEEDED[key] = (compiled, found, readers, verdicts, places)
+    return found, readers, verdicts, places
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
