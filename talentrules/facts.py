@@ -898,8 +898,8 @@ class DerivationPlan:
 
 class _Shape(NamedTuple):
     """What some added Evidence rows are to the measures: the lines, the key of the
-    facts over every row (each line's ``line_key``), and per signal family its lines
-    and their keys."""
+    facts over every row (each line's ``over_all_key``), and per signal family its
+    lines and their ``line_key``s."""
 
     rows: object  # the rows, kept so that their id stays theirs (``DerivationPlan.shape``)
     lines: list[_Line]

@@ -232,8 +232,8 @@ class Beside:
 
 
 class _Verdicts:
-    """``Beside.adds_nothing`` for facts ``more`` that last (the same object for the same
-    facts), remembered for the run. The answer reads ``more``, the person's own values
+    """``Beside.adds_nothing`` for facts ``more`` shared by people (the same object for
+    the same facts), remembered for the run. The answer reads ``more``, the person's own values
     of its facts that rules read (has one moved?), and the values in the change's env
     of every fact a rule reading one of them reads (does the rule keep its truth?): it
     is the same whenever those are (a rule's check reads nothing else). Bounded."""
