@@ -88,13 +88,18 @@ def main() -> None:
     first = min(people, 200) if args.once else 0
 
     whatifs = again = 0
-    evaluate = changes.Person.evaluate
+    evaluate, observe = changes.Person.evaluate, changes.Person.observe
     outcomes = Reevaluation.outcomes
 
     def counted(self: changes.Person, *args: Any, **kwargs: Any) -> Any:
         nonlocal whatifs
         whatifs += 1
         return evaluate(self, *args, **kwargs)
+
+    def observed(self: changes.Person, *args: Any, **kwargs: Any) -> Any:
+        nonlocal whatifs
+        whatifs += 1
+        return observe(self, *args, **kwargs)
 
     def reevaluated(self: Reevaluation, *args: Any, **kwargs: Any) -> Any:
         nonlocal again
@@ -123,6 +128,7 @@ def main() -> None:
         setattr(brief, name, builder)
     total, spent = min(rounds, key=lambda r: r[0])
     changes.Person.evaluate = counted  # type: ignore[method-assign]
+    changes.Person.observe = observed  # type: ignore[method-assign]
     Reevaluation.outcomes = reevaluated  # type: ignore[method-assign]
     for index in range(first, people):
         res = result.results[index]

@@ -352,25 +352,39 @@ class Person:
         self, cells: Mapping[str, Value] | None = None, extra: Sequence[Row] = ()
     ) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the Employees values set and Evidence rows added (of the
-        decisions asked for, and of those they read).
+        decisions asked for, and of those they read)."""
+        return self._outcomes(self._changeable.parts(cells, extra))
+
+    def observe(self, rows: Sequence[Row], count: int) -> Mapping[str, tuple[str, ...]]:
+        """``evaluate(extra=rows[:count])`` for ``rows`` that ``observations`` made:
+        what they are to the measures is worked out once per run
+        (``Changeable.observed``)."""
+        return self._outcomes(self._changeable.observed(rows, count))
+
+    def _outcomes(self, parts: list[facts_module.Part]) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes with the facts of ``parts`` set.
 
         New observations move the facts over every Evidence row, which are the same
         for every signal observed (``Changeable.parts``), and the observed signal's
         own facts, which most often change no rule's truth: then the outcomes are
         those of the facts over every row moved alone, worked out once a person for
-        each way they move (not once for each signal and count)."""
-        parts = self._changeable.parts(cells, extra)
+        each way they move (not once for each signal and count). Whether they change
+        one is remembered for the run, by all that answer reads
+        (``Beside.adds_nothing``): most people's rows of a signal are the same to it."""
         # Only rows' parts (no Employees value set, no formula reading what moved): the
         # first is the facts over every row, the others signal families'.
         if len(parts) >= 2 and all(part.lasting for part in parts):
-            over_all, others = parts[0].facts, parts[1:]
-            more: dict[str, Value] = {}
-            for part in others:
-                more.update(part.facts)
+            over_all = parts[0].facts
+            if len(parts) == 2:
+                more, shared = parts[1].facts, parts[1].shared
+            else:
+                more, shared = {}, False
+                for part in parts[1:]:
+                    more.update(part.facts)
             seen = self._over_all.get(id(over_all))
             if seen is None:
                 seen = self._over_all[id(over_all)] = (over_all, self._again.beside(over_all))
-            if seen[1].adds_nothing(more):
+            if seen[1].adds_nothing(more, shared):
                 return seen[1].outcomes()
         changed: dict[str, Value] = {}
         for part in parts:
@@ -531,12 +545,12 @@ def nearest(
                 # Most observations first: when even the most move nothing, fewer do not.
                 # Fewer are the first of them.
                 rows = person.observations(code, change.up_to, change.row)
-                most = person.evaluate(extra=rows)
+                most = person.observe(rows, change.up_to)
                 if not any_move(most):
                     continue
                 open_ = {d.name for d, _ in decisions}
                 for count in range(1, change.up_to + 1):
-                    after = most if count == change.up_to else person.evaluate(extra=rows[:count])
+                    after = most if count == change.up_to else person.observe(rows, count)
                     for name, outcome in moved(after).items():
                         if name in open_:
                             groups.setdefault((name, outcome, count), []).append(code)

@@ -776,10 +776,30 @@ class DerivationPlan:
         # Does a row test or a measure read whose row it is? Then a what-if row is
         # one person's own; else the same rows serve every person (``added_line``).
         self.reads_person = "employee_id" in (*self._tested, *self.evidence_columns)
+        # What the facts over every Evidence row read of a line: their own row tests'
+        # results, and of the columns above only those their measures count (not the
+        # situation, in the shipped vocabulary): new observations of different signals
+        # are then most often the same to them (``over_all_key``).
+        self._over_all_need = 0
+        for group in self._plan.groups:
+            if group.sheet == "Evidence" and group.member is None:
+                self._over_all_need |= group.need
+        self._over_all_at = [0] + [
+            at
+            for at, column in enumerate(self.evidence_columns[1:], 1)
+            if any(
+                (spec := vocabulary[name]).derivation is not None
+                and spec.derivation.column == column
+                for group in self._plan.groups
+                if group.sheet == "Evidence" and group.member is None
+                for name, _ in group.facts
+            )
+        ]
         # Across people: what-if rows as lines, and a signal family's facts by what
         # its rows are to them (see Changeable._family). Bounded: memory stays flat.
         self._lines: dict[tuple[int, dt.date | None], tuple[Row, _Line, _LineKey]] = {}
         self._families: dict[tuple[object, ...], dict[str, Value]] = {}
+        self._shapes: dict[tuple[int, int, dt.date | None], _Shape] = {}
 
     def own_lines(
         self, employee_id: str, as_of: dt.date | None, evidence: Sequence[Row]
@@ -838,10 +858,28 @@ class DerivationPlan:
             made = self._lines[(id(row), as_of)] = (row, line, self.line_key(line))
         return made[1], made[2]
 
+    def shape(self, rows: Sequence[Row], count: int, as_of: dt.date | None) -> _Shape:
+        """What the first ``count`` of ``rows`` are to the measures (``_Shape``),
+        remembered by the list's identity (kept with it): a search asks the same
+        shared rows of every person."""
+        key = (id(rows), count, as_of)
+        found = self._shapes.get(key)
+        if found is None or found.rows is not rows:
+            extra = [self.added_line(row, as_of) for row in rows[:count]]
+            if len(self._shapes) >= _SHAPES_LIMIT:
+                self._shapes.clear()
+            found = self._shapes[key] = _Shape.of(self, rows, extra)
+        return found
+
     def line_key(self, line: _Line) -> _LineKey:
         """All an Evidence measure of ``refs=False`` reads of a line: which row tests it
         passes, its date and the columns whose distinct values are counted."""
         return (line.passed, *[line.values.get(c) for c in self.evidence_columns])
+
+    def over_all_key(self, key: _LineKey) -> _LineKey:
+        """Of a line's ``line_key``, what the facts over every row read of it: which of
+        their row tests it passes, its date and the columns their measures count."""
+        return (cast(int, key[0]) & self._over_all_need, *[key[at + 1] for at in self._over_all_at])
 
     def evidence_groups(self, only: frozenset[str] | None) -> dict[object, list[_Facts]]:
         """The Evidence groups by signal family (None: the facts over every row), each
@@ -858,9 +896,40 @@ class DerivationPlan:
         return found
 
 
+class _Shape(NamedTuple):
+    """What some added Evidence rows are to the measures: the lines, the key of the
+    facts over every row (each line's ``over_all_key``), and per signal family its
+    lines and their ``line_key``s."""
+
+    rows: object  # the rows, kept so that their id stays theirs (``DerivationPlan.shape``)
+    lines: list[_Line]
+    over_all: tuple[_LineKey, ...]
+    families: tuple[tuple[object, list[_Line], tuple[_LineKey, ...]], ...]
+    # (facts wanted, family) -> the family's facts with the rows added, for a person
+    # with none of its rows: the same for everyone
+    shared: dict[tuple[object, object], dict[str, Value]]
+
+    @staticmethod
+    def of(plan: DerivationPlan, rows: object, extra: Sequence[tuple[_Line, _LineKey]]) -> _Shape:
+        families: dict[object, list[tuple[_Line, _LineKey]]] = {}
+        for made in extra:
+            families.setdefault(made[0].values.get("signal"), []).append(made)
+        return _Shape(
+            rows,
+            [line for line, _ in extra],
+            tuple([plan.over_all_key(key) for _, key in extra]),
+            tuple(
+                (member, [line for line, _ in made], tuple([key for _, key in made]))
+                for member, made in families.items()
+            ),
+            {},
+        )
+
+
 _RESULTS_LIMIT = 4096  # row test results remembered per run: memory stays flat
 _LINES_LIMIT = 4096  # what-if lines remembered per run
 _FAMILIES_LIMIT = 1 << 13  # signal families' what-if facts remembered per run
+_SHAPES_LIMIT = 1024  # what-if rows' shapes remembered per run
 
 _LineKey = tuple[object, ...]
 
@@ -888,6 +957,9 @@ class Part(NamedTuple):
 
     facts: Mapping[str, Value]
     lasting: bool  # remembered: the same object, unchanged, for the same rows
+    # A signal family's facts with rows added to none of the person's own: the same
+    # object for every person (``Changeable.observed``).
+    shared: bool = False
 
 
 class Changeable:
@@ -919,6 +991,9 @@ class Changeable:
             name for spec in self.formulas if spec.formula for name in spec.formula.reads
         )
         self._groups = plan.evidence_groups(self.only)
+        # The signals of the person's own rows: another family's facts with rows added
+        # are everyone's (``_Shape.shared``).
+        self._members = {line.values.get("signal") for line in lines}
         # Per signal family (None: every row), per group: the person's own rows that
         # pass its tests, found when a change first adds rows of the family.
         self._passed: dict[object, list[list[_Line]]] = {}
@@ -959,17 +1034,37 @@ class Changeable:
         found: list[Part] = [Part(employee, False)] if employee else []
         extra = [self.plan.added_line(row, self.as_of) for row in added]
         if extra:
-            families: dict[object, list[tuple[_Line, _LineKey]]] = {}
-            for made in extra:
-                families.setdefault(made[0].values.get("signal"), []).append(made)
-            key = tuple([made[1] for made in extra])
-            over_all = self._over_all.get(key)
-            if over_all is None:
-                over_all = self._over_all[key] = self._derive(None, [line for line, _ in extra])
-            found.append(Part(over_all, True))
-            for member, made_lines in families.items():
-                if member is not None:
-                    found.append(Part(self._family(member, made_lines), True))
+            found += self._added(_Shape.of(self.plan, added, extra))
+        return self._with_formulas(found)
+
+    def observed(self, rows: Sequence[Row], count: int) -> list[Part]:
+        """``parts(None, rows[:count])``, for a list of rows that is asked again, with
+        other counts and by other people (the same list: a search's shared what-if
+        rows): what its rows are to the measures is worked out once per run
+        (``DerivationPlan.shape``), not once per person and count."""
+        return self._with_formulas(self._added(self.plan.shape(rows, count, self.as_of)))
+
+    def _added(self, shape: _Shape) -> list[Part]:
+        over_all = self._over_all.get(shape.over_all)
+        if over_all is None:
+            over_all = self._over_all[shape.over_all] = self._derive(None, shape.lines)
+        found = [Part(over_all, True)]
+        for member, lines, keys in shape.families:
+            if member is None:
+                continue
+            if member in self._members:
+                found.append(Part(self._family(member, lines, keys), True))
+                continue
+            # None of the person's own rows is of the family: its facts with the rows
+            # added are the same for everyone (and the same as ``_family``'s).
+            common = shape.shared.get((self.only, member))
+            if common is None:
+                common = shape.shared[self.only, member] = self._family(member, lines, keys)
+            found.append(Part(common, True, True))
+        return found
+
+    def _with_formulas(self, found: list[Part]) -> list[Part]:
+        """``found`` and, when a formula reads a fact they set, the formulas' part."""
         if self.formulas and any(not self._formulas_read.isdisjoint(p.facts) for p in found):
             moved: dict[str, Value] = {}
             for part in found:
@@ -977,22 +1072,24 @@ class Changeable:
             found.append(Part(follow_formulas(self.values, self.formulas, moved), False))
         return found
 
-    def _family(self, member: object, extra: list[tuple[_Line, _LineKey]]) -> dict[str, Value]:
-        """A signal family's facts with ``extra`` added. They follow from what its rows
-        (the person's own and the added) are to the measures (``line_key``) and the
-        as_of date alone, so people whose rows of the family are the same to them (most
-        often: none) share them."""
+    def _family(
+        self, member: object, extra: list[_Line], keys: tuple[_LineKey, ...]
+    ) -> dict[str, Value]:
+        """A signal family's facts with ``extra`` (whose ``line_key``s are ``keys``)
+        added. They follow from what its rows (the person's own and the added) are to
+        the measures and the as_of date alone, so people whose rows of the family are
+        the same to them (most often: none) share them."""
         own = self._own.get(member)
         if own is None:
             line_key = self.plan.line_key
             own = self._own[member] = tuple(
                 [line_key(line) for line in self.lines if line.values.get("signal") == member]
             )
-        key = (self.only, member, self.as_of, own, tuple([k for _, k in extra]))
+        key = (self.only, member, self.as_of, own, keys)
         memo = self.plan._families
         found = memo.get(key)
         if found is None:
-            found = self._derive(member, [line for line, _ in extra])
+            found = self._derive(member, extra)
             if len(memo) >= _FAMILIES_LIMIT:
                 memo.clear()
             memo[key] = found

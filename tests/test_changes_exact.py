@@ -66,6 +66,9 @@ class Plain(Person):
         (facts,) = compute_facts(alone, self.rulebook.vocabulary, catalogue)
         return evaluate(self.rulebook, facts).outcomes
 
+    def observe(self, rows: Sequence[Row], count: int) -> Mapping[str, tuple[str, ...]]:
+        return self.evaluate(None, rows[:count])
+
 
 def _people(result: RunResult, plan: DerivationPlan, kind: type[Person]) -> list[Person]:
     explained = [
@@ -321,3 +324,139 @@ def test_the_search_equals_the_straightforward_one_with_a_formula_over_evidence(
     )
     result = evaluate_workbook(sample_workbook(), rules, jobs=1)
     assert _same_search(result) > 20
+
+
+# --------------------------------------------------------------------------------------
+# Observations asked of shared rows (``Person.observe``): a signal family's facts with
+# rows added to none of the person's own are everyone's, and whether they add anything
+# to the facts over every row is remembered for the run (``reference.evaluation``'s
+# ``_Verdicts``) by every value that answer reads.
+# --------------------------------------------------------------------------------------
+
+
+def _other_rulebook(tmp_path: Path) -> Path:
+    """The shipped rulebook with other thresholds (at the edges new observations
+    cross: one, two or three more), a heart signal no workbook records, and a rule
+    that reads a signal's facts beside the facts over every row and a counter-signal's
+    fact that is unknown without observations."""
+    rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
+    parameters = rules / "parameters.yaml"
+    text = parameters.read_text(encoding="utf-8")
+    for name, old, new in (
+        ("habit_episodes", 3, 2),
+        ("habit_contexts", 2, 3),
+        ("habit_months", 12, 0),
+        ("habit_observers", 2, 1),
+    ):
+        before = f"  {name}:\n    value: {old}\n"
+        assert text.count(before) == 1, name
+        text = text.replace(before, f"  {name}:\n    value: {new}\n")
+    parameters.write_text(text, encoding="utf-8")
+    signals = rules / "signals.yaml"
+    text = signals.read_text(encoding="utf-8")
+    assert text.count("\n  H-SOC:\n") == 1
+    signals.write_text(
+        text.replace(
+            "\n  H-SOC:\n",
+            "\n  H-TST:\n    name: Tests the search\n    kind: signal\n    weight: core\n"
+            "    description: A signal no workbook records.\n"
+            "    why: Only the tests of the what-if search know it.\n  H-SOC:\n",
+        ),
+        encoding="utf-8",
+    )
+    evidence = rules / "15-evidence.yaml"
+    text = evidence.read_text(encoding="utf-8")
+    evidence.write_text(
+        text + "\n  - id: evidence-mixed-for-the-search\n    decision: evidence_quality\n"
+        "    title: A signal beside the evidence over every row\n"
+        "    rationale: A test rule reading a signal's facts beside others.\n"
+        "    when:\n      - H-DEV.episodes >= 1\n      - evidence.observers <= 3\n"
+        "      - C-RLT.newest_age_months is unknown\n"
+        "    then: Conflicting\n    priority: 47\n",
+        encoding="utf-8",
+    )
+    return rules
+
+
+@pytest.fixture(scope="module")
+def other(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    return evaluate_workbook(
+        sample_workbook(), _other_rulebook(tmp_path_factory.mktemp("other")), jobs=1
+    )
+
+
+def test_the_search_equals_the_straightforward_one_with_another_rulebook(
+    other: RunResult,
+) -> None:
+    assert "H-TST" in other.rulebook.signals
+    assert _same_search(other) > 20
+
+
+def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(
+    tmp_path: Path,
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_workbook(tmp_path / "generated.xlsx", 120, seed=29)
+    result = evaluate_workbook(tmp_path / "generated.xlsx", _other_rulebook(tmp_path), jobs=1)
+    assert _same_search(result) > 50
+
+
+@pytest.fixture(scope="module")
+def other_pairs(other: RunResult) -> list[tuple[Person, Person]]:
+    plan = DerivationPlan(other.rulebook.vocabulary, _derivation(other))
+    plain = _people(other, DerivationPlan(other.rulebook.vocabulary), Plain)
+    return list(zip(_people(other, plan, Person), plain, strict=True))
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rulebook=st.booleans(),
+    who=st.lists(_ANY, min_size=1, max_size=6),
+    code_at=_ANY,
+    count=st.integers(1, 4),
+    recorded=st.lists(st.tuples(_ANY, _ANY), max_size=5),
+)
+def test_observations_of_shared_rows_are_evaluated_as_from_scratch(
+    sample: RunResult,
+    other: RunResult,
+    pairs: list[tuple[Person, Person]],
+    other_pairs: list[tuple[Person, Person]],
+    rulebook: bool,
+    who: list[int],
+    code_at: int,
+    count: int,
+    recorded: list[tuple[int, int]],
+) -> None:
+    """Rows made once and asked of several people, with any count and recorded any
+    way, of either rulebook: ``observe`` gives the outcomes of evaluating from scratch;
+    its parts are ``parts``'s; and a shared family's answer remembered for the run is
+    the one worked out for the person."""
+    result, people = (other, other_pairs) if rulebook else (sample, pairs)
+    codes = sorted(result.rulebook.signals)
+    code = codes[code_at % len(codes)]
+    columns = [c for c in _AS if c in _EVIDENCE_ENUMS]
+    row: dict[str, str] = {}
+    for column_at, value_at in recorded:
+        column = columns[column_at % len(columns)]
+        row[column] = _EVIDENCE_ENUMS[column][value_at % len(_EVIDENCE_ENUMS[column])]
+    for at in who:
+        fast, slow = people[at % len(people)]
+        rows = fast.observations(code, count, row)
+        parts = fast._changeable.observed(rows, count)
+        assert [dict(p.facts) for p in parts] == [
+            dict(p.facts) for p in fast._changeable.parts(None, rows)
+        ]
+        if len(parts) == 2 and parts[1].shared:
+            beside = fast._again.beside(parts[0].facts)
+            remembered = beside.adds_nothing(parts[1].facts, shared=True)
+            assert remembered == beside.adds_nothing(parts[1].facts)
+        expected = slow.evaluate(None, rows)
+        found = fast.observe(rows, count)
+        assert {n: found[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}

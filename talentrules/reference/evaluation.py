@@ -56,7 +56,7 @@ class Reevaluation:
         # Per decision needed, in level order: the decision, what its rules read, its
         # rules each with what it reads, and the decision's memo with the values read
         # as its key.
-        self.steps, self._readers = _needed(compiled, decisions)
+        self.steps, self._readers, self._verdicts, self._places = _needed(compiled, decisions)
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first misses the decision's memo (self.env is never changed
         # after this loop, so the truths are the same whenever they are worked out).
@@ -114,7 +114,25 @@ class Reevaluation:
         }
         if not moved:
             return now
-        env = {**env, **changed}
+        if self._held is None:  # the person's truths, when worked out, read self.env
+            return self._outcomes({**env, **changed}, moved)
+        # The facts set in the env itself and put back after: a copy costs more.
+        kept = [(name, get(name, _ABSENT)) for name in changed]
+        try:
+            env.update(changed)
+            return self._outcomes(env, moved)
+        finally:
+            for name, was in kept:
+                if was is _ABSENT:
+                    del env[name]
+                else:
+                    env[name] = was
+            env.update(now)
+
+    def _outcomes(self, env: Env, moved: set[str]) -> Mapping[str, tuple[str, ...]]:
+        """``outcomes`` with ``env`` holding the facts changed, ``moved`` those that
+        moved (each decision that moves is set in ``env`` and added to ``moved``)."""
+        now = self.now
         outcomes = dict(now)
         for n, (decision, reads, rules, (key_of, memo)) in enumerate(self.steps):
             if moved.isdisjoint(reads):
@@ -125,11 +143,15 @@ class Reevaluation:
                 key = _UNSHARED
             chosen = memo.get(key) if key is not _UNSHARED else None
             if chosen is None:
-                hits = [
-                    cr.rule
-                    for (cr, rule_reads), holds in zip(rules, self._truths(n), strict=True)
-                    if (cr.check(env) is True if not moved.isdisjoint(rule_reads) else holds)
-                ]
+                # The person's truths, but for the rules reading what moved: checked.
+                truths = self._truths(n)
+                places = self._places[n]
+                again = {at for name in moved if name in places for at in places[name]}
+                if again:
+                    truths = truths.copy()
+                    for at in again:
+                        truths[at] = rules[at][0].check(env) is True
+                hits = [cr.rule for (cr, _), holds in zip(rules, truths, strict=True) if holds]
                 chosen = resolve(decision, hits, self.employee_id)[0]
                 if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
                     memo[key] = chosen
@@ -155,13 +177,23 @@ class Beside:
             self._outcomes = self.again.outcomes(self.given)
         return self._outcomes
 
-    def adds_nothing(self, more: Mapping[str, Value]) -> bool:
+    def adds_nothing(self, more: Mapping[str, Value], shared: bool = False) -> bool:
         """Do the facts ``more`` (none of them in ``given``) leave the outcomes of
         ``given`` as they are? Yes when every rule that reads one that moves keeps its
         truth: a rule reading only facts is checked with and without them; for a rule
         that also reads a decision, the leaves on the fact must keep the person's
         truths (then, level by level, every rule and decision keeps its own). No
-        means only: not shown so."""
+        means only: not shown so.
+
+        ``shared``: ``more`` is never changed, and is the same object for every person
+        it is asked of (a signal family's facts with rows added to none of the
+        person's own): the answer is remembered for the run by ``more`` and every
+        value it reads beside (``_Verdicts``), and most people's are another's."""
+        if shared:
+            return self.again._verdicts.adds_nothing(self, more)
+        return self._adds_nothing(more)
+
+    def _adds_nothing(self, more: Mapping[str, Value]) -> bool:
         env, again = self.env, self.again
         read, readers, own = again.read, again._readers, again.env
         moved = [
@@ -199,6 +231,51 @@ class Beside:
                     env[name] = was
 
 
+class _Verdicts:
+    """``Beside.adds_nothing`` for facts ``more`` shared by people (the same object for
+    the same facts), remembered for the run. The answer reads ``more``, the person's own values
+    of its facts that rules read (has one moved?), and the values in the change's env
+    of every fact a rule reading one of them reads (does the rule keep its truth?): it
+    is the same whenever those are (a rule's check reads nothing else). Bounded."""
+
+    def __init__(self, read: frozenset[str], readers: _Readers, reads: dict[int, frozenset[str]]):
+        self.read, self.readers, self.reads = read, readers, reads
+        # id(more) -> (more, kept so that the id stays its own; the values it reads:
+        # of the person's own env, and of the change's)
+        self._what: dict[int, tuple[Mapping[str, Value], _Get, _Get]] = {}
+        self._known: dict[tuple[object, ...], bool] = {}
+
+    def adds_nothing(self, beside: Beside, more: Mapping[str, Value]) -> bool:
+        what = self._what.get(id(more))
+        if what is None or what[0] is not more:
+            what = self._reads(more)
+        try:
+            key = (id(more), what[1](beside.again.env), what[2](beside.env))
+        except KeyError:  # a value the person lacks: worked out, not remembered
+            return beside._adds_nothing(more)
+        found = self._known.get(key)
+        if found is None:
+            found = beside._adds_nothing(more)
+            if len(self._known) >= _VERDICTS_LIMIT:
+                self._known.clear()
+            self._known[key] = found
+        return found
+
+    def _reads(self, more: Mapping[str, Value]) -> tuple[Mapping[str, Value], _Get, _Get]:
+        """What ``adds_nothing(more)`` reads beside ``more`` itself."""
+        own = sorted(name for name in more if name in self.read)
+        around: set[str] = set(own)
+        for name in own:
+            for index, _ in self.readers.get(name, ((), ()))[0]:
+                around |= self.reads[index]
+        what = (more, _getter(tuple(own)), _getter(tuple(sorted(around))))
+        if len(self._what) >= _VERDICTS_LIMIT:
+            self._what.clear()
+            self._known.clear()  # its keys hold ids of the facts no longer kept
+        self._what[id(more)] = what
+        return what
+
+
 def _key(key_of: Callable[[Env], object], env: Env) -> object:
     """The values a decision's rules read, as its memo's key (``_UNSHARED`` when the
     person lacks one: nothing to share)."""
@@ -219,6 +296,10 @@ _OUTCOMES_LIMIT = 1 << 15
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
 _ABSENT = object()  # a fact the person's env lacks
+# ``adds_nothing`` answers remembered for the run (``_Verdicts``): a key holds a few
+# values (a signal family's facts the rules read, and a few more).
+_VERDICTS_LIMIT = 1 << 14
+_Get = Callable[[Env], object]
 # env -> the values a decision's rules read, and the decision's outcome by them.
 _Memo = tuple[Callable[[Env], object], dict[object, tuple[str, ...]]]
 
@@ -227,18 +308,26 @@ _Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozense
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
-_NEEDED: dict[tuple[int, frozenset[str]], tuple[CompiledReference, _Needed, _Readers]] = {}
+# Per step, fact or decision -> the places of the step's rules that read it.
+_Places = list[dict[str, tuple[int, ...]]]
+_NEEDED: dict[
+    tuple[int, frozenset[str]],
+    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places],
+] = {}
 
 
-def _needed(compiled: CompiledReference, decisions: Collection[str]) -> tuple[_Needed, _Readers]:
+def _needed(
+    compiled: CompiledReference, decisions: Collection[str]
+) -> tuple[_Needed, _Readers, _Verdicts, _Places]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
-    with what each reads; and who reads each fact among those rules. Worked out once
-    per rulebook and decisions."""
+    with what each reads; who reads each fact among those rules; the run's
+    ``adds_nothing`` answers for them; and per decision, which of its rules read
+    each fact or decision. Worked out once per rulebook and decisions."""
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2]
+        return cached[1], cached[2], cached[3], cached[4]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -275,8 +364,17 @@ def _needed(compiled: CompiledReference, decisions: Collection[str]) -> tuple[_N
         fact: (tuple(plain.get(fact, ())), tuple(leaves.get(fact, ())))
         for fact in plain.keys() | leaves.keys()
     }
-    _NEEDED[key] = (compiled, found, readers)
-    return found, readers
+    by_index = {cr.index: rule_reads for _, _, rules, _ in found for cr, rule_reads in rules}
+    places: _Places = []
+    for _, _, rules, _ in found:
+        step: dict[str, list[int]] = {}
+        for at, (_, rule_reads) in enumerate(rules):
+            for name in rule_reads:
+                step.setdefault(name, []).append(at)
+        places.append({name: tuple(ats) for name, ats in step.items()})
+    verdicts = _Verdicts(compiled.read_set, readers, by_index)
+    _NEEDED[key] = (compiled, found, readers, verdicts, places)
+    return found, readers, verdicts, places
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
