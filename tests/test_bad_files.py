@@ -107,6 +107,20 @@ def _zip_method(tmp: Path) -> Path:
     return _central_field(tmp, "method.xlsx", 10, 99)  # compression method 99 (AES)
 
 
+def _zip_name_not_utf8(tmp: Path) -> Path:
+    """A central-directory name flagged UTF-8 (general purpose bit 11) whose first byte
+    is not: zipfile raises UnicodeDecodeError on opening (found by hypothesis in
+    test_properties' damaged bytes)."""
+    path = good(tmp / "name.xlsx")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    flags = int.from_bytes(data[at + 8 : at + 10], "little") | 0x800
+    data[at + 8 : at + 10] = flags.to_bytes(2, "little")
+    data[at + 46] = 0xFF  # the name's first byte
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _xls(tmp: Path) -> Path:
     (tmp / "old.xls").write_bytes(ole2("Workbook".encode("utf-16-le")))
     return tmp / "old.xls"
@@ -158,6 +172,7 @@ BAD = {
     "corrupt zip member": (_corrupt, "damaged"),
     "zip version unknown": (_zip_version, "damaged or truncated"),
     "zip compression unknown": (_zip_method, "damaged or truncated"),
+    "zip member name not UTF-8": (_zip_name_not_utf8, "damaged or truncated"),
     "old binary .xls": (_xls, "old binary Excel file (.xls)"),
     "password-protected": (_encrypted, "password-protected (encrypted)"),
     "zip that is not a workbook": (_other_zip, "zip file but not an Excel workbook"),

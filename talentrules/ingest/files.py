@@ -172,8 +172,15 @@ def scan_file(path: Path, given: str) -> FileScan:
         with zipfile.ZipFile(path) as archive:
             scan = _scan_archive(archive, given)
     # NotImplementedError: zipfile's word for a version or compression method it does
-    # not know, which is what damaged header bytes read as.
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+    # not know, which is what damaged header bytes read as; UnicodeDecodeError: a
+    # member's name flagged UTF-8 whose bytes are not.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        UnicodeDecodeError,
+    ) as error:
         raise _refuse(
             given, f"the file is damaged or truncated (not a readable .xlsx zip: {why(error)})"
         ) from error
