@@ -13,7 +13,10 @@ brief after the warm ones once, as a run does (the rounds above re-use memos war
 the same people, which a run never does). ``--people N`` builds
 only the first N people's briefs (the whole workbook is still evaluated, and the
 run-wide memos see only those N). Briefs are built in spans of 250 people, as the
-run's workers build them; the trace line a run makes after each brief is timed apart.
+run's workers build them; the trace line a run makes after each brief is timed apart,
+and so are the brief's HTML and Markdown, rendered after it as the workers render them.
+Times are the thread's CPU clock, as the workers keep them: the process's moves in
+scheduler ticks while a rendering's CPU time limit (an ITIMER_PROF) is armed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from talentrules.paths import sample_workbook
 from talentrules.reference import Reevaluation
 from talentrules.report import brief
 from talentrules.report.builder import ContextBuilder
+from talentrules.report.render import Renderer
 from talentrules.run import evaluate_workbook
 
 SECTIONS = (
@@ -51,16 +55,18 @@ SECTIONS = (
     "override_items",
 )
 
+TEMPLATES = ("brief.html.j2", "brief.md.j2")
+
 
 def _timed(name: str, builder: Callable[..., Any], spent: Counter[str]) -> Callable[..., Any]:
     """``builder`` with its CPU time added to ``spent[name]``."""
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.process_time()
+        start = time.thread_time()
         try:
             return builder(*args, **kwargs)
         finally:
-            spent[name] += time.process_time() - start
+            spent[name] += time.thread_time() - start
 
     return timed
 
@@ -78,13 +84,16 @@ def main() -> None:
     args = parser.parse_args()
     result = evaluate_workbook(args.workbook, jobs=1)
     view = ContextBuilder(result)
+    renderer = Renderer()
     people = len(result.results)
     if args.people > 0:
         people = min(people, args.people)
     for start, end in _spans(0, min(people, 200)):
-        with view.reading(start, end):
+        with view.reading(start, end), renderer.many():
             for index in range(start, end):
-                view.brief(index)
+                context = view.brief(index)
+                for name in TEMPLATES:
+                    renderer.render(name, context)
     first = min(people, 200) if args.once else 0
 
     whatifs = again = 0
@@ -109,20 +118,26 @@ def main() -> None:
     builders = {name: getattr(brief, name) for name in SECTIONS}
     rounds: list[tuple[float, Counter[str]]] = []
     tracing = 0.0  # the trace lines, made after each brief as the run's workers make them
+    rendering: Counter[str] = Counter()  # each template, rendered after each brief
     for _ in range(1 if args.once else 3):
         spent: Counter[str] = Counter()
         for name, builder in builders.items():
             setattr(brief, name, _timed(name, builder, spent))
         total = 0.0
         for start, end in _spans(first, people):
-            with view.reading(start, end):
+            with view.reading(start, end), renderer.many():
                 for index in range(start, end):
-                    clock = time.process_time()
-                    view.brief(index)
-                    built = time.process_time()
-                    record.unchained_line(result, index)
-                    tracing += time.process_time() - built
+                    clock = time.thread_time()
+                    context = view.brief(index)
+                    built = time.thread_time()
                     total += built - clock
+                    for name in TEMPLATES:
+                        renderer.render(name, context)
+                        rendered = time.thread_time()
+                        rendering[name] += rendered - built
+                        built = rendered
+                    record.unchained_line(result, index)
+                    tracing += time.thread_time() - built
         rounds.append((total, spent))
     for name, builder in builders.items():
         setattr(brief, name, builder)
@@ -137,12 +152,18 @@ def main() -> None:
     print(f"{args.workbook.name}: {people} of {len(result.results)} people, {how}")
     people -= first
     print(f"  brief contexts: {1000 * total / people:.2f} CPU ms a person")
+    besides = total - spent["what_would_change"]
+    print(f"    {'(but what_would_change)':<20} {1000 * besides / people:.3f}")
     for name, seconds in spent.most_common():
         print(f"    {name:<20} {1000 * seconds / people:.3f}")
     print(f"    {'(the rest)':<20} {1000 * (total - sum(spent.values())) / people:.3f}")
     print(f"  what-if evaluations: {whatifs / people:.1f} a person")
     print(f"    of them worked out by re-evaluating decisions: {again / people:.1f} a person")
     print(f"  trace lines: {1000 * tracing / len(rounds) / people:.3f} CPU ms a person")
+    templates = sum(rendering.values()) / len(rounds) / people
+    print(f"  templates: {1000 * templates:.3f} CPU ms a person")
+    for name in TEMPLATES:
+        print(f"    {name:<20} {1000 * rendering[name] / len(rounds) / people:.3f}")
 
 
 def _spans(first: int, end: int) -> list[tuple[int, int]]:

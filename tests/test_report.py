@@ -890,6 +890,39 @@ def test_the_audit_appendix_words_are_remembered_by_all_they_depend_on(
     assert any("Elsewhere!Z0" in "".join(r.values) for r in second.decided)
 
 
+def test_audit_appendix_entries_without_cells_are_shared_by_people(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An appendix entry none of whose facts has cells for the person is the one
+    remembered with its words, the same object for everyone (contexts are immutable);
+    with cells each person gets their own, the cells added, and a rule overruled for
+    one person and deciding for another is said so for each."""
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    shared = report.RunView(result)
+    hows = [_how(shared, r) for r in result.results]
+    with monkeypatch.context() as patch:
+        patch.setattr(brief, "WORDS_LIMIT", 0)  # nothing remembered: worked out per person
+        assert hows == [_how(report.RunView(result), r) for r in result.results]
+    alike: dict[object, list[object]] = {}
+    for how in hows:
+        for entry in (*how.decided, *how.overruled, *how.near):
+            alike.setdefault(entry, []).append(entry)
+    cited = re.compile(r"\b[A-Z][A-Za-z]*![A-Z]+[0-9]+")  # a cell: Evidence!C2
+    shared_entries = 0
+    for entries in alike.values():
+        texts = (
+            entries[0].failed if isinstance(entries[0], NearMiss) else " ".join(entries[0].values)
+        )
+        if cited.search(texts):
+            continue
+        assert all(e is entries[0] for e in entries), entries[0]
+        shared_entries += len(entries) > 1
+    assert shared_entries  # the sample's people share some
+    for how in hows:
+        assert all(not r.overruled for r in how.decided)
+        assert all(r.overruled for r in how.overruled)
+
+
 def test_writing_outputs_and_auditing_leave_the_traces_as_they_were(tmp_path: Path) -> None:
     # Traces share their entries between people (docs/trace.md: read-only), so a
     # stage that changed one would change other people's traces: none may.

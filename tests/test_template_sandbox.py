@@ -242,3 +242,32 @@ def test_a_stop_found_by_the_clock_disarms_the_timer() -> None:
         with pytest.raises(render._TemplateTimeout):
             render._past_deadline()
         assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_many_renderings_keep_the_time_limit_and_the_signal_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult
+) -> None:
+    """Renderer.many sets the timer's handler once for a span of briefs: each
+    rendering inside is still stopped at its limit, renders the same text, leaves no
+    timer armed between renderings, and the handler before it is back after it."""
+    import signal
+
+    monkeypatch.setattr(report.render, "TEMPLATE_SECONDS", 0.3)
+    renderer = report.Renderer(brief(tmp_path, "{{ person.employee_id }}"))
+    (tmp_path / "endless").mkdir()
+    endless = report.Renderer(brief(tmp_path / "endless", ENDLESS))
+    context = report.ContextBuilder(sample_run).brief(0)
+    alone = renderer.render("brief.md.j2", context)
+    before = signal.getsignal(signal.SIGPROF)
+    with renderer.many():
+        assert signal.getsignal(signal.SIGPROF) is report.render._on_timer
+        with renderer.many():  # nested: the outer one keeps it
+            assert renderer.render("brief.md.j2", context) == alone
+        assert signal.getsignal(signal.SIGPROF) is report.render._on_timer
+        for _ in range(2):
+            with pytest.raises(OutputError, match=r"line 3: still rendering after 0\.3 s"):
+                endless.render("brief.md.j2", context)
+            assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+        assert renderer.render("brief.md.j2", context) == alone
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGPROF) is before

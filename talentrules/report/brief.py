@@ -52,6 +52,7 @@ from talentrules.report.words import (
 )
 from talentrules.rulebook import Compare, Evaluation, Rule, expr_facts
 from talentrules.trace import Leaf
+from talentrules.vocabulary import Signal
 
 if TYPE_CHECKING:
     from talentrules.decide import Override, Recommendation
@@ -133,29 +134,31 @@ def headline(
 
 def person_header(view: RunView, row: Row) -> PersonHeader:
     """Who the brief is about."""
-    manager_id = row.get("manager_id")
+    get = row.values().get  # every value at once: the header shows a dozen
+    manager_id = get("manager_id")
     manager = UNKNOWN
     if isinstance(manager_id, str):
         boss = view.result.employees.get(manager_id)
         manager = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
-    managing = row.get("is_people_manager")
-    reports = row.get("direct_reports")
+    managing = get("is_people_manager")
+    reports = get("direct_reports")
     if managing is True:
         people = "Yes" + (f", {shown(reports)} direct reports" if reports is not None else "")
     else:
         people = shown(managing)
-    values = view.result.facts[str(row.get("employee_id"))].values
+    employee_id = str(get("employee_id"))
+    values = view.result.facts[employee_id].values
     return PersonHeader(
-        employee_id=str(row.get("employee_id")),
-        full_name=shown(row.get("full_name")),
-        job_title=shown(row.get("job_title")),
-        org_unit=shown(row.get("org_unit")),
-        job_level=shown(row.get("job_level")),
-        location=shown(row.get("location")),
+        employee_id=employee_id,
+        full_name=shown(get("full_name")),
+        job_title=shown(get("job_title")),
+        org_unit=shown(get("org_unit")),
+        job_level=shown(get("job_level")),
+        location=shown(get("location")),
         manager=manager,
         tenure=months(values.get("tenure_months")),
         in_role=months(values.get("months_in_role")),
-        current_track=shown(row.get("current_track")),
+        current_track=shown(get("current_track")),
         people_manager=people,
         cell=row.ref("employee_id"),
     )
@@ -163,16 +166,17 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
 
 def snapshot(row: Row, values: Mapping[str, Value]) -> Snapshot:
     """The talent snapshot: ratings as the panel gave them."""
-    performance = row.get("performance")
+    get = row.values().get  # every value at once: the snapshot shows a dozen
+    performance = get("performance")
     history = ", ".join(
-        shown(row.get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
+        shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
     )
     trend = values.get("performance_trend")
     if isinstance(trend, int | float) and not isinstance(trend, bool):
         trend_text = "steady" if trend == 0 else f"{'up' if trend > 0 else 'down'} {abs(trend):g}"
     else:
         trend_text = UNKNOWN
-    potential = row.get("potential")
+    potential = get("potential")
     column = band(performance)
     if column is None or potential is None:
         nine = "not placed: a rating is blank"
@@ -187,11 +191,11 @@ def snapshot(row: Row, values: Mapping[str, Value]) -> Snapshot:
         trend=trend_text,
         potential=f"{shown(potential)} of 3" if potential is not None else UNKNOWN,
         nine_box=nine,
-        readiness=shown(row.get("readiness")),
-        expertise=shown(row.get("expertise")),
-        policy_compliance=shown(row.get("policy_compliance")),
-        risk_of_loss=shown(row.get("risk_of_loss")),
-        impact_of_loss=shown(row.get("impact_of_loss")),
+        readiness=shown(get("readiness")),
+        expertise=shown(get("expertise")),
+        policy_compliance=shown(get("policy_compliance")),
+        risk_of_loss=shown(get("risk_of_loss")),
+        impact_of_loss=shown(get("impact_of_loss")),
     )
 
 
@@ -206,9 +210,9 @@ def heart_section(
     shown_habits = outcomes_of(view.habits, outcomes)
     habitual = tuple(c for c in shown_habits if c in view.signals)
     lines: list[SignalLine] = []
-    for code, signal in view.signals.items():
-        episodes = count(values.get(f"{code}.episodes"))
-        self_reports = count(values.get(f"{code}.self_reports"))
+    for code, signal, facts in _signal_facts(view):
+        episodes = count(values.get(facts[0]))
+        self_reports = count(values.get(facts[1]))
         if not episodes and not self_reports:
             continue
         lines.append(
@@ -218,11 +222,11 @@ def heart_section(
                 meaning=signal.description,
                 counter=signal.counter,
                 episodes=episodes,
-                contexts=count(values.get(f"{code}.contexts")),
-                observers=count(values.get(f"{code}.observers")),
+                contexts=count(values.get(facts[2])),
+                observers=count(values.get(facts[3])),
                 self_reports=self_reports,
-                months_spanned=count(values.get(f"{code}.months_spanned")),
-                newest_age=shown(values.get(f"{code}.newest_age_months")),
+                months_spanned=count(values.get(facts[4])),
+                newest_age=shown(values.get(facts[5])),
                 habitual=code in habitual,
             )
         )
@@ -259,31 +263,46 @@ def heart_section(
     )
 
 
+# The facts of a signal a brief's signal line shows, by their name's last part.
+SIGNAL_FACTS = ("episodes", "self_reports", "contexts", "observers", "months_spanned",
+                "newest_age_months")  # fmt: skip
+
+
+def _signal_facts(view: RunView) -> list[tuple[str, Signal, tuple[str, ...]]]:
+    """Each signal with the names of its SIGNAL_FACTS (the same in every brief: made once)."""
+    found = view.signal_facts
+    if found is None:
+        found = view.signal_facts = [
+            (code, signal, tuple(f"{code}.{part}" for part in SIGNAL_FACTS))
+            for code, signal in view.signals.items()
+        ]
+    return found
+
+
 def evidence_item(view: RunView, row: Row) -> EvidenceItem:
     """One Evidence row, cited by its observation cell."""
-    code = str(row.get("signal"))
+    get = row.values().get  # every value at once: a brief shows some eight rows
+    code = str(get("signal"))
     signal = view.signals.get(code)
-    observation = row.cell("observation")
-    cell = observation.ref if observation is not None and observation.known else row.ref("signal")
-    source = " ".join(
-        shown(v) for v in (row.get("source_type"), row.get("source_id")) if v is not None
-    )
+    observation = get("observation")
+    cell = row.ref("observation" if observation is not None else "signal")
+    source = " ".join(shown(v) for v in (get("source_type"), get("source_id")) if v is not None)
     return EvidenceItem(
         cell=cell,
-        evidence_id=shown(row.get("evidence_id")),
+        evidence_id=shown(get("evidence_id")),
         code=code,
         name=signal.name if signal else "",
         meaning=signal.description if signal else "",
         counter=signal.counter if signal else False,
-        observed_on=shown(row.get("observed_on")),
-        context=shown(row.get("context")),
-        influence=shown(row.get("influence_base")),
-        initiated_by=shown(row.get("initiated_by")),
-        frequency=shown(row.get("frequency")),
-        energy=shown(row.get("energy")),
-        outcome=shown(row.get("outcome_in_others")),
+        observed_on=shown(get("observed_on")),
+        context=shown(get("context")),
+        influence=shown(get("influence_base")),
+        initiated_by=shown(get("initiated_by")),
+        frequency=shown(get("frequency")),
+        energy=shown(get("energy")),
+        outcome=shown(get("outcome_in_others")),
         source=source or UNKNOWN,
-        observation=shown(row.get("observation")),
+        observation=shown(observation),
     )
 
 
@@ -802,20 +821,46 @@ class _FiredWords:
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
     message: str | None  # None: it reads more than facts by name, rendered per person
     conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
+    # For a person none of whose facts ``read`` has cells (most read counts of 0,
+    # decisions, ratings): the entry itself, the same for all of them, as it decided
+    # and as overruled (None: its message is rendered per person).
+    alike: tuple[FiredRule, FiredRule] | None
 
 
 @dataclass(frozen=True, slots=True)
 class _NearWords:
     """A near miss in words, bar the person's cells."""
 
-    decision: str
     needs: str  # what the failing condition needs and what was found
     fact: str | None  # the failing condition's fact (None: no failing condition)
+    alike: NearMiss  # the near miss of a person whose ``fact`` has no cells
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleWords:
+    """What the audit appendix says of a rule whatever the person (made once a run)."""
+
+    rule: Rule
+    named: tuple[str, ...] | None  # the facts its message names (``view.message_facts``)
+    where: str  # its file and line
+
+
+def _rule_words(view: RunView, rule_id: str) -> _RuleWords | None:
+    found = view.rule_words.get(rule_id)
+    if found is None:
+        rule = view.rules.get(rule_id)
+        if rule is None:
+            return None
+        found = view.rule_words[rule_id] = _RuleWords(
+            rule, view.message_facts(rule), f"{rule.file}:{rule.line}"
+        )
+    return found
 
 
 def _fired_words(
-    view: RunView, rule: Rule, entry: Mapping[str, Any], values: Mapping[str, Value]
+    view: RunView, said: _RuleWords, entry: Mapping[str, Any], values: Mapping[str, Value]
 ) -> _FiredWords:
+    rule = said.rule
     conditions = tuple(_leaf(c) for c in entry["conditions"])
     read = tuple(
         (
@@ -825,11 +870,26 @@ def _fired_words(
         )
         for c in conditions
     )
-    if view.message_facts(rule) is not None:
-        return _FiredWords(
-            view.label(rule.decision), read, view.message(rule, conditions, values), ()
+    decision = view.label(rule.decision)
+    if said.named is None:
+        return _FiredWords(decision, read, None, conditions, None)
+    message = view.message(rule, conditions, values)
+    plain = tuple(dict.fromkeys([text for text, _ in read]))
+    alike = tuple(
+        FiredRule(
+            id=rule.id,
+            decision=decision,
+            outcome=rule.then,
+            title=rule.title,
+            rationale=rule.rationale,
+            message=message,
+            values=plain,
+            where=said.where,
+            overruled=overruled,
         )
-    return _FiredWords(view.label(rule.decision), read, None, conditions)
+        for overruled in (False, True)
+    )
+    return _FiredWords(decision, read, message, (), (alike[0], alike[1]))
 
 
 _ABSENT = object()  # a fact the person's values lack
@@ -840,24 +900,30 @@ def _named(values: Mapping[str, Value], names: tuple[str, ...]) -> tuple[object,
     return tuple([typed(values.get(name, _ABSENT)) for name in names])
 
 
-def _failed_read(failed: Mapping[str, Any] | None) -> tuple[object, ...]:
-    """What ``_near_words`` reads of a near miss's failing condition, as a memo key."""
+def _failed_read(rule_id: str, failed: Mapping[str, Any] | None) -> tuple[object, ...]:
+    """The rule and what ``_near_words`` reads of its failing condition, as a memo key
+    (the value read with its type, ``typed``, flattened into the key)."""
     if not failed:
-        return ()
+        return (rule_id,)
+    actual = failed["actual"]
     return (
+        rule_id,
         failed["condition"],
         failed["fact"],
         failed["negated"],
-        typed(failed["actual"]),
+        type(actual),
+        typed(actual) if type(actual) is tuple else actual,
         failed["shown"],
     )
 
 
 def _near_words(view: RunView, rule: Rule, failed: Mapping[str, Any] | None) -> _NearWords:
+    decision = view.label(rule.decision)
     if not failed:
-        return _NearWords(view.label(rule.decision), "", None)
+        return _NearWords("", None, NearMiss(rule.id, decision, rule.then, rule.title, ""))
     leaf = _leaf(failed)
-    return _NearWords(view.label(rule.decision), _needs(view, rule, leaf), leaf.fact)
+    needs = _needs(view, rule, leaf)
+    return _NearWords(needs, leaf.fact, NearMiss(rule.id, decision, rule.then, rule.title, needs))
 
 
 def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowDecided:
@@ -866,7 +932,9 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
 
     Of the person's trace it reads only the fired rules and the near misses, worked
     out now from the person's facts (read once), not the whole trace; their words
-    are remembered by rule and the values read (``WORDS_LIMIT``), the cells added."""
+    are remembered by rule and the values read (``WORDS_LIMIT``), the cells added.
+    Where none of the facts an entry cites has cells for the person, the entry is the
+    one remembered with its words, shared by every such person (it is immutable)."""
     evaluation, person = res.evaluation, res.person
     cells_of = person.cells
     cited: dict[str, str] = {}  # fact -> its cells in brackets, for this person
@@ -883,18 +951,22 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     lost: list[FiredRule] = []
     memo = view.fired_words
     for rule_id, entry, key in fired:
-        rule = view.rules.get(rule_id)
-        if rule is None:
+        said = _rule_words(view, rule_id)
+        if said is None:
             continue
-        said: tuple[object, ...] = (rule_id, key)
-        named = view.message_facts(rule)
-        if named:  # its message reads facts besides its conditions: their values too
-            said = (rule_id, key, _named(values, named))
-        words = memo.get(said) if key is not reference.UNSHARED else None
+        rule = said.rule
+        memo_key: tuple[object, ...] = (rule_id, key)
+        if said.named:  # its message reads facts besides its conditions: their values too
+            memo_key = (rule_id, key, _named(values, said.named))
+        words = memo.get(memo_key) if key is not reference.UNSHARED else None
         if words is None:
-            words = _fired_words(view, rule, entry, values)
+            words = _fired_words(view, said, entry, values)
             if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
-                memo[said] = words
+                memo[memo_key] = words
+        lose = rule_id in overruled
+        if words.alike is not None and not any(cells_of.get(f) for _, f in words.read):
+            (lost if lose else decided).append(words.alike[lose])
+            continue
         message = words.message
         if message is None:
             message = view.message(rule, words.conditions, values)
@@ -905,36 +977,37 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
             title=rule.title,
             rationale=rule.rationale,
             message=message,
-            values=tuple(dict.fromkeys([text + at(fact) for text, fact in words.read])),
-            where=f"{rule.file}:{rule.line}",
-            overruled=rule.id in overruled,
+            values=tuple(
+                dict.fromkeys([text + at(f) if cells_of.get(f) else text for text, f in words.read])
+            ),
+            where=said.where,
+            overruled=lose,
         )
-        (lost if fired_rule.overruled else decided).append(fired_rule)
+        (lost if lose else decided).append(fired_rule)
     defaulted = tuple(
         f"{view.label(name)}: {', '.join(evaluation.outcomes.get(name, ()))}"
         for name in evaluation.defaulted
     )
-    near = []
+    near: list[NearMiss] = []
     near_memo = view.near_words
     for rule_id, failed in near_misses:
-        rule = view.rules.get(rule_id)
-        if rule is None:
-            continue
         # Its words read the failing condition alone (_near_words): remembered by it.
-        read = _failed_read(failed)
-        found = near_memo.get((rule_id, read))
+        read = _failed_read(rule_id, failed)
+        found = near_memo.get(read)
         if found is None:
-            found = _near_words(view, rule, failed)
+            said = _rule_words(view, rule_id)
+            if said is None:
+                continue
+            found = _near_words(view, said.rule, failed)
             if len(near_memo) < WORDS_LIMIT:
-                near_memo[(rule_id, read)] = found
+                near_memo[read] = found
+        fact = found.fact
+        if fact is None or not cells_of.get(fact):
+            near.append(found.alike)
+            continue
+        miss = found.alike
         near.append(
-            NearMiss(
-                rule.id,
-                found.decision,
-                rule.then,
-                rule.title,
-                found.needs + at(found.fact) if found.fact is not None else "",
-            )
+            NearMiss(miss.id, miss.decision, miss.outcome, miss.title, found.needs + at(fact))
         )
     return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)
 

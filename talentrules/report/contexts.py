@@ -25,7 +25,7 @@ def described(help: str) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentInfo:
     """What every document says about the run that produced it."""
 
@@ -44,7 +44,7 @@ class DocumentInfo:
     currency: str = described("Currency of budget and costs (Cycle!currency or the catalogue's).")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRef:
     """A person named in a list: id, name, and where their brief is."""
 
@@ -59,7 +59,7 @@ class PersonRef:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonHeader:
     """Who the brief is about (Employees sheet)."""
 
@@ -77,7 +77,7 @@ class PersonHeader:
     cell: str = described("Provenance of the person's row, e.g. 'Employees!A7'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The talent snapshot: ratings as the panel gave them, never a label."""
 
@@ -93,7 +93,7 @@ class Snapshot:
     impact_of_loss: str = described("Impact of loss (Low, Medium, High), or 'not recorded'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignalLine:
     """One signal code the person has evidence for, summarised."""
 
@@ -110,7 +110,7 @@ class SignalLine:
     habitual: bool = described("True when the decision playing role habits lists this code.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceItem:
     """One observation from the Evidence sheet, cited by its cell."""
 
@@ -131,7 +131,7 @@ class EvidenceItem:
     observation: str = described("The observation in the reporter's words, or 'not recorded'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeartSection:
     """The heart verdict and the evidence behind it."""
 
@@ -156,7 +156,7 @@ class HeartSection:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Nomination:
     """One 'who inspires you' nomination the person received."""
 
@@ -165,7 +165,7 @@ class Nomination:
     cell: str = described("Where the nomination is, e.g. 'Nominations!C5'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamFigures:
     """The person's team figures from the Teams sheet."""
 
@@ -177,7 +177,7 @@ class TeamFigures:
     cell: str = described("Where the row is, e.g. 'Teams!A4'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InfluenceSection:
     """Inspiration profile (the three kinds of leadership) and the management pattern."""
 
@@ -202,7 +202,7 @@ class InfluenceSection:
     team: TeamFigures | None = described("Team figures, or None when the person has no Teams row.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Aspiration:
     """The person's own words and how the recommendation fits them."""
 
@@ -218,7 +218,7 @@ class Aspiration:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanItem:
     """One investment of the plan: what the rules recommended and what became of it,
     with the panel's decision counted."""
@@ -254,7 +254,7 @@ class PlanItem:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FiredRule:
     """A rule that fired for the person, with the values it read, in plain words."""
 
@@ -272,7 +272,7 @@ class FiredRule:
     overruled: bool = described("True when a higher-priority rule of the same decision won.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NearMiss:
     """A rule that came close: what it needed, in words, and what the value was."""
 
@@ -286,7 +286,7 @@ class NearMiss:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DecisionChanges:
     """What would change one main decision (the verdict first): the nearest changes a
     person or the panel could make, a sentence each."""
@@ -299,7 +299,7 @@ class DecisionChanges:
     note: str = described("When none is named, why (e.g. the outcome is already the best).")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HowDecided:
     """The audit appendix: how the recommendation was produced, rule by rule."""
 
@@ -317,7 +317,7 @@ class HowDecided:
     rulebook: str = described("Which rulebook ran (path and hash).")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contest:
     """How to ask for an explanation or contest the recommendation."""
 
@@ -332,7 +332,7 @@ class Contest:
     process: str = described("What happens then, in a sentence.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverrideItem:
     """A panel decision, kept beside the recommendation, never in place of it."""
 
@@ -345,7 +345,7 @@ class OverrideItem:
     cell: str = described("Where the override is, e.g. 'Overrides!C3'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BriefContext:
     """Everything a justification brief template (brief.*.j2) can use. The manager-facing
     part comes first; the audit appendix (``how``, the evidence rows) follows it."""
@@ -394,7 +394,7 @@ class BriefContext:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bar:
     """One bar of a distribution chart."""
 
@@ -403,7 +403,7 @@ class Bar:
     percent: float = described("Share of the chart's total, 0-100, one decimal.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Distribution:
     """A small bar chart with the numbers beside it."""
 
@@ -412,7 +412,7 @@ class Distribution:
     bars: tuple[Bar, ...] = described("Bars in the decision's outcome order, zeros included.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GridCell:
     """One cell of a grid: a count and the people in it."""
 
@@ -420,7 +420,7 @@ class GridCell:
     people: Sequence[PersonRef] = described("The people (names shown in the panel edition only).")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grid:
     """A grid of counts such as the 9-box (rows top to bottom, columns left to right)."""
 
@@ -436,7 +436,7 @@ class Grid:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SheetLine:
     """The row account of one sheet."""
 
@@ -448,7 +448,7 @@ class SheetLine:
     blank: int = described("Blank rows skipped.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AllocationLine:
     """One investment: recommendations against seats and money, with the panel's
     decisions counted."""
@@ -468,7 +468,7 @@ class AllocationLine:
     over: str = described("How far past its seats the panel's decisions take it, or ''.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaitItem:
     """A person waitlisted for an investment, why, and the fallback."""
 
@@ -485,7 +485,7 @@ class WaitItem:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnseatedLine:
     """Someone recommended an investment who holds no seat in the plan."""
 
@@ -494,7 +494,7 @@ class UnseatedLine:
     fallback: str = described("The alternative offered, or 'priority next cycle'.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BalanceLine:
     """One people manager's management-leadership balance."""
 
@@ -507,7 +507,7 @@ class BalanceLine:
     advice: str = described("What the rulebook advises for that balance.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExceptionGroup:
     """One outcome of the decision playing role panel_exceptions, and who has it."""
 
@@ -516,7 +516,7 @@ class ExceptionGroup:
     people: Sequence[PersonRef] = described("Who has it; each note is the rule's message.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverrideLine:
     """A panel override, for the summary's list."""
 
@@ -524,7 +524,7 @@ class OverrideLine:
     item: OverrideItem = described("The override beside the recommendation.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectedLine:
     """An input row that could not be used, with every reason."""
 
@@ -538,7 +538,7 @@ class RejectedLine:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleLine:
     """One rule of the rulebook, for the appendix."""
 
@@ -552,7 +552,7 @@ class RuleLine:
     overruled: int = described("People for whom it held but a higher-priority rule won.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FairnessRow:
     """One group's selection under one outcome (talentrules.fairness)."""
 
@@ -570,7 +570,7 @@ class FairnessRow:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FairnessTable:
     """One outcome, every grouping in one table."""
 
@@ -584,7 +584,7 @@ class FairnessTable:
     note: str = described("Why there are no ratios, when there are none; else empty.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FairnessSection:
     """The fairness monitor, from the restricted Demographics sheet only."""
 
@@ -601,7 +601,7 @@ class FairnessSection:
 NO_FAIRNESS = FairnessSection(False, "", 0, "", (), ())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SummaryContext:
     """Everything a panel summary template (summary.*.j2) can use."""
 

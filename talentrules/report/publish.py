@@ -93,7 +93,7 @@ def _render_span(span: tuple[int, int]) -> Batch:
     building = rendering = writing = tracing = kernel = 0.0
     hashes: list[tuple[str, str]] = []
     lines: list[str] = []
-    with builder.reading(*span):
+    with builder.reading(*span), renderer.many():
         for index in range(*span):
             start = time.thread_time()
             context = builder.brief(index)

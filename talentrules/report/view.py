@@ -24,6 +24,7 @@ from talentrules.report.names import Namer
 from talentrules.report.words import CONFIDENTIAL, UNKNOWN, money, shown
 from talentrules.rulebook import Compare, Decision, Rule, Rulebook
 from talentrules.trace import Leaf
+from talentrules.vocabulary import Signal
 
 if TYPE_CHECKING:
     from talentrules.run import RunResult
@@ -129,9 +130,11 @@ class RunView:
         self.fact_words: dict[str, str] = {}
         self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
         self.comparisons: dict[str, dict[str, Compare]] = {}
+        self.signal_facts: list[tuple[str, Signal, tuple[str, ...]]] | None = None
         # The audit appendix's words by rule and what they follow from: brief.how_decided.
         self.fired_words: dict[tuple[object, ...], Any] = {}
         self.near_words: dict[tuple[object, ...], Any] = {}
+        self.rule_words: dict[str, Any] = {}  # by rule id: brief._rule_words
         self._messages = Messages()
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook

@@ -66,6 +66,8 @@ def months(value: object) -> str:
 
 def count(value: object) -> int:
     """A count fact as an int (0 for unknown)."""
+    if type(value) is int:  # most counts (a brief reads some hundred and fifty)
+        return value
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
