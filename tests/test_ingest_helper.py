@@ -40,10 +40,10 @@ def _read(path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool) -> tuple[Pa
     answered = []
     result = load_module._Helper.result
 
-    def counted(self: Any, reader: Any) -> Any:
+    def counted(self: Any, *args: Any) -> Any:
         answered.append(self.sheet.name)
         try:
-            return result(self, reader)
+            return result(self, *args)
         except load_module._ReadAgain as again:
             AGAIN.append(str(again))
             raise

@@ -34,6 +34,7 @@ import pickle
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl.utils.cell import range_boundaries
@@ -52,8 +53,8 @@ from talentrules.contract import (
 from talentrules.errors import WorkbookError
 from talentrules.ingest.across import AcrossSheets
 from talentrules.ingest.csvdir import scan_folder
-from talentrules.ingest.drafts import ProblemLog, SheetRead, Slot
-from talentrules.ingest.files import SheetScan, scan_file, unreadable, why
+from talentrules.ingest.drafts import Draft, ProblemLog, SheetRead, Slot
+from talentrules.ingest.files import RowMark, SheetScan, scan_file, unreadable, why
 from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
@@ -143,6 +144,32 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@dataclass
+class _SheetReading:
+    """One sheet being read, between two rows: what reading the next row needs."""
+
+    scan: SheetScan
+    result: SheetRead
+    header_number: int = 0
+    header_position: int = 0
+    last: int = 0  # the position of the last non-empty row
+    previous: int = 0  # the position of the row read last
+    slots: list[Slot] = field(default_factory=list)
+    blanks: dict[str, Cell] = field(default_factory=dict)
+    width: int = 0
+    merges: dict[int, str] = field(default_factory=dict)
+    keys: list[Slot] = field(default_factory=list)
+    needed: list[Slot] = field(default_factory=list)
+    # column index -> values without a header
+    unheaded: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # rows held back (blank, or perhaps totals rows below the data) until a row of data
+    pending: list[tuple[int, list[RawCell | None], str] | None] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, sheet: Sheet, scan: SheetScan) -> _SheetReading:
+        return cls(scan, SheetRead(sheet, scan.tab, [], SheetAccount(sheet.name, scan.tab), []))
 
 
 class _Reader:
@@ -268,10 +295,12 @@ class _Reader:
         self, found: dict[str, SheetScan], helper: _Helper | None
     ) -> dict[str, SheetRead]:
         """Every contract sheet found, read in contract order (a missing required one is
-        an error); the helper's sheet, if any, is read by the helper meanwhile, and its
-        problems take their place among the others as if this process had read it."""
+        an error); the helper's sheet, if any, is read by the helper meanwhile (from its
+        cut on, if it has one: this process reads the rows before), and its problems take
+        their place among the others as if this process had read it."""
         reads: dict[str, SheetRead] = {}
         at = 0  # where the helper's sheet's problems go
+        before: _SheetReading | None = None  # the helper's sheet read up to its cut
         try:
             for sheet in self.sheets:
                 scan = found.get(sheet.name)
@@ -280,12 +309,19 @@ class _Reader:
                         self.problem("error", self.source.missing(sheet))
                     continue
                 if helper is not None and sheet is helper.sheet:
+                    if helper.cut is not None:
+                        before, paused = self._read_to_cut(sheet, scan, helper.cut)
+                        if not paused:  # read to its end here: the helper is not needed
+                            helper.stop()
+                            helper = None
+                            reads[sheet.name] = self._end_sheet(before)
+                            continue
                     at = len(self.problems)
                     continue
                 reads[sheet.name] = self._read_sheet(sheet, scan)
             if helper is None:
                 return reads
-            read, problems = helper.result(self)
+            read, problems = helper.result(self, before)
         except Exception as error:
             if helper is None:
                 raise
@@ -297,27 +333,69 @@ class _Reader:
         reads[helper.sheet.name] = read
         return {s.name: reads[s.name] for s in self.sheets if s.name in reads}
 
+    def _read_to_cut(
+        self, sheet: Sheet, scan: SheetScan, cut: RowMark
+    ) -> tuple[_SheetReading, bool]:
+        """The sheet's rows before ``cut``, where the helper takes over (True); else (the
+        reading is not there as the helper begins it) every row (False)."""
+        reading = _SheetReading.of(sheet, scan)
+        rows = self.source.rows(scan, stop=cut.offset)
+        try:
+            return reading, self._read_rows(reading, rows, cut.number)
+        finally:
+            rows.close()
+
+    def _join(self, reading: _SheetReading, rest: _Rest) -> list[Problem]:
+        """The rows the helper read from the cut on (``rest``) joined to those read here
+        before it, the sheet ended: its problems from the cut on, in the order reading
+        it whole would tell them (a merged range across the cut is told once)."""
+        result = reading.result
+        told = {id(p) for m, p in rest.merge_problems.items() if m in result.merge_problems}
+        for merged, problem in rest.merge_problems.items():
+            result.merge_problems.setdefault(merged, problem)
+        result.flagged.update(rest.flagged)
+        result.account.blank += rest.blank
+        for index, count in rest.unheaded.items():
+            reading.unheaded[index] += count
+        reading.pending.extend(rest.pending)  # (none was held back before the cut)
+        reading.last = rest.last or reading.last
+        end = len(self.problems)
+        self._end_sheet(reading)
+        problems = [p for p in rest.problems if id(p) not in told] + self.problems[end:]
+        del self.problems[end:]
+        return problems
+
     # -- one sheet ----------------------------------------------------------------------
 
     def _read_sheet(self, sheet: Sheet, scan: SheetScan) -> SheetRead:
-        tab = scan.tab
-        account = SheetAccount(sheet.name, tab)
-        values = self.source.rows(scan)
-        result = SheetRead(sheet, tab, [], account, [])
+        reading = _SheetReading.of(sheet, scan)
+        self._read_rows(reading, self.source.rows(scan))
+        return self._end_sheet(reading)
 
-        header_number = 0
-        slots: list[Slot] = []
-        blanks: dict[str, Cell] = {}
-        unheaded: dict[int, int] = defaultdict(int)  # column index -> values without a header
-        width = 0
-        merges: dict[int, str] = {}
-        pending: list[tuple[int, list[RawCell | None], str] | None] = []
-        keys: list[Slot] = []
-        needed: list[Slot] = []
-        header_position = last = 0  # positions of the header and the last non-empty row
-        examples = 0
-        previous = 0
+    def _read_rows(
+        self,
+        reading: _SheetReading,
+        values: Iterable[tuple[int, int, list[RawCell | None]]],
+        cut: int = 0,
+    ) -> bool:
+        """Read ``values`` into ``reading``, to their end (False), or (True) up to where
+        they reach the cut (position 0), if there the reading is as the next process
+        would begin it: the header read, no row held back, and the row before numbered
+        ``cut - 1``, so the rows from the cut on read the same in either process."""
+        result, scan = reading.result, reading.scan
+        sheet, tab, account = result.sheet, result.tab, result.account
+        header_number, header_position = reading.header_number, reading.header_position
+        slots, blanks, width = reading.slots, reading.blanks, reading.width
+        merges, keys, needed = reading.merges, reading.keys, reading.needed
+        unheaded, pending = reading.unheaded, reading.pending
+        last, previous = reading.last, reading.previous
+        paused = False
         for position, number, cells in values:
+            if position == 0:  # the cut
+                if header_number and not pending and previous == cut - 1:
+                    paused = True
+                    break
+                continue
             gap, previous = position - previous - 1, position
             if header_number == 0:
                 if first_value(cells) is None:
@@ -346,7 +424,6 @@ class _Reader:
             last = position
             text = as_text(first)
             if is_example(text):
-                examples += 1
                 self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
                 account.blank += 1
                 self.problem(
@@ -361,7 +438,17 @@ class _Reader:
                 continue
             self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
             self._parse(number, cells, result, slots, blanks, merges, unheaded, width)
+        reading.header_number, reading.header_position = header_number, header_position
+        reading.slots, reading.blanks, reading.width = slots, blanks, width
+        reading.merges, reading.keys, reading.needed = merges, keys, needed
+        reading.last, reading.previous = last, previous
+        return paused
 
+    def _end_sheet(self, reading: _SheetReading) -> SheetRead:
+        """What is known once every row is read: rows held back below the data, columns
+        without a header, the account."""
+        result, scan, pending = reading.result, reading.scan, reading.pending
+        sheet, tab, account = result.sheet, result.tab, result.account
         # What is still pending lies below the data: totals or notes rows, and blanks.
         while pending and pending[-1] is None:
             pending.pop()
@@ -381,20 +468,21 @@ class _Reader:
                 value=first_value(item[1]),
             )
             result.trailers.append(RejectedRow(sheet.name, number, (reason,)))
-        if header_number == 0:
+        pending.clear()
+        if reading.header_number == 0:
             self.problem("warning" if not sheet.required else "error", "sheet is empty", tab)
             if sheet.required:
                 for column in sheet.columns:
                     if column.required:
                         self.problem("error", f"missing required column {column.name}", tab)
-        for index, count in sorted(unheaded.items()):
+        for index, count in sorted(reading.unheaded.items()):
             place = self.source.column_name(index)
             self.problem(
                 "warning", f"{count} value(s) in {place}, which has no header: ignored", tab, place
             )
         if scan.far_cells:
             self.problem("warning", self.source.far(scan.far_cells), tab)
-        account.read = last - header_position if header_number else 0
+        account.read = reading.last - reading.header_position if reading.header_number else 0
         return result
 
     def _header(
@@ -665,16 +753,48 @@ class _ReadAgain(Exception):
 # 4.6 CPU s at 10,000 people (the rest is the other sheets, 1 s, the scan and the
 # checks across sheets, 1 s, which need every sheet read).
 HELPER_CELLS = 200_000
+# What reading a sheet costs, counted in cells: a row as much as this many cells more
+# (measured at 10,000 people: about 1.6 us a cell and 10 us a row).
+ROW_COST = 6
+# The helper's part of the reading both processes share; past it, the helper's sheet
+# is cut and this process reads its first rows.
+HELPER_SHARE = 0.5
+
+
+def _cut(scan: SheetScan, total: int) -> RowMark | None:
+    """Where in its sheet (``scan``) the helper begins, so that it reads about its share
+    of all the sheets' reading (``total``); None: the whole sheet is not more."""
+    whole = scan.cells + ROW_COST * scan.rows
+    share = total * HELPER_SHARE
+    if whole <= share or not scan.marks:
+        return None
+    return min(scan.marks, key=lambda m: abs(whole - m.cells - ROW_COST * m.rows - share))
+
+
+@dataclass
+class _Rest:
+    """What the helper read of its sheet from the cut on: as ``_SheetReading`` holds it,
+    and the problems told there, in order."""
+
+    problems: list[Problem]
+    flagged: dict[int, Draft]
+    merge_problems: dict[str, Problem]
+    pending: list[tuple[int, list[RawCell | None], str] | None]
+    unheaded: dict[int, int]
+    blank: int
+    last: int
+    shown: int  # characters its shared strings showed
 
 
 class _Helper:
-    """A forked process reading one sheet into a row file of its own (``RowStore.divert``),
-    sending back the sheet as read, its problems and the repeated text it showed. Only
-    where processes fork (they inherit the read shared strings and styles); the helper
-    opens the workbook again, since a file offset is shared across a fork."""
+    """A forked process reading one sheet, or its rows from ``cut`` on, into a row file
+    of its own (``RowStore.divert``), sending back what it read, its problems and the
+    repeated text it showed. Only where processes fork (they inherit the read shared
+    strings and styles); the helper opens the workbook again, since a file offset is
+    shared across a fork."""
 
-    def __init__(self, sheet: Sheet, scan: SheetScan, path: str) -> None:
-        self.sheet, self.scan, self.path = sheet, scan, path
+    def __init__(self, sheet: Sheet, scan: SheetScan, path: str, cut: RowMark | None) -> None:
+        self.sheet, self.scan, self.path, self.cut = sheet, scan, path, cut
         context = multiprocessing.get_context("fork")  # only where processes fork
         self.receive, self.send = context.Pipe(duplex=False)
         self.process = context.Process(target=self._main, daemon=True)
@@ -695,7 +815,10 @@ class _Helper:
         cells, _, sheet = max(big)
         if cells < HELPER_CELLS:
             return None
-        helper = cls(sheet, found[sheet.name], os.path.join(reader.store.folder, "helper.sqlite"))
+        scan = found[sheet.name]
+        total = sum(s.cells + ROW_COST * s.rows for s in found.values())
+        path = os.path.join(reader.store.folder, "helper.sqlite")
+        helper = cls(sheet, scan, path, _cut(scan, total))
         helper._reader = reader  # forked as it is now: nothing read yet
         helper.process.start()
         helper._reader = None
@@ -718,38 +841,87 @@ class _Helper:
             reader.problem = ProblemLog(reader.given)
             reader.problems = reader.problem.problems
             reader.store.divert(self.path)
-            read = reader._read_sheet(self.sheet, self.scan)
+            if self.cut is None:
+                read = reader._read_sheet(self.sheet, self.scan)
+                read.store = None  # the run's process's store takes the rows
+                budget = reader.source.budget
+                answer: object = (read, reader.problems, budget.allowed - budget.left)
+            else:
+                answer = self._read_rest(reader, self.cut)
             reader.store.flush()
             reader.store.db.commit()
-            read.store = None  # the run's process's store takes the rows
-            budget = reader.source.budget
-            sent = pickle.dumps(
-                (read, reader.problems, budget.allowed - budget.left),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            sent = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # the run's process reads the workbook again, alone
             sent = b""
         with contextlib.suppress(OSError):  # the run's process may have stopped
             self.send.send_bytes(sent)
         self.send.close()
 
-    def result(self, reader: _Reader) -> tuple[SheetRead, list[Problem]]:
-        """The sheet as the helper read it, its rows now in ``reader``'s store."""
+    def _read_rest(self, reader: _Reader, cut: RowMark) -> _Rest:
+        """In the helper: the sheet's header (its problems are the run's process's to
+        tell), then its rows from ``cut`` on, read as they would be after the rows
+        before it (the run's process checks that they were: ``_Reader._read_rows``)."""
+        source = reader.source
+        assert isinstance(source, WorkbookSource)
+        reading = _SheetReading.of(self.sheet, self.scan)
+        rows = source.rows(self.scan, stop=cut.offset)
+        try:
+            for row in rows:
+                if row[0] == 0:
+                    raise _ReadAgain("no header before the cut")
+                reader._read_rows(reading, [row])
+                if reading.header_number:
+                    break
+        finally:
+            rows.close()
+        told = len(reader.problems)
+        left = source.budget.left
+        reading.previous, reading.last = cut.number - 1, 0
+        rows = source.rows(self.scan, start=(cut.offset, cut.number))
+        try:
+            reader._read_rows(reading, rows)
+        finally:
+            rows.close()
+        result = reading.result
+        return _Rest(
+            reader.problems[told:],
+            result.flagged,
+            result.merge_problems,
+            reading.pending,
+            dict(reading.unheaded),
+            result.account.blank,
+            reading.last,
+            left - source.budget.left,
+        )
+
+    def result(
+        self, reader: _Reader, before: _SheetReading | None
+    ) -> tuple[SheetRead, list[Problem]]:
+        """The sheet as the helper read it (joined to ``before``, the rows this process
+        read before the cut), its rows now in ``reader``'s store, and its problems."""
         try:
             sent = self.receive.recv_bytes()
         except EOFError as error:  # the helper died
             raise _ReadAgain("the helper ended without an answer") from error
         if not sent:
             raise _ReadAgain("the helper could not read its sheet")
-        read, problems, shown = pickle.loads(sent)
-        read.sheet = self.sheet
+        answer = pickle.loads(sent)
         budget = reader.source.budget  # type: ignore[union-attr]
+        if before is None:
+            read, problems, shown = answer
+            read.sheet = self.sheet
+        else:
+            rest: _Rest = answer
+            shown = rest.shown
         if shown > budget.left:
             raise _ReadAgain("the sheets show more repeated text than allowed")
         budget.left -= shown
-        reader.store.merge(self.path, self.sheet.name, read.places)
-        read.store = reader.store
-        return read, problems
+        if before is None:
+            reader.store.merge(self.path, self.sheet.name, read.places)
+            read.store = reader.store
+            return read, problems
+        reader.store.merge(self.path, self.sheet.name, before.result.places)
+        return before.result, reader._join(before, rest)
 
     def stop(self) -> None:
         if self.process.is_alive():
