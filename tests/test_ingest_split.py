@@ -353,9 +353,10 @@ def test_random_sheets_cut_anywhere_read_as_alone(
     event(f"joined: {outcome.joined}")
 
 
-def test_the_cut_gives_the_helper_about_half_the_reading() -> None:
-    """``_cut``: the mark leaving the helper the rows nearest half of every sheet's
-    reading; none where its sheet is not more than half, or has no mark."""
+def test_the_cut_gives_the_helper_about_half_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_cut``: the mark leaving the helper the rows nearest its share of every sheet's
+    reading; none where its sheet is not more than that, or has no mark."""
+    monkeypatch.setattr(load_module, "HELPER_SHARE", 0.5)
     marks = [RowMark(100 * k, 10 * k + 2, 1000 * k, 100 * k) for k in range(1, 10)]
     scan = SheetScan("Evidence", "x", cells=10_000, rows=1_000)
     scan.marks = marks

@@ -3,6 +3,7 @@ own, and where each contract column sits in its sheet."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -114,6 +115,17 @@ class SheetRead:
             yield from self.store.people_of(self.sheet.name)
             return
         yield from self.store.values(self.sheet.name, columns)
+
+    def dated_after(
+        self, columns: list[str], as_of: dt.date
+    ) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """``values`` of ``columns`` (the sheet's ``not_after_as_of`` columns), of the rows
+        holding a date after ``as_of`` in one of them at least: in a store, it kept each
+        row's latest such date (``RowStore.begin``), so only those rows are read."""
+        if self.store is None:
+            yield from self.values(columns)
+            return
+        yield from self.store.values(self.sheet.name, columns, after=as_of)
 
     def draft(self, number: int) -> Draft:
         """The draft of row ``number`` (kept: the caller is adding a problem to it)."""

@@ -409,7 +409,8 @@ class _Reader:
                 )
                 if sheet.name in PERSON_COLUMN:
                     result.store = self.store
-                    self.store.begin(sheet.name, result.places)
+                    dated = [c.name for c in sheet.columns if c.not_after_as_of]
+                    self.store.begin(sheet.name, result.places, dated)
                 result.present = {s.column.name for s in slots}
                 keys = key_slots(sheet, slots)
                 needed = [s for s in slots if s.column.needed]
@@ -758,7 +759,7 @@ HELPER_CELLS = 200_000
 ROW_COST = 6
 # The helper's part of the reading both processes share; past it, the helper's sheet
 # is cut and this process reads its first rows.
-HELPER_SHARE = 0.5
+HELPER_SHARE = 0.48
 
 
 def _cut(scan: SheetScan, total: int) -> RowMark | None:
