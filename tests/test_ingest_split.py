@@ -1,4 +1,4 @@
-"""The helper's sheet cut in two (ingest/load.py, ``_cut``; issue 13, tenth part): the
+"""The helper's sheet cut in two (ingest/helper.py, ``cut_at``; issue 13, tenth part): the
 run's process reads the rows before a row start both sides agree on, the helper those
 from it on, and the two are joined in row order. Whatever the cut, the panel is the
 one reading sheet after sheet gives: every row, cell ref, problem (in its place), row
@@ -22,6 +22,7 @@ from test_ingest import CYCLE, write
 from test_ingest_helper import _evidence_with_problems, _same, _shared_strings
 
 from talentrules.errors import WorkbookError
+from talentrules.ingest import helper as helper_module
 from talentrules.ingest import load as load_module
 from talentrules.ingest import load_workbook
 from talentrules.ingest.files import RowMark, SheetScan, scan_file
@@ -55,7 +56,7 @@ class _Outcome:
 def _read(path: Path, monkeypatch: pytest.MonkeyPatch, cut: RowMark | None) -> _Outcome:
     """Read with a helper cutting the Evidence sheet at ``cut`` (None: no helper)."""
     outcome = _Outcome()
-    join, result = load_module._Reader._join, load_module._Helper.result
+    join, result = load_module.Reader._join, helper_module.Helper.result
 
     def joined(self: Any, *args: Any) -> Any:
         outcome.joined += 1
@@ -64,15 +65,15 @@ def _read(path: Path, monkeypatch: pytest.MonkeyPatch, cut: RowMark | None) -> _
     def answered(self: Any, *args: Any) -> Any:
         try:
             return result(self, *args)
-        except load_module._ReadAgain as again:
+        except helper_module.ReadAgain as again:
             outcome.again.append(str(again))
             raise
 
     with monkeypatch.context() as patch:
-        patch.setattr(load_module._Reader, "_join", joined)
-        patch.setattr(load_module._Helper, "result", answered)
-        patch.setattr(load_module, "HELPER_CELLS", 1 if cut is not None else 10**12)
-        patch.setattr(load_module, "_cut", lambda scan, total: cut)
+        patch.setattr(load_module.Reader, "_join", joined)
+        patch.setattr(helper_module.Helper, "result", answered)
+        patch.setattr(helper_module, "HELPER_CELLS", 1 if cut is not None else 10**12)
+        patch.setattr(helper_module, "cut_at", lambda scan, total: cut)
         try:
             outcome.panel = load_workbook(path)
         except WorkbookError as error:
@@ -291,7 +292,7 @@ def test_a_wrong_join_would_be_caught(tmp_path: Path, monkeypatch: pytest.Monkey
     alone = _read(path, monkeypatch, None).panel
     cut = _cuts(path)[2]  # before a bad date: the helper's rows hold problems
     assert _read(path, monkeypatch, cut).joined == 1
-    join = load_module._Reader._join
+    join = load_module.Reader._join
 
     def lose_one(self: Any, reading: Any, rest: Any) -> Any:
         rest.problems.pop(0)
@@ -306,7 +307,7 @@ def test_a_wrong_join_would_be_caught(tmp_path: Path, monkeypatch: pytest.Monkey
         return join(self, reading, rest)
 
     for wrong in (lose_one, end_first, no_unheaded):
-        monkeypatch.setattr(load_module._Reader, "_join", wrong)
+        monkeypatch.setattr(load_module.Reader, "_join", wrong)
         outcome = _read(path, monkeypatch, cut)
         assert outcome.joined == 1
         with pytest.raises(AssertionError):
@@ -354,15 +355,15 @@ def test_random_sheets_cut_anywhere_read_as_alone(
 
 
 def test_the_cut_gives_the_helper_about_half_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``_cut``: the mark leaving the helper the rows nearest its share of every sheet's
+    """``cut_at``: the mark leaving the helper the rows nearest its share of every sheet's
     reading; none where its sheet is not more than that, or has no mark."""
-    monkeypatch.setattr(load_module, "HELPER_SHARE", 0.5)
+    monkeypatch.setattr(helper_module, "HELPER_SHARE", 0.5)
     marks = [RowMark(100 * k, 10 * k + 2, 1000 * k, 100 * k) for k in range(1, 10)]
     scan = SheetScan("Evidence", "x", cells=10_000, rows=1_000)
     scan.marks = marks
-    whole = 10_000 + load_module.ROW_COST * 1_000  # 16,000
-    assert load_module._cut(scan, 2 * whole) is None  # half of it all: read whole
-    cut = load_module._cut(scan, 20_000)  # the helper's share: 10,000 of the 16,000
+    whole = 10_000 + helper_module.ROW_COST * 1_000  # 16,000
+    assert helper_module.cut_at(scan, 2 * whole) is None  # half of it all: read whole
+    cut = helper_module.cut_at(scan, 20_000)  # the helper's share: 10,000 of the 16,000
     assert cut is not None and cut.cells == 4000  # 16,000 - (4,000 + 6 * 400) = 9,600
     scan.marks = []
-    assert load_module._cut(scan, 20_000) is None
+    assert helper_module.cut_at(scan, 20_000) is None

@@ -17,9 +17,12 @@ from is ``sources.py``, the rows it is building ``drafts.py``, what is not a per
 row ``trailers.py``, and the checks that need every sheet read ``across.py``.
 
 A large workbook's largest person-keyed sheet (Evidence) is read by a forked helper
-process (``_Helper``) while this one reads the others: the same reading, its problems
-put back in sheet order; anything unusual and the workbook is read again, one sheet
-after another, so that what a panel is told never depends on the helper.
+process (``helper.py``) while this one reads the others; where that sheet is more than
+half of the reading, this process reads its first rows and the helper the rest, from a
+cut both agree on, and the two are joined in row order (``Reader._join``). The same
+reading, its problems put back in sheet order; anything unusual and the workbook is
+read again, one sheet after another, so that what a panel is told never depends on the
+helper.
 """
 
 from __future__ import annotations
@@ -28,18 +31,12 @@ import contextlib
 import datetime as dt
 import difflib
 import gc
-import multiprocessing
-import os
-import pickle
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl.utils.cell import range_boundaries
 
-from talentrules import processes
 from talentrules.contract import (
     PROTECTED_COLUMNS,
     SHEETS,
@@ -53,15 +50,15 @@ from talentrules.contract import (
 from talentrules.errors import WorkbookError
 from talentrules.ingest.across import AcrossSheets
 from talentrules.ingest.csvdir import scan_folder
-from talentrules.ingest.drafts import Draft, ProblemLog, SheetRead, Slot
+from talentrules.ingest.drafts import ProblemLog, SheetRead, SheetReading, Slot
 from talentrules.ingest.files import RowMark, SheetScan, scan_file, unreadable, why
+from talentrules.ingest.helper import Helper, ReadAgain, Rest
 from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
 from talentrules.ingest.values import EXCEL_ERRORS, Invalid, as_text, is_example, parser_for
 from talentrules.ingest.xlsx import RawCell, ReadLimitError, read_book
-from talentrules.interrupt import quiet_worker
 from talentrules.model import (
     PERSON_COLUMN,
     Cell,
@@ -104,7 +101,7 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
     file = Path(path)
     with _collector_paused():
         if file.is_dir():
-            return _Reader(given, file, FolderSource(given, scan_folder(file, given)), sheets).run()
+            return Reader(given, file, FolderSource(given, scan_folder(file, given)), sheets).run()
         scan = scan_file(file, given)
         try:
             archive = zipfile.ZipFile(file)
@@ -121,15 +118,15 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
                 ) from error
             except ReadLimitError as error:
                 raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
-            reader = _Reader(given, file, WorkbookSource(given, scan, archive, book), sheets)
+            reader = Reader(given, file, WorkbookSource(given, scan, archive, book), sheets)
             try:
                 return reader.run(helper=True)
-            except _ReadAgain:
+            except ReadAgain:
                 # Anything unusual while a helper read a sheet: read it all again, one
                 # sheet after another, so that every message is the plain reading's.
                 reader.store.close()
                 source = WorkbookSource(given, scan, archive, book)
-                return _Reader(given, file, source, sheets).run()
+                return Reader(given, file, source, sheets).run()
 
 
 @contextlib.contextmanager
@@ -146,33 +143,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
-class _SheetReading:
-    """One sheet being read, between two rows: what reading the next row needs."""
-
-    scan: SheetScan
-    result: SheetRead
-    header_number: int = 0
-    header_position: int = 0
-    last: int = 0  # the position of the last non-empty row
-    previous: int = 0  # the position of the row read last
-    slots: list[Slot] = field(default_factory=list)
-    blanks: dict[str, Cell] = field(default_factory=dict)
-    width: int = 0
-    merges: dict[int, str] = field(default_factory=dict)
-    keys: list[Slot] = field(default_factory=list)
-    needed: list[Slot] = field(default_factory=list)
-    # column index -> values without a header
-    unheaded: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
-    # rows held back (blank, or perhaps totals rows below the data) until a row of data
-    pending: list[tuple[int, list[RawCell | None], str] | None] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, sheet: Sheet, scan: SheetScan) -> _SheetReading:
-        return cls(scan, SheetRead(sheet, scan.tab, [], SheetAccount(sheet.name, scan.tab), []))
-
-
-class _Reader:
+class Reader:
     """One reading of one workbook; ``run`` returns the Panel."""
 
     def __init__(self, given: str, file: Path, source: Source, sheets: tuple[Sheet, ...]) -> None:
@@ -190,9 +161,9 @@ class _Reader:
 
     def run(self, helper: bool = False) -> Panel:
         """Read and check every sheet; with ``helper``, the largest sheet may be read by
-        a helper process meanwhile (``_ReadAgain`` if anything about it was unusual)."""
+        a helper process meanwhile (``ReadAgain`` if anything about it was unusual)."""
         found, ignored = self._match_tabs()
-        reads = self._read_sheets(found, _Helper.start(self, found) if helper else None)
+        reads = self._read_sheets(found, Helper.start(self, found) if helper else None)
         across = AcrossSheets(self.problem, self.source)
         fallback = across.as_of(reads)
         across.check(reads, check_dates=fallback is None)
@@ -292,7 +263,7 @@ class _Reader:
         return found, ignored
 
     def _read_sheets(
-        self, found: dict[str, SheetScan], helper: _Helper | None
+        self, found: dict[str, SheetScan], helper: Helper | None
     ) -> dict[str, SheetRead]:
         """Every contract sheet found, read in contract order (a missing required one is
         an error); the helper's sheet, if any, is read by the helper meanwhile (from its
@@ -300,7 +271,7 @@ class _Reader:
         their place among the others as if this process had read it."""
         reads: dict[str, SheetRead] = {}
         at = 0  # where the helper's sheet's problems go
-        before: _SheetReading | None = None  # the helper's sheet read up to its cut
+        before: SheetReading | None = None  # the helper's sheet read up to its cut
         try:
             for sheet in self.sheets:
                 scan = found.get(sheet.name)
@@ -325,7 +296,7 @@ class _Reader:
         except Exception as error:
             if helper is None:
                 raise
-            raise _ReadAgain from error  # e.g. a damaged sheet: which one is told first?
+            raise ReadAgain from error  # e.g. a damaged sheet: which one is told first?
         finally:
             if helper is not None:
                 helper.stop()
@@ -335,17 +306,17 @@ class _Reader:
 
     def _read_to_cut(
         self, sheet: Sheet, scan: SheetScan, cut: RowMark
-    ) -> tuple[_SheetReading, bool]:
+    ) -> tuple[SheetReading, bool]:
         """The sheet's rows before ``cut``, where the helper takes over (True); else (the
         reading is not there as the helper begins it) every row (False)."""
-        reading = _SheetReading.of(sheet, scan)
+        reading = SheetReading.of(sheet, scan)
         rows = self.source.rows(scan, stop=cut.offset)
         try:
             return reading, self._read_rows(reading, rows, cut.number)
         finally:
             rows.close()
 
-    def _join(self, reading: _SheetReading, rest: _Rest) -> list[Problem]:
+    def _join(self, reading: SheetReading, rest: Rest) -> list[Problem]:
         """The rows the helper read from the cut on (``rest``) joined to those read here
         before it, the sheet ended: its problems from the cut on, in the order reading
         it whole would tell them (a merged range across the cut is told once)."""
@@ -368,13 +339,13 @@ class _Reader:
     # -- one sheet ----------------------------------------------------------------------
 
     def _read_sheet(self, sheet: Sheet, scan: SheetScan) -> SheetRead:
-        reading = _SheetReading.of(sheet, scan)
+        reading = SheetReading.of(sheet, scan)
         self._read_rows(reading, self.source.rows(scan))
         return self._end_sheet(reading)
 
     def _read_rows(
         self,
-        reading: _SheetReading,
+        reading: SheetReading,
         values: Iterable[tuple[int, int, list[RawCell | None]]],
         cut: int = 0,
     ) -> bool:
@@ -445,7 +416,7 @@ class _Reader:
         reading.last, reading.previous = last, previous
         return paused
 
-    def _end_sheet(self, reading: _SheetReading) -> SheetRead:
+    def _end_sheet(self, reading: SheetReading) -> SheetRead:
         """What is known once every row is read: rows held back below the data, columns
         without a header, the account."""
         result, scan, pending = reading.result, reading.scan, reading.pending
@@ -742,193 +713,6 @@ class _Reader:
                 )
             problems.append(result.merge_problems[merged])
         result.add(number, values, problems)
-
-
-class _ReadAgain(Exception):
-    """The helper's reading was not what reading one sheet after another would give
-    (it failed, or the sheets together showed more repeated text than allowed)."""
-
-
-# A person-keyed sheet of at least this many cells is read by a helper process while
-# this one reads the others: the Evidence sheet, about half of the reading, in 2.6 of
-# 4.6 CPU s at 10,000 people (the rest is the other sheets, 1 s, the scan and the
-# checks across sheets, 1 s, which need every sheet read).
-HELPER_CELLS = 200_000
-# What reading a sheet costs, counted in cells: a row as much as this many cells more
-# (measured at 10,000 people: about 1.6 us a cell and 10 us a row).
-ROW_COST = 6
-# The helper's part of the reading both processes share; past it, the helper's sheet
-# is cut and this process reads its first rows.
-HELPER_SHARE = 0.48
-
-
-def _cut(scan: SheetScan, total: int) -> RowMark | None:
-    """Where in its sheet (``scan``) the helper begins, so that it reads about its share
-    of all the sheets' reading (``total``); None: the whole sheet is not more."""
-    whole = scan.cells + ROW_COST * scan.rows
-    share = total * HELPER_SHARE
-    if whole <= share or not scan.marks:
-        return None
-    return min(scan.marks, key=lambda m: abs(whole - m.cells - ROW_COST * m.rows - share))
-
-
-@dataclass
-class _Rest:
-    """What the helper read of its sheet from the cut on: as ``_SheetReading`` holds it,
-    and the problems told there, in order."""
-
-    problems: list[Problem]
-    flagged: dict[int, Draft]
-    merge_problems: dict[str, Problem]
-    pending: list[tuple[int, list[RawCell | None], str] | None]
-    unheaded: dict[int, int]
-    blank: int
-    last: int
-    shown: int  # characters its shared strings showed
-
-
-class _Helper:
-    """A forked process reading one sheet, or its rows from ``cut`` on, into a row file
-    of its own (``RowStore.divert``), sending back what it read, its problems and the
-    repeated text it showed. Only where processes fork (they inherit the read shared
-    strings and styles); the helper opens the workbook again, since a file offset is
-    shared across a fork."""
-
-    def __init__(self, sheet: Sheet, scan: SheetScan, path: str, cut: RowMark | None) -> None:
-        self.sheet, self.scan, self.path, self.cut = sheet, scan, path, cut
-        context = multiprocessing.get_context("fork")  # only where processes fork
-        self.receive, self.send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._main, daemon=True)
-        self._reader: _Reader | None = None
-
-    @classmethod
-    def start(cls, reader: _Reader, found: dict[str, SheetScan]) -> _Helper | None:
-        source = reader.source
-        if not isinstance(source, WorkbookSource) or processes.start_method() != "fork":
-            return None
-        big = [
-            (found[s.name].cells, index, s)
-            for index, s in enumerate(reader.sheets)
-            if s.name in found and s.name in PERSON_COLUMN
-        ]
-        if not big:
-            return None
-        cells, _, sheet = max(big)
-        if cells < HELPER_CELLS:
-            return None
-        scan = found[sheet.name]
-        total = sum(s.cells + ROW_COST * s.rows for s in found.values())
-        path = os.path.join(reader.store.folder, "helper.sqlite")
-        helper = cls(sheet, scan, path, _cut(scan, total))
-        helper._reader = reader  # forked as it is now: nothing read yet
-        helper.process.start()
-        helper._reader = None
-        helper.send.close()  # the helper's end: a helper that dies is then an end of file
-        return helper
-
-    def _main(self) -> None:
-        """In the helper: read the sheet as the run's process would; send what it made."""
-        quiet_worker()
-        self.receive.close()
-        reader = self._reader
-        assert reader is not None and isinstance(reader.source, WorkbookSource)
-        try:
-            source = reader.source
-            archive = zipfile.ZipFile(reader.file)
-            same = os.fstat(archive.fp.fileno()), os.fstat(source.archive.fp.fileno())  # type: ignore[union-attr]
-            if (same[0].st_dev, same[0].st_ino) != (same[1].st_dev, same[1].st_ino):
-                raise _ReadAgain("the file was replaced")
-            reader.source = WorkbookSource(source.given, source.scan, archive, source.book)
-            reader.problem = ProblemLog(reader.given)
-            reader.problems = reader.problem.problems
-            reader.store.divert(self.path)
-            if self.cut is None:
-                read = reader._read_sheet(self.sheet, self.scan)
-                read.store = None  # the run's process's store takes the rows
-                budget = reader.source.budget
-                answer: object = (read, reader.problems, budget.allowed - budget.left)
-            else:
-                answer = self._read_rest(reader, self.cut)
-            reader.store.flush()
-            reader.store.db.commit()
-            sent = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # the run's process reads the workbook again, alone
-            sent = b""
-        with contextlib.suppress(OSError):  # the run's process may have stopped
-            self.send.send_bytes(sent)
-        self.send.close()
-
-    def _read_rest(self, reader: _Reader, cut: RowMark) -> _Rest:
-        """In the helper: the sheet's header (its problems are the run's process's to
-        tell), then its rows from ``cut`` on, read as they would be after the rows
-        before it (the run's process checks that they were: ``_Reader._read_rows``)."""
-        source = reader.source
-        assert isinstance(source, WorkbookSource)
-        reading = _SheetReading.of(self.sheet, self.scan)
-        rows = source.rows(self.scan, stop=cut.offset)
-        try:
-            for row in rows:
-                if row[0] == 0:
-                    raise _ReadAgain("no header before the cut")
-                reader._read_rows(reading, [row])
-                if reading.header_number:
-                    break
-        finally:
-            rows.close()
-        told = len(reader.problems)
-        left = source.budget.left
-        reading.previous, reading.last = cut.number - 1, 0
-        rows = source.rows(self.scan, start=(cut.offset, cut.number))
-        try:
-            reader._read_rows(reading, rows)
-        finally:
-            rows.close()
-        result = reading.result
-        return _Rest(
-            reader.problems[told:],
-            result.flagged,
-            result.merge_problems,
-            reading.pending,
-            dict(reading.unheaded),
-            result.account.blank,
-            reading.last,
-            left - source.budget.left,
-        )
-
-    def result(
-        self, reader: _Reader, before: _SheetReading | None
-    ) -> tuple[SheetRead, list[Problem]]:
-        """The sheet as the helper read it (joined to ``before``, the rows this process
-        read before the cut), its rows now in ``reader``'s store, and its problems."""
-        try:
-            sent = self.receive.recv_bytes()
-        except EOFError as error:  # the helper died
-            raise _ReadAgain("the helper ended without an answer") from error
-        if not sent:
-            raise _ReadAgain("the helper could not read its sheet")
-        answer = pickle.loads(sent)
-        budget = reader.source.budget  # type: ignore[union-attr]
-        if before is None:
-            read, problems, shown = answer
-            read.sheet = self.sheet
-        else:
-            rest: _Rest = answer
-            shown = rest.shown
-        if shown > budget.left:
-            raise _ReadAgain("the sheets show more repeated text than allowed")
-        budget.left -= shown
-        if before is None:
-            reader.store.merge(self.path, self.sheet.name, read.places)
-            read.store = reader.store
-            return read, problems
-        reader.store.merge(self.path, self.sheet.name, before.result.places)
-        return before.result, reader._join(before, rest)
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self.receive.close()
 
 
 def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | None:
