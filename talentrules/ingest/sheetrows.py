@@ -265,10 +265,15 @@ def _scan(
             begins, expect = start
             if begins < at:
                 raise Unusual("a start before <sheetData>")
-            if begins < len(head):
-                data = head[begins:]
-            else:
-                fh.seek(begins)  # unpacked and passed over
+            data = head[begins:]
+            passed = len(head)  # unpacked and passed over, a chunk at a time (flat memory)
+            while passed < begins:
+                data = fh.read(min(_CHUNK, begins - passed))
+                if not data:
+                    raise Unusual("a start after the part's end")
+                passed += len(data)
+                data = b""
+            if not data:
                 data = fh.read(_CHUNK)
         pending = ""
         ended = False
