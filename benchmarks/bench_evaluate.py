@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -52,11 +53,31 @@ def _usage() -> tuple[float, float, float]:
     return cpu, own.ru_maxrss / 1024, workers.ru_maxrss / 1024
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def child_evaluate(workbook: str, outdir: str, jobs: int) -> dict[str, object]:
     """One measured run in this fresh process."""
+    from talentrules import run
     from talentrules.report import write_outputs
     from talentrules.run import evaluate_workbook
 
+    # The ingest's CPU s in this process and in its helper (ingest/load.py; a child
+    # process's CPU is counted once it has been waited for, which the ingest does).
+    ingest: dict[str, float] = {}
+    load_workbook = vars(run)["load_workbook"]
+
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        cpu, helper = time.process_time(), _children_cpu()
+        try:
+            return load_workbook(*args, **kwargs)
+        finally:
+            ingest["ingest_cpu"] = time.process_time() - cpu
+            ingest["ingest_helper_cpu"] = _children_cpu() - helper
+
+    vars(run)["load_workbook"] = measured  # what evaluate_workbook calls
     start = time.perf_counter()
     result = evaluate_workbook(workbook, jobs=jobs)
     written = write_outputs(result, outdir, jobs=jobs)
@@ -68,7 +89,7 @@ def child_evaluate(workbook: str, outdir: str, jobs: int) -> dict[str, object]:
         "people": written.briefs,
         "total": total,
         "cpu": cpu,
-        "timings": {**result.timings, **written.timings},
+        "timings": {**result.timings, **written.timings, **ingest},
         "peak_mb": peak,
         "worker_peak_mb": worker_peak,
         "output_mb": size / 1e6,
@@ -138,6 +159,11 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
     for stage in STAGES:
         seconds = float(timings.get(stage, 0.0))
         lines.append(f"    {stage:<11} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
+    if "ingest_cpu" in timings:
+        lines.append(
+            f"    (in ingest, CPU s: the run's process {timings['ingest_cpu']:.2f}, "
+            f"its helper {timings['ingest_helper_cpu']:.2f})"
+        )
     lines.append(
         f"    (in briefs, CPU s: contexts {timings['briefs_context_cpu']:.2f}, templates "
         f"{timings['briefs_render_cpu']:.2f}, brief files {timings['briefs_write_cpu']:.2f} "

@@ -25,6 +25,7 @@ from test_ingest import AS_OF, CYCLE, write
 
 from talentrules import processes
 from talentrules.errors import WorkbookError
+from talentrules.ingest import helper as helper_module
 from talentrules.ingest import load as load_module
 from talentrules.ingest import load_workbook
 from talentrules.ingest import sources as sources_module
@@ -38,18 +39,18 @@ AGAIN: list[str] = []  # why helpers' readings were not taken, as _read saw them
 def _read(path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool) -> tuple[Panel | str, int]:
     """The panel (or the WorkbookError's message) and how many helpers answered."""
     answered = []
-    result = load_module._Helper.result
+    result = helper_module.Helper.result
 
-    def counted(self: Any, reader: Any) -> Any:
+    def counted(self: Any, *args: Any) -> Any:
         answered.append(self.sheet.name)
         try:
-            return result(self, reader)
-        except load_module._ReadAgain as again:
+            return result(self, *args)
+        except helper_module.ReadAgain as again:
             AGAIN.append(str(again))
             raise
 
-    monkeypatch.setattr(load_module._Helper, "result", counted)
-    monkeypatch.setattr(load_module, "HELPER_CELLS", 1 if helper else 10**12)
+    monkeypatch.setattr(helper_module.Helper, "result", counted)
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 1 if helper else 10**12)
     try:
         return load_workbook(path), len(answered)
     except WorkbookError as error:
@@ -217,7 +218,7 @@ def test_a_helper_that_fails_leaves_the_reading_to_this_process(
         os._exit(3)  # the helper dies without an answer
 
     monkeypatch.setattr(load_module.RowStore, "divert", fails)
-    monkeypatch.setattr(load_module, "HELPER_CELLS", 1)
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 1)
     _same(alone, load_workbook(path))
 
 
@@ -233,7 +234,7 @@ def test_an_interrupt_while_the_helper_reads_stops_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _evidence_with_problems(tmp_path)
-    read_sheet = load_module._Reader._read_sheet
+    read_sheet = load_module.Reader._read_sheet
 
     def interrupted(self: Any, sheet: Any, scan: Any) -> Any:
         if sheet.name == "Nominations" and os.getpid() == parent:
@@ -241,8 +242,8 @@ def test_an_interrupt_while_the_helper_reads_stops_it(
         return read_sheet(self, sheet, scan)
 
     parent = os.getpid()
-    monkeypatch.setattr(load_module._Reader, "_read_sheet", interrupted)
-    monkeypatch.setattr(load_module, "HELPER_CELLS", 1)
+    monkeypatch.setattr(load_module.Reader, "_read_sheet", interrupted)
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 1)
     with pytest.raises(KeyboardInterrupt):
         load_workbook(path)
     assert not multiprocessing.active_children()
@@ -250,15 +251,15 @@ def test_an_interrupt_while_the_helper_reads_stops_it(
 
 _SLOW_HELPER = """
 import os, sys, time
-from talentrules.ingest import load
-load.HELPER_CELLS = 1
-parent, read_sheet = os.getpid(), load._Reader._read_sheet
+from talentrules.ingest import helper, load
+helper.HELPER_CELLS = 1
+parent, read_sheet = os.getpid(), load.Reader._read_sheet
 def slow(self, sheet, scan):
     if os.getpid() != parent:  # the helper: says it has started, then takes its time
         open(sys.argv[2], "w").close()
         time.sleep(120)
     return read_sheet(self, sheet, scan)
-load._Reader._read_sheet = slow
+load.Reader._read_sheet = slow
 from talentrules.cli import cli
 cli(["evaluate", sys.argv[1], "-o", sys.argv[2] + ".out"])
 """

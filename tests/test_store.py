@@ -5,11 +5,13 @@ ones a reading in memory gives, down to each cell's ref, and that the file goes 
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -18,6 +20,7 @@ from test_ingest import AS_OF, CYCLE, PEOPLE, write
 from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
+from talentrules.ingest.drafts import SheetRead
 from talentrules.ingest.store import RowStore, RowTable, StoredRows, cells_of
 from talentrules.model import PERSON_COLUMN, Panel, PersonRows, Row, RowAbout
 from talentrules.paths import sample_workbook
@@ -310,3 +313,31 @@ def test_writing_the_outputs_leaves_the_runs_employees_as_they_were(tmp_path: Pa
     employees = result.employees
     write_outputs(result, tmp_path / "out", jobs=2)
     assert result.employees is employees
+
+
+def test_dates_after_the_as_of_date_are_found_from_the_stored_latest_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of dates after the cycle's as_of reads only the rows whose latest date
+    in a dated column is after it (``RowStore.begin``'s ``dated``): it finds what
+    reading every row finds, with one such column, with two (either or both late), with
+    dates on the day, the day after, and text that is not a date."""
+    late, day = dt.date(2027, 1, 1), AS_OF + dt.timedelta(days=1)
+    people = [["employee_id", "full_name", "hire_date", "date_in_role"]]
+    for i, (hired, in_role) in enumerate(
+        [(AS_OF, AS_OF), (late, AS_OF), (AS_OF, day), (late, late), (None, day), ("x", late)]
+    ):
+        people.append([f"E{i + 1}", f"P {i}", hired, in_role])
+    evidence = [EVIDENCE[0]] + [
+        [f"E{i % 6 + 1}", "H-DEV", d, "Peer", None]
+        for i, d in enumerate([AS_OF, day, dt.date(1999, 1, 1), late, None, "soon"])
+    ]
+    path = write(tmp_path, {"Cycle": CYCLE, "Employees": people, "Evidence": evidence})
+    found = load_workbook(path)
+    assert sum("after the cycle's as_of" in p.message for p in found.problems) == 8
+
+    def every_row(self: SheetRead, columns: list[str], as_of: dt.date) -> Any:
+        return self.values(columns)
+
+    monkeypatch.setattr(SheetRead, "dated_after", every_row)
+    assert load_workbook(path).problems == found.problems

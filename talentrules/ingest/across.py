@@ -78,7 +78,7 @@ class AcrossSheets:
         columns = [c.name for c in read.sheet.columns if c.not_after_as_of]
         if not columns:
             return
-        for number, values in read.values(columns):
+        for number, values in read.dated_after(columns, as_of):
             for name, value in zip(columns, values, strict=True):
                 if isinstance(value, dt.date) and value > as_of:
                     draft = read.draft(number)

@@ -3,14 +3,19 @@ own, and where each contract column sits in its sheet."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from talentrules.contract import Column, Sheet
+from talentrules.ingest.files import SheetScan
 from talentrules.ingest.store import Place, RowStore, cells_of, fold
 from talentrules.ingest.values import Parser, as_text
+from talentrules.ingest.xlsx import RawCell
 from talentrules.model import (
     PERSON_COLUMN,
+    Cell,
     Problem,
     RejectedRow,
     Row,
@@ -115,6 +120,17 @@ class SheetRead:
             return
         yield from self.store.values(self.sheet.name, columns)
 
+    def dated_after(
+        self, columns: list[str], as_of: dt.date
+    ) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """``values`` of ``columns`` (the sheet's ``not_after_as_of`` columns), of the rows
+        holding a date after ``as_of`` in one of them at least: in a store, it kept each
+        row's latest such date (``RowStore.begin``), so only those rows are read."""
+        if self.store is None:
+            yield from self.values(columns)
+            return
+        yield from self.store.values(self.sheet.name, columns, after=as_of)
+
     def draft(self, number: int) -> Draft:
         """The draft of row ``number`` (kept: the caller is adding a problem to it)."""
         if self.store is None:
@@ -158,6 +174,32 @@ class SheetRead:
         if self.store is None:
             return [d for d in self.drafts if d.failed]
         return [self.flagged[n] for n in sorted(self.flagged) if self.flagged[n].failed]
+
+
+@dataclass
+class SheetReading:
+    """One sheet being read, between two rows: what reading the next row needs."""
+
+    scan: SheetScan
+    result: SheetRead
+    header_number: int = 0
+    header_position: int = 0
+    last: int = 0  # the position of the last non-empty row
+    previous: int = 0  # the position of the row read last
+    slots: list[Slot] = field(default_factory=list)
+    blanks: dict[str, Cell] = field(default_factory=dict)
+    width: int = 0
+    merges: dict[int, str] = field(default_factory=dict)
+    keys: list[Slot] = field(default_factory=list)
+    needed: list[Slot] = field(default_factory=list)
+    # column index -> values without a header
+    unheaded: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # rows held back (blank, or perhaps totals rows below the data) until a row of data
+    pending: list[tuple[int, list[RawCell | None], str] | None] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, sheet: Sheet, scan: SheetScan) -> SheetReading:
+        return cls(scan, SheetRead(sheet, scan.tab, [], SheetAccount(sheet.name, scan.tab), []))
 
 
 def a1(ref: str) -> str:

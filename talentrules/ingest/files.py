@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -64,6 +65,7 @@ _READ_CHUNK = 1 << 20
 _PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _SST_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?sst[\s>]")
 _STRINGS_SLACK = 1024  # strings a writer may keep although no cell uses them any more
+_ROW_MARK = re.compile(rb'<row r="([0-9]{1,7})"')
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:]+)\"")
 
 # Transitional namespaces (what Excel writes by default), then Strict Open XML.
@@ -78,6 +80,16 @@ _NS_REL = (
 _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
+class RowMark(NamedTuple):
+    """A row's start in a sheet's unpacked XML, one a megabyte: where a helper process
+    may take over the sheet's remaining rows (``ingest.load``)."""
+
+    offset: int  # where ``<row r="...`` begins
+    number: int  # its r
+    cells: int  # cell and row elements before the megabyte it is in
+    rows: int
+
+
 @dataclass
 class SheetScan:
     """What the raw XML of one worksheet says, learned without building any cells."""
@@ -90,6 +102,7 @@ class SheetScan:
     far_cells: int = 0  # cells beyond MAX_COLUMNS
     merged: list[str] = field(default_factory=list)  # A1:B2 ranges
     dimension: str | None = None
+    marks: list[RowMark] = field(default_factory=list)
 
 
 @dataclass
@@ -410,7 +423,13 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet: SheetScan, given: str) -> None:
     """
     prefix = b""
     first = True
+    offset = 0  # where the chunk begins in the unpacked XML
     for chunk in _chunks(archive, sheet.member, given):
+        if not first and not prefix and (mark := _ROW_MARK.search(chunk)):
+            sheet.marks.append(
+                RowMark(offset + mark.start(), int(mark.group(1)), sheet.cells, sheet.rows)
+            )
+        offset += len(chunk)
         if first:
             root = _PREFIX.search(chunk)
             prefix = (root.group(1) or b"") if root else b""

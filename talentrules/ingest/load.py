@@ -17,9 +17,12 @@ from is ``sources.py``, the rows it is building ``drafts.py``, what is not a per
 row ``trailers.py``, and the checks that need every sheet read ``across.py``.
 
 A large workbook's largest person-keyed sheet (Evidence) is read by a forked helper
-process (``_Helper``) while this one reads the others: the same reading, its problems
-put back in sheet order; anything unusual and the workbook is read again, one sheet
-after another, so that what a panel is told never depends on the helper.
+process (``helper.py``) while this one reads the others; where that sheet is more than
+half of the reading, this process reads its first rows and the helper the rest, from a
+cut both agree on, and the two are joined in row order (``Reader._join``). The same
+reading, its problems put back in sheet order; anything unusual and the workbook is
+read again, one sheet after another, so that what a panel is told never depends on the
+helper.
 """
 
 from __future__ import annotations
@@ -28,17 +31,12 @@ import contextlib
 import datetime as dt
 import difflib
 import gc
-import multiprocessing
-import os
-import pickle
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl.utils.cell import range_boundaries
 
-from talentrules import processes
 from talentrules.contract import (
     PROTECTED_COLUMNS,
     SHEETS,
@@ -52,15 +50,15 @@ from talentrules.contract import (
 from talentrules.errors import WorkbookError
 from talentrules.ingest.across import AcrossSheets
 from talentrules.ingest.csvdir import scan_folder
-from talentrules.ingest.drafts import ProblemLog, SheetRead, Slot
-from talentrules.ingest.files import SheetScan, scan_file, unreadable, why
+from talentrules.ingest.drafts import ProblemLog, SheetRead, SheetReading, Slot
+from talentrules.ingest.files import RowMark, SheetScan, scan_file, unreadable, why
+from talentrules.ingest.helper import Helper, ReadAgain, Rest
 from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
 from talentrules.ingest.values import EXCEL_ERRORS, Invalid, as_text, is_example, parser_for
 from talentrules.ingest.xlsx import RawCell, ReadLimitError, read_book
-from talentrules.interrupt import quiet_worker
 from talentrules.model import (
     PERSON_COLUMN,
     Cell,
@@ -103,7 +101,7 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
     file = Path(path)
     with _collector_paused():
         if file.is_dir():
-            return _Reader(given, file, FolderSource(given, scan_folder(file, given)), sheets).run()
+            return Reader(given, file, FolderSource(given, scan_folder(file, given)), sheets).run()
         scan = scan_file(file, given)
         try:
             archive = zipfile.ZipFile(file)
@@ -120,15 +118,15 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
                 ) from error
             except ReadLimitError as error:
                 raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
-            reader = _Reader(given, file, WorkbookSource(given, scan, archive, book), sheets)
+            reader = Reader(given, file, WorkbookSource(given, scan, archive, book), sheets)
             try:
                 return reader.run(helper=True)
-            except _ReadAgain:
+            except ReadAgain:
                 # Anything unusual while a helper read a sheet: read it all again, one
                 # sheet after another, so that every message is the plain reading's.
                 reader.store.close()
                 source = WorkbookSource(given, scan, archive, book)
-                return _Reader(given, file, source, sheets).run()
+                return Reader(given, file, source, sheets).run()
 
 
 @contextlib.contextmanager
@@ -145,7 +143,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Reader:
+class Reader:
     """One reading of one workbook; ``run`` returns the Panel."""
 
     def __init__(self, given: str, file: Path, source: Source, sheets: tuple[Sheet, ...]) -> None:
@@ -163,9 +161,9 @@ class _Reader:
 
     def run(self, helper: bool = False) -> Panel:
         """Read and check every sheet; with ``helper``, the largest sheet may be read by
-        a helper process meanwhile (``_ReadAgain`` if anything about it was unusual)."""
+        a helper process meanwhile (``ReadAgain`` if anything about it was unusual)."""
         found, ignored = self._match_tabs()
-        reads = self._read_sheets(found, _Helper.start(self, found) if helper else None)
+        reads = self._read_sheets(found, Helper.start(self, found) if helper else None)
         across = AcrossSheets(self.problem, self.source)
         fallback = across.as_of(reads)
         across.check(reads, check_dates=fallback is None)
@@ -265,13 +263,15 @@ class _Reader:
         return found, ignored
 
     def _read_sheets(
-        self, found: dict[str, SheetScan], helper: _Helper | None
+        self, found: dict[str, SheetScan], helper: Helper | None
     ) -> dict[str, SheetRead]:
         """Every contract sheet found, read in contract order (a missing required one is
-        an error); the helper's sheet, if any, is read by the helper meanwhile, and its
-        problems take their place among the others as if this process had read it."""
+        an error); the helper's sheet, if any, is read by the helper meanwhile (from its
+        cut on, if it has one: this process reads the rows before), and its problems take
+        their place among the others as if this process had read it."""
         reads: dict[str, SheetRead] = {}
         at = 0  # where the helper's sheet's problems go
+        before: SheetReading | None = None  # the helper's sheet read up to its cut
         try:
             for sheet in self.sheets:
                 scan = found.get(sheet.name)
@@ -280,16 +280,23 @@ class _Reader:
                         self.problem("error", self.source.missing(sheet))
                     continue
                 if helper is not None and sheet is helper.sheet:
+                    if helper.cut is not None:
+                        before, paused = self._read_to_cut(sheet, scan, helper.cut)
+                        if not paused:  # read to its end here: the helper is not needed
+                            helper.stop()
+                            helper = None
+                            reads[sheet.name] = self._end_sheet(before)
+                            continue
                     at = len(self.problems)
                     continue
                 reads[sheet.name] = self._read_sheet(sheet, scan)
             if helper is None:
                 return reads
-            read, problems = helper.result(self)
+            read, problems = helper.result(self, before)
         except Exception as error:
             if helper is None:
                 raise
-            raise _ReadAgain from error  # e.g. a damaged sheet: which one is told first?
+            raise ReadAgain from error  # e.g. a damaged sheet: which one is told first?
         finally:
             if helper is not None:
                 helper.stop()
@@ -297,27 +304,69 @@ class _Reader:
         reads[helper.sheet.name] = read
         return {s.name: reads[s.name] for s in self.sheets if s.name in reads}
 
+    def _read_to_cut(
+        self, sheet: Sheet, scan: SheetScan, cut: RowMark
+    ) -> tuple[SheetReading, bool]:
+        """The sheet's rows before ``cut``, where the helper takes over (True); else (the
+        reading is not there as the helper begins it) every row (False)."""
+        reading = SheetReading.of(sheet, scan)
+        rows = self.source.rows(scan, stop=cut.offset)
+        try:
+            return reading, self._read_rows(reading, rows, cut.number)
+        finally:
+            rows.close()
+
+    def _join(self, reading: SheetReading, rest: Rest) -> list[Problem]:
+        """The rows the helper read from the cut on (``rest``) joined to those read here
+        before it, the sheet ended: its problems from the cut on, in the order reading
+        it whole would tell them (a merged range across the cut is told once)."""
+        result = reading.result
+        told = {id(p) for m, p in rest.merge_problems.items() if m in result.merge_problems}
+        for merged, problem in rest.merge_problems.items():
+            result.merge_problems.setdefault(merged, problem)
+        result.flagged.update(rest.flagged)
+        result.account.blank += rest.blank
+        for index, count in rest.unheaded.items():
+            reading.unheaded[index] += count
+        reading.pending.extend(rest.pending)  # (none was held back before the cut)
+        reading.last = rest.last or reading.last
+        end = len(self.problems)
+        self._end_sheet(reading)
+        problems = [p for p in rest.problems if id(p) not in told] + self.problems[end:]
+        del self.problems[end:]
+        return problems
+
     # -- one sheet ----------------------------------------------------------------------
 
     def _read_sheet(self, sheet: Sheet, scan: SheetScan) -> SheetRead:
-        tab = scan.tab
-        account = SheetAccount(sheet.name, tab)
-        values = self.source.rows(scan)
-        result = SheetRead(sheet, tab, [], account, [])
+        reading = SheetReading.of(sheet, scan)
+        self._read_rows(reading, self.source.rows(scan))
+        return self._end_sheet(reading)
 
-        header_number = 0
-        slots: list[Slot] = []
-        blanks: dict[str, Cell] = {}
-        unheaded: dict[int, int] = defaultdict(int)  # column index -> values without a header
-        width = 0
-        merges: dict[int, str] = {}
-        pending: list[tuple[int, list[RawCell | None], str] | None] = []
-        keys: list[Slot] = []
-        needed: list[Slot] = []
-        header_position = last = 0  # positions of the header and the last non-empty row
-        examples = 0
-        previous = 0
+    def _read_rows(
+        self,
+        reading: SheetReading,
+        values: Iterable[tuple[int, int, list[RawCell | None]]],
+        cut: int = 0,
+    ) -> bool:
+        """Read ``values`` into ``reading``, to their end (False), or (True) up to where
+        they reach the cut (position 0), if there the reading is as the next process
+        would begin it: the header read, no row held back, and the row before numbered
+        ``cut - 1``, so the rows from the cut on read the same in either process."""
+        result, scan = reading.result, reading.scan
+        sheet, tab, account = result.sheet, result.tab, result.account
+        header_number, header_position = reading.header_number, reading.header_position
+        slots, blanks, width = reading.slots, reading.blanks, reading.width
+        merges, keys, needed = reading.merges, reading.keys, reading.needed
+        unheaded, pending = reading.unheaded, reading.pending
+        last, previous = reading.last, reading.previous
+        paused = False
         for position, number, cells in values:
+            if position == 0:  # the cut
+                if header_number and not pending and previous == cut - 1:
+                    paused = True
+                    break
+                continue
             gap, previous = position - previous - 1, position
             if header_number == 0:
                 if first_value(cells) is None:
@@ -331,7 +380,8 @@ class _Reader:
                 )
                 if sheet.name in PERSON_COLUMN:
                     result.store = self.store
-                    self.store.begin(sheet.name, result.places)
+                    dated = [c.name for c in sheet.columns if c.not_after_as_of]
+                    self.store.begin(sheet.name, result.places, dated)
                 result.present = {s.column.name for s in slots}
                 keys = key_slots(sheet, slots)
                 needed = [s for s in slots if s.column.needed]
@@ -346,7 +396,6 @@ class _Reader:
             last = position
             text = as_text(first)
             if is_example(text):
-                examples += 1
                 self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
                 account.blank += 1
                 self.problem(
@@ -361,7 +410,17 @@ class _Reader:
                 continue
             self._flush(pending, result, slots, blanks, merges, unheaded, width, account)
             self._parse(number, cells, result, slots, blanks, merges, unheaded, width)
+        reading.header_number, reading.header_position = header_number, header_position
+        reading.slots, reading.blanks, reading.width = slots, blanks, width
+        reading.merges, reading.keys, reading.needed = merges, keys, needed
+        reading.last, reading.previous = last, previous
+        return paused
 
+    def _end_sheet(self, reading: SheetReading) -> SheetRead:
+        """What is known once every row is read: rows held back below the data, columns
+        without a header, the account."""
+        result, scan, pending = reading.result, reading.scan, reading.pending
+        sheet, tab, account = result.sheet, result.tab, result.account
         # What is still pending lies below the data: totals or notes rows, and blanks.
         while pending and pending[-1] is None:
             pending.pop()
@@ -381,20 +440,21 @@ class _Reader:
                 value=first_value(item[1]),
             )
             result.trailers.append(RejectedRow(sheet.name, number, (reason,)))
-        if header_number == 0:
+        pending.clear()
+        if reading.header_number == 0:
             self.problem("warning" if not sheet.required else "error", "sheet is empty", tab)
             if sheet.required:
                 for column in sheet.columns:
                     if column.required:
                         self.problem("error", f"missing required column {column.name}", tab)
-        for index, count in sorted(unheaded.items()):
+        for index, count in sorted(reading.unheaded.items()):
             place = self.source.column_name(index)
             self.problem(
                 "warning", f"{count} value(s) in {place}, which has no header: ignored", tab, place
             )
         if scan.far_cells:
             self.problem("warning", self.source.far(scan.far_cells), tab)
-        account.read = last - header_position if header_number else 0
+        account.read = reading.last - reading.header_position if reading.header_number else 0
         return result
 
     def _header(
@@ -653,109 +713,6 @@ class _Reader:
                 )
             problems.append(result.merge_problems[merged])
         result.add(number, values, problems)
-
-
-class _ReadAgain(Exception):
-    """The helper's reading was not what reading one sheet after another would give
-    (it failed, or the sheets together showed more repeated text than allowed)."""
-
-
-# A person-keyed sheet of at least this many cells is read by a helper process while
-# this one reads the others: the Evidence sheet, about half of the reading, in 2.6 of
-# 4.6 CPU s at 10,000 people (the rest is the other sheets, 1 s, the scan and the
-# checks across sheets, 1 s, which need every sheet read).
-HELPER_CELLS = 200_000
-
-
-class _Helper:
-    """A forked process reading one sheet into a row file of its own (``RowStore.divert``),
-    sending back the sheet as read, its problems and the repeated text it showed. Only
-    where processes fork (they inherit the read shared strings and styles); the helper
-    opens the workbook again, since a file offset is shared across a fork."""
-
-    def __init__(self, sheet: Sheet, scan: SheetScan, path: str) -> None:
-        self.sheet, self.scan, self.path = sheet, scan, path
-        context = multiprocessing.get_context("fork")  # only where processes fork
-        self.receive, self.send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._main, daemon=True)
-        self._reader: _Reader | None = None
-
-    @classmethod
-    def start(cls, reader: _Reader, found: dict[str, SheetScan]) -> _Helper | None:
-        source = reader.source
-        if not isinstance(source, WorkbookSource) or processes.start_method() != "fork":
-            return None
-        big = [
-            (found[s.name].cells, index, s)
-            for index, s in enumerate(reader.sheets)
-            if s.name in found and s.name in PERSON_COLUMN
-        ]
-        if not big:
-            return None
-        cells, _, sheet = max(big)
-        if cells < HELPER_CELLS:
-            return None
-        helper = cls(sheet, found[sheet.name], os.path.join(reader.store.folder, "helper.sqlite"))
-        helper._reader = reader  # forked as it is now: nothing read yet
-        helper.process.start()
-        helper._reader = None
-        helper.send.close()  # the helper's end: a helper that dies is then an end of file
-        return helper
-
-    def _main(self) -> None:
-        """In the helper: read the sheet as the run's process would; send what it made."""
-        quiet_worker()
-        self.receive.close()
-        reader = self._reader
-        assert reader is not None and isinstance(reader.source, WorkbookSource)
-        try:
-            source = reader.source
-            archive = zipfile.ZipFile(reader.file)
-            same = os.fstat(archive.fp.fileno()), os.fstat(source.archive.fp.fileno())  # type: ignore[union-attr]
-            if (same[0].st_dev, same[0].st_ino) != (same[1].st_dev, same[1].st_ino):
-                raise _ReadAgain("the file was replaced")
-            reader.source = WorkbookSource(source.given, source.scan, archive, source.book)
-            reader.problem = ProblemLog(reader.given)
-            reader.problems = reader.problem.problems
-            reader.store.divert(self.path)
-            read = reader._read_sheet(self.sheet, self.scan)
-            reader.store.flush()
-            reader.store.db.commit()
-            read.store = None  # the run's process's store takes the rows
-            budget = reader.source.budget
-            sent = pickle.dumps(
-                (read, reader.problems, budget.allowed - budget.left),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        except BaseException:  # the run's process reads the workbook again, alone
-            sent = b""
-        with contextlib.suppress(OSError):  # the run's process may have stopped
-            self.send.send_bytes(sent)
-        self.send.close()
-
-    def result(self, reader: _Reader) -> tuple[SheetRead, list[Problem]]:
-        """The sheet as the helper read it, its rows now in ``reader``'s store."""
-        try:
-            sent = self.receive.recv_bytes()
-        except EOFError as error:  # the helper died
-            raise _ReadAgain("the helper ended without an answer") from error
-        if not sent:
-            raise _ReadAgain("the helper could not read its sheet")
-        read, problems, shown = pickle.loads(sent)
-        read.sheet = self.sheet
-        budget = reader.source.budget  # type: ignore[union-attr]
-        if shown > budget.left:
-            raise _ReadAgain("the sheets show more repeated text than allowed")
-        budget.left -= shown
-        reader.store.merge(self.path, self.sheet.name, read.places)
-        read.store = reader.store
-        return read, problems
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self.receive.close()
 
 
 def _near_name(name: str, keys: dict[str, Sheet] | dict[str, Column]) -> str | None:

@@ -91,18 +91,38 @@ class Unusual(Exception):
     """The scanner met something it does not read; the exact reader takes over."""
 
 
+# What ``read_rows`` yields where it reaches its ``stop`` cleanly: not a row (no row is
+# numbered 0), a place where another process may take over the sheet's remaining rows.
+AT_STOP: tuple[int, list[RawCell | None]] = (0, [])
+
+
 def read_rows(
     archive: zipfile.ZipFile,
     member: str,
     book: Book,
     max_col: int,
     budget: TextBudget | None = None,
+    stop: int | None = None,
+    start: tuple[int, int] | None = None,
 ) -> Iterator[tuple[int, list[RawCell | None]]]:
     """(row number, cells by column from A) for every row element, as ``xlsx.exact_rows``
-    reads them; charges the characters shared strings show to ``budget``."""
+    reads them; charges the characters shared strings show to ``budget``.
+
+    With ``stop`` (an offset in the sheet's unpacked XML, where a row starts), yields
+    ``AT_STOP`` there when every row before it was scanned and none is open, then goes
+    on. With ``start`` (that offset and the number of the row starting there), reads the
+    rows from there on, scanned only: ``Unusual`` if that cannot be done exactly."""
+    if start is not None:
+        for number, cells, shown in fast_rows(archive, member, book, max_col, start=start):
+            _charge(budget, shown, number)
+            yield number, cells
+        return
     given = 0
     try:
-        for number, cells, shown in fast_rows(archive, member, book, max_col):
+        for number, cells, shown in fast_rows(archive, member, book, max_col, stop=stop):
+            if number == 0:
+                yield AT_STOP
+                continue
             _charge(budget, shown, number)
             yield number, cells
             given += 1
@@ -132,13 +152,19 @@ def _unescape(text: str) -> str:
 
 
 def fast_rows(
-    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+    archive: zipfile.ZipFile,
+    member: str,
+    book: Book,
+    max_col: int,
+    stop: int | None = None,
+    start: tuple[int, int] | None = None,
 ) -> Iterator[tuple[int, list[RawCell | None], int]]:
     """``xlsx.exact_rows``'s rows, scanned; raises ``Unusual`` (possibly after some
     rows) where the exact reader must take over. Any error reading the part (a damaged
-    zip member, bytes that are not UTF-8) is unusual too: the exact reader reports it."""
+    zip member, bytes that are not UTF-8) is unusual too: the exact reader reports it.
+    ``stop`` and ``start``: as ``read_rows``'s (at ``stop``, a row numbered 0)."""
     try:
-        yield from _scan(archive, member, book, max_col)
+        yield from _scan(archive, member, book, max_col, stop, start)
     except Unusual:
         raise
     except Exception as error:  # whatever it is, the exact reader meets it and says so
@@ -205,7 +231,12 @@ def _after(text: str, tag: str) -> int:
 
 
 def _scan(
-    archive: zipfile.ZipFile, member: str, book: Book, max_col: int
+    archive: zipfile.ZipFile,
+    member: str,
+    book: Book,
+    max_col: int,
+    stop: int | None = None,
+    start: tuple[int, int] | None = None,
 ) -> Iterator[tuple[int, list[RawCell | None], int]]:
     formats, strings, epoch = book.formats, book.strings, book.epoch
     general = formats[0]
@@ -228,9 +259,29 @@ def _scan(
         bound = _bound_prefixes(head[:at])
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         data, tail = head[at:], b""
+        begins = at  # where ``data`` begins in the part
+        expect = 0  # the number the first row read must have (reading from ``start``)
+        if start is not None:
+            begins, expect = start
+            if begins < at:
+                raise Unusual("a start before <sheetData>")
+            data = head[begins:]
+            passed = len(head)  # unpacked and passed over, a chunk at a time (flat memory)
+            while passed < begins:
+                data = fh.read(min(_CHUNK, begins - passed))
+                if not data:
+                    raise Unusual("a start after the part's end")
+                passed += len(data)
+                data = b""
+            if not data:
+                data = fh.read(_CHUNK)
         pending = ""
         ended = False
         while True:
+            later = b""  # the part of ``data`` after ``stop``
+            if stop is not None and begins <= stop < begins + len(data):
+                data, later = data[: stop - begins], data[stop - begins :]
+                stop = None
             if not _plain(tail + data):
                 raise Unusual("characters XML forbids or rewrites")
             tail = data[-2:]
@@ -238,7 +289,12 @@ def _scan(
             # Tokens are read up to the end of <sheetData>, else up to the last whole cell
             # or row (the rest waits for the next chunk).
             end = pending.find("</sheetData>")
-            cut = end if end >= 0 else max(_after(pending, "</row>"), _after(pending, "</c>"))
+            if end >= 0:
+                cut = end
+            elif later:  # read up to ``stop``: every token before it
+                cut = len(pending)
+            else:
+                cut = max(_after(pending, "</row>"), _after(pending, "</c>"))
             if cut > 0:
                 part, pending = pending[:cut], pending[cut:]
                 for (
@@ -329,6 +385,10 @@ def _scan(
                         number = int(r) if r is not None else last + 1
                         if not 0 < number <= EXCEL_ROWS:
                             raise Unusual("a row number outside Excel's grid")
+                        if expect:
+                            if number != expect or r is None:
+                                raise Unusual("not the row expected at the start")
+                            expect = 0
                         last = number
                         rows += 1
                         cells, column, shown, count = [], 0, 0, 0
@@ -346,6 +406,12 @@ def _scan(
                 raise Unusual("no row, or a row not ended, in <sheetData>")
             if ended:
                 raise Unusual("the part ends inside <sheetData>")
+            begins += len(data)
+            if later:
+                if not in_row and not pending:
+                    yield 0, [], 0  # at ``stop``, between rows (read_rows: AT_STOP)
+                data = later
+                continue
             data = fh.read(_CHUNK)
             ended = not data
 

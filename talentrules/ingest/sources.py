@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from xml.etree.ElementTree import ParseError
 
 from openpyxl.utils.cell import get_column_letter
@@ -70,13 +70,18 @@ class WorkbookSource:
     def far(self, count: int) -> str:
         return f"{count:,} cells beyond column {get_column_letter(MAX_COLUMNS)} are ignored"
 
-    def rows(self, scan: SheetScan) -> Iterator[tuple[int, int, list[RawCell | None]]]:
+    def rows(
+        self, scan: SheetScan, stop: int | None = None, start: tuple[int, int] | None = None
+    ) -> Generator[tuple[int, int, list[RawCell | None]], None, None]:
         """(position, row number, cells); a position missing from the sequence is a blank row.
+        ``stop`` and ``start``: as ``sheetrows.read_rows``'s (at ``stop``, position 0).
 
         Only the reading is guarded: value checks return Invalid instead of raising, so
         a bug elsewhere keeps its traceback rather than passing for a damaged file.
         """
-        iterator = read_rows(self.archive, scan.member, self.book, MAX_COLUMNS, self.budget)
+        iterator = read_rows(
+            self.archive, scan.member, self.book, MAX_COLUMNS, self.budget, stop, start
+        )
         tab, last = scan.tab, 0
         while True:
             try:
@@ -98,7 +103,8 @@ class WorkbookSource:
                 ) from error
             except ReadLimitError as error:
                 raise WorkbookError(f"{self.given}: sheet {tab!r}: {error}") from error
-            last = number
+            if number:
+                last = number
             yield number, number, cells
 
 
@@ -135,9 +141,12 @@ class FolderSource:
     def far(self, count: int) -> str:
         return f"{count:,} values beyond column {MAX_COLUMNS} are ignored"
 
-    def rows(self, scan: SheetScan) -> Iterator[tuple[int, int, list[RawCell | None]]]:
+    def rows(
+        self, scan: SheetScan, stop: int | None = None, start: tuple[int, int] | None = None
+    ) -> Generator[tuple[int, int, list[RawCell | None]], None, None]:
         """(record's position, line it starts on, cells): blank lines come as records,
-        and a record may span lines (a quoted value with line breaks)."""
+        and a record may span lines (a quoted value with line breaks). A file is read
+        whole by one process: ``stop`` and ``start`` are never given."""
         try:
             for position, (line, cells) in enumerate(read_csv_rows(scan, MAX_COLUMNS), 1):
                 yield position, line, cells

@@ -14,6 +14,7 @@ connection to read it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import glob
 import os
@@ -95,7 +96,7 @@ _SCHEMA = """
     PRAGMA synchronous = OFF;
     CREATE TABLE row (
         sheet TEXT NOT NULL, number INTEGER NOT NULL, person TEXT, key, fold TEXT,
-        data BLOB NOT NULL, PRIMARY KEY (sheet, number)
+        data BLOB NOT NULL, latest TEXT, PRIMARY KEY (sheet, number)
     ) WITHOUT ROWID;
 """
 _PREFIX = "talentrules-rows-"
@@ -156,7 +157,8 @@ class RowStore:
         self.layouts: dict[str, Layout] = {}  # sheet -> its places as rows are read back
         self._index: dict[str, dict[str, int]] = {}  # sheet -> column -> place
         self._person: dict[str, int] = {}  # sheet -> the place of its person column
-        self._pending: list[tuple[str, int, str | None, Value, str | None, bytes]] = []
+        self._dated: dict[str, list[int]] = {}  # sheet -> the places of its dated columns
+        self._pending: list[tuple[str, int, str | None, Value, str | None, bytes, str | None]] = []
         self.db.executescript(_SCHEMA)
 
     @property
@@ -175,7 +177,7 @@ class RowStore:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._index, self._person, self.layouts = {}, {}, {}
+        self._index, self._person, self._dated, self.layouts = {}, {}, {}, {}
         for sheet, places in self.places.items():
             self.begin(sheet, places)
         self._connections = []
@@ -191,11 +193,14 @@ class RowStore:
 
     # -- writing, while a sheet is read -----------------------------------------------
 
-    def begin(self, sheet: str, places: tuple[Place, ...]) -> None:
+    def begin(self, sheet: str, places: tuple[Place, ...], dated: Sequence[str] = ()) -> None:
+        """The sheet's rows come next, their values one a place; ``dated``: the columns
+        whose latest date each row keeps beside its values (``values``'s ``after``)."""
         self.places[sheet] = places
         self.layouts[sheet] = Layout(places)
         self._index[sheet] = self.layouts[sheet].index
         self._person[sheet] = self._index[sheet][PERSON_COLUMN[sheet]]
+        self._dated[sheet] = [self._index[sheet][column] for column in dated]
 
     def add(self, sheet: str, number: int, values: list[Value], unique: str | None) -> None:
         """Keep row ``number``'s ``values`` (in the order of the sheet's places);
@@ -203,6 +208,13 @@ class RowStore:
         duplicates."""
         person = values[self._person[sheet]]
         key = values[self._index[sheet][unique]] if unique is not None else None
+        latest = None
+        for at in self._dated[sheet]:
+            value = values[at]
+            if isinstance(value, dt.date):  # (ISO dates sort as the dates do)
+                text = value.isoformat()
+                if latest is None or text > latest:
+                    latest = text
         self._pending.append(
             (
                 sheet,
@@ -211,6 +223,7 @@ class RowStore:
                 key if isinstance(key, str | int | float) else None,
                 fold(key) if isinstance(key, str) else None,
                 pickle.dumps(tuple(values), protocol=5),
+                latest,
             )
         )
         if len(self._pending) >= _BATCH:
@@ -218,7 +231,7 @@ class RowStore:
 
     def flush(self) -> None:
         if self._pending:
-            self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+            self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._pending.clear()
 
     def divert(self, path: str) -> None:
@@ -267,13 +280,18 @@ class RowStore:
             for number, data in batch:
                 yield self.row(sheet, number, data)
 
-    def values(self, sheet: str, columns: list[str]) -> Iterator[tuple[int, tuple[Value, ...]]]:
+    def values(
+        self, sheet: str, columns: list[str], after: dt.date | None = None
+    ) -> Iterator[tuple[int, tuple[Value, ...]]]:
         """(row number, the values of ``columns``) of the sheet's rows in sheet order:
-        what the checks across rows read, without building the rows."""
+        what the checks across rows read, without building the rows. With ``after``,
+        only the rows holding a date after it in a dated column (``begin``)."""
         self.flush()
         at = [self._index[sheet][column] for column in columns]
+        later = "" if after is None else "AND latest > ?"
         cursor = self.db.execute(
-            "SELECT number, data FROM row WHERE sheet = ? ORDER BY number", (sheet,)
+            f"SELECT number, data FROM row WHERE sheet = ? {later} ORDER BY number",
+            (sheet,) if after is None else (sheet, after.isoformat()),
         )
         loads = pickle.loads
         while batch := cursor.fetchmany(1000):
