@@ -102,10 +102,13 @@ def persons_and_evaluations(draw: st.DrawFn, rb: Rulebook) -> tuple[PersonFacts,
     for name in names:
         if draw(st.integers(0, 9)):  # now and then a fact the person lacks
             values[name] = draw(VALUES)
-    cells = {
+    cells: dict[str, Any] = {
         name: tuple(draw(CELLS))  # empty lists too
         for name in draw(st.lists(st.sampled_from(names), max_size=20, unique=True))
     }
+    if not draw(st.integers(0, 9)):  # cells that are not a tuple of names
+        odd = draw(st.sampled_from([None, "Employees!A2", ["Evidence!C3"], []]))
+        cells[draw(st.sampled_from(names))] = odd
     fired = tuple(r.id for r in rb.rules if draw(st.booleans()))
     outcomes: dict[str, tuple[Any, ...]] = {}
     overruled: dict[str, tuple[str, ...]] = {}
@@ -202,3 +205,22 @@ def test_a_value_json_cannot_hold_is_refused_as_canonical_refuses_it(
     with pytest.raises(ValueError) as got:
         record_text(rb, person, evaluation)
     assert str(got.value) == str(expected.value)
+
+
+def test_cell_names_that_need_escaping_are_escaped(rulebooks: dict[str, Rulebook]) -> None:
+    rb = rulebooks["small"]
+    read = compile_rulebook(rb).read
+    evaluation = Evaluation("P1", {}, (), {}, ())
+    for refs in [
+        ("A!B1", 'x"y'),
+        ("x\\y",),
+        ("tab\tin",),
+        ("\u2028",),
+        ("é", "💡"),
+        (),
+        ('"', '"'),
+        ("",),
+        ("", ""),
+    ]:
+        person = PersonFacts("P1", {}, {read[0]: refs, read[-1]: ("Cycle!C2",)})
+        assert record_text(rb, person, evaluation) == canonical(record(rb, person, evaluation))

@@ -80,7 +80,6 @@ def record_text(
     values = list(map(person.values.get, line.facts))
     for n in compress(line.places, map(is_not, map(type, values), repeat(int))):
         values[n] = _value_text(values[n])
-    read = line.read
     fired: dict[str, list[str]] = {name: [] for name in line.decision_names}
     decision_of = line.decision_of
     for rule_id in evaluation.fired:
@@ -109,13 +108,43 @@ def record_text(
         if type(employee_id) is str
         else canonical(employee_id),
         "facts": line.facts_format % tuple(values),
-        "cells": canonical({name: refs for name, refs in person.cells.items() if name in read}),
+        "cells": _cells_text(line, person.cells),
         "fired": _strings_text(evaluation.fired),
         "decisions": "{" + ",".join(decisions) + "}",
     }
     if texts:
         parts.update(texts)
     return "{" + ",".join([encode_basestring(k) + ":" + v for k, v in sorted(parts.items())]) + "}"
+
+
+def _cells_text(line: _LineText, cells: Mapping[str, Sequence[str]]) -> str:
+    """``canonical`` of the cells of the facts rules read. A cell's name rarely needs
+    escaping, so they are joined as they are and the whole checked once: no backslash,
+    nothing unprintable, and only the quotes the joining put in; else canonical's."""
+    out = []
+    count = 0
+    get = cells.get
+    for head, empty, name in line.cell_heads:
+        refs = get(name, _ABSENT)
+        if type(refs) is tuple:
+            if refs:
+                out.append(head + '","'.join(refs) + '"]')
+                count += len(refs)
+            else:
+                out.append(empty)
+        elif refs is not _ABSENT:  # not a tuple of cells: as canonical writes it
+            count = -1
+            break
+    text = "{" + ",".join(out) + "}"
+    # Each tuple of k cells put in 2k + 2 quotes: a quote more is one in a cell's name.
+    if count >= 0 and "\\" not in text and text.isprintable():
+        if text.count('"') == 2 * (count + len(out)):
+            return text
+    read = line.read
+    return canonical({name: refs for name, refs in cells.items() if name in read})
+
+
+_ABSENT = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +155,9 @@ class _LineText:
     places: range  # their positions
     facts_format: str  # '{"a":%s,"b":%s}': the facts object, a place per value
     read: frozenset[str]
+    # per fact, sorted: the start of its cells' entry ('"a":["'), its entry when it has
+    # none ('"a":[]'), its name
+    cell_heads: tuple[tuple[str, str, str], ...]
     decision_of: dict[str, str]  # rule id -> its decision
     decision_names: tuple[str, ...]
     # per decision, sorted by name: its key's text ('"heart":'), the decision, its level
@@ -148,6 +180,7 @@ def _line_text(compiled: CompiledReference) -> _LineText:
         range(len(facts)),
         "{" + ",".join(encode_basestring(name).replace("%", "%%") + ":%s" for name in facts) + "}",
         compiled.read_set,
+        tuple((f'{encode_basestring(n)}:["', f"{encode_basestring(n)}:[]", n) for n in facts),
         {rule_id: cr.rule.decision for rule_id, cr in compiled.rules.items()},
         tuple(rulebook.decisions),
         tuple(
