@@ -30,7 +30,8 @@ talentrules' Evaluations (outcomes, rules fired, overruled, defaulted) for every
 person, and every rule test (rules/tests) must pass through CLIPS, or the script
 exits 1. Persons per second are CPU seconds of this one process, measured in one
 run, best of ``--repeat`` rounds (the machine is shared): (a) ``engine.run`` and
-each person's trace line as trace.jsonl records it (trace_version 3, canonical JSON),
+each person's trace line as trace.jsonl records it (trace_version 3, canonical JSON,
+made by ``Result.record_text`` as the run makes trace.jsonl's lines),
 (a2) ``engine.run`` and each person's full trace (why-not and counterfactuals, which
 briefs and ``explain --trace`` derive from the line) as canonical JSON, (a1)
 ``Engine.evaluate`` without a trace, (c) CLIPS.

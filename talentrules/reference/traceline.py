@@ -69,7 +69,7 @@ def record_text(
     texts: Mapping[str, str] | None = None,
 ) -> str:
     """``canonical({**record(...), **extra})``, where ``texts`` holds each extra key's
-    value as canonical text already: the same bytes, in about a third of the time
+    value as canonical text already: the same bytes, in a little over half the time
     (trace.jsonl's lines are made here). A decision's part of a line is the same for
     everyone with the same outcomes, fired and overruled rules, so its text is kept
     (``_LineText``); the facts object is one format string with a place per fact, its
