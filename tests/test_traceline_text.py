@@ -211,6 +211,7 @@ def test_cell_names_that_need_escaping_are_escaped(rulebooks: dict[str, Rulebook
     rb = rulebooks["small"]
     read = compile_rulebook(rb).read
     evaluation = Evaluation("P1", {}, (), {}, ())
+    refs: tuple[Any, ...]
     for refs in [
         ("A!B1", 'x"y'),
         ("x\\y",),
@@ -221,6 +222,8 @@ def test_cell_names_that_need_escaping_are_escaped(rulebooks: dict[str, Rulebook
         ('"', '"'),
         ("",),
         ("", ""),
+        (1, "A!B1"),
+        (None,),
     ]:
         person = PersonFacts("P1", {}, {read[0]: refs, read[-1]: ("Cycle!C2",)})
         assert record_text(rb, person, evaluation) == canonical(record(rb, person, evaluation))

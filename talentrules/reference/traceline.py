@@ -127,11 +127,15 @@ def _cells_text(line: _LineText, cells: Mapping[str, Sequence[str]]) -> str:
     for head, empty, name in line.cell_heads:
         refs = get(name, _ABSENT)
         if type(refs) is tuple:
-            if refs:
-                out.append(head + '","'.join(refs) + '"]')
-                count += len(refs)
-            else:
+            if not refs:
                 out.append(empty)
+                continue
+            try:
+                out.append(head + '","'.join(refs) + '"]')
+            except TypeError:  # not all names of cells: as canonical writes them
+                count = -1
+                break
+            count += len(refs)
         elif refs is not _ABSENT:  # not a tuple of cells: as canonical writes it
             count = -1
             break
