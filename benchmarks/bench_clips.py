@@ -30,7 +30,8 @@ talentrules' Evaluations (outcomes, rules fired, overruled, defaulted) for every
 person, and every rule test (rules/tests) must pass through CLIPS, or the script
 exits 1. Persons per second are CPU seconds of this one process, measured in one
 run, best of ``--repeat`` rounds (the machine is shared): (a) ``engine.run`` and
-each person's trace line as trace.jsonl records it (trace_version 3, canonical JSON),
+each person's trace line as trace.jsonl records it (trace_version 3, canonical JSON,
+made by ``Result.record_text`` as the run makes trace.jsonl's lines),
 (a2) ``engine.run`` and each person's full trace (why-not and counterfactuals, which
 briefs and ``explain --trace`` derive from the line) as canonical JSON, (a1)
 ``Engine.evaluate`` without a trace, (c) CLIPS.
@@ -493,10 +494,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def with_trace_line(rb: Rulebook) -> list[Evaluation]:
         """What a run records: the engine, then each person's trace line as trace.jsonl
-        holds it (facts read, cells, rules fired and overruled; canonical JSON)."""
+        holds it (facts read, cells, rules fired and overruled; canonical JSON), made by
+        the function that makes trace.jsonl's lines (``Result.record_text``, which
+        record.unchained_line calls with the recommendation and chain added): the bytes
+        of ``canonical(Result.record)``, checked below outside the timing."""
         results = engine.run(rb, persons, jobs=1)
         for r in results:
-            canonical(r.record)
+            r.record_text()
         return [r.evaluation for r in results]
 
     def full_trace(rb: Rulebook) -> list[Evaluation]:
@@ -529,10 +533,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             rb = fresh()
             rate, results[label] = timed(label, n, lambda work=work, rb=rb: work(rb))
             best[label] = max(best.get(label, 0.0), rate)
-    texts_differ = [
-        r.employee_id
-        for r in engine.run(rulebook, persons, jobs=1)
-        if r.trace_text() != canonical(r.trace)
+    checked_results = engine.run(rulebook, persons, jobs=1)
+    texts_differ = [r.employee_id for r in checked_results if r.trace_text() != canonical(r.trace)]
+    lines_differ = [
+        r.employee_id for r in checked_results if r.record_text() != canonical(r.record)
     ]
     clips_engine.close()
     (a, with_trace), (a2, full), (a1, without), (c, from_clips) = (
@@ -546,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     differences = (
         _same(from_clips, with_trace) + _same(without, with_trace) + _same(full, with_trace)
     )
+    print(f"  (a)'s text is canonical(record), byte for byte, for all {n:,}: {not lines_differ}")
     print(f"  (a2)'s text is canonical(trace), byte for byte, for all {n:,}: {not texts_differ}")
     print(
         f"  identical decisions (outcomes, fired, overruled, defaulted) for all {n:,}: "
@@ -557,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  (a2) / (c) = {a2 / c:.2f} : 1   talentrules with the full trace against CLIPS")
     print(f"  (a1) / (c) = {a1 / c:.2f} : 1   talentrules without a trace against CLIPS")
     print(f"  (a1) / (a) = {a1 / a:.2f} : 1   what the recorded trace costs")
-    return 1 if differences or texts_differ or checked.failures else 0
+    return 1 if differences or texts_differ or lines_differ or checked.failures else 0
 
 
 if __name__ == "__main__":

@@ -43,11 +43,13 @@ from talentrules import processes
 from talentrules.errors import EngineError, RulebookError
 from talentrules.facts import FactsOnDemand, PersonFacts
 from talentrules.interrupt import quiet_worker
+from talentrules.jsontext import canonical
 from talentrules.model import Value
 from talentrules.reference import explain as reference_explain
 from talentrules.reference import explain_text as reference_explain_text
 from talentrules.reference import fired as reference_fired
 from talentrules.reference import record as reference_record
+from talentrules.reference import record_text as reference_record_text
 from talentrules.rulebook import (
     AllOf,
     AnyOf,
@@ -77,6 +79,8 @@ except importlib.metadata.PackageNotFoundError:  # Engine() then says what is mi
     DURABLE_VERSION = "not installed"
 # Which evaluator made a trace, as the trace names it.
 ENGINE_RECORD = {"evaluator": "durable_rules", "durable_rules": DURABLE_VERSION}
+_ENGINE_TEXT = canonical(ENGINE_RECORD)  # its text in every trace line
+_ENGINE_TEXTS = {"engine": _ENGINE_TEXT}
 
 # What durable_rules' numeric error codes mean (src/rules/rules.h), in words a rule
 # author can act on.
@@ -165,6 +169,13 @@ class Result:
         body = reference_record(self.rulebook, self.person, self.evaluation)
         body["engine"] = dict(ENGINE_RECORD)
         return body
+
+    def record_text(self, texts: Mapping[str, str] | None = None) -> str:
+        """``record.canonical(self.record)``, the same bytes, made as text (0.56 of the
+        time; ``reference.record_text``), with ``texts``' keys added, each value
+        canonical text already: trace.jsonl's lines are made here."""
+        more = {"engine": _ENGINE_TEXT, **texts} if texts else _ENGINE_TEXTS
+        return reference_record_text(self.rulebook, self.person, self.evaluation, more)
 
 
 # --- value encoding ----------------------------------------------------------------

@@ -197,6 +197,14 @@ def as_list(value: object) -> list[Any]:
 def trace_record(result: RunResult, index: int) -> dict[str, Any]:
     """One person's trace line before chaining: the engine's trace plus the
     recommendation as decided (outcomes, allocation, overrides beside them)."""
+    record = result.results[index].record
+    record["recommendation"] = recommendation_record(result, index)
+    return record
+
+
+def recommendation_record(result: RunResult, index: int) -> dict[str, Any]:
+    """A trace line's ``recommendation``: the outcomes, the fields recommendations.json
+    fills from them, the allocation with what decided it, the overrides, the plan."""
     r = result.results[index]
     recommendation = result.decisions.recommendations.get(r.employee_id)
     catalogue = result.decisions.catalogue
@@ -225,9 +233,8 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
                 }
             )
         overrides = [o.as_dict() for o in recommendation.overrides]
-    record = r.record
     outcomes = r.evaluation.outcomes
-    record["recommendation"] = {
+    return {
         "outcomes": {name: list(values) for name, values in outcomes.items()},
         # The parts recommendations.json names by role, so verify can cross-check them.
         "fields": {
@@ -248,7 +255,6 @@ def trace_record(result: RunResult, index: int) -> dict[str, Any]:
             for e in result.plan.of(r.employee_id)
         ],
     }
-    return record
 
 
 def chain(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
@@ -263,16 +269,24 @@ def chain(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
 
 
 def trace_lines(result: RunResult) -> Iterator[str]:
-    """trace.jsonl: one chained line per person, in employee_id order (docs/audit.md)."""
-    return chain(trace_record(result, i) for i in range(len(result.results)))
+    """trace.jsonl: one chained line per person, in employee_id order (docs/audit.md);
+    the lines ``chain(trace_record(...))`` writes, made as a run makes them."""
+    return rechain(unchained_line(result, i) for i in range(len(result.results)))
 
 
 def unchained_line(result: RunResult, index: int) -> tuple[str, int]:
     """The index-th person's trace.jsonl line as ``chain`` writes it, but with ``prev``
     left ``GENESIS``, and where that ``prev`` starts in it: ``rechain`` puts in the
     hash of the line before. So the lines can be made out of order, in the processes
-    that render the briefs, and chained in order after."""
-    line = canonical({**trace_record(result, index), CHAIN_KEY: {"line": index + 1, "prev": ""}})
+    that render the briefs, and chained in order after. The line is made as text
+    (``Result.record_text``): ``canonical`` of ``trace_record`` with its chain, the
+    same bytes (tests/test_traceline_text.py)."""
+    line = result.results[index].record_text(
+        {
+            "recommendation": canonical(recommendation_record(result, index)),
+            CHAIN_KEY: f'{{"line":{index + 1},"prev":""}}',
+        }
+    )
     # A JSON string holds no bare '"', so the chain's text is found where it is: at
     # the top level, its key sorted among the others.
     marker = f'"{CHAIN_KEY}":{{"line":{index + 1},"prev":"'

@@ -982,7 +982,9 @@ def test_trace_lines_made_by_the_workers_chain_as_the_run_does(tmp_path: Path) -
     employees = [person(i, f"Person {n}") for n, i in enumerate(ids)]
     evidence = [e for n, i in enumerate(ids[::4]) for e in evidence_for(i, 10 * n)]
     run = evaluate_workbook(write_workbook(tmp_path / "tricky.xlsx", employees, evidence), jobs=1)
-    expected = [*record.trace_lines(run)]
+    # The lines as canonical JSON of each record (trace_lines makes them as text).
+    expected = [*record.chain(record.trace_record(run, i) for i in range(len(run.results)))]
+    assert [*record.trace_lines(run)] == expected
     assert {json.loads(line)["employee_id"] for line in expected} >= set(tricky)
     parts = [record.unchained_line(run, i) for i in range(len(run.results))]
     assert [*record.rechain(parts)] == expected

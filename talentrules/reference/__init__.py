@@ -41,7 +41,7 @@ from talentrules.reference.explanation import (
     near_misses,
     trace_facts,
 )
-from talentrules.reference.traceline import record, replay
+from talentrules.reference.traceline import record, record_text, replay
 
 __all__ = [
     "TRACE_VERSION",
@@ -59,6 +59,7 @@ __all__ = [
     "fired",
     "near_misses",
     "record",
+    "record_text",
     "replay",
     "trace_facts",
 ]
