@@ -131,7 +131,7 @@ def evaluate_workbook(
     rulebook = load_rulebook(folder)
     default_catalogue = facts.load_catalogue(files) if files.has(facts.CATALOGUE_FILE) else None
     lap("rulebook")
-    panel = load_workbook(path, signals=rulebook.signals)
+    panel = load_workbook(path, signals=rulebook.signals, jobs=jobs)
     lap("ingest")
     if panel.errors and not allow_rejects:
         raise refusal(panel)

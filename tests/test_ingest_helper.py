@@ -303,3 +303,26 @@ def test_a_run_stopped_while_its_helper_reads_ends_with_the_helper(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@pytest.mark.parametrize(("jobs", "helpers"), [(1, 0), (2, 1), (None, 1)])
+def test_one_job_reads_in_one_process(
+    monkeypatch: pytest.MonkeyPatch, jobs: int | None, helpers: int
+) -> None:
+    """``--jobs 1`` is one core for the whole run: no helper reads beside the run's
+    process (jobs None: the CPU cores, here taken to be 2)."""
+    started = []
+    start = helper_module.Helper.start.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: Any, *args: Any) -> Any:
+        made = start(cls, *args)
+        started.append(made)
+        return made
+
+    monkeypatch.setattr(helper_module.Helper, "start", classmethod(counted))
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    alone = load_workbook(SAMPLES[0], jobs=1)
+    panel = load_workbook(SAMPLES[0], jobs=jobs)
+    assert sum(made is not None for made in started) == helpers
+    _same(alone, panel)

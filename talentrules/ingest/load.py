@@ -31,6 +31,7 @@ import contextlib
 import datetime as dt
 import difflib
 import gc
+import os
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -87,11 +88,15 @@ def _who(row: Row) -> str:
     return next((t for c in ("employee_id", "nominee_id", "manager_id") if (t := text(c))), "")
 
 
-def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Panel:
+def load_workbook(
+    path: str | Path, signals: Iterable[str] | None = None, jobs: int | None = None
+) -> Panel:
     """Read and validate the workbook at ``path``, or a folder of CSV files (csvdir.py).
 
     ``signals`` are the codes the Evidence sheet's ``signal`` column accepts: the
-    rulebook's signal catalogue (default: the packaged rulebook's). Raises
+    rulebook's signal catalogue (default: the packaged rulebook's). ``jobs``: the
+    processes the reading may use (default: the CPU cores); with one, no helper
+    process reads beside this one (``--jobs 1`` is one core, ingest included). Raises
     ``WorkbookError`` (one sentence naming the file) when the file is not a workbook
     that can be read at all; every other problem is in ``Panel.problems``.
     """
@@ -120,7 +125,7 @@ def load_workbook(path: str | Path, signals: Iterable[str] | None = None) -> Pan
                 raise WorkbookError(f"{given}: {scan.strings}: {error}") from error
             reader = Reader(given, file, WorkbookSource(given, scan, archive, book), sheets)
             try:
-                return reader.run(helper=True)
+                return reader.run(helper=(jobs or os.cpu_count() or 1) > 1)
             except ReadAgain:
                 # Anything unusual while a helper read a sheet: read it all again, one
                 # sheet after another, so that every message is the plain reading's.
