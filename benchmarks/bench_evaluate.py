@@ -149,10 +149,12 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
     timings = figures["timings"]
     assert isinstance(timings, dict)
     total = float(figures["total"])  # type: ignore[arg-type]
+    worker_mb = float(figures["worker_peak_mb"])  # type: ignore[arg-type]
+    workers = f"largest worker {worker_mb:.0f} MB" if worker_mb else "no other process"
     lines = [
         f"  evaluate {label}: {total:.1f} s wall, {float(figures['cpu']):.1f} CPU s "  # type: ignore[arg-type]
         f"over all processes; peak {float(figures['peak_mb']):.0f} MB "  # type: ignore[arg-type]
-        f"(largest worker {float(figures['worker_peak_mb']):.0f} MB); outputs "  # type: ignore[arg-type]
+        f"({workers}); outputs "
         f"{float(figures['output_mb']):.0f} MB, trace "  # type: ignore[arg-type]
         f"{float(figures['trace_kb_person']):.1f} KB a person"  # type: ignore[arg-type]
     ]
