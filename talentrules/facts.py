@@ -303,6 +303,7 @@ class _Group:
     member: str | None  # a family's signal code: only that signal's rows
     need: int  # the bits of the row tests every row must pass
     facts: tuple[tuple[str, Measure], ...]  # each fact's name and measure
+    reads: int  # the bits of every row test its facts read: ``need`` and ``matching``'s
 
 
 class _Plan:
@@ -326,6 +327,7 @@ class _Plan:
             return found
 
         grouped: dict[tuple[str, str | None, int], list[tuple[str, Measure]]] = defaultdict(list)
+        reads: dict[tuple[str, str | None, int], int] = defaultdict(int)
         for spec in vocabulary.values():
             derivation = spec.derivation
             if derivation is not None:
@@ -333,8 +335,9 @@ class _Plan:
                 key = (sheet, derivation.member, mask(sheet, derivation.tests))
                 matching = mask(sheet, derivation.matching)
                 grouped[key].append((spec.name, _measurer(spec, derivation, matching)))
+                reads[key] |= key[2] | matching
         self.groups = tuple(
-            _Group(sheet, member, need, tuple(facts))
+            _Group(sheet, member, need, tuple(facts), reads[sheet, member, need])
             for (sheet, member, need), facts in grouped.items()
         )
         self.sheets = {group.sheet for group in self.groups}
@@ -783,7 +786,7 @@ class DerivationPlan:
         self._over_all_need = 0
         for group in self._plan.groups:
             if group.sheet == "Evidence" and group.member is None:
-                self._over_all_need |= group.need
+                self._over_all_need |= group.reads  # a percent's matching tests too
         self._over_all_at = [0] + [
             at
             for at, column in enumerate(self.evidence_columns[1:], 1)

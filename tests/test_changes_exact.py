@@ -336,9 +336,11 @@ def test_the_search_equals_the_straightforward_one_with_a_formula_over_evidence(
 
 def _other_rulebook(tmp_path: Path) -> Path:
     """The shipped rulebook with other thresholds (at the edges new observations
-    cross: one, two or three more), a heart signal no workbook records, and a rule
+    cross: one, two or three more), a heart signal no workbook records, a rule
     that reads a signal's facts beside the facts over every row and a counter-signal's
-    fact that is unknown without observations."""
+    fact that is unknown without observations, and a percent over every row whose
+    matching test no other fact over every row has (what-if rows that differ only
+    there must not share those facts)."""
     rules = Path(shutil.copytree(default_rules_dir(), tmp_path / "rules"))
     parameters = rules / "parameters.yaml"
     text = parameters.read_text(encoding="utf-8")
@@ -372,7 +374,26 @@ def _other_rulebook(tmp_path: Path) -> Path:
         "    rationale: A test rule reading a signal's facts beside others.\n"
         "    when:\n      - H-DEV.episodes >= 1\n      - evidence.observers <= 3\n"
         "      - C-RLT.newest_age_months is unknown\n"
-        "    then: Conflicting\n    priority: 47\n",
+        "    then: Conflicting\n    priority: 47\n"
+        "\n  - id: evidence-formal-for-the-search\n    decision: evidence_quality\n"
+        "    title: Mostly seen in a formal role\n"
+        "    rationale: A test rule reading a percent over every row.\n"
+        "    when:\n      - evidence.formal_share >= 30\n      - evidence.observers >= 1\n"
+        "    then: Conflicting\n    priority: 48\n",
+        encoding="utf-8",
+    )
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    anchor = "  evidence.self_reports:\n"
+    assert text.count(anchor) == 1
+    vocabulary.write_text(
+        text.replace(
+            anchor,
+            "  evidence.formal_share:\n    type: number\n    range: [0, 100]\n"
+            "    meaning: Share (%) of observations made in a formal role.\n"
+            "    rows: observed\n    measure: percent\n    matching: [context == Formal role]\n"
+            + anchor,
+        ),
         encoding="utf-8",
     )
     return rules
