@@ -30,6 +30,7 @@ from talentrules.facts import DerivationPlan, FactsOnDemand, PanelDerivation, co
 from talentrules.model import PERSON_COLUMN, Cell, Row, Value
 from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.reference import evaluate
+from talentrules.reference import evaluation as evaluation_module
 from talentrules.report.view import group_rows
 from talentrules.run import RunResult, evaluate_workbook
 
@@ -410,6 +411,15 @@ def test_the_search_equals_the_straightforward_one_with_another_rulebook(
     other: RunResult,
 ) -> None:
     assert "H-TST" in other.rulebook.signals
+    assert _same_search(other) > 20
+
+
+def test_the_search_equals_the_straightforward_one_when_its_memos_overflow(
+    other: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared verdicts (``evaluation._Verdicts``) dropped every few answers: what
+    is found again is what was found before."""
+    monkeypatch.setattr(evaluation_module, "_VERDICTS_LIMIT", 3)
     assert _same_search(other) > 20
 
 

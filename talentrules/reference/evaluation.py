@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import NamedTuple
 
 from talentrules.errors import RulebookError
 from talentrules.facts import PersonFacts
@@ -240,40 +241,51 @@ class _Verdicts:
 
     def __init__(self, read: frozenset[str], readers: _Readers, reads: dict[int, frozenset[str]]):
         self.read, self.readers, self.reads = read, readers, reads
-        # id(more) -> (more, kept so that the id stays its own; the values it reads:
-        # of the person's own env, and of the change's)
-        self._what: dict[int, tuple[Mapping[str, Value], _Get, _Get]] = {}
-        self._known: dict[tuple[object, ...], bool] = {}
+        # id(more) -> what its answers read: the values of the person's own env and of
+        # the change's, and its answers by those values. The entry keeps ``more``, so
+        # an id found here is its own; its answers live and go with it.
+        self._what: dict[int, _Facts] = {}
+        self._count = 0  # answers kept over every entry: bounded, then all dropped
 
     def adds_nothing(self, beside: Beside, more: Mapping[str, Value]) -> bool:
         what = self._what.get(id(more))
-        if what is None or what[0] is not more:
+        if what is None:
             what = self._reads(more)
         try:
-            key = (id(more), what[1](beside.again.env), what[2](beside.env))
+            key = (what.own(beside.again.env), what.around(beside.env))
         except KeyError:  # a value the person lacks: worked out, not remembered
             return beside._adds_nothing(more)
-        found = self._known.get(key)
+        found = what.known.get(key)
         if found is None:
-            found = beside._adds_nothing(more)
-            if len(self._known) >= _VERDICTS_LIMIT:
-                self._known.clear()
-            self._known[key] = found
+            found = what.known[key] = beside._adds_nothing(more)
+            self._count += 1
+            if self._count >= _VERDICTS_LIMIT:
+                self._what = {}
+                self._count = 0
         return found
 
-    def _reads(self, more: Mapping[str, Value]) -> tuple[Mapping[str, Value], _Get, _Get]:
+    def _reads(self, more: Mapping[str, Value]) -> _Facts:
         """What ``adds_nothing(more)`` reads beside ``more`` itself."""
         own = sorted(name for name in more if name in self.read)
         around: set[str] = set(own)
         for name in own:
             for index, _ in self.readers.get(name, ((), ()))[0]:
                 around |= self.reads[index]
-        what = (more, _getter(tuple(own)), _getter(tuple(sorted(around))))
+        what = _Facts(more, _getter(tuple(own)), _getter(tuple(sorted(around))), {})
         if len(self._what) >= _VERDICTS_LIMIT:
-            self._what.clear()
-            self._known.clear()  # its keys hold ids of the facts no longer kept
+            self._what = {}
+            self._count = 0
         self._what[id(more)] = what
         return what
+
+
+class _Facts(NamedTuple):
+    """Shared facts ``more`` and what ``_Verdicts`` reads and keeps of them."""
+
+    more: Mapping[str, Value]  # kept, so that its id stays its own
+    own: _Get  # the person's own values of its facts that rules read
+    around: _Get  # the change's values of every fact a rule reading one of them reads
+    known: dict[tuple[object, object], bool]  # the answers, by those values
 
 
 def _key(key_of: Callable[[Env], object], env: Env) -> object:
