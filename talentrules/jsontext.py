@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring
 from typing import IO, Any
 
@@ -50,6 +50,20 @@ def canonical(data: object) -> str:
     """The one text of a JSON value that hashes are taken over: keys sorted, no
     spaces, UTF-8 characters as themselves (``ensure_ascii=False``), dates ISO."""
     return _CANONICAL(data)
+
+
+def strings_text(items: Sequence[str], strict: bool = False) -> str:
+    """``canonical`` of a list of texts, without an encoder's set-up for each (json's
+    own escaping function); ``strict``: raise TypeError if an item is not text rather
+    than encode it as ``canonical`` does (a memo keyed by items must not take 1 for True)."""
+    if not items:
+        return "[]"
+    try:
+        return "[" + ",".join([encode_basestring(item) for item in items]) + "]"
+    except TypeError:  # not all texts (json's own function takes only text)
+        if strict:
+            raise
+        return canonical(items)
 
 
 def dump(value: Any, handle: IO[str]) -> None:

@@ -6,11 +6,11 @@ is remembered per rule (bounded memos, shared JSON pieces every trace copies).""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from json.encoder import encode_basestring  # json's own, as canonical uses it
 
 from talentrules.facts import PersonFacts
-from talentrules.jsontext import canonical
+from talentrules.jsontext import canonical, strings_text
 from talentrules.reference.compiled import (
     CompiledRule,
     Env,
@@ -280,11 +280,11 @@ def explain_text(
             (
                 name,
                 f'{{"defaulted":{"true" if name in defaulted else "false"}'
-                f',"fired":{_texts([r.id for r in fired_here])}'
+                f',"fired":{strings_text([r.id for r in fired_here])}'
                 f',"level":{int.__repr__(level)}'
                 f',"not_fired":[{missed}]'
-                f',"outcomes":{_texts(outcomes)}'
-                f',"overruled":{_texts(lost)}'
+                f',"outcomes":{strings_text(outcomes)}'
+                f',"overruled":{strings_text(lost)}'
                 f',"policy":{encode_basestring(decision.policy)}}}',
             )
         )
@@ -307,16 +307,6 @@ def explain_text(
     for key, value in (extra or {}).items():
         parts[key] = canonical(value)
     return "{" + ",".join([encode_basestring(k) + ":" + v for k, v in sorted(parts.items())]) + "}"
-
-
-def _texts(items: Sequence[str]) -> str:
-    """``canonical`` of a list of texts, without an encoder's set-up for each."""
-    if not items:
-        return "[]"
-    try:
-        return "[" + ",".join([encode_basestring(item) for item in items]) + "]"
-    except TypeError:  # not all texts (json's own function takes only text)
-        return canonical(items)
 
 
 def _entry_text(answer: WhyNot) -> str:

@@ -12,7 +12,7 @@ from json.encoder import encode_basestring  # json's own, as canonical uses it
 from operator import is_not
 
 from talentrules.facts import PersonFacts
-from talentrules.jsontext import canonical
+from talentrules.jsontext import canonical, strings_text
 from talentrules.model import Value
 from talentrules.reference.compiled import CompiledReference, compile_rulebook
 from talentrules.reference.evaluation import evaluate
@@ -109,7 +109,7 @@ def record_text(
         else canonical(employee_id),
         "facts": line.facts_format % tuple(values),
         "cells": _cells_text(line, person.cells),
-        "fired": _strings_text(evaluation.fired),
+        "fired": strings_text(evaluation.fired),
         "decisions": "{" + ",".join(decisions) + "}",
     }
     if texts:
@@ -229,10 +229,10 @@ def _decision_text(
     try:
         return True, (
             f'{{"defaulted":{"true" if defaulted else "false"}'
-            f',"fired":{_strings_text(fired, strict=True)}'
+            f',"fired":{strings_text(fired, strict=True)}'
             f',"level":{int.__repr__(level)}'
-            f',"outcomes":{_strings_text(outcomes, strict=True)}'
-            f',"overruled":{_strings_text(overruled, strict=True)}'
+            f',"outcomes":{strings_text(outcomes, strict=True)}'
+            f',"overruled":{strings_text(overruled, strict=True)}'
             f',"policy":{encode_basestring(decision.policy)}}}'
         )
     except TypeError:
@@ -246,19 +246,6 @@ def _decision_text(
                 "overruled": overruled,
             }
         )
-
-
-def _strings_text(items: Sequence[str], strict: bool = False) -> str:
-    """``canonical`` of a list of texts, without an encoder's set-up; ``strict``: raise
-    TypeError if an item is not text rather than encode it."""
-    if not items:
-        return "[]"
-    try:
-        return "[" + ",".join([encode_basestring(item) for item in items]) + "]"
-    except TypeError:
-        if strict:
-            raise
-        return canonical(items)
 
 
 def replay(rulebook: Rulebook, line: Mapping[str, Json]) -> tuple[Evaluation, dict[str, Json]]:
