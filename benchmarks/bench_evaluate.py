@@ -179,8 +179,38 @@ def _stages(figures: dict[str, object], label: str) -> list[str]:
     return lines
 
 
+# When this benchmark last removed its outputs, and how many files: on ext4 without a
+# journal (these machines) creating a file skips each inode freed in the last one to six
+# minutes nearby, so an invocation made right after another pays for the other's
+# clean-up in its brief files (docs/scale.md, "Brief files at two jobs").
+_REMOVED = Path(tempfile.gettempdir()) / "talentrules-bench-evaluate.removed"
+_RECENT_S = 360  # the longest such a freed inode is skipped (ext4: 60 s, 360 s while dirty)
+
+
+def _remove(outdir: Path) -> None:
+    files = sum(1 for path in outdir.rglob("*") if path.is_file()) if outdir.exists() else 0
+    shutil.rmtree(outdir, ignore_errors=True)
+    if files:
+        _REMOVED.write_text(f"{time.time()} {files}\n")
+
+
+def _recent_removal() -> list[str]:
+    """A note when this benchmark removed its outputs minutes ago (another invocation)."""
+    try:
+        at, files = _REMOVED.read_text().split()
+        ago = time.time() - float(at)
+    except (OSError, ValueError):
+        return []
+    if not 0 <= ago < _RECENT_S:
+        return []
+    return [
+        f"  note: this benchmark removed {int(files):,} files {ago:.0f} s ago; for up to "
+        f"{_RECENT_S} s after, creating files here may cost more (brief files, kernel)"
+    ]
+
+
 def report(workbook: Path, jobs: int, outdir: Path) -> str:
-    lines = [f"{workbook.name}: load average {_load()}"]
+    lines = [f"{workbook.name}: load average {_load()}", *_recent_removal()]
     floor = _run_child("openpyxl", str(workbook))
     assert floor is not None
     lines.append(
@@ -207,7 +237,7 @@ def report(workbook: Path, jobs: int, outdir: Path) -> str:
         assert figures is not None
         runs[n] = figures
         lines += _stages(figures, f"--jobs {n}")
-    shutil.rmtree(outdir, ignore_errors=True)
+    _remove(outdir)
     best = runs[jobs]
     wall = float(best["total"])  # type: ignore[arg-type]
     lines.append(
