@@ -106,10 +106,20 @@ class Helper:
         scan = found[sheet.name]
         total = sum(s.cells + ROW_COST * s.rows for s in found.values())
         path = os.path.join(reader.store.folder, "helper.sqlite")
-        helper = cls(sheet, scan, path, cut_at(scan, total))
+        cut = cut_at(scan, total)
+        try:
+            helper = cls(sheet, scan, path, cut)
+        except OSError:  # no pipe now (too many open files): this process reads it all
+            return None
         helper._reader = reader  # forked as it is now: nothing read yet
-        helper.process.start()
-        helper._reader = None
+        try:
+            helper.process.start()
+        except OSError:  # no fork now (EAGAIN, ENOMEM): this process reads it all
+            helper.receive.close()
+            helper.send.close()
+            return None
+        finally:
+            helper._reader = None
         helper.send.close()  # the helper's end: a helper that dies is then an end of file
         return helper
 
