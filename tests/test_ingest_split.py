@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_bad_files import rewrite
 from test_ingest import CYCLE, write
 from test_ingest_helper import _evidence_with_problems, _same, _shared_strings
 
+from talentrules.cli import cli
 from talentrules.errors import WorkbookError
 from talentrules.ingest import helper as helper_module
 from talentrules.ingest import load as load_module
@@ -249,6 +251,44 @@ def test_a_damaged_row_after_the_cut_is_told_as_alone(
         outcome = _read(path, monkeypatch, cut)
         assert outcome.panel == alone.panel
         assert outcome.again  # read again
+
+
+def _renumbered(path: Path, number: int, to: int) -> Path:
+    """The Evidence row ``number`` (and its cells) written as row ``to``."""
+    member = _member(path)
+
+    def change(name: str, body: bytes) -> bytes:
+        if name != member:
+            return body
+        start = body.index(b'<row r="%d"' % number)
+        end = body.index(b"</row>", start)
+        row = re.sub(rb'( r="[A-Z]*)%d"' % number, rb'\g<1>%d"' % to, body[start:end])
+        return body[:start] + row + body[end:]
+
+    rewrite(path, change)
+    return path
+
+
+@pytest.mark.parametrize("to", [5, 7], ids=["decreasing", "repeated"])
+def test_rows_out_of_order_are_told_in_one_sentence_wherever_the_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, to: int
+) -> None:
+    """A row numbered no higher than the one before (two rows with one number would be
+    one row twice): damage, told naming file, sheet and row, the same with or without a
+    helper, cut before, at or after it; through the CLI, one line, exit 1."""
+    path = _renumbered(_hand_written(tmp_path, [("good", True, True, 0)] * 12), 8, to)
+    told = f"{path}: sheet 'Evidence': row {to} comes after row 7 (rows out of order); "
+    told += "open the file in Excel and save it again"
+    assert _read(path, monkeypatch, None).panel == told
+    outcomes = [_read(path, monkeypatch, cut) for cut in _cuts(path)]
+    assert [o.panel for o in outcomes] == [told] * 13
+    assert any(o.again for o in outcomes)  # the helper met it: read again
+    with pytest.raises(WorkbookError) as raised:
+        load_workbook(path, jobs=1)
+    assert str(raised.value) == told
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stdout == "" and result.stderr == f"Error: {told}\n"
 
 
 def test_unusual_xml_after_the_cut_is_read_again_as_alone(

@@ -16,7 +16,7 @@ The limits bound what a bomb exploits, not how big an honest review may be:
   memory this machine has (``read_memory_limit``).
 While reading, ``xlsx.exact_rows`` enforces the rest (the scanner of
 ``sheetrows.py`` hands it any sheet that comes near a limit): a row holds at most
-Excel's 16,384 cells, row numbers stay inside Excel's grid, and repeated shared
+Excel's 16,384 cells, row numbers stay inside Excel's grid and increase, and repeated shared
 strings may not show more than ``MAX_TEXT_EXPANSION`` times the text the file holds.
 """
 
