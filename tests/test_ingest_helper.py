@@ -1,5 +1,5 @@
 """The largest sheet read by a helper process while the run's process reads the others
-(ingest/load.py, ``_Helper``; issue 13): the panel is the one reading sheet after sheet
+(ingest/helper.py, ``Helper``; issue 13): the panel is the one reading sheet after sheet
 gives, every problem in its place, every row, cell ref and account; where anything
 is unusual (a damaged sheet, more repeated text than allowed, the helper failing)
 the workbook is read again the plain way, so every message is that reading's."""

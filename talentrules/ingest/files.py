@@ -82,7 +82,7 @@ _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 class RowMark(NamedTuple):
     """A row's start in a sheet's unpacked XML, one a megabyte: where a helper process
-    may take over the sheet's remaining rows (``ingest.load``)."""
+    may take over the sheet's remaining rows (``ingest.helper``)."""
 
     offset: int  # where ``<row r="...`` begins
     number: int  # its r

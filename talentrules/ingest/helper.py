@@ -158,7 +158,7 @@ class Helper:
     def _read_rest(self, reader: Reader, cut: RowMark) -> Rest:
         """In the helper: the sheet's header (its problems are the run's process's to
         tell), then its rows from ``cut`` on, read as they would be after the rows
-        before it (the run's process checks that they were: ``_Reader._read_rows``)."""
+        before it (the run's process checks that they were: ``Reader._read_rows``)."""
         source = reader.source
         assert isinstance(source, WorkbookSource)
         reading = SheetReading.of(self.sheet, self.scan)

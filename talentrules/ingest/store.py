@@ -235,7 +235,7 @@ class RowStore:
             self._pending.clear()
 
     def divert(self, path: str) -> None:
-        """In a helper process reading one sheet (``ingest.load``): this process's rows
+        """In a helper process reading one sheet (``ingest.helper``): this process's rows
         go to a file of their own at ``path``, which ``merge`` brings into the store."""
         self.path, self._db, self._pending = path, None, []
         self.db.executescript(_SCHEMA)
