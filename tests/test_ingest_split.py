@@ -8,6 +8,7 @@ the whole sheet itself, and where the helper fails the workbook is read again.""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import zipfile
 from collections.abc import Callable
@@ -392,6 +393,63 @@ def test_random_sheets_cut_anywhere_read_as_alone(
     _same(alone.panel, outcome.panel)
     assert not outcome.again
     event(f"joined: {outcome.joined}")
+
+
+def test_a_generated_workbook_is_cut_where_its_scan_marks_a_row_and_reads_as_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real path, nothing replaced: ``files._scan_sheet`` marks a row start a megabyte
+    (each mark is where ``<row r="N"`` begins, N rows read before it), ``cut_at`` picks
+    one, and two jobs read the Evidence sheet cut there, joined once, as one job does."""
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", Path(__file__).resolve().parents[1] / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "people.xlsx"
+    module.make_workbook(path, 2000, seed=0)
+    evidence = next(s for s in scan_file(path, str(path)).sheets if s.tab == "Evidence")
+    assert len(evidence.marks) >= 8  # a mark a megabyte
+    with zipfile.ZipFile(path) as archive:
+        body = archive.read(evidence.member)
+    for mark in evidence.marks:
+        assert body.startswith(b'<row r="%d"' % mark.number, mark.offset), mark
+        assert body.count(b"<row ", 0, mark.offset) == mark.number - 1, mark  # r: 1, 2, ...
+        assert mark.rows <= mark.number - 1 and mark.cells <= body.count(b"<c ", 0, mark.offset)
+    alone = load_workbook(path, jobs=1)
+    cuts: list[RowMark | None] = []
+    joined: list[int] = []
+    again: list[str] = []
+    cut_at, join, result = (
+        helper_module.cut_at,
+        load_module.Reader._join,
+        helper_module.Helper.result,
+    )
+
+    def cut(scan: SheetScan, total: int) -> RowMark | None:
+        cuts.append(cut_at(scan, total))
+        return cuts[-1]
+
+    def counted(self: Any, *args: Any) -> Any:
+        joined.append(1)
+        return join(self, *args)
+
+    def answered(self: Any, *args: Any) -> Any:
+        try:
+            return result(self, *args)
+        except helper_module.ReadAgain as error:
+            again.append(str(error))
+            raise
+
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 100_000)  # the sheet: about 200,000
+    monkeypatch.setattr(helper_module, "cut_at", cut)
+    monkeypatch.setattr(load_module.Reader, "_join", counted)
+    monkeypatch.setattr(helper_module.Helper, "result", answered)
+    helped = load_workbook(path, jobs=2)
+    assert len(cuts) == 1 and cuts[0] in evidence.marks[1:-1], cuts
+    assert joined == [1] and not again
+    _same(alone, helped)
 
 
 def test_the_cut_gives_the_helper_about_half_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
