@@ -214,11 +214,12 @@ class Helper:
         if shown > budget.left:
             raise ReadAgain("the sheets show more repeated text than allowed")
         budget.left -= shown
+        dated = [c.name for c in self.sheet.columns if c.not_after_as_of]  # as load.py's
         if before is None:
-            reader.store.merge(self.path, self.sheet.name, read.places)
+            reader.store.merge(self.path, self.sheet.name, read.places, dated)
             read.store = reader.store
             return read, problems
-        reader.store.merge(self.path, self.sheet.name, before.result.places)
+        reader.store.merge(self.path, self.sheet.name, before.result.places, dated)
         return before.result, reader._join(before, rest)
 
     def stop(self) -> None:
