@@ -1,5 +1,5 @@
 """The largest sheet read by a helper process while the run's process reads the others
-(ingest/load.py, ``_Helper``; issue 13): the panel is the one reading sheet after sheet
+(ingest/helper.py, ``Helper``; issue 13): the panel is the one reading sheet after sheet
 gives, every problem in its place, every row, cell ref and account; where anything
 is unusual (a damaged sheet, more repeated text than allowed, the helper failing)
 the workbook is read again the plain way, so every message is that reading's."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import multiprocessing
 import os
 import re
@@ -220,6 +221,43 @@ def test_a_helper_that_fails_leaves_the_reading_to_this_process(
     monkeypatch.setattr(load_module.RowStore, "divert", fails)
     monkeypatch.setattr(helper_module, "HELPER_CELLS", 1)
     _same(alone, load_workbook(path))
+
+
+def test_a_fork_that_fails_leaves_the_reading_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No process can be made now (EAGAIN; ENOMEM alike): no traceback, the sheet is read
+    here, the plain reading, and the helper's pipe is closed."""
+    path = _evidence_with_problems(tmp_path)
+    before = set(os.listdir("/proc/self/fd"))
+    alone, _ = _read(path, monkeypatch, helper=False)
+    kept = len(set(os.listdir("/proc/self/fd")) - before)  # the panel's row file
+    made: list[int] = []
+    pipe = os.pipe
+
+    def counted() -> tuple[int, int]:
+        ends = pipe()
+        made.extend(ends)
+        return ends
+
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "pipe", counted)
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 1)
+    before = set(os.listdir("/proc/self/fd"))
+    helped = load_workbook(path)
+    opened = set(os.listdir("/proc/self/fd")) - before
+    monkeypatch.undo()
+    # The helper's pipe (made first), then multiprocessing's own two, which CPython 3.11
+    # to 3.13 leave open when the fork fails (popen_fork.Popen._launch): not ours to close.
+    assert len(made) == 6
+    left = {fd for fd in made if str(fd) in opened}
+    for fd in left:
+        os.close(fd)
+    assert left <= set(made[2:]) and len(opened) - len(left) == kept
+    _same(alone, helped)
 
 
 def test_no_helper_where_processes_are_spawned(

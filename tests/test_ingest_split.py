@@ -8,6 +8,7 @@ the whole sheet itself, and where the helper fails the workbook is read again.""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import zipfile
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_bad_files import rewrite
 from test_ingest import CYCLE, write
 from test_ingest_helper import _evidence_with_problems, _same, _shared_strings
 
+from talentrules.cli import cli
 from talentrules.errors import WorkbookError
 from talentrules.ingest import helper as helper_module
 from talentrules.ingest import load as load_module
@@ -251,6 +254,44 @@ def test_a_damaged_row_after_the_cut_is_told_as_alone(
         assert outcome.again  # read again
 
 
+def _renumbered(path: Path, number: int, to: int) -> Path:
+    """The Evidence row ``number`` (and its cells) written as row ``to``."""
+    member = _member(path)
+
+    def change(name: str, body: bytes) -> bytes:
+        if name != member:
+            return body
+        start = body.index(b'<row r="%d"' % number)
+        end = body.index(b"</row>", start)
+        row = re.sub(rb'( r="[A-Z]*)%d"' % number, rb'\g<1>%d"' % to, body[start:end])
+        return body[:start] + row + body[end:]
+
+    rewrite(path, change)
+    return path
+
+
+@pytest.mark.parametrize("to", [5, 7], ids=["decreasing", "repeated"])
+def test_rows_out_of_order_are_told_in_one_sentence_wherever_the_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, to: int
+) -> None:
+    """A row numbered no higher than the one before (two rows with one number would be
+    one row twice): damage, told naming file, sheet and row, the same with or without a
+    helper, cut before, at or after it; through the CLI, one line, exit 1."""
+    path = _renumbered(_hand_written(tmp_path, [("good", True, True, 0)] * 12), 8, to)
+    told = f"{path}: sheet 'Evidence': row {to} comes after row 7 (rows out of order); "
+    told += "open the file in Excel and save it again"
+    assert _read(path, monkeypatch, None).panel == told
+    outcomes = [_read(path, monkeypatch, cut) for cut in _cuts(path)]
+    assert [o.panel for o in outcomes] == [told] * 13
+    assert any(o.again for o in outcomes)  # the helper met it: read again
+    with pytest.raises(WorkbookError) as raised:
+        load_workbook(path, jobs=1)
+    assert str(raised.value) == told
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stdout == "" and result.stderr == f"Error: {told}\n"
+
+
 def test_unusual_xml_after_the_cut_is_read_again_as_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -352,6 +393,63 @@ def test_random_sheets_cut_anywhere_read_as_alone(
     _same(alone.panel, outcome.panel)
     assert not outcome.again
     event(f"joined: {outcome.joined}")
+
+
+def test_a_generated_workbook_is_cut_where_its_scan_marks_a_row_and_reads_as_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real path, nothing replaced: ``files._scan_sheet`` marks a row start a megabyte
+    (each mark is where ``<row r="N"`` begins, N rows read before it), ``cut_at`` picks
+    one, and two jobs read the Evidence sheet cut there, joined once, as one job does."""
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", Path(__file__).resolve().parents[1] / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "people.xlsx"
+    module.make_workbook(path, 2000, seed=0)
+    evidence = next(s for s in scan_file(path, str(path)).sheets if s.tab == "Evidence")
+    assert len(evidence.marks) >= 8  # a mark a megabyte
+    with zipfile.ZipFile(path) as archive:
+        body = archive.read(evidence.member)
+    for mark in evidence.marks:
+        assert body.startswith(b'<row r="%d"' % mark.number, mark.offset), mark
+        assert body.count(b"<row ", 0, mark.offset) == mark.number - 1, mark  # r: 1, 2, ...
+        assert mark.rows <= mark.number - 1 and mark.cells <= body.count(b"<c ", 0, mark.offset)
+    alone = load_workbook(path, jobs=1)
+    cuts: list[RowMark | None] = []
+    joined: list[int] = []
+    again: list[str] = []
+    cut_at, join, result = (
+        helper_module.cut_at,
+        load_module.Reader._join,
+        helper_module.Helper.result,
+    )
+
+    def cut(scan: SheetScan, total: int) -> RowMark | None:
+        cuts.append(cut_at(scan, total))
+        return cuts[-1]
+
+    def counted(self: Any, *args: Any) -> Any:
+        joined.append(1)
+        return join(self, *args)
+
+    def answered(self: Any, *args: Any) -> Any:
+        try:
+            return result(self, *args)
+        except helper_module.ReadAgain as error:
+            again.append(str(error))
+            raise
+
+    monkeypatch.setattr(helper_module, "HELPER_CELLS", 100_000)  # the sheet: about 200,000
+    monkeypatch.setattr(helper_module, "cut_at", cut)
+    monkeypatch.setattr(load_module.Reader, "_join", counted)
+    monkeypatch.setattr(helper_module.Helper, "result", answered)
+    helped = load_workbook(path, jobs=2)
+    assert len(cuts) == 1 and cuts[0] in evidence.marks[1:-1], cuts
+    assert joined == [1] and not again
+    _same(alone, helped)
 
 
 def test_the_cut_gives_the_helper_about_half_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -243,6 +243,8 @@ DAMAGED = {
     "not an ISO date": b'<row r="1"><c r="A1" t="d"><v>soon</v></c></row>',
     "row outside the grid": b'<row r="99999999"><c r="A1"><v>1</v></c></row>',
     "row number zero": b'<row r="0"><c r="A1"><v>1</v></c></row>',
+    "rows out of order": b'<row r="3"/><row r="1"><c r="A1"><v>1</v></c></row>',
+    "a row repeated": b'<row r="1"/><row r="1"><c r="A1"><v>1</v></c></row>',
     "column past ZZZ": b'<row r="1"><c r="AAAA1"><v>1</v></c></row>',
     "no end of sheetData": b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2">',
 }

@@ -21,7 +21,7 @@ from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.drafts import SheetRead
-from talentrules.ingest.store import RowStore, RowTable, StoredRows, cells_of
+from talentrules.ingest.store import Place, RowStore, RowTable, StoredRows, cells_of
 from talentrules.model import PERSON_COLUMN, Panel, PersonRows, Row, RowAbout
 from talentrules.paths import sample_workbook
 from talentrules.run import evaluate_workbook
@@ -341,3 +341,24 @@ def test_dates_after_the_as_of_date_are_found_from_the_stored_latest_date(
 
     monkeypatch.setattr(SheetRead, "dated_after", every_row)
     assert load_workbook(path).problems == found.problems
+
+
+def test_a_sheet_merged_from_a_helper_keeps_its_dated_columns() -> None:
+    """``RowStore.merge``: the helper's rows join the store, and the sheet keeps the
+    columns whose latest date its rows keep (a row added after still has it)."""
+    places = (Place("employee_id", "Evidence!A", ""), Place("observed_on", "Evidence!B", ""))
+    late, early = dt.date(2027, 1, 1), dt.date(2020, 1, 1)
+    store, helper = RowStore(), RowStore()
+    path = os.path.join(store.folder, "helper.sqlite")
+    helper.divert(path)
+    helper.begin("Evidence", places, ["observed_on"])
+    helper.add("Evidence", 2, ["E1", late], None)
+    helper.add("Evidence", 3, ["E2", early], None)
+    helper.flush()
+    helper.db.commit()
+    helper.close()
+    store.merge(path, "Evidence", places, ["observed_on"])
+    store.add("Evidence", 4, ["E3", late], None)
+    found = list(store.values("Evidence", ["employee_id"], after=AS_OF))
+    assert found == [(2, ("E1",)), (4, ("E3",))]
+    store.close()

@@ -16,7 +16,7 @@ The limits bound what a bomb exploits, not how big an honest review may be:
   memory this machine has (``read_memory_limit``).
 While reading, ``xlsx.exact_rows`` enforces the rest (the scanner of
 ``sheetrows.py`` hands it any sheet that comes near a limit): a row holds at most
-Excel's 16,384 cells, row numbers stay inside Excel's grid, and repeated shared
+Excel's 16,384 cells, row numbers stay inside Excel's grid and increase, and repeated shared
 strings may not show more than ``MAX_TEXT_EXPANSION`` times the text the file holds.
 """
 
@@ -82,7 +82,7 @@ _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 class RowMark(NamedTuple):
     """A row's start in a sheet's unpacked XML, one a megabyte: where a helper process
-    may take over the sheet's remaining rows (``ingest.load``)."""
+    may take over the sheet's remaining rows (``ingest.helper``)."""
 
     offset: int  # where ``<row r="...`` begins
     number: int  # its r

@@ -106,10 +106,20 @@ class Helper:
         scan = found[sheet.name]
         total = sum(s.cells + ROW_COST * s.rows for s in found.values())
         path = os.path.join(reader.store.folder, "helper.sqlite")
-        helper = cls(sheet, scan, path, cut_at(scan, total))
+        cut = cut_at(scan, total)
+        try:
+            helper = cls(sheet, scan, path, cut)
+        except OSError:  # no pipe now (too many open files): this process reads it all
+            return None
         helper._reader = reader  # forked as it is now: nothing read yet
-        helper.process.start()
-        helper._reader = None
+        try:
+            helper.process.start()
+        except OSError:  # no fork now (EAGAIN, ENOMEM): this process reads it all
+            helper.receive.close()
+            helper.send.close()
+            return None
+        finally:
+            helper._reader = None
         helper.send.close()  # the helper's end: a helper that dies is then an end of file
         return helper
 
@@ -148,7 +158,7 @@ class Helper:
     def _read_rest(self, reader: Reader, cut: RowMark) -> Rest:
         """In the helper: the sheet's header (its problems are the run's process's to
         tell), then its rows from ``cut`` on, read as they would be after the rows
-        before it (the run's process checks that they were: ``_Reader._read_rows``)."""
+        before it (the run's process checks that they were: ``Reader._read_rows``)."""
         source = reader.source
         assert isinstance(source, WorkbookSource)
         reading = SheetReading.of(self.sheet, self.scan)
@@ -204,11 +214,12 @@ class Helper:
         if shown > budget.left:
             raise ReadAgain("the sheets show more repeated text than allowed")
         budget.left -= shown
+        dated = [c.name for c in self.sheet.columns if c.not_after_as_of]  # as load.py's
         if before is None:
-            reader.store.merge(self.path, self.sheet.name, read.places)
+            reader.store.merge(self.path, self.sheet.name, read.places, dated)
             read.store = reader.store
             return read, problems
-        reader.store.merge(self.path, self.sheet.name, before.result.places)
+        reader.store.merge(self.path, self.sheet.name, before.result.places, dated)
         return before.result, reader._join(before, rest)
 
     def stop(self) -> None:

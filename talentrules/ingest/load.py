@@ -18,11 +18,11 @@ row ``trailers.py``, and the checks that need every sheet read ``across.py``.
 
 A large workbook's largest person-keyed sheet (Evidence) is read by a forked helper
 process (``helper.py``) while this one reads the others; where that sheet is more than
-half of the reading, this process reads its first rows and the helper the rest, from a
-cut both agree on, and the two are joined in row order (``Reader._join``). The same
-reading, its problems put back in sheet order; anything unusual and the workbook is
-read again, one sheet after another, so that what a panel is told never depends on the
-helper.
+the helper's share of the reading (``helper.HELPER_SHARE``, just under half), this
+process reads its first rows and the helper the rest, from a cut both agree on, and the
+two are joined in row order (``Reader._join``). The same reading, its problems put back
+in sheet order; anything unusual and the workbook is read again, one sheet after
+another, so that what a panel is told never depends on the helper.
 """
 
 from __future__ import annotations

@@ -385,6 +385,8 @@ def _scan(
                         number = int(r) if r is not None else last + 1
                         if not 0 < number <= EXCEL_ROWS:
                             raise Unusual("a row number outside Excel's grid")
+                        if number <= last:
+                            raise Unusual("a row out of order")
                         if expect:
                             if number != expect or r is None:
                                 raise Unusual("not the row expected at the start")

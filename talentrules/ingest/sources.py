@@ -19,7 +19,14 @@ from talentrules.ingest.csvdir import CsvError
 from talentrules.ingest.csvdir import read_rows as read_csv_rows
 from talentrules.ingest.files import MAX_COLUMNS, MAX_TEXT_EXPANSION, FileScan, SheetScan, why
 from talentrules.ingest.sheetrows import read_rows
-from talentrules.ingest.xlsx import Book, DamagedCell, RawCell, ReadLimitError, TextBudget
+from talentrules.ingest.xlsx import (
+    Book,
+    DamagedCell,
+    RawCell,
+    ReadLimitError,
+    RowOrderError,
+    TextBudget,
+)
 
 # What a damaged part raises while it is streamed; caught only around the reading.
 READ_ERRORS = (
@@ -103,6 +110,11 @@ class WorkbookSource:
                 ) from error
             except ReadLimitError as error:
                 raise WorkbookError(f"{self.given}: sheet {tab!r}: {error}") from error
+            except RowOrderError as error:
+                raise WorkbookError(
+                    f"{self.given}: sheet {tab!r}: {error}; open the file in Excel and save "
+                    "it again"
+                ) from error
             if number:
                 last = number
             yield number, number, cells

@@ -235,13 +235,14 @@ class RowStore:
             self._pending.clear()
 
     def divert(self, path: str) -> None:
-        """In a helper process reading one sheet (``ingest.load``): this process's rows
+        """In a helper process reading one sheet (``ingest.helper``): this process's rows
         go to a file of their own at ``path``, which ``merge`` brings into the store."""
         self.path, self._db, self._pending = path, None, []
         self.db.executescript(_SCHEMA)
 
-    def merge(self, path: str, sheet: str, places: tuple[Place, ...]) -> None:
-        """The rows of ``sheet`` a helper wrote at ``path`` (``divert``) join the store."""
+    def merge(self, path: str, sheet: str, places: tuple[Place, ...], dated: Sequence[str]) -> None:
+        """The rows of ``sheet`` a helper wrote at ``path`` (``divert``) join the store,
+        the sheet's places and dated columns as ``begin`` was given them."""
         self.flush()
         self.db.commit()  # SQLite attaches a file outside a transaction only
         self.db.execute("ATTACH DATABASE ? AS helper", (path,))
@@ -249,7 +250,7 @@ class RowStore:
         self.db.commit()
         self.db.execute("DETACH DATABASE helper")
         os.remove(path)
-        self.begin(sheet, places)
+        self.begin(sheet, places, dated)
 
     def drop(self, sheet: str, numbers: list[int]) -> None:
         """Rejected rows leave the store."""

@@ -13,7 +13,7 @@ refuses any part that declares a DOCTYPE, so no entity can be defined (no
 billion-laughs, no quadratic blowup, no external entities), and every part's
 size is already bounded. What only the reading can see is bounded here
 (``ReadLimitError``): the elements held at once (one row, at most Excel's 16,384
-cells), row numbers inside Excel's grid, and the text repeated shared strings
+cells), row numbers inside Excel's grid and increasing, and the text repeated shared strings
 show (``TextBudget``). Values follow openpyxl's own rules (shared strings,
 inline strings, booleans, errors, ISO dates, dates by number format with the
 workbook's 1900 or 1904 epoch), and its helpers are used for the formats.
@@ -59,6 +59,14 @@ MAX_ROW_ELEMENTS = EXCEL_COLUMNS * 8
 
 class ReadLimitError(Exception):
     """The part goes past a limit only reading can check; the message says which."""
+
+
+class RowOrderError(Exception):
+    """A row numbered no higher than the row before it: Excel writes rows in order, once
+    each, and a row read twice would be two rows with one number."""
+
+    def __init__(self, number: int, last: int) -> None:
+        super().__init__(f"row {number} comes after row {last} (rows out of order)")
 
 
 class TextBudget:
@@ -238,7 +246,8 @@ def exact_rows(
     Cells right of ``max_col`` are skipped (the scan counted them); a row holds
     ``None`` where it has no cell. Reading stops at the end of <sheetData>: what
     follows (merged ranges, hyperlinks, ...) is the scan's business, and would
-    otherwise pile up in memory. Raises ``ReadLimitError`` past a limit.
+    otherwise pile up in memory. Raises ``ReadLimitError`` past a limit, ``RowOrderError``
+    where a row's number is not above the one before.
     """
     formats = book.formats
     general = formats[0]
@@ -274,6 +283,8 @@ def exact_rows(
                 raise ReadLimitError(
                     f"row number {number:,} is outside Excel's rows (1 to {EXCEL_ROWS:,})"
                 )
+            if number <= last:
+                raise RowOrderError(number, last)
             last = number
             cells: list[RawCell | None] = []
             column = 0
