@@ -11,6 +11,7 @@ import importlib.util
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -127,6 +128,17 @@ def sample() -> RunResult:
     return evaluate_workbook(sample_workbook(), jobs=1)
 
 
+def _make_workbook() -> Any:
+    """benchmarks/make_workbook.py's ``make_workbook`` (a script, not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_workbook
+
+
 def test_the_search_equals_the_straightforward_one_on_the_sample(sample: RunResult) -> None:
     assert _same_search(sample) > 20
 
@@ -139,13 +151,7 @@ def test_the_search_equals_the_straightforward_one_on_the_vendor_export() -> Non
 def test_the_search_equals_the_straightforward_one_on_a_generated_workbook(
     tmp_path: Path,
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_workbook(tmp_path / "generated.xlsx", 120, seed=23)
+    _make_workbook()(tmp_path / "generated.xlsx", 120, seed=23)
     result = evaluate_workbook(tmp_path / "generated.xlsx", jobs=1)
     assert len(result.results) == 120
     assert _same_search(result) > 50
@@ -426,13 +432,7 @@ def test_the_search_equals_the_straightforward_one_when_its_memos_overflow(
 def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(
     tmp_path: Path,
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "make_workbook", ROOT / "benchmarks" / "make_workbook.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_workbook(tmp_path / "generated.xlsx", 120, seed=29)
+    _make_workbook()(tmp_path / "generated.xlsx", 120, seed=29)
     result = evaluate_workbook(tmp_path / "generated.xlsx", _other_rulebook(tmp_path), jobs=1)
     assert _same_search(result) > 50
 
