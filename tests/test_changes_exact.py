@@ -157,11 +157,16 @@ def test_the_search_equals_the_straightforward_one_on_a_generated_workbook(
     assert _same_search(result) > 50
 
 
+def _pairs(result: RunResult) -> list[tuple[Person, Person]]:
+    """Each person of ``result`` with the search's shortcuts and from scratch."""
+    plan = DerivationPlan(result.rulebook.vocabulary, _derivation(result))
+    plain = _people(result, DerivationPlan(result.rulebook.vocabulary), Plain)
+    return list(zip(_people(result, plan, Person), plain, strict=True))
+
+
 @pytest.fixture(scope="module")
 def pairs(sample: RunResult) -> list[tuple[Person, Person]]:
-    plan = DerivationPlan(sample.rulebook.vocabulary, _derivation(sample))
-    plain = _people(sample, DerivationPlan(sample.rulebook.vocabulary), Plain)
-    return list(zip(_people(sample, plan, Person), plain, strict=True))
+    return _pairs(sample)
 
 
 _EVIDENCE_ENUMS = {c.name: sorted(c.values) for c in EVIDENCE.columns if c.kind == "enum"}
@@ -439,9 +444,7 @@ def test_the_search_equals_the_straightforward_one_with_another_rulebook_generat
 
 @pytest.fixture(scope="module")
 def other_pairs(other: RunResult) -> list[tuple[Person, Person]]:
-    plan = DerivationPlan(other.rulebook.vocabulary, _derivation(other))
-    plain = _people(other, DerivationPlan(other.rulebook.vocabulary), Plain)
-    return list(zip(_people(other, plan, Person), plain, strict=True))
+    return _pairs(other)
 
 
 @settings(

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_reference import rule
 
 from talentrules.facts import PersonFacts, facts_from_mapping
 from talentrules.jsontext import canonical
@@ -52,19 +53,7 @@ def _small_rulebook(folder: Path) -> Rulebook:
         ("inv-coach", "inv", ["is_people_manager == true", "tenure_months < 6"], "COACH", None),
     ]
     (folder / "decisions.yaml").write_text(yaml.safe_dump({"decisions": decisions}))
-    written = []
-    for rule_id, decision, when, then, priority in rules:
-        entry: dict[str, Any] = {
-            "id": rule_id,
-            "decision": decision,
-            "title": rule_id,
-            "rationale": f"Test rule {rule_id}.",
-            "when": when,
-            "then": then,
-        }
-        if priority is not None:
-            entry["priority"] = priority
-        written.append(entry)
+    written = [rule(*entry) for entry in rules]
     (folder / "rules.yaml").write_text(yaml.safe_dump({"rules": written}, sort_keys=False))
     return load_rulebook(folder)
 
