@@ -121,6 +121,30 @@ def _zip_name_not_utf8(tmp: Path) -> Path:
     return path
 
 
+def _zip_member_encrypted(tmp: Path) -> Path:
+    """A central-directory entry flagged encrypted (general purpose bit 0, one damaged
+    byte): zipfile asks for a password with a RuntimeError on reading (found by
+    hypothesis in test_properties' damaged bytes)."""
+    path = good(tmp / "flagged.xlsx")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 8] |= 0x1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _zip_directory_offset(tmp: Path) -> Path:
+    """The end record's central-directory offset raised by one damaged byte: zipfile
+    places the members before the file's start and its seek raises OSError (found by
+    sweeping the zip structure's bytes)."""
+    path = good(tmp / "offset.xlsx")
+    data = bytearray(path.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 18] ^= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _xls(tmp: Path) -> Path:
     (tmp / "old.xls").write_bytes(ole2("Workbook".encode("utf-16-le")))
     return tmp / "old.xls"
@@ -173,6 +197,8 @@ BAD = {
     "zip version unknown": (_zip_version, "damaged or truncated"),
     "zip compression unknown": (_zip_method, "damaged or truncated"),
     "zip member name not UTF-8": (_zip_name_not_utf8, "damaged or truncated"),
+    "zip member flagged encrypted": (_zip_member_encrypted, "is marked encrypted"),
+    "zip directory offset damaged": (_zip_directory_offset, "starts before the file"),
     "old binary .xls": (_xls, "old binary Excel file (.xls)"),
     "password-protected": (_encrypted, "password-protected (encrypted)"),
     "zip that is not a workbook": (_other_zip, "zip file but not an Excel workbook"),

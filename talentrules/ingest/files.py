@@ -60,6 +60,7 @@ MEMORY_PER_STRING = 80
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK"
 _READ_CHUNK = 1 << 20
+_ZIP_ENCRYPTED = 0x1  # general purpose flag bit 0
 
 # Element names may carry a namespace prefix (<x:c ...>) in some writers' output.
 _PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
@@ -194,11 +195,13 @@ def scan_file(path: Path, given: str) -> FileScan:
         NotImplementedError,
         UnicodeDecodeError,
     ) as error:
-        raise _refuse(
-            given, f"the file is damaged or truncated (not a readable .xlsx zip: {why(error)})"
-        ) from error
+        raise _refuse(given, _damaged(why(error))) from error
     scan.sha256, scan.size = digest.hexdigest(), size
     return scan
+
+
+def _damaged(reason: str) -> str:
+    return f"the file is damaged or truncated (not a readable .xlsx zip: {reason})"
 
 
 def _check_magic(head: bytes, path: Path, given: str) -> None:
@@ -235,6 +238,16 @@ def _check_magic(head: bytes, path: Path, given: str) -> None:
 
 def _scan_archive(archive: zipfile.ZipFile, given: str) -> FileScan:
     infos = archive.infolist()
+    for info in infos:
+        # An .xlsx is never encrypted member by member (a password-protected workbook is
+        # an OLE2 file, above); the flag set is a damaged byte, and zipfile would raise
+        # RuntimeError, asking for a password, when the member is read.
+        if info.flag_bits & _ZIP_ENCRYPTED:
+            raise _refuse(given, _damaged(f"{info.filename} is marked encrypted"))
+        # A damaged directory offset puts a member before the file's start, and zipfile
+        # would raise OSError (EINVAL) seeking there.
+        if info.header_offset < 0:
+            raise _refuse(given, _damaged(f"{info.filename} starts before the file"))
     names = {info.filename for info in infos}
     if "xl/workbook.bin" in names:
         raise _refuse(given, "this is a binary Excel workbook (.xlsb); save it as .xlsx")
