@@ -25,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from talentrules.errors import TalentRulesError  # noqa: E402
 from talentrules.ingest.files import MAX_COLUMNS, scan_file  # noqa: E402
+from talentrules.ingest.sources import READ_ERRORS  # noqa: E402
 from talentrules.ingest.sheetrows import read_rows  # noqa: E402
 from talentrules.ingest.xlsx import RawCell, read_book  # noqa: E402
 
@@ -84,7 +86,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("workbook", type=Path, help="the .xlsx to read")
     parser.add_argument("folder", type=Path, help="the folder to write the CSV files into")
     args = parser.parse_args(argv)
-    for path in convert(args.workbook, args.folder):
+    try:
+        written = convert(args.workbook, args.folder)
+    except TalentRulesError as error:  # the workbook refused by the same scan evaluate uses
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except READ_ERRORS as error:  # damage the scan cannot see: a sheet's XML
+        print(f"Error: {args.workbook}: a sheet cannot be read ({error})", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"Error: {error.filename or args.folder}: {error.strerror}", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0
 

@@ -83,6 +83,17 @@ def test_csv_folder_of_a_sample_decides_as_the_workbook(tmp_path: Path, sample: 
     assert csv_accounts[1]["found_as"].endswith(".csv")
 
 
+def test_the_script_refuses_a_damaged_workbook_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(sample_workbook().read_bytes()[:5000])  # truncated
+    assert xlsx_to_csv.main([str(damaged), str(tmp_path / "csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: {damaged}") and "damaged or truncated" in err
+    assert "Traceback" not in err and not (tmp_path / "csv").exists()
+
+
 def test_outputs_cite_file_line_and_column(tmp_path: Path) -> None:
     csvs = tmp_path / "csv"
     xlsx_to_csv.convert(sample_workbook(), csvs)
