@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from talentrules.errors import TalentRulesError  # noqa: E402
 from talentrules.ingest.files import MAX_COLUMNS, scan_file  # noqa: E402
-from talentrules.ingest.sources import READ_ERRORS  # noqa: E402
 from talentrules.ingest.sheetrows import read_rows  # noqa: E402
+from talentrules.ingest.sources import READ_ERRORS  # noqa: E402
 from talentrules.ingest.xlsx import RawCell, read_book  # noqa: E402
 
 _ZEROS = re.compile(r"0+")  # an id format such as 00000: the number padded with zeros
