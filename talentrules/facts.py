@@ -728,9 +728,11 @@ class FactsOnDemand(Mapping[str, PersonFacts]):
             raise KeyError(employee_id)
         (row, *_) = self.derivation.panel.about("Employees", employee_id)
         person = self.derivation.person(row)
-        if len(self._recent) >= self._KEEP:
-            del self._recent[next(iter(self._recent))]
-        self._recent[employee_id] = person
+        recent = self._recent
+        if len(recent) >= self._KEEP:
+            # (two of the meeting server's threads may both drop the oldest)
+            recent.pop(next(iter(recent), ""), None)
+        recent[employee_id] = person
         return person
 
     def span(self, start: int, end: int) -> list[PersonFacts]:

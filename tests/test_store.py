@@ -9,6 +9,7 @@ import datetime as dt
 import gc
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,40 @@ def test_the_rows_of_many_people_at_once_are_the_rows_of_each() -> None:
     assert all(
         [r.number for r in rows] == sorted(r.number for r in rows) for rows in found.values()
     )
+
+
+def test_threads_reading_one_store_each_get_their_own_rows() -> None:
+    """The meeting's server answers requests in a pool of threads, all reading one
+    store. With one SQLite connection shared between them, a query came back empty or
+    with another person's rows, or raised "bad parameter or other API misuse" (found
+    by the real server's concurrent decisions test): each thread has its own."""
+    panel = load_workbook(sample_workbook())
+    evidence = panel.rows["Evidence"]
+    assert isinstance(evidence, StoredRows)
+    store = evidence.store
+    people = sorted(set(panel.people("Employees")))
+    want = {p: [r.number for r in store.about("Employees", p)] for p in people}
+    wrong: list[object] = []
+
+    def read(k: int) -> None:
+        try:
+            for i in range(600):
+                person = people[(i * 7 + k) % len(people)]
+                got = [r.number for r in store.about("Employees", person)]
+                if got != want[person]:
+                    wrong.append((person, got, want[person]))
+                if i % 10 == k:  # a long query beside the others' short ones
+                    list(panel.people("Evidence"))
+                    store.about_each("Evidence", people[:30])
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            wrong.append(error)
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 def test_rejected_rows_leave_the_store_and_the_account_balances(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pickle
 import shutil
 import sqlite3
 import tempfile
+import threading
 import time
 import unicodedata
 import weakref
@@ -151,8 +152,7 @@ class RowStore:
         self._finalizer = weakref.finalize(
             self, _remove, self.folder, os.getpid(), lock, self._connections
         )
-        self._owner = -1
-        self._db: sqlite3.Connection | None = None
+        self._local = threading.local()
         self.places: dict[str, tuple[Place, ...]] = {}  # sheet -> its columns, in cell order
         self.layouts: dict[str, Layout] = {}  # sheet -> its places as rows are read back
         self._index: dict[str, dict[str, int]] = {}  # sheet -> column -> place
@@ -163,12 +163,19 @@ class RowStore:
 
     @property
     def db(self) -> sqlite3.Connection:
-        """This process's connection (a forked worker opens its own)."""
-        if self._db is None or self._owner != os.getpid():
-            self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._owner = os.getpid()
-            self._connections.append((self._owner, self._db))
-        return self._db
+        """This thread's connection (a forked worker's threads open their own). One
+        connection shared by threads is not safe: the meeting's server answers
+        requests in a pool of threads, and one's query could come back empty while
+        another's ran on the same connection."""
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid or local.path != self.path:
+            # check_same_thread off: the finalizer closes it, from whichever thread
+            local.db = sqlite3.connect(self.path, check_same_thread=False)
+            local.pid, local.path = pid, self.path
+            self._connections.append((pid, local.db))
+        db: sqlite3.Connection = local.db
+        return db
 
     def __getstate__(self) -> dict[str, object]:
         # To a spawned worker: the file's name and layout; it opens its own connection
@@ -183,12 +190,12 @@ class RowStore:
         self._connections = []
         # Closes this worker's connection, never removes the file.
         self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
-        self._owner, self._db, self._pending = -1, None, []
+        self._local, self._pending = threading.local(), []
 
     def close(self) -> None:
-        """Close this process's connection and delete the file (the store is unusable
+        """Close this process's connections and delete the file (the store is unusable
         after)."""
-        self._db = None
+        self._local = threading.local()
         self._finalizer()
 
     # -- writing, while a sheet is read -----------------------------------------------
@@ -237,7 +244,7 @@ class RowStore:
     def divert(self, path: str) -> None:
         """In a helper process reading one sheet (``ingest.helper``): this process's rows
         go to a file of their own at ``path``, which ``merge`` brings into the store."""
-        self.path, self._db, self._pending = path, None, []
+        self.path, self._pending = path, []  # (``db`` opens a connection to it)
         self.db.executescript(_SCHEMA)
 
     def merge(self, path: str, sheet: str, places: tuple[Place, ...], dated: Sequence[str]) -> None:
