@@ -140,22 +140,27 @@ def test_a_trend_against_an_average_has_fractions(rules: Path) -> None:
     assert person.values["performance_trend"] == 0.5
 
 
-def test_a_rulebook_without_the_trend_gives_a_brief_that_says_not_recorded(
+def test_a_rulebook_without_the_trend_gives_a_brief_that_says_not_declared(
     rules: Path, tmp_path: Path
 ) -> None:
+    """The fact gone and briefs naming none (vocabulary.yaml briefs: trend): the brief
+    says so; a trend it names but cannot know is 'not recorded'."""
     edit(rules, "vocabulary.yaml", "  performance_trend:\n", "  performance_change:\n")
+    edit(rules, "vocabulary.yaml", "  trend: performance_trend\n", "")
     result = evaluate_workbook(sample_workbook(), rules)
     assert "performance_trend" not in result.rulebook.vocabulary
     assert "performance_trend" not in result.facts["00001"].values
     row = result.employees["00001"]
-    assert snapshot(row, result.facts["00001"].values).trend == "not recorded"
+    values = result.facts["00001"].values
+    assert snapshot(row, values, None).trend == "not declared by the rulebook"
+    assert snapshot(row, {}, "performance_change").trend == "not recorded"
     out = tmp_path / "out"
     code = CliRunner().invoke(
         cli, ["evaluate", str(sample_workbook()), "--rules", str(rules), "-o", str(out)]
     )
     assert code.exit_code == 0, code.output
     brief = (out / "briefs" / "00001.md").read_text(encoding="utf-8")
-    assert "trend not recorded" in brief
+    assert "trend not declared by the rulebook" in brief
 
 
 # --- mistakes, refused when the rulebook loads, at the formula's file and line --------

@@ -143,6 +143,7 @@ def make_brief(name: str = "Ana Example", observation: str = "Ran weekly pairing
             reasons=("Leadership is something a person does.",),
             signals=(signal,),
             counters=(counter,),
+            signal_line_declared=True,
             evidence=(make_evidence("Evidence!M14", "H-DEV", observation),),
             counter_evidence=(make_evidence("Evidence!M15", "C-DER", "Snapped at a peer."),),
         ),

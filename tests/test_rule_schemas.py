@@ -307,6 +307,8 @@ SEMANTIC = {
     "protected-attribute": "a protected attribute (the contract's list, normalized)",
     "protected-in-vocabulary": "a protected attribute (the contract's list, normalized)",
     "protected-proxy": "a name the file's own protected: list declares",
+    "briefs-unknown-fact": "a name among the facts vocabulary.yaml declares",
+    "briefs-signal-fact": "a name among the facts a family declares for every signal code",
 }
 # Accepted by the loaders (warnings only): every file validates.
 ACCEPTED = ("only-unknown", "priority-tie-disjoint")
@@ -391,6 +393,9 @@ DRIFTS = [
     ("vocabulary.yaml", ("families", "signal", "facts", "episodes"), "remove:measure"),
     ("vocabulary.yaml", ("families", "signal", "facts", "contexts"), "remove:column"),
     ("vocabulary.yaml", ("proxies", 0), "add"),
+    ("vocabulary.yaml", ("briefs",), "add"),
+    ("vocabulary.yaml", ("briefs", "signal_line"), "add"),
+    ("vocabulary.yaml", ("briefs", "signal_line"), "remove:contexts"),
     ("catalogue.yaml", (), "add"),
     ("catalogue.yaml", ("investments", 0), "add"),
     ("catalogue.yaml", ("investments", 0), "remove:code"),
@@ -534,7 +539,7 @@ def test_the_enums_are_the_loaders() -> None:
     from talentrules.decide import _MODES
     from talentrules.rulebook import ROLES
     from talentrules.rulebook.decisions import _POLICIES
-    from talentrules.vocabulary import MEASURES, SIGNAL_KINDS, SIGNAL_WEIGHTS
+    from talentrules.vocabulary import MEASURES, SIGNAL_KINDS, SIGNAL_LINE_COLUMNS, SIGNAL_WEIGHTS
     from talentrules.vocabulary.declared_facts import _FACT_TYPES
 
     decision = _definition("rulebook-decisions", "$defs", "decision", "properties")
@@ -543,6 +548,8 @@ def test_the_enums_are_the_loaders() -> None:
     fact = _definition("rulebook-vocabulary", "$defs", "fact", "properties")
     assert tuple(fact["type"]["enum"]) == _FACT_TYPES
     assert tuple(fact["measure"]["enum"]) == MEASURES
+    briefs = _definition("rulebook-vocabulary", "properties", "briefs", "properties")
+    assert tuple(briefs["signal_line"]["required"]) == SIGNAL_LINE_COLUMNS
     signal = _definition("rulebook-signals", "$defs", "signal", "properties")
     assert tuple(signal["kind"]["enum"]) == SIGNAL_KINDS
     assert tuple(signal["weight"]["enum"]) == SIGNAL_WEIGHTS
@@ -606,6 +613,9 @@ WRONG_VALUES = [
     ("vocabulary.yaml", ("families", "signal", "facts", "episodes"), "measure", "sum"),
     ("vocabulary.yaml", ("families", "signal", "facts", "episodes"), "column", "context"),
     ("vocabulary.yaml", ("families", "signal", "facts", "episodes"), "where", []),
+    ("vocabulary.yaml", ("briefs",), "trend", ["performance_trend"]),
+    ("vocabulary.yaml", ("briefs",), "signal_line", "episodes"),
+    ("vocabulary.yaml", ("briefs", "signal_line"), "episodes", None),
     ("vocabulary.yaml", ("proxies", 0), "contains", "birth"),
     ("catalogue.yaml", ("investments", 0), "seats", -1),
     ("catalogue.yaml", ("investments", 0), "cost_per_person", "1500"),

@@ -485,6 +485,15 @@ families:
 protected: [postcode]
 proxies:
   - {contains: birth, attribute: age, why: a date of birth is age}
+briefs:
+  trend: against_high
+  signal_line:
+    episodes: episodes
+    self_reports: twice
+    contexts: episodes
+    observers: episodes
+    months_spanned: twice
+    newest_age: episodes
 """,
     "decisions.yaml": """\
 decisions:
@@ -629,6 +638,9 @@ def test_every_construct_of_the_language_round_trips(tmp_path: Path) -> None:
         )
     assert after.vocabulary["S-ONE.twice"].formula.reads == ("S-ONE.episodes",)  # type: ignore[union-attr]
     assert after.vocabulary["mean"].formula.whole is False  # type: ignore[union-attr]
+    # What briefs show (vocabulary.yaml briefs) comes back from the Briefs sheet.
+    assert after.briefs == before.briefs
+    assert before.briefs.trend == "against_high" and before.briefs.signal_line is not None
     assert [(r.id, r.file.split("/")[-1]) for r in after.rules] == [
         (r.id, r.file.split("/")[-1]) for r in before.rules
     ]

@@ -41,6 +41,7 @@ from talentrules.report.contexts import (
 from talentrules.report.view import RunView, heading, one, outcomes_of
 from talentrules.report.words import (
     MODE_WORDS,
+    NOT_DECLARED,
     PERFORMANCE_WORDS,
     STATUS_WORDS,
     UNKNOWN,
@@ -87,7 +88,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         headline=headline(view, evidence, track, plan),
         heart=heart,
         track=track,
-        snapshot=snapshot(row, values),
+        snapshot=snapshot(row, values, view.rulebook.briefs.trend),
         evidence=evidence,
         influence=influence_section(view, employee_id, values, outcomes),
         aspiration=aspiration(view, row, values, track),
@@ -164,18 +165,19 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
     )
 
 
-def snapshot(row: Row, values: Mapping[str, Value]) -> Snapshot:
-    """The talent snapshot: ratings as the panel gave them."""
+def snapshot(row: Row, values: Mapping[str, Value], trend_fact: str | None) -> Snapshot:
+    """The talent snapshot: ratings as the panel gave them, and the trend as the fact the
+    rulebook names for it says (``trend_fact``; None: it names none)."""
     get = row.values().get  # every value at once: the snapshot shows a dozen
     performance = get("performance")
     history = ", ".join(
         shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
     )
-    trend = values.get("performance_trend")
+    trend = values.get(trend_fact) if trend_fact is not None else None
     if isinstance(trend, int | float) and not isinstance(trend, bool):
         trend_text = "steady" if trend == 0 else f"{'up' if trend > 0 else 'down'} {abs(trend):g}"
     else:
-        trend_text = UNKNOWN
+        trend_text = UNKNOWN if trend_fact is not None else NOT_DECLARED
     potential = get("potential")
     column = band(performance)
     if column is None or potential is None:
@@ -258,23 +260,22 @@ def heart_section(
         reasons=reasons,
         signals=tuple(s for s in lines if not s.counter),
         counters=tuple(s for s in lines if s.counter),
+        signal_line_declared=view.rulebook.briefs.signal_line is not None,
         evidence=tuple(e for e in items if not e.counter),
         counter_evidence=tuple(e for e in items if e.counter),
     )
 
 
-# The facts of a signal a brief's signal line shows, by their name's last part.
-SIGNAL_FACTS = ("episodes", "self_reports", "contexts", "observers", "months_spanned",
-                "newest_age_months")  # fmt: skip
-
-
 def _signal_facts(view: RunView) -> list[tuple[str, Signal, tuple[str, ...]]]:
-    """Each signal with the names of its SIGNAL_FACTS (the same in every brief: made once)."""
+    """Each signal with the facts of its line, one per SIGNAL_LINE_COLUMNS, as the
+    rulebook names them (none when it names none; the same in every brief: made once)."""
     found = view.signal_facts
     if found is None:
+        parts = view.rulebook.briefs.signal_line or ()
         found = view.signal_facts = [
-            (code, signal, tuple(f"{code}.{part}" for part in SIGNAL_FACTS))
+            (code, signal, tuple(f"{code}.{part}" for part in parts))
             for code, signal in view.signals.items()
+            if parts
         ]
     return found
 
@@ -562,10 +563,10 @@ def risks(
         for outcome in outcomes.get(decision.name, ())
         if (text := decision.text(outcome, "risk"))
     ]
-    for code, signal in view.signals.items():
+    for code, signal, facts in _signal_facts(view):  # facts[0]: the line's episodes
         if not signal.counter:
             continue
-        episodes = count(values.get(f"{code}.episodes"))
+        episodes = count(values.get(facts[0]))
         if episodes:
             found.append(
                 f"{signal.name} ({code}: {signal.description.rstrip('.')}) observed by "

@@ -83,7 +83,10 @@ class Snapshot:
 
     performance: str = described("This cycle's rating with its scale label, e.g. '4 Exceeds'.")
     history: str = described("Ratings two cycles ago, one cycle ago and now, e.g. '3, 4, 4'.")
-    trend: str = described("'up 1', 'down 2', 'steady' or 'not recorded'.")
+    trend: str = described(
+        "The fact the rulebook names as the trend (vocabulary.yaml briefs: trend): 'up 1', "
+        "'down 2', 'steady', 'not recorded', or 'not declared by the rulebook'."
+    )
     potential: str = described("Potential, e.g. '3 of 3', or 'not recorded'.")
     nine_box: str = described("The person's 9-box cell in words: performance band and potential.")
     readiness: str = described("Readiness for a bigger role, or 'not recorded'.")
@@ -95,7 +98,8 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class SignalLine:
-    """One signal code the person has evidence for, summarised."""
+    """One signal code the person has evidence for, summarised: each count is the fact
+    the rulebook names for its column (vocabulary.yaml briefs: signal_line)."""
 
     code: str = described("Signal code, e.g. 'H-DEV' or 'C-DER'.")
     name: str = described("The signal's plain name from the catalogue, e.g. 'Develops others'.")
@@ -150,6 +154,10 @@ class HeartSection:
     )
     signals: tuple[SignalLine, ...] = described("Heart signals with evidence, catalogue order.")
     counters: tuple[SignalLine, ...] = described("Counter-signals with evidence, catalogue order.")
+    signal_line_declared: bool = described(
+        "False when the rulebook names no facts for a signal's line (vocabulary.yaml "
+        "briefs: signal_line): signals and counters are then empty because nothing was read."
+    )
     evidence: tuple[EvidenceItem, ...] = described("Every heart-signal row, newest first.")
     counter_evidence: tuple[EvidenceItem, ...] = described(
         "Every counter-signal row, newest first."

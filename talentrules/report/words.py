@@ -8,6 +8,9 @@ import datetime as dt
 from talentrules.money import money as amount
 
 UNKNOWN = "not recorded"
+# What a brief shows where the rulebook names no fact (vocabulary.yaml briefs): never a
+# 0 or a blank it did not read.
+NOT_DECLARED = "not declared by the rulebook"
 CONFIDENTIAL = "Confidential: talent review. For the panel and the person's HR business partner."
 
 MODE_WORDS = {

@@ -271,6 +271,7 @@ def _load(
         signals=dict(words.signals),
         sets=dict(words.sets),
         rows=dict(words.rows),
+        briefs=words.briefs,
     )
     return rulebook, diagnostics, len(rules), len(decisions)
 

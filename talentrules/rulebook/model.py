@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from talentrules.rulefiles import Literal_
-from talentrules.vocabulary import FactSpec, Parameter, RowSet, Signal
+from talentrules.vocabulary import BriefFacts, FactSpec, Parameter, RowSet, Signal
 
 Policy = Literal["unique", "priority", "collect"]
 
@@ -157,6 +157,7 @@ class Rulebook:
     signals: dict[str, Signal] = field(default_factory=dict)  # the signal catalogue
     sets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # named sets of codes
     rows: dict[str, RowSet] = field(default_factory=dict)  # which rows count for what
+    briefs: BriefFacts = field(default_factory=BriefFacts)  # which facts briefs show where
 
     def role(self, role: str) -> Decision | None:
         """The decision that plays ``role`` (ROLES), or None when none does."""

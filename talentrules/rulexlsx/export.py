@@ -317,6 +317,19 @@ def _vocabulary(book: Workbook, source: Source, lists: Lists) -> None:
     elif proxies is not None:
         raise unwritable(label, proxies, "proxies must be a list")
     write_table(book, layout.PROXIES_TABLE, proxy_rows)
+    write_table(book, layout.BRIEFS_TABLE, _briefs(get_key(node, "briefs"), label))
+
+
+def _briefs(node: yaml.Node | None, label: str) -> list[list[CellValue]]:
+    """A row per place a brief shows a fact: ``trend``, ``signal_line.episodes``, ..."""
+    rows: list[list[CellValue]] = []
+    for key, _, value in mapping_entries(node, label, "briefs"):
+        if isinstance(value, yaml.MappingNode):
+            for column, _, fact in mapping_entries(value, label, f"briefs: {key}"):
+                rows.append([f"{key}.{column}", cell_value(fact, label, f"briefs: {key}")])
+        else:
+            rows.append([key, cell_value(value, label, f"briefs: {key}")])
+    return rows
 
 
 def _changes(book: Workbook, source: Source, lists: Lists) -> None:

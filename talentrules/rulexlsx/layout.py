@@ -36,6 +36,7 @@ FAMILIES = "Families"
 ROWS = "Rows"
 PROTECTED = "Protected"
 PROXIES = "Proxies"
+BRIEFS = "Briefs"
 INVESTMENTS_SHEET = "Investments"
 ALLOCATION = "Allocation"
 CHANGES = "Changes"
@@ -252,6 +253,27 @@ PROXIES_TABLE = Table(
     ),
 )
 
+BRIEFS_TABLE = Table(
+    BRIEFS,
+    "Which facts briefs show where: a brief reads no fact by a name of its own. A place "
+    "left out, briefs say it is not declared rather than show a 0 they did not read.",
+    (
+        Col(
+            "shows",
+            "trend (the talent snapshot's performance trend), or signal_line.COLUMN: a "
+            "column of a signal's line (episodes, self_reports, contexts, observers, "
+            "months_spanned, newest_age: every one, or none).",
+            24,
+        ),
+        Col(
+            "fact",
+            "trend: a number fact. signal_line: a fact every signal code has, named "
+            "CODE.FACT by a family (episodes for H-DEV.episodes).",
+            24,
+        ),
+    ),
+)
+
 INVESTMENTS_TABLE = Table(
     INVESTMENTS_SHEET,
     "The default investment catalogue, used when a review workbook has no Investments "
@@ -389,6 +411,7 @@ FIXED_TABLES = (
     ROWS_TABLE,
     PROTECTED_TABLE,
     PROXIES_TABLE,
+    BRIEFS_TABLE,
     INVESTMENTS_TABLE,
     ALLOCATION_TABLE,
     CHANGES_TABLE,

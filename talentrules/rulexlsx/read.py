@@ -187,7 +187,37 @@ def _vocabulary(reading: Reading, anchor: Cell) -> yaml.Node | None:
         if items:
             first = place_of(items[0])
             top.append((text_node("proxies", first), sequence(items, first)))
+    briefs = reading.sheet(layout.BRIEFS)
+    if briefs is not None:
+        shown = _briefs(briefs, reading)
+        if shown is not None:
+            top.append((text_node("briefs", place_of(shown)), shown))
     return mapping(top, start)
+
+
+def _briefs(sheet: Sheet, reading: Reading) -> yaml.Node | None:
+    """The Briefs sheet as ``briefs``: ``signal_line.episodes`` rows become the
+    ``episodes`` entry of ``signal_line``, in their order."""
+    table = layout.BRIEFS_TABLE
+    # Each key with its value, or with the entries of its mapping, in the rows' order.
+    found: list[tuple[yaml.Node, yaml.Node | Entries]] = []
+    parts: dict[str, Entries] = {}
+    for cell, row, cols in keyed_rows(sheet, table, "shows", reading, "a place briefs show"):
+        fact = row[cols["fact"]] if "fact" in cols else Found(None, cell.place)
+        value = scalar(fact if not fact.blank else Found(None, cell.place))
+        key, dot, column = cell.text.strip().partition(".")
+        if not dot:
+            found.append((text_node(key, cell.place), value))
+        elif key in parts:
+            parts[key].append((text_node(column, cell.place), value))
+        else:
+            parts[key] = [(text_node(column, cell.place), value)]
+            found.append((text_node(key, cell.place), parts[key]))
+    top = [
+        (key, value if isinstance(value, yaml.Node) else mapping(value, place_of(key)))
+        for key, value in found
+    ]
+    return mapping(top, place_of(top[0][0])) if top else None
 
 
 Entries = list[tuple[yaml.Node, yaml.Node]]

@@ -13,7 +13,8 @@ against it), so data flows one way. It reads:
   rows count for what (``observed``: reported by others, not stale), and for each
   evidence fact the rows and the measure it is derived from; the facts computed by a
   formula from other facts of the person (``performance_trend``); the protected
-  attributes rules may never read, and the proxies of them the checker warns about.
+  attributes rules may never read, and the proxies of them the checker warns about;
+  which facts briefs show where (``briefs``: the trend, a signal's line).
 
 The YAML is composed into nodes (never constructed), so every scalar keeps the text
 written and every node its line: each problem becomes a ``Diagnostic`` with file and
@@ -26,7 +27,8 @@ This package's front door is ``load_vocabulary`` (and ``read_vocabulary``); its 
 - signals:        signals.yaml;
 - rowsets:        the row sets of vocabulary.yaml and the columns their tests may read;
 - declared_facts: the facts of vocabulary.yaml, their derivations, protected names, proxies;
-- formulas:       facts computed from other facts (``formula``), read and checked.
+- formulas:       facts computed from other facts (``formula``), read and checked;
+- briefs:         which facts briefs show where (``briefs``), checked against the facts.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from talentrules.vocabulary.model import (
     ALL_SIGNALS,
     MEASURES,
     SIGNAL_FIELDS,
+    SIGNAL_LINE_COLUMNS,
     UNKNOWN_WITHOUT_ROWS,
+    BriefFacts,
     Derivation,
     FactSpec,
     Formula,
@@ -64,9 +68,11 @@ __all__ = [  # what the other stages use of the rulebook's words
     "SIGNALS_FILE",
     "SIGNAL_FIELDS",
     "SIGNAL_KINDS",
+    "SIGNAL_LINE_COLUMNS",
     "SIGNAL_WEIGHTS",
     "UNKNOWN_WITHOUT_ROWS",
     "VOCABULARY_FILE",
+    "BriefFacts",
     "Derivation",
     "FactSpec",
     "Formula",
@@ -96,6 +102,7 @@ class Vocabulary:
     rows: dict[str, RowSet]
     protected: frozenset[str]  # declared names (normalized) rules may never read
     proxies: tuple[Proxy, ...]
+    briefs: BriefFacts  # which facts briefs show where
 
     @property
     def parameters(self) -> dict[str, Parameter]:
@@ -155,7 +162,7 @@ def load_vocabulary(files: RuleFiles, report: Report) -> Vocabulary | None:
         return None
     at = Loading(label, report, names, signals, {}, row_columns(signals))
     protected, proxies = load_facts(node, at)
-    return Vocabulary(at.facts, names, signals, at.rows, protected, proxies)
+    return Vocabulary(at.facts, names, signals, at.rows, protected, proxies, at.briefs)
 
 
 def read_vocabulary(folder: str | Path | None = None) -> Vocabulary:

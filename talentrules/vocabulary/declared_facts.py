@@ -22,8 +22,10 @@ from talentrules.rulefiles import (
     texts_of,
 )
 from talentrules.vocabulary import formulas
+from talentrules.vocabulary.briefs import load_briefs
 from talentrules.vocabulary.model import (
     MEASURES,
+    BriefFacts,
     Derivation,
     FactSpec,
     Formula,
@@ -58,6 +60,8 @@ class Loading:
     columns: dict[str, dict[str, Column]]
     proxies: frozenset[str] = frozenset()
     facts: dict[str, FactSpec] = field(default_factory=dict)
+    declared: set[str] = field(default_factory=set)  # every name declared, refused or not
+    briefs: BriefFacts = field(default_factory=BriefFacts)
 
 
 @dataclass(frozen=True)
@@ -340,7 +344,8 @@ def _load_proxies(node: yaml.Node, file: str, report: Report) -> tuple[Proxy, ..
 
 
 def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Proxy, ...]]:
-    """Facts and families into ``at.facts``; the declared protected names and proxies."""
+    """Facts and families into ``at.facts`` (and what briefs show into ``at.briefs``); the
+    declared protected names and proxies."""
     file, report = at.file, at.report
     top = mapping(node, file, VOCABULARY_FILE, report)
     if top is None:
@@ -351,7 +356,7 @@ def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Prox
         file,
         VOCABULARY_FILE,
         ("facts",),
-        ("families", "protected", "proxies", "rows"),
+        ("families", "protected", "proxies", "rows", "briefs"),
         report,
     )
     proxies_found: tuple[Proxy, ...] = ()
@@ -366,6 +371,7 @@ def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Prox
         at.rows.update(load_rows(top["rows"][1], file, at.columns, at.names, report))
 
     def add(name: str, spec_node: yaml.Node, name_line: int, member: _Member | None) -> None:
+        at.declared.add(name)
         if not _NAME.match(name):
             report.error(
                 file, name_line, f"fact name '{name}' may hold only letters, digits, _, - and ."
@@ -403,6 +409,8 @@ def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Prox
                 for fact, (fact_key, spec_node) in specs.items():
                     add(f"{member.code}.{fact}", spec_node, line_of(fact_key), member)
     formulas.resolve(at.facts, report)
+    if "briefs" in top:  # names facts: read once every fact is declared
+        at.briefs = load_briefs(top["briefs"][1], at)
     return frozenset(protected), proxies_found
 
 

@@ -272,3 +272,26 @@ class Proxy:
         if self.fact is not None:
             return fact == self.fact
         return self.contains is not None and normalize(self.contains) in normalize(fact)
+
+
+# The columns of a brief's signal line (the template context's SignalLine), in the order
+# the brief fills them. Which fact fills each is the rulebook's (vocabulary.yaml briefs).
+SIGNAL_LINE_COLUMNS = (
+    "episodes",
+    "self_reports",
+    "contexts",
+    "observers",
+    "months_spanned",
+    "newest_age",
+)
+
+
+@dataclass(frozen=True)
+class BriefFacts:
+    """Which facts briefs show where (vocabulary.yaml ``briefs``), so that a brief reads
+    no fact by a name Python knows. None where the rulebook names none: the brief then
+    says so rather than show a 0 it never read."""
+
+    trend: str | None = None  # the talent snapshot's performance trend: a fact's name
+    # For each of SIGNAL_LINE_COLUMNS, the FACT of the signal family's CODE.FACT.
+    signal_line: tuple[str, ...] | None = None
