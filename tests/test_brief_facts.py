@@ -1,5 +1,7 @@
-"""What briefs show is named by the rulebook (vocabulary.yaml ``briefs``): the talent
-snapshot's trend and the facts of a signal's line, never facts Python knows by name.
+"""What briefs show is named by the rulebook (vocabulary.yaml ``briefs``): the header's
+tenure and time in role, the talent snapshot's trend, the facts of a signal's line, the
+influence section's counts, the risks and gaps read from facts; never facts Python knows
+by name.
 
 Through the real path: a copy of the packaged rules whose signal family's facts and
 trend are renamed (as a panel owner would), the sample workbook, the CLI, the
@@ -28,7 +30,8 @@ from talentrules.rulexlsx import export_rulebook, import_rulebook
 from talentrules.run import evaluate_workbook
 from talentrules.vocabulary import SIGNAL_LINE_COLUMNS
 
-# The signal family's facts and the trend, renamed in every file that names them.
+# The signal family's facts, the trend and the facts below, renamed in every file that
+# names them.
 RENAMED = {
     "episodes": "sightings",
     "self_reports": "own_reports",
@@ -37,15 +40,49 @@ RENAMED = {
     "months_spanned": "span_months",
     "newest_age_months": "latest_age",
 }
+# Facts named PREFIX.VALUE (the influence section's counts) and the others briefs read.
+RENAMED_FACTS = {
+    r"nominations\.(position|expertise|personal|total)": r"inspired_by.\1",
+    r"influence\.(position|expertise|personal|rules)": r"leverage.\1",
+    r"outcome\.(commitment|compliance|resistance)": r"response.\1",
+    r"development\.withdrawn": "development.dropped",
+}
+RENAMED_PREFIXES = {"nominations": "inspired_by", "influence": "leverage", "outcomes": "response"}
+# tenure_months and months_in_role are computed from the Employees sheet by those names
+# (facts.COMPUTED): briefs show facts computed from them by a formula instead.
+MONTHS = """\
+  months_employed:
+    type: number
+    range: [0, 1200]
+    meaning: Whole months since hire.
+    formula: tenure_months
+  months_in_post:
+    type: number
+    range: [0, 1200]
+    meaning: Whole months in the current role.
+    formula: months_in_role
+"""
 AMARA = "00001"
 
 
 def rename(folder: Path) -> Path:
-    """Rename the signal family's facts (H-DEV.episodes -> H-DEV.sightings, ...) and
-    performance_trend (-> rating_change) wherever the rulebook names them: its rules,
-    messages, rule tests, the family and ``briefs``."""
+    """Rename the signal family's facts (H-DEV.episodes -> H-DEV.sightings, ...),
+    performance_trend (-> rating_change), the facts the influence section counts
+    (influence.rules -> leverage.rules, ...) and development.withdrawn wherever the
+    rulebook names them: its rules, messages, rule tests, the family and ``briefs``; the
+    header's months come from formula facts of other names."""
     for path in [*folder.glob("*.yaml"), *folder.glob("tests/*.yaml")]:
         text = re.sub(r"\bperformance_trend\b", "rating_change", path.read_text(encoding="utf-8"))
+        for old, new in RENAMED_FACTS.items():
+            text = re.sub(rf"\b{old}\b", new, text)
+        if path.name == "vocabulary.yaml":
+            head, briefs = text.split("\nbriefs:\n")
+            for key, prefix in RENAMED_PREFIXES.items():
+                briefs = re.sub(rf"(?m)^  {key}: \S+$", f"  {key}: {prefix}", briefs)
+            briefs = briefs.replace("  tenure: tenure_months\n", "  tenure: months_employed\n")
+            briefs = briefs.replace("  in_role: months_in_role\n", "  in_role: months_in_post\n")
+            head = head.replace("\nfamilies:\n", f"\n{MONTHS}\nfamilies:\n")
+            text = f"{head}\nbriefs:\n{briefs}"
         for old, new in RENAMED.items():
             text = re.sub(rf"(\$code|\b[A-Z]-[A-Z]{{3}})\.{old}\b", rf"\1.{new}", text)
             if path.name == "vocabulary.yaml":
@@ -79,9 +116,19 @@ def briefs(out: Path) -> dict[str, str]:
 
 
 def shown_facts(out: Path) -> dict[str, list[str]]:
-    """What each Markdown brief shows of the facts ``briefs`` names: the snapshot's
-    trend, the signal lines, the counter-signals' risks."""
-    marks = ("| Performance, last three", "| Signal |", "| **Counter-signal**")
+    """What each Markdown brief shows of the facts ``briefs`` names: tenure, the
+    snapshot's trend, the signal lines, the influence section's counts, the
+    counter-signals' and withdrawals' risks, the aspiration and nomination gaps."""
+    marks = (
+        "Tenure ",
+        "| Performance, last three",
+        "| Signal |",
+        "| **Counter-signal**",
+        "Nominated by colleagues for:",
+        "- Withdrew from",
+        "- No aspiration statement",
+        "- No 'who inspires you'",
+    )
     risk = re.compile(r"- .* \([A-Z]-[A-Z]{3}: .*\) observed by others in \d+ episode")
     return {
         name: [line for line in text.splitlines() if line.startswith(marks) or risk.match(line)]
@@ -112,6 +159,29 @@ def test_renamed_facts_are_the_rulebook_and_old_names_are_gone(renamed: Path) ->
     assert "H-DEV.episodes" not in rulebook.vocabulary
     assert "performance_trend" not in rulebook.vocabulary
     assert "H-DEV.sightings" in rulebook.vocabulary
+    briefs = rulebook.briefs
+    assert (briefs.tenure, briefs.in_role) == ("months_employed", "months_in_post")
+    assert briefs.influence == (
+        ("Position", "leverage.position"),
+        ("Expertise", "leverage.expertise"),
+        ("Personal", "leverage.personal"),
+        ("Rules and monitoring", "leverage.rules"),
+    )
+    assert briefs.nominations is not None and briefs.outcomes is not None
+    assert [fact for _, fact in briefs.nominations] == [
+        "inspired_by.position",
+        "inspired_by.expertise",
+        "inspired_by.personal",
+    ]  # inspired_by.total counts no one reason
+    assert [fact for _, fact in briefs.outcomes][0] == "response.commitment"
+    assert (briefs.withdrawn, briefs.nominated_by) == ("development.dropped", "inspired_by.total")
+    for old in (
+        "influence.rules",
+        "nominations.total",
+        "outcome.commitment",
+        "development.withdrawn",
+    ):
+        assert old not in rulebook.vocabulary
 
 
 def test_a_brief_shows_the_renamed_facts_real_values(
@@ -130,9 +200,25 @@ def test_a_brief_shows_the_renamed_facts_real_values(
     assert row in md
     trend = values["rating_change"]
     assert trend == 0 and "trend steady" in md
+    # The header's months and the influence section's counts, read from the new names.
+    tenure, in_role = values["months_employed"], values["months_in_post"]
+    assert isinstance(tenure, int) and isinstance(in_role, int) and tenure > in_role > 0
+    assert f"Tenure {tenure // 12} years {tenure % 12} months; in role {in_role // 12} years" in md
+    assert (
+        f"Nominated by colleagues for: Position {values['inspired_by.position']}, "
+        f"Expertise {values['inspired_by.expertise']}, Personal {values['inspired_by.personal']}. "
+        f"Influence rested on: Position 0, Expertise 0, Personal {values['leverage.personal']}, "
+        f"Rules and monitoring 0. Others' response: Commitment {values['response.commitment']}, "
+    ) in md
+    assert values["leverage.personal"] and values["inspired_by.personal"]
     # Every brief says what the packaged rulebook's says: the same rulebook renamed.
     shown = [line for lines in shown_facts(shipped).values() for line in lines]
     assert len(shown) > 100 and any(line.startswith("- ") for line in shown)
+    # ... with the risks and gaps the renamed facts give (not none for want of them).
+    texts = "".join(briefs(shipped).values())
+    for said in ("Withdrew from", "No aspiration statement", "No 'who inspires you' nomination"):
+        assert said in texts
+    assert "not declared" not in texts
     assert briefs(out) == briefs(shipped)
 
 
@@ -144,6 +230,11 @@ def test_the_renamed_rulebook_as_a_workbook_gives_the_same_briefs(
     rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["trend"] == "rating_change"
     assert rows["signal_line.observers"] == "witnesses"
+    assert (rows["influence"], rows["nominated_by"]) == ("leverage", "inspired_by.total")
+    assert (rows["tenure"], rows["aspiration_statement"]) == (
+        "months_employed",
+        "has_aspiration_statement",
+    )
     assert load_rulebook(book).briefs == load_rulebook(renamed).briefs
     back = tmp_path / "back"
     import_rulebook(book, back)
@@ -172,10 +263,31 @@ BAD_NAMES = [
         "  trend: performance_trnd\n",
         "briefs: trend: unknown fact 'performance_trnd'; did you mean 'performance_trend'?",
     ),
+    (
+        "  influence: influence\n",
+        "  influence: influense\n",
+        "briefs: influence: no fact 'influense.VALUE' for a value of Evidence influence_base "
+        "(Position, Expertise, Personal, Rules and monitoring); did you mean 'influence'?",
+    ),
+    (
+        "  withdrawn: development.withdrawn\n",
+        "  withdrawn: development.withdrawm\n",
+        "briefs: withdrawn: unknown fact 'development.withdrawm'; "
+        "did you mean 'development.withdrawn'?",
+    ),
+    (
+        "  tenure: tenure_months\n",
+        "  tenure: tenure_month\n",
+        "briefs: tenure: unknown fact 'tenure_month'; did you mean 'tenure_months'?",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "message"), BAD_NAMES, ids=["signal_line", "trend"])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    BAD_NAMES,
+    ids=["signal_line", "trend", "influence", "withdrawn", "tenure"],
+)
 def test_a_name_that_is_no_fact_is_refused_naming_file_and_key(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
@@ -215,8 +327,39 @@ def test_a_name_that_is_no_fact_is_refused_naming_file_and_key(
             "    newest_age: months_spanned\n    age: newest_age_months\n",
             "briefs: signal_line: unknown key 'age'",
         ),
+        (
+            "  aspiration_statement: has_aspiration_statement\n",
+            "  aspiration_statement: tenure_months\n",
+            "briefs: aspiration_statement: 'tenure_months' is a number fact; whether there is "
+            "a statement is a boolean",
+        ),
+        (
+            "  in_role: months_in_role\n",
+            "  in_role: readiness\n",
+            "briefs: in_role: 'readiness' is an enum fact; time in role is a number",
+        ),
+        (
+            "  outcomes: outcome\n",
+            "  outcomes: outcome.commitment\n",
+            "briefs: outcomes: no fact 'outcome.commitment.VALUE' for a value of Evidence "
+            "outcome_in_others (Commitment, Compliance, Resistance, Unknown); "
+            "did you mean 'outcome'?",
+        ),
+        (
+            "  nominated_by: nominations.total\n",
+            "  nominated_by: nominations.total\n  nominees: nominations.total\n",
+            "briefs: unknown key 'nominees'",
+        ),
     ],
-    ids=["a-column-left-out", "not-a-number", "unknown-column"],
+    ids=[
+        "a-column-left-out",
+        "not-a-number",
+        "unknown-column",
+        "not-a-boolean",
+        "an-enum",
+        "a-fact-for-a-prefix",
+        "unknown-key",
+    ],
 )
 def test_what_rules_check_says_of_a_wrong_briefs(
     tmp_path: Path, old: str, new: str, message: str
@@ -231,8 +374,10 @@ def test_what_rules_check_says_of_a_wrong_briefs(
 
 
 def test_a_rulebook_that_names_no_brief_facts_says_so(shipped: Path, tmp_path: Path) -> None:
-    """No ``briefs``: no 0 nobody read. The snapshot's trend and the signal table say
-    'not declared by the rulebook'; no signal line, no counter-signal risk is made up."""
+    """No ``briefs``: no 0 nobody read. The header's months, the snapshot's trend, the
+    signal table and the influence section's counts say 'not declared by the rulebook';
+    no signal line, no counter-signal risk is made up; the risks and gaps read from facts
+    say they were not declared rather than that there are none."""
     rules = copy_rules(tmp_path)
     vocabulary = rules / "vocabulary.yaml"
     text = vocabulary.read_text(encoding="utf-8")
@@ -241,10 +386,36 @@ def test_a_rulebook_that_names_no_brief_facts_says_so(shipped: Path, tmp_path: P
     out = evaluate(tmp_path / "out", "--rules", str(rules))
     md = (out / "briefs" / f"{AMARA}.md").read_text(encoding="utf-8")
     assert "trend not declared by the rulebook" in md
+    assert "Tenure not declared by the rulebook; in role not declared by the rulebook;" in md
+    assert (
+        "Nominated by colleagues for: not declared by the rulebook (vocabulary.yaml briefs: "
+        "nominations). Influence rested on: not declared by the rulebook (vocabulary.yaml "
+        "briefs: influence). Others' response: not declared by the rulebook (vocabulary.yaml "
+        "briefs: outcomes)."
+    ) in md
+    not_read = [
+        "- Earlier withdrawals from development: not declared by the rulebook "
+        "(vocabulary.yaml briefs: withdrawn).",
+        "- Whether there is an aspiration statement: not declared by the rulebook "
+        "(vocabulary.yaml briefs: aspiration\\_statement).",
+        "- Nominations received: not declared by the rulebook (vocabulary.yaml briefs: "
+        "nominated\\_by).",
+    ]
+    written = briefs(out)
+    for name, text in written.items():
+        if name.endswith(".md"):
+            assert all(line in text.splitlines() for line in not_read), name
+            assert "None identified" not in text and "None: the evidence" not in text
+    for said in ("Withdrew from", "No aspiration statement:", "No 'who inspires you'", "Tenure 1"):
+        assert said in "".join(briefs(shipped).values())
+        assert said not in "".join(written.values())
     assert "| | not declared by the rulebook (vocabulary.yaml briefs: signal\\_line) |" in md
     assert "\n| Signal |" not in md and "none recorded" not in md
     html = (out / "briefs" / f"{AMARA}.html").read_text(encoding="utf-8")
     assert html.count("Not declared by the rulebook (vocabulary.yaml briefs: signal_line).") == 2
+    for key in ("nominations", "influence", "outcomes", "withdrawn", "nominated_by"):
+        assert f"not declared by the rulebook (vocabulary.yaml briefs: {key})" in html, key
+    assert "not declared by the rulebook &middot; not declared by the rulebook" in html
     assert "None recorded." not in html.split('id="heart"')[1].split("</section>")[0]
     # The counter-signals' risks read the line's episodes: none is made up without them.
     assert "observed by others in" in briefs(shipped)["00002.md"]
@@ -254,3 +425,16 @@ def test_a_rulebook_that_names_no_brief_facts_says_so(shipped: Path, tmp_path: P
     )
     assert result.exit_code == 0, result.output
     assert "Signals and counter-signals: not declared by the rulebook" in result.output
+    assert "Earlier withdrawals from development: not declared by the rulebook" in result.output
+
+
+def test_a_tally_of_a_fact_that_is_no_number_is_refused(tmp_path: Path) -> None:
+    """A prefix's fact for a column's value (outcome.commit: Commitment) must count."""
+    rules = copy_rules(tmp_path)
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    odd = "  outcome.commit:\n    type: boolean\n    meaning: Others committed at all.\n"
+    vocabulary.write_text(text.replace("\nfamilies:\n", f"\n{odd}\nfamilies:\n"))
+    found = [str(d) for d in check_report(rules).diagnostics if d.severity == "error"]
+    message = "briefs: outcomes: 'outcome.commit' is a boolean fact; a tally's count is a number"
+    assert any(message in line for line in found), found

@@ -309,6 +309,7 @@ SEMANTIC = {
     "protected-proxy": "a name the file's own protected: list declares",
     "briefs-unknown-fact": "a name among the facts vocabulary.yaml declares",
     "briefs-signal-fact": "a name among the facts a family declares for every signal code",
+    "briefs-tally-prefix": "a prefix some declared fact PREFIX.VALUE has, for a column's value",
 }
 # Accepted by the loaders (warnings only): every file validates.
 ACCEPTED = ("only-unknown", "priority-tie-disjoint")
@@ -616,6 +617,8 @@ WRONG_VALUES = [
     ("vocabulary.yaml", ("briefs",), "trend", ["performance_trend"]),
     ("vocabulary.yaml", ("briefs",), "signal_line", "episodes"),
     ("vocabulary.yaml", ("briefs", "signal_line"), "episodes", None),
+    ("vocabulary.yaml", ("briefs",), "influence", ["influence"]),
+    ("vocabulary.yaml", ("briefs",), "aspiration_statement", {"fact": "x"}),
     ("vocabulary.yaml", ("proxies", 0), "contains", "birth"),
     ("catalogue.yaml", ("investments", 0), "seats", -1),
     ("catalogue.yaml", ("investments", 0), "cost_per_person", "1500"),

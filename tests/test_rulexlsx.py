@@ -476,6 +476,7 @@ facts:
   hired_on: {type: date, meaning: Hire date.}
   against_high: {type: number, range: [-2, 2], meaning: To it., formula: performance - $high + 1}
   mean: {type: number, meaning: A mean., formula: (performance + score) / 2}
+  based.rules: {type: number, meaning: Influence on rules.}
 families:
   signal:
     members: [$signals]
@@ -494,6 +495,9 @@ briefs:
     observers: episodes
     months_spanned: twice
     newest_age: episodes
+  in_role: score
+  influence: based
+  aspiration_statement: is_people_manager
 """,
     "decisions.yaml": """\
 decisions:
@@ -641,6 +645,8 @@ def test_every_construct_of_the_language_round_trips(tmp_path: Path) -> None:
     # What briefs show (vocabulary.yaml briefs) comes back from the Briefs sheet.
     assert after.briefs == before.briefs
     assert before.briefs.trend == "against_high" and before.briefs.signal_line is not None
+    assert before.briefs.influence == (("Rules and monitoring", "based.rules"),)
+    assert before.briefs.aspiration_statement == "is_people_manager"
     assert [(r.id, r.file.split("/")[-1]) for r in after.rules] == [
         (r.id, r.file.split("/")[-1]) for r in before.rules
     ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from talentrules import reference
 from talentrules.changes import Person, nearest
-from talentrules.contract import EVIDENCE, NOMINATIONS, normalize
+from talentrules.contract import normalize
 from talentrules.messages import typed
 from talentrules.model import Row, Value
 from talentrules.report.contexts import (
@@ -48,6 +48,7 @@ from talentrules.report.words import (
     band,
     count,
     months,
+    not_declared,
     percent,
     shown,
 )
@@ -60,12 +61,6 @@ if TYPE_CHECKING:
     from talentrules.engine import Result
 
 NINE_BOX_BANDS = ("1-2", "3", "4-5")  # performance bands, the 9-box's columns left to right
-
-# The workbook's own values that the brief's tallies label facts with (influence.rules
-# -> "Rules and monitoring"): the contract's enums, not the rulebook's words.
-NOMINATION_REASONS = tuple(NOMINATIONS.column("reason").values)
-INFLUENCE_BASES = tuple(EVIDENCE.column("influence_base").values)
-OUTCOMES_IN_OTHERS = tuple(EVIDENCE.column("outcome_in_others").values)
 
 
 def build_brief(view: RunView, index: int) -> BriefContext:
@@ -149,6 +144,7 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
         people = shown(managing)
     employee_id = str(get("employee_id"))
     values = view.result.facts[employee_id].values
+    briefs = view.rulebook.briefs  # which facts the header shows (None: none named)
     return PersonHeader(
         employee_id=employee_id,
         full_name=shown(get("full_name")),
@@ -157,8 +153,8 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
         job_level=shown(get("job_level")),
         location=shown(get("location")),
         manager=manager,
-        tenure=months(values.get("tenure_months")),
-        in_role=months(values.get("months_in_role")),
+        tenure=NOT_DECLARED if briefs.tenure is None else months(values.get(briefs.tenure)),
+        in_role=NOT_DECLARED if briefs.in_role is None else months(values.get(briefs.in_role)),
         current_track=shown(get("current_track")),
         people_manager=people,
         cell=row.ref("employee_id"),
@@ -331,6 +327,7 @@ def influence_section(
         for (reason, comment), cells in said.items()
     )
     balance = one(view.balance, outcomes)
+    briefs = view.rulebook.briefs  # the facts each tally counts (None: none named)
     team_row = view.teams.get(employee_id)
     team = None
     if team_row is not None:
@@ -345,10 +342,13 @@ def influence_section(
     return InfluenceSection(
         inspiration=inspiration,
         inspiration_notes=notes,
-        nominations=tally(view, "nominations", NOMINATION_REASONS, values),
+        nominations=tally(briefs.nominations, values),
+        nominations_declared=briefs.nominations is not None,
         nomination_comments=comments,
-        influence=tally(view, "influence", INFLUENCE_BASES, values),
-        outcomes=tally(view, "outcome", OUTCOMES_IN_OTHERS, values),
+        influence=tally(briefs.influence, values),
+        influence_declared=briefs.influence is not None,
+        outcomes=tally(briefs.outcomes, values),
+        outcomes_declared=briefs.outcomes is not None,
         management=one(view.management, outcomes),
         balance=balance,
         balance_advice=view.balance.text(balance, "advice") if view.balance else "",
@@ -357,22 +357,12 @@ def influence_section(
 
 
 def tally(
-    view: RunView, prefix: str, labels: Sequence[str], values: Mapping[str, Value]
+    facts: Sequence[tuple[str, str]] | None, values: Mapping[str, Value]
 ) -> tuple[tuple[str, int], ...]:
-    """(label, count) for each vocabulary fact ``prefix.NAME``, labelled by the workbook
-    value NAME stands for (``influence.rules`` -> 'Rules and monitoring')."""
-    facts = view.tallies.get(prefix)
-    if facts is None:  # the same for every person: worked out once
-        found = []
-        for name in view.rulebook.vocabulary:
-            head, _, key = name.partition(".")
-            if head != prefix or not key:
-                continue
-            label = next((v for v in labels if normalize(v).startswith(normalize(key))), None)
-            if label is not None:
-                found.append((label, name))
-        facts = view.tallies[prefix] = tuple(found)
-    return tuple((label, count(values.get(name))) for label, name in facts)
+    """(label, count) for each (workbook value, fact) the rulebook names for a tally
+    (vocabulary.yaml briefs: ``influence.rules`` -> 'Rules and monitoring'); none when it
+    names none."""
+    return tuple((label, count(values.get(name))) for label, name in facts or ())
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
@@ -573,8 +563,10 @@ def risks(
                 f"others in {episodes} episode{'s' if episodes != 1 else ''}: "
                 f"{signal.route}."
             )
-    withdrawn = count(values.get("development.withdrawn"))
-    if withdrawn:
+    withdrawn_fact = view.rulebook.briefs.withdrawn
+    if withdrawn_fact is None:  # no risk is ruled out that was never read
+        found.append(not_declared("Earlier withdrawals from development", "withdrawn"))
+    elif withdrawn := count(values.get(withdrawn_fact)):
         found.append(
             f"Withdrew from {withdrawn} development investment"
             f"{'s' if withdrawn != 1 else ''} before."
@@ -598,12 +590,20 @@ def gaps(
         cell = row.cell(column)
         if cell is not None and not cell.known:
             found.append(f"{column.replace('_', ' ').capitalize()} is not recorded ({cell.ref}).")
-    if values.get("has_aspiration_statement") is False:
+    briefs = view.rulebook.briefs  # a gap is never claimed, nor ruled out, unread
+    if briefs.aspiration_statement is None:
+        found.append(
+            not_declared("Whether there is an aspiration statement", "aspiration_statement")
+        )
+    elif values.get(briefs.aspiration_statement) is False:
         found.append(
             "No aspiration statement: ask the person, in their own words, what they want next."
         )
-    if view.result.panel.rows.get("Nominations") and not count(values.get("nominations.total")):
-        found.append("No 'who inspires you' nomination received.")
+    if view.result.panel.rows.get("Nominations"):
+        if briefs.nominated_by is None:
+            found.append(not_declared("Nominations received", "nominated_by"))
+        elif not count(values.get(briefs.nominated_by)):
+            found.append("No 'who inspires you' nomination received.")
     return tuple(found)
 
 

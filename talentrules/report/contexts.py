@@ -70,8 +70,14 @@ class PersonHeader:
     job_level: str = described("Grade, or 'not recorded'.")
     location: str = described("Work location, or 'not recorded'.")
     manager: str = described("Manager's name and id, or 'not recorded'.")
-    tenure: str = described("Time since hire in years and months, or 'not recorded'.")
-    in_role: str = described("Time in the current role in years and months, or 'not recorded'.")
+    tenure: str = described(
+        "Time since hire in years and months, or 'not recorded', from the fact the rulebook "
+        "names (vocabulary.yaml briefs: tenure), or 'not declared by the rulebook'."
+    )
+    in_role: str = described(
+        "Time in the current role in years and months, or 'not recorded', from the fact the "
+        "rulebook names (vocabulary.yaml briefs: in_role), or 'not declared by the rulebook'."
+    )
     current_track: str = described("The career track the person is on now.")
     people_manager: str = described("'Yes, N direct reports', 'No' or 'not recorded'.")
     cell: str = described("Provenance of the person's row, e.g. 'Employees!A7'.")
@@ -192,17 +198,30 @@ class InfluenceSection:
     inspiration: tuple[str, ...] = described("Position, Expert, Personal, or 'None evidenced'.")
     inspiration_notes: tuple[str, ...] = described("What each kind shown means (outcome texts).")
     nominations: tuple[tuple[str, int], ...] = described(
-        "(reason, distinct nominators) per reason."
+        "(reason, distinct nominators) per reason the rulebook names a fact for "
+        "(vocabulary.yaml briefs: nominations)."
+    )
+    nominations_declared: bool = described(
+        "False when the rulebook names no facts for nominations: they are then empty "
+        "because nothing was read."
     )
     nomination_comments: tuple[Nomination, ...] = described(
         "Nominations with a comment; the same words from several nominators once, with the "
         "first cell and how many more."
     )
     influence: tuple[tuple[str, int], ...] = described(
-        "(influence base, episodes) across evidence."
+        "(influence base, episodes) across evidence, per base the rulebook names a fact for "
+        "(vocabulary.yaml briefs: influence)."
+    )
+    influence_declared: bool = described(
+        "False when the rulebook names no facts for influence: it is then empty."
     )
     outcomes: tuple[tuple[str, int], ...] = described(
-        "(outcome in others, episodes) across evidence."
+        "(outcome in others, episodes) across evidence, per outcome the rulebook names a "
+        "fact for (vocabulary.yaml briefs: outcomes)."
+    )
+    outcomes_declared: bool = described(
+        "False when the rulebook names no facts for outcomes: they are then empty."
     )
     management: str = described("The management pattern (role management_pattern).")
     balance: str = described("The team's management-leadership balance (role team_balance).")

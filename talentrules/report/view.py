@@ -124,11 +124,10 @@ class RunView:
             currency=self.currency,
         )
         # Words every brief uses, worked out once per run: each fact's label, and
-        # (filled by the brief builders as they go) each fact in words, the facts each
-        # tally counts and each rule's comparisons by their text.
+        # (filled by the brief builders as they go) each fact in words and each rule's
+        # comparisons by their text.
         self.fact_labels = {name: self.label(name) for name in result.rulebook.vocabulary}
         self.fact_words: dict[str, str] = {}
-        self.tallies: dict[str, tuple[tuple[str, str], ...]] = {}
         self.comparisons: dict[str, dict[str, Compare]] = {}
         self.signal_facts: list[tuple[str, Signal, tuple[str, ...]]] | None = None
         # The audit appendix's words by rule and what they follow from: brief.how_decided.

@@ -11,6 +11,13 @@ UNKNOWN = "not recorded"
 # What a brief shows where the rulebook names no fact (vocabulary.yaml briefs): never a
 # 0 or a blank it did not read.
 NOT_DECLARED = "not declared by the rulebook"
+
+
+def not_declared(what: str, key: str) -> str:
+    """A brief's line saying the rulebook names no fact for ``what`` (briefs: ``key``)."""
+    return f"{what}: {NOT_DECLARED} (vocabulary.yaml briefs: {key})."
+
+
 CONFIDENTIAL = "Confidential: talent review. For the panel and the person's HR business partner."
 
 MODE_WORDS = {

@@ -260,15 +260,19 @@ BRIEFS_TABLE = Table(
     (
         Col(
             "shows",
-            "trend (the talent snapshot's performance trend), or signal_line.COLUMN: a "
-            "column of a signal's line (episodes, self_reports, contexts, observers, "
-            "months_spanned, newest_age: every one, or none).",
+            "tenure, in_role (the header's months), trend (the talent snapshot's "
+            "performance trend), withdrawn (a risk), aspiration_statement, nominated_by (gaps); "
+            "nominations, influence, outcomes (the influence section's counts); or "
+            "signal_line.COLUMN: a column of a signal's line (episodes, self_reports, "
+            "contexts, observers, months_spanned, newest_age: every one, or none).",
             24,
         ),
         Col(
             "fact",
-            "trend: a number fact. signal_line: a fact every signal code has, named "
-            "CODE.FACT by a family (episodes for H-DEV.episodes).",
+            "A number fact (aspiration_statement: a boolean). nominations, influence, "
+            "outcomes: the PREFIX of facts PREFIX.VALUE, one per value of the column counted "
+            "(influence.rules for Rules and monitoring). signal_line: a fact every signal "
+            "code has, named CODE.FACT by a family (episodes for H-DEV.episodes).",
             24,
         ),
     ),

@@ -1,5 +1,6 @@
 """vocabulary.yaml's ``briefs``: which facts a brief shows where, checked against the
-facts declared (every signal code must have the signal line's facts, all numbers)."""
+facts declared (every signal code must have the signal line's facts, all numbers; a
+tally's prefix must name a number fact for some value of the column it counts)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,66 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from talentrules.contract import EVIDENCE, NOMINATIONS, Sheet, normalize
 from talentrules.rulefiles import did_you_mean, keys, line_of, mapping, text_of
-from talentrules.vocabulary.model import SIGNAL_LINE_COLUMNS, BriefFacts
+from talentrules.vocabulary.model import SIGNAL_LINE_COLUMNS, BriefFacts, FactType
 
 if TYPE_CHECKING:
     from talentrules.vocabulary.declared_facts import Loading
 
-BRIEF_KEYS = ("trend", "signal_line")
+# The keys naming one fact: the type it must have, and what the brief shows it as.
+FACTS: dict[str, tuple[FactType, str]] = {
+    "trend": ("number", "a trend"),
+    "tenure": ("number", "tenure"),
+    "in_role": ("number", "time in role"),
+    "withdrawn": ("number", "a count of withdrawals"),
+    "aspiration_statement": ("boolean", "whether there is a statement"),
+    "nominated_by": ("number", "a count of nominators"),
+}
+# The keys naming a prefix: facts PREFIX.VALUE, each counting the rows with one value of
+# a workbook column (influence.rules: influence_base Rules and monitoring), which labels
+# it in the brief.
+TALLIES: dict[str, tuple[Sheet, str]] = {
+    "nominations": (NOMINATIONS, "reason"),
+    "influence": (EVIDENCE, "influence_base"),
+    "outcomes": (EVIDENCE, "outcome_in_others"),
+}
+BRIEF_KEYS = (*FACTS, *TALLIES, "signal_line")
 
 
 def load_briefs(node: yaml.Node, at: Loading) -> BriefFacts:
-    """The ``briefs`` mapping; each name that is no number fact is reported at its line."""
+    """The ``briefs`` mapping; each name that is no fact of the type its place shows is
+    reported at its line."""
     file, report = at.file, at.report
     entries = mapping(node, file, "briefs", report)
     if entries is None:
         return BriefFacts()
     keys(entries, node, file, "briefs", (), BRIEF_KEYS, report)
-    trend = None
-    if "trend" in entries:
-        trend = _trend(entries["trend"][1], at)
-    signal_line = None
-    if "signal_line" in entries:
-        signal_line = _signal_line(entries["signal_line"][1], at)
-    return BriefFacts(trend, signal_line)
+
+    def fact(key: str) -> str | None:
+        return _fact(key, entries[key][1], at) if key in entries else None
+
+    def tally(key: str) -> tuple[tuple[str, str], ...] | None:
+        return _tally(key, entries[key][1], at) if key in entries else None
+
+    return BriefFacts(
+        trend=fact("trend"),
+        signal_line=_signal_line(entries["signal_line"][1], at)
+        if "signal_line" in entries
+        else None,
+        tenure=fact("tenure"),
+        in_role=fact("in_role"),
+        nominations=tally("nominations"),
+        influence=tally("influence"),
+        outcomes=tally("outcomes"),
+        withdrawn=fact("withdrawn"),
+        aspiration_statement=fact("aspiration_statement"),
+        nominated_by=fact("nominated_by"),
+    )
 
 
-def _trend(node: yaml.Node, at: Loading) -> str | None:
-    what = "briefs: trend"
+def _fact(key: str, node: yaml.Node, at: Loading) -> str | None:
+    what = f"briefs: {key}"
     name = text_of(node, at.file, what, at.report)
     if name is None:
         return None
@@ -45,12 +79,57 @@ def _trend(node: yaml.Node, at: Loading) -> str | None:
             at.file, line_of(node), f"{what}: unknown fact '{name}'{did_you_mean(name, at.facts)}"
         )
         return None
-    if spec.type != "number":
+    kind, shown_as = FACTS[key]
+    if spec.type != kind:
         at.report.error(
-            at.file, line_of(node), f"{what}: '{name}' is {_a(spec.type)} fact; a trend is a number"
+            at.file,
+            line_of(node),
+            f"{what}: '{name}' is {_a(spec.type)} fact; {shown_as} is {_a(kind)}",
         )
         return None
     return name
+
+
+def _tally(key: str, node: yaml.Node, at: Loading) -> tuple[tuple[str, str], ...] | None:
+    """(value, fact) for each value of the tally's column with a fact PREFIX.KEY whose KEY
+    is the value or its start (influence.rules: Rules and monitoring), in the facts'
+    order; a prefix that names none is unknown."""
+    what = f"briefs: {key}"
+    prefix = text_of(node, at.file, what, at.report)
+    if prefix is None:
+        return None
+    sheet, column = TALLIES[key]
+    values = tuple(sheet.column(column).values)
+    found: list[tuple[str, str]] = []
+    for name in at.facts:
+        head, _, part = name.partition(".")
+        if head != prefix or not part:
+            continue
+        value = next((v for v in values if normalize(v).startswith(normalize(part))), None)
+        if value is not None:
+            found.append((value, name))
+    if not found:
+        if any(name.partition(".")[0] == prefix for name in at.declared):
+            return None  # declared with a mistake, reported at its declaration
+        heads = {name.partition(".")[0] for name in at.facts if "." in name}
+        head = prefix.partition(".")[0]  # a fact's whole name (outcome.commitment): its head
+        at.report.error(
+            at.file,
+            line_of(node),
+            f"{what}: no fact '{prefix}.VALUE' for a value of {sheet.name} {column} "
+            f"({', '.join(values)}){did_you_mean(head if head in heads else prefix, heads)}",
+        )
+        return None
+    for _, name in found:
+        spec = at.facts[name]
+        if spec.type != "number":
+            at.report.error(
+                at.file,
+                line_of(node),
+                f"{what}: '{name}' is {_a(spec.type)} fact; a tally's count is a number",
+            )
+            return None
+    return tuple(found)
 
 
 def _signal_line(node: yaml.Node, at: Loading) -> tuple[str, ...] | None:

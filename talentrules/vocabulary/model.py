@@ -295,3 +295,13 @@ class BriefFacts:
     trend: str | None = None  # the talent snapshot's performance trend: a fact's name
     # For each of SIGNAL_LINE_COLUMNS, the FACT of the signal family's CODE.FACT.
     signal_line: tuple[str, ...] | None = None
+    tenure: str | None = None  # the person header's months since hire
+    in_role: str | None = None  # and months in the current role
+    # The influence section's tallies: (workbook value, the fact counting it) for each
+    # value of the workbook column it counts (briefs.TALLIES) with a fact PREFIX.VALUE.
+    nominations: tuple[tuple[str, str], ...] | None = None
+    influence: tuple[tuple[str, str], ...] | None = None
+    outcomes: tuple[tuple[str, str], ...] | None = None
+    withdrawn: str | None = None  # development withdrawn from (a risk)
+    aspiration_statement: str | None = None  # true when the person wrote one (a gap)
+    nominated_by: str | None = None  # people who nominated the person (a gap when none)
