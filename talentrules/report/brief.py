@@ -136,10 +136,7 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
     """Who the brief is about."""
     get = row.values().get  # every value at once: the header shows a dozen
     manager_id = get("manager_id")
-    manager = UNKNOWN
-    if isinstance(manager_id, str):
-        boss = view.result.employees.get(manager_id)
-        manager = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+    manager = _manager(view, manager_id) if isinstance(manager_id, str) else UNKNOWN
     managing = get("is_people_manager")
     reports = get("direct_reports")
     if managing is True:
@@ -162,6 +159,25 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
         people_manager=people,
         cell=row.ref("employee_id"),
     )
+
+
+# Managers' names remembered per run (per worker), at most this many (about 100 bytes
+# each): a manager's name is read for each of their reports.
+MANAGERS_LIMIT = 16_384
+
+
+def _manager(view: RunView, manager_id: str) -> str:
+    """'Name (id)' of a person's manager, or the id alone when the Employees sheet lacks
+    them. The same for each of the manager's reports, so worked out once a manager:
+    reading the manager's row (outside the span being built) cost more than the rest
+    of the header."""
+    found = view.managers.get(manager_id)
+    if found is None:
+        boss = view.result.employees.get(manager_id)
+        found = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+        if len(view.managers) < MANAGERS_LIMIT:
+            view.managers[manager_id] = found
+    return found
 
 
 def snapshot(row: Row, values: Mapping[str, Value]) -> Snapshot:
@@ -819,6 +835,7 @@ class _FiredWords:
 
     decision: str
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
+    facts: tuple[str, ...]  # the facts of ``read``, once each
     message: str | None  # None: it reads more than facts by name, rendered per person
     conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
     # For a person none of whose facts ``read`` has cells (most read counts of 0,
@@ -871,8 +888,9 @@ def _fired_words(
         for c in conditions
     )
     decision = view.label(rule.decision)
+    facts = tuple(dict.fromkeys([fact for _, fact in read]))
     if said.named is None:
-        return _FiredWords(decision, read, None, conditions, None)
+        return _FiredWords(decision, read, facts, None, conditions, None)
     message = view.message(rule, conditions, values)
     plain = tuple(dict.fromkeys([text for text, _ in read]))
     alike = tuple(
@@ -889,7 +907,7 @@ def _fired_words(
         )
         for overruled in (False, True)
     )
-    return _FiredWords(decision, read, message, (), (alike[0], alike[1]))
+    return _FiredWords(decision, read, facts, message, (), (alike[0], alike[1]))
 
 
 _ABSENT = object()  # a fact the person's values lack
@@ -950,21 +968,29 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
     memo = view.fired_words
-    for rule_id, entry, key in fired:
+    for rule_id, fired_entry, key in fired:
         said = _rule_words(view, rule_id)
         if said is None:
             continue
         rule = said.rule
-        memo_key: tuple[object, ...] = (rule_id, key)
-        if said.named:  # its message reads facts besides its conditions: their values too
-            memo_key = (rule_id, key, _named(values, said.named))
-        words = memo.get(memo_key) if key is not reference.UNSHARED else None
-        if words is None:
-            words = _fired_words(view, said, entry, values)
-            if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
-                memo[memo_key] = words
+        # Words that follow from the entry alone are kept with it (it is shared by
+        # everyone who gives the rule the same values), for this view's memo.
+        kept = fired_entry.said
+        if kept is not None and kept[0] is memo:
+            words = kept[1]
+        else:
+            memo_key: tuple[object, ...] = (rule_id, key)
+            if said.named:  # its message reads facts besides its conditions: their values too
+                memo_key = (rule_id, key, _named(values, said.named))
+            words = memo.get(memo_key) if key is not reference.UNSHARED else None
+            if words is None:
+                words = _fired_words(view, said, fired_entry.entry, values)
+                if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
+                    memo[memo_key] = words
+            if not said.named and key is not reference.UNSHARED:
+                fired_entry.said = (memo, words)
         lose = rule_id in overruled
-        if words.alike is not None and not any(cells_of.get(f) for _, f in words.read):
+        if words.alike is not None and not any(map(cells_of.get, words.facts)):
             (lost if lose else decided).append(words.alike[lose])
             continue
         message = words.message
@@ -990,17 +1016,24 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     )
     near: list[NearMiss] = []
     near_memo = view.near_words
-    for rule_id, failed in near_misses:
-        # Its words read the failing condition alone (_near_words): remembered by it.
-        read = _failed_read(rule_id, failed)
-        found = near_memo.get(read)
-        if found is None:
-            said = _rule_words(view, rule_id)
-            if said is None:
-                continue
-            found = _near_words(view, said.rule, failed)
-            if len(near_memo) < WORDS_LIMIT:
-                near_memo[read] = found
+    for rule_id, answer in near_misses:
+        # Its words read the failing condition alone (_near_words): kept with the
+        # why-not (shared like it), else remembered by what they read.
+        kept = answer.said
+        if kept is not None and kept[0] is near_memo:
+            found = kept[1]
+        else:
+            failed = answer.entry["failed"]
+            read = _failed_read(rule_id, failed)
+            found = near_memo.get(read)
+            if found is None:
+                rule_said = _rule_words(view, rule_id)
+                if rule_said is None:
+                    continue
+                found = _near_words(view, rule_said.rule, failed)
+                if len(near_memo) < WORDS_LIMIT:
+                    near_memo[read] = found
+            answer.said = (near_memo, found)
         fact = found.fact
         if fact is None or not cells_of.get(fact):
             near.append(found.alike)

@@ -135,6 +135,7 @@ class RunView:
         self.fired_words: dict[tuple[object, ...], Any] = {}
         self.near_words: dict[tuple[object, ...], Any] = {}
         self.rule_words: dict[str, Any] = {}  # by rule id: brief._rule_words
+        self.managers: dict[str, str] = {}  # by manager id, as headers name them: brief._manager
         self._messages = Messages()
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook
