@@ -396,7 +396,10 @@ def appendix(
             key = cr.reads(env)
         except KeyError:
             key = _UNSHARED
-        fired.append((rule_id, _fired_entry(cr, env, level_of[cr.rule.decision], key), key))
+        entry = cr.fired_memo.get(key) if key is not _UNSHARED else None  # _fired_entry's, inline
+        if entry is None:
+            entry = _fired_entry(cr, env, level_of[cr.rule.decision], key)
+        fired.append((rule_id, entry, key))
     near: list[tuple[str, WhyNot]] = []
     memos = _candidates(compiled)
     for decision, _, _ in compiled.plan:

@@ -24,6 +24,7 @@ from talentrules.report.contexts import (
     BriefContext,
     Contest,
     DecisionChanges,
+    DocumentInfo,
     EvidenceItem,
     FiredRule,
     HeartSection,
@@ -82,7 +83,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
     plan = plan_items(view, employee_id, person)
     evidence = heart_section(view, employee_id, values, outcomes, res.evaluation)
     return BriefContext(
-        doc=dataclasses.replace(view.doc, title=f"Justification brief: {person.full_name}"),
+        doc=_titled(view.doc, f"Justification brief: {person.full_name}"),
         person=person,
         headline=headline(view, evidence, track, plan),
         heart=heart,
@@ -98,12 +99,20 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         risks=risks(view, values, outcomes),
         gaps=gaps(view, row, values, outcomes),
         changes=what_would_change(view, employee_id, outcomes, res.evaluation),
-        contest=contest(view),
+        contest=view.contest or _contest(view),
         how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
         outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
     )
+
+
+def _titled(doc: DocumentInfo, title: str) -> DocumentInfo:
+    """``dataclasses.replace(doc, title=title)``, made directly (a brief's own title)."""
+    return DocumentInfo(title, *[getattr(doc, name) for name in _DOC_FIELDS])
+
+
+_DOC_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentInfo) if f.name != "title")
 
 
 def headline(
@@ -250,14 +259,15 @@ def heart_section(
     items.sort(key=lambda e: e.observed_on, reverse=True)
     decision = view.verdict
     verdict = one(decision, outcomes)
-    won = [
-        view.rules[r]
-        for r in evaluation.fired
-        if decision is not None
-        and r in view.rules
-        and view.rules[r].decision == decision.name
-        and r not in evaluation.overruled.get(decision.name, ())
-    ]
+    won: list[Rule] = []
+    if decision is not None:
+        rules, name = view.rules, decision.name
+        lost = evaluation.overruled.get(name, ())
+        won = [
+            rule
+            for r in evaluation.fired
+            if (rule := rules.get(r)) is not None and rule.decision == name and r not in lost
+        ]
     reasons = tuple(rule.rationale for rule in won) or (
         (f"No rule decided this, so the rulebook's default applies: {verdict}.",)
     )
@@ -302,7 +312,7 @@ def evidence_item(view: RunView, row: Row) -> EvidenceItem:
     signal = view.signals.get(code)
     observation = get("observation")
     cell = row.ref("observation" if observation is not None else "signal")
-    source = " ".join(shown(v) for v in (get("source_type"), get("source_id")) if v is not None)
+    source = " ".join([shown(v) for v in (get("source_type"), get("source_id")) if v is not None])
     return EvidenceItem(
         cell=cell,
         evidence_id=shown(get("evidence_id")),
@@ -678,6 +688,12 @@ DEFAULT_CONTEST_EVIDENCE = (
     "observations by others that this brief does not list (what happened, when, who saw "
     "it), or a correction to a cell it cites"
 )
+
+
+def _contest(view: RunView) -> Contest:
+    """``contest``, made once a view: it reads the cycle alone (the same for everyone)."""
+    found = view.contest = contest(view)
+    return found
 
 
 def contest(view: RunView) -> Contest:
