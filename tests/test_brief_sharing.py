@@ -5,6 +5,7 @@ kept with the shared fired entries and why-nots, and managers' names."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -134,3 +135,17 @@ def test_a_manager_the_employees_sheet_lacks_is_named_by_id(sample: RunResult) -
     assert "NOBODY-0" not in sample.employees
     assert brief._manager(view, "NOBODY-0") == "NOBODY-0"
     assert brief._manager(view, "NOBODY-0") == "NOBODY-0"  # remembered as it was
+
+
+def test_the_contest_section_is_made_once_a_view_and_is_everyones(sample: RunResult) -> None:
+    """How to contest reads the cycle alone: every brief of a view holds the one made
+    for its first, equal to one made afresh (and the document's facts are the view's,
+    titled for the person)."""
+    view = report.RunView(sample)
+    contexts = [brief.build_brief(view, n) for n in range(len(sample.results))]
+    assert all(c.contest is contexts[0].contest for c in contexts)
+    assert contexts[0].contest == brief.contest(report.RunView(sample))
+    for c in contexts:
+        assert c.doc == dataclasses.replace(
+            view.doc, title=f"Justification brief: {c.person.full_name}"
+        )
