@@ -149,3 +149,24 @@ def test_the_contest_section_is_made_once_a_view_and_is_everyones(sample: RunRes
         assert c.doc == dataclasses.replace(
             view.doc, title=f"Justification brief: {c.person.full_name}"
         )
+
+
+def test_a_plan_rows_investment_words_are_the_catalogues_for_every_code(
+    sample: RunResult,
+) -> None:
+    """Worked out once a code, a plan row's name, track, mode, cost and duration are the
+    catalogue's words for that code in every brief (and 'not recorded' for a code the
+    catalogue lacks)."""
+    view = report.RunView(sample)
+    rows = [item for n in range(len(sample.results)) for item in brief.build_brief(view, n).plan]
+    assert len({item.code for item in rows}) > 1
+    for item in rows:
+        investment = view.catalogue.get(item.code)
+        assert investment is not None
+        assert (item.name, item.track, item.cost) == (
+            shown(investment.name),
+            shown(investment.track),
+            view.money(investment.cost_per_person),
+        )
+        assert item.duration == brief._duration(investment.duration_months)
+    assert brief._investment_words(view, "NO-SUCH-CODE")[:4] == ("not recorded",) * 4

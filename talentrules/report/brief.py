@@ -458,7 +458,7 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
     decided it, and its owner, start and measure of success."""
     items = []
     for entry in view.plan.of(employee_id):
-        investment = view.catalogue.get(entry.code)
+        name, track, mode, cost, duration = _investment_words(view, entry.code)
         default = view.default_catalogue.get(entry.code)
         development = _development_row(view, employee_id, entry.code)
         owner = development.get("owner") if development is not None else None
@@ -482,13 +482,11 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
         items.append(
             PlanItem(
                 code=entry.code,
-                name=shown(investment.name) if investment else UNKNOWN,
-                track=shown(investment.track) if investment else UNKNOWN,
-                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
-                if investment
-                else UNKNOWN,
-                cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
-                duration=_duration(investment.duration_months if investment else None),
+                name=name,
+                track=track,
+                mode=mode,
+                cost=cost,
+                duration=duration,
                 status=PLAN_STATUS.get(entry.status, entry.status),
                 # The status says "by the panel": its reason follows, with its cell.
                 # A sentence of its own after the status ('Waitlisted. Seats full ...'):
@@ -507,6 +505,27 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
             )
         )
     return tuple(items)
+
+
+def _investment_words(view: RunView, code: str) -> tuple[str, str, str, str, str]:
+    """An investment's name, track, mode, cost and duration as a plan row shows them:
+    the catalogue's, the same in every brief (worked out once a code; the codes are
+    the rulebook's investments)."""
+    found = view.investment_words.get(code)
+    if found is None:
+        investment = view.catalogue.get(code)
+        if investment is None:
+            found = (UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, _duration(None))
+        else:
+            found = (
+                shown(investment.name),
+                shown(investment.track),
+                MODE_WORDS.get(str(investment.mode), shown(investment.mode)),
+                view.money(investment.cost_per_person),
+                _duration(investment.duration_months),
+            )
+        view.investment_words[code] = found
+    return found
 
 
 def _sentence(text: str) -> str:
