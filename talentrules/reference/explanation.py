@@ -6,7 +6,6 @@ is remembered per rule (bounded memos, shared JSON pieces every trace copies).""
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring  # json's own, as canonical uses it
 
@@ -361,37 +360,17 @@ UNSHARED = _UNSHARED
 _CANDIDATES_LIMIT = 1024
 # A candidate: its id, what it reads, its why-not memo, the rule (``compiled._Step``).
 _Candidate = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
-# The candidates, and what every one of them reads (None: none).
-_Steps = tuple[tuple[_Candidate, ...], Callable[[Env], object] | None]
-_CANDIDATES: dict[int, tuple[CompiledReference, dict[str, _Decided]]] = {}
-# And a decision's near misses by its candidates and the values they all read: a few
-# decisions' values recur (balance: nine people in ten at 1,000 people), others' hardly
-# (investment: never), so the memo is left for a decision that it seldom answers.
-_NEAR_LIMIT = 2048  # per decision, each a tuple of some ten to thirty values
-_NEAR_TRIED = 512  # lookups before a decision's memo is judged (kept: one in eight hits)
+_Candidates = dict[object, tuple[_Candidate, ...]]
+_CANDIDATES: dict[int, tuple[CompiledReference, dict[str, _Candidates]]] = {}
 
 
-class _Decided:
-    """``appendix``'s memos for one decision."""
-
-    __slots__ = ("candidates", "near", "asked", "hits")
-
-    def __init__(self) -> None:
-        self.candidates: dict[object, _Steps] = {}
-        self.near: dict[object, tuple[tuple[str, WhyNot], ...]] = {}
-        self.asked = self.hits = 0
-
-
-def _candidates(compiled: CompiledReference) -> dict[str, _Decided]:
-    """The compiled rulebook's memos for ``appendix``, per decision."""
+def _candidates(compiled: CompiledReference) -> dict[str, _Candidates]:
+    """The compiled rulebook's memo of ``appendix``'s candidates, per decision."""
     found = _CANDIDATES.get(id(compiled))
     if found is None or found[0] is not compiled:
         if len(_CANDIDATES) >= 16:  # like compile_rulebook's cache: a few rulebooks
             _CANDIDATES.clear()
-        found = _CANDIDATES[id(compiled)] = (
-            compiled,
-            {name: _Decided() for name in compiled.changeable},
-        )
+        found = _CANDIDATES[id(compiled)] = (compiled, {name: {} for name in compiled.changeable})
     return found[1]
 
 
@@ -430,44 +409,20 @@ def appendix(
         # Whether a rule could change the outcome first: that is cheaper than its
         # why-not (a quarter of the rules fail it); it depends only on these.
         said: object = (outcomes, tuple(fired_here))
-        decided = memos[name]
-        memo = decided.candidates
+        memo = memos[name]
         try:
-            found_steps = memo.get(said)
+            steps = memo.get(said)
         except TypeError:  # unhashable outcomes (a list where a tuple belongs)
-            found_steps, said = None, None
-        if found_steps is None:
+            steps, said = None, None
+        if steps is None:
             won = [rules[rule_id].rule for rule_id in fired_here]
             steps = tuple(
                 (cr.rule.id, cr.reads, cr.memo, cr)
                 for cr in _changers(decision, won, outcomes, compiled.changeable[name])
                 if cr.rule.id not in fired_here
             )
-            facts = tuple(dict.fromkeys(leaf.fact for *_, cr in steps for leaf in cr.leaves))
-            found_steps = (steps, operator.itemgetter(*facts) if facts else None)
             if said is not None and len(memo) < _CANDIDATES_LIMIT:
-                memo[said] = found_steps
-        steps, reads_all = found_steps
-        if not steps:
-            continue
-        # The near misses of these candidates follow from the values they all read.
-        key_all: object = None
-        if (
-            reads_all is not None
-            and said is not None
-            and (decided.asked < _NEAR_TRIED or decided.hits * 8 >= decided.asked)
-        ):
-            decided.asked += 1
-            try:
-                key_all = (said, reads_all(env))
-                missed = decided.near.get(key_all)
-            except (KeyError, TypeError):  # a fact the person lacks, or no key
-                key_all, missed = None, None
-            if missed is not None:
-                decided.hits += 1
-                near += missed
-                continue
-        here: list[tuple[str, WhyNot]] = []
+                memo[said] = steps
         for rule_id, reads, why_not, cr in steps:
             try:
                 found = why_not.get(key := reads(env))
@@ -475,10 +430,7 @@ def appendix(
                 found, key = None, _UNSHARED
             answer = found or _why_not(cr, env, key)
             if answer.changes:
-                here.append((rule_id, answer))
-        if key_all is not None and len(decided.near) < _NEAR_LIMIT:
-            decided.near[key_all] = tuple(here)
-        near += here
+                near.append((rule_id, answer))
     return fired, near
 
 
