@@ -102,7 +102,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         contest=view.contest or _contest(view),
         how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
-        outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
+        outcomes=tuple([(name, ", ".join(value)) for name, value in outcomes.items()]),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
     )
 
@@ -282,10 +282,10 @@ def heart_section(
         habitual=habitual,
         habitual_names=tuple(view.signals[c].name for c in habitual),
         reasons=reasons,
-        signals=tuple(s for s in lines if not s.counter),
-        counters=tuple(s for s in lines if s.counter),
-        evidence=tuple(e for e in items if not e.counter),
-        counter_evidence=tuple(e for e in items if e.counter),
+        signals=tuple([s for s in lines if not s.counter]),
+        counters=tuple([s for s in lines if s.counter]),
+        evidence=tuple([e for e in items if not e.counter]),
+        counter_evidence=tuple([e for e in items if e.counter]),
     )
 
 
@@ -397,7 +397,7 @@ def tally(
             if label is not None:
                 found.append((label, name))
         facts = view.tallies[prefix] = tuple(found)
-    return tuple((label, count(values.get(name))) for label, name in facts)
+    return tuple([(label, count(values.get(name))) for label, name in facts])
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
