@@ -475,7 +475,10 @@ def _derive(
         member = group.member
         rows = by_signal[member] if member is not None else lines[group.sheet]
         need = group.need
-        passed = [line for line in rows if line.passed & need == need]
+        if len(rows) == 1:  # a signal observed once (the most common): nothing to filter
+            passed = rows if rows[0].passed & need == need else None
+        else:
+            passed = [line for line in rows if line.passed & need == need]
         if not passed:
             continue  # each measure of no rows is its blank value
         for name, measure in group.facts:
@@ -501,29 +504,28 @@ class _Person:
 
 
 def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
+    # Each fact has its cell: set directly, in ``_Person.set``'s order (run for everyone).
+    values, cells = person.values, person.cells
+    get = row.values().get  # every value at once: a score of them are read
     for name in PERSON_NUMBERS:
-        person.set(name, _number(row.get(name)), (_ref(row, name),))
+        values[name] = _number(get(name))
+        cells[name] = (_ref(row, name),)
     for name in PERSON_ENUMS:
-        value = row.get(name)
-        person.set(name, value if isinstance(value, str) else None, (_ref(row, name),))
-    manager = row.get("is_people_manager")
-    person.set(
-        "is_people_manager",
-        manager if isinstance(manager, bool) else None,
-        (_ref(row, "is_people_manager"),),
-    )
+        value = get(name)
+        values[name] = value if isinstance(value, str) else None
+        cells[name] = (_ref(row, name),)
+    manager = get("is_people_manager")
+    values["is_people_manager"] = manager if isinstance(manager, bool) else None
+    cells["is_people_manager"] = (_ref(row, "is_people_manager"),)
     for fact, column in (("tenure_months", "hire_date"), ("months_in_role", "date_in_role")):
-        start = row.get(column)
-        months = (
+        start = get(column)
+        values[fact] = (
             whole_months(start, as_of) if isinstance(start, dt.date) and as_of is not None else None
         )
-        person.set(fact, months, (_ref(row, column), *as_of_ref))
-    statement = row.get("aspiration_statement")
-    person.set(
-        "has_aspiration_statement",
-        isinstance(statement, str) and bool(statement.strip()),
-        (_ref(row, "aspiration_statement"),),
-    )
+        cells[fact] = (_ref(row, column), *as_of_ref)
+    statement = get("aspiration_statement")
+    values["has_aspiration_statement"] = isinstance(statement, str) and bool(statement.strip())
+    cells["has_aspiration_statement"] = (_ref(row, "aspiration_statement"),)
 
 
 def _formulas(person: _Person, formulas: Iterable[FactSpec]) -> None:

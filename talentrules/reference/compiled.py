@@ -197,6 +197,9 @@ class WhyNot:
     changes: tuple[dict[str, Json], ...]
     entry_text: str | None = None
     changes_text: str | None = None  # each change's text, comma-joined ("" for none)
+    # What a reader made of it, kept with it as the texts are (the brief's audit
+    # appendix keeps its words here, with the memo they belong to: ``report.brief``).
+    said: Any = None
 
 
 @dataclass(slots=True)
@@ -206,6 +209,7 @@ class FiredEntry:
 
     entry: dict[str, Json]
     text: str | None = None
+    said: Any = None  # what a reader made of it, kept with it (as ``WhyNot.said``)
 
 
 @dataclass(frozen=True)

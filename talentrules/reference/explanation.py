@@ -6,12 +6,13 @@ is remembered per rule (bounded memos, shared JSON pieces every trace copies).""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring  # json's own, as canonical uses it
 
 from talentrules.facts import PersonFacts
 from talentrules.jsontext import canonical, strings_text
 from talentrules.reference.compiled import (
+    CompiledReference,
     CompiledRule,
     Env,
     FiredEntry,
@@ -344,54 +345,92 @@ def near_misses(
     would, and change its decision's outcome, with one fact changed (the rules of
     ``counterfactuals``, in their order, once each), with its ``not_fired`` entry's
     first failing leaf. The same memos as ``explain``; nothing else is built."""
-    return appendix(rulebook, person, evaluation)[1]
+    return [
+        (rule_id, answer.entry["failed"])
+        for rule_id, answer in appendix(rulebook, person, evaluation)[1]
+    ]
 
 
 # ``appendix``'s key for an entry worked out for a person who lacks a fact it reads.
 UNSHARED = _UNSHARED
 
+# appendix: per decision, the rules that may be near misses (``_changers``, less those
+# that fired), by what they follow from: the decision's outcomes and the rules of it
+# that fired. A few hundred combinations in a run; bounded per decision all the same.
+_CANDIDATES_LIMIT = 1024
+# A candidate: its id, what it reads, its why-not memo, the rule (``compiled._Step``).
+_Candidate = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
+_Candidates = dict[object, tuple[_Candidate, ...]]
+_CANDIDATES: dict[int, tuple[CompiledReference, dict[str, _Candidates]]] = {}
+
+
+def _candidates(compiled: CompiledReference) -> dict[str, _Candidates]:
+    """The compiled rulebook's memo of ``appendix``'s candidates, per decision."""
+    found = _CANDIDATES.get(id(compiled))
+    if found is None or found[0] is not compiled:
+        if len(_CANDIDATES) >= 16:  # like compile_rulebook's cache: a few rulebooks
+            _CANDIDATES.clear()
+        found = _CANDIDATES[id(compiled)] = (compiled, {name: {} for name in compiled.changeable})
+    return found[1]
+
 
 def appendix(
     rulebook: Rulebook, person: PersonFacts, evaluation: Evaluation
-) -> tuple[list[tuple[str, dict[str, Json], object]], list[tuple[str, Json]]]:
-    """``fired`` and ``near_misses`` of one person in one pass, each fired rule's entry
+) -> tuple[list[tuple[str, FiredEntry, object]], list[tuple[str, WhyNot]]]:
+    """``fired`` and ``near_misses`` of one person in one pass: each fired rule's entry
     with the values of the person its rule reads (``UNSHARED``: the person lacks
-    one): what the entry says is a function of those, so a reader may remember what
-    it makes of an entry by them (the brief's audit appendix does, in words)."""
+    one), and each near miss's why-not. What an entry or a why-not says is a function
+    of those values, and both are shared by every person who gives the rule the same
+    (``WhyNot``, ``FiredEntry``): a reader may remember what it makes of them (the
+    brief's audit appendix does, in words)."""
     compiled = compile_rulebook(rulebook)
     env: Env = dict(person.values)
     env.update(evaluation.outcomes)
     level_of, rules = compiled.level_of, compiled.rules
-    fired_ids = set(evaluation.fired)
-    fired_by_decision: dict[str, list[Rule]] = {name: [] for name in rulebook.decisions}
-    fired: list[tuple[str, dict[str, Json], object]] = []
+    fired_by_decision: dict[str, list[str]] = {name: [] for name in rulebook.decisions}
+    fired: list[tuple[str, FiredEntry, object]] = []
     for rule_id in evaluation.fired:
         cr = rules[rule_id]
-        fired_by_decision[cr.rule.decision].append(cr.rule)
+        fired_by_decision[cr.rule.decision].append(rule_id)
         try:
             key = cr.reads(env)
         except KeyError:
             key = _UNSHARED
-        entry = _fired_entry(cr, env, level_of[cr.rule.decision], key).entry
+        entry = cr.fired_memo.get(key) if key is not _UNSHARED else None  # _fired_entry's, inline
+        if entry is None:
+            entry = _fired_entry(cr, env, level_of[cr.rule.decision], key)
         fired.append((rule_id, entry, key))
-    near: list[tuple[str, Json]] = []
-    changeable = compiled.changeable
+    near: list[tuple[str, WhyNot]] = []
+    memos = _candidates(compiled)
     for decision, _, _ in compiled.plan:
         name = decision.name
         outcomes = evaluation.outcomes.get(name, (decision.default,))
+        fired_here = fired_by_decision[name]
         # Whether a rule could change the outcome first: that is cheaper than its
-        # why-not (a quarter of the rules fail it).
-        for cr in _changers(decision, fired_by_decision[name], outcomes, changeable[name]):
-            rule_id = cr.rule.id
-            if rule_id in fired_ids:
-                continue
+        # why-not (a quarter of the rules fail it); it depends only on these.
+        said: object = (outcomes, tuple(fired_here))
+        memo = memos[name]
+        try:
+            steps = memo.get(said)
+        except TypeError:  # unhashable outcomes (a list where a tuple belongs)
+            steps, said = None, None
+        if steps is None:
+            won = [rules[rule_id].rule for rule_id in fired_here]
+            steps = tuple(
+                (cr.rule.id, cr.reads, cr.memo, cr)
+                for cr in _changers(decision, won, outcomes, compiled.changeable[name])
+                if cr.rule.id not in fired_here
+            )
+            if said is not None and len(memo) < _CANDIDATES_LIMIT:
+                memo[said] = steps
+        for rule_id, reads, why_not, cr in steps:
             try:
-                found = cr.memo.get(key := cr.reads(env))
+                found = why_not.get(key := reads(env))
             except KeyError:  # a fact the person lacks: nothing to share, work it out
                 found, key = None, _UNSHARED
             answer = found or _why_not(cr, env, key)
             if answer.changes:
-                near.append((rule_id, answer.entry["failed"]))
+                near.append((rule_id, answer))
     return fired, near
 
 

@@ -24,6 +24,7 @@ from talentrules.report.contexts import (
     BriefContext,
     Contest,
     DecisionChanges,
+    DocumentInfo,
     EvidenceItem,
     FiredRule,
     HeartSection,
@@ -78,7 +79,7 @@ def build_brief(view: RunView, index: int) -> BriefContext:
     plan = plan_items(view, employee_id, person)
     evidence = heart_section(view, employee_id, values, outcomes, res.evaluation)
     return BriefContext(
-        doc=dataclasses.replace(view.doc, title=f"Justification brief: {person.full_name}"),
+        doc=_titled(view.doc, f"Justification brief: {person.full_name}"),
         person=person,
         headline=headline(view, evidence, track, plan),
         heart=heart,
@@ -94,12 +95,20 @@ def build_brief(view: RunView, index: int) -> BriefContext:
         risks=risks(view, values, outcomes),
         gaps=gaps(view, row, values, outcomes),
         changes=what_would_change(view, employee_id, outcomes, res.evaluation),
-        contest=contest(view),
+        contest=view.contest or _contest(view),
         how=how_decided(view, res, values),
         overrides=override_items(view, recommendation),
-        outcomes=tuple((name, ", ".join(value)) for name, value in outcomes.items()),
+        outcomes=tuple([(name, ", ".join(value)) for name, value in outcomes.items()]),
         files=(view.namer.brief(employee_id, "html"), view.namer.brief(employee_id, "md")),
     )
+
+
+def _titled(doc: DocumentInfo, title: str) -> DocumentInfo:
+    """``dataclasses.replace(doc, title=title)``, made directly (a brief's own title)."""
+    return DocumentInfo(title, *[getattr(doc, name) for name in _DOC_FIELDS])
+
+
+_DOC_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentInfo) if f.name != "title")
 
 
 def headline(
@@ -132,10 +141,7 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
     """Who the brief is about."""
     get = row.values().get  # every value at once: the header shows a dozen
     manager_id = get("manager_id")
-    manager = UNKNOWN
-    if isinstance(manager_id, str):
-        boss = view.result.employees.get(manager_id)
-        manager = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+    manager = _manager(view, manager_id) if isinstance(manager_id, str) else UNKNOWN
     managing = get("is_people_manager")
     reports = get("direct_reports")
     if managing is True:
@@ -159,6 +165,25 @@ def person_header(view: RunView, row: Row) -> PersonHeader:
         people_manager=people,
         cell=row.ref("employee_id"),
     )
+
+
+# Managers' names remembered per run (per worker), at most this many (about 100 bytes
+# each): a manager's name is read for each of their reports.
+MANAGERS_LIMIT = 16_384
+
+
+def _manager(view: RunView, manager_id: str) -> str:
+    """'Name (id)' of a person's manager, or the id alone when the Employees sheet lacks
+    them. The same for each of the manager's reports, so worked out once a manager:
+    reading the manager's row (outside the span being built) cost more than the rest
+    of the header."""
+    found = view.managers.get(manager_id)
+    if found is None:
+        boss = view.result.employees.get(manager_id)
+        found = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+        if len(view.managers) < MANAGERS_LIMIT:
+            view.managers[manager_id] = found
+    return found
 
 
 def snapshot(row: Row, values: Mapping[str, Value], trend_fact: str | None) -> Snapshot:
@@ -232,14 +257,15 @@ def heart_section(
     items.sort(key=lambda e: e.observed_on, reverse=True)
     decision = view.verdict
     verdict = one(decision, outcomes)
-    won = [
-        view.rules[r]
-        for r in evaluation.fired
-        if decision is not None
-        and r in view.rules
-        and view.rules[r].decision == decision.name
-        and r not in evaluation.overruled.get(decision.name, ())
-    ]
+    won: list[Rule] = []
+    if decision is not None:
+        rules, name = view.rules, decision.name
+        lost = evaluation.overruled.get(name, ())
+        won = [
+            rule
+            for r in evaluation.fired
+            if (rule := rules.get(r)) is not None and rule.decision == name and r not in lost
+        ]
     reasons = tuple(rule.rationale for rule in won) or (
         (f"No rule decided this, so the rulebook's default applies: {verdict}.",)
     )
@@ -254,11 +280,11 @@ def heart_section(
         habitual=habitual,
         habitual_names=tuple(view.signals[c].name for c in habitual),
         reasons=reasons,
-        signals=tuple(s for s in lines if not s.counter),
-        counters=tuple(s for s in lines if s.counter),
+        signals=tuple([s for s in lines if not s.counter]),
+        counters=tuple([s for s in lines if s.counter]),
         signal_line_declared=view.rulebook.briefs.signal_line is not None,
-        evidence=tuple(e for e in items if not e.counter),
-        counter_evidence=tuple(e for e in items if e.counter),
+        evidence=tuple([e for e in items if not e.counter]),
+        counter_evidence=tuple([e for e in items if e.counter]),
     )
 
 
@@ -283,7 +309,7 @@ def evidence_item(view: RunView, row: Row) -> EvidenceItem:
     signal = view.signals.get(code)
     observation = get("observation")
     cell = row.ref("observation" if observation is not None else "signal")
-    source = " ".join(shown(v) for v in (get("source_type"), get("source_id")) if v is not None)
+    source = " ".join([shown(v) for v in (get("source_type"), get("source_id")) if v is not None])
     return EvidenceItem(
         cell=cell,
         evidence_id=shown(get("evidence_id")),
@@ -362,7 +388,7 @@ def tally(
     """(label, count) for each (workbook value, fact) the rulebook names for a tally
     (vocabulary.yaml briefs: ``influence.rules`` -> 'Rules and monitoring'); none when it
     names none."""
-    return tuple((label, count(values.get(name))) for label, name in facts or ())
+    return tuple([(label, count(values.get(name))) for label, name in facts or ()])
 
 
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
@@ -423,7 +449,7 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
     decided it, and its owner, start and measure of success."""
     items = []
     for entry in view.plan.of(employee_id):
-        investment = view.catalogue.get(entry.code)
+        name, track, mode, cost, duration = _investment_words(view, entry.code)
         default = view.default_catalogue.get(entry.code)
         development = _development_row(view, employee_id, entry.code)
         owner = development.get("owner") if development is not None else None
@@ -447,13 +473,11 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
         items.append(
             PlanItem(
                 code=entry.code,
-                name=shown(investment.name) if investment else UNKNOWN,
-                track=shown(investment.track) if investment else UNKNOWN,
-                mode=MODE_WORDS.get(str(investment.mode), shown(investment.mode))
-                if investment
-                else UNKNOWN,
-                cost=view.money(investment.cost_per_person) if investment else UNKNOWN,
-                duration=_duration(investment.duration_months if investment else None),
+                name=name,
+                track=track,
+                mode=mode,
+                cost=cost,
+                duration=duration,
                 status=PLAN_STATUS.get(entry.status, entry.status),
                 # The status says "by the panel": its reason follows, with its cell.
                 # A sentence of its own after the status ('Waitlisted. Seats full ...'):
@@ -472,6 +496,27 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
             )
         )
     return tuple(items)
+
+
+def _investment_words(view: RunView, code: str) -> tuple[str, str, str, str, str]:
+    """An investment's name, track, mode, cost and duration as a plan row shows them:
+    the catalogue's, the same in every brief (worked out once a code; the codes are
+    the rulebook's investments)."""
+    found = view.investment_words.get(code)
+    if found is None:
+        investment = view.catalogue.get(code)
+        if investment is None:
+            found = (UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, _duration(None))
+        else:
+            found = (
+                shown(investment.name),
+                shown(investment.track),
+                MODE_WORDS.get(str(investment.mode), shown(investment.mode)),
+                view.money(investment.cost_per_person),
+                _duration(investment.duration_months),
+            )
+        view.investment_words[code] = found
+    return found
 
 
 def _sentence(text: str) -> str:
@@ -665,6 +710,12 @@ DEFAULT_CONTEST_EVIDENCE = (
 )
 
 
+def _contest(view: RunView) -> Contest:
+    """``contest``, made once a view: it reads the cycle alone (the same for everyone)."""
+    found = view.contest = contest(view)
+    return found
+
+
 def contest(view: RunView) -> Contest:
     """How to ask for an explanation or contest: whom, by when, with what."""
     cycle = view.cycle
@@ -820,6 +871,7 @@ class _FiredWords:
 
     decision: str
     read: tuple[tuple[str, str], ...]  # per condition: (fact in words: value, fact)
+    facts: tuple[str, ...]  # the facts of ``read``, once each
     message: str | None  # None: it reads more than facts by name, rendered per person
     conditions: tuple[Leaf, ...]  # for a message rendered per person (else empty)
     # For a person none of whose facts ``read`` has cells (most read counts of 0,
@@ -872,8 +924,9 @@ def _fired_words(
         for c in conditions
     )
     decision = view.label(rule.decision)
+    facts = tuple(dict.fromkeys([fact for _, fact in read]))
     if said.named is None:
-        return _FiredWords(decision, read, None, conditions, None)
+        return _FiredWords(decision, read, facts, None, conditions, None)
     message = view.message(rule, conditions, values)
     plain = tuple(dict.fromkeys([text for text, _ in read]))
     alike = tuple(
@@ -890,7 +943,7 @@ def _fired_words(
         )
         for overruled in (False, True)
     )
-    return _FiredWords(decision, read, message, (), (alike[0], alike[1]))
+    return _FiredWords(decision, read, facts, message, (), (alike[0], alike[1]))
 
 
 _ABSENT = object()  # a fact the person's values lack
@@ -951,21 +1004,29 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
     memo = view.fired_words
-    for rule_id, entry, key in fired:
+    for rule_id, fired_entry, key in fired:
         said = _rule_words(view, rule_id)
         if said is None:
             continue
         rule = said.rule
-        memo_key: tuple[object, ...] = (rule_id, key)
-        if said.named:  # its message reads facts besides its conditions: their values too
-            memo_key = (rule_id, key, _named(values, said.named))
-        words = memo.get(memo_key) if key is not reference.UNSHARED else None
-        if words is None:
-            words = _fired_words(view, said, entry, values)
-            if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
-                memo[memo_key] = words
+        # Words that follow from the entry alone are kept with it (it is shared by
+        # everyone who gives the rule the same values), for this view's memo.
+        kept = fired_entry.said
+        if kept is not None and kept[0] is memo:
+            words = kept[1]
+        else:
+            memo_key: tuple[object, ...] = (rule_id, key)
+            if said.named:  # its message reads facts besides its conditions: their values too
+                memo_key = (rule_id, key, _named(values, said.named))
+            words = memo.get(memo_key) if key is not reference.UNSHARED else None
+            if words is None:
+                words = _fired_words(view, said, fired_entry.entry, values)
+                if key is not reference.UNSHARED and len(memo) < WORDS_LIMIT:
+                    memo[memo_key] = words
+            if not said.named and key is not reference.UNSHARED:
+                fired_entry.said = (memo, words)
         lose = rule_id in overruled
-        if words.alike is not None and not any(cells_of.get(f) for _, f in words.read):
+        if words.alike is not None and not any(map(cells_of.get, words.facts)):
             (lost if lose else decided).append(words.alike[lose])
             continue
         message = words.message
@@ -991,17 +1052,24 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     )
     near: list[NearMiss] = []
     near_memo = view.near_words
-    for rule_id, failed in near_misses:
-        # Its words read the failing condition alone (_near_words): remembered by it.
-        read = _failed_read(rule_id, failed)
-        found = near_memo.get(read)
-        if found is None:
-            said = _rule_words(view, rule_id)
-            if said is None:
-                continue
-            found = _near_words(view, said.rule, failed)
-            if len(near_memo) < WORDS_LIMIT:
-                near_memo[read] = found
+    for rule_id, answer in near_misses:
+        # Its words read the failing condition alone (_near_words): kept with the
+        # why-not (shared like it), else remembered by what they read.
+        kept = answer.said
+        if kept is not None and kept[0] is near_memo:
+            found = kept[1]
+        else:
+            failed = answer.entry["failed"]
+            read = _failed_read(rule_id, failed)
+            found = near_memo.get(read)
+            if found is None:
+                rule_said = _rule_words(view, rule_id)
+                if rule_said is None:
+                    continue
+                found = _near_words(view, rule_said.rule, failed)
+                if len(near_memo) < WORDS_LIMIT:
+                    near_memo[read] = found
+            answer.said = (near_memo, found)
         fact = found.fact
         if fact is None or not cells_of.get(fact):
             near.append(found.alike)

@@ -134,6 +134,10 @@ class RunView:
         self.fired_words: dict[tuple[object, ...], Any] = {}
         self.near_words: dict[tuple[object, ...], Any] = {}
         self.rule_words: dict[str, Any] = {}  # by rule id: brief._rule_words
+        self.managers: dict[str, str] = {}  # by manager id, as headers name them: brief._manager
+        self.contest: Any = None  # how to contest, the same in every brief: brief._contest
+        # by code: a plan row's name, track, mode, cost and duration (brief._investment_words)
+        self.investment_words: dict[str, tuple[str, str, str, str, str]] = {}
         self._messages = Messages()
         # The decisions behind each part of a document, found by their role in rules/.
         rulebook = result.rulebook
