@@ -18,6 +18,7 @@ from test_report import nasty_run  # noqa: F401 (a fixture)
 from talentrules import report
 from talentrules.paths import sample_workbook
 from talentrules.report import contexts
+from talentrules.report.codegen import LoopCounters
 from talentrules.report.render import Renderer, _escape_str, _md_finalize, _Sandbox
 from talentrules.run import RunResult, evaluate_workbook
 
@@ -134,6 +135,8 @@ def test_only_the_contexts_fields_and_a_loops_counters_take_the_shortcut() -> No
         assert not name.startswith("_")
         if kind is LoopContext:
             assert name in ("index", "index0", "revindex", "revindex0", "first", "last", "length")
+        elif kind is LoopCounters:
+            assert name in {f.name for f in dataclasses.fields(LoopCounters)}
         else:
             assert vars(contexts).get(kind.__name__) is kind
             assert name in {f.name for f in dataclasses.fields(kind)}
@@ -216,3 +219,49 @@ def test_the_join_filter_gives_what_jinjas_gives(
         given = ("x" for _ in range(2)) if value == "a generator" else value
         results.append(env.from_string(source).render(value=given, separator=separator, rows=rows))
     assert results[0] == results[1]
+
+
+LOOPS = """{% for s in items %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/
+{{ loop.revindex0 }}/{{ loop.first }}/{{ loop.last }}/{{ loop.length }}/{{ loop.depth }}/
+{{ loop.depth0 }} {{ s }}:{% for c in s|string %}{{ loop.index }}{{ loop.last }}{% endfor %}
+{% endfor %}
+{% for x in [3, 1, 2] %}{{ loop.first }}{{ x }}{% else %}none{% endfor %}
+{% for x in () %}{{ loop.index }}{% else %}empty{% endfor %}
+{% for x in range(70) %}{{ loop.last }}{% endfor %}
+{% for x in many %}{{ loop.revindex }}{% endfor %}
+{% for x in items if x is string %}{{ loop.index }}/{{ loop.length }}{{ x }}{% endfor %}
+{% for x in pairs %}{{ loop.last }}{{ x }}{% endfor %}
+{% for a, b in pairs %}{{ loop.last }}{{ a }}{{ b }}{% endfor %}
+{% for s in items %}{% set outer = loop %}{% for t in [1, 2] %}{{ outer.index }}
+{{ loop.index }}{% endfor %}{% endfor %}
+{% for s in items %}{{ loop.cycle("a", "b") }}{{ loop.previtem is defined }}
+{{ loop.changed(s) }}{% endfor %}
+{% for s in items %}{{ loop }}{% endfor %}
+{% for s in items %}{{ loop["index"] }}{% endfor %}
+{% for k, v in {"a": 1, "b": 2}.items() %}{{ loop.index }}{{ k }}{{ v }}{% endfor %}
+{% for x in [[1, 2], [3]] recursive %}{{ loop.depth }}
+{% if x is iterable %}{{ loop(x) }}{% endif %}{% endfor %}
+{% for x in items %}{% macro f() %}{{ loop.index }}{% endmacro %}{{ f() }}{% endfor %}
+{% for x in items %}{% for y in items %}{{ loop.index }}{% endfor %}{{ loop.last }}{% endfor %}
+"""
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_loops_reading_counters_give_what_jinjas_loops_give(autoescape: bool) -> None:
+    # A loop whose body only reads loop's counters pairs a tuple's or list's items with
+    # LoopCounters, and anything else (a string, a range, a filtered loop, a dict's
+    # items) with Jinja's LoopContext; a recursive loop, and loop handed on, printed or
+    # asked for cycle/changed/previtem, get LoopContext always. Every counter, nesting
+    # and else branch gives what Jinja's gives.
+    ours = _Sandbox(autoescape=autoescape, undefined=StrictUndefined)
+    theirs = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    values = {
+        "items": ("<a>", "b", 3, "d"),
+        "many": list(range(70)),  # longer than the counters kept
+        "pairs": [("x", 1), ("y", 2)],
+    }
+    for _ in range(2):  # the second time with the counters kept
+        assert ours.from_string(LOOPS).render(values) == theirs.from_string(LOOPS).render(values)
+    code = ours.compile(LOOPS, raw=True)
+    assert code.count("tr_loop(") == 14, "the loops reading counters only"
+    assert code.count("LoopContext(") == 5, "the others"

@@ -19,6 +19,10 @@ only where the result is known to be the same:
 - The pieces of one output node are yielded as one string (``''.join`` of a tuple),
   not each through the generators of every block and layout around it.
 - An included template of text only is printed as its text, without a new context.
+- A loop whose body reads only the counters of ``loop`` (``loop.first``, ``loop.index``...)
+  over a tuple or list pairs each item with the counters made once for that length
+  (``LoopCounters``), not with Jinja's ``LoopContext``, whose every step and counter
+  is a Python call; any other loop, or iterable, gets the ``LoopContext``.
 
 Each shortcut names the value once (``tr_v := value``); the code is otherwise Jinja's,
 and ``tests/test_template_codegen.py`` holds its output to the bytes Jinja's own gives.
@@ -26,11 +30,14 @@ and ``tests/test_template_codegen.py`` holds its output to the bytes Jinja's own
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.runtime import LoopContext
 
 # The buffer name an output node is compiled with here: no name, a mark for writeline.
 _YIELD_JOINED = "\x00tr_yield_joined"
@@ -38,6 +45,68 @@ _YIELD_JOINED = "\x00tr_yield_joined"
 
 def _plain_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoopCounters:
+    """What ``loop`` gives at one step of a loop that is not recursive, over a sequence
+    of known length: the numbers ``LoopContext`` works out at each step."""
+
+    index0: int
+    index: int
+    revindex0: int
+    revindex: int
+    first: bool
+    last: bool
+    length: int
+    depth0: int = 0
+    depth: int = 1
+
+
+# The counters a loop's body may read for it to be compiled with LoopCounters.
+LOOP_COUNTERS = tuple(f.name for f in dataclasses.fields(LoopCounters))
+
+# Loops of up to this many items keep their counters, made once (about 2,000 objects).
+_KEPT_LENGTH = 64
+_kept: dict[int, tuple[LoopCounters, ...]] = {}
+
+
+def _counters(length: int) -> tuple[LoopCounters, ...]:
+    steps = tuple(
+        LoopCounters(i, i + 1, length - i - 1, length - i, i == 0, i == length - 1, length)
+        for i in range(length)
+    )
+    if length <= _KEPT_LENGTH:
+        _kept[length] = steps
+    return steps
+
+
+def loop_steps(iterable: Iterable[Any], undefined: Any) -> Iterator[tuple[Any, Any]]:
+    """Each item with its ``loop``: a tuple or list (whose length is known and which a
+    template cannot change) with LoopCounters, anything else with Jinja's LoopContext."""
+    kind = type(iterable)
+    if kind is tuple or kind is list:
+        length = len(iterable)  # type: ignore[arg-type]
+        return zip(iterable, _kept.get(length) or _counters(length), strict=False)
+    return iter(LoopContext(iterable, undefined))
+
+
+def _counters_only(node: nodes.For) -> bool:
+    """Whether ``loop`` in the body of ``node`` is only read for its counters (never
+    handed on as a value, called, or asked for ``cycle``, ``changed`` or the items)."""
+    if node.recursive or any(block.scoped for block in node.find_all(nodes.Block)):
+        return False
+    uses = reads = 0
+    for statement in node.body:
+        for name in statement.find_all(nodes.Name):
+            uses += name.name == "loop" and name.ctx == "load"
+        for read in statement.find_all(nodes.Getattr):
+            reads += (
+                isinstance(read.node, nodes.Name)
+                and read.node.name == "loop"
+                and read.attr in LOOP_COUNTERS
+            )
+    return uses == reads
 
 
 class FastCodeGenerator(CodeGenerator):
@@ -48,6 +117,7 @@ class FastCodeGenerator(CodeGenerator):
         # attribute name the template reads, the types whose field it is (tr_f_NAME).
         self.writeline("tr_escape = environment.escape_text")
         self.writeline("tr_finalize = environment.finalize_text")
+        self.writeline("from talentrules.report.codegen import loop_steps as tr_loop")
         self._fast_names = sorted(
             {n.attr for n in node.find_all(nodes.Getattr) if _plain_name(n.attr)}
         )
@@ -89,6 +159,17 @@ class FastCodeGenerator(CodeGenerator):
         self.indent()
         super().visit_Include(node, frame)  # gets the template again: from the cache
         self.outdent()
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        # Jinja writes "LOOP in LoopContext(" before the iterable (write, below).
+        self._loop_steps = not self.environment.is_async and _counters_only(node)
+        super().visit_For(node, frame)
+
+    def write(self, x: str) -> None:
+        if getattr(self, "_loop_steps", False) and x.endswith(" in LoopContext("):
+            self._loop_steps = False
+            x = x[: -len("LoopContext(")] + "tr_loop("
+        super().write(x)
 
     @optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:

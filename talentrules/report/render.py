@@ -34,7 +34,7 @@ from markupsafe import Markup
 from talentrules.errors import OutputError
 from talentrules.paths import default_templates_dir
 from talentrules.report import contexts
-from talentrules.report.codegen import FastCodeGenerator
+from talentrules.report.codegen import LOOP_COUNTERS, FastCodeGenerator, LoopCounters
 from talentrules.report.contexts import BriefContext, SummaryContext
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -238,6 +238,7 @@ def _data_attributes() -> frozenset[tuple[type, str]]:
     dataclass (built by our code from the workbook: strings, numbers, tuples and other
     contexts, never a function) and a loop's counters."""
     pairs: set[tuple[type, str]] = {(LoopContext, name) for name in _LOOP_COUNTERS}
+    pairs.update((LoopCounters, name) for name in LOOP_COUNTERS)
     for kind in vars(contexts).values():
         if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             pairs.update((kind, f.name) for f in dataclasses.fields(kind))
