@@ -8,8 +8,9 @@ each printed value to ``escape(value)`` (HTML) or ``str(environment.finalize(val
 only where the result is known to be the same:
 
 - ``obj.name`` is read directly when ``type(obj)`` is in the environment's
-  ``fast_types(name)``: types registered beforehand as data the sandbox allows (the
-  fields of the context dataclasses, a loop's counters). Any other read, including
+  ``fast_types(name)`` (or is ``fast_type(name)``, where only one type has it): types
+  registered beforehand as data the sandbox allows (the fields of the context
+  dataclasses, a loop's counters). Any other read, including
   every one a template could use to reach Python, goes through the sandbox as before.
 - A value that is exactly ``str`` is printed with the environment's ``escape_text``
   (autoescaped output) or ``finalize_text`` (finalized output): functions of a string
@@ -19,6 +20,8 @@ only where the result is known to be the same:
 - The pieces of one output node are yielded as one string (``''.join`` of a tuple),
   not each through the generators of every block and layout around it.
 - An included template of text only is printed as its text, without a new context.
+- A template's own macro given every argument in order is called as the sandbox's
+  ``call`` would call it (``_Sandbox.call``), without that call.
 - A loop whose body reads only the counters of ``loop`` (``loop.first``, ``loop.index``...)
   over a tuple or list pairs each item with the counters made once for that length
   (``LoopCounters``), not with Jinja's ``LoopContext``, whose every step and counter
@@ -114,15 +117,21 @@ class FastCodeGenerator(CodeGenerator):
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         # The shortcuts' tables, module globals of the compiled template: for each
-        # attribute name the template reads, the types whose field it is (tr_f_NAME).
+        # attribute name the template reads, the types whose field it is (tr_f_NAME),
+        # or the type, where only one has it (a test of identity is cheaper).
         self.writeline("tr_escape = environment.escape_text")
         self.writeline("tr_finalize = environment.finalize_text")
         self.writeline("from talentrules.report.codegen import loop_steps as tr_loop")
+        self.writeline("tr_markup = environment.markup")
+        self.writeline("tr_deadline = environment.deadline")
         self._fast_names = sorted(
             {n.attr for n in node.find_all(nodes.Getattr) if _plain_name(n.attr)}
         )
+        env: Any = self.environment
+        self._one_type = {name for name in self._fast_names if len(env.fast_types(name)) == 1}
         for name in self._fast_names:
-            self.writeline(f"tr_f_{name} = environment.fast_types({name!r})")
+            table = "fast_type" if name in self._one_type else "fast_types"
+            self.writeline(f"tr_f_{name} = environment.{table}({name!r})")
         # A template of text only (no tag, no value: the brief's style sheet) renders
         # the same whatever the context: its text, for an include (visit_Include).
         outputs = [child for child in node.body if isinstance(child, nodes.Output)]
@@ -171,6 +180,43 @@ class FastCodeGenerator(CodeGenerator):
             x = x[: -len("LoopContext(")] + "tr_loop("
         super().write(x)
 
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        # Jinja compiles every call to environment.call (the sandbox's check); a
+        # template's own macro given every argument in order (an HTML brief calls some
+        # fifteen) is called here as _Sandbox.call would call it, without that call or
+        # Markup's constructor in Python. Each call site names its callee and arguments
+        # (tr_mN, tr_aN): an argument may itself be a call.
+        if (
+            forward_caller
+            or self.environment.is_async
+            or node.kwargs
+            or node.dyn_args
+            or node.dyn_kwargs
+            or frame.eval_ctx.volatile
+            or not hasattr(self.environment, "deadline")
+        ):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        site = self.temporary_identifier()
+        callee, args = f"tr_m{site}", f"tr_a{site}"
+        made = "tr_markup" if frame.eval_ctx.autoescape else ""
+        self.write(f"({made}({callee}._func(*{args})) if (({callee} := ")
+        self.visit(node.node, frame)
+        self.write(f"), ({args} := (")
+        for arg in node.args:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(f"))) and type({callee}) is Macro and {callee}._argument_count == ")
+        self.write(f"{len(node.args)} and not ({callee}.caller or {callee}.catch_kwargs")
+        self.write(f" or {callee}.catch_varargs or tr_deadline.poll) else ")
+        self.write(f"environment.call(context, {callee}, *{args}")
+        extra = {"_loop_vars": "_loop_vars"} if frame.loop_frame else {}
+        if frame.block_frame:
+            extra["_block_vars"] = "_block_vars"
+        for key, value in extra.items():
+            self.write(f", {key}={value}")
+        self.write("))")
+
     @optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
         name = node.attr
@@ -179,7 +225,8 @@ class FastCodeGenerator(CodeGenerator):
             return
         self.write(f"(tr_o.{name} if type(tr_o := ")
         self.visit(node.node, frame)
-        self.write(f") in tr_f_{name} else environment.getattr(tr_o, {name!r}))")
+        test = "is" if name in self._one_type else "in"
+        self.write(f") {test} tr_f_{name} else environment.getattr(tr_o, {name!r}))")
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         # Jinja yields each piece of an output node ("<td>", a value, "</td>"...) on its

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import re
 import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
 import stat
@@ -142,7 +143,16 @@ class _TemplateTimeout(Exception):
     """A template rendering ran past TEMPLATE_SECONDS."""
 
 
-_DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
+class _Deadline(threading.local):
+    """This thread's deadline (thread CPU clock) while rendering, and whether it checks
+    the clock at every call a template makes (``poll``: no CPU timer in this thread)."""
+
+    at: float | None = None
+    poll = False
+    kept = False  # inside _handler_kept
+
+
+_DEADLINE = _Deadline()
 _MISSING = object()
 
 
@@ -266,6 +276,10 @@ def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None)
     return sync_do_join(eval_ctx, value, d, attribute)
 
 
+class _NoType:
+    """A type of which no object is ever made."""
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox (no access to Python internals, no changing the data
     handed in), with the deadline checked at every call a template makes.
@@ -301,6 +315,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def fast_types(self, name: str) -> frozenset[type]:
         """The types whose attribute ``name`` a compiled template reads directly."""
         return frozenset(kind for kind, attr in self.fast_attributes if attr == name)
+
+    # For a macro called directly (codegen.visit_Call): its text made Markup (what
+    # Markup() gives for a str, without its Python), and the thread's deadline, whose
+    # ``poll`` sends every call through ``call`` (which checks the clock).
+    markup = staticmethod(functools.partial(str.__new__, Markup))
+    deadline = _DEADLINE
+
+    def fast_type(self, name: str) -> type:
+        """The type whose attribute ``name`` a compiled template reads directly, where
+        there is only one (else a type no object has: every read goes the long way)."""
+        kinds = self.fast_types(name)
+        return next(iter(kinds)) if len(kinds) == 1 else _NoType
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Every attribute a template reads goes through here; Jinja's verdict depends
