@@ -244,7 +244,7 @@ def test_a_stop_found_by_the_clock_disarms_the_timer() -> None:
     import signal
 
     render = report.render
-    with render._time_limit(100):
+    with render._TimeLimit(100):
         render._DEADLINE.at = 0.0
         with pytest.raises(render._TemplateTimeout):
             render._past_deadline()
