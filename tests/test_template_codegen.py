@@ -66,8 +66,9 @@ ODD_HTML = """{% extends "default/brief.html.j2" %}
 {% set held %}{% include "text.j2" %}{% include "value.j2" %}{% endset %}{{ held }}{% endblock %}
 """
 
-ODD_MD = """{% extends "default/brief.md.j2" %}
-{% block header %}{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
+ODD_MD = """{% extends "default/brief.md.j2" %}{% set heart = "set at the top <h>" %}
+{% block header %}{{ heart }}
+{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
 {% autoescape true %}{{ "<i>" }}{% endautoescape %}|{{ {"a": "# x"}.a }}|{{ loop is defined }}
 {{ evidence.signals|length }}|{{ evidence.signals|length > 0 }}|{{ -3 + evidence.signals|length }}
 {{ "a" }}b|{{ doc.panel|join(" *and* ") }}|{{ [person.full_name, 2]|join("<br>") }}
@@ -81,8 +82,9 @@ def test_a_panels_template_gives_the_same_bytes_with_the_shortcuts(
 ) -> None:
     # Values that are not plain strings (Markup, numbers, None, tuples), an escape mode
     # changed inside the template, attribute names that are Python keywords, a loop's
-    # counters and methods, dicts read with a dot: each takes the long way or the
-    # shortcut, and gives what Jinja's own code gives.
+    # counters and methods, dicts read with a dot, a variable set at the top over a
+    # context's: each takes the long way or the shortcut, and gives what Jinja's own
+    # code gives.
     (tmp_path / "brief.html.j2").write_text(ODD_HTML, encoding="utf-8")
     (tmp_path / "brief.md.j2").write_text(ODD_MD, encoding="utf-8")
     # Included: text only (printed as it is), nothing, and text with a value.
@@ -207,9 +209,13 @@ JOINS = [
 def test_the_join_filter_gives_what_jinjas_gives(
     autoescape: bool, value: object, separator: str
 ) -> None:
-    # The sandbox's join takes a tuple or list of plain strings at once; anything else
-    # (Markup, numbers, a generator, a string, attribute=) is Jinja's own join.
-    source = "{{ value|join(separator) }}|{{ value|join }}|{{ rows|join(', ', attribute='x') }}"
+    # The sandbox's join takes a tuple or list of plain strings at once (and the compiled
+    # template, by a constant separator, without calling it); anything else (Markup,
+    # numbers, a generator, a string, attribute=) is Jinja's own join.
+    source = (
+        "{{ value|join(separator) }}|{{ value|join }}|{{ rows|join(', ', attribute='x') }}"
+        "|{{ value|join('<br>') }}|{% set held = value|join(' & ') %}{{ held }}"
+    )
     rows = [{"x": "<1>"}, {"x": 2}]
     results = []
     for env in (

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,6 +45,10 @@ from jinja2.runtime import LoopContext
 
 # The buffer name an output node is compiled with here: no name, a mark for writeline.
 _YIELD_JOINED = "\x00tr_yield_joined"
+
+
+# How Jinja reads a name from the context: "l_0_name = resolve('name')".
+_RESOLVE = re.compile(r"(l_\d+_\w+) = resolve\(('\w+')\)")
 
 
 def _plain_name(name: str) -> bool:
@@ -94,6 +99,10 @@ def loop_steps(iterable: Iterable[Any], undefined: Any) -> Iterator[tuple[Any, A
     return iter(LoopContext(iterable, undefined))
 
 
+# Whether the types of a sequence's items are all str (a joined sequence's).
+only_strings = frozenset({str}).issuperset
+
+
 def _counters_only(node: nodes.For) -> bool:
     """Whether ``loop`` in the body of ``node`` is only read for its counters (never
     handed on as a value, called, or asked for ``cycle``, ``changed`` or the items)."""
@@ -122,6 +131,7 @@ class FastCodeGenerator(CodeGenerator):
         self.writeline("tr_escape = environment.escape_text")
         self.writeline("tr_finalize = environment.finalize_text")
         self.writeline("from talentrules.report.codegen import loop_steps as tr_loop")
+        self.writeline("from talentrules.report.codegen import only_strings as tr_only_str")
         self.writeline("tr_markup = environment.markup")
         self.writeline("tr_deadline = environment.deadline")
         self._fast_names = sorted(
@@ -179,6 +189,30 @@ class FastCodeGenerator(CodeGenerator):
             self._loop_steps = False
             x = x[: -len("LoopContext(")] + "tr_loop("
         super().write(x)
+
+    @optimizeconst
+    def visit_Filter(self, node: nodes.Filter, frame: Frame) -> None:
+        # The sandbox's join filter, by a constant string: a tuple or list of plain
+        # strings is joined here, as that filter joins it, without calling it (a brief
+        # joins some twenty: a rule's values read, the habitual signals).
+        env: Any = self.environment
+        if not (
+            node.name == "join"
+            and node.node is not None
+            and not env.is_async
+            and env.filters.get("join") is getattr(env, "plain_join", None)
+            and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
+            and len(node.args) <= 1
+            and all(isinstance(a, nodes.Const) and type(a.value) is str for a in node.args)
+        ):
+            super().visit_Filter(node, frame)
+            return
+        separator = node.args[0].value if node.args else ""  # type: ignore[attr-defined]
+        value = f"tr_j{self.temporary_identifier()}"
+        self.write(f"({separator!r}.join({value}) if (type({value} := ")
+        self.visit(node.node, frame)
+        self.write(f") is tuple or type({value}) is list) and tr_only_str(map(type, {value}))")
+        self.write(f" else {self.filters['join']}(context.eval_ctx, {value}, {separator!r}))")
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         # Jinja compiles every call to environment.call (the sandbox's check); a
@@ -249,6 +283,15 @@ class FastCodeGenerator(CodeGenerator):
             frame.buffer = None
 
     def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        resolved = _RESOLVE.fullmatch(x)
+        if resolved:
+            # A name read from the context where a function starts (a brief's blocks
+            # read some fifty): Context.resolve_or_missing's two lookups, written out.
+            target, key = resolved.groups()
+            x = (
+                f"{target} = context.vars[{key}] if {key} in context.vars"
+                f" else context.parent.get({key}, missing)"
+            )
         if x.startswith(_YIELD_JOINED):
             call = x[len(_YIELD_JOINED) :]
             x = {".extend((": "yield ''.join((", ".append(": "yield str("}[call]

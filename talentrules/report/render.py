@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import operator
 import re
 import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
 import stat
@@ -341,6 +342,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         """The types whose attribute ``name`` a compiled template reads directly."""
         return frozenset(kind for kind, attr in self.fast_attributes if attr == name)
 
+    # The join filter the compiled templates may take for granted (codegen.visit_Filter).
+    plain_join = staticmethod(_join)
+
     # For a macro called directly (codegen.visit_Call): its text made Markup (what
     # Markup() gives for a str, without its Python), and the thread's deadline, whose
     # ``poll`` sends every call through ``call`` (which checks the clock).
@@ -567,7 +571,8 @@ class Renderer:
     def _prepared(
         self, name: str, context: BriefContext | SummaryContext, extra: dict[str, Any]
     ) -> tuple[jinja2.Template, dict[str, Any]]:
-        variables = {name: getattr(context, name) for name in _field_names(type(context))}
+        names, values = _fields(type(context))
+        variables = dict(zip(names, values(context), strict=True))
         variables.update(extra)
         return self.template(name), variables
 
@@ -615,15 +620,18 @@ class Renderer:
         return name
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _field_names(kind: type[BriefContext | SummaryContext]) -> tuple[str, ...]:
-    # A context's fields, the template's top-level variables (two renders a brief).
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return names
+def _fields(kind: type[BriefContext | SummaryContext]) -> tuple[tuple[str, ...], Any]:
+    """A context's field names, the template's top-level variables (two renders a
+    brief), and a function reading all their values at once."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        read = operator.attrgetter(*names) if len(names) > 1 else lambda c: (getattr(c, names[0]),)
+        found = _FIELDS[kind] = (names, read)
+    return found
 
 
 def _first_line(error: BaseException) -> str:
