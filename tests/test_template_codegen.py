@@ -8,6 +8,8 @@ from pathlib import Path
 
 import markupsafe
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
@@ -19,7 +21,16 @@ from talentrules import report
 from talentrules.paths import sample_workbook
 from talentrules.report import contexts
 from talentrules.report.codegen import LoopCounters
-from talentrules.report.render import Renderer, _escape_str, _md_finalize, _Sandbox
+from talentrules.report.render import (
+    _MD_PLAIN,
+    Renderer,
+    _escape_str,
+    _MarkdownTexts,
+    _md_finalize,
+    _md_plain,
+    _Sandbox,
+    md_escape,
+)
 from talentrules.run import RunResult, evaluate_workbook
 
 TEMPLATES = ("brief.html.j2", "brief.md.j2", "brief.txt.j2")
@@ -156,6 +167,20 @@ def test_a_plain_string_is_escaped_and_finalized_as_the_long_way_does(text: str)
     assert env.finalize_text(text) == str(_md_finalize(text))
 
 
+# Texts near the edges of Markdown's plain test: specials, controls (C0, DEL, C1),
+# characters whose UTF-8 holds a byte from 0x80 to 0x9F, list and heading starts,
+# Unicode spaces and digits, surrogates.
+MARKDOWN_EDGES = "-+=>#*_`|~&$\\{}[]<>.)1٣² \t\n\x00\x1f\x7f\x85\x9f\xa0·“”中\u2003\ud800aZ"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(MARKDOWN_EDGES), max_size=8) | st.text(max_size=8))
+def test_a_markdown_text_is_plain_exactly_when_md_escape_leaves_it(text: str) -> None:
+    # _md_plain tells most texts by their UTF-8 bytes, the rest by _MD_PLAIN.
+    assert _md_plain(text) == (_MD_PLAIN.fullmatch(text) is not None)
+    assert _MarkdownTexts()[text] == md_escape(text)
+
+
 MACROS = (
     '{% macro row(a, b="<b>", c=none) %}<{{ a }}|{{ b }}|{{ varargs|join(",") }}|{{ c }}|'
     '{{ kwargs }}|{{ caller() if caller is defined else "" }}>{% endmacro %}'
@@ -271,3 +296,19 @@ def test_loops_reading_counters_give_what_jinjas_loops_give(autoescape: bool) ->
     code = ours.compile(LOOPS, raw=True)
     assert code.count("tr_loop(") == 14, "the loops reading counters only"
     assert code.count("LoopContext(") == 5, "the others"
+
+
+def test_a_block_yields_what_it_gathers_in_bounded_pieces() -> None:
+    # A block gathers its output and yields it joined; inside a loop it yields every
+    # 256 pieces, so a 100,000-person summary is still streamed, not held whole.
+    source = (
+        "{% block rows %}<table>{% for i in items %}<{{ i }}>{% endfor %}"
+        "{% block inner %}[{{ items|length }}]{% endblock %}</table>{% endblock %}"
+    )
+    ours = _Sandbox(autoescape=True, undefined=StrictUndefined)
+    theirs = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    items = list(range(10_000))
+    pieces = list(ours.from_string(source).generate(items=items))
+    assert "".join(pieces) == theirs.from_string(source).render(items=items)
+    assert len(pieces) > 100
+    assert max(map(len, pieces)) < 2_000

@@ -19,6 +19,9 @@ only where the result is known to be the same:
   where output is autoescaped. Anything else goes the long way.
 - The pieces of one output node are yielded as one string (``''.join`` of a tuple),
   not each through the generators of every block and layout around it.
+- A block gathers its output in a list and yields it joined: at its end, before a
+  block or template it calls (yielded as they yield it), and every 256 pieces inside
+  a loop, so that a long document is still streamed.
 - An included template of text only is printed as its text, without a new context.
 - A template's own macro given every argument in order is called as the sandbox's
   ``call`` would call it (``_Sandbox.call``), without that call.
@@ -42,6 +45,10 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.runtime import LoopContext
+
+# The list a block gathers its output in, and how many pieces a loop lets it hold.
+_BLOCK_BUFFER = "tr_b"
+_BLOCK_PIECES = 256
 
 # The buffer name an output node is compiled with here: no name, a mark for writeline.
 _YIELD_JOINED = "\x00tr_yield_joined"
@@ -154,6 +161,14 @@ class FastCodeGenerator(CodeGenerator):
         super().visit_Template(node, frame)
 
     def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        unbuffered = self._unbuffered(frame)
+        try:
+            self._include(node, frame)
+        finally:
+            if unbuffered:
+                frame.buffer = _BLOCK_BUFFER
+
+    def _include(self, node: nodes.Include, frame: Frame) -> None:
         # Jinja renders an included template in a new context made from every variable
         # of the including one; a template of text only needs none.
         simple = (
@@ -179,9 +194,50 @@ class FastCodeGenerator(CodeGenerator):
         super().visit_Include(node, frame)  # gets the template again: from the cache
         self.outdent()
 
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        # A block's output is gathered in a list and yielded joined (at its end, before
+        # a block or template it calls, and every _BLOCK_PIECES pieces in a loop), not
+        # piece by piece through the generators of the blocks and layout around it.
+        if (
+            frame.block_frame
+            and frame.parent is None
+            and frame.buffer is None
+            and not self.environment.is_async
+        ):
+            frame.buffer = _BLOCK_BUFFER
+            self.writeline(f"{_BLOCK_BUFFER} = []")
+
+    def leave_frame(self, frame: Frame, with_python_scope: bool = False) -> None:
+        super().leave_frame(frame, with_python_scope)
+        if frame.block_frame and frame.parent is None and frame.buffer == _BLOCK_BUFFER:
+            self.writeline(f"if {_BLOCK_BUFFER}: yield concat({_BLOCK_BUFFER})")
+
+    def _unbuffered(self, frame: Frame) -> bool:
+        """Yield what a block gathered so far, if ``frame`` gathers it: before it calls a
+        block or includes a template, whose output is yielded as they yield it."""
+        if frame.buffer != _BLOCK_BUFFER:
+            return False
+        self.writeline(f"if {_BLOCK_BUFFER}:")
+        self.indent()
+        self.writeline(f"yield concat({_BLOCK_BUFFER})")
+        self.writeline(f"{_BLOCK_BUFFER}.clear()")
+        self.outdent()
+        frame.buffer = None
+        return True
+
+    def visit_Block(self, node: nodes.Block, frame: Frame) -> None:
+        unbuffered = self._unbuffered(frame)
+        super().visit_Block(node, frame)
+        if unbuffered:
+            frame.buffer = _BLOCK_BUFFER
+
     def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        # Jinja writes "LOOP in LoopContext(" before the iterable (write, below).
+        # Jinja writes "LOOP in LoopContext(" before the iterable (write, below), and
+        # "_loop_vars = {}" first in the loop's body (writeline: a gathering block's
+        # pieces are yielded there once there are enough).
         self._loop_steps = not self.environment.is_async and _counters_only(node)
+        self._loop_yields = frame.buffer == _BLOCK_BUFFER and not node.recursive
         super().visit_For(node, frame)
 
     def write(self, x: str) -> None:
@@ -291,6 +347,13 @@ class FastCodeGenerator(CodeGenerator):
             x = (
                 f"{target} = context.vars[{key}] if {key} in context.vars"
                 f" else context.parent.get({key}, missing)"
+            )
+        if x == "_loop_vars = {}" and getattr(self, "_loop_yields", False):
+            self._loop_yields = False
+            super().writeline(x, node, extra)
+            x = (
+                f"if len({_BLOCK_BUFFER}) >= {_BLOCK_PIECES}:"
+                f" yield concat({_BLOCK_BUFFER}); {_BLOCK_BUFFER}.clear()"
             )
         if x.startswith(_YIELD_JOINED):
             call = x[len(_YIELD_JOINED) :]
