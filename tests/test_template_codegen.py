@@ -10,7 +10,7 @@ import markupsafe
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jinja2 import StrictUndefined
+from jinja2 import DictLoader, StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
@@ -274,6 +274,8 @@ LOOPS = """{% for s in items %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revind
 {% if x is iterable %}{{ loop(x) }}{% endif %}{% endfor %}
 {% for x in items %}{% macro f() %}{{ loop.index }}{% endmacro %}{{ f() }}{% endfor %}
 {% for x in items %}{% for y in items %}{{ loop.index }}{% endfor %}{{ loop.last }}{% endfor %}
+{% for x in items %}{{ loop.index }}{% include "inc.j2" %}{% endfor %}
+{% for x in items %}{{ loop.first }}{% import "inc.j2" as inc with context %}{% endfor %}
 """
 
 
@@ -284,8 +286,12 @@ def test_loops_reading_counters_give_what_jinjas_loops_give(autoescape: bool) ->
     # items) with Jinja's LoopContext; a recursive loop, and loop handed on, printed or
     # asked for cycle/changed/previtem, get LoopContext always. Every counter, nesting
     # and else branch gives what Jinja's gives.
-    ours = _Sandbox(autoescape=autoescape, undefined=StrictUndefined)
-    theirs = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    # An included template sees the including loop's loop: it may ask for anything.
+    loader = DictLoader({"inc.j2": "{{ loop.cycle('x', 'y') }}{{ loop.previtem is defined }}"})
+    ours = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, loader=loader)
+    theirs = ImmutableSandboxedEnvironment(
+        autoescape=autoescape, undefined=StrictUndefined, loader=loader
+    )
     values = {
         "items": ("<a>", "b", 3, "d"),
         "many": list(range(70)),  # longer than the counters kept
@@ -295,7 +301,7 @@ def test_loops_reading_counters_give_what_jinjas_loops_give(autoescape: bool) ->
         assert ours.from_string(LOOPS).render(values) == theirs.from_string(LOOPS).render(values)
     code = ours.compile(LOOPS, raw=True)
     assert code.count("tr_loop(") == 14, "the loops reading counters only"
-    assert code.count("LoopContext(") == 5, "the others"
+    assert code.count("LoopContext(") == 7, "the others"
 
 
 def test_a_block_yields_what_it_gathers_in_bounded_pieces() -> None:

@@ -112,8 +112,11 @@ only_strings = frozenset({str}).issuperset
 
 def _counters_only(node: nodes.For) -> bool:
     """Whether ``loop`` in the body of ``node`` is only read for its counters (never
-    handed on as a value, called, or asked for ``cycle``, ``changed`` or the items)."""
+    handed on as a value, called, or asked for ``cycle``, ``changed`` or the items; nor
+    handed to a template the body includes or imports with its variables)."""
     if node.recursive or any(block.scoped for block in node.find_all(nodes.Block)):
+        return False
+    if any(True for _ in node.find_all((nodes.Include, nodes.Import, nodes.FromImport))):
         return False
     uses = reads = 0
     for statement in node.body:
