@@ -9,6 +9,9 @@ contexts built beforehand, in CPU milliseconds a person (contexts and files apar
 Each measurement runs in a fresh interpreter: the run is evaluated, the first
 ``--people`` brief contexts are built, rendered once to warm up (compiling the
 templates), then rendered ``--rounds`` times; the best round is kept. With
+``--fresh`` each round renders other people, each once, as a run's workers meet them
+(texts seen for the first time, escaped for the first time). CPU is the thread's,
+inside ``Renderer.many`` as the workers render. With
 ``--against DIR`` another checkout (its ``talentrules`` and templates, imported from
 DIR) is measured too, alternating with this one ``--repeat`` times, so that both meet
 the same load; the rendered bytes of the two are compared (give both the same
@@ -28,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 
-def child(workbook: Path, rules: Path | None, people: int, rounds: int) -> dict[str, Any]:
+def child(
+    workbook: Path, rules: Path | None, people: int, rounds: int, fresh: bool
+) -> dict[str, Any]:
     """One measurement in this process."""
     from talentrules.report.builder import ContextBuilder
     from talentrules.report.render import Renderer
@@ -36,20 +41,28 @@ def child(workbook: Path, rules: Path | None, people: int, rounds: int) -> dict[
 
     result = evaluate_workbook(workbook, rules, jobs=1)
     builder = ContextBuilder(result)
-    count = min(people, len(result.results))
-    contexts = [builder.brief(index) for index in range(count)]
+    count = min(people, len(result.results) // (rounds + 1 if fresh else 1))
+    spans = [range(count)] * rounds
+    if fresh:  # each round its own people, after the warm-up's
+        spans = [range(count * (n + 1), count * (n + 2)) for n in range(rounds)]
+    contexts = {index: builder.brief(index) for span in [range(count), *spans] for index in span}
     renderer = Renderer()
     digest = hashlib.sha256()
-    for context in contexts:
-        for name in ("brief.html.j2", "brief.md.j2"):
-            digest.update(renderer.render(name, context).encode("utf-8"))
     best = {"brief.html.j2": float("inf"), "brief.md.j2": float("inf")}
-    for _ in range(rounds):
-        for name in best:
-            start = time.process_time()
-            for context in contexts:
-                renderer.render(name, context)
-            best[name] = min(best[name], time.process_time() - start)
+    with renderer.many():  # as the workers render
+        for index in range(count):
+            for name in best:
+                digest.update(renderer.render(name, contexts[index]).encode("utf-8"))
+        for span in spans:
+            for name in best:
+                start = time.thread_time()
+                for index in span:
+                    renderer.render(name, contexts[index])
+                best[name] = min(best[name], time.thread_time() - start)
+        for span in spans if fresh else ():  # what the rounds rendered, compared too
+            for index in span:
+                for name in best:
+                    digest.update(renderer.render(name, contexts[index]).encode("utf-8"))
     return {
         "people": count,
         "html_ms": 1000 * best["brief.html.j2"] / count,
@@ -64,6 +77,8 @@ def measure(args: argparse.Namespace, against: Path | None) -> dict[str, Any]:
         env["PYTHONPATH"] = str(against)
     command = [sys.executable, __file__, "--child", "--workbook", str(args.workbook)]
     command += ["--people", str(args.people), "--rounds", str(args.rounds)]
+    if args.fresh:
+        command.append("--fresh")
     if args.rules is not None:
         command += ["--rules", str(args.rules)]
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
@@ -79,10 +94,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="renderings; the best is kept")
     parser.add_argument("--against", type=Path, help="another checkout to measure beside this")
     parser.add_argument("--repeat", type=int, default=1, help="alternations with --against")
+    parser.add_argument(
+        "--fresh", action="store_true", help="each round other people, rendered once (as a run)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.workbook, args.rules, args.people, args.rounds)))
+        found = child(args.workbook, args.rules, args.people, args.rounds, args.fresh)
+        print(json.dumps(found))
         return
     runs: list[tuple[str, Path | None]] = [("this checkout", None)]
     if args.against is not None:

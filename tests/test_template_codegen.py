@@ -8,7 +8,9 @@ from pathlib import Path
 
 import markupsafe
 import pytest
-from jinja2 import StrictUndefined
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import DictLoader, StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
@@ -18,7 +20,17 @@ from test_report import nasty_run  # noqa: F401 (a fixture)
 from talentrules import report
 from talentrules.paths import sample_workbook
 from talentrules.report import contexts
-from talentrules.report.render import Renderer, _escape_str, _md_finalize, _Sandbox
+from talentrules.report.codegen import LoopCounters
+from talentrules.report.render import (
+    _MD_PLAIN,
+    Renderer,
+    _escape_str,
+    _MarkdownTexts,
+    _md_finalize,
+    _md_plain,
+    _Sandbox,
+    md_escape,
+)
 from talentrules.run import RunResult, evaluate_workbook
 
 TEMPLATES = ("brief.html.j2", "brief.md.j2", "brief.txt.j2")
@@ -65,8 +77,9 @@ ODD_HTML = """{% extends "default/brief.html.j2" %}
 {% set held %}{% include "text.j2" %}{% include "value.j2" %}{% endset %}{{ held }}{% endblock %}
 """
 
-ODD_MD = """{% extends "default/brief.md.j2" %}
-{% block header %}{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
+ODD_MD = """{% extends "default/brief.md.j2" %}{% set heart = "set at the top <h>" %}
+{% block header %}{{ heart }}
+{{ person.full_name }}|{{ "*x*"|safe }}|{{ 5 }}|{{ person.in_role.upper() }}
 {% autoescape true %}{{ "<i>" }}{% endautoescape %}|{{ {"a": "# x"}.a }}|{{ loop is defined }}
 {{ evidence.signals|length }}|{{ evidence.signals|length > 0 }}|{{ -3 + evidence.signals|length }}
 {{ "a" }}b|{{ doc.panel|join(" *and* ") }}|{{ [person.full_name, 2]|join("<br>") }}
@@ -80,8 +93,9 @@ def test_a_panels_template_gives_the_same_bytes_with_the_shortcuts(
 ) -> None:
     # Values that are not plain strings (Markup, numbers, None, tuples), an escape mode
     # changed inside the template, attribute names that are Python keywords, a loop's
-    # counters and methods, dicts read with a dot: each takes the long way or the
-    # shortcut, and gives what Jinja's own code gives.
+    # counters and methods, dicts read with a dot, a variable set at the top over a
+    # context's: each takes the long way or the shortcut, and gives what Jinja's own
+    # code gives.
     (tmp_path / "brief.html.j2").write_text(ODD_HTML, encoding="utf-8")
     (tmp_path / "brief.md.j2").write_text(ODD_MD, encoding="utf-8")
     # Included: text only (printed as it is), nothing, and text with a value.
@@ -134,6 +148,8 @@ def test_only_the_contexts_fields_and_a_loops_counters_take_the_shortcut() -> No
         assert not name.startswith("_")
         if kind is LoopContext:
             assert name in ("index", "index0", "revindex", "revindex0", "first", "last", "length")
+        elif kind is LoopCounters:
+            assert name in {f.name for f in dataclasses.fields(LoopCounters)}
         else:
             assert vars(contexts).get(kind.__name__) is kind
             assert name in {f.name for f in dataclasses.fields(kind)}
@@ -149,6 +165,20 @@ def test_a_plain_string_is_escaped_and_finalized_as_the_long_way_does(text: str)
     env = Renderer().markdown
     assert isinstance(env, _Sandbox) and env.finalize_text is not None
     assert env.finalize_text(text) == str(_md_finalize(text))
+
+
+# Texts near the edges of Markdown's plain test: specials, controls (C0, DEL, C1),
+# characters whose UTF-8 holds a byte from 0x80 to 0x9F, list and heading starts,
+# Unicode spaces and digits, surrogates.
+MARKDOWN_EDGES = "-+=>#*_`|~&$\\{}[]<>.)1٣² \t\n\x00\x1f\x7f\x85\x9f\xa0·“”中\u2003\ud800aZ"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(MARKDOWN_EDGES), max_size=8) | st.text(max_size=8))
+def test_a_markdown_text_is_plain_exactly_when_md_escape_leaves_it(text: str) -> None:
+    # _md_plain tells most texts by their UTF-8 bytes, the rest by _MD_PLAIN.
+    assert _md_plain(text) == (_MD_PLAIN.fullmatch(text) is not None)
+    assert _MarkdownTexts()[text] == md_escape(text)
 
 
 MACROS = (
@@ -204,9 +234,13 @@ JOINS = [
 def test_the_join_filter_gives_what_jinjas_gives(
     autoescape: bool, value: object, separator: str
 ) -> None:
-    # The sandbox's join takes a tuple or list of plain strings at once; anything else
-    # (Markup, numbers, a generator, a string, attribute=) is Jinja's own join.
-    source = "{{ value|join(separator) }}|{{ value|join }}|{{ rows|join(', ', attribute='x') }}"
+    # The sandbox's join takes a tuple or list of plain strings at once (and the compiled
+    # template, by a constant separator, without calling it); anything else (Markup,
+    # numbers, a generator, a string, attribute=) is Jinja's own join.
+    source = (
+        "{{ value|join(separator) }}|{{ value|join }}|{{ rows|join(', ', attribute='x') }}"
+        "|{{ value|join('<br>') }}|{% set held = value|join(' & ') %}{{ held }}"
+    )
     rows = [{"x": "<1>"}, {"x": 2}]
     results = []
     for env in (
@@ -216,3 +250,71 @@ def test_the_join_filter_gives_what_jinjas_gives(
         given = ("x" for _ in range(2)) if value == "a generator" else value
         results.append(env.from_string(source).render(value=given, separator=separator, rows=rows))
     assert results[0] == results[1]
+
+
+LOOPS = """{% for s in items %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/
+{{ loop.revindex0 }}/{{ loop.first }}/{{ loop.last }}/{{ loop.length }}/{{ loop.depth }}/
+{{ loop.depth0 }} {{ s }}:{% for c in s|string %}{{ loop.index }}{{ loop.last }}{% endfor %}
+{% endfor %}
+{% for x in [3, 1, 2] %}{{ loop.first }}{{ x }}{% else %}none{% endfor %}
+{% for x in () %}{{ loop.index }}{% else %}empty{% endfor %}
+{% for x in range(70) %}{{ loop.last }}{% endfor %}
+{% for x in many %}{{ loop.revindex }}{% endfor %}
+{% for x in items if x is string %}{{ loop.index }}/{{ loop.length }}{{ x }}{% endfor %}
+{% for x in pairs %}{{ loop.last }}{{ x }}{% endfor %}
+{% for a, b in pairs %}{{ loop.last }}{{ a }}{{ b }}{% endfor %}
+{% for s in items %}{% set outer = loop %}{% for t in [1, 2] %}{{ outer.index }}
+{{ loop.index }}{% endfor %}{% endfor %}
+{% for s in items %}{{ loop.cycle("a", "b") }}{{ loop.previtem is defined }}
+{{ loop.changed(s) }}{% endfor %}
+{% for s in items %}{{ loop }}{% endfor %}
+{% for s in items %}{{ loop["index"] }}{% endfor %}
+{% for k, v in {"a": 1, "b": 2}.items() %}{{ loop.index }}{{ k }}{{ v }}{% endfor %}
+{% for x in [[1, 2], [3]] recursive %}{{ loop.depth }}
+{% if x is iterable %}{{ loop(x) }}{% endif %}{% endfor %}
+{% for x in items %}{% macro f() %}{{ loop.index }}{% endmacro %}{{ f() }}{% endfor %}
+{% for x in items %}{% for y in items %}{{ loop.index }}{% endfor %}{{ loop.last }}{% endfor %}
+{% for x in items %}{{ loop.index }}{% include "inc.j2" %}{% endfor %}
+{% for x in items %}{{ loop.first }}{% import "inc.j2" as inc with context %}{% endfor %}
+"""
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_loops_reading_counters_give_what_jinjas_loops_give(autoescape: bool) -> None:
+    # A loop whose body only reads loop's counters pairs a tuple's or list's items with
+    # LoopCounters, and anything else (a string, a range, a filtered loop, a dict's
+    # items) with Jinja's LoopContext; a recursive loop, and loop handed on, printed or
+    # asked for cycle/changed/previtem, get LoopContext always. Every counter, nesting
+    # and else branch gives what Jinja's gives.
+    # An included template sees the including loop's loop: it may ask for anything.
+    loader = DictLoader({"inc.j2": "{{ loop.cycle('x', 'y') }}{{ loop.previtem is defined }}"})
+    ours = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, loader=loader)
+    theirs = ImmutableSandboxedEnvironment(
+        autoescape=autoescape, undefined=StrictUndefined, loader=loader
+    )
+    values = {
+        "items": ("<a>", "b", 3, "d"),
+        "many": list(range(70)),  # longer than the counters kept
+        "pairs": [("x", 1), ("y", 2)],
+    }
+    for _ in range(2):  # the second time with the counters kept
+        assert ours.from_string(LOOPS).render(values) == theirs.from_string(LOOPS).render(values)
+    code = ours.compile(LOOPS, raw=True)
+    assert code.count("tr_loop(") == 14, "the loops reading counters only"
+    assert code.count("LoopContext(") == 7, "the others"
+
+
+def test_a_block_yields_what_it_gathers_in_bounded_pieces() -> None:
+    # A block gathers its output and yields it joined; inside a loop it yields every
+    # 256 pieces, so a 100,000-person summary is still streamed, not held whole.
+    source = (
+        "{% block rows %}<table>{% for i in items %}<{{ i }}>{% endfor %}"
+        "{% block inner %}[{{ items|length }}]{% endblock %}</table>{% endblock %}"
+    )
+    ours = _Sandbox(autoescape=True, undefined=StrictUndefined)
+    theirs = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    items = list(range(10_000))
+    pieces = list(ours.from_string(source).generate(items=items))
+    assert "".join(pieces) == theirs.from_string(source).render(items=items)
+    assert len(pieces) > 100
+    assert max(map(len, pieces)) < 2_000

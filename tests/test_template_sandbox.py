@@ -147,6 +147,11 @@ def test_a_template_not_in_utf8_is_named_with_its_line(tmp_path: Path) -> None:
 
 ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 QUIET = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+# Macros calling macros, 2 ** 40 calls and no other: each a call the sandbox checks.
+MACROS = "{% macro m0() %}x{% endmacro %}" + "".join(
+    f"{{% macro m{n}() %}}{{{{ m{n - 1}() }}}}{{{{ m{n - 1}() }}}}{{% endmacro %}}"
+    for n in range(1, 41)
+)
 
 
 def test_a_template_that_runs_too_long_is_stopped(
@@ -175,12 +180,14 @@ def test_the_time_limit_names_the_line_every_time(
             renderer.render("brief.md.j2", context)
 
 
+@pytest.mark.parametrize("source", [QUIET, MACROS + "{{ m40() }}"], ids=["range", "macros"])
 def test_the_time_limit_holds_outside_the_main_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_run: RunResult, source: str
 ) -> None:
-    """No timer signal there: the sandbox checks the clock at each call (range here)."""
+    """No timer signal there: the sandbox checks the clock at each call (range, or a
+    macro: no macro is called around the sandbox's check there)."""
     monkeypatch.setattr(report.render, "TEMPLATE_SECONDS", 0.5)
-    folder = brief(tmp_path, QUIET)
+    folder = brief(tmp_path, source)
     renderer = report.Renderer(folder)
     context = report.ContextBuilder(sample_run).brief(0)
     caught: list[BaseException] = []
@@ -237,7 +244,7 @@ def test_a_stop_found_by_the_clock_disarms_the_timer() -> None:
     import signal
 
     render = report.render
-    with render._time_limit(100):
+    with render._TimeLimit(100):
         render._DEADLINE.at = 0.0
         with pytest.raises(render._TemplateTimeout):
             render._past_deadline()

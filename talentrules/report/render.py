@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import operator
 import re
 import signal as os_signal  # 'signal' is a domain word here (Evidence signals)
 import stat
@@ -17,7 +19,7 @@ import textwrap
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from types import BuiltinMethodType, FrameType, MethodType
 from typing import Any, NoReturn
@@ -34,7 +36,7 @@ from markupsafe import Markup
 from talentrules.errors import OutputError
 from talentrules.paths import default_templates_dir
 from talentrules.report import contexts
-from talentrules.report.codegen import FastCodeGenerator
+from talentrules.report.codegen import LOOP_COUNTERS, FastCodeGenerator, LoopCounters
 from talentrules.report.contexts import BriefContext, SummaryContext
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -63,6 +65,31 @@ def md_escape(value: object) -> str:
     return text
 
 
+# The UTF-8 bytes of the characters md_escape changes: _MD_PLAIN's specials and
+# controls (C1 controls are two bytes, 0xC2 then one of 0x80-0x9F), marked 0 here.
+_MD_UNSAFE_BYTES = bytes(range(0x20)) + b"\\`*_{}[]<>#|~&$\x7f" + bytes(range(0x80, 0xA0))
+_MD_BYTE_SAFE = bytes(0 if byte in _MD_UNSAFE_BYTES else 1 for byte in range(256))
+
+
+def _md_plain(text: str) -> bool:
+    """Whether md_escape leaves ``text`` as it is (``_MD_PLAIN.fullmatch``). Most texts
+    a Markdown brief meets for the first time (some forty) are told by their UTF-8
+    bytes, at a third of the regular expression's cost: no byte of a special or
+    control character (another character's byte from 0x80 to 0x9F only sends the
+    text to the expression), and a first character that starts no list, quote or
+    heading."""
+    first = text[:1]
+    if (
+        first
+        and first not in "-+=>"
+        and not first.isspace()
+        and not first.isdigit()
+        and 0 not in text.encode("utf-8", "surrogatepass").translate(_MD_BYTE_SAFE)
+    ):
+        return True
+    return _MD_PLAIN.fullmatch(text) is not None
+
+
 # Texts kept escaped for Markdown: only short ones (a long text, an observation or a
 # statement, seldom repeats), so the cache holds at most about 64 MB (65,536 texts of
 # up to 256 characters), however long the cells. Once full it keeps what it has.
@@ -76,7 +103,7 @@ class _MarkdownTexts(dict[str, str]):
 
     def __missing__(self, text: str) -> str:
         # Most texts met once (a person's own cells, dates, observations) need nothing.
-        escaped = text if _MD_PLAIN.fullmatch(text) else md_escape(text)
+        escaped = text if _md_plain(text) else md_escape(text)
         if len(text) <= _MD_KEPT_LENGTH and len(self) < _MD_KEPT:
             self[text] = escaped
         return escaped
@@ -112,12 +139,24 @@ def _text_finalize(value: object) -> object:
 _CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 .,:;()/_\-\u00a0-\uffff]")
 
 
+# Texts kept as CSS strings: an HTML document's margins print two or three, the same
+# for every brief of a run (the confidentiality line, the cycle). At most 1,024 texts
+# of up to 256 characters; once full it keeps what it has.
+_CSS_KEPT: dict[str, Markup] = {}
+
+
 def css_string(value: object) -> Markup:
     """A value as a quoted CSS string, safe inside a <style> element: every character
     that could end the string, the declaration or the element is a CSS escape."""
+    kept = _CSS_KEPT.get(value) if type(value) is str else None
+    if kept is not None:
+        return kept
     text = _CONTROL.sub(" ", str(value))
     escaped = _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group(0)):x} ", text)
-    return Markup(f'"{escaped}"')
+    made = Markup(f'"{escaped}"')
+    if type(value) is str and len(value) <= 256 and len(_CSS_KEPT) < 1024:
+        _CSS_KEPT[value] = made
+    return made
 
 
 def _wrap(text: str, width: int = 80, indent: str = "", first: str | None = None) -> str:
@@ -142,7 +181,16 @@ class _TemplateTimeout(Exception):
     """A template rendering ran past TEMPLATE_SECONDS."""
 
 
-_DEADLINE = threading.local()  # this thread's deadline (thread CPU clock), while rendering
+class _Deadline(threading.local):
+    """This thread's deadline (thread CPU clock) while rendering, and whether it checks
+    the clock at every call a template makes (``poll``: no CPU timer in this thread)."""
+
+    at: float | None = None
+    poll = False
+    kept = False  # inside _handler_kept
+
+
+_DEADLINE = _Deadline()
 _MISSING = object()
 
 
@@ -157,7 +205,7 @@ def _time_up() -> NoReturn:
 
 
 def _past_deadline() -> None:
-    deadline = getattr(_DEADLINE, "at", None)
+    deadline = _DEADLINE.at
     if deadline is not None and time.thread_time() > deadline:
         _time_up()
 
@@ -176,28 +224,34 @@ def _on_timer(signum: int, frame: FrameType | None) -> None:
     _time_up()
 
 
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+class _TimeLimit:
     """Stop a rendering after ``seconds`` of CPU. In the main thread (the CLI, each
     worker process) a CPU-time timer interrupts anything, even a loop that calls
     nothing; in other threads the sandbox checks the clock at every call a template
-    makes (loops, macros, filters' methods)."""
-    _DEADLINE.at = time.thread_time() + seconds
-    timer = threading.current_thread() is threading.main_thread()
-    _DEADLINE.poll = not timer  # reading the clock costs a system call: only without a timer
-    # Inside _handler_kept the handler is already in place (and stays).
-    handle = timer and not getattr(_DEADLINE, "kept", False)
-    if handle:
-        previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
-    if timer:
-        os_signal.setitimer(os_signal.ITIMER_PROF, seconds)
-    try:
-        yield
-    finally:
+    makes (loops, macros, filters' methods). A class, not a generator's context
+    manager: entered twice a brief, where that would cost a quarter as much again."""
+
+    __slots__ = ("seconds", "timer", "handle", "previous")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        _DEADLINE.at = time.thread_time() + self.seconds
+        self.timer = timer = threading.current_thread() is threading.main_thread()
+        _DEADLINE.poll = not timer  # reading the clock costs a system call: only without a timer
+        # Inside _handler_kept the handler is already in place (and stays).
+        self.handle = timer and not _DEADLINE.kept
+        if self.handle:
+            self.previous = os_signal.signal(os_signal.SIGPROF, _on_timer)
         if timer:
+            os_signal.setitimer(os_signal.ITIMER_PROF, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.timer:
             os_signal.setitimer(os_signal.ITIMER_PROF, 0)
-        if handle:
-            os_signal.signal(os_signal.SIGPROF, previous)
+        if self.handle:
+            os_signal.signal(os_signal.SIGPROF, self.previous)
         _DEADLINE.at = None
         _DEADLINE.poll = False
 
@@ -238,6 +292,7 @@ def _data_attributes() -> frozenset[tuple[type, str]]:
     dataclass (built by our code from the workbook: strings, numbers, tuples and other
     contexts, never a function) and a loop's counters."""
     pairs: set[tuple[type, str]] = {(LoopContext, name) for name in _LOOP_COUNTERS}
+    pairs.update((LoopCounters, name) for name in LOOP_COUNTERS)
     for kind in vars(contexts).values():
         if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             pairs.update((kind, f.name) for f in dataclasses.fields(kind))
@@ -263,6 +318,10 @@ def _join(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None)
     ):
         return d.join(value)
     return sync_do_join(eval_ctx, value, d, attribute)
+
+
+class _NoType:
+    """A type of which no object is ever made."""
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -297,9 +356,31 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         self.finalize_text = finalize_text
         self.int_kept = int_kept  # finalize returns an exact int as it is
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        # Jinja chains a template's globals to the environment's (a ChainMap), and each
+        # rendering copies and lists them through the ChainMap's Python methods (about
+        # 15 microseconds a brief's rendering). Nothing changes the globals of these
+        # environments once made: a template's own overlaid on a copy give the same.
+        return {**self.globals, **(d or {})}
+
     def fast_types(self, name: str) -> frozenset[type]:
         """The types whose attribute ``name`` a compiled template reads directly."""
         return frozenset(kind for kind, attr in self.fast_attributes if attr == name)
+
+    # The join filter the compiled templates may take for granted (codegen.visit_Filter).
+    plain_join = staticmethod(_join)
+
+    # For a macro called directly (codegen.visit_Call): its text made Markup (what
+    # Markup() gives for a str, without its Python), and the thread's deadline, whose
+    # ``poll`` sends every call through ``call`` (which checks the clock).
+    markup = staticmethod(functools.partial(str.__new__, Markup))
+    deadline = _DEADLINE
+
+    def fast_type(self, name: str) -> type:
+        """The type whose attribute ``name`` a compiled template reads directly, where
+        there is only one (else a type no object has: every read goes the long way)."""
+        kinds = self.fast_types(name)
+        return next(iter(kinds)) if len(kinds) == 1 else _NoType
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Every attribute a template reads goes through here; Jinja's verdict depends
@@ -489,8 +570,14 @@ class Renderer:
         """Render ``name`` with the context's fields as top-level variables (and
         ``extra``, e.g. the terminal's ``width`` for ``explain``)."""
         template, variables = self._prepared(name, context, extra)
-        with self._rendering(name):
-            return template.render(variables)
+        try:  # what _rendering does, without a generator's context manager around it
+            with _TimeLimit(TEMPLATE_SECONDS):
+                return template.render(variables)
+        except Exception as error:
+            failure = self._failure(error, name)
+            if failure is None:
+                raise
+            raise failure from error
 
     def many(self) -> contextlib.AbstractContextManager[None]:
         """Render many documents within (a span of briefs): each is held to the time
@@ -509,7 +596,8 @@ class Renderer:
     def _prepared(
         self, name: str, context: BriefContext | SummaryContext, extra: dict[str, Any]
     ) -> tuple[jinja2.Template, dict[str, Any]]:
-        variables = {name: getattr(context, name) for name in _field_names(type(context))}
+        names, values = _fields(type(context))
+        variables = dict(zip(names, values(context), strict=True))
         variables.update(extra)
         return self.template(name), variables
 
@@ -518,31 +606,36 @@ class Renderer:
         """Render inside: within TEMPLATE_SECONDS of CPU, and a template's error an
         OutputError naming its file and line."""
         try:
-            with _time_limit(TEMPLATE_SECONDS):
+            with _TimeLimit(TEMPLATE_SECONDS):
                 yield
-        except OutputError:  # a template file that cannot be read (an include)
-            raise
-        except _TemplateTimeout as error:
-            where = self._where(error, name)
-            raise OutputError(
-                f"{where}: still rendering after {TEMPLATE_SECONDS:g} s of CPU, the limit "
-                "per template (a loop that does not end?)"
-            ) from error
-        except jinja2.TemplateNotFound as error:  # an include or import
-            where = self._where(error, name)
-            raise OutputError(f"{where}: template {error.name} not found") from error
-        except jinja2.TemplateError as error:  # undefined names, unsafe access...
-            raise OutputError(f"{self._where(error, name)}: {error.message}") from error
         except Exception as error:
-            # A template from --templates is code the panel wrote; whatever it raises
-            # ({{ 1 // 0 }}, a macro calling itself) is its error, named by its line.
-            # A packaged template failing is a bug of ours: it keeps its traceback.
-            line = _template_line(error, self.user) if self.user else None
-            if line is None:
+            failure = self._failure(error, name)
+            if failure is None:
                 raise
-            raise OutputError(
-                f"{line[0]}, line {line[1]}: {type(error).__name__}: {_first_line(error)}"
-            ) from error
+            raise failure from error
+
+    def _failure(self, error: Exception, name: str) -> OutputError | None:
+        """The error a rendering's ``error`` is reported as (None: itself)."""
+        if isinstance(error, OutputError):  # a template file that cannot be read (an include)
+            return None
+        if isinstance(error, _TemplateTimeout):
+            return OutputError(
+                f"{self._where(error, name)}: still rendering after {TEMPLATE_SECONDS:g} s of "
+                "CPU, the limit per template (a loop that does not end?)"
+            )
+        if isinstance(error, jinja2.TemplateNotFound):  # an include or import
+            return OutputError(f"{self._where(error, name)}: template {error.name} not found")
+        if isinstance(error, jinja2.TemplateError):  # undefined names, unsafe access...
+            return OutputError(f"{self._where(error, name)}: {error.message}")
+        # A template from --templates is code the panel wrote; whatever it raises
+        # ({{ 1 // 0 }}, a macro calling itself) is its error, named by its line.
+        # A packaged template failing is a bug of ours: it keeps its traceback.
+        line = _template_line(error, self.user) if self.user else None
+        if line is None:
+            return None
+        return OutputError(
+            f"{line[0]}, line {line[1]}: {type(error).__name__}: {_first_line(error)}"
+        )
 
     def _where(self, error: BaseException, name: str) -> str:
         for folder in (self.user, default_templates_dir().resolve()):
@@ -552,15 +645,18 @@ class Renderer:
         return name
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _field_names(kind: type[BriefContext | SummaryContext]) -> tuple[str, ...]:
-    # A context's fields, the template's top-level variables (two renders a brief).
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return names
+def _fields(kind: type[BriefContext | SummaryContext]) -> tuple[tuple[str, ...], Any]:
+    """A context's field names, the template's top-level variables (two renders a
+    brief), and a function reading all their values at once."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        read = operator.attrgetter(*names) if len(names) > 1 else lambda c: (getattr(c, names[0]),)
+        found = _FIELDS[kind] = (names, read)
+    return found
 
 
 def _first_line(error: BaseException) -> str:
