@@ -434,6 +434,16 @@ def test_the_search_equals_the_straightforward_one_when_its_memos_overflow(
     assert _same_search(other) > 20
 
 
+def test_the_search_equals_the_straightforward_one_when_outcomes_by_truths_overflow(
+    other: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision's outcomes by its rules' truths (``Reevaluation._resolve``) kept for
+    only the first few patterns of the run: the rest are resolved every time, alike."""
+    monkeypatch.setattr(evaluation_module, "_RESOLVED_LIMIT", 2)
+    evaluation_module._NEEDED.clear()  # the memos start empty, then fill to the limit
+    assert _same_search(other) > 20
+
+
 def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(
     tmp_path: Path,
 ) -> None:
