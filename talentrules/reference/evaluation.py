@@ -76,13 +76,12 @@ class Reevaluation:
     def _own_outcome(self, step: int) -> tuple[str, ...]:
         """The outcome of ``step``'s decision for the person as they are (self.env holds
         the decisions before it)."""
-        key_of, memo = self.steps[step][3]
-        key = _key(key_of, self.env)
-        chosen = memo.get(key) if key is not _UNSHARED else None
+        by_values = self.steps[step][3]
+        key = by_values.key(self.env)
+        chosen = by_values.get(key)
         if chosen is None:
             chosen = self._resolve(step, self._truths(step))
-            if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
-                memo[key] = chosen
+            by_values.keep(key, chosen)
         return chosen
 
     def _truths(self, step: int) -> list[bool]:
@@ -150,14 +149,14 @@ class Reevaluation:
         moved (each decision that moves is set in ``env`` and added to ``moved``)."""
         now = self.now
         outcomes = dict(now)
-        for n, (decision, reads, rules, (key_of, memo)) in enumerate(self.steps):
+        for n, (decision, reads, rules, by_values) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
-            try:
-                key = key_of(env)
-            except KeyError:  # a value the person lacks: nothing to share
-                key = _UNSHARED
-            chosen = memo.get(key) if key is not _UNSHARED else None
+            if by_values.on:
+                key = by_values.key(env)
+                chosen = by_values.get(key)
+            else:
+                key, chosen = _UNSHARED, None
             if chosen is None:
                 # The person's truths, but for the rules reading what moved: checked.
                 truths = self._truths(n)
@@ -168,8 +167,7 @@ class Reevaluation:
                     for at in again:
                         truths[at] = rules[at][0].check(env) is True
                 chosen = self._resolve(n, truths)
-                if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
-                    memo[key] = chosen
+                by_values.keep(key, chosen)
             if chosen != now[decision.name]:
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
@@ -302,13 +300,43 @@ class _Facts(NamedTuple):
     known: dict[tuple[object, object], bool]  # the answers, by those values
 
 
-def _key(key_of: Callable[[Env], object], env: Env) -> object:
-    """The values a decision's rules read, as its memo's key (``_UNSHARED`` when the
-    person lacks one: nothing to share)."""
-    try:
-        return key_of(env)
-    except KeyError:
-        return _UNSHARED
+class _ByValues:
+    """A decision's outcomes remembered by the values its rules read, for the run,
+    while the memo pays: after ``_TRIAL`` look-ups it is no longer asked (nor grown)
+    when fewer than one in ``_WORTH`` found an answer. A decision that reads a count
+    of each of many signals, or a date, sees values no other change gave it; then the
+    key's making and keeping cost more than the rules' truths it saves. Whether it is
+    asked changes no outcome, only the work."""
+
+    __slots__ = ("_key_of", "memo", "on", "_left", "_found")
+
+    def __init__(self, key_of: Callable[[Env], object], memo: dict[object, tuple[str, ...]]):
+        self._key_of, self.memo = key_of, memo
+        self.on = True
+        self._left, self._found = _TRIAL, 0  # look-ups left to judge it by, and answers
+
+    def key(self, env: Env) -> object:
+        """The values the decision's rules read (``_UNSHARED`` when the person lacks
+        one: nothing to share)."""
+        try:
+            return self._key_of(env)
+        except KeyError:
+            return _UNSHARED
+
+    def get(self, key: object) -> tuple[str, ...] | None:
+        if key is _UNSHARED or not self.on:
+            return None
+        chosen = self.memo.get(key)
+        if self._left:
+            self._left -= 1
+            self._found += chosen is not None
+            if not self._left and self._found * _WORTH < _TRIAL:
+                self.on = False
+        return chosen
+
+    def keep(self, key: object, chosen: tuple[str, ...]) -> None:
+        if key is not _UNSHARED and self.on and len(self.memo) < _OUTCOMES_LIMIT:
+            self.memo[key] = chosen
 
 
 # Per decision, the outcomes remembered by the values its rules read: a run's
@@ -319,6 +347,11 @@ def _key(key_of: Callable[[Env], object], env: Env) -> object:
 # keys (p10000.xlsx, what would change 0.94 CPU ms a person against 0.89 without);
 # at 32,768, 0.63.
 _OUTCOMES_LIMIT = 1 << 15
+# A decision's memo by values is judged on its first look-ups of the run: kept when
+# at least one in _WORTH found an answer. At 10,000 people (p10000.xlsx, 2,000 briefs)
+# the verdict's and the habits' found 2 % and 4 %, the others 26 to 62 %.
+_TRIAL = 1024
+_WORTH = 8
 # A memo key for a person who lacks a value a decision reads: never stored.
 _UNSHARED = object()
 _ABSENT = object()  # a fact the person's env lacks
@@ -331,12 +364,13 @@ _RESOLVED_LIMIT = 1 << 12
 _VERDICTS_LIMIT = 1 << 14
 _Get = Callable[[Env], object]
 # env -> the values a decision's rules read, and the decision's outcome by them.
-_Memo = tuple[Callable[[Env], object], dict[object, tuple[str, ...]]]
 
 
 # Per step, its decision's outcome by its rules' truths (``Reevaluation._resolve``).
 _Resolved = list[dict[tuple[bool, ...], tuple[str, ...]]]
-_Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _Memo]]
+_Needed = list[
+    tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _ByValues]
+]
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
@@ -370,7 +404,7 @@ def _needed(
             decision,
             compiled.reads_of[decision.name],
             [(cr, frozenset(leaf.fact for leaf in cr.leaves)) for cr in rules],
-            (
+            _ByValues(
                 _getter(tuple(sorted(compiled.reads_of[decision.name]))),
                 compiled.outcomes_memo[decision.name],
             ),
