@@ -444,6 +444,20 @@ def test_the_search_equals_the_straightforward_one_when_outcomes_by_truths_overf
     assert _same_search(other) > 20
 
 
+def test_the_search_equals_the_straightforward_one_when_memos_by_values_stop(
+    other: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each decision's memo by the values its rules read judged on its first three
+    look-ups and found not worth asking (``evaluation._ByValues``): the search works
+    every outcome out from the rules' truths, and names the same."""
+    monkeypatch.setattr(evaluation_module, "_TRIAL", 3)
+    monkeypatch.setattr(evaluation_module, "_WORTH", 10**9)
+    evaluation_module._NEEDED.clear()
+    assert _same_search(other) > 20
+    steps = [step for entry in evaluation_module._NEEDED.values() for step in entry[1]]
+    assert sum(not step[3].on for step in steps) >= 4  # those looked up thrice or more
+
+
 def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(
     tmp_path: Path,
 ) -> None:
