@@ -17,7 +17,7 @@ from talentrules.reference.compiled import (
     Env,
     compile_rulebook,
 )
-from talentrules.rulebook import Decision, Evaluation, Rulebook, resolve
+from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook, resolve
 
 
 def evaluate(rulebook: Rulebook, person: PersonFacts) -> Evaluation:
@@ -58,7 +58,8 @@ class Reevaluation:
         # rules each with what it reads, and the decision's memo with the values read
         # as its key.
         needed = _needed(compiled, decisions)
-        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed
+        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed[:5]
+        self._ranked = needed[5]
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first misses the decision's memo (self.env is never changed
         # after this loop, so the truths are the same whenever they are worked out).
@@ -162,11 +163,21 @@ class Reevaluation:
                 truths = self._truths(n)
                 places = self._places[n]
                 again = {at for name in moved if name in places for at in places[name]}
-                if again:
-                    truths = truths.copy()
-                    for at in again:
-                        truths[at] = rules[at][0].check(env) is True
-                chosen = self._resolve(n, truths)
+                ranked = self._ranked[n]
+                if ranked is not None:
+                    # Priority: the first rule that holds, highest first, wins; the
+                    # rules after it are not checked.
+                    chosen = ranked[0]
+                    for at, then in ranked[1]:
+                        if (rules[at][0].check(env) is True) if at in again else truths[at]:
+                            chosen = then
+                            break
+                else:
+                    if again:
+                        truths = truths.copy()
+                        for at in again:
+                            truths[at] = rules[at][0].check(env) is True
+                    chosen = self._resolve(n, truths)
                 by_values.keep(key, chosen)
             if chosen != now[decision.name]:
                 env[decision.name] = outcomes[decision.name] = chosen
@@ -368,6 +379,10 @@ _Get = Callable[[Env], object]
 
 # Per step, its decision's outcome by its rules' truths (``Reevaluation._resolve``).
 _Resolved = list[dict[tuple[bool, ...], tuple[str, ...]]]
+# Per step of a ``priority`` decision (else None): its default outcome, and its rules'
+# places with each one's outcome, highest priority first (rulebook order among equals,
+# as ``resolve`` picks): the first that holds is the outcome.
+_Ranked = list[tuple[tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]] | None]
 _Needed = list[
     tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _ByValues]
 ]
@@ -378,13 +393,13 @@ _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
 _Places = list[dict[str, tuple[int, ...]]]
 _NEEDED: dict[
     tuple[int, frozenset[str]],
-    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places, _Resolved],
+    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places, _Resolved, _Ranked],
 ] = {}
 
 
 def _needed(
     compiled: CompiledReference, decisions: Collection[str]
-) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved]:
+) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved, _Ranked]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
     with what each reads; who reads each fact among those rules; the run's
@@ -393,7 +408,7 @@ def _needed(
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2], cached[3], cached[4], cached[5]
+        return cached[1], cached[2], cached[3], cached[4], cached[5], cached[6]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -440,8 +455,22 @@ def _needed(
         places.append({name: tuple(ats) for name, ats in step.items()})
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
     resolved: _Resolved = [{} for _ in found]
-    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved)
-    return found, readers, verdicts, places, resolved
+    ranked: _Ranked = [
+        _ranked(decision, [cr.rule for cr, _ in rules]) if decision.policy == "priority" else None
+        for decision, _, rules, _ in found
+    ]
+    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved, ranked)
+    return found, readers, verdicts, places, resolved, ranked
+
+
+def _ranked(
+    decision: Decision, rules: list[Rule]
+) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]]:
+    """A ``priority`` decision's default outcome, and its rules' places (in ``rules``,
+    the decision's in rulebook order) with each one's outcome, highest priority first
+    and in rulebook order among equals: the first that holds is ``resolve``'s winner."""
+    order = sorted(range(len(rules)), key=lambda at: (-rules[at].priority, at))
+    return (decision.default,), tuple((at, (rules[at].then,)) for at in order)
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
