@@ -132,10 +132,13 @@ class Reevaluation:
             return now
         if self._held is None:  # the person's truths, when worked out, read self.env
             return self._outcomes({**env, **changed}, moved)
-        # The facts set in the env itself and put back after: a copy costs more.
-        kept = [(name, get(name, _ABSENT)) for name in changed]
+        # The facts that moved set in the env itself and put back after: a copy costs
+        # more. (The others keep a value equal to theirs, of the same type: the same
+        # to every rule and memo key.)
+        kept = [(name, get(name, _ABSENT)) for name in moved]
         try:
-            env.update(changed)
+            for name in moved:
+                env[name] = changed[name]
             return self._outcomes(env, moved)
         finally:
             for name, was in kept:
@@ -161,18 +164,19 @@ class Reevaluation:
             if chosen is None:
                 # The person's truths, but for the rules reading what moved: checked.
                 truths = self._truths(n)
-                places = self._places[n]
-                again = {at for name in moved if name in places for at in places[name]}
                 ranked = self._ranked[n]
                 if ranked is not None:
                     # Priority: the first rule that holds, highest first, wins; the
                     # rules after it are not checked.
                     chosen = ranked[0]
                     for at, then in ranked[1]:
-                        if (rules[at][0].check(env) is True) if at in again else truths[at]:
+                        rule, rule_reads = rules[at]
+                        if truths[at] if moved.isdisjoint(rule_reads) else rule.check(env) is True:
                             chosen = then
                             break
                 else:
+                    places = self._places[n]
+                    again = {at for name in moved if name in places for at in places[name]}
                     if again:
                         truths = truths.copy()
                         for at in again:
