@@ -30,7 +30,7 @@ from talentrules.contract import EVIDENCE
 from talentrules.facts import DerivationPlan, FactsOnDemand, PanelDerivation, compute_facts
 from talentrules.model import PERSON_COLUMN, Cell, Row, Value
 from talentrules.paths import default_rules_dir, sample_workbook
-from talentrules.reference import compile_rulebook, evaluate
+from talentrules.reference import evaluate
 from talentrules.reference import evaluation as evaluation_module
 from talentrules.report.view import group_rows
 from talentrules.rulebook import load_rulebook, resolve
@@ -465,21 +465,6 @@ def test_the_search_equals_the_straightforward_one_when_outcomes_by_truths_overf
     monkeypatch.setattr(evaluation_module, "_RESOLVED_LIMIT", 2)
     evaluation_module._NEEDED.clear()  # the memos start empty, then fill to the limit
     assert _same_search(other) > 20
-
-
-def test_the_search_equals_the_straightforward_one_when_memos_by_values_stop(
-    other: RunResult, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each decision's memo by the values its rules read judged on its first look-up
-    and found not worth asking (``evaluation._ByValues``): the search works
-    every outcome out from the rules' truths, and names the same."""
-    monkeypatch.setattr(evaluation_module, "_TRIAL", 1)
-    evaluation_module._NEEDED.clear()
-    for memo in compile_rulebook(other.rulebook).outcomes_memo.values():
-        memo.clear()  # so that each first look-up finds nothing
-    assert _same_search(other) > 20
-    steps = [step for entry in evaluation_module._NEEDED.values() for step in entry[1]]
-    assert sum(not step[3].on for step in steps) >= 4  # those looked up at all
 
 
 def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(
