@@ -401,6 +401,9 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
         column = derivation.column or ""
 
         def distinct(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+            if not refs:  # a what-if's: the value alone
+                values = {line.values.get(column) for line in lines}
+                return len(values) - (None in values), ()
             known = [line for line in lines if line.values.get(column) is not None]
             value = len({line.values[column] for line in known})
             return value, tuple([line.ref(column) for line in known]) if refs else ()
