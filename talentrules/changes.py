@@ -405,8 +405,14 @@ def _fresh(person: Person, code: str, count: int) -> tuple[Value, ...]:
     """The situation of each of ``count`` new observations of ``code``: those the
     person's rows for the code do not have yet, in the contract's order, round again
     when there are fewer."""
+    return _fresh_after(frozenset(person.contexts_seen.get(code, ())), count)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fresh_after(seen: frozenset[Value], count: int) -> tuple[Value, ...]:
+    """``_fresh`` for a person whose rows of the code were seen in ``seen``: the same
+    for everyone with those (most people: none), so worked out once."""
     contexts = _CONTEXTS
-    seen = person.contexts_seen.get(code, ())
     fresh = [c for c in contexts if c not in seen] or contexts
     return tuple(fresh[n % len(fresh)] for n in range(count))
 

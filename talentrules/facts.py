@@ -401,6 +401,9 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
         column = derivation.column or ""
 
         def distinct(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
+            if not refs:  # a what-if's: the value alone
+                values = {line.values.get(column) for line in lines}
+                return len(values) - (None in values), ()
             known = [line for line in lines if line.values.get(column) is not None]
             value = len({line.values[column] for line in known})
             return value, tuple([line.ref(column) for line in known]) if refs else ()
@@ -1004,8 +1007,6 @@ class Changeable:
         # Per signal family (None: every row), per group: the person's own rows that
         # pass its tests, found when a change first adds rows of the family.
         self._passed: dict[object, list[list[_Line]]] = {}
-        # Per signal family: what the person's own rows of it are to the measures.
-        self._own: dict[object, tuple[_LineKey, ...]] = {}
         # The facts over every row, by what the added rows are to them (their row
         # tests' results and the columns measures read): observations of different
         # signals are often the same to those facts.
@@ -1060,10 +1061,13 @@ class Changeable:
             if member is None:
                 continue
             if member in self._members:
-                found.append(Part(self._family(member, lines, keys), True))
+                # The person's own rows of the family beside the added: facts seldom
+                # another's (what a measure reads of a row includes its date), so
+                # derived, not remembered (at 10,000 people none was found again).
+                found.append(Part(self._derive(member, lines), True))
                 continue
             # None of the person's own rows is of the family: its facts with the rows
-            # added are the same for everyone (and the same as ``_family``'s).
+            # added are the same for everyone.
             common = shape.shared.get((self.only, member))
             if common is None:
                 common = shape.shared[self.only, member] = self._family(member, lines, keys)
@@ -1083,16 +1087,9 @@ class Changeable:
         self, member: object, extra: list[_Line], keys: tuple[_LineKey, ...]
     ) -> dict[str, Value]:
         """A signal family's facts with ``extra`` (whose ``line_key``s are ``keys``)
-        added. They follow from what its rows (the person's own and the added) are to
-        the measures and the as_of date alone, so people whose rows of the family are
-        the same to them (most often: none) share them."""
-        own = self._own.get(member)
-        if own is None:
-            line_key = self.plan.line_key
-            own = self._own[member] = tuple(
-                [line_key(line) for line in self.lines if line.values.get("signal") == member]
-            )
-        key = (self.only, member, self.as_of, own, keys)
+        added, for a person with none of its rows. They follow from what the added
+        rows are to the measures and the as_of date alone, so they are everyone's."""
+        key = (self.only, member, self.as_of, keys)
         memo = self.plan._families
         found = memo.get(key)
         if found is None:

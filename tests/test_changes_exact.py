@@ -33,6 +33,7 @@ from talentrules.paths import default_rules_dir, sample_workbook
 from talentrules.reference import evaluate
 from talentrules.reference import evaluation as evaluation_module
 from talentrules.report.view import group_rows
+from talentrules.rulebook import load_rulebook, resolve
 from talentrules.run import RunResult, evaluate_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -431,6 +432,38 @@ def test_the_search_equals_the_straightforward_one_when_its_memos_overflow(
     """The shared verdicts (``evaluation._Verdicts``) dropped every few answers: what
     is found again is what was found before."""
     monkeypatch.setattr(evaluation_module, "_VERDICTS_LIMIT", 3)
+    assert _same_search(other) > 20
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_priority_decision_is_the_first_rule_that_holds_by_rank(data: st.DataObject) -> None:
+    """A re-evaluation picks a ``priority`` decision's outcome as the first rule that
+    holds in ``_ranked``'s order, checking no rule after it: that is ``resolve``'s
+    winner for any truths, priorities equal or not (rulebook order among equals)."""
+    rulebook = load_rulebook(default_rules_dir())
+    decision = data.draw(
+        st.sampled_from([d for d in rulebook.decisions.values() if d.policy == "priority"])
+    )
+    mine = [rule for rule in rulebook.rules if rule.decision == decision.name]
+    rules = [
+        dataclasses.replace(rule, priority=data.draw(st.integers(0, 3), label=rule.id))
+        for rule in mine
+    ]
+    holds = data.draw(st.lists(st.booleans(), min_size=len(rules), max_size=len(rules)))
+    default, ranked = evaluation_module._ranked(decision, rules)
+    first = next((then for at, then in ranked if holds[at]), default)
+    fired = [rule for rule, held in zip(rules, holds, strict=True) if held]
+    assert first == resolve(decision, fired, "E1")[0]
+
+
+def test_the_search_equals_the_straightforward_one_when_outcomes_by_truths_overflow(
+    other: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision's outcomes by its rules' truths (``Reevaluation._resolve``) kept for
+    only the first few patterns of the run: the rest are resolved every time, alike."""
+    monkeypatch.setattr(evaluation_module, "_RESOLVED_LIMIT", 2)
+    evaluation_module._NEEDED.clear()  # the memos start empty, then fill to the limit
     assert _same_search(other) > 20
 
 

@@ -265,9 +265,6 @@ class CompiledReference:
     read: tuple[str, ...]  # the facts (not decisions) some rule's condition reads, sorted
     reads_of: dict[str, frozenset[str]]  # decision -> the facts and decisions its rules read
     read_set: frozenset[str]  # ``read`` as a set
-    # decision -> its outcome by the values its rules read (evaluation.Reevaluation's
-    # memo, shared by every person and decision set of the run)
-    outcomes_memo: dict[str, dict[object, tuple[str, ...]]]
 
 
 _Step = tuple[str, Callable[[Env], object], dict[object, WhyNot], CompiledRule]
@@ -412,7 +409,6 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledReference:
         tuple(read),
         reads_of,
         frozenset(read),
-        {name: {} for name in rulebook.decisions},
     )
     if len(_COMPILED) >= 16:  # a handful of rulebooks per process; never grow unbounded
         _COMPILED.clear()

@@ -17,7 +17,7 @@ from talentrules.reference.compiled import (
     Env,
     compile_rulebook,
 )
-from talentrules.rulebook import Decision, Evaluation, Rulebook, resolve
+from talentrules.rulebook import Decision, Evaluation, Rule, Rulebook, resolve
 
 
 def evaluate(rulebook: Rulebook, person: PersonFacts) -> Evaluation:
@@ -36,11 +36,10 @@ class Reevaluation:
     Only ``decisions`` and the decisions they read are evaluated (all when none is
     named), and the person's own truth of each of their rules is worked out once (when
     first needed): a change checks again only the rules that read a fact it moved (or
-    a decision that moved), and resolves only their decisions. A decision's outcome depends only on
-    the values its rules read, so it is also remembered by them, for every person of
-    the run (``_OUTCOMES_LIMIT`` each): most changes give a decision values another
-    change or person gave it before. ``now`` and ``outcomes`` hold those decisions'
-    outcomes, equal to ``evaluate``'s."""
+    a decision that moved), and resolves only their decisions: a ``priority``
+    decision's outcome is the first of its rules that holds, highest first, and the
+    others' by their rules' truths, remembered for the run (``_resolve``). ``now`` and
+    ``outcomes`` hold those decisions' outcomes, equal to ``evaluate``'s."""
 
     def __init__(
         self,
@@ -55,12 +54,13 @@ class Reevaluation:
         self.env: Env = dict(person.values)
         self.now: dict[str, tuple[str, ...]] = {}
         # Per decision needed, in level order: the decision, what its rules read, its
-        # rules each with what it reads, and the decision's memo with the values read
-        # as its key.
-        self.steps, self._readers, self._verdicts, self._places = _needed(compiled, decisions)
+        # rules each with what it reads, and for a ``priority`` decision its rules by
+        # rank (``_ranked``).
+        needed = _needed(compiled, decisions)
+        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed
         # Per step, whether each rule holds for the person as they are: worked out
-        # when a change first misses the decision's memo (self.env is never changed
-        # after this loop, so the truths are the same whenever they are worked out).
+        # when a change first reaches the decision (self.env is never changed after
+        # this loop, so the truths are the same whenever they are worked out).
         self.truths: list[list[bool] | None] = [None] * len(self.steps)
         # The person's evaluation, when given, says both: its outcomes, and the rules
         # that held (``fired`` holds every rule whose condition is true).
@@ -75,16 +75,7 @@ class Reevaluation:
     def _own_outcome(self, step: int) -> tuple[str, ...]:
         """The outcome of ``step``'s decision for the person as they are (self.env holds
         the decisions before it)."""
-        decision, _, rules, (key_of, memo) = self.steps[step]
-        key = _key(key_of, self.env)
-        chosen = memo.get(key) if key is not _UNSHARED else None
-        if chosen is None:
-            holds = self._truths(step)
-            hits = [cr.rule for (cr, _), held in zip(rules, holds, strict=True) if held]
-            chosen = resolve(decision, hits, self.employee_id)[0]
-            if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
-                memo[key] = chosen
-        return chosen
+        return self._resolve(step, self._truths(step))
 
     def _truths(self, step: int) -> list[bool]:
         """Whether each rule of ``step`` holds for the person as they are."""
@@ -99,6 +90,22 @@ class Reevaluation:
                 found = [cr.check(env) is True for cr, _ in rules]
             self.truths[step] = found
         return found
+
+    def _resolve(self, step: int, truths: list[bool]) -> tuple[str, ...]:
+        """The outcome of ``step``'s decision when its rules hold as ``truths`` say:
+        the hit policy's, remembered for the run by the truths (all it reads but the
+        person's id, which only a conflict's message names). A decision's values read
+        are often new (a count, a date), its rules' truths seldom."""
+        found = self._resolved[step]
+        pattern = tuple(truths)
+        chosen = found.get(pattern)
+        if chosen is None:
+            decision, _, rules, _ = self.steps[step]
+            hits = [cr.rule for (cr, _), holds in zip(rules, truths, strict=True) if holds]
+            chosen = resolve(decision, hits, self.employee_id)[0]
+            if len(found) < _RESOLVED_LIMIT:
+                found[pattern] = chosen
+        return chosen
 
     def beside(self, given: Mapping[str, Value]) -> Beside:
         """The change ``given``, to ask what more facts set beside it do."""
@@ -117,10 +124,13 @@ class Reevaluation:
             return now
         if self._held is None:  # the person's truths, when worked out, read self.env
             return self._outcomes({**env, **changed}, moved)
-        # The facts set in the env itself and put back after: a copy costs more.
-        kept = [(name, get(name, _ABSENT)) for name in changed]
+        # The facts that moved set in the env itself and put back after: a copy costs
+        # more. (The others keep a value equal to theirs, of the same type: the same
+        # to every rule.)
+        kept = [(name, get(name, _ABSENT)) for name in moved]
         try:
-            env.update(changed)
+            for name in moved:
+                env[name] = changed[name]
             return self._outcomes(env, moved)
         finally:
             for name, was in kept:
@@ -135,27 +145,28 @@ class Reevaluation:
         moved (each decision that moves is set in ``env`` and added to ``moved``)."""
         now = self.now
         outcomes = dict(now)
-        for n, (decision, reads, rules, (key_of, memo)) in enumerate(self.steps):
+        for n, (decision, reads, rules, ranked) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
-            try:
-                key = key_of(env)
-            except KeyError:  # a value the person lacks: nothing to share
-                key = _UNSHARED
-            chosen = memo.get(key) if key is not _UNSHARED else None
-            if chosen is None:
-                # The person's truths, but for the rules reading what moved: checked.
-                truths = self._truths(n)
+            # The person's truths, but for the rules reading what moved: checked.
+            truths = self._truths(n)
+            if ranked is not None:
+                # Priority: the first rule that holds, highest first, wins; the rules
+                # after it are not checked.
+                chosen = ranked[0]
+                for at, then in ranked[1]:
+                    rule, rule_reads = rules[at]
+                    if truths[at] if moved.isdisjoint(rule_reads) else rule.check(env) is True:
+                        chosen = then
+                        break
+            else:
                 places = self._places[n]
                 again = {at for name in moved if name in places for at in places[name]}
                 if again:
                     truths = truths.copy()
                     for at in again:
                         truths[at] = rules[at][0].check(env) is True
-                hits = [cr.rule for (cr, _), holds in zip(rules, truths, strict=True) if holds]
-                chosen = resolve(decision, hits, self.employee_id)[0]
-                if key is not _UNSHARED and len(memo) < _OUTCOMES_LIMIT:
-                    memo[key] = chosen
+                chosen = self._resolve(n, truths)
             if chosen != now[decision.name]:
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
@@ -288,35 +299,24 @@ class _Facts(NamedTuple):
     known: dict[tuple[object, object], bool]  # the answers, by those values
 
 
-def _key(key_of: Callable[[Env], object], env: Env) -> object:
-    """The values a decision's rules read, as its memo's key (``_UNSHARED`` when the
-    person lacks one: nothing to share)."""
-    try:
-        return key_of(env)
-    except KeyError:
-        return _UNSHARED
-
-
-# Per decision, the outcomes remembered by the values its rules read: a run's
-# what-ifs share most of theirs. Bounded, so a brief worker's memory stays flat: a
-# key holds the few dozen values read; 4,096 entries for each of the sample
-# rulebook's 7 decisions were about 6 MB, 32,768 about 50 (an estimate, 8 times
-# that). At 4,096 the memos are full by 3,000 people and no longer pay for their
-# keys (p10000.xlsx, what would change 0.94 CPU ms a person against 0.89 without);
-# at 32,768, 0.63.
-_OUTCOMES_LIMIT = 1 << 15
-# A memo key for a person who lacks a value a decision reads: never stored.
-_UNSHARED = object()
 _ABSENT = object()  # a fact the person's env lacks
+# Outcomes by rules' truths (``Reevaluation._resolve``), per decision: the shipped
+# decisions show 9 to 92 patterns over 2,000 people; the bound only keeps memory flat
+# for a rulebook whose decisions have very many rules.
+_RESOLVED_LIMIT = 1 << 12
 # ``adds_nothing`` answers remembered for the run (``_Verdicts``): a key holds a few
 # values (a signal family's facts the rules read, and a few more).
 _VERDICTS_LIMIT = 1 << 14
 _Get = Callable[[Env], object]
-# env -> the values a decision's rules read, and the decision's outcome by them.
-_Memo = tuple[Callable[[Env], object], dict[object, tuple[str, ...]]]
-
-
-_Needed = list[tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _Memo]]
+# Per step, its decision's outcome by its rules' truths (``Reevaluation._resolve``).
+_Resolved = list[dict[tuple[bool, ...], tuple[str, ...]]]
+# A ``priority`` decision's default outcome, and its rules' places with each one's
+# outcome, highest priority first (rulebook order among equals, as ``resolve`` picks):
+# the first that holds is the outcome (``_ranked``).
+_Ranked = tuple[tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]]
+_Needed = list[
+    tuple[Decision, frozenset[str], list[tuple[CompiledRule, frozenset[str]]], _Ranked | None]
+]
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
@@ -324,13 +324,13 @@ _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
 _Places = list[dict[str, tuple[int, ...]]]
 _NEEDED: dict[
     tuple[int, frozenset[str]],
-    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places],
+    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places, _Resolved],
 ] = {}
 
 
 def _needed(
     compiled: CompiledReference, decisions: Collection[str]
-) -> tuple[_Needed, _Readers, _Verdicts, _Places]:
+) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
     with what each reads; who reads each fact among those rules; the run's
@@ -339,7 +339,7 @@ def _needed(
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2], cached[3], cached[4]
+        return cached[1], cached[2], cached[3], cached[4], cached[5]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -350,10 +350,7 @@ def _needed(
             decision,
             compiled.reads_of[decision.name],
             [(cr, frozenset(leaf.fact for leaf in cr.leaves)) for cr in rules],
-            (
-                _getter(tuple(sorted(compiled.reads_of[decision.name]))),
-                compiled.outcomes_memo[decision.name],
-            ),
+            _ranked(decision, [cr.rule for cr in rules]) if decision.policy == "priority" else None,
         )
         for level in compiled.levels
         for decision, rules in level
@@ -385,8 +382,17 @@ def _needed(
                 step.setdefault(name, []).append(at)
         places.append({name: tuple(ats) for name, ats in step.items()})
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
-    _NEEDED[key] = (compiled, found, readers, verdicts, places)
-    return found, readers, verdicts, places
+    resolved: _Resolved = [{} for _ in found]
+    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved)
+    return found, readers, verdicts, places, resolved
+
+
+def _ranked(decision: Decision, rules: list[Rule]) -> _Ranked:
+    """A ``priority`` decision's default outcome, and its rules' places (in ``rules``,
+    the decision's in rulebook order) with each one's outcome, highest priority first
+    and in rulebook order among equals: the first that holds is ``resolve``'s winner."""
+    order = sorted(range(len(rules)), key=lambda at: (-rules[at].priority, at))
+    return (decision.default,), tuple((at, (rules[at].then,)) for at in order)
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Env], object]:
