@@ -120,15 +120,8 @@ def _tally(key: str, node: yaml.Node, at: Loading) -> tuple[tuple[str, str], ...
             f"({', '.join(values)}){did_you_mean(head if head in heads else prefix, heads)}",
         )
         return None
-    for _, name in found:
-        spec = at.facts[name]
-        if spec.type != "number":
-            at.report.error(
-                at.file,
-                line_of(node),
-                f"{what}: '{name}' is {_a(spec.type)} fact; a tally's count is a number",
-            )
-            return None
+    if not _numbers([name for _, name in found], "a tally's count is a number", what, node, at):
+        return None
     return tuple(found)
 
 
@@ -180,16 +173,20 @@ def _signal_fact(column: str, node: yaml.Node, at: Loading) -> str | None:
             problem = f"fact '{name}' is not declared for every signal: no {absent}"
         at.report.error(at.file, line_of(node), f"{what}: {problem}")
         return None
-    for code in codes:
-        spec = at.facts[f"{code}.{name}"]
-        if spec.type != "number":
-            at.report.error(
-                at.file,
-                line_of(node),
-                f"{what}: '{code}.{name}' is {_a(spec.type)} fact; a signal line shows numbers",
-            )
-            return None
+    facts = [f"{code}.{name}" for code in codes]
+    if not _numbers(facts, "a signal line shows numbers", what, node, at):
+        return None
     return name
+
+
+def _numbers(names: list[str], why: str, what: str, node: yaml.Node, at: Loading) -> bool:
+    """Whether every fact of ``names`` is a number; the first that is not is reported."""
+    for name in names:
+        kind = at.facts[name].type
+        if kind != "number":
+            at.report.error(at.file, line_of(node), f"{what}: '{name}' is {_a(kind)} fact; {why}")
+            return False
+    return True
 
 
 def _a(kind: str) -> str:
