@@ -37,7 +37,16 @@ from talentrules.rulebook import (
 )
 from talentrules.rulefiles import Report, RuleFiles, line_of, open_rules, show, where
 from talentrules.ruletests import RuleTest, check_test, load_rule_tests
-from talentrules.vocabulary import NAMED, SIGNAL_FIELDS, FactSpec, formula_facts, reads_through
+from talentrules.vocabulary import (
+    NAMED,
+    SIGNAL_FIELDS,
+    BriefFacts,
+    FactSpec,
+    formula_facts,
+    reads_through,
+)
+from talentrules.vocabulary.briefs import PLACES
+from talentrules.vocabulary.model import SIGNAL_LINE_COLUMNS
 
 TEMPLATE = "handbook.html.j2"
 SIGNAL = "SIGNAL"  # stands for each member's code in a rule declared for each signal
@@ -141,6 +150,8 @@ class HandbookContext:
     rows: tuple[tuple[str, str, str, str], ...]  # name, sheet, tests, meaning
     # every fact a rule reads (or a formula of one reads): its meaning, how it is computed
     facts: tuple[tuple[str, str, str], ...]
+    # what briefs show where (vocabulary.yaml briefs): key, the place, the facts it shows
+    briefs: tuple[tuple[str, str, str], ...]
     tests: tuple[TestView, ...]
     coverage: Coverage
 
@@ -559,6 +570,7 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
             for f in read
             if f in rulebook.vocabulary
         ),
+        briefs=_brief_places(rulebook.briefs),
         tests=tuple(results.views),
         coverage=Coverage(
             tests=len(tests),
@@ -569,6 +581,26 @@ def build_handbook(rules: str | Path | None = None) -> HandbookContext:
             unreached=unreached,
         ),
     )
+
+
+def _brief_places(briefs: BriefFacts) -> tuple[tuple[str, str, str], ...]:
+    """Each place a brief shows a fact, and which facts the rulebook names for it."""
+    places = []
+    for key, place in PLACES.items():
+        named = getattr(briefs, key)
+        if named is None:
+            shown = "not declared: the brief says so"
+        elif key == "signal_line":
+            shown = "; ".join(
+                f"{column}: SIGNAL.{fact}"
+                for column, fact in zip(SIGNAL_LINE_COLUMNS, named, strict=True)
+            )
+        elif isinstance(named, tuple):
+            shown = "; ".join(f"{value}: {fact}" for value, fact in named)
+        else:
+            shown = named
+        places.append((key, place, shown))
+    return tuple(places)
 
 
 def _computed(spec: FactSpec) -> str:

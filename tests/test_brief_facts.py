@@ -438,3 +438,61 @@ def test_a_tally_of_a_fact_that_is_no_number_is_refused(tmp_path: Path) -> None:
     found = [str(d) for d in check_report(rules).diagnostics if d.severity == "error"]
     message = "briefs: outcomes: 'outcome.commit' is a boolean fact; a tally's count is a number"
     assert any(message in line for line in found), found
+
+
+def test_rules_check_warns_of_every_place_left_undeclared(tmp_path: Path) -> None:
+    """A place a brief shows 'not declared by the rulebook' is the panel owner's choice:
+    ``rules check`` names each one (a warning: it still passes), once, at the section;
+    a rulebook declaring every place gets no such warning."""
+    rules = copy_rules(tmp_path)
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    assert not [d for d in check_report(rules).diagnostics if "briefs:" in d.message]
+    left_out = text.replace("  trend: performance_trend\n", "").replace(
+        "  nominated_by: nominations.total\n", ""
+    )
+    vocabulary.write_text(left_out, encoding="utf-8")
+    found = [d for d in check_report(rules).diagnostics if "briefs:" in d.message]
+    line = left_out[: left_out.index("\nbriefs:\n")].count("\n") + 2
+    assert [(d.severity, d.line) for d in found] == [("warning", line)]
+    assert found[0].message.startswith("briefs: no fact named for trend, nominated_by: ")
+    vocabulary.write_text(text[: text.index("\n# Which facts briefs show")] + "\n")
+    done = cli_run("rules", "check", str(rules))
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "rules/vocabulary.yaml:1: warning: briefs: no fact named for trend, tenure, " in said
+    assert "signal_line: briefs show 'not declared by the rulebook' there" in said
+    # A rulebook workbook names the sheet and cell: Briefs when the sheet is there.
+    vocabulary.write_text(left_out, encoding="utf-8")
+    done = cli_run("rules", "check", str(export_rulebook(rules, tmp_path / "some.xlsx")))
+    assert "some.xlsx: Briefs!A2: warning: briefs: no fact named for trend" in done.stderr
+    vocabulary.write_text(text[: text.index("\n# Which facts briefs show")] + "\n")
+    done = cli_run("rules", "check", str(export_rulebook(rules, tmp_path / "none.xlsx")))
+    assert "none.xlsx: Facts!A1: warning: briefs: no fact named for trend" in done.stderr
+
+
+def test_the_handbook_shows_which_fact_each_place_of_a_brief_shows(
+    renamed: Path, tmp_path: Path
+) -> None:
+    """``rules book`` has a "What briefs show" table: every place, with the facts the
+    rulebook names for it (its own names), or that it names none."""
+    from talentrules.handbook import build_handbook, render_handbook
+    from talentrules.vocabulary.briefs import BRIEF_KEYS, PLACES
+
+    assert set(PLACES) == set(BRIEF_KEYS)
+    places = {key: shown for key, _, shown in build_handbook(renamed).briefs}
+    assert list(places) == list(PLACES)
+    assert places["trend"] == "rating_change"
+    assert places["tenure"] == "months_employed"
+    assert places["signal_line"].startswith(f"episodes: SIGNAL.{RENAMED['episodes']}; ")
+    assert "Rules and monitoring: leverage.rules" in places["influence"]
+    assert places["nominated_by"] == "inspired_by.total"
+    html = render_handbook(build_handbook(renamed))
+    section = html.split('<h2 id="briefs">')[1].split("<h2 ")[0]
+    assert "<td>rating_change</td>" in section and "performance_trend" not in section
+    rules = copy_rules(tmp_path)
+    vocabulary = rules / "vocabulary.yaml"
+    text = vocabulary.read_text(encoding="utf-8")
+    vocabulary.write_text(text[: text.index("\n# Which facts briefs show")] + "\n")
+    shown = {shown for _, _, shown in build_handbook(rules).briefs}
+    assert shown == {"not declared: the brief says so"}

@@ -532,14 +532,16 @@ def test_cli_check_passes_a_good_rulebook(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["rules", "check", str(folder)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "5 rules in 3 decisions: no errors\n"
+    # Its vocabulary names no fact for any place of a brief: a warning, once.
+    assert result.stdout == "5 rules in 3 decisions: no errors, 1 warning\n"
+    assert "vocabulary.yaml:1: warning: briefs: no fact named for trend, " in result.stderr
 
 
 def test_cli_check_fails_with_errors() -> None:
     result = CliRunner().invoke(cli, ["rules", "check", str(BAD_RULEBOOKS / "unknown-fact")])
     assert result.exit_code == EXIT_RULES, result.output
     assert "unknown fact 'performence'; did you mean 'performance'?" in result.output
-    assert result.output.endswith("1 error, 0 warnings\n")
+    assert result.output.endswith("1 error, 1 warning\n")  # briefs: no fact named
 
 
 def test_cli_check_names_the_packaged_catalogue_a_folder_falls_back_to(
@@ -557,7 +559,7 @@ def test_cli_check_names_the_packaged_catalogue_a_folder_falls_back_to(
 def test_cli_check_passes_with_only_warnings() -> None:
     result = CliRunner().invoke(cli, ["rules", "check", str(BAD_RULEBOOKS / "only-unknown")])
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("2 rules in 1 decision: no errors, 1 warning\n")
+    assert result.output.endswith("2 rules in 1 decision: no errors, 2 warnings\n")
 
 
 def test_cli_check_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
@@ -633,7 +635,7 @@ def test_cli_check_reports_what_durable_rules_would_refuse(tmp_path: Path) -> No
     assert result.exit_code == EXIT_RULES, result.output
     assert "rules.yaml:8: rule nested: its condition nests" in result.output
     assert "durable_rules takes at most 15 (error 113)" in result.output
-    assert result.output.endswith("1 error, 0 warnings\n")
+    assert result.output.endswith("1 error, 1 warning\n")  # briefs: no fact named
 
 
 def test_a_local_rules_folder_that_differs_from_the_one_used_is_named(

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from talentrules.errors import RulebookError
 from talentrules.rulebook.checks import (
+    check_briefs_declared,
     check_computed,
     check_durable,
     check_ids,
@@ -82,7 +83,7 @@ from talentrules.rulebook.model import (
 from talentrules.rulebook.overlaps import check_never_fire, check_overlaps
 from talentrules.rulebook.rules import _Context, _load_rules
 from talentrules.rulefiles import Diagnostic, Report, RuleFiles, open_rules
-from talentrules.vocabulary import Names, load_vocabulary
+from talentrules.vocabulary import VOCABULARY_FILE, Names, load_vocabulary
 
 __all__ = [  # what the other stages use of the rule language
     "CATALOGUE_FILE",
@@ -251,6 +252,7 @@ def _load(
     check_durable(rules, decisions, report)
     if computable:
         check_computed(vocabulary, report)
+        check_briefs_declared(words.briefs, files.label(VOCABULARY_FILE), report)
     check_proxies(rules, words, report)
     if complete:
         check_unused(rules, decisions, report)

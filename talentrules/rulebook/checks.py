@@ -11,7 +11,13 @@ from talentrules.rulebook.limits import DURABLE_MAX_RULES_PER_FIELD
 from talentrules.rulebook.logic import expr_facts, rule_reads
 from talentrules.rulebook.model import Decision, Rule
 from talentrules.rulefiles import Report, show, where
-from talentrules.vocabulary import FactSpec, Vocabulary, formula_facts, reads_through
+from talentrules.vocabulary import (
+    BriefFacts,
+    FactSpec,
+    Vocabulary,
+    formula_facts,
+    reads_through,
+)
 
 
 def check_computed(vocabulary: Mapping[str, FactSpec], report: Report) -> None:
@@ -82,6 +88,19 @@ def check_unused_names(words: Vocabulary, report: Report) -> None:
                 parameter.line,
                 f"parameter '{name}' is not used by any rule, fact or text",
             )
+
+
+def check_briefs_declared(briefs: BriefFacts, file: str, report: Report) -> None:
+    """Warn, once, of every place of a brief the rulebook names no fact for: each says
+    "not declared by the rulebook" in every brief, which a panel owner should choose,
+    not find in the briefs."""
+    if briefs.undeclared:
+        report.warning(
+            file,
+            briefs.line,
+            f"briefs: no fact named for {', '.join(briefs.undeclared)}: briefs show "
+            "'not declared by the rulebook' there (docs/rules.md, \"What briefs show\")",
+        )
 
 
 def check_ids(rules: list[Rule], report: Report) -> list[Rule]:

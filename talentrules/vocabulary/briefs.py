@@ -33,11 +33,25 @@ TALLIES: dict[str, tuple[Sheet, str]] = {
     "outcomes": (EVIDENCE, "outcome_in_others"),
 }
 BRIEF_KEYS = (*FACTS, *TALLIES, "signal_line")
+# Where a brief shows each key's fact, in words (the handbook lists them; docs/rules.md,
+# "What briefs show", has the whole table).
+PLACES: dict[str, str] = {
+    "tenure": "the person header's time since hire",
+    "in_role": "the person header's time in the current role",
+    "trend": "the talent snapshot's trend beside the last three ratings",
+    "signal_line": "each signal's line in the heart section's table",
+    "nominations": "the influence section's nominations, counted by reason",
+    "influence": "the influence section's evidence, counted by what influence rested on",
+    "outcomes": "the management pattern's evidence, counted by others' response",
+    "withdrawn": "a risk: development withdrawn from before",
+    "aspiration_statement": "a gap: no aspiration statement",
+    "nominated_by": "a gap: no nomination received",
+}
 
 
-def load_briefs(node: yaml.Node, at: Loading) -> BriefFacts:
-    """The ``briefs`` mapping; each name that is no fact of the type its place shows is
-    reported at its line."""
+def load_briefs(node: yaml.Node, at: Loading, line: int) -> BriefFacts:
+    """The ``briefs`` mapping (its key at ``line``); each name that is no fact of the type
+    its place shows is reported at its line."""
     file, report = at.file, at.report
     entries = mapping(node, file, "briefs", report)
     if entries is None:
@@ -51,6 +65,8 @@ def load_briefs(node: yaml.Node, at: Loading) -> BriefFacts:
         return _tally(key, entries[key][1], at) if key in entries else None
 
     return BriefFacts(
+        undeclared=tuple(key for key in BRIEF_KEYS if key not in entries),
+        line=line,
         trend=fact("trend"),
         signal_line=_signal_line(entries["signal_line"][1], at)
         if "signal_line" in entries

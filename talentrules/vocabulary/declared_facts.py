@@ -11,6 +11,7 @@ import yaml
 
 from talentrules.contract import normalize
 from talentrules.rulefiles import (
+    Cell,
     Report,
     did_you_mean,
     is_protected,
@@ -22,7 +23,7 @@ from talentrules.rulefiles import (
     texts_of,
 )
 from talentrules.vocabulary import formulas
-from talentrules.vocabulary.briefs import load_briefs
+from talentrules.vocabulary.briefs import BRIEF_KEYS, load_briefs
 from talentrules.vocabulary.model import (
     MEASURES,
     BriefFacts,
@@ -410,7 +411,10 @@ def load_facts(node: yaml.Node, at: Loading) -> tuple[frozenset[str], tuple[Prox
                     add(f"{member.code}.{fact}", spec_node, line_of(fact_key), member)
     formulas.resolve(at.facts, report)
     if "briefs" in top:  # names facts: read once every fact is declared
-        at.briefs = load_briefs(top["briefs"][1], at)
+        key, value = top["briefs"]
+        at.briefs = load_briefs(value, at, line_of(key))
+    else:
+        at.briefs = BriefFacts(undeclared=BRIEF_KEYS, line=_start(node))
     return frozenset(protected), proxies_found
 
 
@@ -436,3 +440,10 @@ def _members(node: yaml.Node, at: Loading, what: str) -> list[_Member]:
             if member not in members:
                 members.append(member)
     return members
+
+
+def _start(node: yaml.Node) -> int:
+    """Where a message about the whole of vocabulary.yaml is placed: its first line, or
+    in a rulebook workbook the first cell it was read from."""
+    line = line_of(node)
+    return line if isinstance(line, Cell) else 1

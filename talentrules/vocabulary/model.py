@@ -5,7 +5,7 @@ the person), and the proxies of protected attributes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from talentrules.contract import normalize
@@ -305,3 +305,7 @@ class BriefFacts:
     withdrawn: str | None = None  # development withdrawn from (a risk)
     aspiration_statement: str | None = None  # true when the person wrote one (a gap)
     nominated_by: str | None = None  # people who nominated the person (a gap when none)
+    # The keys named no fact (rules check warns of them), and the line of ``briefs:``
+    # (or where vocabulary.yaml starts): where the warning is placed.
+    undeclared: tuple[str, ...] = field(default=(), compare=False)
+    line: int = field(default=0, compare=False)
