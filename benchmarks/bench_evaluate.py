@@ -4,6 +4,7 @@ generated workbooks, beside the floors issue 13 measures it against.
     .venv/bin/python benchmarks/bench_evaluate.py                      # 1,000 and 10,000
     .venv/bin/python benchmarks/bench_evaluate.py --people 10000 --keep /tmp/wb
     .venv/bin/python benchmarks/bench_evaluate.py --workbook /tmp/scale/p40000.xlsx --jobs 2
+    .venv/bin/python benchmarks/bench_evaluate.py --workbook /tmp/scale/p10000.xlsx --rounds 3
 
 For each workbook, each in a fresh interpreter (``--child``) so that peaks do not mix:
 
@@ -18,6 +19,9 @@ For each workbook, each in a fresh interpreter (``--child``) so that peaks do no
   what the run's process writes, CPU over all processes, the peak
   resident set of the run's process and of its largest worker
   (``resource.getrusage``), the output's size and the trace's bytes a person;
+- with ``--rounds R``, openpyxl's floor and evaluate ``--jobs N`` again, alternately,
+  R times in all: each pair's ratio is printed, and their median is the ratio below
+  (the host's speed drifts by a tenth within an hour; a pair shares the drift);
 - **ratios**, all from this one run: evaluate (jobs N) against openpyxl's read-only
   iteration (issue 13: at most 1.0), ``--jobs 1`` against ``--jobs N`` (at least
   1.6 on an idle 2-core machine).
@@ -33,6 +37,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,14 +214,23 @@ def _recent_removal() -> list[str]:
     ]
 
 
-def report(workbook: Path, jobs: int, outdir: Path) -> str:
+def _floor_line(floor: dict[str, object], round_: str) -> str:
+    return (
+        f"  floor{round_}: openpyxl read-only, every cell ({floor['cells']:,}): "
+        f"{float(floor['total']):.1f} s wall, {float(floor['cpu']):.1f} CPU s, "  # type: ignore[arg-type]
+        f"peak {float(floor['peak_mb']):.0f} MB"  # type: ignore[arg-type]
+    )
+
+
+def report(workbook: Path, jobs: int, outdir: Path, rounds: int = 1) -> str:
+    """Floors, ``--jobs 1`` and ``--jobs N``; with ``rounds`` above 1, openpyxl's floor
+    and ``--jobs N`` again, alternately, each pair a ratio of its own: the host's speed
+    drifts by a tenth within the hour, and a pair minutes apart shares the drift."""
     lines = [f"{workbook.name}: load average {_load()}", *_recent_removal()]
     floor = _run_child("openpyxl", str(workbook))
     assert floor is not None
-    lines.append(
-        f"  floor: openpyxl read-only, every cell ({floor['cells']:,}): {floor['total']:.1f} s "
-        f"wall, {floor['cpu']:.1f} CPU s, peak {floor['peak_mb']:.0f} MB"
-    )
+    numbered = " (round 1)" if rounds > 1 else ""
+    lines.append(_floor_line(floor, numbered))
     calamine = _run_child("calamine", str(workbook))
     if calamine is not None:
         lines.append(
@@ -237,12 +251,27 @@ def report(workbook: Path, jobs: int, outdir: Path) -> str:
         assert figures is not None
         runs[n] = figures
         lines += _stages(figures, f"--jobs {n}")
+    wall = float(runs[jobs]["total"])  # type: ignore[arg-type]
+    ratios = [wall / float(floor["total"])]  # type: ignore[arg-type]
+    for round_ in range(2, rounds + 1):
+        floor_again = _run_child("openpyxl", str(workbook))
+        assert floor_again is not None
+        lines.append(_floor_line(floor_again, f" (round {round_})"))
+        folder = outdir / f"jobs{jobs}-round{round_}"
+        figures = _run_child("evaluate", str(workbook), str(folder), str(jobs))
+        assert figures is not None
+        lines += _stages(figures, f"--jobs {jobs} (round {round_})")
+        ratios.append(float(figures["total"]) / float(floor_again["total"]))  # type: ignore[arg-type]
     _remove(outdir)
-    best = runs[jobs]
-    wall = float(best["total"])  # type: ignore[arg-type]
+    if rounds > 1:
+        lines.append(
+            f"  ratio: evaluate --jobs {jobs} / openpyxl read-only, each round = "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+        )
     lines.append(
         f"  ratio: evaluate --jobs {jobs} / openpyxl read-only = "
-        f"{wall / float(floor['total']):.2f} (target at most 1.0)"  # type: ignore[arg-type]
+        f"{statistics.median(ratios):.2f}{' (the median)' if rounds > 1 else ''} "
+        "(target at most 1.0)"
     )
     if jobs > 1:
         one = float(runs[1]["total"])  # type: ignore[arg-type]
@@ -257,6 +286,12 @@ def main() -> None:
     parser.add_argument("--workbook", type=Path, action="append", help="an existing workbook")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="folder for generated workbooks (kept)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="openpyxl's floor and evaluate --jobs N this many times, alternately",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -282,7 +317,7 @@ def main() -> None:
                     make_workbook(path, people)
                 workbooks.append(path)
         for workbook in workbooks:
-            print(report(workbook, args.jobs, folder / "out"), flush=True)
+            print(report(workbook, args.jobs, folder / "out", args.rounds), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
