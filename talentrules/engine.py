@@ -1086,11 +1086,11 @@ def _shared(value: Any) -> Any:
         return [_shared(v) for v in value]
     if kind is dict:
         try:  # as for a tuple: looked up by its items before they are made one
-            seen = _DICTS.get(tuple(value.items()))
+            kept = _DICTS.get(tuple(value.items()))
         except TypeError:
-            seen = None
-        if seen is not None:
-            return seen
+            kept = None
+        if kept is not None:
+            return kept
         made = {_shared(k): _shared(v) for k, v in value.items()}
         try:
             return _DICTS.setdefault(tuple(made.items()), made)

@@ -397,3 +397,49 @@ def test_a_sheet_merged_from_a_helper_keeps_its_dated_columns() -> None:
     found = list(store.values("Evidence", ["employee_id"], after=AS_OF))
     assert found == [(2, ("E1",)), (4, ("E3",))]
     store.close()
+
+
+def test_references_to_people_not_in_employees_are_found_by_sqlite_as_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """References to unknown people on a sheet whose one such column is its person
+    column (Evidence's, Development's) are left to SQLite (``RowStore.strangers``): the
+    same problems, in the same order, as checking every row: ids unknown, blank, a
+    number, the same id with another case or leading zeros (a suggestion), an Employees
+    row rejected (still known), and an Employees id given twice."""
+    people = [
+        ["employee_id", "full_name", "manager_id"],
+        ["E1", "Ana", None],
+        ["E2", "Bo", "E9"],
+        ["E2", "Bo again", "E1"],
+        ["007", "Bond", "e1"],
+        [None, "Nobody", "E1"],
+    ]
+    evidence = [EVIDENCE[0]] + [
+        [who, "H-DEV", AS_OF, "Peer", None]
+        for who in ["E1", "E9", None, "e1", "7", 42, "E2", "E9", " ", "007", "Ana"]
+    ]
+    development = [["employee_id", "action", "started"], ["E8", "course", AS_OF]]
+    path = write(
+        tmp_path,
+        {"Cycle": CYCLE, "Employees": people, "Evidence": evidence, "Development": development},
+    )
+    asked: list[str] = []
+    strangers = RowStore.strangers
+
+    def spy(self: RowStore, sheet: str, known: str) -> Any:
+        asked.append(sheet)
+        return strangers(self, sheet, known)
+
+    monkeypatch.setattr(RowStore, "strangers", spy)
+    found = load_workbook(path)
+    assert asked == ["Evidence", "Development"]
+    assert sum("is not an employee_id" in p.message for p in found.problems) >= 6
+
+    def every_row(self: SheetRead, columns: list[str], people: SheetRead, column: str) -> Any:
+        return self.values(columns)
+
+    monkeypatch.setattr(SheetRead, "unknown", every_row)
+    again = load_workbook(path)
+    assert again.problems == found.problems
+    assert again.rejected == found.rejected

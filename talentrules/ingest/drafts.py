@@ -120,6 +120,28 @@ class SheetRead:
             return
         yield from self.store.values(self.sheet.name, columns)
 
+    def unknown(
+        self, columns: list[str], people: SheetRead, column: str
+    ) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """``values`` of ``columns`` (those referring to a person), less rows whose one
+        value is blank or a value of ``people``'s ``column`` where SQLite can leave them
+        out (``RowStore.strangers``): that column and the sheet's one column both their
+        sheets' person columns, read as ids, and both sheets in the same store. The
+        caller still checks every value it is given."""
+        person = PERSON_COLUMN.get(self.sheet.name)
+        if (
+            self.store is None
+            or self.store is not people.store
+            or person is None
+            or columns != [person]
+            or self.sheet.column(person).kind != "id"
+            or PERSON_COLUMN.get(people.sheet.name) != column
+            or people.sheet.column(column).kind != "id"
+        ):
+            yield from self.values(columns)
+            return
+        yield from self.store.strangers(self.sheet.name, people.sheet.name)
+
     def dated_after(
         self, columns: list[str], as_of: dt.date
     ) -> Iterator[tuple[int, tuple[Value, ...]]]:

@@ -318,6 +318,21 @@ class RowStore:
             for number, person in batch:
                 yield number, (person,)
 
+    def strangers(self, sheet: str, known: str) -> Iterator[tuple[int, tuple[str]]]:
+        """(row number, (the person it is about,)) of the sheet's rows about a person
+        (text) whom no row of sheet ``known`` is about, in sheet order: ``people_of``
+        less those rows, the comparison left to SQLite instead of a row at a time."""
+        self.flush()
+        cursor = self.db.execute(
+            "SELECT number, person FROM row WHERE sheet = ?1 AND person IS NOT NULL"
+            " AND person NOT IN (SELECT person FROM row WHERE sheet = ?2 AND person IS NOT NULL)"
+            " ORDER BY number",
+            (sheet, known),
+        )
+        while batch := cursor.fetchmany(1000):
+            for number, person in batch:
+                yield number, (person,)
+
     def about(self, sheet: str, person: str) -> list[Row]:
         """The sheet's rows about ``person``, in sheet order."""
         # Named: without statistics SQLite would walk the sheet by its primary key.
