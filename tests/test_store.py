@@ -11,18 +11,21 @@ import os
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_ingest import AS_OF, CYCLE, PEOPLE, write
 
 from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.drafts import SheetRead
-from talentrules.ingest.store import Place, RowStore, RowTable, StoredRows, cells_of
+from talentrules.ingest.store import Place, RowStore, RowTable, StoredRows, cells_of, fold
 from talentrules.model import PERSON_COLUMN, Panel, PersonRows, Row, RowAbout
 from talentrules.paths import sample_workbook
 from talentrules.run import evaluate_workbook
@@ -443,3 +446,11 @@ def test_references_to_people_not_in_employees_are_found_by_sqlite_as_row_by_row
     again = load_workbook(path)
     assert again.problems == found.problems
     assert again.rejected == found.rejected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_fold_of_ascii_text_is_the_unicode_fold(text: str) -> None:
+    """``fold``'s shortcut for ASCII text (casefolded alone) gives what normalizing
+    gives; other text is normalized."""
+    expected = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    assert fold(text) == expected

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from talentrules.contract import Column, Sheet
 from talentrules.ingest.files import SheetScan
 from talentrules.ingest.store import Place, RowStore, cells_of, fold
-from talentrules.ingest.values import Parser, as_text
+from talentrules.ingest.values import Parsed, Parser, as_text
 from talentrules.ingest.xlsx import RawCell
 from talentrules.model import (
     PERSON_COLUMN,
@@ -71,6 +71,8 @@ class Slot:
     prefix: str  # a cell's ref is prefix + row number + after: Evidence!F14, Evidence.csv:14:signal
     parse: Parser
     wants_format: bool  # id and percent read the cell's number format
+    # A coded column's texts already parsed, with their values (values.parser_and_memo)
+    memo: dict[str, Parsed] | None = None
 
 
 @dataclass

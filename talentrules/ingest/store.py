@@ -49,6 +49,8 @@ class Place:
 
 def fold(value: str) -> str:
     """The key under which spellings differing only in Unicode form or case meet."""
+    if value.isascii():  # (ASCII is its own NFC, and stays ASCII casefolded)
+        return value.casefold()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
 
 
@@ -227,7 +229,7 @@ class RowStore:
                 sheet,
                 number,
                 person if isinstance(person, str) else None,
-                key if isinstance(key, str | int | float) else None,
+                key if isinstance(key, (str, int, float)) else None,  # (a tuple: faster)
                 fold(key) if isinstance(key, str) else None,
                 pickle.dumps(tuple(values), protocol=5),
                 latest,
