@@ -17,7 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ingest import AS_OF, CYCLE, PEOPLE, write
 
@@ -454,3 +454,44 @@ def test_fold_of_ascii_text_is_the_unicode_fold(text: str) -> None:
     gives; other text is normalized."""
     expected = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
     assert fold(text) == expected
+
+
+_KEYS = st.one_of(
+    st.none(),
+    st.sampled_from(["E1", "e1", "E2", "Café", "Cafe\u0301", "CAFÉ", "1", "ß", "SS", "ss"]),
+    st.integers(0, 2),
+    st.sampled_from([1.0, 2.5, True]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_KEYS, max_size=12), _KEYS)
+def test_duplicates_and_lookalikes_are_what_their_queries_find(
+    keys: list[object], later: object
+) -> None:
+    """A sheet whose keys neither repeat nor share a fold skips the two queries
+    (``RowStore._repeated``): the answer is what running them gives, for text, case and
+    Unicode forms, numbers equal across types, and blanks; and again after a row is added."""
+    places = (Place("employee_id", "Employees!A", ""), Place("x", "Employees!B", ""))
+    store = RowStore()
+    store.begin("Employees", places)
+
+    def both() -> tuple[object, object]:
+        return store.duplicates("Employees"), store.lookalikes("Employees")
+
+    def queried() -> tuple[object, object]:
+        skipping = store._repeated
+        store._repeated = lambda sheet: (True, True)  # type: ignore[method-assign]
+        try:
+            return both()
+        finally:
+            store._repeated = skipping  # type: ignore[method-assign]
+
+    try:
+        for number, key in enumerate(keys, start=2):
+            store.add("Employees", number, ["E", key], "x")
+        assert both() == queried()
+        store.add("Employees", len(keys) + 2, ["E", later], "x")
+        assert both() == queried()
+    finally:
+        store.close()

@@ -161,6 +161,7 @@ class RowStore:
         self._person: dict[str, int] = {}  # sheet -> the place of its person column
         self._dated: dict[str, list[int]] = {}  # sheet -> the places of its dated columns
         self._pending: list[tuple[str, int, str | None, Value, str | None, bytes, str | None]] = []
+        self._repeats: dict[str, tuple[bool, bool]] = {}  # sheet -> ``_repeated``'s answer
         self.db.executescript(_SCHEMA)
 
     @property
@@ -192,7 +193,7 @@ class RowStore:
         self._connections = []
         # Closes this worker's connection, never removes the file.
         self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
-        self._local, self._pending = threading.local(), []
+        self._local, self._pending, self._repeats = threading.local(), [], {}
 
     def close(self) -> None:
         """Close this process's connections and delete the file (the store is unusable
@@ -242,6 +243,7 @@ class RowStore:
         if self._pending:
             self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._pending.clear()
+            self._repeats.clear()
 
     def divert(self, path: str) -> None:
         """In a helper process reading one sheet (``ingest.helper``): this process's rows
@@ -258,6 +260,7 @@ class RowStore:
         self.db.execute("INSERT INTO row SELECT * FROM helper.row")
         self.db.commit()
         self.db.execute("DETACH DATABASE helper")
+        self._repeats.clear()
         os.remove(path)
         self.begin(sheet, places, dated)
 
@@ -267,6 +270,7 @@ class RowStore:
         self.db.executemany(
             "DELETE FROM row WHERE sheet = ? AND number = ?", [(sheet, n) for n in numbers]
         )
+        self._repeats.clear()
 
     def done(self) -> None:
         """Every sheet written: index the rows by person and commit (workers read it)."""
@@ -373,9 +377,29 @@ class RowStore:
         (count,) = self.db.execute("SELECT COUNT(*) FROM row WHERE sheet = ?", (sheet,)).fetchone()
         return int(count)
 
+    def _repeated(self, sheet: str) -> tuple[bool, bool]:
+        """Whether a key of the sheet's rows repeats, and whether a fold has keys spelled
+        more than one way (a fold follows from its key, so there are as many folds as
+        keys unless one has two spellings): counted in one pass, where ``duplicates``
+        and ``lookalikes`` each group the rows twice. Most sheets have neither, and then
+        their queries need not run."""
+        self.flush()
+        known = self._repeats.get(sheet)
+        if known is None:
+            repeated, spelled = self.db.execute(
+                "SELECT COUNT(key) > COUNT(DISTINCT key),"
+                " COUNT(DISTINCT CASE WHEN fold IS NOT NULL THEN key END) > COUNT(DISTINCT fold)"
+                " FROM row WHERE sheet = ? AND key IS NOT NULL",
+                (sheet,),
+            ).fetchone()
+            known = self._repeats[sheet] = (bool(repeated), bool(spelled))
+        return known
+
     def duplicates(self, sheet: str) -> list[list[int]]:
         """Rows sharing a unique key: each group's row numbers, groups in the order their
         first row comes."""
+        if not self._repeated(sheet)[0]:
+            return []
         self.flush()
         found: dict[object, list[int]] = {}
         for key, number in self.db.execute(
@@ -393,6 +417,8 @@ class RowStore:
     def lookalikes(self, sheet: str) -> list[list[tuple[str, int]]]:
         """Keys spelled more than one way (``fold``): each group's (key, row number) in
         sheet order, groups in the order their first row comes."""
+        if not self._repeated(sheet)[1]:
+            return []
         self.flush()
         found: dict[str, list[tuple[str, int]]] = {}
         for folded, key, number in self.db.execute(
