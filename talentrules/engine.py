@@ -1029,7 +1029,12 @@ def _results(
 def _span(
     persons: Sequence[PersonFacts] | FactsOnDemand, start: int, end: int
 ) -> Sequence[PersonFacts]:
-    return persons.span(start, end) if isinstance(persons, FactsOnDemand) else persons[start:end]
+    if not isinstance(persons, FactsOnDemand):
+        return persons[start:end]
+    # A chunk's rows read at once, one query a sheet (``Panel.reading``), instead of one
+    # query a person and sheet as each is derived: the same rows, in the same order.
+    with persons.derivation.panel.reading(persons.ids[start:end]):
+        return persons.span(start, end)
 
 
 def _work(span: tuple[int, int]) -> bytes:
@@ -1066,6 +1071,12 @@ def _shared(value: Any) -> Any:
     if kind is str:
         return sys.intern(value)
     if kind is tuple:
+        try:  # seen already (most are): the one kept, equal to what making it gives
+            seen = _TUPLES.get(value)
+        except TypeError:
+            seen = None
+        if seen is not None:
+            return seen
         items = tuple(_shared(v) for v in value)
         try:
             return _TUPLES.setdefault(items, items)
@@ -1074,6 +1085,12 @@ def _shared(value: Any) -> Any:
     if kind is list:
         return [_shared(v) for v in value]
     if kind is dict:
+        try:  # as for a tuple: looked up by its items before they are made one
+            kept = _DICTS.get(tuple(value.items()))
+        except TypeError:
+            kept = None
+        if kept is not None:
+            return kept
         made = {_shared(k): _shared(v) for k, v in value.items()}
         try:
             return _DICTS.setdefault(tuple(made.items()), made)

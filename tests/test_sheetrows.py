@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -381,3 +382,99 @@ def test_a_whole_workbook_with_shared_strings_loads_alike(
     monkeypatch.setattr(load_module, "read_strings", exact_strings)
     exact = rows()
     assert scanned == exact and len(scanned) > 100
+
+
+# Pieces a sheet's XML is made of, and near misses of them: the scanner's tokens with
+# their optional parts possessive ("?+") must match exactly what they match without.
+_PIECES = [
+    '<row r="2">',
+    "<row>",
+    "<row/>",
+    '<row r="3" spans="1:2">',
+    "</row>",
+    "<c",
+    "<c>",
+    '<c r="B2"',
+    '<c r="AB12"',
+    ' r="C',
+    ' r="B2"',
+    ' s="1"',
+    ' s="x"',
+    ' t="s"',
+    ' t="inlineStr"',
+    ' t="n"',
+    ' t="e"',
+    ' t="str"',
+    "/>",
+    " />",
+    ">",
+    "<f>",
+    "<f/>",
+    "<f>SUM(A1)</f>",
+    '<f t="shared" si="0"/>',
+    '<f t="shared"/>',
+    "<v>",
+    "<v>7</v>",
+    "<v>1.5</v>",
+    "<v/>",
+    "<v />",
+    "<v></v>",
+    "</v>",
+    "<is>",
+    "<is><t>",
+    "<t>",
+    '<t xml:space="preserve">',
+    "x",
+    "a&amp;b",
+    "&lt;",
+    "&",
+    "</t>",
+    "</is>",
+    "</t></is>",
+    "</c>",
+    " ",
+    "\n",
+    "<",
+    '"',
+    "=",
+]
+
+
+def _maybe(*choices: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(["", *choices])
+
+
+# A cell as writers write it, each part present or not, or a near miss in its place.
+_CELLS = st.builds(
+    lambda *parts: "".join(parts),
+    st.just("<c"),
+    _maybe(' r="B2"', ' r="AB12"', ' r="C"', ' r="b2"', ' r="ABCD1"', ' r=""', " r="),
+    _maybe(' s="1"', ' s=""', ' s="x"'),
+    _maybe(' t="s"', ' t="inlineStr"', ' t="n"', ' t="e"', ' t=""'),
+    st.sampled_from(["/>", " />", ">", ">", ">", "", " "]),
+    _maybe("<f>A1</f>", "<f/>", '<f t="shared" si="0"/>', "<f", "<f>&amp;</f>"),
+    _maybe("<v>7</v>", "<v/>", "<v />", "<v></v>", "<v><", "<v>a&lt;b</v>", "<v>&x;</v>"),
+    _maybe(
+        "<is><t>x</t></is>",
+        '<is><t xml:space="preserve"> x </t></is>',
+        "<is><t></t></is>",
+        "<is><t/></is>",
+        "<is><t>x</t>",
+    ),
+    _maybe("</c>", "</c>", "</c>", "</v>", "</c"),
+)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_CELLS, st.sampled_from(_PIECES)), max_size=20))
+def test_possessive_tokens_read_what_plain_ones_read(pieces: list[str]) -> None:
+    from talentrules.ingest import sheetrows
+
+    possessive = sheetrows._TOKENS
+    plain = re.compile(possessive.pattern.replace(")?+", ")?"))
+    assert plain.pattern != possessive.pattern
+    text = "".join(pieces)
+    assert possessive.findall(text) == plain.findall(text)
+    strings = sheetrows._STRINGS
+    plain_strings = re.compile(strings.pattern.replace(")?+", ")?"))
+    assert strings.findall(text) == plain_strings.findall(text)

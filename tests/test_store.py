@@ -11,18 +11,21 @@ import os
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ingest import AS_OF, CYCLE, PEOPLE, write
 
 from talentrules import decide, facts
 from talentrules.errors import ValidationError
 from talentrules.ingest import load_workbook
 from talentrules.ingest.drafts import SheetRead
-from talentrules.ingest.store import Place, RowStore, RowTable, StoredRows, cells_of
+from talentrules.ingest.store import Place, RowStore, RowTable, StoredRows, cells_of, fold
 from talentrules.model import PERSON_COLUMN, Panel, PersonRows, Row, RowAbout
 from talentrules.paths import sample_workbook
 from talentrules.run import evaluate_workbook
@@ -397,3 +400,98 @@ def test_a_sheet_merged_from_a_helper_keeps_its_dated_columns() -> None:
     found = list(store.values("Evidence", ["employee_id"], after=AS_OF))
     assert found == [(2, ("E1",)), (4, ("E3",))]
     store.close()
+
+
+def test_references_to_people_not_in_employees_are_found_by_sqlite_as_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """References to unknown people on a sheet whose one such column is its person
+    column (Evidence's, Development's) are left to SQLite (``RowStore.strangers``): the
+    same problems, in the same order, as checking every row: ids unknown, blank, a
+    number, the same id with another case or leading zeros (a suggestion), an Employees
+    row rejected (still known), and an Employees id given twice."""
+    people = [
+        ["employee_id", "full_name", "manager_id"],
+        ["E1", "Ana", None],
+        ["E2", "Bo", "E9"],
+        ["E2", "Bo again", "E1"],
+        ["007", "Bond", "e1"],
+        [None, "Nobody", "E1"],
+    ]
+    evidence = [EVIDENCE[0]] + [
+        [who, "H-DEV", AS_OF, "Peer", None]
+        for who in ["E1", "E9", None, "e1", "7", 42, "E2", "E9", " ", "007", "Ana"]
+    ]
+    development = [["employee_id", "action", "started"], ["E8", "course", AS_OF]]
+    path = write(
+        tmp_path,
+        {"Cycle": CYCLE, "Employees": people, "Evidence": evidence, "Development": development},
+    )
+    asked: list[str] = []
+    strangers = RowStore.strangers
+
+    def spy(self: RowStore, sheet: str, known: str) -> Any:
+        asked.append(sheet)
+        return strangers(self, sheet, known)
+
+    monkeypatch.setattr(RowStore, "strangers", spy)
+    found = load_workbook(path)
+    assert asked == ["Evidence", "Development"]
+    assert sum("is not an employee_id" in p.message for p in found.problems) >= 6
+
+    def every_row(self: SheetRead, columns: list[str], people: SheetRead, column: str) -> Any:
+        return self.values(columns)
+
+    monkeypatch.setattr(SheetRead, "unknown", every_row)
+    again = load_workbook(path)
+    assert again.problems == found.problems
+    assert again.rejected == found.rejected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_fold_of_ascii_text_is_the_unicode_fold(text: str) -> None:
+    """``fold``'s shortcut for ASCII text (casefolded alone) gives what normalizing
+    gives; other text is normalized."""
+    expected = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    assert fold(text) == expected
+
+
+_KEYS = st.one_of(
+    st.none(),
+    st.sampled_from(["E1", "e1", "E2", "Café", "Cafe\u0301", "CAFÉ", "1", "ß", "SS", "ss"]),
+    st.integers(0, 2),
+    st.sampled_from([1.0, 2.5, True]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_KEYS, max_size=12), _KEYS)
+def test_duplicates_and_lookalikes_are_what_their_queries_find(
+    keys: list[object], later: object
+) -> None:
+    """A sheet whose keys neither repeat nor share a fold skips the two queries
+    (``RowStore._repeated``): the answer is what running them gives, for text, case and
+    Unicode forms, numbers equal across types, and blanks; and again after a row is added."""
+    places = (Place("employee_id", "Employees!A", ""), Place("x", "Employees!B", ""))
+    store = RowStore()
+    store.begin("Employees", places)
+
+    def both() -> tuple[object, object]:
+        return store.duplicates("Employees"), store.lookalikes("Employees")
+
+    def queried() -> tuple[object, object]:
+        skipping = store._repeated
+        store._repeated = lambda sheet: (True, True)  # type: ignore[method-assign]
+        try:
+            return both()
+        finally:
+            store._repeated = skipping  # type: ignore[method-assign]
+
+    try:
+        for number, key in enumerate(keys, start=2):
+            store.add("Employees", number, ["E", key], "x")
+        assert both() == queried()
+        store.add("Employees", len(keys) + 2, ["E", later], "x")
+        assert both() == queried()
+    finally:
+        store.close()

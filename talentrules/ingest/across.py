@@ -171,7 +171,7 @@ class AcrossSheets:
             columns = [c.name for c in read.sheet.columns if c.refers_to_employee]
             if not columns:
                 continue
-            for number, values in read.values(columns):
+            for number, values in read.unknown(columns, people, "employee_id"):
                 for name, value in zip(columns, values, strict=True):
                     if value is None or value in known:
                         continue

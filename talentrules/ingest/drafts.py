@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from talentrules.contract import Column, Sheet
 from talentrules.ingest.files import SheetScan
 from talentrules.ingest.store import Place, RowStore, cells_of, fold
-from talentrules.ingest.values import Parser, as_text
+from talentrules.ingest.values import Parsed, Parser, as_text
 from talentrules.ingest.xlsx import RawCell
 from talentrules.model import (
     PERSON_COLUMN,
@@ -71,6 +71,8 @@ class Slot:
     prefix: str  # a cell's ref is prefix + row number + after: Evidence!F14, Evidence.csv:14:signal
     parse: Parser
     wants_format: bool  # id and percent read the cell's number format
+    # A coded column's texts already parsed, with their values (values.parser_and_memo)
+    memo: dict[str, Parsed] | None = None
 
 
 @dataclass
@@ -119,6 +121,28 @@ class SheetRead:
             yield from self.store.people_of(self.sheet.name)
             return
         yield from self.store.values(self.sheet.name, columns)
+
+    def unknown(
+        self, columns: list[str], people: SheetRead, column: str
+    ) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        """``values`` of ``columns`` (those referring to a person), less rows whose one
+        value is blank or a value of ``people``'s ``column`` where SQLite can leave them
+        out (``RowStore.strangers``): that column and the sheet's one column both their
+        sheets' person columns, read as ids, and both sheets in the same store. The
+        caller still checks every value it is given."""
+        person = PERSON_COLUMN.get(self.sheet.name)
+        if (
+            self.store is None
+            or self.store is not people.store
+            or person is None
+            or columns != [person]
+            or self.sheet.column(person).kind != "id"
+            or PERSON_COLUMN.get(people.sheet.name) != column
+            or people.sheet.column(column).kind != "id"
+        ):
+            yield from self.values(columns)
+            return
+        yield from self.store.strangers(self.sheet.name, people.sheet.name)
 
     def dated_after(
         self, columns: list[str], as_of: dt.date

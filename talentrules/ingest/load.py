@@ -58,7 +58,13 @@ from talentrules.ingest.sheetrows import read_strings
 from talentrules.ingest.sources import READ_ERRORS, FolderSource, Source, WorkbookSource
 from talentrules.ingest.store import Place, RowStore, StoredRows
 from talentrules.ingest.trailers import first_value, has_value, key_slots, not_a_person
-from talentrules.ingest.values import EXCEL_ERRORS, Invalid, as_text, is_example, parser_for
+from talentrules.ingest.values import (
+    EXCEL_ERRORS,
+    Invalid,
+    as_text,
+    is_example,
+    parser_and_memo,
+)
 from talentrules.ingest.xlsx import RawCell, ReadLimitError, read_book
 from talentrules.model import (
     PERSON_COLUMN,
@@ -73,6 +79,7 @@ from talentrules.model import (
 from talentrules.vocabulary import signal_catalogue
 
 _EMPTY = RawCell(None, "n", "General")  # stands in for a cell the row does not have
+_UNSEEN = Invalid("not parsed yet")  # a text not in a slot's memo (never a parsed value)
 
 
 def _who(row: Row) -> str:
@@ -515,6 +522,7 @@ class Reader:
                 )
                 continue
             taken[column.name] = ref
+            parse, memo = parser_and_memo(column, self.source.epoch)
             slots.append(
                 Slot(
                     column,
@@ -522,8 +530,9 @@ class Reader:
                     letter,
                     after,
                     f"{tab}{self.source.sep}{letter}",
-                    parser_for(column, self.source.epoch),
+                    parse,
                     column.kind in ("id", "percent"),
+                    memo,
                 )
             )
         for column in sheet.columns:
@@ -646,7 +655,13 @@ class Reader:
                     )
                 )
                 continue
-            value = slot.parse(raw, cell.number_format if slot.wants_format else "")
+            memo = slot.memo
+            if memo is None or type(raw) is not str:
+                value = slot.parse(raw, cell.number_format if slot.wants_format else "")
+            else:  # a coded column: its texts repeat (the parser would look it up the same)
+                value = memo.get(raw, _UNSEEN)
+                if value is _UNSEEN:
+                    value = slot.parse(raw, cell.number_format if slot.wants_format else "")
             if isinstance(value, Invalid):
                 values.append(None)
                 problems.append(

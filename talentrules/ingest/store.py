@@ -49,6 +49,8 @@ class Place:
 
 def fold(value: str) -> str:
     """The key under which spellings differing only in Unicode form or case meet."""
+    if value.isascii():  # (ASCII is its own NFC, and stays ASCII casefolded)
+        return value.casefold()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
 
 
@@ -159,6 +161,7 @@ class RowStore:
         self._person: dict[str, int] = {}  # sheet -> the place of its person column
         self._dated: dict[str, list[int]] = {}  # sheet -> the places of its dated columns
         self._pending: list[tuple[str, int, str | None, Value, str | None, bytes, str | None]] = []
+        self._repeats: dict[str, tuple[bool, bool]] = {}  # sheet -> ``_repeated``'s answer
         self.db.executescript(_SCHEMA)
 
     @property
@@ -190,7 +193,7 @@ class RowStore:
         self._connections = []
         # Closes this worker's connection, never removes the file.
         self._finalizer = weakref.finalize(self, _remove, self.folder, -1, -1, self._connections)
-        self._local, self._pending = threading.local(), []
+        self._local, self._pending, self._repeats = threading.local(), [], {}
 
     def close(self) -> None:
         """Close this process's connections and delete the file (the store is unusable
@@ -227,7 +230,7 @@ class RowStore:
                 sheet,
                 number,
                 person if isinstance(person, str) else None,
-                key if isinstance(key, str | int | float) else None,
+                key if isinstance(key, (str, int, float)) else None,  # (a tuple: faster)
                 fold(key) if isinstance(key, str) else None,
                 pickle.dumps(tuple(values), protocol=5),
                 latest,
@@ -240,6 +243,7 @@ class RowStore:
         if self._pending:
             self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._pending.clear()
+            self._repeats.clear()
 
     def divert(self, path: str) -> None:
         """In a helper process reading one sheet (``ingest.helper``): this process's rows
@@ -256,6 +260,7 @@ class RowStore:
         self.db.execute("INSERT INTO row SELECT * FROM helper.row")
         self.db.commit()
         self.db.execute("DETACH DATABASE helper")
+        self._repeats.clear()
         os.remove(path)
         self.begin(sheet, places, dated)
 
@@ -265,6 +270,7 @@ class RowStore:
         self.db.executemany(
             "DELETE FROM row WHERE sheet = ? AND number = ?", [(sheet, n) for n in numbers]
         )
+        self._repeats.clear()
 
     def done(self) -> None:
         """Every sheet written: index the rows by person and commit (workers read it)."""
@@ -318,6 +324,21 @@ class RowStore:
             for number, person in batch:
                 yield number, (person,)
 
+    def strangers(self, sheet: str, known: str) -> Iterator[tuple[int, tuple[str]]]:
+        """(row number, (the person it is about,)) of the sheet's rows about a person
+        (text) whom no row of sheet ``known`` is about, in sheet order: ``people_of``
+        less those rows, the comparison left to SQLite instead of a row at a time."""
+        self.flush()
+        cursor = self.db.execute(
+            "SELECT number, person FROM row WHERE sheet = ?1 AND person IS NOT NULL"
+            " AND person NOT IN (SELECT person FROM row WHERE sheet = ?2 AND person IS NOT NULL)"
+            " ORDER BY number",
+            (sheet, known),
+        )
+        while batch := cursor.fetchmany(1000):
+            for number, person in batch:
+                yield number, (person,)
+
     def about(self, sheet: str, person: str) -> list[Row]:
         """The sheet's rows about ``person``, in sheet order."""
         # Named: without statistics SQLite would walk the sheet by its primary key.
@@ -356,9 +377,29 @@ class RowStore:
         (count,) = self.db.execute("SELECT COUNT(*) FROM row WHERE sheet = ?", (sheet,)).fetchone()
         return int(count)
 
+    def _repeated(self, sheet: str) -> tuple[bool, bool]:
+        """Whether a key of the sheet's rows repeats, and whether a fold has keys spelled
+        more than one way (a fold follows from its key, so there are as many folds as
+        keys unless one has two spellings): counted in one pass, where ``duplicates``
+        and ``lookalikes`` each group the rows twice. Most sheets have neither, and then
+        their queries need not run."""
+        self.flush()
+        known = self._repeats.get(sheet)
+        if known is None:
+            repeated, spelled = self.db.execute(
+                "SELECT COUNT(key) > COUNT(DISTINCT key),"
+                " COUNT(DISTINCT CASE WHEN fold IS NOT NULL THEN key END) > COUNT(DISTINCT fold)"
+                " FROM row WHERE sheet = ? AND key IS NOT NULL",
+                (sheet,),
+            ).fetchone()
+            known = self._repeats[sheet] = (bool(repeated), bool(spelled))
+        return known
+
     def duplicates(self, sheet: str) -> list[list[int]]:
         """Rows sharing a unique key: each group's row numbers, groups in the order their
         first row comes."""
+        if not self._repeated(sheet)[0]:
+            return []
         self.flush()
         found: dict[object, list[int]] = {}
         for key, number in self.db.execute(
@@ -376,6 +417,8 @@ class RowStore:
     def lookalikes(self, sheet: str) -> list[list[tuple[str, int]]]:
         """Keys spelled more than one way (``fold``): each group's (key, row number) in
         sheet order, groups in the order their first row comes."""
+        if not self._repeated(sheet)[1]:
+            return []
         self.flush()
         found: dict[str, list[tuple[str, int]]] = {}
         for folded, key, number in self.db.execute(

@@ -38,6 +38,20 @@ def _filled(cells: list[RawCell | None], slot: Slot) -> bool:
     return cell is not None and has_value(cell.value)
 
 
+def _any_filled(cells: list[RawCell | None], slots: list[Slot]) -> bool:
+    """``any(_filled(cells, slot) for slot in slots)``, in one call (every row asks)."""
+    size = len(cells)
+    for slot in slots:
+        at = slot.index
+        if at < size:
+            cell = cells[at]
+            if cell is not None:
+                value = cell.value
+                if value is not None and not (isinstance(value, str) and not value.strip()):
+                    return True
+    return False
+
+
 def not_a_person(
     text: str, cells: list[RawCell | None], keys: list[Slot], needed: list[Slot]
 ) -> str | None:
@@ -49,8 +63,8 @@ def not_a_person(
     a single value or only numbers (a SUM row, a note); or a totals label where the
     id goes, without the values a row needs.
     """
+    keyed = not keys or _any_filled(cells, keys)
     labelled = _TRAILER.match(text) is not None
-    keyed = not keys or any(_filled(cells, slot) for slot in keys)
     if keyed and not labelled:
         return None  # a person's row, as nearly every row is: no need to look further
     present = [c.value for c in cells if c is not None and has_value(c.value)]

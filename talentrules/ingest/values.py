@@ -320,9 +320,9 @@ def _enum(column: Column) -> Parser:
     return parse
 
 
-def _remembered(parse: Parser) -> Parser:
-    """Coded columns repeat a few texts thousands of times: parse each text once."""
-    seen: dict[str, Parsed] = {}
+def _remembered(parse: Parser, seen: dict[str, Parsed]) -> Parser:
+    """Coded columns repeat a few texts thousands of times: parse each text once
+    (``seen``: each text's value, read directly by the workbook's reader)."""
 
     def parse_text(raw: object, number_format: str) -> Parsed:
         if type(raw) is not str:
@@ -339,8 +339,18 @@ def _remembered(parse: Parser) -> Parser:
 
 def parser_for(column: Column, epoch: dt.datetime) -> Parser:
     """The parser of ``column``'s kind, with its tables prepared."""
+    return parser_and_memo(column, epoch)[0]
+
+
+def parser_and_memo(column: Column, epoch: dt.datetime) -> tuple[Parser, dict[str, Parsed] | None]:
+    """``parser_for``'s parser, and for a coded column the texts it has parsed with
+    their values (the parser adds to it): a text found there is what the parser gives
+    it, whatever the number format, without calling it."""
     parse = _parser(column, epoch)
-    return _remembered(parse) if column.kind in ("enum", "scale", "bool", "date") else parse
+    if column.kind not in ("enum", "scale", "bool", "date"):
+        return parse, None
+    seen: dict[str, Parsed] = {}
+    return _remembered(parse, seen), seen
 
 
 def _parser(column: Column, epoch: dt.datetime) -> Parser:
