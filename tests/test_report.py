@@ -998,3 +998,20 @@ def test_trace_lines_made_by_the_workers_chain_as_the_run_does(tmp_path: Path) -
         text = (out / "trace.jsonl").read_text(encoding="utf-8")
         assert text == "".join(f"{line}\n" for line in expected)
         assert not (out / ".trace-parts").exists()
+
+
+def test_the_waitlist_is_every_waitlisted_entry_by_code_in_one_pass() -> None:
+    # waitlist_entries (recommendations.json, the results workbook, the summary): what
+    # a scan of everyone for each of the plan's codes in turn gives, in one pass.
+    from talentrules.report.data import waitlist_entries
+
+    plan = evaluate_workbook(sample_workbook(), jobs=1).plan
+    scanned = [
+        (eid, e)
+        for code in [c.code for c in plan.codes]
+        for eid, entries in plan.plans.items()
+        for e in entries
+        if e.code == code and e.status == "waitlisted"
+    ]
+    assert len({e.code for _, e in scanned}) > 2  # the order between codes is tested
+    assert waitlist_entries(plan) == scanned

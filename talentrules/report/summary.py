@@ -39,6 +39,7 @@ from talentrules.report.contexts import (
     UnseatedLine,
     WaitItem,
 )
+from talentrules.report.data import waitlist_entries
 from talentrules.report.names import Namer
 from talentrules.report.view import RunView, heading, one, person_name
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
@@ -285,19 +286,16 @@ def waitlist(view: RunView) -> tuple[WaitItem, ...]:
     fallback."""
     items = []
     text = names_of(view).text
-    for code in [c.code for c in view.plan.codes]:
-        for eid, entries in view.plan.plans.items():
-            for entry in entries:
-                if entry.code == code and entry.status == "waitlisted":
-                    items.append(
-                        WaitItem(
-                            _ref(view, eid),
-                            code,
-                            text(view.investment_name(code)),
-                            entry.short or entry.reason,
-                            text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
-                        )
-                    )
+    for eid, entry in waitlist_entries(view.plan):
+        items.append(
+            WaitItem(
+                _ref(view, eid),
+                entry.code,
+                text(view.investment_name(entry.code)),
+                entry.short or entry.reason,
+                text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
+            )
+        )
     return tuple(items)
 
 

@@ -10,6 +10,7 @@ from talentrules.contract import INVESTMENT_FIELD
 from talentrules.decide import Allotment
 from talentrules.money import money
 from talentrules.record import ROLE_FIELDS, role_fields
+from talentrules.report.data import waitlist_entries
 from talentrules.report.names import Namer
 from talentrules.report.sheetml import Link, XlsxBook
 
@@ -158,23 +159,19 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
     first_allotment: dict[tuple[str, str], Allotment] = {}
     for a in decisions.allocation.allotments:
         first_allotment.setdefault((a.employee_id, a.code), a)
-    for code in [c.code for c in plan.codes]:
-        for eid, entries in plan.plans.items():
-            for e in entries:
-                if e.code != code or e.status != "waitlisted":
-                    continue
-                allotment = first_allotment.get((eid, code))
-                wait.add(
-                    [
-                        eid,
-                        result.employees[eid].get("full_name") if eid in result.employees else None,
-                        code,
-                        allotment.position if allotment else None,
-                        e.reason,
-                        f"{e.fallback}: {e.fallback_reason}" if e.fallback else e.fallback_reason,
-                        Link("open the brief", namer.brief(eid, "html")),
-                    ]
-                )
+    for eid, e in waitlist_entries(plan):
+        allotment = first_allotment.get((eid, e.code))
+        wait.add(
+            [
+                eid,
+                result.employees[eid].get("full_name") if eid in result.employees else None,
+                e.code,
+                allotment.position if allotment else None,
+                e.reason,
+                f"{e.fallback}: {e.fallback_reason}" if e.fallback else e.fallback_reason,
+                Link("open the brief", namer.brief(eid, "html")),
+            ]
+        )
     wait.close()
     budget_sheet(book, result)
     rejected = book.sheet(
