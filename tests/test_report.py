@@ -1015,3 +1015,25 @@ def test_the_waitlist_is_every_waitlisted_entry_by_code_in_one_pass() -> None:
     ]
     assert len({e.code for _, e in scanned}) > 2  # the order between codes is tested
     assert waitlist_entries(plan) == scanned
+
+
+def test_role_fields_follow_each_rulebooks_roles() -> None:
+    # role_fields keeps each rulebook's decision for each role: a rulebook whose
+    # decisions play other roles (or none) gets its own, as Rulebook.outcome_of gives.
+    import dataclasses
+
+    from talentrules.record import ROLE_FIELDS, role_fields
+    from talentrules.rulebook import load_rulebook
+
+    packaged = load_rulebook()
+    verdict = packaged.role("verdict")
+    assert verdict is not None
+    decisions = dict(packaged.decisions)
+    decisions[verdict.name] = dataclasses.replace(verdict, role=None)
+    other = dataclasses.replace(packaged, decisions=decisions)
+    outcomes = {name: (f"{name} outcome",) for name in packaged.decisions}
+    for rulebook in (packaged, other, packaged, other):
+        expected = {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
+        assert role_fields(rulebook, outcomes) == expected
+    assert role_fields(other, outcomes)["heart"] == ()
+    assert role_fields(packaged, outcomes)["heart"] == (f"{verdict.name} outcome",)
