@@ -309,14 +309,13 @@ def unchained_line(result: RunResult, index: int) -> tuple[str, int]:
     line = result.results[index].record_text(
         {
             "recommendation": canonical(recommendation_record(result, index)),
-            CHAIN_KEY: f'{{"line":{index + 1},"prev":""}}',
+            CHAIN_KEY: f'{{"line":{index + 1},"prev":"{GENESIS}"}}',
         }
     )
     # A JSON string holds no bare '"', so the chain's text is found where it is: at
     # the top level, its key sorted among the others.
     marker = f'"{CHAIN_KEY}":{{"line":{index + 1},"prev":"'
-    at = line.index(marker) + len(marker)
-    return line[:at] + GENESIS + line[at:], at
+    return line, line.index(marker) + len(marker)
 
 
 def rechain(lines: Iterable[tuple[str, int]], prev: str = GENESIS) -> Iterator[str]:
