@@ -1037,3 +1037,27 @@ def test_role_fields_follow_each_rulebooks_roles() -> None:
         assert role_fields(rulebook, outcomes) == expected
     assert role_fields(other, outcomes)["heart"] == ()
     assert role_fields(packaged, outcomes)["heart"] == (f"{verdict.name} outcome",)
+
+
+def test_a_sheet_read_at_once_gives_each_persons_row_as_read_one_by_one() -> None:
+    # The summary's pass over every team (balance_lines) reads the Teams sheet in one
+    # query (store.RowTable): each person's row as RowAbout reads it, none for others.
+    from talentrules.model import Row, RowAbout
+    from talentrules.report.summary import _read_at_once
+    from talentrules.report.view import RunView
+
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    view = RunView(result)
+    assert isinstance(view.teams, RowAbout)
+    at_once = _read_at_once(view.teams)
+    assert at_once is not view.teams  # the stored sheet: one query
+    people = [r.employee_id for r in result.results] + ["nobody"]
+    assert sum(view.teams.get(p) is not None for p in people) > 1
+    for person in people:
+        one_by_one, together = view.teams.get(person), at_once.get(person)
+        assert (one_by_one is None) == (together is None)
+        if one_by_one is not None and together is not None:
+            assert together == one_by_one and together.number == one_by_one.number
+            assert together.values() == one_by_one.values()
+    plain: dict[str, Row] = {}
+    assert _read_at_once(plain) is plain  # a sheet not in a store: as it is
