@@ -94,6 +94,9 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
         for role in ("verdict", "development_track")
         if (decision := result.rulebook.role(role)) is not None
     }
+    # The manager column's text by manager_id: a manager's row read once, not once for
+    # each of their reports (the rows are read from the run's store).
+    managers: dict[str, object] = {}
     for r in result.results:
         outcomes = r.evaluation.outcomes
         row = result.employees[r.employee_id]
@@ -107,7 +110,12 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
             if x in rules and x not in lost and rules[x].decision in reasons_from
         ]
         manager_id = row.get("manager_id")
-        boss = result.employees.get(manager_id) if isinstance(manager_id, str) else None
+        manager = managers.get(manager_id) if isinstance(manager_id, str) else manager_id
+        if manager is None and isinstance(manager_id, str):
+            boss = result.employees.get(manager_id)
+            manager = managers[manager_id] = (
+                f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+            )
         column, potential = band(row.get("performance")), row.get("potential")
         nine = (
             f"potential {shown(potential)}, performance {NINE_BOX_BANDS[column]}"
@@ -119,7 +127,7 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
                 r.employee_id,
                 row.get("full_name"),
                 row.get("org_unit"),
-                f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id,
+                manager,
                 row.get("performance"),
                 row.get("potential"),
                 nine,
