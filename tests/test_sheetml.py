@@ -224,3 +224,24 @@ def test_rows_written_in_batches_are_the_sheet_written_row_by_row(
                 ]
             )
     assert entries[0] == entries[1]
+
+
+def test_the_manager_column_names_each_persons_manager(tmp_path: Path) -> None:
+    # The manager's text is made once a manager (write_xlsx keeps it by manager_id):
+    # each row still names that person's manager from the Employees rows.
+    from talentrules.report.words import shown
+
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    path = tmp_path / "r.xlsx"
+    write_xlsx(result, path, Namer(result.employees))
+    sheet = openpyxl.load_workbook(path)["Recommendations"]
+    managers = []
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    for row, r in zip(rows, result.results, strict=True):
+        assert row[0] == r.employee_id
+        manager_id = result.employees[r.employee_id].get("manager_id")
+        boss = result.employees.get(manager_id) if isinstance(manager_id, str) else None
+        expected = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+        assert row[3] == expected
+        managers.append(manager_id)
+    assert len(managers) > len(set(managers)) > 1  # managers with several reports
