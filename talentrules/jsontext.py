@@ -185,11 +185,28 @@ def _array(value: list[Any] | tuple[Any, ...], level: int) -> str:
         inner, outer = _NEWLINES[deeper], _NEWLINES[level]
     except IndexError:
         inner, outer = _newline(deeper), _newline(level)
+    separator = "," + inner
+    kind = type(value)
+    # Most arrays are of texts: escaped at C speed (a subclass may iterate otherwise).
+    if (kind is list or kind is tuple) and type(value[0]) is str:
+        try:
+            return "[" + inner + separator.join(map(encode_basestring, value)) + outer + "]"
+        except TypeError:  # not all texts (json's own function takes only text)
+            pass
     return (
         "["
         + inner
-        + ("," + inner).join(
-            [encode_basestring(v) if type(v) is str else _text(v, deeper) for v in value]
+        + separator.join(
+            [
+                encode_basestring(v)
+                if type(v) is str
+                else _array(v, deeper)
+                if type(v) is list
+                else _object(v, deeper)
+                if type(v) is dict
+                else _text(v, deeper)
+                for v in value
+            ]
         )
         + outer
         + "]"
@@ -211,7 +228,15 @@ def _object(value: dict[Any, Any], level: int) -> str:
             [
                 (encode_basestring(k) if type(k) is str else _key(k))
                 + ": "
-                + (encode_basestring(v) if type(v) is str else _text(v, deeper))
+                + (
+                    encode_basestring(v)
+                    if type(v) is str
+                    else _array(v, deeper)
+                    if type(v) is list
+                    else _object(v, deeper)
+                    if type(v) is dict
+                    else _text(v, deeper)
+                )
                 for k, v in value.items()
             ]
         )

@@ -68,7 +68,32 @@ def role_fields(
     rulebook: Rulebook, outcomes: Mapping[str, tuple[str, ...]]
 ) -> dict[str, tuple[str, ...]]:
     """Each schema field's outcome(s) for one person (() when no decision plays the role)."""
-    return {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
+    return {
+        key: outcomes.get(name, ()) if name is not None else ()
+        for key, name in _role_decisions(rulebook)
+    }
+
+
+# Each schema field with the name of the decision playing its role (None: none does),
+# by rulebook: role_fields runs three times a person (recommendations.json and .xlsx,
+# the trace line), and finding a role's decision looks at every decision. Keyed by
+# the rulebook object, kept here so its id is not reused; a rulebook (frozen) keeps
+# its decisions and their roles.
+_ROLE_DECISIONS: dict[int, tuple[Rulebook, tuple[tuple[str, str | None], ...]]] = {}
+
+
+def _role_decisions(rulebook: Rulebook) -> tuple[tuple[str, str | None], ...]:
+    cached = _ROLE_DECISIONS.get(id(rulebook))
+    if cached is not None and cached[0] is rulebook:
+        return cached[1]
+    names = tuple(
+        (key, decision.name if (decision := rulebook.role(role)) is not None else None)
+        for key, role in ROLE_FIELDS
+    )
+    if len(_ROLE_DECISIONS) >= 16:  # a handful of rulebooks a process
+        _ROLE_DECISIONS.clear()
+    _ROLE_DECISIONS[id(rulebook)] = (rulebook, names)
+    return names
 
 
 # --------------------------------------------------------------------------------------
@@ -284,14 +309,13 @@ def unchained_line(result: RunResult, index: int) -> tuple[str, int]:
     line = result.results[index].record_text(
         {
             "recommendation": canonical(recommendation_record(result, index)),
-            CHAIN_KEY: f'{{"line":{index + 1},"prev":""}}',
+            CHAIN_KEY: f'{{"line":{index + 1},"prev":"{GENESIS}"}}',
         }
     )
     # A JSON string holds no bare '"', so the chain's text is found where it is: at
     # the top level, its key sorted among the others.
     marker = f'"{CHAIN_KEY}":{{"line":{index + 1},"prev":"'
-    at = line.index(marker) + len(marker)
-    return line[:at] + GENESIS + line[at:], at
+    return line, line.index(marker) + len(marker)
 
 
 def rechain(lines: Iterable[tuple[str, int]], prev: str = GENESIS) -> Iterator[str]:

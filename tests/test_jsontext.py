@@ -115,3 +115,19 @@ def test_what_is_not_json_is_refused_as_json_refuses_it(bad: Any) -> None:
     with pytest.raises(TypeError) as ours:
         written(bad)
     assert str(ours.value) == str(expected.value)
+
+
+def test_arrays_of_texts_and_texts_then_others_as_json_writes_them() -> None:
+    # An array whose first item is text is escaped at C speed when all its items are
+    # text; the others (a number, None, a container after it) the long way.
+    value = {
+        "texts": ["a", "é\n", Text("sub"), "</script>"],
+        "tuple": ("x", "y"),
+        "then a number": ["a", 1],
+        "then none": ["a", None, "b"],
+        "then a list": ["a", ["b"], {"c": ["d"]}],
+        "lazy texts": Lazy(["a", "b"]),
+        "nested": [["a", "b"], [], [["c"]]],
+    }
+    assert written(value) == reference(value)
+    assert jsontext.dumps(value) == reference(value)

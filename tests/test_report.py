@@ -998,3 +998,66 @@ def test_trace_lines_made_by_the_workers_chain_as_the_run_does(tmp_path: Path) -
         text = (out / "trace.jsonl").read_text(encoding="utf-8")
         assert text == "".join(f"{line}\n" for line in expected)
         assert not (out / ".trace-parts").exists()
+
+
+def test_the_waitlist_is_every_waitlisted_entry_by_code_in_one_pass() -> None:
+    # waitlist_entries (recommendations.json, the results workbook, the summary): what
+    # a scan of everyone for each of the plan's codes in turn gives, in one pass.
+    from talentrules.report.data import waitlist_entries
+
+    plan = evaluate_workbook(sample_workbook(), jobs=1).plan
+    scanned = [
+        (eid, e)
+        for code in [c.code for c in plan.codes]
+        for eid, entries in plan.plans.items()
+        for e in entries
+        if e.code == code and e.status == "waitlisted"
+    ]
+    assert len({e.code for _, e in scanned}) > 2  # the order between codes is tested
+    assert waitlist_entries(plan) == scanned
+
+
+def test_role_fields_follow_each_rulebooks_roles() -> None:
+    # role_fields keeps each rulebook's decision for each role: a rulebook whose
+    # decisions play other roles (or none) gets its own, as Rulebook.outcome_of gives.
+    import dataclasses
+
+    from talentrules.record import ROLE_FIELDS, role_fields
+    from talentrules.rulebook import load_rulebook
+
+    packaged = load_rulebook()
+    verdict = packaged.role("verdict")
+    assert verdict is not None
+    decisions = dict(packaged.decisions)
+    decisions[verdict.name] = dataclasses.replace(verdict, role=None)
+    other = dataclasses.replace(packaged, decisions=decisions)
+    outcomes = {name: (f"{name} outcome",) for name in packaged.decisions}
+    for rulebook in (packaged, other, packaged, other):
+        expected = {key: rulebook.outcome_of(role, outcomes) for key, role in ROLE_FIELDS}
+        assert role_fields(rulebook, outcomes) == expected
+    assert role_fields(other, outcomes)["heart"] == ()
+    assert role_fields(packaged, outcomes)["heart"] == (f"{verdict.name} outcome",)
+
+
+def test_a_sheet_read_at_once_gives_each_persons_row_as_read_one_by_one() -> None:
+    # The summary's pass over every team (balance_lines) reads the Teams sheet in one
+    # query (store.RowTable): each person's row as RowAbout reads it, none for others.
+    from talentrules.model import Row, RowAbout
+    from talentrules.report.summary import _read_at_once
+    from talentrules.report.view import RunView
+
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    view = RunView(result)
+    assert isinstance(view.teams, RowAbout)
+    at_once = _read_at_once(view.teams)
+    assert at_once is not view.teams  # the stored sheet: one query
+    people = [r.employee_id for r in result.results] + ["nobody"]
+    assert sum(view.teams.get(p) is not None for p in people) > 1
+    for person in people:
+        one_by_one, together = view.teams.get(person), at_once.get(person)
+        assert (one_by_one is None) == (together is None)
+        if one_by_one is not None and together is not None:
+            assert together == one_by_one and together.number == one_by_one.number
+            assert together.values() == one_by_one.values()
+    plain: dict[str, Row] = {}
+    assert _read_at_once(plain) is plain  # a sheet not in a store: as it is

@@ -16,6 +16,7 @@ import pytest
 from xlsx_reference import OpenpyxlBook
 
 from talentrules.paths import sample_workbook
+from talentrules.report import sheetml
 from talentrules.report.names import Namer
 from talentrules.report.sheetml import Link, XlsxBook
 from talentrules.report.workbook import write_xlsx
@@ -164,3 +165,83 @@ def test_a_sheet_left_open_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="still open"):
         book.sheet("Two", COLUMNS)
     book.abandon()
+
+
+TEXTS = [
+    "plain",
+    "a & b < c > d \"q\" 'a'",
+    " lead",
+    "trail ",
+    "   ",
+    "",
+    "=SUM(A1)",
+    "-3",
+    "line\nbreak",
+    "\ttab",
+    "nul\x00",
+    "Zoë\u00a0Ørsted",  # a no-break space: not printable, so the long way
+    "\u3000wide space",
+    "名前",
+    LONG,
+    "x" * 32767,
+]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
+def test_a_text_cell_is_the_one_string_cell_writes(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shortcut for a plain text in XlsxSheet.add writes what _string_cell writes
+    # for the text after ILLEGAL's replacement, cut at MAX_TEXT, with its style.
+    cleaned = sheetml.ILLEGAL.sub("\ufffd", text)[: sheetml.MAX_TEXT]
+    style = sheetml.AS_TEXT if cleaned.startswith(sheetml.FORMULA_START) else sheetml.WRAP
+    expected = sheetml._string_cell("A2", style, cleaned)
+    rows: list[str] = []
+    book = XlsxBook(tmp_path / "t.xlsx")
+    sheet = book.sheet("T", (("text", 10),))
+    monkeypatch.setattr(sheet, "_row", rows.append)
+    sheet.add([text])
+    book.abandon()
+    assert rows == [[expected]]
+
+
+def test_rows_written_in_batches_are_the_sheet_written_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows go to the zip entry _ROWS_AT_ONCE at a time: the same entry, compressed the
+    # same, as one write a row.
+    rows = [AWKWARD[n % len(AWKWARD)] for n in range(3 * sheetml._ROWS_AT_ONCE + 5)]
+    _write(XlsxBook(tmp_path / "batched.xlsx"), rows)
+    monkeypatch.setattr(sheetml, "_ROWS_AT_ONCE", 1)
+    _write(XlsxBook(tmp_path / "single.xlsx"), rows)
+    entries = []
+    for path in (tmp_path / "batched.xlsx", tmp_path / "single.xlsx"):
+        with zipfile.ZipFile(path) as book:
+            entries.append(
+                [
+                    (book.read(name), book.getinfo(name).compress_size, book.getinfo(name).CRC)
+                    for name in ("xl/worksheets/sheet1.xml", "xl/worksheets/_rels/sheet1.xml.rels")
+                ]
+            )
+    assert entries[0] == entries[1]
+
+
+def test_the_manager_column_names_each_persons_manager(tmp_path: Path) -> None:
+    # The manager's text is made once a manager (write_xlsx keeps it by manager_id):
+    # each row still names that person's manager from the Employees rows.
+    from talentrules.report.words import shown
+
+    result = evaluate_workbook(sample_workbook(), jobs=1)
+    path = tmp_path / "r.xlsx"
+    write_xlsx(result, path, Namer(result.employees))
+    sheet = openpyxl.load_workbook(path)["Recommendations"]
+    managers = []
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    for row, r in zip(rows, result.results, strict=True):
+        assert row[0] == r.employee_id
+        manager_id = result.employees[r.employee_id].get("manager_id")
+        boss = result.employees.get(manager_id) if isinstance(manager_id, str) else None
+        expected = f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+        assert row[3] == expected
+        managers.append(manager_id)
+    assert len(managers) > len(set(managers)) > 1  # managers with several reports

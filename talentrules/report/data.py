@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from talentrules import __version__, jsontext
 from talentrules.decide import Allotment
-from talentrules.plan import PlanEntry
+from talentrules.plan import FinalPlan, PlanEntry
 from talentrules.record import LIST_FIELDS, role_fields
 from talentrules.report.names import Namer
 
@@ -121,13 +121,11 @@ def _document(result: RunResult, people: list[Any], lazy: bool = False) -> dict[
                 "fallback": e.fallback,
                 "fallback_reason": e.fallback_reason,
             }
-            for code in [c.code for c in plan.codes]
-            for es in plan.plans.values()
-            for e in es
-            if e.code == code and e.status == "waitlisted"
+            for e in waitlisted
         )
 
-    waitlist = _Entries(waiting, sum(1 for _ in waiting())) if lazy else list(waiting())
+    waitlisted = [e for _, e in waitlist_entries(plan)]
+    waitlist = _Entries(waiting, len(waitlisted)) if lazy else list(waiting())
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "talentrules", "version": __version__},
@@ -188,6 +186,19 @@ def _document(result: RunResult, people: list[Any], lazy: bool = False) -> dict[
             for r in result.panel.rejected
         ],
     }
+
+
+def waitlist_entries(plan: FinalPlan) -> list[tuple[str, PlanEntry]]:
+    """Everyone's waitlisted entries with their employee_id, by the plan's codes in
+    order, each code's in the plan's order of people: the waitlist of
+    recommendations.json, the results workbook and the summary. Gathered in one pass
+    (a pass over everyone for each code before)."""
+    by_code: dict[str, list[tuple[str, PlanEntry]]] = {}
+    for eid, entries in plan.plans.items():
+        for e in entries:
+            if e.status == "waitlisted":
+                by_code.setdefault(e.code, []).append((eid, e))
+    return [pair for c in plan.codes for pair in by_code.get(c.code, ())]
 
 
 def allotment_json(a: Allotment, tie_break: str) -> dict[str, Any]:

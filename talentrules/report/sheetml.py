@@ -42,6 +42,8 @@ HYPERLINK = f"{DOC_RELS}/hyperlink"
 # text shown as text (quotePrefix: a value that starts like a formula).
 HEADER, WRAP, LINK, AS_TEXT = 1, 2, 3, 4
 
+_ROWS_AT_ONCE = 64  # rows gathered before they go to the sheet's zip entry
+
 
 class Link:
     """A cell that links to a file beside the workbook (a brief), shown as its text."""
@@ -77,6 +79,10 @@ def _string_cell(ref: str, style: int | None, value: str) -> str:
     return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{_text(value)}</t></is></c>'
 
 
+# _string_cell's cell of a WRAP text without space at either end, as a format.
+_WRAPPED_CELL = f'<c r="%s" s="{WRAP}" t="inlineStr"><is><t>%s</t></is></c>'
+
+
 def _number(value: float | int) -> str:
     """A number as openpyxl wrote it (16 significant digits; NaN and infinity empty)."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -104,6 +110,7 @@ class XlsxSheet:
         self.letters = [get_column_letter(n) for n in range(1, len(columns) + 1)]
         self.last = get_column_letter(len(columns))
         self.links = 0
+        self._pending: list[str] = []  # rows not yet written (_flush)
         # Each link's <hyperlink> and relationship wait here until the rows are written.
         self._links: IO[str] | None = None
         self._rels: IO[str] | None = None
@@ -124,23 +131,49 @@ class XlsxSheet:
                    enumerate(columns)])  # fmt: skip
 
     def _write(self, text: str) -> None:
+        self._flush()
         self.handle.write(text.encode("utf-8"))
+
+    def _flush(self) -> None:
+        # Rows are written to the zip entry _ROWS_AT_ONCE at a time: each write there
+        # is a CRC, a compression call and a file write (deflate's output is the same
+        # however its input is cut, so the file is too).
+        if self._pending:
+            self.handle.write("".join(self._pending).encode("utf-8"))
+            self._pending.clear()
 
     def _row(self, cells: list[str]) -> None:
         number = self.rows + 1
-        self._write(f'<row r="{number}">{"".join(cells)}</row>')
+        self._pending.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(self._pending) >= _ROWS_AT_ONCE:
+            self._flush()
 
     def add(self, values: Sequence[object]) -> None:
-        number = self.rows + 2
+        number = str(self.rows + 2)
+        letters, columns = self.letters, self.columns
         cells: list[str] = []
         for column, value in enumerate(values):
             if value is None:
                 continue
-            letter = (
-                self.letters[column] if column < self.columns else get_column_letter(column + 1)
-            )
-            ref = f"{letter}{number}"
-            if isinstance(value, str):
+            ref = (letters[column] if column < columns else get_column_letter(column + 1)) + number
+            if type(value) is str:  # most cells: no test of the other types
+                # A printable text holds none of ILLEGAL's characters (a C test, not the
+                # expression's scan), and no space but ' ': _string_cell's cell, written
+                # here when it starts and ends with neither ' ' nor a formula's start.
+                if (
+                    value.isprintable()
+                    and value
+                    and len(value) <= MAX_TEXT
+                    and value[0] != " "
+                    and value[-1] != " "
+                    and not value.startswith(FORMULA_START)
+                ):
+                    cells.append(_WRAPPED_CELL % (ref, _text(value)))
+                    continue
+                text = ILLEGAL.sub("\ufffd", value)[:MAX_TEXT]
+                style = AS_TEXT if text.startswith(FORMULA_START) else WRAP
+                cells.append(_string_cell(ref, style, text))
+            elif isinstance(value, str):
                 text = ILLEGAL.sub("\ufffd", value)[:MAX_TEXT]
                 style = AS_TEXT if text.startswith(FORMULA_START) else WRAP
                 cells.append(_string_cell(ref, style, text))
@@ -149,7 +182,8 @@ class XlsxSheet:
             elif isinstance(value, int | float):
                 cells.append(f'<c r="{ref}" t="n"><v>{_number(value)}</v></c>')
             elif isinstance(value, Link):
-                text = ILLEGAL.sub("\ufffd", value.text)[:MAX_TEXT]
+                text = value.text
+                text = (text if text.isprintable() else ILLEGAL.sub("\ufffd", text))[:MAX_TEXT]
                 cells.append(_string_cell(ref, LINK, text))
                 self._link(ref, value.target)
             elif isinstance(value, dt.date | list | tuple):

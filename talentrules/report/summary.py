@@ -9,13 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any, overload
 
 from talentrules.contract import EMPLOYEES
 from talentrules.decide import tie_break_words
 from talentrules.fairness import FairnessReport, Table, fairness
 from talentrules.ingest.report import problem_counts, tally
-from talentrules.model import Problem, Row
+from talentrules.ingest.store import RowTable, StoredRows
+from talentrules.model import Problem, Row, RowAbout
 from talentrules.plan import NEXT_CYCLE
 from talentrules.report.brief import override_item
 from talentrules.report.contexts import (
@@ -39,6 +41,7 @@ from talentrules.report.contexts import (
     UnseatedLine,
     WaitItem,
 )
+from talentrules.report.data import waitlist_entries
 from talentrules.report.names import Namer
 from talentrules.report.view import RunView, heading, one, person_name
 from talentrules.report.words import MODE_WORDS, UNKNOWN, band, percent, shown
@@ -285,19 +288,16 @@ def waitlist(view: RunView) -> tuple[WaitItem, ...]:
     fallback."""
     items = []
     text = names_of(view).text
-    for code in [c.code for c in view.plan.codes]:
-        for eid, entries in view.plan.plans.items():
-            for entry in entries:
-                if entry.code == code and entry.status == "waitlisted":
-                    items.append(
-                        WaitItem(
-                            _ref(view, eid),
-                            code,
-                            text(view.investment_name(code)),
-                            entry.short or entry.reason,
-                            text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
-                        )
-                    )
+    for eid, entry in waitlist_entries(view.plan):
+        items.append(
+            WaitItem(
+                _ref(view, eid),
+                entry.code,
+                text(view.investment_name(entry.code)),
+                entry.short or entry.reason,
+                text(_fallback_words(view, entry.fallback, entry.fallback_reason)),
+            )
+        )
     return tuple(items)
 
 
@@ -366,9 +366,11 @@ def distributions(view: RunView) -> tuple[Distribution, ...]:
     def of_decision(decision: Decision | None) -> Distribution | None:
         if decision is None:
             return None
-        counts: Counter[str] = Counter()
-        for r in people:
-            counts.update(r.evaluation.outcomes.get(decision.name, ()))
+        name = decision.name
+        # One count over everyone's outcomes (Counter.update a person is a Python call).
+        counts: Counter[str] = Counter(
+            chain.from_iterable(r.evaluation.outcomes.get(name, ()) for r in people)
+        )
         title = decision.heading + (
             " (a person may have several)" if decision.policy == "collect" else ""
         )
@@ -504,15 +506,25 @@ def person_exceptions(
     )
 
 
+def _read_at_once(rows: Mapping[str, Row]) -> Mapping[str, Row]:
+    """A sheet of one row a person (``model.RowAbout``), for a pass over everyone: read
+    in one query where the run's store holds it (``store.RowTable``, the same rows),
+    not one query a person (some 80 % of balance_lines' time)."""
+    about = rows.rows if isinstance(rows, RowAbout) else None
+    stored = about.panel.rows.get(about.sheet) if about is not None else None
+    return RowTable(stored) if isinstance(stored, StoredRows) else rows
+
+
 def balance_lines(view: RunView) -> tuple[BalanceLine, ...]:
     """Each people manager's management-leadership balance."""
     decision = view.balance
     if decision is None:
         return ()
     lines = []
+    teams = _read_at_once(view.teams)
     for r in view.result.results:
         balance = one(decision, r.evaluation.outcomes, "")
-        team = view.teams.get(r.employee_id)
+        team = teams.get(r.employee_id)
         if team is None and balance in (decision.default, ""):
             continue
         lines.append(

@@ -10,6 +10,7 @@ from talentrules.contract import INVESTMENT_FIELD
 from talentrules.decide import Allotment
 from talentrules.money import money
 from talentrules.record import ROLE_FIELDS, role_fields
+from talentrules.report.data import waitlist_entries
 from talentrules.report.names import Namer
 from talentrules.report.sheetml import Link, XlsxBook
 
@@ -93,6 +94,9 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
         for role in ("verdict", "development_track")
         if (decision := result.rulebook.role(role)) is not None
     }
+    # The manager column's text by manager_id: a manager's row read once, not once for
+    # each of their reports (the rows are read from the run's store).
+    managers: dict[str, object] = {}
     for r in result.results:
         outcomes = r.evaluation.outcomes
         row = result.employees[r.employee_id]
@@ -106,7 +110,12 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
             if x in rules and x not in lost and rules[x].decision in reasons_from
         ]
         manager_id = row.get("manager_id")
-        boss = result.employees.get(manager_id) if isinstance(manager_id, str) else None
+        manager = managers.get(manager_id) if isinstance(manager_id, str) else manager_id
+        if manager is None and isinstance(manager_id, str):
+            boss = result.employees.get(manager_id)
+            manager = managers[manager_id] = (
+                f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id
+            )
         column, potential = band(row.get("performance")), row.get("potential")
         nine = (
             f"potential {shown(potential)}, performance {NINE_BOX_BANDS[column]}"
@@ -118,7 +127,7 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
                 r.employee_id,
                 row.get("full_name"),
                 row.get("org_unit"),
-                f"{shown(boss.get('full_name'))} ({manager_id})" if boss else manager_id,
+                manager,
                 row.get("performance"),
                 row.get("potential"),
                 nine,
@@ -158,23 +167,19 @@ def _write_sheets(book: Book, result: RunResult, namer: Namer) -> None:
     first_allotment: dict[tuple[str, str], Allotment] = {}
     for a in decisions.allocation.allotments:
         first_allotment.setdefault((a.employee_id, a.code), a)
-    for code in [c.code for c in plan.codes]:
-        for eid, entries in plan.plans.items():
-            for e in entries:
-                if e.code != code or e.status != "waitlisted":
-                    continue
-                allotment = first_allotment.get((eid, code))
-                wait.add(
-                    [
-                        eid,
-                        result.employees[eid].get("full_name") if eid in result.employees else None,
-                        code,
-                        allotment.position if allotment else None,
-                        e.reason,
-                        f"{e.fallback}: {e.fallback_reason}" if e.fallback else e.fallback_reason,
-                        Link("open the brief", namer.brief(eid, "html")),
-                    ]
-                )
+    for eid, e in waitlist_entries(plan):
+        allotment = first_allotment.get((eid, e.code))
+        wait.add(
+            [
+                eid,
+                result.employees[eid].get("full_name") if eid in result.employees else None,
+                e.code,
+                allotment.position if allotment else None,
+                e.reason,
+                f"{e.fallback}: {e.fallback_reason}" if e.fallback else e.fallback_reason,
+                Link("open the brief", namer.brief(eid, "html")),
+            ]
+        )
     wait.close()
     budget_sheet(book, result)
     rejected = book.sheet(
