@@ -107,9 +107,7 @@ def test_signal_lines_leave_out_only_signals_counted_none(sample: RunResult) -> 
         values[names[0]], values[names[1]] = first, second
         if count(first) or count(second):
             want.append(code)
-    section = brief.heart_section(
-        view, r.employee_id, values, r.evaluation.outcomes, r.evaluation
-    )
+    section = brief.heart_section(view, r.employee_id, values, r.evaluation.outcomes, r.evaluation)
     got = [line.code for line in (*section.signals, *section.counters)]
     assert sorted(got) == sorted(want)
     assert want  # some lines shown, some left out
@@ -139,3 +137,43 @@ def test_evidence_items_show_each_value_as_shown_does(request: pytest.FixtureReq
                     assert item[field] == shown(row.get(column)), (field, row.number)
                 seen += 1
         assert seen > 20
+
+
+def test_the_track_sentence_remembered_per_view_is_each_persons(
+    request: pytest.FixtureRequest,
+) -> None:
+    """The development track's sentence for a track and a stated interest, remembered
+    per view: every brief's is the rulebook's for the person's own track and interest
+    (built twice by one view, the second time read back)."""
+    for result in _runs(request):
+        view = report.RunView(result)
+        decision = view.track
+        assert decision is not None and decision.interest
+        for _ in range(2):
+            for n, r in enumerate(result.results):
+                context = brief.build_brief(view, n)
+                interest = r.person.values.get(decision.interest)
+                want = decision.interest_text(
+                    context.track, str(interest) if interest is not None else None
+                )
+                assert context.aspiration.fit.startswith(want), r.employee_id
+        assert view.shared["interest texts"]
+
+
+def test_risks_name_each_counter_signal_counted_as_count_does(sample: RunResult) -> None:
+    """The risks skip a counter-signal whose episodes are blank or 0 before asking
+    whether it is a counter-signal: for values of every kind, the counter-signals
+    named are those whose episodes count more than 0."""
+    view = report.RunView(sample)
+    r = sample.results[0]
+    odd: list[Value] = [None, 0, 0.0, False, "", 0.5, 2.0, 3, True, "x"]
+    values = dict(r.person.values)
+    want: list[str] = []
+    for n, (code, signal, names) in enumerate(brief._signal_facts(view)):
+        values[names[0]] = odd[n % len(odd)]
+        if signal.counter and count(values[names[0]]):
+            want.append(code)
+    assert want
+    said = brief.risks(view, values, r.evaluation.outcomes)
+    named = [code for code, *_ in brief._signal_facts(view) if any(f"({code}:" in s for s in said)]
+    assert named == want

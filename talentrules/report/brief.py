@@ -19,7 +19,7 @@ from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import normalize
 from talentrules.messages import typed
-from talentrules.model import Row, Value
+from talentrules.model import Row, RowsAbout, Value
 from talentrules.report.contexts import (
     Aspiration,
     BriefContext,
@@ -257,7 +257,7 @@ def heart_section(
                 habitual=code in habitual,
             )
         )
-    items = [evidence_item(view, r) for r in view.evidence.get(employee_id, [])]
+    items = [evidence_item(view, r) for r in _rows(view.evidence, employee_id)]
     items.sort(key=_observed_on, reverse=True)
     # Lines and items split into the signals' and the counter-signals', in their order
     signals: list[SignalLine] = []
@@ -301,6 +301,13 @@ def heart_section(
 
 
 _observed_on = operator.attrgetter("observed_on")  # an evidence item's sort key
+
+
+def _rows(about: RowsAbout, employee_id: str) -> list[Row]:
+    """``about.get(employee_id, [])``, straight from the panel: the Mapping's ``get``
+    raises and catches a KeyError for each person without such rows (most people
+    have no Nominations), and goes through three calls more."""
+    return about.panel.about(about.sheet, employee_id)
 
 
 def _signal_facts(view: RunView) -> list[tuple[str, Signal, tuple[str, ...]]]:
@@ -375,7 +382,7 @@ def influence_section(
         if view.inspiration is not None and (note := view.inspiration.text(kind, "meaning"))
     )
     said: dict[tuple[str, str], list[str]] = {}  # the same words, cited once
-    for r in view.nominations.get(employee_id, []):
+    for r in _rows(view.nominations, employee_id):
         if r.get("comment"):
             said.setdefault((shown(r.get("reason")), shown(r.get("comment"))), []).append(
                 r.ref("comment")
@@ -386,7 +393,8 @@ def influence_section(
     )
     balance = one(view.balance, outcomes)
     briefs = view.rulebook.briefs  # the facts each tally counts (None: none named)
-    team_row = view.teams.get(employee_id)
+    teams = _rows(view.teams.rows, employee_id)
+    team_row = teams[-1] if teams else None  # ``view.teams.get``
     team = None
     if team_row is not None:
         team = TeamFigures(
@@ -423,6 +431,11 @@ def tally(
     return tuple([(label, count(values.get(name))) for label, name in facts or ()])
 
 
+# Development-track sentences remembered per view, by (track, stated interest): the
+# workbook's interests are a short list; bounded all the same (about 200 bytes each).
+INTEREST_TEXTS_LIMIT = 4096
+
+
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
     """The person's own words and how the recommended track fits the recorded interest.
 
@@ -436,7 +449,15 @@ def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str)
     statement = row.get("aspiration_statement")
     fit = ""
     if decision is not None:
-        fit = decision.interest_text(track, str(interest) if interest is not None else None)
+        # The rulebook's sentence for the track and interest: the same for everyone
+        # with both (a few dozen pairs), so worked out once a view (its rulebook's).
+        said: dict[tuple[str, str | None], str] = view.shared.setdefault("interest texts", {})
+        stated = str(interest) if interest is not None else None
+        fit = said.get((track, stated)) or ""
+        if not fit:
+            fit = decision.interest_text(track, stated)
+            if len(said) < INTEREST_TEXTS_LIMIT:
+                said[track, stated] = fit
     if statement and fit and normalize(statement) != normalize(interest or ""):
         fit += (
             " The rules read the recorded interest only, not their own words above; where"
@@ -482,7 +503,7 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
     decided it, and its owner, start and measure of success."""
     items = []
     entries = view.plan.of(employee_id)
-    developments = view.development.get(employee_id, []) if entries else ()
+    developments = _rows(view.development, employee_id) if entries else ()
     for entry in entries:
         name, track, mode, cost, duration = _investment_words(view, entry.code)
         default = view.default_catalogue.get(entry.code)
@@ -578,7 +599,7 @@ def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> 
     """Say where a plan row's owner, start or measure is a stated default."""
     if not plan:
         return ""
-    developments = view.development.get(employee_id, [])
+    developments = _rows(view.development, employee_id)
     if all(_development_row(developments, p.code) for p in plan):
         return ""
     return (
@@ -637,9 +658,10 @@ def risks(
         if (text := decision.text(outcome, "risk"))
     ]
     for code, signal, facts in _signal_facts(view):  # facts[0]: the line's episodes
-        if not signal.counter:
+        seen = values.get(facts[0])
+        if not seen or not signal.counter:  # blank or 0 (most signals a person) counts 0
             continue
-        episodes = count(values.get(facts[0]))
+        episodes = count(seen)
         if episodes:
             found.append(
                 f"{signal.name} ({code}: {signal.description.rstrip('.')}) observed by "
@@ -708,7 +730,7 @@ def what_would_change(
         view.derivation,
         employee_id,
         result.facts[employee_id].values,
-        view.evidence.get(employee_id, []),
+        _rows(view.evidence, employee_id),
         result.panel.as_of,
         explained,
         evaluation,
