@@ -691,10 +691,12 @@ def gaps(
         for outcome in outcomes.get(decision.name, ())
         if (text := decision.text(outcome, "gap"))
     ]
+    given = row.values()  # one read, not a cell made for each column
     for column in ("performance", "potential", "readiness", "career_interest"):
-        cell = row.cell(column)
-        if cell is not None and not cell.known:
-            found.append(f"{column.replace('_', ' ').capitalize()} is not recorded ({cell.ref}).")
+        if column in given and given[column] is None:  # the sheet has it, blank here
+            found.append(
+                f"{column.replace('_', ' ').capitalize()} is not recorded ({row.ref(column)})."
+            )
     briefs = view.rulebook.briefs  # a gap is never claimed, nor ruled out, unread
     if briefs.aspiration_statement is None:
         found.append(
