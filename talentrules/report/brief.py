@@ -193,7 +193,7 @@ def snapshot(row: Row, values: Mapping[str, Value], trend_fact: str | None) -> S
     get = row.values().get  # every value at once: the snapshot shows a dozen
     performance = get("performance")
     history = ", ".join(
-        shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
+        [shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")]
     )
     trend = values.get(trend_fact) if trend_fact is not None else None
     if isinstance(trend, int | float) and not isinstance(trend, bool):
@@ -1056,7 +1056,9 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     evaluation, person = res.evaluation, res.person
     cells_of = person.cells
     cited: dict[str, str] = {}  # fact -> its cells in brackets, for this person
-    overruled = {r for ids in evaluation.overruled.values() for r in ids}
+    overruled = (
+        {r for ids in evaluation.overruled.values() for r in ids} if evaluation.overruled else ()
+    )
     fired, near_misses = reference.appendix(res.rulebook, person, evaluation)
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
