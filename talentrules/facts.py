@@ -39,6 +39,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -550,27 +551,44 @@ class _Person:
 def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
     # Each fact has its cell: set directly, in ``_Person.set``'s order (run for everyone).
     values, cells = person.values, person.cells
-    get = row.values().get  # every value at once: a score of them are read
+    given = row.values()  # every value at once: a score of them are read
+    get = given.get
+    # A sheet with every column read: each ref straight from the row (``_ref``, a call
+    # more, cites a column the sheet lacks by the row's number)
+    ref = row.ref if given.keys() >= _EMPLOYEE_COLUMNS else partial(_ref, row)
     for name in PERSON_NUMBERS:
         value = get(name)
         values[name] = value if type(value) is int else _number(value)  # most are ints
-        cells[name] = (_ref(row, name),)
+        cells[name] = (ref(name),)
     for name in PERSON_ENUMS:
         value = get(name)
         values[name] = value if isinstance(value, str) else None
-        cells[name] = (_ref(row, name),)
+        cells[name] = (ref(name),)
     manager = get("is_people_manager")
     values["is_people_manager"] = manager if isinstance(manager, bool) else None
-    cells["is_people_manager"] = (_ref(row, "is_people_manager"),)
+    cells["is_people_manager"] = (ref("is_people_manager"),)
     for fact, column in (("tenure_months", "hire_date"), ("months_in_role", "date_in_role")):
         start = get(column)
         values[fact] = (
             whole_months(start, as_of) if isinstance(start, dt.date) and as_of is not None else None
         )
-        cells[fact] = (_ref(row, column), *as_of_ref)
+        cells[fact] = (ref(column), *as_of_ref)
     statement = get("aspiration_statement")
     values["has_aspiration_statement"] = isinstance(statement, str) and bool(statement.strip())
-    cells["has_aspiration_statement"] = (_ref(row, "aspiration_statement"),)
+    cells["has_aspiration_statement"] = (ref("aspiration_statement"),)
+
+
+# Every Employees column ``_employee`` cites.
+_EMPLOYEE_COLUMNS = frozenset(
+    (
+        *PERSON_NUMBERS,
+        *PERSON_ENUMS,
+        "is_people_manager",
+        "hire_date",
+        "date_in_role",
+        "aspiration_statement",
+    )
+)
 
 
 def _formulas(person: _Person, formulas: Iterable[FactSpec]) -> None:

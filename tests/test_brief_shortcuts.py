@@ -12,7 +12,7 @@ from test_changes_exact import _make_workbook, _other_rulebook
 
 from talentrules import facts, report
 from talentrules.facts import KEY_COLUMN, PanelDerivation
-from talentrules.model import Value
+from talentrules.model import Cell, Row, Value
 from talentrules.paths import sample_workbook
 from talentrules.report import brief
 from talentrules.report.words import count, shown
@@ -177,3 +177,32 @@ def test_risks_name_each_counter_signal_counted_as_count_does(sample: RunResult)
     said = brief.risks(view, values, r.evaluation.outcomes)
     named = [code for code, *_ in brief._signal_facts(view) if any(f"({code}:" in s for s in said)]
     assert named == want
+
+
+def test_employees_facts_cite_each_cell_or_the_row_where_the_sheet_lacks_the_column(
+    sample: RunResult,
+) -> None:
+    """An Employees row with every column read cites each cell straight from the row;
+    one whose sheet lacks a column (aspiration_statement here) cites the row for that
+    column, as ``_ref`` does, and each other cell as before."""
+    row = sample.employees[sample.results[0].employee_id]
+    whole = {column: Cell(row.get(column), row.ref(column)) for column in row.values()}
+    lacking = {c: cell for c, cell in whole.items() if c != "aspiration_statement"}
+    for cells, missing in ((whole, False), (lacking, True)):
+        person = facts._Person({})
+        made = Row("Employees", row.number, cells)
+        facts._employee(person, made, None, ())
+        for fact, cited in person.cells.items():
+            assert cited, fact
+        for column in facts._EMPLOYEE_COLUMNS:
+            want = (
+                f"Employees!row {row.number}"
+                if missing and column == "aspiration_statement"
+                else row.ref(column)
+            )
+            fact = {
+                "hire_date": "tenure_months",
+                "date_in_role": "months_in_role",
+                "aspiration_statement": "has_aspiration_statement",
+            }.get(column, column)
+            assert person.cells[fact][0] == want, column
