@@ -39,6 +39,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -229,11 +230,19 @@ class _Line:
 
     __slots__ = ("values", "row", "cites", "refs", "number", "passed")
 
-    def __init__(self, row: Row, extra: dict[str, Value], cites: dict[str, str]) -> None:
+    def __init__(
+        self,
+        row: Row,
+        extra: dict[str, Value],
+        cites: dict[str, str],
+        values: dict[str, Value] | None = None,
+    ) -> None:
         """``extra``: the derived columns' values; ``cites``: for each, the row's
-        column whose cell it cites."""
-        self.values: dict[str, Value] = row.values()
-        self.values.update(extra)
+        column whose cell it cites; ``values``: ``row.values()``, when the caller read
+        them already (the line keeps and extends that dict)."""
+        self.values: dict[str, Value] = row.values() if values is None else values
+        if extra:
+            self.values.update(extra)
         self.row, self.cites, self.number = row, cites, row.number
         # Each cell's ref, made when a measure first cites it (the facts over a row
         # cite its key cell many times, most of its other cells never).
@@ -256,24 +265,33 @@ class _Line:
 
 
 def _evidence_line(row: Row, as_of: dt.date | None) -> _Line:
-    observed = row.get("observed_on")
+    values = row.values()  # read once: the line keeps them (``Row.get`` thrice cost more)
+    get = values.get
+    observed = get("observed_on")
     age = (
         whole_months(observed, as_of)
         if isinstance(observed, dt.date) and as_of is not None
         else None
     )
     # An independent source: its source_id, else one per source_type.
-    source_id = row.get("source_id")
+    source_id = get("source_id")
     if isinstance(source_id, str) and source_id.strip():
         source: Value = f"id:{source_id.strip()}"
-        cited = "source_id"
+        cites = _CITES_SOURCE_ID
     else:
-        source_type = row.get("source_type")
+        source_type = get("source_type")
         source = f"type:{source_type}" if source_type is not None else None
-        cited = "source_type"
-    return _Line(
-        row, {"age_months": age, "source": source}, {"age_months": "observed_on", "source": cited}
-    )
+        cites = _CITES_SOURCE_TYPE
+    values["age_months"], values["source"] = age, source  # its derived columns
+    return _Line(row, _NO_EXTRA, cites, values)
+
+
+_NO_EXTRA: dict[str, Value] = {}  # (never changed)
+
+
+# What an Evidence line's derived columns cite (shared: a line only reads its ``cites``).
+_CITES_SOURCE_ID = {"age_months": "observed_on", "source": "source_id"}
+_CITES_SOURCE_TYPE = {"age_months": "observed_on", "source": "source_type"}
 
 
 def _development_line(row: Row, catalogue: Catalogue) -> _Line:
@@ -295,7 +313,7 @@ _NOMINATION_CITES = {"nominator_is_person": "nominator_id"}
 RowCheck = Callable[[Mapping[str, object]], bool]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Group:
     """The derived facts that read exactly the same rows, and how to pick those rows."""
 
@@ -341,6 +359,13 @@ class _Plan:
             for (sheet, member, need), facts in grouped.items()
         )
         self.sheets = {group.sheet for group in self.groups}
+        # ``checks`` flattened per sheet, (column, tests, bits by value), for ``test``
+        self.columns = {
+            sheet: tuple((column, checks, known) for column, (checks, known) in columns.items())
+            for sheet, columns in self.checks.items()
+        }
+        # ``groups`` as plain tuples, (member, sheet, need, facts), for ``_derive``'s loop
+        self.steps = tuple((g.member, g.sheet, g.need, g.facts) for g in self.groups)
         # Where each group is in ``groups``: those over every row of a sheet, by sheet,
         # and a signal family's, by its code. A person has rows of a few families only.
         self.whole: dict[str, list[int]] = defaultdict(list)
@@ -355,10 +380,10 @@ class _Plan:
         """Mark on each line the row tests it passes (a test on a blank does not pass).
         A column's tests are run once per value it takes (a few each: a signal code, an
         energy, an age in months), their results remembered by the value."""
-        columns = self.checks.get(sheet, {})
+        columns = self.columns.get(sheet, ())
         for line in lines:
             values, passed = line.values, 0
-            for column, (checks, known) in columns.items():
+            for column, checks, known in columns:
                 value = values.get(column)
                 found = known.get(value)
                 if found is None:
@@ -394,7 +419,14 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
         )
 
         def count(lines: list[_Line], as_of: dt.date | None, at: Cells, refs: bool) -> Measured:
-            return len(lines), tuple([line.ref(counted) for line in lines]) if refs else ()
+            if not refs:
+                return len(lines), ()
+            # ``line.refs`` first: a line's key cell is cited by several counts. One
+            # line (most signals a person) without a comprehension (a call in 3.11).
+            if len(lines) == 1:
+                line = lines[0]
+                return 1, (line.refs.get(counted) or line.ref(counted),)
+            return len(lines), tuple([ln.refs.get(counted) or ln.ref(counted) for ln in lines])
 
         return count
     if measure == "distinct":
@@ -404,9 +436,15 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
             if not refs:  # a what-if's: the value alone
                 values = {line.values.get(column) for line in lines}
                 return len(values) - (None in values), ()
-            known = [line for line in lines if line.values.get(column) is not None]
-            value = len({line.values[column] for line in known})
-            return value, tuple([line.ref(column) for line in known]) if refs else ()
+            # The distinct values and the cells of the lines that have one, in one pass.
+            seen = set()
+            cited = []
+            for line in lines:
+                value = line.values.get(column)
+                if value is not None:
+                    seen.add(value)
+                    cited.append(line.refs.get(column) or line.ref(column))
+            return len(seen), tuple(cited)
 
         return distinct
     if measure == "percent":
@@ -417,7 +455,9 @@ def _measurer(spec: FactSpec, derivation: Derivation, matching: int) -> Measure:
                 return 0, ()
             matched = len([line for line in lines if line.passed & matching == matching])
             share = round(100.0 * matched / len(lines), 2)
-            return _number(share), tuple([line.ref(cited) for line in lines]) if refs else ()
+            if not refs:
+                return _number(share), ()
+            return _number(share), tuple([ln.refs.get(cited) or ln.ref(cited) for ln in lines])
 
         return percent
     blank = blank_value(spec)
@@ -473,18 +513,20 @@ def _derive(
     at += [i for member in by_signal for i in plan.families.get(member, ())]
     at.sort()
     values, cells = person.values, person.cells
-    groups = plan.groups
-    for group in map(groups.__getitem__, at):
-        member = group.member
-        rows = by_signal[member] if member is not None else lines[group.sheet]
-        need = group.need
+    steps = plan.steps
+    for at_group in at:
+        member, sheet, need, facts = steps[at_group]
+        rows = by_signal[member] if member is not None else lines[sheet]
         if len(rows) == 1:  # a signal observed once (the most common): nothing to filter
             passed = rows if rows[0].passed & need == need else None
-        else:
-            passed = [line for line in rows if line.passed & need == need]
+        else:  # a loop, not a comprehension: a call each in 3.11, some 27 a person
+            passed = []
+            for line in rows:
+                if line.passed & need == need:
+                    passed.append(line)
         if not passed:
             continue  # each measure of no rows is its blank value
-        for name, measure in group.facts:
+        for name, measure in facts:
             value, read = measure(passed, as_of, as_of_ref, True)
             values[name] = value
             if read:  # only a fact that came from cells has an entry (``_Person``)
@@ -509,26 +551,44 @@ class _Person:
 def _employee(person: _Person, row: Row, as_of: dt.date | None, as_of_ref: Cells) -> None:
     # Each fact has its cell: set directly, in ``_Person.set``'s order (run for everyone).
     values, cells = person.values, person.cells
-    get = row.values().get  # every value at once: a score of them are read
+    given = row.values()  # every value at once: a score of them are read
+    get = given.get
+    # A sheet with every column read: each ref straight from the row (``_ref``, a call
+    # more, cites a column the sheet lacks by the row's number)
+    ref = row.ref if given.keys() >= _EMPLOYEE_COLUMNS else partial(_ref, row)
     for name in PERSON_NUMBERS:
-        values[name] = _number(get(name))
-        cells[name] = (_ref(row, name),)
+        value = get(name)
+        values[name] = value if type(value) is int else _number(value)  # most are ints
+        cells[name] = (ref(name),)
     for name in PERSON_ENUMS:
         value = get(name)
         values[name] = value if isinstance(value, str) else None
-        cells[name] = (_ref(row, name),)
+        cells[name] = (ref(name),)
     manager = get("is_people_manager")
     values["is_people_manager"] = manager if isinstance(manager, bool) else None
-    cells["is_people_manager"] = (_ref(row, "is_people_manager"),)
+    cells["is_people_manager"] = (ref("is_people_manager"),)
     for fact, column in (("tenure_months", "hire_date"), ("months_in_role", "date_in_role")):
         start = get(column)
         values[fact] = (
             whole_months(start, as_of) if isinstance(start, dt.date) and as_of is not None else None
         )
-        cells[fact] = (_ref(row, column), *as_of_ref)
+        cells[fact] = (ref(column), *as_of_ref)
     statement = get("aspiration_statement")
     values["has_aspiration_statement"] = isinstance(statement, str) and bool(statement.strip())
-    cells["has_aspiration_statement"] = (_ref(row, "aspiration_statement"),)
+    cells["has_aspiration_statement"] = (ref("aspiration_statement"),)
+
+
+# Every Employees column ``_employee`` cites.
+_EMPLOYEE_COLUMNS = frozenset(
+    (
+        *PERSON_NUMBERS,
+        *PERSON_ENUMS,
+        "is_people_manager",
+        "hire_date",
+        "date_in_role",
+        "aspiration_statement",
+    )
+)
 
 
 def _formulas(person: _Person, formulas: Iterable[FactSpec]) -> None:

@@ -11,7 +11,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Value = str | int | float | bool | dt.date | None
 Severity = Literal["error", "warning", "info"]
@@ -171,6 +171,10 @@ PERSON_COLUMN = {
 }
 
 
+# Panel.about: whether a type of rows is PersonRows (a few types in a process).
+_STORED: dict[type, bool] = {}
+
+
 class PersonRows(Sequence[Row]):
     """A person-keyed sheet's loaded rows kept outside memory (``ingest.store``): read
     in sheet order when iterated, or one person's at a time (``about``)."""
@@ -314,8 +318,12 @@ class Panel:
 
     def about(self, sheet: str, person: str) -> list[Row]:
         """The loaded rows of ``sheet`` about ``person`` (an employee_id), in sheet order."""
-        rows = self.rows.get(sheet, [])
-        if isinstance(rows, PersonRows):
+        rows: Any = self.rows.get(sheet, [])  # (PersonRows when ``stored``)
+        kind = type(rows)  # isinstance of an ABC is a Python call: by type, once
+        stored = _STORED.get(kind)
+        if stored is None:
+            stored = _STORED[kind] = isinstance(rows, PersonRows)
+        if stored:
             reading = self._reading
             if reading is not None and person in reading[0]:
                 held = reading[1].get(sheet)

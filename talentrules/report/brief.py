@@ -8,6 +8,7 @@ so a brief can be built for one person alone (a web page, a stream of briefs).
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from talentrules import reference
 from talentrules.changes import Person, nearest
 from talentrules.contract import normalize
 from talentrules.messages import typed
-from talentrules.model import Row, Value
+from talentrules.model import Row, RowsAbout, Value
 from talentrules.report.contexts import (
     Aspiration,
     BriefContext,
@@ -192,7 +193,7 @@ def snapshot(row: Row, values: Mapping[str, Value], trend_fact: str | None) -> S
     get = row.values().get  # every value at once: the snapshot shows a dozen
     performance = get("performance")
     history = ", ".join(
-        shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")
+        [shown(get(c)) for c in ("performance_prior_2", "performance_prior_1", "performance")]
     )
     trend = values.get(trend_fact) if trend_fact is not None else None
     if isinstance(trend, int | float) and not isinstance(trend, bool):
@@ -231,11 +232,14 @@ def heart_section(
 ) -> HeartSection:
     """The verdict, the rule that set it, and every signal and observation behind it."""
     shown_habits = outcomes_of(view.habits, outcomes)
-    habitual = tuple(c for c in shown_habits if c in view.signals)
+    habitual = tuple([c for c in shown_habits if c in view.signals])
     lines: list[SignalLine] = []
+    get = values.get
     for code, signal, facts in _signal_facts(view):
-        episodes = count(values.get(facts[0]))
-        self_reports = count(values.get(facts[1]))
+        seen, told = get(facts[0]), get(facts[1])
+        if not seen and not told:
+            continue  # both blank or 0 (the most signals a person): both count 0
+        episodes, self_reports = count(seen), count(told)
         if not episodes and not self_reports:
             continue
         lines.append(
@@ -253,10 +257,20 @@ def heart_section(
                 habitual=code in habitual,
             )
         )
-    items = [evidence_item(view, r) for r in view.evidence.get(employee_id, [])]
-    items.sort(key=lambda e: e.observed_on, reverse=True)
+    items = [evidence_item(view, r) for r in _rows(view.evidence, employee_id)]
+    items.sort(key=_observed_on, reverse=True)
+    # Lines and items split into the signals' and the counter-signals', in their order
+    signals: list[SignalLine] = []
+    counters: list[SignalLine] = []
+    for line in lines:
+        (counters if line.counter else signals).append(line)
+    evidence: list[EvidenceItem] = []
+    against: list[EvidenceItem] = []
+    for item in items:
+        (against if item.counter else evidence).append(item)
     decision = view.verdict
     verdict = one(decision, outcomes)
+    quality = one(view.quality, outcomes)
     won: list[Rule] = []
     if decision is not None:
         rules, name = view.rules, decision.name
@@ -266,26 +280,34 @@ def heart_section(
             for r in evaluation.fired
             if (rule := rules.get(r)) is not None and rule.decision == name and r not in lost
         ]
-    reasons = tuple(rule.rationale for rule in won) or (
+    reasons = tuple([rule.rationale for rule in won]) or (
         (f"No rule decided this, so the rulebook's default applies: {verdict}.",)
     )
     return HeartSection(
         verdict=verdict,
         meaning=decision.meaning if decision else "",
         verdict_meaning=decision.text(verdict, "meaning") if decision else "",
-        evidence_quality=one(view.quality, outcomes),
-        evidence_quality_meaning=view.quality.text(one(view.quality, outcomes), "meaning")
-        if view.quality
-        else "",
+        evidence_quality=quality,
+        evidence_quality_meaning=view.quality.text(quality, "meaning") if view.quality else "",
         habitual=habitual,
-        habitual_names=tuple(view.signals[c].name for c in habitual),
+        habitual_names=tuple([view.signals[c].name for c in habitual]),
         reasons=reasons,
-        signals=tuple([s for s in lines if not s.counter]),
-        counters=tuple([s for s in lines if s.counter]),
+        signals=tuple(signals),
+        counters=tuple(counters),
         signal_line_declared=view.rulebook.briefs.signal_line is not None,
-        evidence=tuple([e for e in items if not e.counter]),
-        counter_evidence=tuple([e for e in items if e.counter]),
+        evidence=tuple(evidence),
+        counter_evidence=tuple(against),
     )
+
+
+_observed_on = operator.attrgetter("observed_on")  # an evidence item's sort key
+
+
+def _rows(about: RowsAbout, employee_id: str) -> list[Row]:
+    """``about.get(employee_id, [])``, straight from the panel: the Mapping's ``get``
+    raises and catches a KeyError for each person without such rows (most people
+    have no Nominations), and goes through three calls more."""
+    return about.panel.about(about.sheet, employee_id)
 
 
 def _signal_facts(view: RunView) -> list[tuple[str, Signal, tuple[str, ...]]]:
@@ -310,23 +332,40 @@ def evidence_item(view: RunView, row: Row) -> EvidenceItem:
     observation = get("observation")
     cell = row.ref("observation" if observation is not None else "signal")
     source = " ".join([shown(v) for v in (get("source_type"), get("source_id")) if v is not None])
+    # ``shown`` of each, but a text (most values) without the call
+    evidence_id, observed_on, context, influence, initiated_by, frequency, energy, outcome = [
+        v if type(v) is str and v else shown(v) for v in map(get, _EVIDENCE_SHOWN)
+    ]
     return EvidenceItem(
         cell=cell,
-        evidence_id=shown(get("evidence_id")),
+        evidence_id=evidence_id,
         code=code,
         name=signal.name if signal else "",
         meaning=signal.description if signal else "",
         counter=signal.counter if signal else False,
-        observed_on=shown(get("observed_on")),
-        context=shown(get("context")),
-        influence=shown(get("influence_base")),
-        initiated_by=shown(get("initiated_by")),
-        frequency=shown(get("frequency")),
-        energy=shown(get("energy")),
-        outcome=shown(get("outcome_in_others")),
+        observed_on=observed_on,
+        context=context,
+        influence=influence,
+        initiated_by=initiated_by,
+        frequency=frequency,
+        energy=energy,
+        outcome=outcome,
         source=source or UNKNOWN,
         observation=shown(observation),
     )
+
+
+# The Evidence columns an item shows as they are (``shown``), in the order above.
+_EVIDENCE_SHOWN = (
+    "evidence_id",
+    "observed_on",
+    "context",
+    "influence_base",
+    "initiated_by",
+    "frequency",
+    "energy",
+    "outcome_in_others",
+)
 
 
 def influence_section(
@@ -343,7 +382,7 @@ def influence_section(
         if view.inspiration is not None and (note := view.inspiration.text(kind, "meaning"))
     )
     said: dict[tuple[str, str], list[str]] = {}  # the same words, cited once
-    for r in view.nominations.get(employee_id, []):
+    for r in _rows(view.nominations, employee_id):
         if r.get("comment"):
             said.setdefault((shown(r.get("reason")), shown(r.get("comment"))), []).append(
                 r.ref("comment")
@@ -354,7 +393,8 @@ def influence_section(
     )
     balance = one(view.balance, outcomes)
     briefs = view.rulebook.briefs  # the facts each tally counts (None: none named)
-    team_row = view.teams.get(employee_id)
+    teams = _rows(view.teams.rows, employee_id)
+    team_row = teams[-1] if teams else None  # ``view.teams.get``
     team = None
     if team_row is not None:
         team = TeamFigures(
@@ -391,6 +431,11 @@ def tally(
     return tuple([(label, count(values.get(name))) for label, name in facts or ()])
 
 
+# Development-track sentences remembered per view, by (track, stated interest): the
+# workbook's interests are a short list; bounded all the same (about 200 bytes each).
+INTEREST_TEXTS_LIMIT = 4096
+
+
 def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str) -> Aspiration:
     """The person's own words and how the recommended track fits the recorded interest.
 
@@ -404,7 +449,15 @@ def aspiration(view: RunView, row: Row, values: Mapping[str, Value], track: str)
     statement = row.get("aspiration_statement")
     fit = ""
     if decision is not None:
-        fit = decision.interest_text(track, str(interest) if interest is not None else None)
+        # The rulebook's sentence for the track and interest: the same for everyone
+        # with both (a few dozen pairs), so worked out once a view (its rulebook's).
+        said: dict[tuple[str, str | None], str] = view.shared.setdefault("interest texts", {})
+        stated = str(interest) if interest is not None else None
+        fit = said.get((track, stated)) or ""
+        if not fit:
+            fit = decision.interest_text(track, stated)
+            if len(said) < INTEREST_TEXTS_LIMIT:
+                said[track, stated] = fit
     if statement and fit and normalize(statement) != normalize(interest or ""):
         fit += (
             " The rules read the recorded interest only, not their own words above; where"
@@ -428,9 +481,10 @@ DEFAULT_START = "once the panel has signed off"
 DEFAULT_MEASURE = "agreed with the person at the start"
 
 
-def _development_row(view: RunView, employee_id: str, code: str) -> Row | None:
-    """The person's planned (else active) Development row for the code, the latest."""
-    rows = [r for r in view.development.get(employee_id, []) if r.get("investment_code") == code]
+def _development_row(developments: Sequence[Row], code: str) -> Row | None:
+    """The person's planned (else active) Development row for the code, the latest, of
+    the person's Development rows (read once a brief)."""
+    rows = [r for r in developments if r.get("investment_code") == code]
     for status in ("Planned", "Active"):
         found = [r for r in rows if r.get("status") == status]
         if found:
@@ -448,10 +502,12 @@ def plan_items(view: RunView, employee_id: str, person: PersonHeader) -> tuple[P
     """The plan with the panel's decisions counted: each investment's status, who
     decided it, and its owner, start and measure of success."""
     items = []
-    for entry in view.plan.of(employee_id):
+    entries = view.plan.of(employee_id)
+    developments = _rows(view.development, employee_id) if entries else ()
+    for entry in entries:
         name, track, mode, cost, duration = _investment_words(view, entry.code)
         default = view.default_catalogue.get(entry.code)
-        development = _development_row(view, employee_id, entry.code)
+        development = _development_row(developments, entry.code)
         owner = development.get("owner") if development is not None else None
         start = development.get("started") if development is not None else None
         measure = development.get("success_measure") if development is not None else None
@@ -541,7 +597,10 @@ def _duration(months: float | None) -> str:
 
 def plan_defaults(view: RunView, employee_id: str, plan: Sequence[PlanItem]) -> str:
     """Say where a plan row's owner, start or measure is a stated default."""
-    if not plan or all(_development_row(view, employee_id, p.code) for p in plan):
+    if not plan:
+        return ""
+    developments = _rows(view.development, employee_id)
+    if all(_development_row(developments, p.code) for p in plan):
         return ""
     return (
         "Where the Development sheet plans none, owner, start and measure are the stated "
@@ -599,9 +658,10 @@ def risks(
         if (text := decision.text(outcome, "risk"))
     ]
     for code, signal, facts in _signal_facts(view):  # facts[0]: the line's episodes
-        if not signal.counter:
+        seen = values.get(facts[0])
+        if not seen or not signal.counter:  # blank or 0 (most signals a person) counts 0
             continue
-        episodes = count(values.get(facts[0]))
+        episodes = count(seen)
         if episodes:
             found.append(
                 f"{signal.name} ({code}: {signal.description.rstrip('.')}) observed by "
@@ -631,10 +691,12 @@ def gaps(
         for outcome in outcomes.get(decision.name, ())
         if (text := decision.text(outcome, "gap"))
     ]
+    given = row.values()  # one read, not a cell made for each column
     for column in ("performance", "potential", "readiness", "career_interest"):
-        cell = row.cell(column)
-        if cell is not None and not cell.known:
-            found.append(f"{column.replace('_', ' ').capitalize()} is not recorded ({cell.ref}).")
+        if column in given and given[column] is None:  # the sheet has it, blank here
+            found.append(
+                f"{column.replace('_', ' ').capitalize()} is not recorded ({row.ref(column)})."
+            )
     briefs = view.rulebook.briefs  # a gap is never claimed, nor ruled out, unread
     if briefs.aspiration_statement is None:
         found.append(
@@ -670,7 +732,7 @@ def what_would_change(
         view.derivation,
         employee_id,
         result.facts[employee_id].values,
-        view.evidence.get(employee_id, []),
+        _rows(view.evidence, employee_id),
         result.panel.as_of,
         explained,
         evaluation,
@@ -914,14 +976,16 @@ def _fired_words(
     view: RunView, said: _RuleWords, entry: Mapping[str, Any], values: Mapping[str, Value]
 ) -> _FiredWords:
     rule = said.rule
-    conditions = tuple(_leaf(c) for c in entry["conditions"])
+    conditions = tuple([_leaf(c) for c in entry["conditions"]])
     read = tuple(
-        (
-            f"{fact_words(view, c.fact)}: "
-            + ("blank" if c.actual is None else _value_words(_actual(c))),
-            c.fact,
-        )
-        for c in conditions
+        [
+            (
+                f"{fact_words(view, c.fact)}: "
+                + ("blank" if c.actual is None else _value_words(_actual(c))),
+                c.fact,
+            )
+            for c in conditions
+        ]
     )
     decision = view.label(rule.decision)
     facts = tuple(dict.fromkeys([fact for _, fact in read]))
@@ -929,7 +993,7 @@ def _fired_words(
         return _FiredWords(decision, read, facts, None, conditions, None)
     message = view.message(rule, conditions, values)
     plain = tuple(dict.fromkeys([text for text, _ in read]))
-    alike = tuple(
+    decided, lost = (
         FiredRule(
             id=rule.id,
             decision=decision,
@@ -943,7 +1007,7 @@ def _fired_words(
         )
         for overruled in (False, True)
     )
-    return _FiredWords(decision, read, facts, message, (), (alike[0], alike[1]))
+    return _FiredWords(decision, read, facts, message, (), (decided, lost))
 
 
 _ABSENT = object()  # a fact the person's values lack
@@ -992,20 +1056,15 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
     evaluation, person = res.evaluation, res.person
     cells_of = person.cells
     cited: dict[str, str] = {}  # fact -> its cells in brackets, for this person
-
-    def at(fact: str) -> str:
-        found = cited.get(fact)
-        if found is None:
-            found = cited[fact] = _cited(cells_of, fact)
-        return found
-
-    overruled = {r for ids in evaluation.overruled.values() for r in ids}
+    overruled = (
+        {r for ids in evaluation.overruled.values() for r in ids} if evaluation.overruled else ()
+    )
     fired, near_misses = reference.appendix(res.rulebook, person, evaluation)
     decided: list[FiredRule] = []
     lost: list[FiredRule] = []
-    memo = view.fired_words
+    memo, rule_words = view.fired_words, view.rule_words
     for rule_id, fired_entry, key in fired:
-        said = _rule_words(view, rule_id)
+        said = rule_words.get(rule_id) or _rule_words(view, rule_id)
         if said is None:
             continue
         rule = said.rule
@@ -1032,6 +1091,15 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         message = words.message
         if message is None:
             message = view.message(rule, words.conditions, values)
+        said_read: list[str] = []  # each value read in words, with the fact's cells if any
+        for text, fact in words.read:
+            if cells_of.get(fact):
+                at = cited.get(fact)
+                if at is None:
+                    at = cited[fact] = _cited(cells_of, fact)
+                said_read.append(text + at)
+            else:
+                said_read.append(text)
         fired_rule = FiredRule(
             id=rule.id,
             decision=words.decision,
@@ -1039,16 +1107,16 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
             title=rule.title,
             rationale=rule.rationale,
             message=message,
-            values=tuple(
-                dict.fromkeys([text + at(f) if cells_of.get(f) else text for text, f in words.read])
-            ),
+            values=tuple(dict.fromkeys(said_read)),
             where=said.where,
             overruled=lose,
         )
         (lost if lose else decided).append(fired_rule)
     defaulted = tuple(
-        f"{view.label(name)}: {', '.join(evaluation.outcomes.get(name, ()))}"
-        for name in evaluation.defaulted
+        [
+            f"{view.label(name)}: {', '.join(evaluation.outcomes.get(name, ()))}"
+            for name in evaluation.defaulted
+        ]
     )
     near: list[NearMiss] = []
     near_memo = view.near_words
@@ -1074,10 +1142,11 @@ def how_decided(view: RunView, res: Result, values: Mapping[str, Value]) -> HowD
         if fact is None or not cells_of.get(fact):
             near.append(found.alike)
             continue
+        at = cited.get(fact)
+        if at is None:
+            at = cited[fact] = _cited(cells_of, fact)
         miss = found.alike
-        near.append(
-            NearMiss(miss.id, miss.decision, miss.outcome, miss.title, found.needs + at(fact))
-        )
+        near.append(NearMiss(miss.id, miss.decision, miss.outcome, miss.title, found.needs + at))
     return HowDecided(tuple(decided), tuple(lost), defaulted, tuple(near), view.doc.rulebook)
 
 
