@@ -57,14 +57,29 @@ class Reevaluation:
         # rules each with what it reads, and for a ``priority`` decision its rules by
         # rank (``_ranked``).
         needed = _needed(compiled, decisions)
-        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed
+        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed[:5]
+        self._by_truths, at_of = needed[5], needed[6]
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first reaches the decision (self.env is never changed after
         # this loop, so the truths are the same whenever they are worked out).
         self.truths: list[list[bool] | None] = [None] * len(self.steps)
+        # Per ``priority`` step, its rules to check by what moved, for the person's
+        # truths (``_plan``): the run's, found when a change first reaches it.
+        self._plans: list[dict[frozenset[str], _Plan] | None] = [None] * len(self.steps)
         # The person's evaluation, when given, says both: its outcomes, and the rules
         # that held (``fired`` holds every rule whose condition is true).
-        self._held = frozenset(evaluation.fired) if evaluation is not None else None
+        self._given = evaluation is not None
+        # Per step, the places of its rules that hold (from the evaluation, when
+        # given: a few rules of the whole rulebook hold for a person, so they are
+        # found from those rather than from each step's rules; else when needed).
+        self._held_at: list[tuple[int, ...] | None] = [None] * len(self.steps)
+        if evaluation is not None:
+            held_at: list[list[int]] = [[] for _ in self.steps]
+            for rule_id in evaluation.fired:
+                place = at_of.get(rule_id)
+                if place is not None:
+                    held_at[place[0]].append(place[1])
+            self._held_at = [tuple(sorted(ats)) for ats in held_at]
         for n, (decision, *_) in enumerate(self.steps):
             if evaluation is not None:
                 chosen = evaluation.outcomes[decision.name]
@@ -82,9 +97,11 @@ class Reevaluation:
         found = self.truths[step]
         if found is None:
             rules = self.steps[step][2]
-            held = self._held
-            if held is not None:
-                found = [cr.rule.id in held for cr, _ in rules]
+            held_at = self._held_at[step]
+            if held_at is not None:
+                found = [False] * len(rules)
+                for at in held_at:
+                    found[at] = True
             else:
                 env = self.env
                 found = [cr.check(env) is True for cr, _ in rules]
@@ -122,7 +139,7 @@ class Reevaluation:
         }
         if not moved:
             return now
-        if self._held is None:  # the person's truths, when worked out, read self.env
+        if not self._given:  # the person's truths, when worked out, read self.env
             return self._outcomes({**env, **changed}, moved)
         # The facts that moved set in the env itself and put back after: a copy costs
         # more. (The others keep a value equal to theirs, of the same type: the same
@@ -145,21 +162,30 @@ class Reevaluation:
         moved (each decision that moves is set in ``env`` and added to ``moved``)."""
         now = self.now
         outcomes = dict(now)
+        key: frozenset[str] | None = None  # ``moved``, as the plans' key
         for n, (decision, reads, rules, ranked) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
-            # The person's truths, but for the rules reading what moved: checked.
-            truths = self._truths(n)
             if ranked is not None:
-                # Priority: the first rule that holds, highest first, wins; the rules
-                # after it are not checked.
-                chosen = ranked[0]
-                for at, then in ranked[1]:
-                    rule, rule_reads = rules[at]
-                    if truths[at] if moved.isdisjoint(rule_reads) else rule.check(env) is True:
+                # Priority: the first rule that holds, highest first, wins; of the
+                # rules before the first that reads nothing moved and holds, only
+                # those reading what moved are checked (``_plan``).
+                plans = self._plans[n]
+                if plans is None:
+                    plans = self._plans[n] = self._plans_of(n)
+                if key is None:
+                    key = frozenset(moved)
+                plan = plans.get(key)
+                if plan is None:
+                    plan = plans[key] = _plan(ranked, rules, self._truths(n), key)
+                chosen = plan[0]
+                for check, then in plan[1]:
+                    if check(env) is True:
                         chosen = then
                         break
             else:
+                # The person's truths, but for the rules reading what moved: checked.
+                truths = self._truths(n)
                 places = self._places[n]
                 again = {at for name in moved if name in places for at in places[name]}
                 if again:
@@ -170,7 +196,47 @@ class Reevaluation:
             if chosen != now[decision.name]:
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
+                key = None
         return outcomes
+
+    def _plans_of(self, step: int) -> dict[frozenset[str], _Plan]:
+        """The run's plans of ``step`` for the person's truths of its rules: every
+        person with the same truths shares them (a plan reads nothing else)."""
+        pattern = self._held_at[step]
+        if pattern is None:
+            pattern = self._held_at[step] = tuple(
+                [at for at, holds in enumerate(self._truths(step)) if holds]
+            )
+        by_truths = self._by_truths[step]
+        plans = by_truths.get(pattern)
+        if plans is None:
+            if len(by_truths) >= _PLANS_LIMIT:
+                by_truths.clear()
+            plans = by_truths[pattern] = {}
+        elif len(plans) >= _PLANS_LIMIT:
+            plans.clear()
+        return plans
+
+
+def _plan(
+    ranked: _Ranked,
+    rules: list[tuple[CompiledRule, frozenset[str]]],
+    truths: list[bool],
+    moved: frozenset[str],
+) -> _Plan:
+    """A ``priority`` decision's outcome when ``moved`` moved, as a plan: the rules to
+    check in turn (those reading what moved, highest first, before the first rule
+    that reads nothing moved and holds), each with its outcome, and the outcome when
+    none holds (that rule's, else the default). Exact: a rule reading nothing moved
+    keeps the person's truth, and the first rule that holds wins."""
+    checks: list[tuple[Check, tuple[str, ...]]] = []
+    for at, then in ranked[1]:
+        rule, rule_reads = rules[at]
+        if not moved.isdisjoint(rule_reads):
+            checks.append((rule.check, then))
+        elif truths[at]:
+            return then, tuple(checks)
+    return ranked[0], tuple(checks)
 
 
 class Beside:
@@ -307,7 +373,15 @@ _RESOLVED_LIMIT = 1 << 12
 # ``adds_nothing`` answers remembered for the run (``_Verdicts``): a key holds a few
 # values (a signal family's facts the rules read, and a few more).
 _VERDICTS_LIMIT = 1 << 14
+# Plans (``_plan``) kept per truths pattern of a step, and patterns per step: the
+# shipped decisions show a few hundred at most; the bound keeps memory flat.
+_PLANS_LIMIT = 1 << 10
 _Get = Callable[[Env], object]
+# A ``priority`` decision's outcome when none of the rules to check holds, and those
+# rules' checks with each one's outcome, in turn (``_plan``).
+_Plan = tuple[tuple[str, ...], tuple[tuple[Check, tuple[str, ...]], ...]]
+# Per step, by the places of its rules that hold for a person, the plans by what moved.
+_ByTruths = list[dict[tuple[int, ...], dict[frozenset[str], _Plan]]]
 # Per step, its decision's outcome by its rules' truths (``Reevaluation._resolve``).
 _Resolved = list[dict[tuple[bool, ...], tuple[str, ...]]]
 # A ``priority`` decision's default outcome, and its rules' places with each one's
@@ -324,13 +398,22 @@ _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
 _Places = list[dict[str, tuple[int, ...]]]
 _NEEDED: dict[
     tuple[int, frozenset[str]],
-    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places, _Resolved],
+    tuple[
+        CompiledReference,
+        _Needed,
+        _Readers,
+        _Verdicts,
+        _Places,
+        _Resolved,
+        _ByTruths,
+        dict[str, tuple[int, int]],
+    ],
 ] = {}
 
 
 def _needed(
     compiled: CompiledReference, decisions: Collection[str]
-) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved]:
+) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved, _ByTruths, dict[str, tuple[int, int]]]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
     with what each reads; who reads each fact among those rules; the run's
@@ -339,7 +422,7 @@ def _needed(
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2], cached[3], cached[4], cached[5]
+        return cached[1], cached[2], cached[3], cached[4], cached[5], cached[6], cached[7]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -383,8 +466,15 @@ def _needed(
         places.append({name: tuple(ats) for name, ats in step.items()})
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
     resolved: _Resolved = [{} for _ in found]
-    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved)
-    return found, readers, verdicts, places, resolved
+    by_truths: _ByTruths = [{} for _ in found]
+    # rule id -> its step and its place among the step's rules
+    at_of = {
+        cr.rule.id: (step, at)
+        for step, (_, _, rules, _) in enumerate(found)
+        for at, (cr, _) in enumerate(rules)
+    }
+    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved, by_truths, at_of)
+    return found, readers, verdicts, places, resolved, by_truths, at_of
 
 
 def _ranked(decision: Decision, rules: list[Rule]) -> _Ranked:
