@@ -359,7 +359,17 @@ class Person:
         """``evaluate(extra=rows[:count])`` for ``rows`` that ``observations`` made:
         what they are to the measures is worked out once per run
         (``Changeable.observed``)."""
-        return self._outcomes(self._changeable.observed(rows, count))
+        one = self._changeable.observed_one(rows, count)
+        if one is None:
+            return self._outcomes(self._changeable.observed(rows, count))
+        # ``_outcomes`` of the two parts, without making them.
+        over_all, more, shared = one
+        seen = self._over_all.get(id(over_all))
+        if seen is None:
+            seen = self._over_all[id(over_all)] = (over_all, self._again.beside(over_all))
+        if seen[1].adds_nothing(more, shared):
+            return seen[1].outcomes()
+        return self._again.outcomes({**over_all, **more})
 
     def _outcomes(self, parts: list[facts_module.Part]) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the facts of ``parts`` set.

@@ -1052,6 +1052,33 @@ class Changeable:
         (``DerivationPlan.shape``), not once per person and count."""
         return self._with_formulas(self._added(self.plan.shape(rows, count, self.as_of)))
 
+    def observed_one(
+        self, rows: Sequence[Row], count: int
+    ) -> tuple[Mapping[str, Value], Mapping[str, Value], bool] | None:
+        """``observed`` for rows of one signal whose facts no formula reads (a
+        search's): the facts over every row, the signal family's and whether those
+        are shared (``Part.shared``), without the parts; None for other rows."""
+        shape = self.plan.shape(rows, count, self.as_of)
+        if len(shape.families) != 1:
+            return None
+        ((member, lines, keys),) = shape.families
+        if member is None:
+            return None
+        over_all = self._over_all.get(shape.over_all)
+        if over_all is None:
+            over_all = self._over_all[shape.over_all] = self._derive(None, shape.lines)
+        shared = member not in self._members
+        if not shared:
+            more = self._derive(member, lines)  # as in ``_added``
+        else:
+            more = shape.shared.get((self.only, member))  # type: ignore[assignment]
+            if more is None:
+                more = shape.shared[self.only, member] = self._family(member, lines, keys)
+        read = self._formulas_read
+        if self.formulas and not (read.isdisjoint(over_all) and read.isdisjoint(more)):
+            return None
+        return over_all, more, shared
+
     def _added(self, shape: _Shape) -> list[Part]:
         over_all = self._over_all.get(shape.over_all)
         if over_all is None:
