@@ -522,8 +522,17 @@ def nearest(
         return found
     values = _employee_values(person)
 
+    # What ``moved`` found, by the outcomes' identity (the object kept with it, so that
+    # the id stays its own): many what-ifs give the same object (the person's
+    # outcomes, or those of the facts over every row alone: ``Person.observe``).
+    seen: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, str], bool]] = {}
+
     def any_move(outcomes: Mapping[str, tuple[str, ...]]) -> bool:
-        return any(outcomes.get(d.name, ()) != now.get(d.name, ()) for d, _ in decisions)
+        known = seen.get(id(outcomes))
+        if known is None:
+            moved(outcomes)
+            known = seen[id(outcomes)]
+        return known[2]
 
     # Per decision: its name, its outcome now, and the outcomes a change is named toward.
     ranked = [
@@ -541,14 +550,21 @@ def nearest(
         up is named for no decision: more courage observed that makes the evidence
         conflict and drops the verdict is not a change a person would make to move
         their track."""
-        found = {}
+        known = seen.get(id(outcomes))
+        if known is not None:
+            return known[1]
+        found: dict[str, str] = {}
+        anywhere = False  # does it move any explained decision (as wanted or not)?
         for name, before, wanted in ranked:
             after = outcomes.get(name, ())
             if after == before:
                 continue
+            anywhere = True
             if wanted is not None and not wanted.better(after):
-                return {}
+                found = {}
+                break
             found[name] = ", ".join(after)
+        seen[id(outcomes)] = (outcomes, found, anywhere)
         return found
 
     for order, change in enumerate(changes.changes):
