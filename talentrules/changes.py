@@ -322,7 +322,9 @@ class Person:
         read = compile_rulebook(rulebook).read
         lines = plan.own_lines(employee_id, as_of, self.evidence)
         self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read, lines)
-        person = facts_module.PersonFacts(employee_id, dict(values), {})
+        # (Reevaluation copies the values: no copy here.)
+        own = values if isinstance(values, dict) else dict(values)
+        person = facts_module.PersonFacts(employee_id, own, {})
         self._again = Reevaluation(rulebook, person, decisions, evaluation)
         # id(facts over every row moved) -> (those facts, kept so that the id stays
         # theirs; what more facts beside them do)

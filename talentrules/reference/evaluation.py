@@ -80,12 +80,16 @@ class Reevaluation:
                 if place is not None:
                     held_at[place[0]].append(place[1])
             self._held_at = [tuple(sorted(ats)) for ats in held_at]
-        for n, (decision, *_) in enumerate(self.steps):
-            if evaluation is not None:
-                chosen = evaluation.outcomes[decision.name]
-            else:
-                chosen = self._own_outcome(n)
-            self.env[decision.name] = self.now[decision.name] = chosen
+        env, now = self.env, self.now
+        if evaluation is not None:
+            outcomes = evaluation.outcomes
+            for step in self.steps:
+                name = step[0].name
+                env[name] = now[name] = outcomes[name]
+        else:
+            for n, step in enumerate(self.steps):
+                name = step[0].name
+                env[name] = now[name] = self._own_outcome(n)
 
     def _own_outcome(self, step: int) -> tuple[str, ...]:
         """The outcome of ``step``'s decision for the person as they are (self.env holds
@@ -161,20 +165,20 @@ class Reevaluation:
         """``outcomes`` with ``env`` holding the facts changed, ``moved`` those that
         moved (each decision that moves is set in ``env`` and added to ``moved``)."""
         now = self.now
-        outcomes = dict(now)
-        key: frozenset[str] | None = None  # ``moved``, as the plans' key
+        outcomes: dict[str, tuple[str, ...]] | None = None  # a copy of now, once one moves
         for n, (decision, reads, rules, ranked) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
             if ranked is not None:
                 # Priority: the first rule that holds, highest first, wins; of the
                 # rules before the first that reads nothing moved and holds, only
-                # those reading what moved are checked (``_plan``).
+                # those reading what moved are checked (``_plan``). The plan reads
+                # only what moved of what the rules read: other facts moved (another
+                # signal's) find the same plan.
                 plans = self._plans[n]
                 if plans is None:
                     plans = self._plans[n] = self._plans_of(n)
-                if key is None:
-                    key = frozenset(moved)
+                key = reads.intersection(moved)
                 plan = plans.get(key)
                 if plan is None:
                     plan = plans[key] = _plan(ranked, rules, self._truths(n), key)
@@ -194,10 +198,11 @@ class Reevaluation:
                         truths[at] = rules[at][0].check(env) is True
                 chosen = self._resolve(n, truths)
             if chosen != now[decision.name]:
+                if outcomes is None:
+                    outcomes = dict(now)
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
-                key = None
-        return outcomes
+        return now if outcomes is None else outcomes
 
     def _plans_of(self, step: int) -> dict[frozenset[str], _Plan]:
         """The run's plans of ``step`` for the person's truths of its rules: every
