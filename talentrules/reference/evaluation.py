@@ -189,13 +189,9 @@ class Reevaluation:
                         break
             else:
                 # The person's truths, but for the rules reading what moved: checked.
-                truths = self._truths(n)
-                places = self._places[n]
-                again = {at for name in moved if name in places for at in places[name]}
-                if again:
-                    truths = truths.copy()
-                    for at in again:
-                        truths[at] = rules[at][0].check(env) is True
+                truths = self._truths(n).copy()
+                for at in self._again(n, reads.intersection(moved)):
+                    truths[at] = rules[at][0].check(env) is True
                 chosen = self._resolve(n, truths)
             if chosen != now[decision.name]:
                 if outcomes is None:
@@ -203,6 +199,26 @@ class Reevaluation:
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
         return now if outcomes is None else outcomes
+
+    def _again(self, step: int, moved: frozenset[str]) -> tuple[int, ...]:
+        """The places of ``step``'s rules that read one of ``moved`` (of what they
+        read), in order: worked out once a run for each."""
+        places = self._places[step]
+        found = places.get(moved)
+        if found is None:
+            found = tuple(
+                sorted(
+                    {
+                        at
+                        for at, (_, reads) in enumerate(self.steps[step][2])
+                        if not moved.isdisjoint(reads)
+                    }
+                )
+            )
+            if len(places) >= _PLANS_LIMIT:
+                places.clear()
+            places[moved] = found
+        return found
 
     def _plans_of(self, step: int) -> dict[frozenset[str], _Plan]:
         """The run's plans of ``step`` for the person's truths of its rules: every
@@ -399,8 +415,9 @@ _Needed = list[
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
-# Per step, fact or decision -> the places of the step's rules that read it.
-_Places = list[dict[str, tuple[int, ...]]]
+# Per step, by what moved of what its rules read, the places of the rules that read
+# one of them (``Reevaluation._again``).
+_Places = list[dict[frozenset[str], tuple[int, ...]]]
 _NEEDED: dict[
     tuple[int, frozenset[str]],
     tuple[
@@ -462,13 +479,7 @@ def _needed(
         for fact in plain.keys() | leaves.keys()
     }
     by_index = {cr.index: rule_reads for _, _, rules, _ in found for cr, rule_reads in rules}
-    places: _Places = []
-    for _, _, rules, _ in found:
-        step: dict[str, list[int]] = {}
-        for at, (_, rule_reads) in enumerate(rules):
-            for name in rule_reads:
-                step.setdefault(name, []).append(at)
-        places.append({name: tuple(ats) for name, ats in step.items()})
+    places: _Places = [{} for _ in found]
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
     resolved: _Resolved = [{} for _ in found]
     by_truths: _ByTruths = [{} for _ in found]
