@@ -30,7 +30,7 @@ from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import Reevaluation, compile_rulebook
 from talentrules.reference.evaluation import Beside
-from talentrules.rulebook import ROLES, Evaluation, Rulebook
+from talentrules.rulebook import ROLES, Decision, Evaluation, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
 
@@ -330,9 +330,11 @@ class Person:
         # theirs; what more facts beside them do)
         self._over_all: dict[int, tuple[Mapping[str, Value], Beside]] = {}
         # Per signal, the situations the person's own rows of it were seen in.
+        # (Read from the rows' lines, which hold their values.)
         self.contexts_seen: dict[Value, set[Value]] = {}
-        for row in self.evidence:
-            self.contexts_seen.setdefault(row.get("signal"), set()).add(row.get("context"))
+        for line in self._changeable.lines:
+            values = line.values
+            self.contexts_seen.setdefault(values.get("signal"), set()).add(values.get("context"))
 
     def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
         """``_observations`` on the cycle's as_of date; the same rows for every person
@@ -516,9 +518,7 @@ def nearest(
     the rulebook names: at most ``changes.show``, nearest first, one of each kind of
     change before a second of any kind."""
     rulebook = person.rulebook
-    decisions = [
-        (d, changes.toward.get(role)) for role in changes.explain if (d := rulebook.role(role))
-    ]
+    decisions = _explained(rulebook, changes)
     found: dict[str, list[Found]] = {d.name: [] for d, _ in decisions}
     if not decisions:
         return found
@@ -645,6 +645,29 @@ def nearest(
     for name, items in found.items():
         found[name] = _pick(items, changes.show)
     return found
+
+
+def _explained(
+    rulebook: Rulebook, changes: Changes
+) -> list[tuple[Decision, tuple[str, ...] | None]]:
+    """The explained decisions, each with the outcomes a change is named toward:
+    worked out once for a rulebook and its changes (kept, so that their ids stay
+    theirs), not once a person."""
+    key = (id(rulebook), id(changes))
+    found = _EXPLAINED.get(key)
+    if found is None or found[0] is not rulebook or found[1] is not changes:
+        decisions = [
+            (d, changes.toward.get(role)) for role in changes.explain if (d := rulebook.role(role))
+        ]
+        if len(_EXPLAINED) >= 16:
+            _EXPLAINED.clear()
+        found = _EXPLAINED[key] = (rulebook, changes, decisions)
+    return found[2]
+
+
+_EXPLAINED: dict[
+    tuple[int, int], tuple[Rulebook, Changes, list[tuple[Decision, tuple[str, ...] | None]]]
+] = {}
 
 
 def _pick(items: list[Found], show: int) -> list[Found]:
