@@ -1141,13 +1141,30 @@ class Changeable:
             )
             own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
             self._passed[member] = own
+        # The added lines that pass each group's tests: the same added lines (a
+        # search's shared rows, ``DerivationPlan.shape``) for many people and groups.
+        known = _ADDED.get(id(extra))
+        if known is None or known[0] is not extra:
+            if len(_ADDED) >= _ADDED_LIMIT:
+                _ADDED.clear()
+            known = _ADDED[id(extra)] = (extra, {})
+        added = known[1]
         for (need, facts), passed in zip(groups, own, strict=True):
-            rows = passed + [line for line in extra if line.passed & need == need]
+            more = added.get(need)
+            if more is None:
+                more = added[need] = [line for line in extra if line.passed & need == need]
+            rows = passed + more
             if not rows:
                 continue  # each measure of no rows is its blank value: unchanged
             for name, measure in facts:
                 found[name] = measure(rows, self.as_of, (), False)[0]
         return found
+
+
+# Added lines (by the list's identity, kept with it) -> by a group's tests, those that
+# pass them (``Changeable._derive``): the lines' ``passed`` is set once, when made.
+_ADDED: dict[int, tuple[list[_Line], dict[int, list[_Line]]]] = {}
+_ADDED_LIMIT = 4096
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:
