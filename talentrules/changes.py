@@ -373,7 +373,7 @@ class Person:
             seen = self._over_all[id(over_all)] = (over_all, self._again.beside(over_all))
         if seen[1].adds_nothing(more, shared):
             return seen[1].outcomes()
-        return self._again.outcomes({**over_all, **more})
+        return seen[1].outcomes_with(more)
 
     def _outcomes(self, parts: list[facts_module.Part]) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the facts of ``parts`` set.

@@ -132,15 +132,32 @@ class Reevaluation:
         """The change ``given``, to ask what more facts set beside it do."""
         return Beside(self, given)
 
-    def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
-        env, now, read, get = self.env, self.now, self.read, self.env.get
-        moved = {
+    def moved(self, changed: Mapping[str, Value]) -> set[str]:
+        """The facts of ``changed`` that rules read and whose value is not the person's
+        (an equal value of the same type is the same to every rule)."""
+        read, get = self.read, self.env.get
+        return {
             name
             for name, value in changed.items()
             if name in read
             and ((old := get(name, _ABSENT)) != value or type(old) is not type(value))
         }
+
+    def outcomes_in(self, env: Env, moved: set[str]) -> Mapping[str, tuple[str, ...]]:
+        """``outcomes`` for a change already set in ``env`` (a copy of the person's
+        with the change's facts set), ``moved`` those that moved (``moved``): the
+        decisions that move are set in ``env`` and put back after."""
+        if not moved:
+            return self.now
+        try:
+            return self._outcomes(env, set(moved))
+        finally:
+            env.update(self.now)
+
+    def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
+        env, now, get = self.env, self.now, self.env.get
+        moved = self.moved(changed)
         if not moved:
             return now
         if not self._given:  # the person's truths, when worked out, read self.env
@@ -269,12 +286,36 @@ class Beside:
         self.env: Env = {**again.env, **given}
         self._outcomes: Mapping[str, tuple[str, ...]] | None = None
         self._holds: dict[int, bool] = {}  # rule index -> holds with ``given``
+        self._moved: set[str] | None = None  # the facts of ``given`` that moved
 
     def outcomes(self) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes of ``given`` alone (worked out once)."""
+        """The outcomes of ``given`` alone (worked out once, in the env that holds it)."""
         if self._outcomes is None:
-            self._outcomes = self.again.outcomes(self.given)
+            if self._moved is None:
+                self._moved = self.again.moved(self.given)
+            self._outcomes = self.again.outcomes_in(self.env, self._moved)
         return self._outcomes
+
+    def outcomes_with(self, more: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
+        """``again.outcomes({**given, **more})``: with only ``more`` set in the env
+        that holds ``given`` already, and what moved of ``given`` found once."""
+        again, env = self.again, self.env
+        if not more.keys().isdisjoint(self.given):
+            return again.outcomes({**self.given, **more})
+        if self._moved is None:
+            self._moved = again.moved(self.given)
+        extra = again.moved(more)
+        kept = [(name, env.get(name, _ABSENT)) for name in extra]
+        try:
+            for name in extra:
+                env[name] = more[name]
+            return again.outcomes_in(env, self._moved | extra)
+        finally:
+            for name, was in kept:
+                if was is _ABSENT:
+                    del env[name]
+                else:
+                    env[name] = was
 
     def adds_nothing(self, more: Mapping[str, Value], shared: bool = False) -> bool:
         """Do the facts ``more`` (none of them in ``given``) leave the outcomes of
