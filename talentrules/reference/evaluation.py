@@ -223,14 +223,9 @@ class Reevaluation:
         places = self._places[step]
         found = places.get(moved)
         if found is None:
+            rules = self.steps[step][2]
             found = tuple(
-                sorted(
-                    {
-                        at
-                        for at, (_, reads) in enumerate(self.steps[step][2])
-                        if not moved.isdisjoint(reads)
-                    }
-                )
+                [at for at, (_, reads) in enumerate(rules) if not moved.isdisjoint(reads)]
             )
             if len(places) >= _PLANS_LIMIT:
                 places.clear()
