@@ -30,7 +30,7 @@ from talentrules.errors import RulebookError
 from talentrules.model import Cell, Row, Value
 from talentrules.reference import Reevaluation, compile_rulebook
 from talentrules.reference.evaluation import Beside
-from talentrules.rulebook import ROLES, Evaluation, Rulebook
+from talentrules.rulebook import ROLES, Decision, Evaluation, Rulebook
 from talentrules.rulefiles import Report, line_of, mapping, open_rules, text_of
 from talentrules.vocabulary import FactSpec
 
@@ -322,15 +322,19 @@ class Person:
         read = compile_rulebook(rulebook).read
         lines = plan.own_lines(employee_id, as_of, self.evidence)
         self._changeable = facts_module.Changeable(values, plan, as_of, self.evidence, read, lines)
-        person = facts_module.PersonFacts(employee_id, dict(values), {})
+        # (Reevaluation copies the values: no copy here.)
+        own = values if isinstance(values, dict) else dict(values)
+        person = facts_module.PersonFacts(employee_id, own, {})
         self._again = Reevaluation(rulebook, person, decisions, evaluation)
         # id(facts over every row moved) -> (those facts, kept so that the id stays
         # theirs; what more facts beside them do)
         self._over_all: dict[int, tuple[Mapping[str, Value], Beside]] = {}
         # Per signal, the situations the person's own rows of it were seen in.
+        # (Read from the rows' lines, which hold their values.)
         self.contexts_seen: dict[Value, set[Value]] = {}
-        for row in self.evidence:
-            self.contexts_seen.setdefault(row.get("signal"), set()).add(row.get("context"))
+        for line in self._changeable.lines:
+            values = line.values
+            self.contexts_seen.setdefault(values.get("signal"), set()).add(values.get("context"))
 
     def observations(self, code: str, count: int, row: Mapping[str, str]) -> list[Row]:
         """``_observations`` on the cycle's as_of date; the same rows for every person
@@ -359,7 +363,17 @@ class Person:
         """``evaluate(extra=rows[:count])`` for ``rows`` that ``observations`` made:
         what they are to the measures is worked out once per run
         (``Changeable.observed``)."""
-        return self._outcomes(self._changeable.observed(rows, count))
+        one = self._changeable.observed_one(rows, count)
+        if one is None:
+            return self._outcomes(self._changeable.observed(rows, count))
+        # ``_outcomes`` of the two parts, without making them.
+        over_all, more, shared = one
+        seen = self._over_all.get(id(over_all))
+        if seen is None:
+            seen = self._over_all[id(over_all)] = (over_all, self._again.beside(over_all))
+        if seen[1].adds_nothing(more, shared):
+            return seen[1].outcomes()
+        return seen[1].outcomes_with(more)
 
     def _outcomes(self, parts: list[facts_module.Part]) -> Mapping[str, tuple[str, ...]]:
         """The outcomes with the facts of ``parts`` set.
@@ -504,16 +518,23 @@ def nearest(
     the rulebook names: at most ``changes.show``, nearest first, one of each kind of
     change before a second of any kind."""
     rulebook = person.rulebook
-    decisions = [
-        (d, changes.toward.get(role)) for role in changes.explain if (d := rulebook.role(role))
-    ]
+    decisions = _explained(rulebook, changes)
     found: dict[str, list[Found]] = {d.name: [] for d, _ in decisions}
     if not decisions:
         return found
     values = _employee_values(person)
 
+    # What ``moved`` found, by the outcomes' identity (the object kept with it, so that
+    # the id stays its own): many what-ifs give the same object (the person's
+    # outcomes, or those of the facts over every row alone: ``Person.observe``).
+    seen: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, str], bool]] = {}
+
     def any_move(outcomes: Mapping[str, tuple[str, ...]]) -> bool:
-        return any(outcomes.get(d.name, ()) != now.get(d.name, ()) for d, _ in decisions)
+        known = seen.get(id(outcomes))
+        if known is None:
+            moved(outcomes)
+            known = seen[id(outcomes)]
+        return known[2]
 
     # Per decision: its name, its outcome now, and the outcomes a change is named toward.
     ranked = [
@@ -531,14 +552,21 @@ def nearest(
         up is named for no decision: more courage observed that makes the evidence
         conflict and drops the verdict is not a change a person would make to move
         their track."""
-        found = {}
+        known = seen.get(id(outcomes))
+        if known is not None:
+            return known[1]
+        found: dict[str, str] = {}
+        anywhere = False  # does it move any explained decision (as wanted or not)?
         for name, before, wanted in ranked:
             after = outcomes.get(name, ())
             if after == before:
                 continue
+            anywhere = True
             if wanted is not None and not wanted.better(after):
-                return {}
+                found = {}
+                break
             found[name] = ", ".join(after)
+        seen[id(outcomes)] = (outcomes, found, anywhere)
         return found
 
     for order, change in enumerate(changes.changes):
@@ -617,6 +645,29 @@ def nearest(
     for name, items in found.items():
         found[name] = _pick(items, changes.show)
     return found
+
+
+def _explained(
+    rulebook: Rulebook, changes: Changes
+) -> list[tuple[Decision, tuple[str, ...] | None]]:
+    """The explained decisions, each with the outcomes a change is named toward:
+    worked out once for a rulebook and its changes (kept, so that their ids stay
+    theirs), not once a person."""
+    key = (id(rulebook), id(changes))
+    found = _EXPLAINED.get(key)
+    if found is None or found[0] is not rulebook or found[1] is not changes:
+        decisions = [
+            (d, changes.toward.get(role)) for role in changes.explain if (d := rulebook.role(role))
+        ]
+        if len(_EXPLAINED) >= 16:
+            _EXPLAINED.clear()
+        found = _EXPLAINED[key] = (rulebook, changes, decisions)
+    return found[2]
+
+
+_EXPLAINED: dict[
+    tuple[int, int], tuple[Rulebook, Changes, list[tuple[Decision, tuple[str, ...] | None]]]
+] = {}
 
 
 def _pick(items: list[Found], show: int) -> list[Found]:

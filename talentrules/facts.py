@@ -1112,6 +1112,33 @@ class Changeable:
         (``DerivationPlan.shape``), not once per person and count."""
         return self._with_formulas(self._added(self.plan.shape(rows, count, self.as_of)))
 
+    def observed_one(
+        self, rows: Sequence[Row], count: int
+    ) -> tuple[Mapping[str, Value], Mapping[str, Value], bool] | None:
+        """``observed`` for rows of one signal whose facts no formula reads (a
+        search's): the facts over every row, the signal family's and whether those
+        are shared (``Part.shared``), without the parts; None for other rows."""
+        shape = self.plan.shape(rows, count, self.as_of)
+        if len(shape.families) != 1:
+            return None
+        ((member, lines, keys),) = shape.families
+        if member is None:
+            return None
+        over_all = self._over_all.get(shape.over_all)
+        if over_all is None:
+            over_all = self._over_all[shape.over_all] = self._derive(None, shape.lines)
+        shared = member not in self._members
+        if not shared:
+            more = self._derive(member, lines)  # as in ``_added``
+        else:
+            more = shape.shared.get((self.only, member))  # type: ignore[assignment]
+            if more is None:
+                more = shape.shared[self.only, member] = self._family(member, lines, keys)
+        read = self._formulas_read
+        if self.formulas and not (read.isdisjoint(over_all) and read.isdisjoint(more)):
+            return None
+        return over_all, more, shared
+
     def _added(self, shape: _Shape) -> list[Part]:
         over_all = self._over_all.get(shape.over_all)
         if over_all is None:
@@ -1174,13 +1201,30 @@ class Changeable:
             )
             own = [[line for line in rows if line.passed & need == need] for need, _ in groups]
             self._passed[member] = own
+        # The added lines that pass each group's tests: the same added lines (a
+        # search's shared rows, ``DerivationPlan.shape``) for many people and groups.
+        known = _ADDED.get(id(extra))
+        if known is None or known[0] is not extra:
+            if len(_ADDED) >= _ADDED_LIMIT:
+                _ADDED.clear()
+            known = _ADDED[id(extra)] = (extra, {})
+        added = known[1]
         for (need, facts), passed in zip(groups, own, strict=True):
-            rows = passed + [line for line in extra if line.passed & need == need]
+            more = added.get(need)
+            if more is None:
+                more = added[need] = [line for line in extra if line.passed & need == need]
+            rows = passed + more
             if not rows:
                 continue  # each measure of no rows is its blank value: unchanged
             for name, measure in facts:
                 found[name] = measure(rows, self.as_of, (), False)[0]
         return found
+
+
+# Added lines (by the list's identity, kept with it) -> by a group's tests, those that
+# pass them (``Changeable._derive``): the lines' ``passed`` is set once, when made.
+_ADDED: dict[int, tuple[list[_Line], dict[int, list[_Line]]]] = {}
+_ADDED_LIMIT = 4096
 
 
 def _typed(spec: FactSpec, value: object, where: str) -> Value:

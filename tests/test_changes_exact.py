@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from talentrules import facts as facts_module
 from talentrules.changes import (
     _OBSERVATION_SET,
     SETTABLE,
@@ -305,6 +306,11 @@ def test_signals_observed_that_add_nothing_leave_the_outcomes_of_the_rest(
     if beside.adds_nothing(more):
         alone = beside.outcomes()
         assert {n: alone[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+    # The family's facts set beside those over every row, in the Beside's own env
+    # (``Beside.outcomes_with``): the outcomes of setting both in the person's.
+    together = beside.outcomes_with(more)
+    assert {n: together[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
+    assert beside.env == {**fast._again.env, **parts[0].facts}  # put back as it was
     found = fast.evaluate(None, extra)
     assert {n: found[n] for n in fast._again.now} == {n: expected[n] for n in fast._again.now}
 
@@ -465,6 +471,87 @@ def test_the_search_equals_the_straightforward_one_when_outcomes_by_truths_overf
     monkeypatch.setattr(evaluation_module, "_RESOLVED_LIMIT", 2)
     evaluation_module._NEEDED.clear()  # the memos start empty, then fill to the limit
     assert _same_search(other) > 20
+
+
+def test_the_search_equals_the_straightforward_one_when_plans_and_added_lines_overflow(
+    other: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's plans of a decision's rules to check (``evaluation._plan``, by the
+    truths' pattern and what moved; a collecting decision's rules by what moved) and
+    the added lines by a group's tests (``facts._ADDED``) kept for only a couple of
+    entries: dropped and worked out again, alike."""
+    monkeypatch.setattr(evaluation_module, "_PLANS_LIMIT", 2)
+    monkeypatch.setattr(facts_module, "_ADDED_LIMIT", 2)
+    evaluation_module._NEEDED.clear()  # the memos start empty, then fill to the limit
+    assert _same_search(other) > 20
+
+
+def test_the_search_is_the_same_without_the_persons_evaluation(sample: RunResult) -> None:
+    """A search whose person's rules' truths are worked out from their facts (no
+    evaluation given) names what one given the evaluation names, in the same run:
+    both find the run's plans by the places of the rules that hold, found either way
+    (``Reevaluation._plans_of``), and share them."""
+    changes = load_changes(sample.rulebook)
+    labels = {name: name.replace("_", " ") for name in sample.rulebook.vocabulary}
+    plan = DerivationPlan(sample.rulebook.vocabulary, _derivation(sample))
+    explained = [d.name for role in changes.explain if (d := sample.rulebook.role(role))]
+    evidence = group_rows(sample.panel.rows["Evidence"], "employee_id")
+    evaluation_module._NEEDED.clear()
+    for employee_id in sample.facts:
+        now = sample.result(employee_id).evaluation
+        found = []
+        for evaluation in (None, now, None):
+            person = Person(
+                sample.rulebook,
+                plan,
+                employee_id,
+                sample.facts[employee_id].values,
+                evidence.get(employee_id, []),
+                sample.panel.as_of,
+                explained,
+                evaluation,
+            )
+            found.append(nearest(person, changes, now.outcomes, labels))
+        assert found[0] == found[1] == found[2], employee_id
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_plan_checks_what_moved_up_to_the_first_rule_that_holds(data: st.DataObject) -> None:
+    """``evaluation._plan`` for any rules (what each reads, in any rank), the person's
+    truths and what moved: its outcome (the first of its checks that holds, else its
+    default) is the first rule that holds by rank, a rule reading what moved as its
+    check says and any other as the person's truth says."""
+    names = ("a", "b", "c", "d")
+    size = data.draw(st.integers(0, 8))
+    reads = [
+        frozenset(data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
+        for _ in range(size)
+    ]
+    truths = data.draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    after = data.draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    moved = frozenset(data.draw(st.lists(st.sampled_from(names), unique=True)))
+    order = data.draw(st.permutations(range(size)))
+    ranked = (("default",), tuple((at, (f"rule {at}",)) for at in order))
+
+    class Rule:
+        def __init__(self, holds: bool) -> None:
+            self.holds = holds
+
+        def check(self, env: Any) -> bool:
+            return self.holds
+
+    rules: Any = [(Rule(holds), read) for holds, read in zip(after, reads, strict=True)]
+    expected = next(
+        (
+            then
+            for at, then in ranked[1]
+            if (after[at] if not moved.isdisjoint(reads[at]) else truths[at])
+        ),
+        ranked[0],
+    )
+    default, checks = evaluation_module._plan(ranked, rules, truths, moved)
+    assert next((then for check, then in checks if check({}) is True), default) == expected
 
 
 def test_the_search_equals_the_straightforward_one_with_another_rulebook_generated(

@@ -57,20 +57,39 @@ class Reevaluation:
         # rules each with what it reads, and for a ``priority`` decision its rules by
         # rank (``_ranked``).
         needed = _needed(compiled, decisions)
-        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed
+        self.steps, self._readers, self._verdicts, self._places, self._resolved = needed[:5]
+        self._by_truths, at_of = needed[5], needed[6]
         # Per step, whether each rule holds for the person as they are: worked out
         # when a change first reaches the decision (self.env is never changed after
         # this loop, so the truths are the same whenever they are worked out).
         self.truths: list[list[bool] | None] = [None] * len(self.steps)
+        # Per ``priority`` step, its rules to check by what moved, for the person's
+        # truths (``_plan``): the run's, found when a change first reaches it.
+        self._plans: list[dict[frozenset[str], _Plan] | None] = [None] * len(self.steps)
         # The person's evaluation, when given, says both: its outcomes, and the rules
         # that held (``fired`` holds every rule whose condition is true).
-        self._held = frozenset(evaluation.fired) if evaluation is not None else None
-        for n, (decision, *_) in enumerate(self.steps):
-            if evaluation is not None:
-                chosen = evaluation.outcomes[decision.name]
-            else:
-                chosen = self._own_outcome(n)
-            self.env[decision.name] = self.now[decision.name] = chosen
+        self._given = evaluation is not None
+        # Per step, the places of its rules that hold (from the evaluation, when
+        # given: a few rules of the whole rulebook hold for a person, so they are
+        # found from those rather than from each step's rules; else when needed).
+        self._held_at: list[tuple[int, ...] | None] = [None] * len(self.steps)
+        if evaluation is not None:
+            held_at: list[list[int]] = [[] for _ in self.steps]
+            for rule_id in evaluation.fired:
+                place = at_of.get(rule_id)
+                if place is not None:
+                    held_at[place[0]].append(place[1])
+            self._held_at = [tuple(sorted(ats)) for ats in held_at]
+        env, now = self.env, self.now
+        if evaluation is not None:
+            outcomes = evaluation.outcomes
+            for step in self.steps:
+                name = step[0].name
+                env[name] = now[name] = outcomes[name]
+        else:
+            for n, step in enumerate(self.steps):
+                name = step[0].name
+                env[name] = now[name] = self._own_outcome(n)
 
     def _own_outcome(self, step: int) -> tuple[str, ...]:
         """The outcome of ``step``'s decision for the person as they are (self.env holds
@@ -82,9 +101,11 @@ class Reevaluation:
         found = self.truths[step]
         if found is None:
             rules = self.steps[step][2]
-            held = self._held
-            if held is not None:
-                found = [cr.rule.id in held for cr, _ in rules]
+            held_at = self._held_at[step]
+            if held_at is not None:
+                found = [False] * len(rules)
+                for at in held_at:
+                    found[at] = True
             else:
                 env = self.env
                 found = [cr.check(env) is True for cr, _ in rules]
@@ -111,18 +132,35 @@ class Reevaluation:
         """The change ``given``, to ask what more facts set beside it do."""
         return Beside(self, given)
 
-    def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
-        env, now, read, get = self.env, self.now, self.read, self.env.get
-        moved = {
+    def moved(self, changed: Mapping[str, Value]) -> set[str]:
+        """The facts of ``changed`` that rules read and whose value is not the person's
+        (an equal value of the same type is the same to every rule)."""
+        read, get = self.read, self.env.get
+        return {
             name
             for name, value in changed.items()
             if name in read
             and ((old := get(name, _ABSENT)) != value or type(old) is not type(value))
         }
+
+    def outcomes_in(self, env: Env, moved: set[str]) -> Mapping[str, tuple[str, ...]]:
+        """``outcomes`` for a change already set in ``env`` (a copy of the person's
+        with the change's facts set), ``moved`` those that moved (``moved``): the
+        decisions that move are set in ``env`` and put back after."""
+        if not moved:
+            return self.now
+        try:
+            return self._outcomes(env, set(moved))
+        finally:
+            env.update(self.now)
+
+    def outcomes(self, changed: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
+        """The outcomes with the facts ``changed`` set (those no rule reads are ignored)."""
+        env, now, get = self.env, self.now, self.env.get
+        moved = self.moved(changed)
         if not moved:
             return now
-        if self._held is None:  # the person's truths, when worked out, read self.env
+        if not self._given:  # the person's truths, when worked out, read self.env
             return self._outcomes({**env, **changed}, moved)
         # The facts that moved set in the env itself and put back after: a copy costs
         # more. (The others keep a value equal to theirs, of the same type: the same
@@ -144,33 +182,94 @@ class Reevaluation:
         """``outcomes`` with ``env`` holding the facts changed, ``moved`` those that
         moved (each decision that moves is set in ``env`` and added to ``moved``)."""
         now = self.now
-        outcomes = dict(now)
+        outcomes: dict[str, tuple[str, ...]] | None = None  # a copy of now, once one moves
         for n, (decision, reads, rules, ranked) in enumerate(self.steps):
             if moved.isdisjoint(reads):
                 continue
-            # The person's truths, but for the rules reading what moved: checked.
-            truths = self._truths(n)
             if ranked is not None:
-                # Priority: the first rule that holds, highest first, wins; the rules
-                # after it are not checked.
-                chosen = ranked[0]
-                for at, then in ranked[1]:
-                    rule, rule_reads = rules[at]
-                    if truths[at] if moved.isdisjoint(rule_reads) else rule.check(env) is True:
+                # Priority: the first rule that holds, highest first, wins; of the
+                # rules before the first that reads nothing moved and holds, only
+                # those reading what moved are checked (``_plan``). The plan reads
+                # only what moved of what the rules read: other facts moved (another
+                # signal's) find the same plan.
+                plans = self._plans[n]
+                if plans is None:
+                    plans = self._plans[n] = self._plans_of(n)
+                key = reads.intersection(moved)
+                plan = plans.get(key)
+                if plan is None:
+                    plan = plans[key] = _plan(ranked, rules, self._truths(n), key)
+                chosen = plan[0]
+                for check, then in plan[1]:
+                    if check(env) is True:
                         chosen = then
                         break
             else:
-                places = self._places[n]
-                again = {at for name in moved if name in places for at in places[name]}
-                if again:
-                    truths = truths.copy()
-                    for at in again:
-                        truths[at] = rules[at][0].check(env) is True
+                # The person's truths, but for the rules reading what moved: checked.
+                truths = self._truths(n).copy()
+                for at in self._again(n, reads.intersection(moved)):
+                    truths[at] = rules[at][0].check(env) is True
                 chosen = self._resolve(n, truths)
             if chosen != now[decision.name]:
+                if outcomes is None:
+                    outcomes = dict(now)
                 env[decision.name] = outcomes[decision.name] = chosen
                 moved.add(decision.name)
-        return outcomes
+        return now if outcomes is None else outcomes
+
+    def _again(self, step: int, moved: frozenset[str]) -> tuple[int, ...]:
+        """The places of ``step``'s rules that read one of ``moved`` (of what they
+        read), in order: worked out once a run for each."""
+        places = self._places[step]
+        found = places.get(moved)
+        if found is None:
+            rules = self.steps[step][2]
+            found = tuple(
+                [at for at, (_, reads) in enumerate(rules) if not moved.isdisjoint(reads)]
+            )
+            if len(places) >= _PLANS_LIMIT:
+                places.clear()
+            places[moved] = found
+        return found
+
+    def _plans_of(self, step: int) -> dict[frozenset[str], _Plan]:
+        """The run's plans of ``step`` for the person's truths of its rules: every
+        person with the same truths shares them (a plan reads nothing else)."""
+        pattern = self._held_at[step]
+        if pattern is None:
+            pattern = self._held_at[step] = tuple(
+                [at for at, holds in enumerate(self._truths(step)) if holds]
+            )
+        by_truths = self._by_truths[step]
+        plans = by_truths.get(pattern)
+        if plans is None:
+            if len(by_truths) >= _PLANS_LIMIT:
+                by_truths.clear()
+            plans = by_truths[pattern] = {}
+        elif len(plans) >= _PLANS_LIMIT:
+            plans.clear()
+        return plans
+
+
+def _plan(
+    ranked: _Ranked,
+    rules: list[tuple[CompiledRule, frozenset[str]]],
+    truths: list[bool],
+    moved: frozenset[str],
+) -> _Plan:
+    """A ``priority`` decision's outcome when ``moved`` moved, as a plan: the rules to
+    check in turn (those reading what moved, highest first, before the first rule
+    that reads nothing moved and holds), each with its outcome, and the outcome when
+    none holds (that rule's, else the default). Exact: a rule reading nothing moved
+    keeps the person's truth, and the first rule that holds wins."""
+    checks: list[tuple[Check, tuple[str, ...]]] = []
+    for at, then in ranked[1]:
+        rule, rule_reads = rules[at]
+        if not moved.isdisjoint(rule_reads):
+            checks.append((rule.check, then))
+        elif truths[at]:
+            return then, tuple(checks)
+    return ranked[0], tuple(checks)
 
 
 class Beside:
@@ -182,12 +281,36 @@ class Beside:
         self.env: Env = {**again.env, **given}
         self._outcomes: Mapping[str, tuple[str, ...]] | None = None
         self._holds: dict[int, bool] = {}  # rule index -> holds with ``given``
+        self._moved: set[str] | None = None  # the facts of ``given`` that moved
 
     def outcomes(self) -> Mapping[str, tuple[str, ...]]:
-        """The outcomes of ``given`` alone (worked out once)."""
+        """The outcomes of ``given`` alone (worked out once, in the env that holds it)."""
         if self._outcomes is None:
-            self._outcomes = self.again.outcomes(self.given)
+            if self._moved is None:
+                self._moved = self.again.moved(self.given)
+            self._outcomes = self.again.outcomes_in(self.env, self._moved)
         return self._outcomes
+
+    def outcomes_with(self, more: Mapping[str, Value]) -> Mapping[str, tuple[str, ...]]:
+        """``again.outcomes({**given, **more})``: with only ``more`` set in the env
+        that holds ``given`` already, and what moved of ``given`` found once."""
+        again, env = self.again, self.env
+        if not more.keys().isdisjoint(self.given):
+            return again.outcomes({**self.given, **more})
+        if self._moved is None:
+            self._moved = again.moved(self.given)
+        extra = again.moved(more)
+        kept = [(name, env.get(name, _ABSENT)) for name in extra]
+        try:
+            for name in extra:
+                env[name] = more[name]
+            return again.outcomes_in(env, self._moved | extra)
+        finally:
+            for name, was in kept:
+                if was is _ABSENT:
+                    del env[name]
+                else:
+                    env[name] = was
 
     def adds_nothing(self, more: Mapping[str, Value], shared: bool = False) -> bool:
         """Do the facts ``more`` (none of them in ``given``) leave the outcomes of
@@ -307,7 +430,15 @@ _RESOLVED_LIMIT = 1 << 12
 # ``adds_nothing`` answers remembered for the run (``_Verdicts``): a key holds a few
 # values (a signal family's facts the rules read, and a few more).
 _VERDICTS_LIMIT = 1 << 14
+# Plans (``_plan``) kept per truths pattern of a step, and patterns per step: the
+# shipped decisions show a few hundred at most; the bound keeps memory flat.
+_PLANS_LIMIT = 1 << 10
 _Get = Callable[[Env], object]
+# A ``priority`` decision's outcome when none of the rules to check holds, and those
+# rules' checks with each one's outcome, in turn (``_plan``).
+_Plan = tuple[tuple[str, ...], tuple[tuple[Check, tuple[str, ...]], ...]]
+# Per step, by the places of its rules that hold for a person, the plans by what moved.
+_ByTruths = list[dict[tuple[int, ...], dict[frozenset[str], _Plan]]]
 # Per step, its decision's outcome by its rules' truths (``Reevaluation._resolve``).
 _Resolved = list[dict[tuple[bool, ...], tuple[str, ...]]]
 # A ``priority`` decision's default outcome, and its rules' places with each one's
@@ -320,17 +451,27 @@ _Needed = list[
 # fact -> the rules reading only facts that read it (each with its index in the
 # rulebook and its check), and the leaves on it of the rules that also read a decision
 _Readers = dict[str, tuple[tuple[tuple[int, Check], ...], tuple[Check, ...]]]
-# Per step, fact or decision -> the places of the step's rules that read it.
-_Places = list[dict[str, tuple[int, ...]]]
+# Per step, by what moved of what its rules read, the places of the rules that read
+# one of them (``Reevaluation._again``).
+_Places = list[dict[frozenset[str], tuple[int, ...]]]
 _NEEDED: dict[
     tuple[int, frozenset[str]],
-    tuple[CompiledReference, _Needed, _Readers, _Verdicts, _Places, _Resolved],
+    tuple[
+        CompiledReference,
+        _Needed,
+        _Readers,
+        _Verdicts,
+        _Places,
+        _Resolved,
+        _ByTruths,
+        dict[str, tuple[int, int]],
+    ],
 ] = {}
 
 
 def _needed(
     compiled: CompiledReference, decisions: Collection[str]
-) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved]:
+) -> tuple[_Needed, _Readers, _Verdicts, _Places, _Resolved, _ByTruths, dict[str, tuple[int, int]]]:
     """``decisions`` and every decision they read, directly or not, in level order
     (all of them when none is named), each with what its rules read and its rules
     with what each reads; who reads each fact among those rules; the run's
@@ -339,7 +480,7 @@ def _needed(
     key = (id(compiled), frozenset(decisions))
     cached = _NEEDED.get(key)
     if cached is not None and cached[0] is compiled:
-        return cached[1], cached[2], cached[3], cached[4], cached[5]
+        return cached[1], cached[2], cached[3], cached[4], cached[5], cached[6], cached[7]
     wanted = set(decisions or compiled.level_of)
     for level in reversed(compiled.levels):
         for decision, _ in level:
@@ -374,17 +515,18 @@ def _needed(
         for fact in plain.keys() | leaves.keys()
     }
     by_index = {cr.index: rule_reads for _, _, rules, _ in found for cr, rule_reads in rules}
-    places: _Places = []
-    for _, _, rules, _ in found:
-        step: dict[str, list[int]] = {}
-        for at, (_, rule_reads) in enumerate(rules):
-            for name in rule_reads:
-                step.setdefault(name, []).append(at)
-        places.append({name: tuple(ats) for name, ats in step.items()})
+    places: _Places = [{} for _ in found]
     verdicts = _Verdicts(compiled.read_set, readers, by_index)
     resolved: _Resolved = [{} for _ in found]
-    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved)
-    return found, readers, verdicts, places, resolved
+    by_truths: _ByTruths = [{} for _ in found]
+    # rule id -> its step and its place among the step's rules
+    at_of = {
+        cr.rule.id: (step, at)
+        for step, (_, _, rules, _) in enumerate(found)
+        for at, (cr, _) in enumerate(rules)
+    }
+    _NEEDED[key] = (compiled, found, readers, verdicts, places, resolved, by_truths, at_of)
+    return found, readers, verdicts, places, resolved, by_truths, at_of
 
 
 def _ranked(decision: Decision, rules: list[Rule]) -> _Ranked:
