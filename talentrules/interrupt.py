@@ -59,20 +59,18 @@ def stop_signals() -> Iterator[None]:
 
 
 def quiet_worker() -> None:
-    """Pool workers: Ctrl-C reaches the whole process group, but only the parent should
-    act on it (it stops the workers). SIGTERM (from Pool.terminate, or a scheduler's to
-    the group) and SIGHUP (a closed terminal's, to the group) end a worker by an
-    exception, not the default action: an idle worker waits for its next task holding
-    the pool's task queue lock, and a worker killed outright keeps it held forever, so
-    the parent's Pool.terminate (which takes that lock first) would hang. Unwinding
-    releases it. Either way, no worker prints a traceback."""
+    """Pool workers: Ctrl-C (SIGINT) and a closed terminal (SIGHUP) reach the whole
+    process group, but only the parent should act on them: it stops the workers by
+    Pool.terminate's SIGTERM, which ends them outright. A worker ended outright by a
+    signal of its own could be waiting for its next task holding the pool's task queue
+    lock, which would then stay held, and the parent's Pool.terminate (which takes it
+    first) would hang: so the group's signals are ignored here. (A handler raising an
+    exception instead is no cure: a signal arriving just before the worker blocks on
+    that lock is never acted on, and the worker never ends.) Either way, no worker
+    prints a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _leave)
-    signal.signal(signal.SIGHUP, _leave)
-
-
-def _leave(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # quietly, releasing every lock held in a ``with``
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
